@@ -1,0 +1,11 @@
+# keybridge_add_test(NAME <n> SOURCES <s>... LINK <libs>... LABELS <labels>...)
+find_package(GTest REQUIRED)
+include(GoogleTest)
+function(keybridge_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LINK;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LINK} GTest::gmock GTest::gtest GTest::gtest_main
+    keybridge_warnings keybridge_sanitizers)
+  target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,10 @@
+# INTERFACE target carrying the project's warning flags; linked PRIVATE by every target.
+add_library(keybridge_warnings INTERFACE)
+target_compile_options(keybridge_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Wextra-semi -Wformat=2)
+if(KEYBRIDGE_WARNINGS_AS_ERRORS)
+  target_compile_options(keybridge_warnings INTERFACE -Werror)
+endif()
+target_compile_definitions(keybridge_warnings INTERFACE $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)

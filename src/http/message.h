@@ -1,0 +1,58 @@
+// Request and Response: the HTTP message types every inbound handler sees. They carry no Beast
+// types, so only http/server.cc compiles Beast.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/caller.h"
+#include "core/http_client.h"
+
+namespace keybridge::http {
+
+struct Request {
+  std::string method;     // upper-case, e.g. "GET"
+  std::string path;       // raw (still percent-encoded) path, without the query
+  std::string raw_query;  // raw query string without '?', "" if none
+  std::vector<core::HttpHeader> headers;  // names lower-cased, in arrival order
+  std::string body;
+  std::string remote_address;
+  // Filled by Router::Dispatch: the pattern that matched and its percent-decoded parameters.
+  std::string route_pattern;
+  std::map<std::string, std::string> path_params;
+  // Filled by the authentication step before dispatch.
+  core::Caller caller;
+
+  // First header with this lower-case name, or "" if absent.
+  std::string Header(std::string_view lower_name) const;
+  // Percent-decoded query parameters ('+' means space), in order.
+  std::vector<std::pair<std::string, std::string>> QueryParams() const;
+  // First value of a query parameter, if present.
+  std::optional<std::string> Query(std::string_view name) const;
+  std::string PathParam(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<core::HttpHeader> headers;
+  std::string body;
+
+  static Response Json(int status, std::string body);
+  static Response NoContent();
+  static Response Redirect(std::string location, int status = 302);
+  Response& WithHeader(std::string name, std::string value);
+};
+
+using Handler = std::function<Response(Request&)>;
+
+// Percent-decodes `text`; returns std::nullopt on a malformed escape. When `plus_is_space` is set
+// (query strings), '+' decodes to ' '.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+// Percent-encodes everything outside RFC 3986 unreserved characters.
+std::string PercentEncode(std::string_view text);
+
+}  // namespace keybridge::http
