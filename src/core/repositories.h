@@ -3,10 +3,15 @@
 // same behaviour. All methods are thread-safe.
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/api_token.h"
+#include "core/connection.h"
 #include "core/provider.h"
 #include "core/result.h"
 
@@ -39,6 +44,60 @@ class ApiTokenRepository {
   virtual Result<std::vector<ApiToken>> List() = 0;
   // Sets revoked_at if not yet revoked; returns whether a token with this id exists.
   virtual Result<bool> Revoke(const std::string& id, TimePoint now) = 0;
+};
+
+// What a refresh decided, to be persisted while the refresh lock is still held.
+struct RefreshNewToken {
+  TokenSet token;
+};
+struct RefreshMarkInvalid {
+  std::string reason;
+};
+struct RefreshNoChange {};
+using RefreshOutcome = std::variant<RefreshNewToken, RefreshMarkInvalid, RefreshNoChange>;
+
+class ConnectionRepository {
+ public:
+  virtual ~ConnectionRepository() = default;
+  // The user's connections, ordered by provider id.
+  virtual Result<std::vector<Connection>> ListForUser(const std::string& user_id) = 0;
+  // kNotFound if absent.
+  virtual Result<Connection> Find(const std::string& id) = 0;
+  // Returns the (user, provider) connection, inserting `candidate` (status pending, no token) if
+  // there is none. Two concurrent calls for the same pair return the same row, never an error.
+  virtual Result<Connection> FindOrInsert(const Connection& candidate) = 0;
+  // Stores a token from a completed authorization: status connected, reason cleared, version+1.
+  // kNotFound if the connection was deleted meanwhile.
+  virtual Result<Connection> StoreToken(const std::string& id, const TokenSet& token,
+                                        TimePoint now) = 0;
+  // Runs `refresh` while holding this connection's cross-replica refresh lock (PostgreSQL: the
+  // row is locked FOR UPDATE in a transaction, released at once if the process dies; SQLite: a
+  // per-process lock, since SQLite is single-host). `refresh` receives the row as re-read AFTER
+  // the lock was taken, so a waiter sees the token another replica just stored. Its outcome is
+  // persisted (version+1) before the lock is released; the stored row is returned.
+  virtual Result<Connection> WithRefreshLock(
+      const std::string& id, const std::function<Result<RefreshOutcome>(const Connection&)>& refresh) = 0;
+  // Returns whether a row was deleted.
+  virtual Result<bool> Delete(const std::string& id) = 0;
+  // Background refresh: atomically claims up to `limit` connected connections whose refresh is
+  // due (core::RefreshDueAt of the stored token <= now), pushing their due time to
+  // `now + claim_for` so other replicas skip them; returns the claimed ids, most overdue first.
+  virtual Result<std::vector<std::string>> ClaimDueRefreshes(TimePoint now, Seconds claim_for,
+                                                             std::size_t limit) = 0;
+  // Number of connections to a provider (the admin UI warns before deleting it).
+  virtual Result<std::int64_t> CountForProvider(const std::string& provider_id) = 0;
+};
+
+class AuthorizationFlowRepository {
+ public:
+  virtual ~AuthorizationFlowRepository() = default;
+  // kConflict if the state hash exists (cannot happen with 256-bit states; checked anyway).
+  virtual Status Insert(const AuthorizationFlow& flow) = 0;
+  // Deletes the flow and returns it, atomically: of two concurrent Takes of one state exactly one
+  // succeeds. kNotFound if there is no such flow (unknown, already used).
+  virtual Result<AuthorizationFlow> Take(const std::string& state_hash) = 0;
+  // Removes flows that expired before `now`; returns how many.
+  virtual Result<std::int64_t> DeleteExpired(TimePoint now) = 0;
 };
 
 }  // namespace keybridge::core

@@ -6,6 +6,7 @@
 // is the active key. Sealed format: "kb1.<key id>.<base64url(12-byte nonce | ciphertext | tag)>".
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,8 @@
 
 namespace keybridge::crypto {
 
+// Thread-safe. Several processes may share one key file: rotations are serialised with an
+// exclusive lock on "<path>.lock", and Open() picks up keys another process added.
 class KeyRing {
  public:
   struct Key {
@@ -48,12 +51,25 @@ class KeyRing {
   core::Status ReloadIfChanged();
 
  private:
+  // Identifies one version of the key file: a rotation replaces the file (new inode).
+  struct FileStamp {
+    long long mtime_ns = 0;
+    std::uint64_t inode = 0;
+    std::int64_t size = -1;
+    friend bool operator==(const FileStamp&, const FileStamp&) = default;
+  };
+
   KeyRing(std::string path, std::vector<Key> keys, core::Random& random);
-  std::string path_;
+  const Key* FindKeyLocked(std::string_view id) const;
+  void SetStampLocked(const FileStamp& stamp);
+
+  std::string path_;  // empty for FromKeys rings
   core::Random& random_;
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // guards keys_, the file stamp and random_
   std::vector<Key> keys_;
   long long file_mtime_ns_ = 0;
+  std::uint64_t file_inode_ = 0;
+  std::int64_t file_size_ = -1;
 };
 
 }  // namespace keybridge::crypto

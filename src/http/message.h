@@ -15,9 +15,9 @@
 namespace keybridge::http {
 
 struct Request {
-  std::string method;     // upper-case, e.g. "GET"
-  std::string path;       // raw (still percent-encoded) path, without the query
-  std::string raw_query;  // raw query string without '?', "" if none
+  std::string method;                     // upper-case, e.g. "GET"
+  std::string path;                       // raw (still percent-encoded) path, without the query
+  std::string raw_query;                  // raw query string without '?', "" if none
   std::vector<core::HttpHeader> headers;  // names lower-cased, in arrival order
   std::string body;
   std::string remote_address;

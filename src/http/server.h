@@ -14,9 +14,9 @@ namespace keybridge::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;  // 0 picks a free port; see Server::port()
-  std::size_t max_body_bytes = 1024 * 1024;   // larger bodies get 413
-  std::size_t max_header_bytes = 16 * 1024;   // larger header blocks get 431
+  std::uint16_t port = 0;                                 // 0 picks a free port; see Server::port()
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;  // larger bodies get 413
+  std::size_t max_header_bytes = std::size_t{16} * 1024;  // larger header blocks get 431
   std::size_t worker_threads = 8;
   std::chrono::seconds idle_timeout{30};
   bool log_requests = true;
@@ -29,10 +29,13 @@ class Server {
   ~Server();  // stops and joins all threads
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   // Starts serving on background threads and returns.
   void Start();
-  // Stops accepting, closes connections, joins threads. Idempotent.
+  // Stops accepting, closes connections, waits for running handlers, joins threads. Idempotent.
+  // Must not be called from inside a handler (it joins the worker pool).
   void Stop();
   std::uint16_t port() const;
 

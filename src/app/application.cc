@@ -1,0 +1,142 @@
+#include "app/application.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/startup_error.h"
+#include "crypto/key_ring.h"
+#include "crypto/system_random.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "identity/authenticator.h"
+#include "identity/jwt_verifier.h"
+#include "identity/local_token.h"
+#include "net/curl_http_client.h"
+#include "routes/api_routes.h"
+#include "service/background_refresher.h"
+#include "service/connection_service.h"
+#include "service/provider_gateway.h"
+#include "service/provider_service.h"
+#include "service/token_service.h"
+#include "storage/store.h"
+
+namespace keybridge::app {
+namespace {
+
+std::vector<std::string> SplitAudiences(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (const auto& item : raw) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      const auto end = std::min(item.find(',', start), item.size());
+      if (end > start) {
+        out.push_back(item.substr(start, end - start));
+      }
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+template <typename T>
+T OrThrow(core::Result<T> result, const std::string& what) {
+  if (!result.ok()) {
+    throw StartupError(what + ": " + result.error().message);
+  }
+  return std::move(result).value();
+}
+
+}  // namespace
+
+class Application::Impl {
+ public:
+  explicit Impl(ServeConfig config)
+      : config_(std::move(config)),
+        keys_(OrThrow(crypto::KeyRing::LoadOrCreate(config_.key_file, random_),
+                      "cannot open the key file " + config_.key_file)),
+        store_(OrThrow(storage::OpenStore(config_.database, *keys_), "cannot open the database")),
+        http_client_(net::CurlHttpClient::Options{.ca_file = config_.ca_file}),
+        local_tokens_(*store_->api_tokens, clock_),
+        providers_(*store_->providers, clock_),
+        gateway_(http_client_, clock_),
+        tokens_(*store_->connections, *store_->providers, gateway_, clock_,
+                service::TokenServiceOptions{config_.refresh_margin_seconds, config_.public_url}),
+        connections_(*store_->connections, *store_->providers, *store_->flows, gateway_, tokens_,
+                     random_, clock_,
+                     service::ConnectionServiceOptions{config_.public_url,
+                                                       config_.allowed_redirect_origins}),
+        refresher_(*store_->connections, tokens_, clock_, random_,
+                   service::BackgroundRefresherOptions{config_.background_refresh_seconds}) {
+    if (!config_.oidc_issuer.empty()) {
+      identity::JwtVerifier::Options options;
+      options.issuer = config_.oidc_issuer;
+      options.audiences = SplitAudiences(config_.oidc_audiences);
+      options.admin_role = config_.admin_role;
+      jwt_ = std::make_unique<identity::JwtVerifier>(options, http_client_, clock_);
+    }
+    authenticator_ = std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_);
+
+    routes::AddApiRoutes(
+        router_, routes::ApiServices{providers_, connections_, tokens_,
+                                     [this] { return store_->Ping(); },
+                                     routes::ConnectionRouteOptions{
+                                         config_.public_url.starts_with("https://")}});
+
+    http::ServerOptions options;
+    options.host = config_.listen_host;
+    options.port = config_.listen_port;
+    options.worker_threads = config_.worker_threads;
+    server_ = std::make_unique<http::Server>(options, [this](http::Request& request) {
+      request.caller = authenticator_->Authenticate(request.Header("authorization"));
+      return router_.Dispatch(request);
+    });
+  }
+
+  void Start() {
+    server_->Start();
+    if (config_.background_refresh_seconds.count() > 0) {
+      refresher_.Start();
+    }
+    spdlog::info("keybridge listening on {}:{}; public URL {}; OAuth callback {}/api/data/oauth2/"
+                 "callback",
+                 config_.listen_host, server_->port(), config_.public_url, config_.public_url);
+  }
+  void Stop() {
+    refresher_.Stop();
+    server_->Stop();
+  }
+  std::uint16_t port() const { return server_->port(); }
+  const ServeConfig& config() const { return config_; }
+
+ private:
+  ServeConfig config_;
+  core::SystemClock clock_;
+  crypto::SystemRandom random_;
+  std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<storage::Store> store_;
+  net::CurlHttpClient http_client_;
+  std::unique_ptr<identity::JwtVerifier> jwt_;
+  identity::LocalTokenAuthenticator local_tokens_;
+  std::unique_ptr<identity::Authenticator> authenticator_;
+  service::ProviderService providers_;
+  service::ProviderGateway gateway_;
+  service::TokenService tokens_;
+  service::ConnectionService connections_;
+  service::BackgroundRefresher refresher_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+Application::Application(ServeConfig config) {
+  if (auto valid = Validate(config); !valid.ok()) {
+    throw StartupError("invalid configuration:\n" + valid.error().message);
+  }
+  impl_ = std::make_unique<Impl>(std::move(config));
+}
+
+Application::~Application() = default;
+void Application::Start() { impl_->Start(); }
+void Application::Stop() { impl_->Stop(); }
+std::uint16_t Application::port() const { return impl_->port(); }
+const ServeConfig& Application::config() const { return impl_->config(); }
+
+}  // namespace keybridge::app

@@ -1,0 +1,279 @@
+#include "app/cli.h"
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/application.h"
+#include "app/config.h"
+#include "app/logging.h"
+#include "core/startup_error.h"
+#include "crypto/key_ring.h"
+#include "crypto/system_random.h"
+#include "service/api_token_service.h"
+#include "storage/store.h"
+
+namespace keybridge::app {
+namespace {
+
+struct StoreOptions {
+  std::string database = "sqlite://./var/keybridge.db";
+  std::string key_file = "./var/keybridge.key";
+};
+
+void AddStoreOptions(CLI::App& command, StoreOptions& options) {
+  command.add_option("--database", options.database,
+                     "sqlite://PATH or postgresql://USER:PASS@HOST:PORT/DB")
+      ->envname("KEYBRIDGE_DATABASE")
+      ->capture_default_str();
+  command.add_option("--key-file", options.key_file,
+                     "File with the data-encryption keys (created 0600 on first use)")
+      ->envname("KEYBRIDGE_KEY_FILE")
+      ->capture_default_str();
+}
+
+struct OpenedStore {
+  crypto::SystemRandom random;
+  std::unique_ptr<crypto::KeyRing> keys;
+  std::unique_ptr<storage::Store> store;
+};
+
+std::unique_ptr<OpenedStore> OpenStoreOrThrow(const StoreOptions& options) {
+  auto opened = std::make_unique<OpenedStore>();
+  auto keys = crypto::KeyRing::LoadOrCreate(options.key_file, opened->random);
+  if (!keys.ok()) {
+    throw StartupError("cannot open the key file " + options.key_file + ": " +
+                       keys.error().message);
+  }
+  opened->keys = std::move(keys).value();
+  auto store = storage::OpenStore(options.database, *opened->keys);
+  if (!store.ok()) {
+    throw StartupError("cannot open the database: " + store.error().message);
+  }
+  opened->store = std::move(store).value();
+  return opened;
+}
+
+std::string FormatTime(core::TimePoint t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+int Serve(ServeConfig config) {
+  // Block the termination signals before any thread starts so only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Application application(std::move(config));
+  application.Start();
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received signal {}, shutting down", received);
+  application.Stop();
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App cli{
+      "keybridge: connects research platforms to GitLab and GitHub for their users.\n"
+      "Administrators register integrations (OAuth2 clients); users connect once; sessions get "
+      "fresh tokens."};
+  cli.require_subcommand(1);
+  std::string log_level = "info";
+  std::string log_format = "auto";
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->envname("KEYBRIDGE_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  cli.add_option("--log-format", log_format, "auto (JSON unless stderr is a terminal), json, text")
+      ->envname("KEYBRIDGE_LOG_FORMAT")
+      ->check(CLI::IsMember({"auto", "json", "text"}));
+
+  ServeConfig serve_config;
+  std::string audiences;
+  auto* serve = cli.add_subcommand("serve", "Run the HTTP API server");
+  serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
+      ->envname("KEYBRIDGE_LISTEN")
+      ->capture_default_str();
+  serve->add_option("--public-url", serve_config.public_url,
+                    "URL users reach keybridge at (default http://<listen>); the OAuth callback "
+                    "to register at providers is <public-url>/api/data/oauth2/callback")
+      ->envname("KEYBRIDGE_PUBLIC_URL");
+  serve->add_option("--database", serve_config.database,
+                    "sqlite://PATH or postgresql://USER:PASS@HOST:PORT/DB")
+      ->envname("KEYBRIDGE_DATABASE")
+      ->capture_default_str();
+  serve->add_option("--key-file", serve_config.key_file,
+                    "File with the data-encryption keys (created 0600 on first start)")
+      ->envname("KEYBRIDGE_KEY_FILE")
+      ->capture_default_str();
+  serve->add_option("--oidc-issuer", serve_config.oidc_issuer,
+                    "OIDC issuer whose access tokens identify users (e.g. a Keycloak realm URL)")
+      ->envname("KEYBRIDGE_OIDC_ISSUER");
+  serve->add_option("--oidc-audience", audiences,
+                    "Comma-separated accepted token audiences (empty: any)")
+      ->envname("KEYBRIDGE_OIDC_AUDIENCE");
+  serve->add_option("--admin-role", serve_config.admin_role,
+                    "Realm role (realm_access.roles) that makes a user an administrator")
+      ->envname("KEYBRIDGE_ADMIN_ROLE")
+      ->capture_default_str();
+  serve->add_option("--ca-file", serve_config.ca_file,
+                    "Extra trusted CA certificates (PEM) for self-hosted providers")
+      ->envname("KEYBRIDGE_CA_FILE");
+  serve->add_option("--worker-threads", serve_config.worker_threads,
+                    "Threads that run request handlers")
+      ->envname("KEYBRIDGE_WORKER_THREADS")
+      ->capture_default_str();
+
+  serve->add_option("--allowed-redirect-origins", serve_config.allowed_redirect_origins,
+                    "Extra origins (https://host[:port]) that next_url may point to after "
+                    "connecting; the public URL's origin is always allowed")
+      ->envname("KEYBRIDGE_ALLOWED_REDIRECT_ORIGINS")
+      ->delimiter(',');
+  serve->add_option("--refresh-margin", serve_config.refresh_margin,
+                    "Refresh tokens on read when they expire within this time")
+      ->envname("KEYBRIDGE_REFRESH_MARGIN")
+      ->capture_default_str();
+  serve->add_option("--background-refresh-interval", serve_config.background_refresh_interval,
+                    "How often to refresh idle connections whose refresh token would lapse "
+                    "(0 disables)")
+      ->envname("KEYBRIDGE_BACKGROUND_REFRESH_INTERVAL")
+      ->capture_default_str();
+
+  StoreOptions store_options;
+  auto* migrate = cli.add_subcommand("migrate", "Apply database schema migrations and exit");
+  AddStoreOptions(*migrate, store_options);
+
+  auto* tokens = cli.add_subcommand("tokens", "Manage local API tokens (no identity provider)");
+  tokens->require_subcommand(1);
+  std::string token_user;
+  std::string token_name;
+  std::string token_ttl;
+  std::string token_id;
+  bool token_admin = false;
+  auto* tokens_create = tokens->add_subcommand(
+      "create", "Create a token and print it once on stdout (only its hash is stored)");
+  tokens_create->add_option("--user", token_user, "User id the token acts as")->required();
+  tokens_create->add_flag("--admin", token_admin, "The token may administer integrations");
+  tokens_create->add_option("--name", token_name, "A label to recognise the token later");
+  tokens_create->add_option("--ttl", token_ttl, "Lifetime, e.g. 12h or 90d (default: no expiry)");
+  AddStoreOptions(*tokens_create, store_options);
+  auto* tokens_list = tokens->add_subcommand("list", "List tokens (never their values)");
+  AddStoreOptions(*tokens_list, store_options);
+  auto* tokens_revoke = tokens->add_subcommand("revoke", "Revoke a token by id");
+  tokens_revoke->add_option("id", token_id, "Token id as shown by `tokens list`")->required();
+  AddStoreOptions(*tokens_revoke, store_options);
+
+  auto* keys = cli.add_subcommand("keys", "Manage data-encryption keys");
+  keys->require_subcommand(1);
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "Add a new key and re-encrypt every stored secret under it (safe while serving)");
+  AddStoreOptions(*keys_rotate, store_options);
+
+  CLI11_PARSE(cli, argc, argv);
+  ConfigureLogging(log_format == "json"   ? LogFormat::kJson
+                   : log_format == "text" ? LogFormat::kText
+                                          : LogFormat::kAuto,
+                   log_level);
+
+  try {
+    if (serve->parsed()) {
+      if (!audiences.empty()) {
+        serve_config.oidc_audiences = {audiences};
+      }
+      return Serve(std::move(serve_config));
+    }
+    if (migrate->parsed()) {
+      OpenStoreOrThrow(store_options);  // OpenStore migrates
+      std::cerr << "database is up to date\n";
+      return 0;
+    }
+    if (tokens_create->parsed() || tokens_list->parsed() || tokens_revoke->parsed()) {
+      auto opened = OpenStoreOrThrow(store_options);
+      core::SystemClock clock;
+      service::ApiTokenService service(*opened->store->api_tokens, opened->random, clock);
+      if (tokens_create->parsed()) {
+        std::optional<core::Seconds> ttl;
+        if (!token_ttl.empty()) {
+          auto parsed = ParseDuration(token_ttl);
+          if (!parsed.ok()) {
+            std::cerr << "--ttl: " << parsed.error().message << "\n";
+            return 2;
+          }
+          ttl = *parsed;
+        }
+        auto issued = service.Create(token_user, token_admin, token_name, ttl);
+        if (!issued.ok()) {
+          std::cerr << "error: " << issued.error().message << "\n";
+          return 1;
+        }
+        std::cerr << "created token " << issued->record.id << " for user " << token_user
+                  << (token_admin ? " (admin)" : "")
+                  << "; it is shown only now. Use it as: Authorization: Bearer <token>\n";
+        std::cout << issued->token.Reveal() << "\n";
+        return 0;
+      }
+      if (tokens_list->parsed()) {
+        auto list = service.List();
+        if (!list.ok()) {
+          std::cerr << "error: " << list.error().message << "\n";
+          return 1;
+        }
+        std::cout << "ID\tUSER\tADMIN\tNAME\tCREATED\tEXPIRES\tSTATUS\n";
+        const auto now = std::chrono::system_clock::now();
+        for (const auto& t : *list) {
+          const char* status = t.revoked_at                    ? "revoked"
+                               : t.expires_at && *t.expires_at < now ? "expired"
+                                                                     : "active";
+          std::cout << t.id << "\t" << t.user_id << "\t" << (t.is_admin ? "yes" : "no") << "\t"
+                    << t.name << "\t" << FormatTime(t.created_at) << "\t"
+                    << (t.expires_at ? FormatTime(*t.expires_at) : "never") << "\t" << status
+                    << "\n";
+        }
+        return 0;
+      }
+      auto revoked = service.Revoke(token_id);
+      if (!revoked.ok()) {
+        std::cerr << "error: " << revoked.error().message << "\n";
+        return 1;
+      }
+      std::cerr << "revoked " << token_id << "\n";
+      return 0;
+    }
+    if (keys_rotate->parsed()) {
+      auto opened = OpenStoreOrThrow(store_options);
+      auto new_key = opened->keys->Rotate();
+      if (!new_key.ok()) {
+        std::cerr << "error: " << new_key.error().message << "\n";
+        return 1;
+      }
+      auto report = storage::ReencryptSecrets(*opened->store, *opened->keys);
+      if (!report.ok()) {
+        std::cerr << "error: new key " << *new_key
+                  << " was added but re-encryption stopped: " << report.error().message
+                  << "\nRun `keybridge keys rotate` again; nothing is lost (old keys stay).\n";
+        return 1;
+      }
+      std::cerr << "active key is now " << *new_key << "; re-encrypted " << report->reencrypted
+                << " secrets (" << report->already_current << " were already current)\n";
+      return 0;
+    }
+  } catch (const StartupError& error) {
+    std::cerr << "keybridge: " << error.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace keybridge::app

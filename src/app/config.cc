@@ -1,0 +1,119 @@
+#include "app/config.h"
+
+#include <charconv>
+#include <fstream>
+
+#include "core/url.h"
+
+namespace keybridge::app {
+
+core::Result<core::Seconds> ParseDuration(const std::string& text) {
+  if (text.empty()) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "empty duration");
+  }
+  long long value = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  const std::string unit(ptr, end);
+  long long factor = 0;
+  if (unit.empty() || unit == "s") {
+    factor = 1;
+  } else if (unit == "m") {
+    factor = 60;
+  } else if (unit == "h") {
+    factor = 3600;
+  } else if (unit == "d") {
+    factor = 86400;
+  }
+  if (ec != std::errc() || ptr == begin || factor == 0 || value <= 0 ||
+      value > 100LL * 365 * 86400 / factor) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "invalid duration \"" + text + "\" (use e.g. 90s, 15m, 12h or 30d)");
+  }
+  return core::Seconds(value * factor);
+}
+
+core::Status Validate(ServeConfig& config) {
+  std::vector<std::string> problems;
+  const auto colon = config.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    problems.push_back("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + config.listen +
+                       "\")");
+  } else {
+    config.listen_host = config.listen.substr(0, colon);
+    if (config.listen_host.size() > 2 && config.listen_host.front() == '[') {
+      config.listen_host = config.listen_host.substr(1, config.listen_host.size() - 2);
+    }
+    unsigned port = 0;
+    const std::string port_text = config.listen.substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
+      problems.push_back("--listen has an invalid port \"" + port_text + "\"");
+    }
+    config.listen_port = static_cast<std::uint16_t>(port);
+  }
+  if (config.public_url.empty()) {
+    config.public_url = "http://" + config.listen;
+  }
+  while (config.public_url.size() > 1 && config.public_url.back() == '/') {
+    config.public_url.pop_back();
+  }
+  if (auto url = core::ParseUrl(config.public_url); !url.ok()) {
+    problems.push_back("--public-url " + url.error().message);
+  } else if (url->scheme != "https" && url->scheme != "http") {
+    problems.push_back("--public-url must be an http(s) URL");
+  } else if (url->has_query || url->has_fragment || !url->userinfo.empty()) {
+    problems.push_back("--public-url must not contain credentials, a query or a fragment");
+  }
+  if (!(config.database.starts_with("sqlite://") || config.database.starts_with("postgresql://") ||
+        config.database.starts_with("postgres://"))) {
+    problems.push_back(
+        "--database must start with sqlite:// or postgresql:// (e.g. sqlite://./var/keybridge.db)");
+  }
+  if (config.key_file.empty()) {
+    problems.push_back("--key-file must not be empty");
+  }
+  if (!config.oidc_issuer.empty()) {
+    if (auto url = core::ParseUrl(config.oidc_issuer); !url.ok()) {
+      problems.push_back("--oidc-issuer " + url.error().message);
+    } else if (url->scheme != "https" && !(url->scheme == "http" && url->IsLoopbackHost())) {
+      problems.push_back("--oidc-issuer must use https:// (http:// only for localhost)");
+    }
+  }
+  if (!config.ca_file.empty() && !std::ifstream(config.ca_file).good()) {
+    problems.push_back("--ca-file \"" + config.ca_file + "\" cannot be read");
+  }
+  for (const auto& origin : config.allowed_redirect_origins) {
+    auto url = core::ParseUrl(origin);
+    if (!url.ok() || (url->scheme != "https" && url->scheme != "http") || !url->path.empty()) {
+      problems.push_back("--allowed-redirect-origins entries must be origins like "
+                         "https://renku.example.org (got \"" + origin + "\")");
+    }
+  }
+  if (auto margin = ParseDuration(config.refresh_margin); margin.ok()) {
+    config.refresh_margin_seconds = *margin;
+  } else {
+    problems.push_back("--refresh-margin: " + margin.error().message);
+  }
+  if (config.background_refresh_interval == "0") {
+    config.background_refresh_seconds = core::Seconds(0);
+  } else if (auto interval = ParseDuration(config.background_refresh_interval); interval.ok()) {
+    config.background_refresh_seconds = *interval;
+  } else {
+    problems.push_back("--background-refresh-interval: " + interval.error().message);
+  }
+  if (config.worker_threads == 0 || config.worker_threads > 1024) {
+    problems.push_back("--worker-threads must be between 1 and 1024");
+  }
+  if (problems.empty()) {
+    return core::OkStatus();
+  }
+  std::string message;
+  for (const auto& p : problems) {
+    message += (message.empty() ? "" : "\n") + p;
+  }
+  return core::MakeError(core::ErrorCode::kInvalidArgument, message);
+}
+
+}  // namespace keybridge::app

@@ -1,0 +1,45 @@
+// ServeConfig: everything `keybridge serve` needs, from flags and KEYBRIDGE_* environment
+// variables (a flag wins). Validated as a whole so an administrator sees every mistake at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace keybridge::app {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string public_url;  // default http://<listen>
+  std::string database = "sqlite://./var/keybridge.db";
+  std::string key_file = "./var/keybridge.key";
+  std::string oidc_issuer;
+  std::vector<std::string> oidc_audiences;
+  std::string admin_role = "renku-admin";
+  std::string ca_file;
+  std::string log_level = "info";
+  std::size_t worker_threads = 16;
+  // Origins besides public_url's that next_url may redirect to after connecting.
+  std::vector<std::string> allowed_redirect_origins;
+  std::string refresh_margin = "5m";          // tokens expiring sooner are refreshed on read
+  std::string background_refresh_interval = "60s";  // "0" disables the background refresher
+
+  // Derived by Validate().
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
+  core::Seconds refresh_margin_seconds{300};
+  core::Seconds background_refresh_seconds{60};
+};
+
+// Fills listen_host/listen_port and the public_url default. Returns kInvalidArgument whose
+// message lists every problem, one per line.
+core::Status Validate(ServeConfig& config);
+
+// "90s", "15m", "12h", "30d" or plain seconds; kInvalidArgument otherwise.
+core::Result<core::Seconds> ParseDuration(const std::string& text);
+
+}  // namespace keybridge::app

@@ -1,0 +1,238 @@
+#include "core/provider.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <utility>
+
+#include "core/url.h"
+
+namespace keybridge::core {
+namespace {
+
+Error Invalid(std::string message) {
+  return MakeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+bool IsSeparator(char c) { return c == '-' || c == '.' || c == '_'; }
+
+// UTF-8 sequences of accented Latin letters and the ASCII letter they fold to. Renku uses
+// unidecode; this covers the letters admins actually type into ids.
+constexpr std::array<std::pair<std::string_view, char>, 30> kFoldings = {{
+    {"\xc3\xa0", 'a'}, {"\xc3\xa1", 'a'}, {"\xc3\xa2", 'a'}, {"\xc3\xa3", 'a'}, {"\xc3\xa4", 'a'},
+    {"\xc3\xa5", 'a'}, {"\xc3\xa7", 'c'}, {"\xc3\xa8", 'e'}, {"\xc3\xa9", 'e'}, {"\xc3\xaa", 'e'},
+    {"\xc3\xab", 'e'}, {"\xc3\xac", 'i'}, {"\xc3\xad", 'i'}, {"\xc3\xae", 'i'}, {"\xc3\xaf", 'i'},
+    {"\xc3\xb1", 'n'}, {"\xc3\xb2", 'o'}, {"\xc3\xb3", 'o'}, {"\xc3\xb4", 'o'}, {"\xc3\xb5", 'o'},
+    {"\xc3\xb6", 'o'}, {"\xc3\xb8", 'o'}, {"\xc3\xb9", 'u'}, {"\xc3\xba", 'u'}, {"\xc3\xbb", 'u'},
+    {"\xc3\xbc", 'u'}, {"\xc3\xbd", 'y'}, {"\xc3\xbf", 'y'}, {"\xc3\x9f", 's'}, {"\xc3\xa6", 'a'},
+}};
+
+bool HasControlCharacters(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+Status CheckLength(std::string_view field, std::string_view value, std::size_t max) {
+  if (value.size() > max) {
+    return Invalid(std::string(field) + " is too long: at most " + std::to_string(max) +
+                   " characters");
+  }
+  return OkStatus();
+}
+
+// Provider-facing URLs must be absolute https; plain http is accepted only for loopback hosts
+// (local development and tests). Credentials, queries and fragments would be silently mangled
+// when keybridge appends paths, so they are rejected.
+Status CheckServiceUrl(std::string_view field, std::string_view value) {
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength(field, value, kMaxUrlLength));
+  auto parsed = ParseUrl(value);
+  if (!parsed.ok()) {
+    return Invalid(std::string(field) + " " + parsed.error().message + " (got \"" +
+                   std::string(value.substr(0, 100)) + "\")");
+  }
+  const Url& url = *parsed;
+  if (url.scheme != "https" && !(url.scheme == "http" && url.IsLoopbackHost())) {
+    return Invalid(std::string(field) +
+                   " must use https:// (plain http:// is only allowed for localhost)");
+  }
+  if (!url.userinfo.empty()) {
+    return Invalid(std::string(field) + " must not contain a user name or password");
+  }
+  if (url.has_query || url.has_fragment) {
+    return Invalid(std::string(field) + " must not contain a query (?) or fragment (#)");
+  }
+  return OkStatus();
+}
+
+// RFC 6749 section 3.3: scope = scope-token *( SP scope-token ),
+// scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+Status CheckScope(std::string_view scope) {
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("scope", scope, kMaxScopeLength));
+  if (scope.empty()) {
+    return OkStatus();
+  }
+  std::size_t start = 0;
+  while (start <= scope.size()) {
+    const auto end = std::min(scope.find(' ', start), scope.size());
+    const std::string_view token = scope.substr(start, end - start);
+    if (token.empty()) {
+      return Invalid("scope must be scope names separated by single spaces, e.g. \"read_api "
+                     "read_repository\"");
+    }
+    for (char c : token) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x21 || u > 0x7e || c == '"' || c == '\\') {
+        return Invalid("scope \"" + std::string(token) +
+                       "\" contains a character not allowed in OAuth scopes (RFC 6749 3.3)");
+      }
+    }
+    start = end + 1;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+std::string_view ToString(ProviderKind kind) {
+  switch (kind) {
+    case ProviderKind::kGitLab:
+      return "gitlab";
+    case ProviderKind::kGitHub:
+      return "github";
+    case ProviderKind::kGenericOidc:
+      return "generic_oidc";
+  }
+  return "gitlab";
+}
+
+Result<ProviderKind> ParseProviderKind(std::string_view text) {
+  if (text == "gitlab") {
+    return ProviderKind::kGitLab;
+  }
+  if (text == "github") {
+    return ProviderKind::kGitHub;
+  }
+  if (text == "generic_oidc") {
+    return ProviderKind::kGenericOidc;
+  }
+  return Invalid("kind must be one of gitlab, github, generic_oidc (got \"" +
+                 std::string(text.substr(0, 50)) + "\")");
+}
+
+bool IsGitHubApp(const Provider& provider) {
+  return provider.kind == ProviderKind::kGitHub &&
+         (!provider.image_registry_url || provider.image_registry_url->empty());
+}
+
+Result<std::string> SlugifyProviderId(std::string_view raw) {
+  std::string folded;
+  for (std::size_t i = 0; i < raw.size();) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c < 0x80) {
+      folded += static_cast<char>(std::tolower(c));
+      ++i;
+      continue;
+    }
+    bool matched = false;
+    for (const auto& [utf8, ascii] : kFoldings) {
+      if (raw.substr(i, utf8.size()) == utf8) {
+        folded += ascii;
+        i += utf8.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      folded += '-';
+      ++i;
+    }
+  }
+  std::string slug;
+  for (char c : folded) {
+    const bool word = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    const char out = word || IsSeparator(c) ? c : '-';
+    if (IsSeparator(out) && !slug.empty() && IsSeparator(slug.back())) {
+      slug.back() = '-';  // a run of separators collapses to one '-'
+      continue;
+    }
+    slug += out;
+  }
+  auto trim = [&slug] {
+    while (!slug.empty() && IsSeparator(slug.front())) {
+      slug.erase(slug.begin());
+    }
+    while (!slug.empty() && IsSeparator(slug.back())) {
+      slug.pop_back();
+    }
+  };
+  trim();
+  for (std::string_view suffix : {std::string_view(".git"), std::string_view(".atom")}) {
+    if (slug.size() > suffix.size() && slug.ends_with(suffix)) {
+      slug.resize(slug.size() - suffix.size());
+      trim();
+    }
+  }
+  if (slug.empty() || std::isalnum(static_cast<unsigned char>(slug.front())) == 0) {
+    return Invalid("id \"" + std::string(raw.substr(0, 100)) +
+                   "\" has too many invalid characters; use letters, digits, '.', '_' or '-'");
+  }
+  if (slug.size() > kMaxProviderIdLength) {
+    return Invalid("id is too long: at most " + std::to_string(kMaxProviderIdLength) +
+                   " characters");
+  }
+  return slug;
+}
+
+Status ValidateProvider(const Provider& p) {
+  if (p.id.empty()) {
+    return Invalid("id must not be empty");
+  }
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("id", p.id, kMaxProviderIdLength));
+  if (p.display_name.empty() || HasControlCharacters(p.display_name)) {
+    return Invalid("display_name must be a non-empty name without control characters");
+  }
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("display_name", p.display_name, kMaxDisplayNameLength));
+  if (p.client_id.empty() || HasControlCharacters(p.client_id) ||
+      p.client_id.find(' ') != std::string::npos) {
+    return Invalid("client_id must be the non-empty client/application id the provider showed "
+                   "you, without spaces");
+  }
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("client_id", p.client_id, kMaxClientIdLength));
+  if (p.client_secret) {
+    KEYBRIDGE_RETURN_IF_ERROR(
+        CheckLength("client_secret", p.client_secret->Reveal(), kMaxClientSecretLength));
+    if (HasControlCharacters(p.client_secret->Reveal())) {
+      return Invalid("client_secret must not contain control characters (check for a pasted "
+                     "line break)");
+    }
+  }
+  KEYBRIDGE_RETURN_IF_ERROR(CheckScope(p.scope));
+  KEYBRIDGE_RETURN_IF_ERROR(CheckServiceUrl("url", p.url));
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("app_slug", p.app_slug, kMaxAppSlugLength));
+  if (!std::all_of(p.app_slug.begin(), p.app_slug.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+      })) {
+    return Invalid("app_slug may contain only letters, digits, '-' and '_' (it is the last part "
+                   "of https://github.com/apps/<slug>)");
+  }
+  if (p.image_registry_url) {
+    KEYBRIDGE_RETURN_IF_ERROR(CheckServiceUrl("image_registry_url", *p.image_registry_url));
+  }
+  if (p.kind == ProviderKind::kGenericOidc) {
+    if (!p.oidc_issuer_url) {
+      return Invalid("oidc_issuer_url is required for kind generic_oidc");
+    }
+    KEYBRIDGE_RETURN_IF_ERROR(CheckServiceUrl("oidc_issuer_url", *p.oidc_issuer_url));
+  } else if (p.oidc_issuer_url) {
+    return Invalid("oidc_issuer_url is only allowed for kind generic_oidc");
+  }
+  if (IsGitHubApp(p) && p.app_slug.empty()) {
+    return Invalid("app_slug is required for a GitHub App: it is the last part of the App's "
+                   "public page URL, https://github.com/apps/<slug>");
+  }
+  return OkStatus();
+}
+
+}  // namespace keybridge::core

@@ -1,0 +1,37 @@
+#include "core/url.h"
+
+#include <gtest/gtest.h>
+
+namespace keybridge::core {
+namespace {
+
+TEST(ParseUrl, SplitsEveryPart) {
+  auto url = ParseUrl("HTTPS://user@Git.Example.org:8443/a/b?x=1#frag").value();
+
+  EXPECT_EQ(url.scheme, "https");
+  EXPECT_EQ(url.userinfo, "user");
+  EXPECT_EQ(url.host, "git.example.org");
+  EXPECT_EQ(url.port, 8443);
+  EXPECT_EQ(url.path, "/a/b");
+  EXPECT_EQ(url.query, "x=1");
+  EXPECT_EQ(url.fragment, "frag");
+  EXPECT_EQ(url.Origin(), "https://git.example.org:8443");
+}
+
+TEST(ParseUrl, HandlesIpv6AndDefaultPorts) {
+  auto url = ParseUrl("http://[::1]:8080/x").value();
+  EXPECT_EQ(url.host, "::1");
+  EXPECT_TRUE(url.IsLoopbackHost());
+  EXPECT_EQ(ParseUrl("https://h").value().EffectivePort(), 443);
+  EXPECT_EQ(ParseUrl("https://h:443").value().Origin(), "https://h");
+}
+
+TEST(ParseUrl, RejectsMalformedUrls) {
+  for (const char* bad : {"", "no-scheme", "https://", "https://h:0", "https://h:99999",
+                          "https://h:12x", "https://ho st", "https://[::1", "https://h\x01"}) {
+    EXPECT_FALSE(ParseUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace keybridge::core

@@ -1,0 +1,115 @@
+#include "http/message.h"
+
+#include <gtest/gtest.h>
+
+namespace keybridge::http {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+TEST(PercentDecode, DecodesEscapesInEitherCase) {
+  EXPECT_EQ(PercentDecode("a%2Fb%2fc%20", false), "a/b/c ");
+}
+
+TEST(PercentDecode, PlusIsSpaceOnlyWhenAsked) {
+  EXPECT_EQ(PercentDecode("a+b", true), "a b");
+  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
+}
+
+TEST(PercentDecode, RejectsMalformedEscapes) {
+  EXPECT_EQ(PercentDecode("%", false), std::nullopt);
+  EXPECT_EQ(PercentDecode("abc%4", false), std::nullopt);
+  EXPECT_EQ(PercentDecode("%zz", false), std::nullopt);
+}
+
+TEST(PercentDecode, DecodesNulAndHighBytes) {
+  EXPECT_EQ(PercentDecode("%00%FF", false), std::string("\0\xff", 2));
+}
+
+TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("aZ09-._~ /?&=+%\xff"), "aZ09-._~%20%2F%3F%26%3D%2B%25%FF");
+}
+
+TEST(PercentEncode, RoundTripsThroughDecode) {
+  const std::string text("any bytes: \x01\x7f\x80 / ? # [ ] @", 27);
+
+  EXPECT_EQ(PercentDecode(PercentEncode(text), false), text);
+}
+
+TEST(RequestQuery, DecodesParametersInOrder) {
+  Request request;
+  request.raw_query = "code=a%2Bb&state=x+y&empty=&flag&&code=second";
+
+  EXPECT_EQ(
+      request.QueryParams(),
+      (Pairs{{"code", "a+b"}, {"state", "x y"}, {"empty", ""}, {"flag", ""}, {"code", "second"}}));
+}
+
+TEST(RequestQuery, QueryReturnsFirstValueOrNothing) {
+  Request request;
+  request.raw_query = "a=1&a=2";
+
+  EXPECT_EQ(request.Query("a"), "1");
+  EXPECT_EQ(request.Query("b"), std::nullopt);
+}
+
+TEST(RequestQuery, DropsPairsWithMalformedEscapes) {
+  Request request;
+  request.raw_query = "bad=%zz&good=1";
+
+  EXPECT_EQ(request.QueryParams(), (Pairs{{"good", "1"}}));
+}
+
+TEST(RequestHeader, FindsFirstByLowerCaseName) {
+  Request request;
+  request.headers = {{"x-a", "1"}, {"x-a", "2"}};
+
+  EXPECT_EQ(request.Header("x-a"), "1");
+  EXPECT_EQ(request.Header("x-b"), "");
+}
+
+TEST(RequestPathParam, ReturnsEmptyWhenAbsent) {
+  Request request;
+  request.path_params["id"] = "42";
+
+  EXPECT_EQ(request.PathParam("id"), "42");
+  EXPECT_EQ(request.PathParam("other"), "");
+}
+
+TEST(ResponseFactories, JsonSetsContentType) {
+  const Response response = Response::Json(201, R"({"a":1})");
+
+  EXPECT_EQ(response.status, 201);
+  ASSERT_EQ(response.headers.size(), 1U);
+  EXPECT_EQ(response.headers[0].name, "Content-Type");
+  EXPECT_EQ(response.headers[0].value, "application/json");
+  EXPECT_EQ(response.body, R"({"a":1})");
+}
+
+TEST(ResponseFactories, NoContentIsEmpty204) {
+  const Response response = Response::NoContent();
+
+  EXPECT_EQ(response.status, 204);
+  EXPECT_TRUE(response.body.empty());
+}
+
+TEST(ResponseFactories, RedirectSetsLocation) {
+  const Response response = Response::Redirect("https://example.org/next", 303);
+
+  EXPECT_EQ(response.status, 303);
+  ASSERT_EQ(response.headers.size(), 1U);
+  EXPECT_EQ(response.headers[0].name, "Location");
+  EXPECT_EQ(response.headers[0].value, "https://example.org/next");
+}
+
+TEST(ResponseFactories, WithHeaderAppendsEvenWhenNameRepeats) {
+  Response response = Response::NoContent();
+
+  response.WithHeader("Set-Cookie", "a=1").WithHeader("Set-Cookie", "b=2");
+
+  ASSERT_EQ(response.headers.size(), 2U);
+  EXPECT_EQ(response.headers[1].value, "b=2");
+}
+
+}  // namespace
+}  // namespace keybridge::http

@@ -1,0 +1,516 @@
+// The only file that compiles Boost.Beast/Asio code against keybridge types (asio_src.cc holds the
+// separately compiled library parts).
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <cctype>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "core/startup_error.h"
+#include "http/error_response.h"
+
+namespace keybridge::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ip = asio::ip;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// After an error response we read (and discard) what the client is still sending before closing,
+// so the kernel does not answer unread data with a RST that would destroy our response.
+constexpr std::size_t kMaxDrainBytes = std::size_t{16} * 1024 * 1024;
+constexpr std::chrono::seconds kMaxDrainTime{5};
+constexpr std::size_t kMaxLoggedPathLength = 256;
+
+std::shared_ptr<spdlog::logger> HttpLogger() {
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  if (auto logger = spdlog::get("http")) {
+    return logger;
+  }
+  // Share the default logger's sinks so that whatever app/ configured applies here too.
+  const auto& sinks = spdlog::default_logger()->sinks();
+  auto logger = std::make_shared<spdlog::logger>("http", sinks.begin(), sinks.end());
+  logger->set_level(spdlog::default_logger()->level());
+  spdlog::register_logger(logger);
+  return logger;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x))
+           == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+const core::HttpHeader* FindHeader(const Response& response, std::string_view name) {
+  for (const auto& header : response.headers) {
+    if (EqualsIgnoreCase(header.name, name)) {
+      return &header;
+    }
+  }
+  return nullptr;
+}
+
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0
+         || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Header names must be tokens and values must not contain CR, LF or NUL: a handler that echoes
+// user input into a Location header must not be able to inject headers (response splitting).
+bool IsValidHeader(const core::HttpHeader& header) {
+  return !header.name.empty() && std::all_of(header.name.begin(), header.name.end(), IsTokenChar)
+         && header.value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+}
+
+// Framing headers belong to the server; a handler-provided value could desynchronise the stream.
+bool IsFramingHeader(std::string_view name) {
+  return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")
+         || EqualsIgnoreCase(name, "connection");
+}
+
+// Defaults every response gets unless the handler chose otherwise.
+void ApplyDefaultHeaders(Response& response) {
+  if (FindHeader(response, "x-content-type-options") == nullptr) {
+    response.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  }
+  const core::HttpHeader* type = FindHeader(response, "content-type");
+  if (type != nullptr && ToLower(type->value).find("json") != std::string::npos
+      && FindHeader(response, "cache-control") == nullptr) {
+    response.headers.push_back({"Cache-Control", "no-store"});
+  }
+  if (response.status == 503 && FindHeader(response, "retry-after") == nullptr) {
+    response.headers.push_back({"Retry-After", "5"});
+  }
+}
+
+bool IsValidResponse(const Response& response) {
+  return response.status >= 200 && response.status <= 599
+         && std::all_of(response.headers.begin(), response.headers.end(), IsValidHeader);
+}
+
+bool StatusForbidsBody(int status) {
+  return status == 204 || status == 304;
+}
+
+// Parse failures that mean "the client sent something that is not HTTP" (answered with 400), as
+// opposed to the connection going away or timing out (closed silently).
+bool IsMalformedRequest(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()
+         && ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message
+         && ec != bhttp::error::need_more;
+}
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+// Keeps a connection in the server's registry (so Stop can close it) for the scope's lifetime.
+class ConnectionRegistration {
+ public:
+  ConnectionRegistration(std::set<beast::tcp_stream*>& registry, beast::tcp_stream& stream)
+      : registry_(registry), stream_(&stream) {
+    registry_.insert(stream_);
+  }
+  ~ConnectionRegistration() { registry_.erase(stream_); }
+  ConnectionRegistration(const ConnectionRegistration&) = delete;
+  ConnectionRegistration& operator=(const ConnectionRegistration&) = delete;
+  ConnectionRegistration(ConnectionRegistration&&) = delete;
+  ConnectionRegistration& operator=(ConnectionRegistration&&) = delete;
+
+ private:
+  std::set<beast::tcp_stream*>& registry_;
+  beast::tcp_stream* stream_;
+};
+
+// Copies a parsed Beast request into the Beast-free type handlers see.
+Request ToRequest(bhttp::request<bhttp::string_body>& message, const std::string& remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  const std::string_view target = message.target();
+  const std::size_t question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) {
+    request.raw_query = std::string(target.substr(question + 1));
+  }
+  for (const auto& field : message) {
+    request.headers.push_back({ToLower(field.name_string()), std::string(field.value())});
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote;
+  return request;
+}
+
+// The error response for a failed read, or nullopt when the connection should just be closed
+// (end of stream, timeout, reset, shutdown).
+std::optional<Response> ResponseForReadError(const beast::error_code& ec) {
+  if (ec == bhttp::error::body_limit) {
+    return ErrorResponse(
+        core::MakeError(core::ErrorCode::kPayloadTooLarge, "Request body too large"));
+  }
+  if (ec == bhttp::error::header_limit) {
+    return ErrorResponse(431, "Request header fields too large");
+  }
+  if (IsMalformedRequest(ec)) {
+    return ErrorResponse(400, "Malformed HTTP request");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Handler handler);
+  void Start();
+  void Stop() noexcept;
+  std::uint16_t Port() const { return port_; }
+
+ private:
+  asio::awaitable<void> Listen();
+  asio::awaitable<void> Serve(ip::tcp::socket socket);
+  // Reads, handles and answers one request; returns whether the connection stays open.
+  asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                 const std::string& remote);
+  asio::awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream,
+                                                 beast::flat_buffer& buffer,
+                                                 RequestParser& parser) const;
+  asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response response,
+                                      bool head_request, bool keep_alive) const;
+  asio::awaitable<void> DrainAndClose(beast::tcp_stream& stream) const;
+  Response InvokeHandler(Request& request) const;
+  void CloseAll();
+  void LogRequest(std::string_view method, std::string_view path, int status,
+                  Clock::time_point start, const std::string& remote) const;
+
+  ServerOptions options_;
+  Handler handler_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::mutex stop_mutex_;
+  bool started_ = false;
+  bool stopped_ = false;
+  // Only touched on the I/O thread. Declared before io_ so that coroutine frames destroyed with
+  // io_ can still unregister themselves.
+  bool stopping_ = false;
+  std::set<beast::tcp_stream*> connections_;
+  asio::thread_pool workers_;
+  asio::io_context io_{1};
+  ip::tcp::acceptor acceptor_{io_};
+  std::uint16_t port_ = 0;
+  std::thread io_thread_;
+};
+
+Server::Impl::Impl(ServerOptions options, Handler handler)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      logger_(HttpLogger()),
+      workers_(std::max<std::size_t>(options_.worker_threads, 1)) {
+  const std::string where = options_.host + ":" + std::to_string(options_.port);
+  beast::error_code ec;
+  ip::tcp::resolver resolver(io_);
+  const auto endpoints =
+      resolver.resolve(options_.host, std::to_string(options_.port),
+                       ip::tcp::resolver::passive | ip::tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    throw StartupError("cannot resolve listen address " + where + ": " + ec.message());
+  }
+  const ip::tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  if (acceptor_.open(endpoint.protocol(), ec); !ec) {
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor_.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    throw StartupError("cannot listen on " + where + ": " + ec.message());
+  }
+  port_ = acceptor_.local_endpoint().port();
+}
+
+void Server::Impl::Start() {
+  const std::lock_guard lock(stop_mutex_);
+  if (started_ || stopped_) {
+    return;
+  }
+  started_ = true;
+  asio::co_spawn(io_, Listen(), [logger = logger_](const std::exception_ptr& error) {
+    if (error) {
+      logger->error("http accept loop ended with an exception");
+    }
+  });
+  io_thread_ = std::thread([this] { io_.run(); });
+}
+
+void Server::Impl::Stop() noexcept {
+  const std::lock_guard lock(stop_mutex_);
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  if (started_) {
+    // Close the acceptor and every connection on the I/O thread and wait until that happened:
+    // afterwards no connection hands new work to the pool, so joining it cannot race a post.
+    std::promise<void> closed;
+    asio::post(io_, [this, &closed] {
+      CloseAll();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    workers_.join();
+    // With every socket closed the remaining coroutines finish and run() returns.
+    io_thread_.join();
+  } else {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    workers_.join();
+  }
+}
+
+void Server::Impl::CloseAll() {
+  stopping_ = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  for (beast::tcp_stream* stream : connections_) {
+    stream->socket().close(ignored);
+  }
+}
+
+asio::awaitable<void> Server::Impl::Listen() {
+  while (true) {
+    auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
+    if (stopping_ || ec == asio::error::operation_aborted) {
+      co_return;
+    }
+    if (ec) {
+      // Typically EMFILE: back off briefly instead of spinning on the failing accept.
+      logger_->warn("accept failed: {}", ec.message());
+      asio::steady_timer timer(io_, std::chrono::milliseconds(100));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    asio::co_spawn(io_, Serve(std::move(socket)), [logger = logger_](const std::exception_ptr& e) {
+      if (e) {
+        logger->error("http connection ended with an exception");
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::Impl::Serve(ip::tcp::socket socket) {
+  if (stopping_) {
+    co_return;
+  }
+  beast::tcp_stream stream(std::move(socket));
+  const ConnectionRegistration registration(connections_, stream);
+  beast::error_code ec;
+  const ip::tcp::endpoint peer = stream.socket().remote_endpoint(ec);
+  const std::string remote = ec ? std::string("unknown") : peer.address().to_string();
+  beast::flat_buffer buffer;
+  while (!stopping_ && co_await ServeOne(stream, buffer, remote)) {
+  }
+  stream.socket().close(ec);
+}
+
+asio::awaitable<bool> Server::Impl::ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                             const std::string& remote) {
+  RequestParser parser;
+  const beast::error_code read_ec = co_await ReadRequest(stream, buffer, parser);
+  const Clock::time_point start = Clock::now();
+  if (stopping_) {
+    co_return false;
+  }
+  if (read_ec) {
+    if (auto response = ResponseForReadError(read_ec)) {
+      const int status = response->status;
+      co_await WriteResponse(stream, std::move(*response), false, false);
+      // After a body-limit error the request line is known; after the others it may not be.
+      std::string_view method = "-";
+      std::string_view path = "-";
+      if (read_ec == bhttp::error::body_limit) {
+        method = parser.get().method_string();
+        path = parser.get().target();
+        path = path.substr(0, path.find('?'));
+      }
+      LogRequest(method, path, status, start, remote);
+      co_await DrainAndClose(stream);
+    }
+    co_return false;
+  }
+
+  const bool keep_alive = parser.get().keep_alive();
+  const bool head_request = parser.get().method() == bhttp::verb::head;
+  Request request = ToRequest(parser.get(), remote);
+  Response response;
+  if (request.path.empty() || request.path.front() != '/') {
+    // Absolute-form and asterisk-form targets are for proxies and OPTIONS *; we serve neither.
+    response = ErrorResponse(400, "Request target must be an absolute path");
+  } else {
+    response = co_await asio::co_spawn(
+        workers_,
+        [this, &request]() -> asio::awaitable<Response> { co_return InvokeHandler(request); },
+        asio::use_awaitable);
+  }
+  const int status = response.status;
+  const bool must_close = !keep_alive || stopping_;
+  co_await WriteResponse(stream, std::move(response), head_request, !must_close);
+  LogRequest(request.method, request.path, status, start, remote);
+  if (must_close) {
+    beast::error_code ignored;
+    stream.socket().shutdown(ip::tcp::socket::shutdown_send, ignored);
+  }
+  co_return !must_close;
+}
+
+asio::awaitable<beast::error_code> Server::Impl::ReadRequest(beast::tcp_stream& stream,
+                                                             beast::flat_buffer& buffer,
+                                                             RequestParser& parser) const {
+  parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(static_cast<std::uint64_t>(options_.max_body_bytes));
+  // One deadline for the whole request, so a client trickling bytes cannot hold the connection.
+  stream.expires_after(options_.idle_timeout);
+  auto [ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+  if (ec || parser.is_done()) {
+    co_return ec;
+  }
+  if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+    // The body limit was already checked against Content-Length, so the client may proceed.
+    bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, proceed, kUseTuple);
+    if (ec) {
+      co_return ec;
+    }
+  }
+  std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+  co_return ec;
+}
+
+Response Server::Impl::InvokeHandler(Request& request) const {
+  const std::string_view path = std::string_view(request.path).substr(0, kMaxLoggedPathLength);
+  // Last-resort catch: a throwing handler is a bug; the client gets a 500 and the log the reason.
+  try {
+    return handler_(request);
+  } catch (const std::exception& e) {
+    logger_->error("handler threw for {} {}: {}", request.method, path, e.what());
+  } catch (...) {
+    logger_->error("handler threw a non-exception for {} {}", request.method, path);
+  }
+  return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+}
+
+asio::awaitable<void> Server::Impl::WriteResponse(beast::tcp_stream& stream, Response response,
+                                                  bool head_request, bool keep_alive) const {
+  if (!IsValidResponse(response)) {
+    logger_->error("handler produced an invalid response (status {}); answering 500",
+                   response.status);
+    response = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+  }
+  ApplyDefaultHeaders(response);
+
+  bhttp::response<bhttp::string_body> out;
+  out.version(11);
+  out.result(static_cast<unsigned>(response.status));
+  for (const auto& header : response.headers) {
+    if (!IsFramingHeader(header.name)) {
+      out.insert(header.name, header.value);
+    }
+  }
+  // RFC 9110 §8.6: no Content-Length on 204; a HEAD answer announces the GET length, sends no body.
+  if (StatusForbidsBody(response.status)) {
+    response.body.clear();
+  } else {
+    out.content_length(response.body.size());
+  }
+  if (!head_request) {
+    out.body() = std::move(response.body);
+  }
+  out.keep_alive(keep_alive);
+  stream.expires_after(options_.idle_timeout);
+  co_await bhttp::async_write(stream, out, kUseTuple);
+}
+
+asio::awaitable<void> Server::Impl::DrainAndClose(beast::tcp_stream& stream) const {
+  beast::error_code ec;
+  stream.socket().shutdown(ip::tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::min<std::chrono::seconds>(options_.idle_timeout, kMaxDrainTime));
+  std::array<char, 16384> scratch{};
+  std::size_t drained = 0;
+  while (!ec && drained < kMaxDrainBytes && !stopping_) {
+    std::size_t n = 0;
+    std::tie(ec, n) = co_await stream.async_read_some(asio::buffer(scratch), kUseTuple);
+    drained += n;
+  }
+  stream.socket().close(ec);
+}
+
+void Server::Impl::LogRequest(std::string_view method, std::string_view path, int status,
+                              Clock::time_point start, const std::string& remote) const {
+  if (!options_.log_requests) {
+    return;
+  }
+  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - start;
+  // Never the query string (it can carry OAuth codes), headers or bodies.
+  logger_->info("request method={} path={} status={} duration_ms={:.1f} remote={}", method,
+                path.substr(0, kMaxLoggedPathLength), status, elapsed.count(), remote);
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() {
+  Stop();
+}
+
+void Server::Start() {
+  impl_->Start();
+}
+
+void Server::Stop() {
+  impl_->Stop();
+}
+
+std::uint16_t Server::port() const {
+  return impl_->Port();
+}
+
+}  // namespace keybridge::http

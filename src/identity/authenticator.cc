@@ -1,0 +1,85 @@
+#include "identity/authenticator.h"
+
+#include <cctype>
+#include <string>
+
+namespace keybridge::identity {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && IsSpace(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i]))
+        != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+core::Caller Rejected(std::string reason) {
+  core::Caller caller = core::Caller::Anonymous();
+  caller.rejected_reason = std::move(reason);
+  return caller;
+}
+
+// `unavailable_reason` names what could not be reached: the identity issuer or the token store.
+core::Caller FromResult(core::Result<core::Caller> result, std::string_view unavailable_reason) {
+  if (result.ok()) {
+    return std::move(result).value();
+  }
+  const core::ErrorCode code = result.error().code;
+  if (code == core::ErrorCode::kUnauthenticated) {
+    return Rejected(result.error().message);
+  }
+  if (code == core::ErrorCode::kUnavailable || code == core::ErrorCode::kUpstreamFailed) {
+    return Rejected(std::string(unavailable_reason));
+  }
+  return Rejected("credentials could not be checked");
+}
+
+}  // namespace
+
+Authenticator::Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local)
+    : jwt_(jwt), local_(local) {}
+
+core::Caller Authenticator::Authenticate(std::string_view authorization_header_value) {
+  const std::string_view value = Trim(authorization_header_value);
+  if (value.empty()) {
+    return core::Caller::Anonymous();
+  }
+  // RFC 6750 §2.1: "Bearer" 1*SP token; RFC 9110 §11.1: the scheme is case-insensitive.
+  if (EqualsIgnoreCase(value, "bearer")) {
+    return Rejected("missing bearer token");
+  }
+  const std::size_t space = value.find_first_of(" \t");
+  if (space == std::string_view::npos || !EqualsIgnoreCase(value.substr(0, space), "bearer")) {
+    return Rejected("unsupported authorization scheme");
+  }
+  const std::string_view token = Trim(value.substr(space));
+  if (token.substr(0, kLocalTokenPrefix.size()) == kLocalTokenPrefix) {
+    return FromResult(local_.Authenticate(token), "credentials could not be checked");
+  }
+  if (jwt_ == nullptr) {
+    return Rejected("token not accepted: no identity issuer is configured");
+  }
+  return FromResult(jwt_->Verify(token), "identity issuer unavailable");
+}
+
+}  // namespace keybridge::identity

@@ -1,0 +1,32 @@
+// Authenticator: decides who is calling from the Authorization header, for every inbound request.
+// Local "kb_" tokens go to LocalTokenAuthenticator, anything else to the JwtVerifier. Like Renku,
+// a rejected credential yields an anonymous caller that carries the reason; routes that need a
+// user answer 401 with it.
+#pragma once
+
+#include <string_view>
+
+#include "core/caller.h"
+#include "identity/jwt_verifier.h"
+#include "identity/local_token.h"
+
+namespace keybridge::identity {
+
+class Authenticator {
+ public:
+  // `jwt` is null when no identity issuer is configured (then only local tokens are accepted).
+  // Both must outlive the authenticator.
+  Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local);
+
+  // `authorization_header_value` is the raw header value ("" when absent). "Bearer <token>", the
+  // scheme case-insensitive. Never fails and never logs the token: an absent header is an
+  // anonymous caller with no reason; a rejected one is anonymous with `rejected_reason` set
+  // ("token expired", "identity issuer unavailable", ...). Thread-safe.
+  core::Caller Authenticate(std::string_view authorization_header_value);
+
+ private:
+  JwtVerifier* jwt_;
+  LocalTokenAuthenticator& local_;
+};
+
+}  // namespace keybridge::identity

@@ -1,0 +1,180 @@
+#include "identity/authenticator.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+#include "support/fake_clock.h"
+// scripted_http_client.h trips -Wsign-conversion in CountRequests (reported to its owner).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#include "support/scripted_http_client.h"
+#pragma GCC diagnostic pop
+#include "support/test_jwt_issuer.h"
+
+namespace keybridge::identity {
+namespace {
+
+using keybridge::testing::FakeClock;
+using keybridge::testing::JsonResponse;
+using keybridge::testing::ScriptedHttpClient;
+using keybridge::testing::TestJwtIssuer;
+
+constexpr char kIssuer[] = "https://keycloak.test/realms/renku";
+constexpr char kLocalToken[] = "kb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+// One stored local token (kLocalToken, user "local-user"); can be made to fail like a database.
+class OneTokenRepository final : public core::ApiTokenRepository {
+ public:
+  core::Status Insert(const core::ApiToken&) override { return core::OkStatus(); }
+  core::Result<core::ApiToken> FindByHash(const std::string& token_hash) override {
+    if (failure) {
+      return *failure;
+    }
+    if (token_hash != HashLocalToken(kLocalToken)) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no such token");
+    }
+    core::ApiToken token;
+    token.id = "t1";
+    token.user_id = "local-user";
+    token.token_hash = token_hash;
+    return token;
+  }
+  core::Result<std::vector<core::ApiToken>> List() override {
+    return std::vector<core::ApiToken>{};
+  }
+  core::Result<bool> Revoke(const std::string&, core::TimePoint) override { return false; }
+
+  std::optional<core::Error> failure;
+};
+
+class AuthenticatorTest : public ::testing::Test {
+ protected:
+  AuthenticatorTest() {
+    http_.Always("GET", issuer_.DiscoveryUrl(),
+                 JsonResponse(200, issuer_.DiscoveryJson(issuer_.JwksUrl())));
+    http_.Always("GET", issuer_.JwksUrl(), JsonResponse(200, issuer_.JwksJson()));
+  }
+
+  static JwtVerifier::Options Options() {
+    JwtVerifier::Options options;
+    options.issuer = kIssuer;
+    options.audiences = {"renku"};
+    return options;
+  }
+
+  std::string Jwt() const {
+    return issuer_.Mint(issuer_.DefaultClaims("jwt-user", {"renku-admin"}, clock_.Now()));
+  }
+
+  FakeClock clock_;
+  ScriptedHttpClient http_;
+  TestJwtIssuer issuer_{kIssuer};
+  JwtVerifier verifier_{Options(), http_, clock_};
+  OneTokenRepository tokens_;
+  LocalTokenAuthenticator local_{tokens_, clock_};
+  Authenticator authenticator_{&verifier_, local_};
+};
+
+TEST_F(AuthenticatorTest, NoHeaderIsAnonymousWithoutReason) {
+  const core::Caller caller = authenticator_.Authenticate("");
+
+  EXPECT_FALSE(caller.IsAuthenticated());
+  EXPECT_TRUE(caller.rejected_reason.empty());
+  EXPECT_TRUE(http_.Requests().empty());
+}
+
+TEST_F(AuthenticatorTest, LocalTokenGoesToLocalAuthenticator) {
+  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kLocalToken);
+
+  EXPECT_EQ(caller.user_id, "local-user");
+  EXPECT_TRUE(http_.Requests().empty());
+}
+
+TEST_F(AuthenticatorTest, SchemeIsCaseInsensitive) {
+  EXPECT_EQ(authenticator_.Authenticate(std::string("bearer ") + kLocalToken).user_id,
+            "local-user");
+  EXPECT_EQ(authenticator_.Authenticate(std::string("BEARER  ") + kLocalToken + " ").user_id,
+            "local-user");
+}
+
+TEST_F(AuthenticatorTest, JwtGoesToVerifier) {
+  const core::Caller caller = authenticator_.Authenticate("Bearer " + Jwt());
+
+  EXPECT_EQ(caller.user_id, "jwt-user");
+  EXPECT_TRUE(caller.is_admin);
+  EXPECT_EQ(caller.email, "jwt-user@example.org");
+}
+
+TEST_F(AuthenticatorTest, RejectedJwtIsAnonymousWithReason) {
+  const std::string jwt = Jwt();
+  clock_.Advance(std::chrono::hours(1));
+
+  const core::Caller caller = authenticator_.Authenticate("Bearer " + jwt);
+
+  EXPECT_FALSE(caller.IsAuthenticated());
+  EXPECT_FALSE(caller.is_admin);
+  EXPECT_EQ(caller.rejected_reason, "token expired");
+}
+
+TEST_F(AuthenticatorTest, RejectedLocalTokenIsAnonymousWithReason) {
+  const std::string unknown = "kb_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+  const core::Caller caller = authenticator_.Authenticate("Bearer " + unknown);
+
+  EXPECT_FALSE(caller.IsAuthenticated());
+  EXPECT_EQ(caller.rejected_reason, "unknown token");
+  EXPECT_EQ(caller.rejected_reason.find(unknown), std::string::npos);
+}
+
+TEST_F(AuthenticatorTest, UnavailableIssuerIsAnonymousWithReason) {
+  ScriptedHttpClient down;
+  JwtVerifier verifier(Options(), down, clock_);
+  Authenticator authenticator(&verifier, local_);
+
+  const core::Caller caller = authenticator.Authenticate("Bearer " + Jwt());
+
+  EXPECT_FALSE(caller.IsAuthenticated());
+  EXPECT_EQ(caller.rejected_reason, "identity issuer unavailable");
+}
+
+TEST_F(AuthenticatorTest, JwtWithoutConfiguredIssuerIsRejected) {
+  Authenticator local_only(nullptr, local_);
+
+  const core::Caller jwt_caller = local_only.Authenticate("Bearer " + Jwt());
+  const core::Caller local_caller = local_only.Authenticate(std::string("Bearer ") + kLocalToken);
+
+  EXPECT_FALSE(jwt_caller.IsAuthenticated());
+  EXPECT_FALSE(jwt_caller.rejected_reason.empty());
+  EXPECT_EQ(local_caller.user_id, "local-user");
+  EXPECT_TRUE(http_.Requests().empty());
+}
+
+TEST_F(AuthenticatorTest, OtherSchemesAreRejected) {
+  const core::Caller basic = authenticator_.Authenticate("Basic dXNlcjpwYXNz");
+  const core::Caller bare = authenticator_.Authenticate(kLocalToken);
+
+  EXPECT_FALSE(basic.IsAuthenticated());
+  EXPECT_EQ(basic.rejected_reason, "unsupported authorization scheme");
+  EXPECT_FALSE(bare.IsAuthenticated());
+  EXPECT_EQ(bare.rejected_reason, "unsupported authorization scheme");
+}
+
+TEST_F(AuthenticatorTest, EmptyBearerIsRejected) {
+  EXPECT_EQ(authenticator_.Authenticate("Bearer").rejected_reason, "missing bearer token");
+  EXPECT_EQ(authenticator_.Authenticate("bearer    ").rejected_reason, "missing bearer token");
+  EXPECT_EQ(authenticator_.Authenticate("Bearer \t x").rejected_reason, "malformed token");
+}
+
+TEST_F(AuthenticatorTest, TokenStoreFailureIsAnonymousWithReason) {
+  tokens_.failure = core::MakeError(core::ErrorCode::kUnavailable, "database down");
+
+  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kLocalToken);
+
+  EXPECT_FALSE(caller.IsAuthenticated());
+  EXPECT_EQ(caller.rejected_reason, "credentials could not be checked");
+}
+
+}  // namespace
+}  // namespace keybridge::identity

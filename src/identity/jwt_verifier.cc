@@ -1,0 +1,331 @@
+#include "identity/jwt_verifier.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "crypto/base64.h"
+
+namespace keybridge::identity {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::size_t kMaxTokenSize = 16 * 1024;
+
+core::Error Reject(std::string reason) {
+  return core::MakeError(core::ErrorCode::kUnauthenticated, std::move(reason));
+}
+
+core::Error IssuerUnavailable(std::string detail) {
+  return core::MakeError(core::ErrorCode::kUnavailable, "identity issuer unavailable",
+                         std::move(detail));
+}
+
+core::Error IssuerMisbehaves(std::string detail) {
+  return core::MakeError(core::ErrorCode::kUpstreamFailed, "identity issuer answered badly",
+                         std::move(detail));
+}
+
+// Parses without exceptions; anything but a JSON object is std::nullopt.
+std::optional<Json> ParseObject(std::string_view text) {
+  Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) {
+    return std::nullopt;
+  }
+  return json;
+}
+
+std::string StringMember(const Json& object, const char* name) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// RFC 7519 §2 NumericDate: seconds since the epoch, possibly fractional. Clamped so that adding
+// the leeway can never overflow.
+std::optional<std::int64_t> NumericDate(const Json& value) {
+  constexpr std::int64_t kLimit = std::int64_t{1} << 52;
+  if (value.is_number_unsigned()) {
+    return static_cast<std::int64_t>(
+        std::min<std::uint64_t>(value.get<std::uint64_t>(), static_cast<std::uint64_t>(kLimit)));
+  }
+  if (value.is_number_integer()) {
+    return std::clamp<std::int64_t>(value.get<std::int64_t>(), -kLimit, kLimit);
+  }
+  if (value.is_number_float()) {
+    const double d = value.get<double>();
+    if (!std::isfinite(d)) {
+      return std::nullopt;
+    }
+    const double clamped = std::clamp(d, -static_cast<double>(kLimit), static_cast<double>(kLimit));
+    return static_cast<std::int64_t>(std::floor(clamped));
+  }
+  return std::nullopt;
+}
+
+std::string DiscoveryUrl(std::string issuer) {
+  while (!issuer.empty() && issuer.back() == '/') {
+    issuer.pop_back();
+  }
+  return issuer + "/.well-known/openid-configuration";
+}
+
+core::Result<Json> FetchJsonObject(core::HttpClient& http, const std::string& url) {
+  core::HttpRequest request;
+  request.url = url;
+  request.headers.push_back({"Accept", "application/json"});
+  auto sent = http.Send(request);
+  if (!sent.ok()) {
+    return IssuerUnavailable("GET " + url + ": " + sent.error().message + " "
+                             + sent.error().detail);
+  }
+  const core::HttpResponse& response = *sent;
+  if (response.status != 200) {
+    return IssuerUnavailable("GET " + url + " answered " + std::to_string(response.status));
+  }
+  auto json = ParseObject(response.body);
+  if (!json) {
+    return IssuerMisbehaves("GET " + url + " did not return a JSON object");
+  }
+  return std::move(*json);
+}
+
+}  // namespace
+
+JwtVerifier::JwtVerifier(Options options, core::HttpClient& http, const core::Clock& clock)
+    : options_(std::move(options)), http_(http), clock_(clock) {}
+
+core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt) {
+  if (jwt.size() > kMaxTokenSize) {
+    return Reject("token too large");
+  }
+  // RFC 7515 §7.1 compact serialisation: exactly three segments.
+  const std::size_t first_dot = jwt.find('.');
+  const std::size_t second_dot =
+      first_dot == std::string_view::npos ? first_dot : jwt.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos
+      || jwt.find('.', second_dot + 1) != std::string_view::npos) {
+    return Reject("malformed token");
+  }
+  const std::string_view header_b64 = jwt.substr(0, first_dot);
+  const std::string_view payload_b64 = jwt.substr(first_dot + 1, second_dot - first_dot - 1);
+  const std::string_view signature_b64 = jwt.substr(second_dot + 1);
+
+  const auto header_json = crypto::Base64UrlDecode(header_b64);
+  const auto header = header_json ? ParseObject(*header_json) : std::nullopt;
+  if (!header) {
+    return Reject("malformed token");
+  }
+  // The allow-list is checked before anything else: "none", HS256 (key confusion) and every
+  // other algorithm never reach key lookup.
+  const std::string alg = StringMember(*header, "alg");
+  if (alg != "RS256" && alg != "ES256") {
+    return Reject("algorithm not allowed");
+  }
+  // RFC 7515 §4.1.11: we understand no extensions, so any "crit" makes the token unusable.
+  if (header->contains("crit")) {
+    return Reject("unsupported critical header");
+  }
+  const std::string kid = StringMember(*header, "kid");
+  if (kid.empty()) {
+    return Reject("token has no key id");
+  }
+  const auto payload = crypto::Base64UrlDecode(payload_b64);
+  const auto signature = crypto::Base64UrlDecode(signature_b64);
+  if (!payload || !signature || signature->empty()) {
+    return Reject("malformed token");
+  }
+
+  KEYBRIDGE_ASSIGN_OR_RETURN(const CachedKey cached, KeyFor(kid));
+  if (!cached.alg.empty() && cached.alg != alg) {
+    return Reject("algorithm does not match key type");
+  }
+  const std::string_view signing_input = jwt.substr(0, second_dot);
+  KEYBRIDGE_RETURN_IF_ERROR(crypto::VerifySignature(cached.key, alg, signing_input, *signature));
+  return CheckClaims(*payload);
+}
+
+core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_json) const {
+  const auto claims = ParseObject(payload_json);
+  if (!claims) {
+    return Reject("malformed token");
+  }
+  if (StringMember(*claims, "iss") != options_.issuer) {
+    return Reject("issuer not accepted");
+  }
+
+  const std::int64_t now = core::ToUnixSeconds(clock_.Now());
+  const std::int64_t leeway = options_.leeway.count();
+  const auto exp_it = claims->find("exp");
+  const auto exp = exp_it == claims->end() ? std::nullopt : NumericDate(*exp_it);
+  if (!exp) {
+    return Reject("token has no expiry");
+  }
+  if (now > *exp + leeway) {
+    return Reject("token expired");
+  }
+  if (const auto nbf_it = claims->find("nbf"); nbf_it != claims->end()) {
+    const auto nbf = NumericDate(*nbf_it);
+    if (!nbf) {
+      return Reject("malformed token");
+    }
+    if (now + leeway < *nbf) {
+      return Reject("token not yet valid");
+    }
+  }
+
+  if (!options_.audiences.empty()) {
+    // RFC 7519 §4.1.3: a single string or an array of strings.
+    std::vector<std::string> audiences;
+    if (const auto aud = claims->find("aud"); aud != claims->end()) {
+      if (aud->is_string()) {
+        audiences.push_back(aud->get<std::string>());
+      } else if (aud->is_array()) {
+        for (const auto& a : *aud) {
+          if (a.is_string()) {
+            audiences.push_back(a.get<std::string>());
+          }
+        }
+      }
+    }
+    const bool accepted = std::any_of(audiences.begin(), audiences.end(), [&](const auto& a) {
+      return std::find(options_.audiences.begin(), options_.audiences.end(), a)
+             != options_.audiences.end();
+    });
+    if (!accepted) {
+      return Reject("audience not accepted");
+    }
+  }
+
+  core::Caller caller;
+  caller.user_id = StringMember(*claims, "sub");
+  if (caller.user_id.empty()) {
+    return Reject("token has no subject");
+  }
+  caller.email = StringMember(*claims, "email");
+  caller.name = StringMember(*claims, "name");
+  // Keycloak puts realm roles in {"realm_access": {"roles": [...]}}.
+  if (const auto realm = claims->find("realm_access");
+      realm != claims->end() && realm->is_object()) {
+    if (const auto roles = realm->find("roles"); roles != realm->end() && roles->is_array()) {
+      caller.is_admin = std::any_of(roles->begin(), roles->end(), [&](const Json& role) {
+        return role.is_string() && role.get<std::string>() == options_.admin_role;
+      });
+    }
+  }
+  return caller;
+}
+
+core::Result<JwtVerifier::CachedKey> JwtVerifier::KeyFor(const std::string& kid) {
+  const auto is_fresh = [this](core::TimePoint now) {
+    return keys_fetched_at_ && now - *keys_fetched_at_ < options_.jwks_max_age;
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (const auto it = keys_.find(kid); it != keys_.end() && is_fresh(clock_.Now())) {
+      return it->second;
+    }
+  }
+
+  std::lock_guard fetch_lock(fetch_mu_);
+  {
+    std::lock_guard lock(mu_);
+    const core::TimePoint now = clock_.Now();
+    const auto it = keys_.find(kid);
+    if (it != keys_.end() && is_fresh(now)) {
+      return it->second;  // another caller fetched while we waited
+    }
+    // Rate limit: an unknown kid is attacker-controlled, and a down issuer should not be asked
+    // again on every request.
+    const bool may_fetch =
+        !last_attempt_at_ || now - *last_attempt_at_ >= options_.jwks_refetch_min_interval;
+    if (!may_fetch) {
+      if (it != keys_.end()) {
+        return it->second;  // stale, but the issuer was asked recently
+      }
+      if (!keys_fetched_at_ && last_error_) {
+        return *last_error_;
+      }
+      return Reject("unknown signing key");
+    }
+  }
+
+  const core::Status fetched = FetchKeys();
+  std::lock_guard lock(mu_);
+  const auto it = keys_.find(kid);
+  if (it != keys_.end()) {
+    // After a failed refresh the previous keys stay usable: an issuer outage should not log
+    // everybody out while their tokens are still valid.
+    return it->second;
+  }
+  if (!fetched.ok()) {
+    return fetched.error();
+  }
+  return Reject("unknown signing key");
+}
+
+core::Status JwtVerifier::FetchKeys() {
+  const core::TimePoint started = clock_.Now();
+  {
+    std::lock_guard lock(mu_);
+    last_attempt_at_ = started;
+  }
+  const auto record_failure = [this](core::Error error) -> core::Status {
+    std::lock_guard lock(mu_);
+    last_error_ = error;
+    return error;
+  };
+
+  // OpenID Connect Discovery 1.0 §4: the document's issuer must equal the configured one exactly,
+  // or keys from one realm could vouch for another.
+  auto discovery = FetchJsonObject(http_, DiscoveryUrl(options_.issuer));
+  if (!discovery.ok()) {
+    return record_failure(std::move(discovery).TakeError());
+  }
+  if (StringMember(*discovery, "issuer") != options_.issuer) {
+    return record_failure(IssuerMisbehaves("discovery issuer differs from the configured issuer"));
+  }
+  const std::string jwks_uri = StringMember(*discovery, "jwks_uri");
+  if (jwks_uri.empty()) {
+    return record_failure(IssuerMisbehaves("discovery document has no jwks_uri"));
+  }
+  auto jwks = FetchJsonObject(http_, jwks_uri);
+  if (!jwks.ok()) {
+    return record_failure(std::move(jwks).TakeError());
+  }
+  const auto keys = jwks->find("keys");
+  if (keys == jwks->end() || !keys->is_array()) {
+    return record_failure(IssuerMisbehaves("JWKS has no keys array"));
+  }
+
+  std::map<std::string, CachedKey, std::less<>> fresh;
+  for (const auto& jwk : *keys) {
+    if (!jwk.is_object()) {
+      continue;
+    }
+    const std::string kid = StringMember(jwk, "kid");
+    const std::string use = StringMember(jwk, "use");
+    // Encryption keys (use "enc") and keys we cannot use (RSA < 2048 bits, other curves, "oct")
+    // are skipped, not fatal: tokens naming them are rejected as "unknown signing key".
+    if (kid.empty() || (!use.empty() && use != "sig")) {
+      continue;
+    }
+    crypto::Jwk parsed{StringMember(jwk, "kty"), StringMember(jwk, "n"), StringMember(jwk, "e"),
+                       StringMember(jwk, "crv"), StringMember(jwk, "x"), StringMember(jwk, "y")};
+    auto key = crypto::PublicKey::FromJwk(parsed);
+    if (key.ok()) {
+      fresh.insert_or_assign(kid, CachedKey{std::move(key).value(), StringMember(jwk, "alg")});
+    }
+  }
+
+  std::lock_guard lock(mu_);
+  keys_ = std::move(fresh);
+  keys_fetched_at_ = started;
+  last_error_.reset();
+  return core::OkStatus();
+}
+
+}  // namespace keybridge::identity

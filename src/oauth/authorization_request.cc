@@ -1,0 +1,45 @@
+#include "oauth/authorization_request.h"
+
+#include <utility>
+#include <vector>
+
+#include "oauth/form.h"
+
+namespace keybridge::oauth {
+
+std::string BuildAuthorizationUrl(const core::Provider& provider, const ProviderEndpoints& endpoints,
+                                  std::string_view redirect_uri, std::string_view state,
+                                  const std::string* code_challenge) {
+  std::vector<std::pair<std::string_view, std::string_view>> params = {
+      {"response_type", "code"},
+      {"client_id", provider.client_id},
+      {"redirect_uri", redirect_uri},
+      {"state", state},
+  };
+  if (!provider.scope.empty()) {
+    params.emplace_back("scope", provider.scope);
+  }
+  if (code_challenge != nullptr) {
+    params.emplace_back("code_challenge", *code_challenge);
+    params.emplace_back("code_challenge_method", "S256");
+  }
+
+  std::string url = endpoints.authorize_url;
+  // RFC 6749 §3.1: the endpoint URI MAY include a query component, which MUST be retained.
+  char separator = '?';
+  if (url.find('?') != std::string::npos) {
+    separator = url.back() == '?' || url.back() == '&' ? '\0' : '&';
+  }
+  for (const auto& [name, value] : params) {
+    if (separator != '\0') {
+      url += separator;
+    }
+    url += PercentEncode(name);
+    url += '=';
+    url += PercentEncode(value);
+    separator = '&';
+  }
+  return url;
+}
+
+}  // namespace keybridge::oauth

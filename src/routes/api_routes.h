@@ -1,0 +1,27 @@
+// AddApiRoutes: registers every route keybridge serves, in one place, so the application and the
+// OpenAPI conformance test see exactly the same route table.
+#pragma once
+
+#include <functional>
+
+#include "core/result.h"
+#include "http/router.h"
+#include "routes/connection_routes.h"
+#include "service/connection_service.h"
+#include "service/provider_service.h"
+#include "service/token_service.h"
+
+namespace keybridge::routes {
+
+struct ApiServices {
+  service::ProviderService& providers;
+  service::ConnectionService& connections;
+  service::TokenService& tokens;
+  std::function<core::Status()> database_ping;
+  ConnectionRouteOptions connection_options;
+};
+
+// Everything in `services` must outlive the router.
+void AddApiRoutes(http::Router& router, const ApiServices& services);
+
+}  // namespace keybridge::routes

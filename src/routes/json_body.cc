@@ -1,0 +1,88 @@
+#include "routes/json_body.h"
+
+#include <algorithm>
+
+namespace keybridge::routes {
+namespace {
+
+core::Error Invalid(std::string message) {
+  return core::MakeError(core::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+}  // namespace
+
+core::Result<nlohmann::json> ParseJsonObject(const http::Request& request) {
+  const std::string content_type = request.Header("content-type");
+  if (!content_type.empty() && content_type.find("application/json") == std::string::npos) {
+    return core::MakeError(core::ErrorCode::kBadRequest,
+                           "Content-Type must be application/json (got \"" +
+                               content_type.substr(0, 60) + "\")");
+  }
+  // The non-throwing overload: parse errors, invalid UTF-8 and trailing garbage all discard.
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return core::MakeError(core::ErrorCode::kBadRequest,
+                           "The request body is not valid JSON (check quotes, commas and that the "
+                           "text is UTF-8).");
+  }
+  if (!body.is_object()) {
+    return core::MakeError(core::ErrorCode::kBadRequest, "The request body must be a JSON object.");
+  }
+  return body;
+}
+
+core::Status RejectUnknownFields(const nlohmann::json& object,
+                                 std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string list;
+      for (auto name : allowed) {
+        list += list.empty() ? "" : ", ";
+        list += name;
+      }
+      return Invalid("unknown field '" + key.substr(0, 60) + "'; allowed fields are " + list);
+    }
+  }
+  return core::OkStatus();
+}
+
+core::Result<std::optional<std::string>> OptionalString(const nlohmann::json& object,
+                                                        const char* field) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) {
+    return std::optional<std::string>();
+  }
+  if (!it->is_string()) {
+    return Invalid(std::string("field '") + field + "' must be a string");
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+core::Result<std::string> RequiredString(const nlohmann::json& object, const char* field) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto value, OptionalString(object, field));
+  if (!value) {
+    return Invalid(std::string("field '") + field + "' is required");
+  }
+  return *value;
+}
+
+core::Result<std::optional<bool>> OptionalBool(const nlohmann::json& object, const char* field) {
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) {
+    return std::optional<bool>();
+  }
+  if (!it->is_boolean()) {
+    return Invalid(std::string("field '") + field + "' must be true or false");
+  }
+  return std::optional<bool>(it->get<bool>());
+}
+
+std::string Dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+http::Response JsonResponse(int status, const nlohmann::json& value) {
+  return http::Response::Json(status, Dump(value));
+}
+
+}  // namespace keybridge::routes

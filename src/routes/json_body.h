@@ -1,0 +1,34 @@
+// Strict JSON request-body reading shared by every route: a clear 400 for bodies that are not
+// JSON, a 422 naming the field for a wrong type or an unknown field (Renku's schemas forbid
+// additional properties).
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+#include "http/message.h"
+
+namespace keybridge::routes {
+
+// kBadRequest unless the body is a JSON object (valid UTF-8, nothing trailing).
+core::Result<nlohmann::json> ParseJsonObject(const http::Request& request);
+// kInvalidArgument naming the first key not in `allowed`.
+core::Status RejectUnknownFields(const nlohmann::json& object,
+                                 std::initializer_list<std::string_view> allowed);
+// Absent or null -> nullopt; a non-string -> kInvalidArgument naming the field.
+core::Result<std::optional<std::string>> OptionalString(const nlohmann::json& object,
+                                                        const char* field);
+core::Result<std::string> RequiredString(const nlohmann::json& object, const char* field);
+core::Result<std::optional<bool>> OptionalBool(const nlohmann::json& object, const char* field);
+
+// Serialises without ever throwing: invalid UTF-8 (which input validation should already have
+// refused) is replaced rather than turned into a 500.
+std::string Dump(const nlohmann::json& value);
+http::Response JsonResponse(int status, const nlohmann::json& value);
+
+}  // namespace keybridge::routes

@@ -1,0 +1,54 @@
+#include "routes/json_body.h"
+
+#include <gtest/gtest.h>
+
+namespace keybridge::routes {
+namespace {
+
+http::Request WithBody(std::string body) {
+  http::Request r;
+  r.method = "POST";
+  r.body = std::move(body);
+  r.headers.push_back({"content-type", "application/json"});
+  return r;
+}
+
+TEST(ParseJsonObject, RejectsMalformedInvalidUtf8AndNonObjects) {
+  for (const char* bad : {"{", "{\"a\":1} trailing", "[1,2]", "\"x\"", "{\"a\":\"\xff\xfe\"}"}) {
+    auto parsed = ParseJsonObject(WithBody(bad));
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().code, core::ErrorCode::kBadRequest);
+  }
+}
+
+TEST(ParseJsonObject, SurvivesDeepNesting) {
+  std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_TRUE(ParseJsonObject(WithBody(deep)).ok());
+}
+
+TEST(ParseJsonObject, RejectsAWrongContentType) {
+  auto r = WithBody("{}");
+  r.headers[0].value = "text/plain";
+  EXPECT_EQ(ParseJsonObject(r).error().code, core::ErrorCode::kBadRequest);
+}
+
+TEST(Fields, NameTheFieldOnWrongTypesAndUnknownKeys) {
+  const auto body = nlohmann::json::parse(R"({"a": 1, "b": "x", "c": "y"})");
+
+  auto wrong = OptionalString(body, "a");
+  auto unknown = RejectUnknownFields(body, {"a", "b"});
+
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("'a' must be a string"), std::string::npos);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown field 'c'"), std::string::npos);
+  EXPECT_EQ(RequiredString(body, "zz").error().code, core::ErrorCode::kInvalidArgument);
+}
+
+TEST(Dump, NeverThrowsOnInvalidUtf8) {
+  nlohmann::json value = {{"m", std::string("cut \xc3")}};
+  EXPECT_NO_THROW((void)Dump(value));
+}
+
+}  // namespace
+}  // namespace keybridge::routes

@@ -1,0 +1,63 @@
+// Keeps api/openapi.json true: every route the server registers must be documented there, with
+// its method, and the document must not describe routes that do not exist.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "routes/api_routes.h"
+#include "routes/health_routes.h"
+#include "crypto/system_random.h"
+#include "support/fake_clock.h"
+#include "support/in_memory_repositories.h"
+#include "support/scripted_http_client.h"
+
+namespace keybridge::routes {
+namespace {
+
+std::string Lower(std::string s) {
+  for (auto& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
+  testing::InMemoryProviderRepository repo;
+  testing::InMemoryConnectionRepository connection_repo;
+  testing::InMemoryAuthorizationFlowRepository flow_repo;
+  testing::ScriptedHttpClient http;
+  testing::FakeClock clock;
+  crypto::SystemRandom random;
+  service::ProviderService providers(repo, clock);
+  service::ProviderGateway gateway(http, clock);
+  service::TokenService tokens(connection_repo, repo, gateway, clock, {});
+  service::ConnectionService connections(connection_repo, repo, flow_repo, gateway, tokens, random,
+                                         clock, {});
+  http::Router router;
+  AddApiRoutes(router, ApiServices{providers, connections, tokens,
+                                   [] { return core::OkStatus(); }, {}});
+  const auto spec = nlohmann::json::parse(OpenApiDocument());
+
+  std::set<std::pair<std::string, std::string>> registered;
+  for (const auto& route : router.Routes()) {
+    registered.insert({Lower(route.method), route.pattern});
+    ASSERT_TRUE(spec["paths"].contains(route.pattern)) << route.pattern << " is not in the spec";
+    EXPECT_TRUE(spec["paths"][route.pattern].contains(Lower(route.method)))
+        << route.method << " " << route.pattern << " is not in the spec";
+  }
+  for (const auto& [path, item] : spec["paths"].items()) {
+    for (const auto& [method, operation] : item.items()) {
+      if (method == "parameters") {
+        continue;
+      }
+      EXPECT_TRUE(registered.count({method, path}))
+          << method << " " << path << " is documented but not served";
+    }
+  }
+  EXPECT_GE(registered.size(), 8U);
+}
+
+}  // namespace
+}  // namespace keybridge::routes

@@ -1,0 +1,148 @@
+#include "routes/provider_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "http/error_response.h"
+#include "routes/json_body.h"
+
+namespace keybridge::routes {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kCollection = "/api/data/oauth2/providers";
+constexpr const char* kItem = "/api/data/oauth2/providers/{provider_id}";
+
+// Renku's Provider schema. Non-admins see client_id as ""; admins see "redacted" when a secret is
+// set. The secret itself never leaves the server. Null optionals are omitted (exclude none).
+json ProviderToJson(const core::Provider& p, bool admin) {
+  json out = {
+      {"id", p.id},
+      {"kind", std::string(core::ToString(p.kind))},
+      {"app_slug", p.app_slug},
+      {"client_id", admin ? p.client_id : ""},
+      {"client_secret", admin && p.client_secret ? "redacted" : ""},
+      {"display_name", p.display_name},
+      {"scope", p.scope},
+      {"url", p.url},
+      {"use_pkce", p.use_pkce},
+  };
+  if (p.image_registry_url) {
+    out["image_registry_url"] = *p.image_registry_url;
+  }
+  if (p.oidc_issuer_url) {
+    out["oidc_issuer_url"] = *p.oidc_issuer_url;
+  }
+  return out;
+}
+
+core::Result<std::optional<core::Secret>> OptionalSecret(const json& body, const char* field) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto text, OptionalString(body, field));
+  if (!text) {
+    return std::optional<core::Secret>();
+  }
+  return std::optional<core::Secret>(core::Secret(std::move(*text)));
+}
+
+core::Result<service::ProviderCreate> ParseCreate(const http::Request& request) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(json body, ParseJsonObject(request));
+  KEYBRIDGE_RETURN_IF_ERROR(RejectUnknownFields(
+      body, {"id", "kind", "app_slug", "client_id", "client_secret", "display_name", "scope", "url",
+             "use_pkce", "image_registry_url", "oidc_issuer_url"}));
+  service::ProviderCreate c;
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.id, RequiredString(body, "id"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::string kind, RequiredString(body, "kind"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.kind, core::ParseProviderKind(kind));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.client_id, RequiredString(body, "client_id"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.display_name, RequiredString(body, "display_name"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.scope, RequiredString(body, "scope"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.url, RequiredString(body, "url"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto app_slug, OptionalString(body, "app_slug"));
+  c.app_slug = app_slug.value_or("");
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.client_secret, OptionalSecret(body, "client_secret"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.use_pkce, OptionalBool(body, "use_pkce"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.image_registry_url, OptionalString(body, "image_registry_url"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.oidc_issuer_url, OptionalString(body, "oidc_issuer_url"));
+  return c;
+}
+
+core::Result<service::ProviderPatch> ParsePatch(const http::Request& request) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(json body, ParseJsonObject(request));
+  KEYBRIDGE_RETURN_IF_ERROR(RejectUnknownFields(
+      body, {"kind", "app_slug", "client_id", "client_secret", "display_name", "scope", "url",
+             "use_pkce", "image_registry_url", "oidc_issuer_url"}));
+  service::ProviderPatch p;
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto kind, OptionalString(body, "kind"));
+  if (kind) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(p.kind, core::ParseProviderKind(*kind));
+  }
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.app_slug, OptionalString(body, "app_slug"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.client_id, OptionalString(body, "client_id"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.client_secret, OptionalSecret(body, "client_secret"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.display_name, OptionalString(body, "display_name"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.scope, OptionalString(body, "scope"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.url, OptionalString(body, "url"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.use_pkce, OptionalBool(body, "use_pkce"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.image_registry_url, OptionalString(body, "image_registry_url"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.oidc_issuer_url, OptionalString(body, "oidc_issuer_url"));
+  return p;
+}
+
+template <typename T>
+http::Response ErrorOr(const core::Result<T>& result, int status, bool admin) {
+  if (!result.ok()) {
+    return http::ErrorResponse(result.error());
+  }
+  return JsonResponse(status, ProviderToJson(*result, admin));
+}
+
+}  // namespace
+
+void AddProviderRoutes(http::Router& router, service::ProviderService& service) {
+  router.Add("GET", kCollection, [&service](http::Request& request) {
+    auto providers = service.List();
+    if (!providers.ok()) {
+      return http::ErrorResponse(providers.error());
+    }
+    json out = json::array();
+    for (const auto& p : *providers) {
+      out.push_back(ProviderToJson(p, request.caller.is_admin));
+    }
+    return JsonResponse(200, out);
+  });
+  router.Add("GET", kItem, [&service](http::Request& request) {
+    return ErrorOr(service.Get(request.PathParam("provider_id")), 200, request.caller.is_admin);
+  });
+  router.Add("POST", kCollection, [&service](http::Request& request) {
+    // Authorisation before parsing: an anonymous caller learns nothing about the schema.
+    if (auto allowed = service::RequireAdmin(request.caller); !allowed.ok()) {
+      return http::ErrorResponse(allowed.error());
+    }
+    auto create = ParseCreate(request);
+    if (!create.ok()) {
+      return http::ErrorResponse(create.error());
+    }
+    return ErrorOr(service.Create(request.caller, std::move(*create)), 201, true);
+  });
+  router.Add("PATCH", kItem, [&service](http::Request& request) {
+    if (auto allowed = service::RequireAdmin(request.caller); !allowed.ok()) {
+      return http::ErrorResponse(allowed.error());
+    }
+    auto patch = ParsePatch(request);
+    if (!patch.ok()) {
+      return http::ErrorResponse(patch.error());
+    }
+    return ErrorOr(service.Update(request.caller, request.PathParam("provider_id"),
+                                  std::move(*patch)),
+                   200, true);
+  });
+  router.Add("DELETE", kItem, [&service](http::Request& request) {
+    auto deleted = service.Delete(request.caller, request.PathParam("provider_id"));
+    if (!deleted.ok()) {
+      return http::ErrorResponse(deleted.error());
+    }
+    return http::Response::NoContent();
+  });
+}
+
+}  // namespace keybridge::routes

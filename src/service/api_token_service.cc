@@ -1,0 +1,58 @@
+#include "service/api_token_service.h"
+
+#include "identity/local_token.h"
+
+namespace keybridge::service {
+namespace {
+
+std::string Hex(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4U];
+    out += kDigits[c & 0xfU];
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiTokenService::ApiTokenService(core::ApiTokenRepository& tokens, core::Random& random,
+                                 const core::Clock& clock)
+    : tokens_(tokens), random_(random), clock_(clock) {}
+
+core::Result<IssuedApiToken> ApiTokenService::Create(const std::string& user_id, bool is_admin,
+                                                     const std::string& name,
+                                                     std::optional<core::Seconds> ttl) {
+  if (user_id.empty()) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "--user must not be empty");
+  }
+  if (ttl && ttl->count() <= 0) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "--ttl must be positive");
+  }
+  IssuedApiToken issued;
+  issued.token = identity::GenerateLocalToken(random_);
+  issued.record.id = "tok_" + Hex(random_.Bytes(6));
+  issued.record.user_id = user_id;
+  issued.record.name = name;
+  issued.record.is_admin = is_admin;
+  issued.record.token_hash = identity::HashLocalToken(issued.token.Reveal());
+  issued.record.created_at = clock_.Now();
+  if (ttl) {
+    issued.record.expires_at = issued.record.created_at + *ttl;
+  }
+  KEYBRIDGE_RETURN_IF_ERROR(tokens_.Insert(issued.record));
+  return issued;
+}
+
+core::Result<std::vector<core::ApiToken>> ApiTokenService::List() { return tokens_.List(); }
+
+core::Status ApiTokenService::Revoke(const std::string& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(bool found, tokens_.Revoke(id, clock_.Now()));
+  if (!found) {
+    return core::MakeError(core::ErrorCode::kNotFound, "no token with id '" + id + "'");
+  }
+  return core::OkStatus();
+}
+
+}  // namespace keybridge::service

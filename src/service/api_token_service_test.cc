@@ -1,0 +1,66 @@
+#include "service/api_token_service.h"
+
+#include <gtest/gtest.h>
+
+#include "identity/local_token.h"
+#include "support/fake_clock.h"
+#include "support/in_memory_repositories.h"
+
+namespace keybridge::service {
+namespace {
+
+class CountingRandom final : public core::Random {
+ public:
+  std::string Bytes(std::size_t count) override {
+    std::string out(count, '\0');
+    for (auto& c : out) {
+      c = static_cast<char>(next_++);
+    }
+    return out;
+  }
+
+ private:
+  unsigned char next_ = 1;
+};
+
+TEST(ApiTokenService, StoresOnlyTheHashAndHonoursTtl) {
+  testing::InMemoryApiTokenRepository repo;
+  CountingRandom random;
+  testing::FakeClock clock;
+  ApiTokenService service(repo, random, clock);
+
+  auto issued = service.Create("alice", true, "laptop", core::Seconds(3600));
+
+  ASSERT_TRUE(issued.ok());
+  const auto stored = repo.List().value().at(0);
+  EXPECT_EQ(stored.token_hash, identity::HashLocalToken(issued->token.Reveal()));
+  EXPECT_NE(stored.token_hash, issued->token.Reveal());
+  EXPECT_TRUE(stored.is_admin);
+  EXPECT_EQ(stored.expires_at, clock.Now() + core::Seconds(3600));
+}
+
+TEST(ApiTokenService, RevokeUnknownIsNotFound) {
+  testing::InMemoryApiTokenRepository repo;
+  CountingRandom random;
+  testing::FakeClock clock;
+  ApiTokenService service(repo, random, clock);
+  auto issued = service.Create("alice", false, "", std::nullopt);
+  ASSERT_TRUE(issued.ok());
+
+  EXPECT_TRUE(service.Revoke(issued->record.id).ok());
+  EXPECT_EQ(service.Revoke("tok_nope").error().code, core::ErrorCode::kNotFound);
+  EXPECT_TRUE(repo.List().value().at(0).revoked_at.has_value());
+}
+
+TEST(ApiTokenService, RejectsEmptyUserAndNonPositiveTtl) {
+  testing::InMemoryApiTokenRepository repo;
+  CountingRandom random;
+  testing::FakeClock clock;
+  ApiTokenService service(repo, random, clock);
+
+  EXPECT_FALSE(service.Create("", false, "", std::nullopt).ok());
+  EXPECT_FALSE(service.Create("a", false, "", core::Seconds(0)).ok());
+}
+
+}  // namespace
+}  // namespace keybridge::service

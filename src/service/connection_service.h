@@ -1,0 +1,101 @@
+// ConnectionService: a user's connections. Starts and completes the OAuth2 authorization-code
+// flow (RFC 6749 4.1 + PKCE RFC 7636) with the security rules of RFC 9700 that Renku lacks
+// (reference section 11): state is 256-bit, single use, expires after 10 minutes, bound to the
+// user, the provider and the initiating browser (cookie); next_url must be same-origin; a
+// reconnect never disturbs a working token; provider errors never forward a code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/caller.h"
+#include "core/clock.h"
+#include "core/connection.h"
+#include "core/random.h"
+#include "core/repositories.h"
+#include "core/result.h"
+#include "oauth/account.h"
+#include "oauth/installations.h"
+#include "service/provider_gateway.h"
+#include "service/token_service.h"
+
+namespace keybridge::service {
+
+struct ConnectionServiceOptions {
+  std::string public_url;  // callback = public_url + "/api/data/oauth2/callback"
+  // Origins (scheme://host[:port]) besides public_url's that next_url may point to.
+  std::vector<std::string> allowed_redirect_origins;
+  core::Seconds flow_lifetime{600};  // RFC 9700 / RFC 6749 10.12: about ten minutes
+};
+
+struct StartedAuthorization {
+  std::string redirect_url;      // the provider's authorization URL
+  std::string cookie_name;       // FlowCookieName(state): one cookie per flow, so parallel
+                                 // connects in two tabs do not overwrite each other
+  core::Secret browser_binding;  // value for the flow cookie (HttpOnly, SameSite=Lax)
+};
+
+struct CallbackParameters {
+  std::optional<std::string> state;
+  std::optional<core::Secret> code;
+  std::optional<std::string> error;
+  std::optional<std::string> error_description;
+  std::optional<core::Secret> browser_binding;  // the flow cookie, if the browser sent it
+  core::Caller caller;  // if the gateway identified the browser's user, it must be the starter
+};
+
+struct CompletedAuthorization {
+  std::string redirect_url;  // "" means: answer 200 {"status":"OK"}
+};
+
+class ConnectionService {
+ public:
+  // All references must outlive the service. Thread-safe.
+  ConnectionService(core::ConnectionRepository& connections, core::ProviderRepository& providers,
+                    core::AuthorizationFlowRepository& flows, ProviderGateway& gateway,
+                    TokenService& tokens, core::Random& random, const core::Clock& clock,
+                    ConnectionServiceOptions options);
+
+  std::string CallbackUrl() const;
+  // "kb_flow_" + the first 16 hex digits of SHA-256(state).
+  static std::string FlowCookieName(std::string_view state);
+
+  // kUnauthenticated, kNotFound (unknown provider, not Renku's `no_client` redirect),
+  // kInvalidArgument (next_url not allowed), kUpstreamFailed (OIDC discovery).
+  core::Result<StartedAuthorization> StartAuthorization(const core::Caller& caller,
+                                                        const std::string& provider_id,
+                                                        const std::string& next_url);
+  // kBadRequest (missing/unknown/used/expired state), kPermissionDenied (flow cookie missing or
+  // from another browser), kInvalidArgument (the provider rejected the code), kUnavailable.
+  // A provider `error` redirects to next_url with error and error_description only.
+  core::Result<CompletedAuthorization> CompleteAuthorization(const CallbackParameters& params);
+
+  core::Result<std::vector<core::Connection>> List(const core::Caller& caller);
+  // kNotFound for absent or someone else's connection (and for anonymous callers).
+  core::Result<core::Connection> Get(const core::Caller& caller, const std::string& id);
+  // Revokes at the provider (best effort, logged) then deletes. kNotFound as Get.
+  core::Status Delete(const core::Caller& caller, const std::string& id);
+  core::Result<oauth::Account> Account(const core::Caller& caller, const std::string& id);
+  // GitHub Apps only; other kinds return an empty page.
+  core::Result<oauth::InstallationsPage> Installations(const core::Caller& caller,
+                                                       const std::string& id, int page,
+                                                       int per_page);
+
+ private:
+  core::Status CheckNextUrl(const std::string& next_url) const;
+  core::Result<CompletedAuthorization> Fail(const core::AuthorizationFlow& flow,
+                                                  const std::string& error,
+                                                  const std::string& description) const;
+
+  core::ConnectionRepository& connections_;
+  core::ProviderRepository& providers_;
+  core::AuthorizationFlowRepository& flows_;
+  ProviderGateway& gateway_;
+  TokenService& tokens_;
+  core::Random& random_;
+  const core::Clock& clock_;
+  const ConnectionServiceOptions options_;
+};
+
+}  // namespace keybridge::service

@@ -1,0 +1,302 @@
+#include "service/connection_service.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "crypto/system_random.h"
+#include "http/message.h"
+#include "support/fake_clock.h"
+#include "support/in_memory_repositories.h"
+#include "support/scripted_http_client.h"
+
+namespace keybridge::service {
+namespace {
+
+constexpr const char* kGitLabToken = "https://gitlab.example.org/oauth/token";
+constexpr const char* kGitHubToken = "https://github.com/login/oauth/access_token";
+
+std::string QueryValue(const std::string& url, const std::string& key) {
+  const auto q = url.find('?');
+  std::string query = q == std::string::npos ? "" : url.substr(q + 1);
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    auto end = std::min(query.find('&', start), query.size());
+    auto pair = query.substr(start, end - start);
+    if (pair.rfind(key + "=", 0) == 0) {
+      return http::PercentDecode(pair.substr(key.size() + 1), true).value_or("");
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+core::Provider Provider(std::string id, core::ProviderKind kind, std::string url) {
+  core::Provider p;
+  p.id = std::move(id);
+  p.kind = kind;
+  p.client_id = "cid";
+  p.client_secret = core::Secret("csecret");
+  p.display_name = p.id;
+  p.url = std::move(url);
+  p.app_slug = "app";
+  p.use_pkce = kind == core::ProviderKind::kGitLab;
+  return p;
+}
+
+class ConnectionServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(providers_
+                    .Insert(Provider("gitlab", core::ProviderKind::kGitLab,
+                                     "https://gitlab.example.org"))
+                    .ok());
+    ASSERT_TRUE(
+        providers_.Insert(Provider("github", core::ProviderKind::kGitHub, "https://github.com"))
+            .ok());
+  }
+
+  static core::Caller User(const std::string& id) { return core::Caller{id, false, "", "", ""}; }
+
+  CallbackParameters CallbackFor(const StartedAuthorization& started, const std::string& code) {
+    CallbackParameters p;
+    p.state = QueryValue(started.redirect_url, "state");
+    p.code = core::Secret(code);
+    p.browser_binding = started.browser_binding;
+    return p;
+  }
+
+  void ScriptGitLabToken(const std::string& access) {
+    http_.Enqueue("POST", kGitLabToken,
+                  testing::JsonResponse(200, R"({"access_token":")" + access +
+                                                 R"(","token_type":"Bearer","expires_in":7200,)"
+                                                 R"("refresh_token":"r-)" +
+                                                 access + R"(","scope":"api"})"));
+  }
+
+  testing::FakeClock clock_;
+  crypto::SystemRandom random_;
+  testing::InMemoryProviderRepository providers_;
+  testing::InMemoryConnectionRepository connections_;
+  testing::InMemoryAuthorizationFlowRepository flows_;
+  testing::ScriptedHttpClient http_;
+  ProviderGateway gateway_{http_, clock_};
+  TokenService tokens_{connections_, providers_, gateway_, clock_,
+                       TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
+  ConnectionService service_{connections_, providers_, flows_, gateway_, tokens_, random_, clock_,
+                             ConnectionServiceOptions{"https://kb.example.org",
+                                                      {"https://renku.example.org"}}};
+};
+
+TEST_F(ConnectionServiceTest, AuthorizeRedirectsWithStateAndPkceAndCreatesAPendingConnection) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab",
+                                             "https://kb.example.org/integrations");
+
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  EXPECT_EQ(started->redirect_url.rfind("https://gitlab.example.org/oauth/authorize?", 0), 0U);
+  const std::string state = QueryValue(started->redirect_url, "state");
+  EXPECT_GE(state.size(), 43U);  // 256 bits, base64url
+  EXPECT_EQ(QueryValue(started->redirect_url, "code_challenge_method"), "S256");
+  EXPECT_EQ(QueryValue(started->redirect_url, "redirect_uri"),
+            "https://kb.example.org/api/data/oauth2/callback");
+  EXPECT_EQ(started->cookie_name, ConnectionService::FlowCookieName(state));
+  auto list = service_.List(User("alice"));
+  ASSERT_EQ(list->size(), 1U);
+  EXPECT_EQ(list->at(0).status, core::ConnectionStatus::kPending);
+}
+
+TEST_F(ConnectionServiceTest, CallbackStoresTheTokenAndRedirectsToNextUrl) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab",
+                                             "https://kb.example.org/done?x=1");
+  ScriptGitLabToken("tok1");
+
+  auto done = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
+
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->redirect_url, "https://kb.example.org/done?x=1");
+  auto list = service_.List(User("alice"));
+  EXPECT_EQ(list->at(0).status, core::ConnectionStatus::kConnected);
+  EXPECT_EQ(list->at(0).token->access_token.Reveal(), "tok1");
+  const auto body = http_.Requests().at(0).body;
+  EXPECT_NE(body.find("code_verifier="), std::string::npos);
+  EXPECT_NE(body.find("grant_type=authorization_code"), std::string::npos);
+}
+
+TEST_F(ConnectionServiceTest, StateIsSingleUse) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  ScriptGitLabToken("tok1");
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "code1")).ok());
+
+  auto replay = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
+
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.error().code, core::ErrorCode::kBadRequest);
+  EXPECT_EQ(http_.CountRequests(kGitLabToken), 1U);
+}
+
+TEST_F(ConnectionServiceTest, StateExpiresAfterTenMinutes) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  clock_.Advance(core::Seconds(601));
+
+  auto late = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
+
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, core::ErrorCode::kBadRequest);
+  EXPECT_NE(late.error().message.find("expired"), std::string::npos);
+  EXPECT_TRUE(http_.Requests().empty());
+}
+
+TEST_F(ConnectionServiceTest, UnknownAndMissingStatesAreRejected) {
+  CallbackParameters unknown;
+  unknown.state = "made-up";
+  unknown.code = core::Secret("c");
+  EXPECT_EQ(service_.CompleteAuthorization(unknown).error().code, core::ErrorCode::kBadRequest);
+  EXPECT_EQ(service_.CompleteAuthorization(CallbackParameters{}).error().code,
+            core::ErrorCode::kBadRequest);
+}
+
+TEST_F(ConnectionServiceTest, CallbackFromAnotherBrowserIsRefused) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto params = CallbackFor(*started, "code1");
+  params.browser_binding = core::Secret("someone-elses-cookie");
+
+  auto swapped = service_.CompleteAuthorization(params);
+
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_EQ(swapped.error().code, core::ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(http_.Requests().empty());
+  EXPECT_EQ(service_.List(User("alice"))->at(0).status, core::ConnectionStatus::kPending);
+}
+
+TEST_F(ConnectionServiceTest, CallbackWithoutTheCookieIsRefused) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto params = CallbackFor(*started, "code1");
+  params.browser_binding.reset();
+
+  EXPECT_EQ(service_.CompleteAuthorization(params).error().code,
+            core::ErrorCode::kPermissionDenied);
+}
+
+TEST_F(ConnectionServiceTest, CallbackCompletedByAnotherSignedInUserIsRefused) {
+  auto started = service_.StartAuthorization(User("mallory"), "gitlab", "");
+  auto params = CallbackFor(*started, "victims-code");
+  params.caller = User("alice");
+
+  EXPECT_EQ(service_.CompleteAuthorization(params).error().code,
+            core::ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(http_.Requests().empty());
+}
+
+TEST_F(ConnectionServiceTest, TheCodeGoesOnlyToTheProviderTheFlowWasStartedFor) {
+  auto github_flow = service_.StartAuthorization(User("alice"), "github", "");
+  ASSERT_TRUE(service_.StartAuthorization(User("alice"), "gitlab", "").ok());
+  http_.Enqueue("POST", kGitHubToken,
+                testing::JsonResponse(200, R"({"error":"bad_verification_code"})"));
+
+  // A code issued by GitLab delivered with the GitHub flow's state.
+  auto result = service_.CompleteAuthorization(CallbackFor(*github_flow, "gitlab-code"));
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(http_.CountRequests(kGitHubToken), 1U);
+  EXPECT_EQ(http_.CountRequests(kGitLabToken), 0U);
+  for (const auto& c : *service_.List(User("alice"))) {
+    EXPECT_EQ(c.status, core::ConnectionStatus::kPending) << c.provider_id;
+  }
+}
+
+TEST_F(ConnectionServiceTest, NextUrlMustBeSameOriginOrAllowListed) {
+  for (const char* bad : {"https://evil.example.com/", "//evil.example.com", "javascript:alert(1)",
+                          "https://kb.example.org.evil.com/", "http://kb.example.org/x",
+                          "https://user@kb.example.org/"}) {
+    auto r = service_.StartAuthorization(User("alice"), "gitlab", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, core::ErrorCode::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(
+      service_.StartAuthorization(User("alice"), "gitlab", "https://renku.example.org/x").ok());
+  EXPECT_TRUE(service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/").ok());
+}
+
+TEST_F(ConnectionServiceTest, UnknownProviderIs404AndAnonymousIs401) {
+  EXPECT_EQ(service_.StartAuthorization(User("alice"), "nope", "").error().code,
+            core::ErrorCode::kNotFound);
+  EXPECT_EQ(service_.StartAuthorization(core::Caller::Anonymous(), "gitlab", "").error().code,
+            core::ErrorCode::kUnauthenticated);
+}
+
+TEST_F(ConnectionServiceTest, ReconnectKeepsServingTheOldTokenUntilTheNewOneArrives) {
+  auto first = service_.StartAuthorization(User("alice"), "gitlab", "");
+  ScriptGitLabToken("old");
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*first, "c1")).ok());
+  const std::string id = service_.List(User("alice"))->at(0).id;
+
+  auto second = service_.StartAuthorization(User("alice"), "gitlab", "");
+  ASSERT_TRUE(second.ok());
+
+  auto during = tokens_.FreshConnection(User("alice"), id, core::Seconds(0));
+  ASSERT_TRUE(during.ok());
+  EXPECT_EQ(during->token->access_token.Reveal(), "old");
+  ScriptGitLabToken("new");
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*second, "c2")).ok());
+  EXPECT_EQ(tokens_.FreshConnection(User("alice"), id, core::Seconds(0))->token->access_token
+                .Reveal(),
+            "new");
+  EXPECT_EQ(service_.List(User("alice"))->size(), 1U) << "the connection id is stable";
+}
+
+TEST_F(ConnectionServiceTest, ProviderErrorRedirectsWithoutCodeAndKeepsTheOldToken) {
+  auto first = service_.StartAuthorization(User("alice"), "gitlab", "");
+  ScriptGitLabToken("old");
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*first, "c1")).ok());
+  auto second = service_.StartAuthorization(User("alice"), "gitlab",
+                                            "https://kb.example.org/done?tab=1");
+  auto params = CallbackFor(*second, "should-not-be-forwarded");
+  params.error = "access_denied";
+  params.error_description = "The resource owner or authorization server denied the request.";
+
+  auto result = service_.CompleteAuthorization(params);
+
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->redirect_url.rfind("https://kb.example.org/done?tab=1&error=access_denied"
+                                       "&error_description=",
+                                       0),
+            0U);
+  EXPECT_EQ(result->redirect_url.find("should-not-be-forwarded"), std::string::npos);
+  EXPECT_EQ(result->redirect_url.find("state="), std::string::npos);
+  auto c = service_.List(User("alice"))->at(0);
+  EXPECT_EQ(c.status, core::ConnectionStatus::kConnected);
+  EXPECT_EQ(c.token->access_token.Reveal(), "old");
+}
+
+TEST_F(ConnectionServiceTest, ConcurrentAuthorizeCallsShareOneConnection) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&] {
+      ok += service_.StartAuthorization(User("alice"), "gitlab", "").ok() ? 1 : 0;
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(service_.List(User("alice"))->size(), 1U);
+}
+
+TEST_F(ConnectionServiceTest, DisconnectRevokesThenDeletesEvenIfRevocationFails) {
+  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  ScriptGitLabToken("tok");
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "c")).ok());
+  const std::string id = service_.List(User("alice"))->at(0).id;
+  http_.Enqueue("POST", "https://gitlab.example.org/oauth/revoke",
+                core::MakeError(core::ErrorCode::kUnavailable, "down"));
+
+  EXPECT_EQ(service_.Delete(User("bob"), id).error().code, core::ErrorCode::kNotFound);
+  ASSERT_TRUE(service_.Delete(User("alice"), id).ok());
+
+  EXPECT_EQ(http_.CountRequests("https://gitlab.example.org/oauth/revoke"), 1U);
+  EXPECT_TRUE(service_.List(User("alice"))->empty());
+}
+
+}  // namespace
+}  // namespace keybridge::service

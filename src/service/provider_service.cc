@@ -1,0 +1,167 @@
+#include "service/provider_service.h"
+
+#include <utility>
+
+namespace keybridge::service {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+
+core::Error NotFound(const std::string& id) {
+  return MakeError(ErrorCode::kNotFound, "OAuth2 Client with id '" + id +
+                                             "' does not exist or you do not have access to it.");
+}
+
+// "" clears an optional URL field; anything else replaces it.
+void ApplyOptionalUrl(std::optional<std::string>& field, const std::optional<std::string>& patch) {
+  if (!patch) {
+    return;
+  }
+  field = patch->empty() ? std::nullopt : patch;
+}
+
+bool DefaultPkce(core::ProviderKind kind) {
+  // GitLab and OIDC servers support S256; GitHub only since 2025-07 and GHES depends on its
+  // version (provider-wire-facts 3), so GitHub stays opt-in.
+  return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc;
+}
+
+}  // namespace
+
+core::Status RequireUser(const core::Caller& caller) {
+  if (!caller.IsAuthenticated()) {
+    std::string message = "You have to be authenticated to perform this operation.";
+    if (!caller.rejected_reason.empty()) {
+      message += " The presented credentials were rejected: " + caller.rejected_reason + ".";
+    }
+    return MakeError(ErrorCode::kUnauthenticated, std::move(message));
+  }
+  return core::OkStatus();
+}
+
+core::Status RequireAdmin(const core::Caller& caller) {
+  if (!caller.IsAuthenticated()) {
+    std::string message = "Please provide valid access credentials in the Authorization header.";
+    if (!caller.rejected_reason.empty()) {
+      message += " The presented credentials were rejected: " + caller.rejected_reason + ".";
+    }
+    return MakeError(ErrorCode::kUnauthenticated, std::move(message));
+  }
+  if (!caller.is_admin) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "You do not have the required permissions for this operation.");
+  }
+  return core::OkStatus();
+}
+
+ProviderService::ProviderService(core::ProviderRepository& providers, const core::Clock& clock)
+    : providers_(providers), clock_(clock) {}
+
+core::Result<std::vector<core::Provider>> ProviderService::List() { return providers_.List(); }
+
+core::Result<core::Provider> ProviderService::Get(const std::string& id) {
+  auto found = providers_.Find(id);
+  if (!found.ok() && found.error().code == ErrorCode::kNotFound) {
+    return NotFound(id);
+  }
+  return found;
+}
+
+core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
+                                                     ProviderCreate request) {
+  KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::string id, core::SlugifyProviderId(request.id));
+  core::Provider p;
+  p.id = std::move(id);
+  p.kind = request.kind;
+  p.app_slug = std::move(request.app_slug);
+  p.client_id = std::move(request.client_id);
+  if (request.client_secret && !request.client_secret->empty()) {
+    p.client_secret = std::move(request.client_secret);
+  }
+  p.display_name = std::move(request.display_name);
+  p.scope = std::move(request.scope);
+  p.url = std::move(request.url);
+  p.use_pkce = request.use_pkce.value_or(DefaultPkce(p.kind));
+  // Renku rejects "" for image_registry_url on POST; we treat "" as absent, which is what the
+  // Renku UI means when it sends an empty field.
+  ApplyOptionalUrl(p.image_registry_url, request.image_registry_url);
+  ApplyOptionalUrl(p.oidc_issuer_url, request.oidc_issuer_url);
+  p.created_by = caller.user_id;
+  p.created_at = clock_.Now();
+  p.updated_at = p.created_at;
+  KEYBRIDGE_RETURN_IF_ERROR(core::ValidateProvider(p));
+  auto inserted = providers_.Insert(p);
+  if (!inserted.ok()) {
+    if (inserted.error().code == ErrorCode::kConflict) {
+      return MakeError(ErrorCode::kConflict, "OAuth2 Client with id '" + p.id + "' already exists.");
+    }
+    return std::move(inserted).TakeError();
+  }
+  return p;
+}
+
+core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
+                                                     const std::string& id, ProviderPatch patch) {
+  KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
+  KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider p, Get(id));
+  if (patch.kind) {
+    // Renku 2.2: switching to generic_oidc must bring its issuer in the same patch, so a stale
+    // issuer from an earlier configuration is never silently reused.
+    if (*patch.kind == core::ProviderKind::kGenericOidc && p.kind != *patch.kind &&
+        (!patch.oidc_issuer_url || patch.oidc_issuer_url->empty())) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "oidc_issuer_url is required when changing kind to generic_oidc");
+    }
+    p.kind = *patch.kind;
+  }
+  if (patch.app_slug) {
+    p.app_slug = std::move(*patch.app_slug);
+  }
+  if (patch.client_id) {
+    p.client_id = std::move(*patch.client_id);
+  }
+  if (patch.client_secret) {
+    if (patch.client_secret->empty()) {
+      p.client_secret.reset();
+    } else {
+      p.client_secret = std::move(patch.client_secret);
+    }
+  }
+  if (patch.display_name) {
+    p.display_name = std::move(*patch.display_name);
+  }
+  if (patch.scope) {
+    p.scope = std::move(*patch.scope);
+  }
+  if (patch.url) {
+    p.url = std::move(*patch.url);
+  }
+  if (patch.use_pkce) {
+    p.use_pkce = *patch.use_pkce;
+  }
+  ApplyOptionalUrl(p.image_registry_url, patch.image_registry_url);
+  ApplyOptionalUrl(p.oidc_issuer_url, patch.oidc_issuer_url);
+  if (p.kind != core::ProviderKind::kGenericOidc) {
+    p.oidc_issuer_url.reset();
+  }
+  p.updated_at = clock_.Now();
+  KEYBRIDGE_RETURN_IF_ERROR(core::ValidateProvider(p));
+  auto updated = providers_.Update(p);
+  if (!updated.ok()) {
+    if (updated.error().code == ErrorCode::kNotFound) {
+      return NotFound(id);
+    }
+    return std::move(updated).TakeError();
+  }
+  return p;
+}
+
+core::Status ProviderService::Delete(const core::Caller& caller, const std::string& id) {
+  KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
+  KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] bool deleted, providers_.Delete(id));
+  return core::OkStatus();
+}
+
+}  // namespace keybridge::service

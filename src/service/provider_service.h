@@ -1,0 +1,75 @@
+// ProviderService: the administrator's use cases for integrations (Renku "OAuth2 clients"):
+// list, get, create, patch, delete, with Renku's admin rules and PATCH semantics (reference 2.2).
+// No HTTP types and no SQL here; routes/ adapts it to the API, storage/ implements the repository.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/caller.h"
+#include "core/clock.h"
+#include "core/provider.h"
+#include "core/repositories.h"
+#include "core/result.h"
+
+namespace keybridge::service {
+
+// Fields of Renku's ProviderPost. Required ones are plain values; the codec enforces presence.
+struct ProviderCreate {
+  std::string id;
+  core::ProviderKind kind = core::ProviderKind::kGitLab;
+  std::string client_id;
+  std::string display_name;
+  std::string scope;
+  std::string url;
+  std::string app_slug;
+  std::optional<core::Secret> client_secret;
+  std::optional<bool> use_pkce;  // absent: on for gitlab and generic_oidc (RFC 9700 2.1.1)
+  std::optional<std::string> image_registry_url;
+  std::optional<std::string> oidc_issuer_url;
+};
+
+// Fields of Renku's ProviderPatch: absent leaves a field unchanged. For client_secret,
+// image_registry_url and oidc_issuer_url an empty string clears the value.
+struct ProviderPatch {
+  std::optional<core::ProviderKind> kind;
+  std::optional<std::string> app_slug;
+  std::optional<std::string> client_id;
+  std::optional<core::Secret> client_secret;
+  std::optional<std::string> display_name;
+  std::optional<std::string> scope;
+  std::optional<std::string> url;
+  std::optional<bool> use_pkce;
+  std::optional<std::string> image_registry_url;
+  std::optional<std::string> oidc_issuer_url;
+};
+
+class ProviderService {
+ public:
+  // `providers` and `clock` must outlive the service. Thread-safe.
+  ProviderService(core::ProviderRepository& providers, const core::Clock& clock);
+
+  core::Result<std::vector<core::Provider>> List();
+  // kNotFound with Renku's message if absent.
+  core::Result<core::Provider> Get(const std::string& id);
+  // kUnauthenticated (anonymous) / kPermissionDenied (not admin); kInvalidArgument naming the
+  // field; kConflict if the slugged id exists.
+  core::Result<core::Provider> Create(const core::Caller& caller, ProviderCreate request);
+  // As Create, plus kNotFound. A patch never touches existing connections.
+  core::Result<core::Provider> Update(const core::Caller& caller, const std::string& id,
+                                      ProviderPatch patch);
+  // Idempotent like Renku: succeeds whether or not the provider existed.
+  core::Status Delete(const core::Caller& caller, const std::string& id);
+
+ private:
+  core::ProviderRepository& providers_;
+  const core::Clock& clock_;
+};
+
+// kUnauthenticated for anonymous callers, kPermissionDenied for non-admins (Renku 2.1).
+core::Status RequireAdmin(const core::Caller& caller);
+// kUnauthenticated for anonymous callers.
+core::Status RequireUser(const core::Caller& caller);
+
+}  // namespace keybridge::service

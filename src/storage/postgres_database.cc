@@ -1,0 +1,194 @@
+#include "storage/postgres_database.h"
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <cstdlib>
+#include <utility>
+
+#include "storage/pooled_database.h"
+
+namespace keybridge::storage {
+namespace {
+
+constexpr std::size_t kMaxConnections = 8;
+// Type OIDs from pg_type.h (stable since PostgreSQL 7); integers and booleans are read as int64.
+constexpr Oid kBoolOid = 16;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// Notices ("relation already exists, skipping") would go to stderr by default.
+void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
+
+std::string Trimmed(const char* text) {
+  std::string out = text == nullptr ? "" : text;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+    out.pop_back();
+  }
+  return out;
+}
+
+// Only identifiers (SQLSTATE, constraint, table, column) go into the detail: the primary message
+// can quote a parameter value ("invalid input syntax for type bigint: ...").
+core::Error PostgresError(PGconn* conn, const PGresult* result, std::string_view sql) {
+  const auto field = [result](int code) -> std::string {
+    const char* value = result == nullptr ? nullptr : PQresultErrorField(result, code);
+    return value == nullptr ? "" : value;
+  };
+  const std::string sqlstate = field(PG_DIAG_SQLSTATE);
+  std::string detail;
+  if (sqlstate.empty()) {
+    // A client-side failure (lost connection): libpq's own text, which holds no values.
+    detail = "libpq: " + Trimmed(PQerrorMessage(conn));
+  } else {
+    detail = "SQLSTATE " + sqlstate;
+    for (const auto& [name, code] :
+         {std::pair{"constraint", PG_DIAG_CONSTRAINT_NAME}, std::pair{"table", PG_DIAG_TABLE_NAME},
+          std::pair{"column", PG_DIAG_COLUMN_NAME}}) {
+      if (const std::string value = field(code); !value.empty()) {
+        detail += std::string(" ") + name + "=" + value;
+      }
+    }
+  }
+  detail += "; sql: " + SqlForLog(sql);
+
+  if (sqlstate == "23505") {
+    return core::MakeError(core::ErrorCode::kConflict, "already exists", std::move(detail));
+  }
+  // Class 08: connection exception; 57P0x: server shutting down; 40001/40P01: serialization
+  // failure or deadlock, which a retry resolves.
+  const bool transient = PQstatus(conn) != CONNECTION_OK || sqlstate.starts_with("08")
+                         || sqlstate.starts_with("57P") || sqlstate == "40001"
+                         || sqlstate == "40P01";
+  if (transient) {
+    return core::MakeError(core::ErrorCode::kUnavailable, "database unavailable",
+                           std::move(detail));
+  }
+  return core::MakeError(core::ErrorCode::kInternal, "database error", std::move(detail));
+}
+
+SqlValue FieldValue(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column) != 0) {
+    return std::monostate{};
+  }
+  const char* text = PQgetvalue(result, row, column);
+  const auto length = static_cast<std::size_t>(PQgetlength(result, row, column));
+  switch (PQftype(result, column)) {
+    case kBoolOid:
+      return std::int64_t{text[0] == 't' ? 1 : 0};
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+      // libpq's text values are NUL-terminated and the server's integers well-formed.
+      return static_cast<std::int64_t>(std::strtoll(text, nullptr, 10));
+    default:
+      return std::string(text, length);
+  }
+}
+
+class PostgresConnection final : public SqlConnection {
+ public:
+  explicit PostgresConnection(PGconn* conn) : conn_(conn) {}
+  ~PostgresConnection() override { PQfinish(conn_); }
+  PostgresConnection(const PostgresConnection&) = delete;
+  PostgresConnection& operator=(const PostgresConnection&) = delete;
+  PostgresConnection(PostgresConnection&&) = delete;
+  PostgresConnection& operator=(PostgresConnection&&) = delete;
+
+  core::Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    KEYBRIDGE_ASSIGN_OR_RETURN(ResultPtr result, Run(sql, params));
+    const int rows = PQntuples(result.get());
+    const int columns = PQnfields(result.get());
+    std::vector<Row> out(static_cast<std::size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+      Row& row = out[static_cast<std::size_t>(r)];
+      row.reserve(static_cast<std::size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        row.push_back(FieldValue(result.get(), r, c));
+      }
+    }
+    return out;
+  }
+
+  core::Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
+    KEYBRIDGE_ASSIGN_OR_RETURN(ResultPtr result, Run(sql, params));
+    // "" for commands that report no row count, which strtoll reads as 0.
+    return static_cast<std::int64_t>(std::strtoll(PQcmdTuples(result.get()), nullptr, 10));
+  }
+
+  core::Status ExecuteScript(std::string_view sql) override {
+    const std::string text(sql);
+    KEYBRIDGE_RETURN_IF_ERROR(Check(PQexec(conn_, text.c_str()), sql));
+    return core::OkStatus();
+  }
+
+  core::Status Begin() override { return ExecuteScript("BEGIN"); }
+
+  bool Reusable() override {
+    return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
+
+ private:
+  // Sends integers typed as bigint and everything else untyped, so the server infers the column
+  // type exactly as it would for a literal.
+  core::Result<ResultPtr> Run(std::string_view sql, const Params& params) {
+    const std::string text(sql);
+    std::vector<std::string> numbers(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    std::vector<Oid> types(params.size(), 0);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (const auto* number = std::get_if<std::int64_t>(&params[i])) {
+        numbers[i] = std::to_string(*number);
+        values[i] = numbers[i].c_str();
+        types[i] = kInt8Oid;
+      } else if (const auto* string = std::get_if<std::string>(&params[i])) {
+        values[i] = string->c_str();
+      }
+    }
+    return Check(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
+                              values.data(), nullptr, nullptr, 0),
+                 sql);
+  }
+
+  core::Result<ResultPtr> Check(PGresult* raw, std::string_view sql) {
+    ResultPtr result(raw, &PQclear);
+    const ExecStatusType status =
+        result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      return PostgresError(conn_, result.get(), sql);
+    }
+    return result;
+  }
+
+  PGconn* conn_;
+};
+
+core::Result<std::unique_ptr<SqlConnection>> Connect(const std::string& conninfo) {
+  // Entries before "dbname" are defaults the URI may override (libpq expands dbname in place).
+  const std::array<const char*, 4> keywords = {"connect_timeout", "fallback_application_name",
+                                               "dbname", nullptr};
+  const std::array<const char*, 4> values = {"10", "keybridge", conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1);
+  auto connection = std::make_unique<PostgresConnection>(conn);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    const std::string reason = conn == nullptr ? "out of memory" : Trimmed(PQerrorMessage(conn));
+    return core::MakeError(core::ErrorCode::kUnavailable, "cannot connect to PostgreSQL: " + reason,
+                           "libpq: " + reason);
+  }
+  PQsetNoticeProcessor(conn, &IgnoreNotice, nullptr);
+  return std::unique_ptr<SqlConnection>(std::move(connection));
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo) {
+  auto database = std::make_unique<PooledDatabase>(
+      Dialect::kPostgres, [conninfo] { return Connect(conninfo); }, kMaxConnections);
+  KEYBRIDGE_RETURN_IF_ERROR(database->Ping());
+  return std::unique_ptr<Database>(std::move(database));
+}
+
+}  // namespace keybridge::storage

@@ -1,0 +1,150 @@
+#include "storage/sql_provider_repository.h"
+
+#include <utility>
+
+#include "storage/sealed_columns.h"
+
+namespace keybridge::storage {
+namespace {
+
+// Column order shared by every statement below, ToParams() and FromRow().
+constexpr std::string_view kSelect =
+    "SELECT id, kind, app_slug, client_id, client_secret, display_name, scope, url, use_pkce, "
+    "image_registry_url, oidc_issuer_url, created_by_id, creation_date, updated_at "
+    "FROM oauth2_clients";
+constexpr std::string_view kInsert =
+    "INSERT INTO oauth2_clients (id, kind, app_slug, client_id, client_secret, display_name, "
+    "scope, url, use_pkce, image_registry_url, oidc_issuer_url, created_by_id, creation_date, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+constexpr std::string_view kUpdate =
+    "UPDATE oauth2_clients SET kind = $2, app_slug = $3, client_id = $4, client_secret = $5, "
+    "display_name = $6, scope = $7, url = $8, use_pkce = $9, image_registry_url = $10, "
+    "oidc_issuer_url = $11, created_by_id = $12, creation_date = $13, updated_at = $14 "
+    "WHERE id = $1";
+
+SqlValue Nullable(const std::optional<std::string>& value) {
+  return value ? SqlValue(*value) : SqlValue();
+}
+
+core::Error NotFound(const std::string& id) {
+  return core::MakeError(
+      core::ErrorCode::kNotFound,
+      "OAuth2 Client with id '" + id + "' does not exist or you do not have access to it.");
+}
+
+}  // namespace
+
+core::Result<Params> SqlProviderRepository::ToParams(const core::Provider& provider) {
+  SqlValue secret;
+  if (provider.client_secret) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(secret,
+                               keys_.Seal(provider.client_secret->Reveal(),
+                                          kProviderClientSecret.AssociatedData(provider.id)));
+  }
+  return Params{provider.id,
+                std::string(core::ToString(provider.kind)),
+                provider.app_slug,
+                provider.client_id,
+                std::move(secret),
+                provider.display_name,
+                provider.scope,
+                provider.url,
+                std::int64_t{provider.use_pkce ? 1 : 0},
+                Nullable(provider.image_registry_url),
+                Nullable(provider.oidc_issuer_url),
+                provider.created_by,
+                core::ToUnixSeconds(provider.created_at),
+                core::ToUnixSeconds(provider.updated_at)};
+}
+
+core::Result<core::Provider> SqlProviderRepository::FromRow(const Row& row) {
+  RowReader reader(row, kProviderClientSecret.table);
+  core::Provider provider;
+  provider.id = reader.Text(0);
+  const std::string kind = reader.Text(1);
+  provider.app_slug = reader.Text(2);
+  provider.client_id = reader.Text(3);
+  const std::optional<std::string> sealed_secret = reader.OptionalText(4);
+  provider.display_name = reader.Text(5);
+  provider.scope = reader.Text(6);
+  provider.url = reader.Text(7);
+  provider.use_pkce = reader.Bool(8);
+  provider.image_registry_url = reader.OptionalText(9);
+  provider.oidc_issuer_url = reader.OptionalText(10);
+  provider.created_by = reader.Text(11);
+  provider.created_at = core::FromUnixSeconds(reader.Int(12));
+  provider.updated_at = core::FromUnixSeconds(reader.Int(13));
+  KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+
+  core::Result<core::ProviderKind> parsed_kind = core::ParseProviderKind(kind);
+  if (!parsed_kind.ok()) {
+    return core::MakeError(core::ErrorCode::kInternal, "unexpected data in the database",
+                           "provider '" + provider.id + "' has unknown kind '" + kind + "'");
+  }
+  provider.kind = *parsed_kind;
+
+  if (sealed_secret) {
+    core::Result<std::string> secret =
+        keys_.Open(*sealed_secret, kProviderClientSecret.AssociatedData(provider.id));
+    if (!secret.ok()) {
+      return core::MakeError(
+          core::ErrorCode::kDecryptionFailed,
+          "The client secret of OAuth2 Client '" + provider.id + "' cannot be decrypted.",
+          "sealed with key id '" + crypto::KeyRing::KeyIdOf(*sealed_secret)
+              + "': " + secret.error().message);
+    }
+    provider.client_secret = core::Secret(std::move(secret).value());
+  }
+  return provider;
+}
+
+core::Result<std::vector<core::Provider>> SqlProviderRepository::List() {
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                             database_.Query(std::string(kSelect) + " ORDER BY id", {}));
+  std::vector<core::Provider> providers;
+  providers.reserve(rows.size());
+  for (const Row& row : rows) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider provider, FromRow(row));
+    providers.push_back(std::move(provider));
+  }
+  return providers;
+}
+
+core::Result<core::Provider> SqlProviderRepository::Find(const std::string& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                             database_.Query(std::string(kSelect) + " WHERE id = $1", {id}));
+  if (rows.empty()) {
+    return NotFound(id);
+  }
+  return FromRow(rows.front());
+}
+
+core::Status SqlProviderRepository::Insert(const core::Provider& provider) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(Params params, ToParams(provider));
+  core::Result<std::int64_t> inserted = database_.Execute(kInsert, params);
+  if (!inserted.ok()) {
+    core::Error error = std::move(inserted).TakeError();
+    if (error.code == core::ErrorCode::kConflict) {
+      error.message = "OAuth2 Client with id '" + provider.id + "' already exists.";
+    }
+    return error;
+  }
+  return core::OkStatus();
+}
+
+core::Status SqlProviderRepository::Update(const core::Provider& provider) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(Params params, ToParams(provider));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::int64_t updated, database_.Execute(kUpdate, params));
+  if (updated == 0) {
+    return NotFound(provider.id);
+  }
+  return core::OkStatus();
+}
+
+core::Result<bool> SqlProviderRepository::Delete(const std::string& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::int64_t deleted,
+                             database_.Execute("DELETE FROM oauth2_clients WHERE id = $1", {id}));
+  return deleted > 0;
+}
+
+}  // namespace keybridge::storage

@@ -1,0 +1,113 @@
+#include "storage/store.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "storage/migrator.h"
+#include "storage/postgres_database.h"
+#include "storage/sql_api_token_repository.h"
+#include "storage/sql_provider_repository.h"
+#include "storage/sqlite_database.h"
+
+namespace keybridge::storage {
+namespace {
+
+constexpr std::string_view kSqliteScheme = "sqlite://";
+constexpr std::string_view kRedacted = "****";
+
+core::Result<std::unique_ptr<Database>> OpenSqliteUrl(const std::string& path) {
+  if (path.empty()) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "the sqlite:// URL has no path");
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return core::MakeError(core::ErrorCode::kUnavailable,
+                             "cannot create directory " + parent.string() + ": " + ec.message());
+    }
+  }
+  return OpenSqliteDatabase(path);
+}
+
+// Replaces each value of `key=` in a query string with kRedacted.
+void RedactQueryParameter(std::string& url, std::size_t query_start, std::string_view key) {
+  for (std::size_t at = url.find(key, query_start); at != std::string::npos;
+       at = url.find(key, at + 1)) {
+    const char before = url[at - 1];
+    if (before != '?' && before != '&') {
+      continue;
+    }
+    const std::size_t value = at + key.size();
+    const std::size_t end = std::min(url.find('&', value), url.size());
+    url.replace(value, end - value, kRedacted);
+  }
+}
+
+}  // namespace
+
+std::string RedactDatabaseUrl(const std::string& database_url) {
+  std::string url = database_url;
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    return url;
+  }
+  const std::size_t authority = scheme_end + 3;
+  // The last '@' before the query ends the user info, even if an unencoded '/' or '@' sits in the
+  // password; erring this way can only hide too much.
+  std::size_t query = url.find('?', authority);
+  const std::size_t at = url.rfind('@', query);
+  if (at != std::string::npos && at >= authority) {
+    const std::size_t colon = url.find(':', authority);
+    if (colon < at) {
+      url.replace(colon + 1, at - colon - 1, kRedacted);
+    }
+  }
+  query = url.find('?', authority);
+  if (query != std::string::npos) {
+    RedactQueryParameter(url, query, "password=");
+  }
+  return url;
+}
+
+core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url) {
+  core::Result<std::unique_ptr<Database>> database =
+      [&]() -> core::Result<std::unique_ptr<Database>> {
+    if (database_url.starts_with(kSqliteScheme)) {
+      return OpenSqliteUrl(database_url.substr(kSqliteScheme.size()));
+    }
+    if (database_url.starts_with("postgresql://") || database_url.starts_with("postgres://")) {
+      return OpenPostgresDatabase(database_url);
+    }
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "unsupported scheme: expected sqlite://path or postgresql://...");
+  }();
+  if (!database.ok()) {
+    core::Error error = std::move(database).TakeError();
+    error.message =
+        "cannot open database " + RedactDatabaseUrl(database_url) + ": " + error.message;
+    return error;
+  }
+  return database;
+}
+
+core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
+                                               crypto::KeyRing& keys) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::unique_ptr<Database> database, OpenDatabase(database_url));
+  core::Status migrated = Migrate(*database);
+  if (!migrated.ok()) {
+    core::Error error = std::move(migrated).TakeError();
+    error.message =
+        "cannot migrate database " + RedactDatabaseUrl(database_url) + ": " + error.message;
+    return error;
+  }
+  auto store = std::make_unique<Store>();
+  store->database = std::move(database);
+  store->providers = std::make_unique<SqlProviderRepository>(*store->database, keys);
+  store->api_tokens = std::make_unique<SqlApiTokenRepository>(*store->database);
+  return store;
+}
+
+}  // namespace keybridge::storage

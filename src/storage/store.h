@@ -1,0 +1,39 @@
+// Store: the opened database and every repository over it; app/ builds one from the configured
+// database URL and hands the repositories to the services.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/repositories.h"
+#include "crypto/key_ring.h"
+#include "storage/database.h"
+
+namespace keybridge::storage {
+
+struct Store {
+  // Declared first so that it is destroyed last: the repositories refer to it.
+  std::unique_ptr<Database> database;
+  std::unique_ptr<core::ProviderRepository> providers;
+  std::unique_ptr<core::ApiTokenRepository> api_tokens;
+
+  // kUnavailable if the database cannot be reached (readiness probe).
+  core::Status Ping() const { return database->Ping(); }
+};
+
+// Opens a database without migrating it. Accepted URLs:
+//   sqlite://relative/path.db, sqlite:///absolute/path.db  (the parent directory is created)
+//   postgresql://... or postgres://...                     (a libpq connection URI)
+// kInvalidArgument for another scheme or an empty path; kUnavailable if the database cannot be
+// opened or reached. Messages name the URL with its password replaced by "****".
+core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url);
+
+// OpenDatabase(), then Migrate(), then the repositories. `keys` must outlive the store.
+core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
+                                               crypto::KeyRing& keys);
+
+// `database_url` with the password (in the user-info part or a password= query parameter)
+// replaced by "****", for logs and error messages.
+std::string RedactDatabaseUrl(const std::string& database_url);
+
+}  // namespace keybridge::storage

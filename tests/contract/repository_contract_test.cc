@@ -1,0 +1,786 @@
+// Contract tests: one typed suite holds every storage backend to the same behaviour (the
+// contracts in core/repositories.h, migrations, key rotation, secrets at rest). SQLite always
+// runs; PostgreSQL runs when KEYBRIDGE_TEST_POSTGRES_URL names a server where the test may create
+// databases, and fails instead of skipping when KEYBRIDGE_REQUIRE_POSTGRES=1 (CI).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/check.h"
+#include "crypto/key_ring.h"
+#include "crypto/system_random.h"
+#include "storage/database.h"
+#include "storage/key_rotation.h"
+#include "storage/migrator.h"
+#include "storage/sealed_columns.h"
+#include "storage/sql_provider_repository.h"
+#include "storage/store.h"
+
+namespace keybridge::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using core::ErrorCode;
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "kb-contract-XXXXXX").string();
+    KEYBRIDGE_CHECK(::mkdtemp(pattern.data()) != nullptr, "mkdtemp failed");
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string RandomSuffix() {
+  std::random_device device;
+  std::uniform_int_distribution<int> digit(0, 35);
+  std::string out;
+  for (int i = 0; i < 12; ++i) {
+    const int d = digit(device);
+    out.push_back(static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10));
+  }
+  return out;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Runs a shell command and returns its stdout, or nullopt if it did not exit 0.
+std::optional<std::string> Capture(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return std::nullopt;
+  }
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) {
+    out.append(buffer, n);
+  }
+  return ::pclose(pipe) == 0 ? std::optional(out) : std::nullopt;
+}
+
+// --- Backends: each makes fresh, empty databases and shows the bytes a database keeps at rest.
+
+class SqliteBackend {
+ public:
+  static constexpr const char* kName = "Sqlite";
+
+  void SetUp() {}
+  void DropConnections() {}  // there is no server to lose
+  std::string NewDatabaseUrl() {
+    return "sqlite://" + (dir_.path() / ("kb_" + RandomSuffix() + ".db")).string();
+  }
+  // The database file and its WAL after a checkpoint: everything SQLite wrote to disk.
+  std::string RawBytesAtRest(Database& database, const std::string& url) {
+    EXPECT_TRUE(database.Query("PRAGMA wal_checkpoint(TRUNCATE)", {}).ok());
+    const std::string path = url.substr(std::string_view("sqlite://").size());
+    return ReadFile(path) + ReadFile(path + "-wal");
+  }
+
+ private:
+  TempDir dir_;
+};
+
+class PostgresBackend {
+ public:
+  static constexpr const char* kName = "Postgres";
+
+  void SetUp() {
+    const char* base = std::getenv("KEYBRIDGE_TEST_POSTGRES_URL");
+    if (base == nullptr || *base == '\0') {
+      const char* required = std::getenv("KEYBRIDGE_REQUIRE_POSTGRES");
+      if (required != nullptr && std::string_view(required) == "1") {
+        FAIL() << "KEYBRIDGE_REQUIRE_POSTGRES=1 but KEYBRIDGE_TEST_POSTGRES_URL is not set";
+      }
+      GTEST_SKIP() << "set KEYBRIDGE_TEST_POSTGRES_URL to run the PostgreSQL contract tests";
+    }
+    base_url_ = base;
+    auto admin = OpenDatabase(base_url_);
+    ASSERT_TRUE(admin.ok()) << admin.error().message;
+    admin_ = std::move(admin).value();
+  }
+
+  ~PostgresBackend() {
+    for (const std::string& name : databases_) {
+      static_cast<void>(admin_->ExecuteScript("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"));
+    }
+  }
+
+  std::string NewDatabaseUrl() {
+    const std::string name = "kb_" + RandomSuffix();
+    const core::Status created = admin_->ExecuteScript("CREATE DATABASE " + name);
+    KEYBRIDGE_CHECK(created.ok(), "CREATE DATABASE failed");
+    databases_.push_back(name);
+    // Swap the path of the base URL for the new database, keeping any query string.
+    const std::size_t authority = base_url_.find("://") + 3;
+    const std::size_t path = std::min(base_url_.find_first_of("/?", authority), base_url_.size());
+    const std::size_t query = std::min(base_url_.find('?', authority), base_url_.size());
+    return base_url_.substr(0, path) + "/" + name + base_url_.substr(query);
+  }
+
+  // What a server restart does to every open connection of the test databases.
+  void DropConnections() {
+    for (const std::string& name : databases_) {
+      auto killed = admin_->Query(
+          "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1",
+          {name});
+      ASSERT_TRUE(killed.ok()) << killed.error().detail;
+    }
+  }
+
+  // A plain-SQL pg_dump of the database: everything a backup would hold.
+  std::string RawBytesAtRest(Database& /*database*/, const std::string& url) {
+    const std::string pg_dump = fs::exists("/usr/lib/postgresql/15/bin/pg_dump")
+                                    ? "/usr/lib/postgresql/15/bin/pg_dump"
+                                    : "pg_dump";
+    std::optional<std::string> dump = Capture(pg_dump + " --dbname='" + url + "'");
+    EXPECT_TRUE(dump.has_value()) << "pg_dump failed";
+    return dump.value_or("");
+  }
+
+ private:
+  std::string base_url_;
+  std::unique_ptr<Database> admin_;
+  std::vector<std::string> databases_;
+};
+
+// --- Builders and comparisons.
+
+core::Provider MakeProvider(const std::string& id) {
+  core::Provider provider;
+  provider.id = id;
+  provider.kind = core::ProviderKind::kGitLab;
+  provider.app_slug = "app-" + id;
+  provider.client_id = "client-" + id;
+  provider.client_secret = core::Secret("secret-for-" + id);
+  provider.display_name = "Display " + id;
+  provider.scope = "read_user api";
+  provider.url = "https://" + id + "/";
+  provider.use_pkce = true;
+  provider.image_registry_url = "https://registry." + id;
+  provider.created_by = "admin-1";
+  provider.created_at = core::FromUnixSeconds(1'700'000'000);
+  provider.updated_at = core::FromUnixSeconds(1'700'000'100);
+  return provider;
+}
+
+void ExpectSameProvider(const core::Provider& actual, const core::Provider& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.kind, expected.kind);
+  EXPECT_EQ(actual.app_slug, expected.app_slug);
+  EXPECT_EQ(actual.client_id, expected.client_id);
+  EXPECT_EQ(actual.client_secret.has_value(), expected.client_secret.has_value());
+  if (actual.client_secret && expected.client_secret) {
+    EXPECT_EQ(actual.client_secret->Reveal(), expected.client_secret->Reveal());
+  }
+  EXPECT_EQ(actual.display_name, expected.display_name);
+  EXPECT_EQ(actual.scope, expected.scope);
+  EXPECT_EQ(actual.url, expected.url);
+  EXPECT_EQ(actual.use_pkce, expected.use_pkce);
+  EXPECT_EQ(actual.image_registry_url, expected.image_registry_url);
+  EXPECT_EQ(actual.oidc_issuer_url, expected.oidc_issuer_url);
+  EXPECT_EQ(actual.created_by, expected.created_by);
+  EXPECT_EQ(actual.created_at, expected.created_at);
+  EXPECT_EQ(actual.updated_at, expected.updated_at);
+}
+
+core::ApiToken MakeToken(const std::string& id, std::int64_t created_at) {
+  core::ApiToken token;
+  token.id = id;
+  token.user_id = "user-" + id;
+  token.name = "token " + id;
+  token.is_admin = false;
+  token.token_hash = "hash-of-" + id;
+  token.created_at = core::FromUnixSeconds(created_at);
+  return token;
+}
+
+// Forwards to another Database and runs a hook just before the first statement that rewrites a
+// client secret, to stage a concurrent write at the worst moment.
+class InterceptingDatabase final : public Database {
+ public:
+  InterceptingDatabase(Database& inner, std::function<void()> hook)
+      : inner_(inner), hook_(std::move(hook)) {}
+
+  core::Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    return inner_.Query(sql, params);
+  }
+  core::Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
+    if (hook_ && sql.starts_with("UPDATE oauth2_clients SET client_secret")) {
+      std::function<void()> hook = std::move(hook_);
+      hook_ = nullptr;
+      hook();
+    }
+    return inner_.Execute(sql, params);
+  }
+  core::Status ExecuteScript(std::string_view sql) override { return inner_.ExecuteScript(sql); }
+  core::Status Transaction(const std::function<core::Status(Database&)>& body) override {
+    return inner_.Transaction(body);
+  }
+  Dialect dialect() const override { return inner_.dialect(); }
+  core::Status Ping() override { return inner_.Ping(); }
+
+ private:
+  Database& inner_;
+  std::function<void()> hook_;
+};
+
+// --- The suite.
+
+template <typename Backend>
+class RepositoryContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_.SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+      return;
+    }
+    url_ = backend_.NewDatabaseUrl();
+    auto keys = crypto::KeyRing::LoadOrCreate((dir_.path() / "keys").string(), random_);
+    ASSERT_TRUE(keys.ok()) << keys.error().message;
+    keys_ = std::move(keys).value();
+    auto store = OpenStore(url_, *keys_);
+    ASSERT_TRUE(store.ok()) << store.error().message << " / " << store.error().detail;
+    store_ = std::move(store).value();
+  }
+
+  void TearDown() override { store_.reset(); }
+
+  Database& db() { return *store_->database; }
+  core::ProviderRepository& providers() { return *store_->providers; }
+  core::ApiTokenRepository& tokens() { return *store_->api_tokens; }
+
+  std::string RawClientSecret(const std::string& id) {
+    auto rows = db().Query("SELECT client_secret FROM oauth2_clients WHERE id = $1", {id});
+    KEYBRIDGE_CHECK(rows.ok() && rows->size() == 1, "provider row missing");
+    RowReader reader(rows->front(), "oauth2_clients");
+    return reader.OptionalText(0).value_or("<NULL>");
+  }
+
+  std::int64_t AppliedMigrations(Database& database) {
+    auto rows = database.Query("SELECT COUNT(*) FROM schema_migrations", {});
+    KEYBRIDGE_CHECK(rows.ok() && rows->size() == 1, "schema_migrations unreadable");
+    RowReader reader(rows->front(), "schema_migrations");
+    return reader.Int(0);
+  }
+
+  // Declared first, destroyed last: it drops the databases the store still points to.
+  Backend backend_;
+  TempDir dir_;
+  crypto::SystemRandom random_;
+  std::string url_;
+  std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<Store> store_;
+};
+
+struct BackendNames {
+  template <typename T>
+  static std::string GetName(int /*index*/) {
+    return T::kName;
+  }
+};
+
+using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
+TYPED_TEST_SUITE(RepositoryContract, Backends, BackendNames);
+
+// Providers.
+
+TYPED_TEST(RepositoryContract, InsertedProviderIsFoundWithEveryField) {
+  const core::Provider provider = MakeProvider("gitlab.example");
+
+  ASSERT_TRUE(this->providers().Insert(provider).ok());
+  auto found = this->providers().Find("gitlab.example");
+
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ExpectSameProvider(*found, provider);
+}
+
+TYPED_TEST(RepositoryContract, FindOfUnknownProviderIsNotFound) {
+  auto found = this->providers().Find("nobody.example");
+
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(RepositoryContract, ListIsOrderedByIdBytewise) {
+  const std::vector<std::string> ids = {"gitlab.example", "a-c", "ab", "a.b", "github.com", "a_b"};
+  for (const std::string& id : ids) {
+    ASSERT_TRUE(this->providers().Insert(MakeProvider(id)).ok());
+  }
+  std::vector<std::string> expected = ids;
+  std::sort(expected.begin(), expected.end());
+
+  auto listed = this->providers().List();
+
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  std::vector<std::string> listed_ids;
+  for (const core::Provider& provider : *listed) {
+    listed_ids.push_back(provider.id);
+  }
+  EXPECT_EQ(listed_ids, expected);
+}
+
+TYPED_TEST(RepositoryContract, DuplicateProviderIdIsConflict) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("github.com")).ok());
+
+  core::Status again = this->providers().Insert(MakeProvider("github.com"));
+
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_NE(again.error().message.find("github.com"), std::string::npos);
+}
+
+TYPED_TEST(RepositoryContract, UpdateReplacesEveryField) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
+  core::Provider changed = MakeProvider("gitlab.example");
+  changed.kind = core::ProviderKind::kGenericOidc;
+  changed.app_slug = "";
+  changed.client_id = "new-client";
+  changed.client_secret = core::Secret("new-secret");
+  changed.display_name = "Renamed";
+  changed.scope = "openid";
+  changed.url = "https://login.example/";
+  changed.use_pkce = false;
+  changed.image_registry_url = std::nullopt;
+  changed.oidc_issuer_url = "https://login.example/realms/x";
+  changed.created_by = "admin-2";
+  changed.created_at = core::FromUnixSeconds(1'600'000'000);
+  changed.updated_at = core::FromUnixSeconds(1'800'000'000);
+
+  ASSERT_TRUE(this->providers().Update(changed).ok());
+  auto found = this->providers().Find("gitlab.example");
+
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ExpectSameProvider(*found, changed);
+}
+
+TYPED_TEST(RepositoryContract, UpdateOfUnknownProviderIsNotFound) {
+  core::Status updated = this->providers().Update(MakeProvider("nobody.example"));
+
+  ASSERT_FALSE(updated.ok());
+  EXPECT_EQ(updated.error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(RepositoryContract, DeleteReportsWhetherARowWasDeleted) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
+
+  auto first = this->providers().Delete("gitlab.example");
+  auto second = this->providers().Delete("gitlab.example");
+
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(this->providers().Find("gitlab.example").error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(RepositoryContract, AbsentOptionalsAreStoredAsNull) {
+  core::Provider provider = MakeProvider("public-client.example");
+  provider.client_secret = std::nullopt;
+  provider.image_registry_url = std::nullopt;
+  provider.oidc_issuer_url = std::nullopt;
+
+  ASSERT_TRUE(this->providers().Insert(provider).ok());
+  auto found = this->providers().Find(provider.id);
+
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ExpectSameProvider(*found, provider);
+  EXPECT_EQ(this->RawClientSecret(provider.id), "<NULL>");
+}
+
+TYPED_TEST(RepositoryContract, EmptyClientSecretIsKeptDistinctFromNone) {
+  core::Provider provider = MakeProvider("gitlab.example");
+  provider.client_secret = core::Secret("");
+
+  ASSERT_TRUE(this->providers().Insert(provider).ok());
+  auto found = this->providers().Find(provider.id);
+
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ExpectSameProvider(*found, provider);
+}
+
+TYPED_TEST(RepositoryContract, ClientSecretIsStoredSealedWithTheActiveKey) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
+
+  const std::string raw = this->RawClientSecret("gitlab.example");
+
+  EXPECT_TRUE(raw.starts_with("kb1.")) << raw;
+  EXPECT_EQ(crypto::KeyRing::KeyIdOf(raw), this->keys_->ActiveKeyId());
+  EXPECT_EQ(raw.find("secret-for-gitlab.example"), std::string::npos);
+}
+
+TYPED_TEST(RepositoryContract, CiphertextMovedToAnotherRowIsDecryptionFailureNamingTheProvider) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("github.com")).ok());
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
+  const std::string stolen = this->RawClientSecret("github.com");
+  ASSERT_TRUE(this->db()
+                  .Execute("UPDATE oauth2_clients SET client_secret = $1 WHERE id = $2",
+                           {stolen, std::string("gitlab.example")})
+                  .ok());
+
+  auto found = this->providers().Find("gitlab.example");
+
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.error().code, ErrorCode::kDecryptionFailed);
+  EXPECT_NE(found.error().message.find("gitlab.example"), std::string::npos);
+  EXPECT_EQ(found.error().message.find(stolen), std::string::npos);
+  EXPECT_EQ(found.error().detail.find(stolen), std::string::npos);
+}
+
+// API tokens.
+
+TYPED_TEST(RepositoryContract, ApiTokenIsFoundByHashWithEveryField) {
+  core::ApiToken token = MakeToken("tok1", 1'700'000'000);
+  token.is_admin = true;
+  token.expires_at = core::FromUnixSeconds(1'800'000'000);
+
+  ASSERT_TRUE(this->tokens().Insert(token).ok());
+  auto found = this->tokens().FindByHash("hash-of-tok1");
+
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->id, "tok1");
+  EXPECT_EQ(found->user_id, "user-tok1");
+  EXPECT_EQ(found->name, "token tok1");
+  EXPECT_TRUE(found->is_admin);
+  EXPECT_EQ(found->token_hash, "hash-of-tok1");
+  EXPECT_EQ(found->created_at, core::FromUnixSeconds(1'700'000'000));
+  EXPECT_EQ(found->expires_at, core::FromUnixSeconds(1'800'000'000));
+  EXPECT_EQ(found->revoked_at, std::nullopt);
+}
+
+TYPED_TEST(RepositoryContract, UnknownApiTokenHashIsNotFound) {
+  auto found = this->tokens().FindByHash("hash-of-nothing");
+
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(RepositoryContract, DuplicateApiTokenIdOrHashIsConflict) {
+  ASSERT_TRUE(this->tokens().Insert(MakeToken("tok1", 1'700'000'000)).ok());
+  core::ApiToken same_id = MakeToken("tok1", 1'700'000'000);
+  same_id.token_hash = "another-hash";
+  core::ApiToken same_hash = MakeToken("tok2", 1'700'000'000);
+  same_hash.token_hash = "hash-of-tok1";
+
+  core::Status by_id = this->tokens().Insert(same_id);
+  core::Status by_hash = this->tokens().Insert(same_hash);
+
+  ASSERT_FALSE(by_id.ok());
+  EXPECT_EQ(by_id.error().code, ErrorCode::kConflict);
+  ASSERT_FALSE(by_hash.ok());
+  EXPECT_EQ(by_hash.error().code, ErrorCode::kConflict);
+}
+
+TYPED_TEST(RepositoryContract, ErrorsNeverEchoParameterValues) {
+  core::ApiToken token = MakeToken("tok1", 1'700'000'000);
+  token.token_hash = "distinctive-hash-value-9d2e";
+  ASSERT_TRUE(this->tokens().Insert(token).ok());
+  token.id = "tok2";
+
+  core::Status duplicate = this->tokens().Insert(token);
+
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().message.find("distinctive-hash-value"), std::string::npos);
+  EXPECT_EQ(duplicate.error().detail.find("distinctive-hash-value"), std::string::npos);
+}
+
+TYPED_TEST(RepositoryContract, ApiTokensAreListedByCreationTimeThenId) {
+  ASSERT_TRUE(this->tokens().Insert(MakeToken("tok-c", 1'700'000'200)).ok());
+  ASSERT_TRUE(this->tokens().Insert(MakeToken("tok-b", 1'700'000'100)).ok());
+  ASSERT_TRUE(this->tokens().Insert(MakeToken("tok-a", 1'700'000'200)).ok());
+
+  auto listed = this->tokens().List();
+
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  std::vector<std::string> ids;
+  for (const core::ApiToken& token : *listed) {
+    ids.push_back(token.id);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"tok-b", "tok-a", "tok-c"}));
+}
+
+TYPED_TEST(RepositoryContract, RevokeKeepsTheFirstRevocationTime) {
+  ASSERT_TRUE(this->tokens().Insert(MakeToken("tok1", 1'700'000'000)).ok());
+
+  auto first = this->tokens().Revoke("tok1", core::FromUnixSeconds(1'700'000'500));
+  auto second = this->tokens().Revoke("tok1", core::FromUnixSeconds(1'700'000'900));
+  auto unknown = this->tokens().Revoke("tok-unknown", core::FromUnixSeconds(1'700'000'900));
+
+  ASSERT_TRUE(first.ok() && second.ok() && unknown.ok());
+  EXPECT_TRUE(*first);
+  EXPECT_TRUE(*second);
+  EXPECT_FALSE(*unknown);
+  auto found = this->tokens().FindByHash("hash-of-tok1");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->revoked_at, core::FromUnixSeconds(1'700'000'500));
+}
+
+// The Database layer.
+
+TYPED_TEST(RepositoryContract, AwkwardStringsRoundTripThroughParameters) {
+  const std::string awkward = "O'Brien\"; DROP TABLE api_tokens; -- $1 ? \xc3\xbc \\ %";
+  core::ApiToken token = MakeToken("tok1", 1'700'000'000);
+  token.name = awkward;
+
+  ASSERT_TRUE(this->tokens().Insert(token).ok());
+  auto found = this->tokens().FindByHash("hash-of-tok1");
+
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->name, awkward);
+}
+
+TYPED_TEST(RepositoryContract, TransactionRollsBackWhenTheBodyFails) {
+  core::Status status = this->db().Transaction([](Database& tx) -> core::Status {
+    KEYBRIDGE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO api_tokens (id, user_id, name, is_admin, token_hash, created_at) "
+                   "VALUES ($1, $2, $3, $4, $5, $6)",
+                   {std::string("tok1"), std::string("u"), std::string("n"), std::int64_t{0},
+                    std::string("h1"), std::int64_t{1}}));
+    return core::MakeError(ErrorCode::kInvalidArgument, "changed my mind");
+  });
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->tokens().FindByHash("h1").error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(RepositoryContract, TransactionCommitsWhenTheBodySucceeds) {
+  core::Status status = this->db().Transaction([](Database& tx) -> core::Status {
+    KEYBRIDGE_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO api_tokens (id, user_id, name, is_admin, token_hash, created_at) "
+                   "VALUES ($1, $2, $3, $4, $5, $6)",
+                   {std::string("tok1"), std::string("u"), std::string("n"), std::int64_t{0},
+                    std::string("h1"), std::int64_t{1}}));
+    return core::OkStatus();
+  });
+
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_TRUE(this->tokens().FindByHash("h1").ok());
+}
+
+TYPED_TEST(RepositoryContract, WrongParameterCountIsInternalError) {
+  auto rows = this->db().Query("SELECT id FROM api_tokens WHERE id = $1",
+                               {std::string("a"), std::string("b")});
+
+  ASSERT_FALSE(rows.ok());
+  EXPECT_EQ(rows.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(this->store_->Ping().ok());
+}
+
+TYPED_TEST(RepositoryContract, ReadsRecoverWhenTheServerDropsConnections) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
+
+  this->backend_.DropConnections();
+  auto found = this->providers().Find("gitlab.example");
+
+  ASSERT_TRUE(found.ok()) << found.error().message << " / " << found.error().detail;
+  EXPECT_TRUE(this->store_->Ping().ok());
+}
+
+TYPED_TEST(RepositoryContract, WritesFailAtMostOnceAsUnavailableWhenTheServerDropsConnections) {
+  this->backend_.DropConnections();
+
+  core::Status first = this->providers().Insert(MakeProvider("a.example"));
+  core::Status second = this->providers().Insert(MakeProvider("b.example"));
+
+  if (!first.ok()) {
+    EXPECT_EQ(first.error().code, ErrorCode::kUnavailable) << first.error().detail;
+  }
+  EXPECT_TRUE(second.ok()) << second.error().message;
+}
+
+// Migrations.
+
+TYPED_TEST(RepositoryContract, MigrateIsIdempotent) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
+
+  core::Status first = Migrate(this->db());
+  core::Status second = Migrate(this->db());
+
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(this->AppliedMigrations(this->db()), LatestSchemaVersion(this->db().dialect()));
+  EXPECT_TRUE(this->providers().Find("gitlab.example").ok());
+}
+
+TYPED_TEST(RepositoryContract, ConcurrentMigrationsApplyEachVersionOnce) {
+  const std::string url = this->backend_.NewDatabaseUrl();
+  std::vector<std::unique_ptr<Database>> databases;
+  for (int i = 0; i < 4; ++i) {
+    auto database = OpenDatabase(url);
+    ASSERT_TRUE(database.ok()) << database.error().message;
+    databases.push_back(std::move(database).value());
+  }
+  std::vector<core::Status> results(databases.size(), core::OkStatus());
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < databases.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = Migrate(*databases[i]); });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+
+  for (const core::Status& result : results) {
+    EXPECT_TRUE(result.ok()) << result.error().message << " / " << result.error().detail;
+  }
+  EXPECT_EQ(this->AppliedMigrations(*databases[0]), LatestSchemaVersion(databases[0]->dialect()));
+}
+
+TYPED_TEST(RepositoryContract, RefusesADatabaseWithANewerSchema) {
+  const std::int64_t future = LatestSchemaVersion(this->db().dialect()) + 1;
+  ASSERT_TRUE(this->db()
+                  .Execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                           {future, std::int64_t{1'700'000'000}})
+                  .ok());
+
+  core::Status migrated = Migrate(this->db());
+  auto reopened = OpenStore(this->url_, *this->keys_);
+
+  ASSERT_FALSE(migrated.ok());
+  EXPECT_EQ(migrated.error().code, ErrorCode::kInternal);
+  EXPECT_NE(migrated.error().message.find("newer"), std::string::npos) << migrated.error().message;
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_NE(reopened.error().message.find("newer"), std::string::npos);
+}
+
+// Concurrency.
+
+TYPED_TEST(RepositoryContract, FiftyConcurrentWritersAndReadersDoNotError) {
+  constexpr int kThreads = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([this, i, &failures] {
+      const std::string id = "concurrent-" + std::to_string(i) + ".example";
+      const auto count = [&failures](bool ok) {
+        if (!ok) {
+          ++failures;
+        }
+      };
+      count(this->providers().Insert(MakeProvider(id)).ok());
+      count(this->tokens().Insert(MakeToken("tok-" + std::to_string(i), 1'700'000'000 + i)).ok());
+      count(this->providers().Find(id).ok());
+      count(this->providers().List().ok());
+      count(this->tokens().List().ok());
+      core::Provider updated = MakeProvider(id);
+      updated.display_name = "updated";
+      count(this->providers().Update(updated).ok());
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+
+  EXPECT_EQ(failures.load(), 0);
+  auto providers = this->providers().List();
+  ASSERT_TRUE(providers.ok());
+  EXPECT_EQ(providers->size(), static_cast<std::size_t>(kThreads));
+  auto tokens = this->tokens().List();
+  ASSERT_TRUE(tokens.ok());
+  EXPECT_EQ(tokens->size(), static_cast<std::size_t>(kThreads));
+}
+
+// Key rotation.
+
+TYPED_TEST(RepositoryContract, ReencryptSecretsMovesEveryCiphertextToTheNewKey) {
+  for (const char* id : {"a.example", "b.example", "c.example"}) {
+    ASSERT_TRUE(this->providers().Insert(MakeProvider(id)).ok());
+  }
+  core::Provider public_client = MakeProvider("public.example");
+  public_client.client_secret = std::nullopt;
+  ASSERT_TRUE(this->providers().Insert(public_client).ok());
+  const std::string old_key = this->keys_->ActiveKeyId();
+  auto new_key = this->keys_->Rotate();
+  ASSERT_TRUE(new_key.ok()) << new_key.error().message;
+  ASSERT_NE(*new_key, old_key);
+
+  auto report = ReencryptSecrets(*this->store_, *this->keys_);
+  auto again = ReencryptSecrets(*this->store_, *this->keys_);
+
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->reencrypted, 3);
+  EXPECT_EQ(report->already_current, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->reencrypted, 0);
+  EXPECT_EQ(again->already_current, 3);
+  for (const char* id : {"a.example", "b.example", "c.example"}) {
+    EXPECT_EQ(crypto::KeyRing::KeyIdOf(this->RawClientSecret(id)), *new_key) << id;
+    auto found = this->providers().Find(id);
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    ASSERT_TRUE(found->client_secret.has_value());
+    EXPECT_EQ(found->client_secret->Reveal(), std::string("secret-for-") + id);
+  }
+  EXPECT_EQ(this->RawClientSecret("public.example"), "<NULL>");
+}
+
+TYPED_TEST(RepositoryContract, ReencryptSecretsNeverOverwritesAConcurrentWrite) {
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("a.example")).ok());
+  ASSERT_TRUE(this->providers().Insert(MakeProvider("b.example")).ok());
+  ASSERT_TRUE(this->keys_->Rotate().ok());
+  // An administrator changes a.example's secret after the rotation read the old ciphertext.
+  InterceptingDatabase racing(this->db(), [this] {
+    core::Provider rewritten = MakeProvider("a.example");
+    rewritten.client_secret = core::Secret("written-concurrently");
+    ASSERT_TRUE(this->providers().Update(rewritten).ok());
+  });
+
+  auto report = ReencryptSecrets(racing, *this->keys_);
+
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->reencrypted, 1);
+  EXPECT_EQ(report->already_current, 1);
+  auto found = this->providers().Find("a.example");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->client_secret->Reveal(), "written-concurrently");
+  EXPECT_EQ(crypto::KeyRing::KeyIdOf(this->RawClientSecret("b.example")),
+            this->keys_->ActiveKeyId());
+}
+
+// Secrets at rest (the spec's requirement): neither the database files nor a dump hold the
+// plaintext client secret, while the (non-secret) provider id is there.
+TYPED_TEST(RepositoryContract, ClientSecretNeverAppearsAtRest) {
+  const std::string secret = "kb-distinctive-client-secret-7f3a91c2";
+  core::Provider provider = MakeProvider("at-rest-probe.example");
+  provider.client_secret = core::Secret(secret);
+  ASSERT_TRUE(this->providers().Insert(provider).ok());
+  provider.display_name = "updated once";
+  ASSERT_TRUE(this->providers().Update(provider).ok());
+
+  const std::string raw = this->backend_.RawBytesAtRest(this->db(), this->url_);
+
+  ASSERT_FALSE(raw.empty());
+  EXPECT_NE(raw.find("at-rest-probe.example"), std::string::npos);
+  EXPECT_EQ(raw.find(secret), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keybridge::storage

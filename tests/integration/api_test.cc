@@ -1,0 +1,384 @@
+// Starts the real Application on port 0 (temporary SQLite database and key file) with a fake
+// OIDC issuer on loopback, and drives every provider route as anonymous, user, other user and
+// admin, plus the malformed-input cases. Asserts status codes, bodies, and that no secret ever
+// reaches a response or a log line.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "app/application.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "net/curl_http_client.h"
+#include "support/test_jwt_issuer.h"
+
+namespace keybridge {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSecret = "gloas-SUPER-distinctive-client-secret-7731";
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("keybridge-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+
+    // Capture everything every logger writes, to prove secrets never appear.
+    log_sink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_stream_);
+    for (const char* name : {"keybridge", "http", "storage", "identity", "net"}) {
+      spdlog::drop(name);
+      auto logger = std::make_shared<spdlog::logger>(name, log_sink_);
+      logger->set_level(spdlog::level::trace);
+      spdlog::register_logger(logger);
+    }
+    spdlog::set_default_logger(spdlog::get("keybridge"));
+
+    issuer_router_.Add("GET", "/realms/test/.well-known/openid-configuration",
+                       [this](http::Request&) {
+                         return http::Response::Json(200, issuer_->DiscoveryJson(JwksUrl()));
+                       });
+    issuer_router_.Add("GET", "/realms/test/jwks", [this](http::Request&) {
+      return http::Response::Json(200, issuer_->JwksJson());
+    });
+    issuer_server_ = std::make_unique<http::Server>(
+        http::ServerOptions{}, [this](http::Request& r) { return issuer_router_.Dispatch(r); });
+    issuer_server_->Start();
+    issuer_ = std::make_unique<testing::TestJwtIssuer>(IssuerUrl());
+
+    app::ServeConfig config;
+    config.listen = "127.0.0.1:0";
+    config.database = "sqlite://" + (dir_ / "keybridge.db").string();
+    config.key_file = (dir_ / "keybridge.key").string();
+    config.oidc_issuer = IssuerUrl();
+    config.oidc_audiences = {"renku"};
+    config.worker_threads = 4;
+    app_ = std::make_unique<app::Application>(config);
+    app_->Start();
+  }
+
+  void TearDown() override {
+    app_.reset();
+    issuer_server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string IssuerUrl() const {
+    return "http://127.0.0.1:" + std::to_string(issuer_server_->port()) + "/realms/test";
+  }
+  std::string JwksUrl() const { return IssuerUrl() + "/jwks"; }
+  std::string Base() const { return "http://127.0.0.1:" + std::to_string(app_->port()); }
+
+  std::string TokenFor(const std::string& sub, std::vector<std::string> roles = {}) {
+    auto claims = issuer_->DefaultClaims(sub, std::move(roles), std::chrono::system_clock::now());
+    claims["aud"] = "renku";
+    return issuer_->Mint(claims);
+  }
+  std::string AdminToken() { return TokenFor("admin-1", {"renku-admin"}); }
+  std::string UserToken() { return TokenFor("user-1"); }
+
+  core::HttpResponse Call(const std::string& method, const std::string& path,
+                          const std::string& bearer = "", const std::string& body = "",
+                          std::vector<core::HttpHeader> extra = {}) {
+    core::HttpRequest request;
+    request.method = method;
+    request.url = Base() + path;
+    request.body = body;
+    if (!body.empty()) {
+      request.headers.push_back({"Content-Type", "application/json"});
+    }
+    if (!bearer.empty()) {
+      request.headers.push_back({"Authorization", "Bearer " + bearer});
+    }
+    for (auto& h : extra) {
+      request.headers.push_back(std::move(h));
+    }
+    auto response = client_.Send(request);
+    EXPECT_TRUE(response.ok()) << (response.ok() ? "" : response.error().message);
+    return response.ok() ? *response : core::HttpResponse{};
+  }
+
+  static json GitLabBody(const std::string& id = "Example GitLab") {
+    return {{"id", id},
+            {"kind", "gitlab"},
+            {"client_id", "gl-client-id"},
+            {"client_secret", kSecret},
+            {"display_name", "Example GitLab"},
+            {"scope", "read_api read_repository write_repository"},
+            {"url", "https://gitlab.example.org"}};
+  }
+
+  static int ErrorCode(const core::HttpResponse& r) {
+    auto body = json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("error")) {
+      return 0;
+    }
+    return body["error"]["code"].get<int>();
+  }
+
+  void ExpectStillServing() {
+    auto r = Call("GET", "/healthz");
+    EXPECT_EQ(r.status, 200);
+  }
+
+  std::filesystem::path dir_;
+  std::ostringstream log_stream_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> log_sink_;
+  http::Router issuer_router_;
+  std::unique_ptr<http::Server> issuer_server_;
+  std::unique_ptr<testing::TestJwtIssuer> issuer_;
+  std::unique_ptr<app::Application> app_;
+  net::CurlHttpClient client_{net::CurlHttpClient::Options{}};
+};
+
+TEST_F(ApiTest, AnonymousCanListButNotCreate) {
+  EXPECT_EQ(Call("GET", "/api/data/oauth2/providers").body, "[]");
+
+  auto r = Call("POST", "/api/data/oauth2/providers", "", GitLabBody().dump());
+
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorCode(r), 1401);
+  EXPECT_EQ(Call("GET", "/api/data/oauth2/providers").body, "[]");
+}
+
+TEST_F(ApiTest, NonAdminGets403AndNothingIsStored) {
+  auto r = Call("POST", "/api/data/oauth2/providers", UserToken(), GitLabBody().dump());
+
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(ErrorCode(r), 1403);
+  EXPECT_EQ(Call("GET", "/api/data/oauth2/providers").body, "[]");
+}
+
+TEST_F(ApiTest, AdminCreatesAndEveryoneSeesTheRedactedView) {
+  auto created = Call("POST", "/api/data/oauth2/providers", AdminToken(), GitLabBody().dump());
+
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto body = json::parse(created.body);
+  EXPECT_EQ(body["id"], "example-gitlab");
+  EXPECT_EQ(body["client_id"], "gl-client-id");
+  EXPECT_EQ(body["client_secret"], "redacted");
+  EXPECT_EQ(body["use_pkce"], true);
+  EXPECT_FALSE(body.contains("oidc_issuer_url"));
+
+  auto as_user = json::parse(Call("GET", "/api/data/oauth2/providers/example-gitlab",
+                                  UserToken()).body);
+  EXPECT_EQ(as_user["client_id"], "");
+  EXPECT_EQ(as_user["client_secret"], "");
+  auto anonymous = json::parse(Call("GET", "/api/data/oauth2/providers").body);
+  ASSERT_EQ(anonymous.size(), 1U);
+  EXPECT_EQ(anonymous[0]["client_id"], "");
+  auto as_admin = json::parse(Call("GET", "/api/data/oauth2/providers", AdminToken()).body);
+  EXPECT_EQ(as_admin[0]["client_id"], "gl-client-id");
+}
+
+TEST_F(ApiTest, DuplicateIdIs409) {
+  ASSERT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), GitLabBody("x").dump()).status,
+            201);
+
+  auto again = Call("POST", "/api/data/oauth2/providers", AdminToken(), GitLabBody("X").dump());
+
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(ErrorCode(again), 1409);
+}
+
+TEST_F(ApiTest, ValidationErrorsName422TheField) {
+  struct Case {
+    const char* field;
+    json value;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"url", "http://gitlab.example.org", "url must use https"},
+      {"url", "https://u:p@gitlab.example.org", "user name or password"},
+      {"url", "https://gitlab.example.org/#frag", "fragment"},
+      {"kind", "dropbox", "kind must be one of"},
+      {"scope", "a  b", "scope"},
+      {"display_name", std::string(120, 'x'), "display_name is too long"},
+      {"client_id", 42, "'client_id' must be a string"},
+      {"unexpected", "x", "unknown field 'unexpected'"},
+      {"id", "__$%#$@#$__", "invalid characters"},
+  };
+  for (const auto& c : cases) {
+    auto body = GitLabBody("v");
+    body[c.field] = c.value;
+
+    auto r = Call("POST", "/api/data/oauth2/providers", AdminToken(), body.dump());
+
+    EXPECT_EQ(r.status, 422) << c.field << ": " << r.body;
+    EXPECT_NE(r.body.find(c.expect), std::string::npos) << c.field << ": " << r.body;
+  }
+  auto missing = GitLabBody("v");
+  missing.erase("url");
+  auto r = Call("POST", "/api/data/oauth2/providers", AdminToken(), missing.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("'url' is required"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/data/oauth2/providers").body, "[]");
+}
+
+TEST_F(ApiTest, GitHubAppNeedsSlugAndGenericOidcNeedsIssuer) {
+  json github = {{"id", "github.com"}, {"kind", "github"}, {"client_id", "Iv1.abc"},
+                 {"display_name", "GitHub"}, {"scope", ""}, {"url", "https://github.com"}};
+  auto r = Call("POST", "/api/data/oauth2/providers", AdminToken(), github.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("app_slug is required"), std::string::npos);
+  github["app_slug"] = "renku-test-app";
+  EXPECT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), github.dump()).status, 201);
+
+  json oidc = {{"id", "hpc"}, {"kind", "generic_oidc"}, {"client_id", "c"},
+               {"display_name", "HPC"}, {"scope", "openid offline_access"},
+               {"url", "https://hpc.example.org"}};
+  EXPECT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), oidc.dump()).status, 422);
+  oidc["oidc_issuer_url"] = "https://id.example.org/realms/hpc";
+  auto created = Call("POST", "/api/data/oauth2/providers", AdminToken(), oidc.dump());
+  EXPECT_EQ(created.status, 201);
+  EXPECT_EQ(json::parse(created.body)["oidc_issuer_url"], "https://id.example.org/realms/hpc");
+}
+
+TEST_F(ApiTest, PatchFollowsRenkuSemantics) {
+  ASSERT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), GitLabBody("p").dump()).status,
+            201);
+
+  EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/p", UserToken(), R"({"scope":"api"})").status,
+            403);
+  EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/p", "", R"({"scope":"api"})").status, 401);
+  EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/nope", AdminToken(), R"({"scope":"api"})")
+                .status,
+            404);
+  EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/p", AdminToken(), R"({"id":"q"})").status,
+            422);
+
+  auto patched = Call("PATCH", "/api/data/oauth2/providers/p", AdminToken(),
+                      R"({"scope":"api","client_secret":""})");
+
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  auto body = json::parse(patched.body);
+  EXPECT_EQ(body["scope"], "api");
+  EXPECT_EQ(body["client_secret"], "");
+  EXPECT_EQ(body["display_name"], "Example GitLab");
+}
+
+TEST_F(ApiTest, DeleteIsAdminOnlyAndIdempotent) {
+  ASSERT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), GitLabBody("d").dump()).status,
+            201);
+
+  EXPECT_EQ(Call("DELETE", "/api/data/oauth2/providers/d", UserToken()).status, 403);
+  EXPECT_EQ(Call("DELETE", "/api/data/oauth2/providers/d").status, 401);
+  EXPECT_EQ(Call("DELETE", "/api/data/oauth2/providers/d", AdminToken()).status, 204);
+  EXPECT_EQ(Call("DELETE", "/api/data/oauth2/providers/d", AdminToken()).status, 204);
+  EXPECT_EQ(Call("GET", "/api/data/oauth2/providers/d").status, 404);
+}
+
+TEST_F(ApiTest, RejectedTokensAreAnonymousWithAReason) {
+  auto claims = issuer_->DefaultClaims("admin-1", {"renku-admin"},
+                                       std::chrono::system_clock::now() - std::chrono::hours(2));
+  claims["aud"] = "renku";
+  const std::string expired = issuer_->Mint(claims);
+  std::string tampered = AdminToken();
+  tampered[tampered.find('.') + 5] ^= 1;
+
+  auto r1 = Call("POST", "/api/data/oauth2/providers", expired, GitLabBody().dump());
+  auto r2 = Call("POST", "/api/data/oauth2/providers", tampered, GitLabBody().dump());
+  auto r3 = Call("POST", "/api/data/oauth2/providers", "kb_not-a-real-token", GitLabBody().dump());
+
+  EXPECT_EQ(r1.status, 401);
+  EXPECT_NE(r1.body.find("expired"), std::string::npos) << r1.body;
+  EXPECT_EQ(r2.status, 401);
+  EXPECT_EQ(r3.status, 401);
+}
+
+TEST_F(ApiTest, WrongAudienceIsRejected) {
+  auto claims = issuer_->DefaultClaims("admin-1", {"renku-admin"}, std::chrono::system_clock::now());
+  claims["aud"] = "another-service";
+
+  auto r = Call("POST", "/api/data/oauth2/providers", issuer_->Mint(claims), GitLabBody().dump());
+
+  EXPECT_EQ(r.status, 401);
+}
+
+TEST_F(ApiTest, MalformedInputGetsClear4xxAndTheServerKeepsServing) {
+  const std::string admin = AdminToken();
+  auto post = [&](const std::string& body) {
+    return Call("POST", "/api/data/oauth2/providers", admin, body);
+  };
+  EXPECT_EQ(post("{not json").status, 400);
+  ExpectStillServing();
+  EXPECT_EQ(post("[1,2,3]").status, 400);
+  EXPECT_EQ(post(std::string("{\"id\":\"\xff\xfe\"}")).status, 400);
+  ExpectStillServing();
+  EXPECT_EQ(post(R"({"id": 5})").status, 422);
+  EXPECT_EQ(post(R"({"use_pkce": "yes"})").status, 422);
+  auto huge = post("{\"id\":\"" + std::string(3 * 1024 * 1024, 'a') + "\"}");
+  EXPECT_EQ(huge.status, 413);
+  ExpectStillServing();
+  auto deep = post("{\"id\":" + std::string(50000, '[') + std::string(50000, ']') + "}");
+  EXPECT_EQ(deep.status, 422);
+  ExpectStillServing();
+  for (const char* path : {"/api/data/oauth2/providers/..%2F..%2Fetc%2Fpasswd",
+                           "/api/data/oauth2/providers/%2e%2e", "/api/data/../../etc/passwd",
+                           "/api/data/oauth2/providers/%zz"}) {
+    auto r = Call("GET", path);
+    EXPECT_GE(r.status, 400) << path;
+    EXPECT_LT(r.status, 500) << path;
+  }
+  std::vector<core::HttpHeader> flood;
+  for (int i = 0; i < 2000; ++i) {
+    flood.push_back({"X-Flood-" + std::to_string(i), std::string(40, 'v')});
+  }
+  auto flooded = Call("GET", "/api/data/oauth2/providers", "", "", flood);
+  EXPECT_EQ(flooded.status, 431);
+  ExpectStillServing();
+  EXPECT_EQ(Call("GET", "/api/data/nothing-here").status, 404);
+  EXPECT_EQ(Call("PUT", "/api/data/oauth2/providers").status, 405);
+  EXPECT_EQ(Call("GET", "/api/data/oauth2/providers").body, "[]");
+}
+
+TEST_F(ApiTest, HealthReadinessAndSpec) {
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  auto spec = Call("GET", "/api/data/spec.json");
+  ASSERT_EQ(spec.status, 200);
+  EXPECT_EQ(json::parse(spec.body)["openapi"], "3.0.3");
+}
+
+TEST_F(ApiTest, SecretsNeverReachResponsesLogsOrTheDatabaseFile) {
+  const std::string admin = AdminToken();
+  auto created = Call("POST", "/api/data/oauth2/providers", admin, GitLabBody("s").dump());
+  ASSERT_EQ(created.status, 201);
+  std::string everything = created.body;
+  everything += Call("GET", "/api/data/oauth2/providers", admin).body;
+  everything += Call("GET", "/api/data/oauth2/providers/s", admin).body;
+  everything += Call("PATCH", "/api/data/oauth2/providers/s", admin,
+                     R"({"display_name":"renamed"})").body;
+  app_->Stop();
+  app_.reset();  // closes the database so every page is on disk
+
+  std::string file_bytes;
+  for (const char* name : {"keybridge.db", "keybridge.db-wal"}) {
+    std::ifstream in(dir_ / name, std::ios::binary);
+    file_bytes.append(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string logs = log_stream_.str();
+
+  EXPECT_EQ(everything.find(kSecret), std::string::npos);
+  EXPECT_EQ(logs.find(kSecret), std::string::npos);
+  EXPECT_EQ(logs.find(admin), std::string::npos) << "a bearer token was logged";
+  EXPECT_NE(logs.find("/api/data/oauth2/providers"), std::string::npos) << "no request log line";
+  EXPECT_NE(file_bytes.find("gl-client-id"), std::string::npos) << "database file not read";
+  EXPECT_EQ(file_bytes.find(kSecret), std::string::npos) << "client secret stored in plaintext";
+}
+
+}  // namespace
+}  // namespace keybridge

@@ -1,0 +1,261 @@
+// In-memory repositories: the working fakes behind service unit tests. tests/contract holds the
+// SQL implementations to the same behaviour, so these stay honest.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/repositories.h"
+
+namespace keybridge::testing {
+
+class InMemoryProviderRepository final : public core::ProviderRepository {
+ public:
+  core::Result<std::vector<core::Provider>> List() override {
+    std::lock_guard lock(mu_);
+    std::vector<core::Provider> out;
+    for (const auto& [id, p] : rows_) {
+      out.push_back(p);
+    }
+    return out;
+  }
+  core::Result<core::Provider> Find(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(id);
+    if (it == rows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no provider " + id);
+    }
+    return it->second;
+  }
+  core::Status Insert(const core::Provider& provider) override {
+    std::lock_guard lock(mu_);
+    if (!rows_.emplace(provider.id, provider).second) {
+      return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+    }
+    return core::OkStatus();
+  }
+  core::Status Update(const core::Provider& provider) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(provider.id);
+    if (it == rows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no provider " + provider.id);
+    }
+    it->second = provider;
+    return core::OkStatus();
+  }
+  core::Result<bool> Delete(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    return rows_.erase(id) > 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, core::Provider> rows_;
+};
+
+class InMemoryApiTokenRepository final : public core::ApiTokenRepository {
+ public:
+  core::Status Insert(const core::ApiToken& token) override {
+    std::lock_guard lock(mu_);
+    for (const auto& t : rows_) {
+      if (t.id == token.id || t.token_hash == token.token_hash) {
+        return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+      }
+    }
+    rows_.push_back(token);
+    return core::OkStatus();
+  }
+  core::Result<core::ApiToken> FindByHash(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    for (const auto& t : rows_) {
+      if (t.token_hash == token_hash) {
+        return t;
+      }
+    }
+    return core::MakeError(core::ErrorCode::kNotFound, "no token");
+  }
+  core::Result<std::vector<core::ApiToken>> List() override {
+    std::lock_guard lock(mu_);
+    return rows_;
+  }
+  core::Result<bool> Revoke(const std::string& id, core::TimePoint now) override {
+    std::lock_guard lock(mu_);
+    for (auto& t : rows_) {
+      if (t.id == id) {
+        if (!t.revoked_at) {
+          t.revoked_at = now;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<core::ApiToken> rows_;
+};
+
+class InMemoryConnectionRepository final : public core::ConnectionRepository {
+ public:
+  core::Result<std::vector<core::Connection>> ListForUser(const std::string& user_id) override {
+    std::lock_guard lock(mu_);
+    std::vector<core::Connection> out;
+    for (const auto& [id, c] : rows_) {
+      if (c.user_id == user_id) {
+        out.push_back(c);
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.provider_id < b.provider_id; });
+    return out;
+  }
+  core::Result<core::Connection> Find(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(id);
+    if (it == rows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no connection");
+    }
+    return it->second;
+  }
+  core::Result<core::Connection> FindOrInsert(const core::Connection& candidate) override {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : rows_) {
+      if (c.user_id == candidate.user_id && c.provider_id == candidate.provider_id) {
+        return c;
+      }
+    }
+    rows_[candidate.id] = candidate;
+    return candidate;
+  }
+  core::Result<core::Connection> StoreToken(const std::string& id, const core::TokenSet& token,
+                                            core::TimePoint now) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(id);
+    if (it == rows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no connection");
+    }
+    Apply(it->second, core::RefreshNewToken{token}, now);
+    return it->second;
+  }
+  core::Result<core::Connection> WithRefreshLock(
+      const std::string& id,
+      const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
+      override {
+    std::unique_lock refresh_lock(LockFor(id));
+    auto current = Find(id);
+    if (!current.ok()) {
+      return current;
+    }
+    auto outcome = refresh(*current);
+    if (!outcome.ok()) {
+      return std::move(outcome).TakeError();
+    }
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(id);
+    if (it == rows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no connection");
+    }
+    Apply(it->second, *outcome, it->second.updated_at);
+    return it->second;
+  }
+  core::Result<bool> Delete(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    return rows_.erase(id) > 0;
+  }
+  core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
+                                                           core::Seconds claim_for,
+                                                           std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (auto& [id, c] : rows_) {
+      if (out.size() >= limit) {
+        break;
+      }
+      auto due = claimed_until_.count(id) ? std::optional(claimed_until_[id])
+                 : c.token                ? core::RefreshDueAt(*c.token)
+                                          : std::nullopt;
+      if (c.status == core::ConnectionStatus::kConnected && due && *due <= now) {
+        claimed_until_[id] = now + claim_for;
+        out.push_back(id);
+      }
+    }
+    return out;
+  }
+  core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
+    std::lock_guard lock(mu_);
+    return static_cast<std::int64_t>(std::count_if(
+        rows_.begin(), rows_.end(), [&](const auto& kv) { return kv.second.provider_id == provider_id; }));
+  }
+
+ private:
+  static void Apply(core::Connection& c, const core::RefreshOutcome& outcome, core::TimePoint now) {
+    if (const auto* fresh = std::get_if<core::RefreshNewToken>(&outcome)) {
+      c.token = fresh->token;
+      c.status = core::ConnectionStatus::kConnected;
+      c.status_reason.clear();
+      ++c.token_version;
+      c.updated_at = now;
+    } else if (const auto* invalid = std::get_if<core::RefreshMarkInvalid>(&outcome)) {
+      c.status = core::ConnectionStatus::kInvalidCredentials;
+      c.status_reason = invalid->reason;
+      ++c.token_version;
+    }
+  }
+  std::mutex& LockFor(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return refresh_locks_[id];
+  }
+
+  std::mutex mu_;
+  std::map<std::string, core::Connection> rows_;
+  std::map<std::string, core::TimePoint> claimed_until_;
+  std::map<std::string, std::mutex> refresh_locks_;
+};
+
+class InMemoryAuthorizationFlowRepository final : public core::AuthorizationFlowRepository {
+ public:
+  core::Status Insert(const core::AuthorizationFlow& flow) override {
+    std::lock_guard lock(mu_);
+    if (!rows_.emplace(flow.state_hash, flow).second) {
+      return core::MakeError(core::ErrorCode::kConflict, "duplicate state");
+    }
+    return core::OkStatus();
+  }
+  core::Result<core::AuthorizationFlow> Take(const std::string& state_hash) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(state_hash);
+    if (it == rows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no flow");
+    }
+    auto flow = it->second;
+    rows_.erase(it);
+    return flow;
+  }
+  core::Result<std::int64_t> DeleteExpired(core::TimePoint now) override {
+    std::lock_guard lock(mu_);
+    std::int64_t n = 0;
+    for (auto it = rows_.begin(); it != rows_.end();) {
+      if (it->second.expires_at <= now) {
+        it = rows_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu_);
+    return rows_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, core::AuthorizationFlow> rows_;
+};
+
+}  // namespace keybridge::testing
