@@ -51,6 +51,9 @@ class Application::Impl {
  public:
   explicit Impl(ServeConfig config)
       : config_(std::move(config)),
+        // Bind first, so that a defaulted public URL can name the port actually bound (--listen
+        // 127.0.0.1:0). Requests are only handled after Start(), when every member exists.
+        server_(Bind(config_, [this](http::Request& request) { return Handle(request); })),
         keys_(OrThrow(crypto::KeyRing::LoadOrCreate(config_.key_file, random_),
                       "cannot open the key file " + config_.key_file)),
         store_(OrThrow(storage::OpenStore(config_.database, *keys_), "cannot open the database")),
@@ -80,15 +83,30 @@ class Application::Impl {
                                      [this] { return store_->Ping(); },
                                      routes::ConnectionRouteOptions{
                                          config_.public_url.starts_with("https://")}});
+  }
 
+  // Stop serving before any member a handler uses is destroyed.
+  ~Impl() { Stop(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  http::Response Handle(http::Request& request) {
+    request.caller = authenticator_->Authenticate(request.Header("authorization"));
+    return router_.Dispatch(request);
+  }
+
+  static std::unique_ptr<http::Server> Bind(ServeConfig& config, http::Handler handler) {
     http::ServerOptions options;
-    options.host = config_.listen_host;
-    options.port = config_.listen_port;
-    options.worker_threads = config_.worker_threads;
-    server_ = std::make_unique<http::Server>(options, [this](http::Request& request) {
-      request.caller = authenticator_->Authenticate(request.Header("authorization"));
-      return router_.Dispatch(request);
-    });
+    options.host = config.listen_host;
+    options.port = config.listen_port;
+    options.worker_threads = config.worker_threads;
+    auto server = std::make_unique<http::Server>(options, std::move(handler));
+    if (config.public_url_defaulted) {
+      const bool v6 = config.listen_host.find(':') != std::string::npos;
+      config.public_url = "http://" + (v6 ? "[" + config.listen_host + "]" : config.listen_host) +
+                          ":" + std::to_string(server->port());
+    }
+    return server;
   }
 
   void Start() {
@@ -109,6 +127,7 @@ class Application::Impl {
 
  private:
   ServeConfig config_;
+  std::unique_ptr<http::Server> server_;
   core::SystemClock clock_;
   crypto::SystemRandom random_;
   std::unique_ptr<crypto::KeyRing> keys_;
@@ -123,7 +142,6 @@ class Application::Impl {
   service::ConnectionService connections_;
   service::BackgroundRefresher refresher_;
   http::Router router_;
-  std::unique_ptr<http::Server> server_;
 };
 
 Application::Application(ServeConfig config) {

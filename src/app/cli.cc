@@ -14,6 +14,7 @@
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
 #include "service/api_token_service.h"
+#include "storage/key_rotation.h"
 #include "storage/store.h"
 
 namespace keybridge::app {
@@ -76,6 +77,10 @@ int Serve(ServeConfig config) {
 
   Application application(std::move(config));
   application.Start();
+  // One machine-readable line on stdout once requests are served (scripts and tests wait for it
+  // instead of polling); everything else goes to the log on stderr.
+  std::cout << "keybridge ready on http://" << application.config().listen_host << ":"
+            << application.port() << std::endl;
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("received signal {}, shutting down", received);

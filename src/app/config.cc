@@ -55,6 +55,7 @@ core::Status Validate(ServeConfig& config) {
   }
   if (config.public_url.empty()) {
     config.public_url = "http://" + config.listen;
+    config.public_url_defaulted = true;
   }
   while (config.public_url.size() > 1 && config.public_url.back() == '/') {
     config.public_url.pop_back();

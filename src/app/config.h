@@ -31,6 +31,7 @@ struct ServeConfig {
   // Derived by Validate().
   std::string listen_host;
   std::uint16_t listen_port = 0;
+  bool public_url_defaulted = false;  // then it follows the actually bound port (--listen :0)
   core::Seconds refresh_margin_seconds{300};
   core::Seconds background_refresh_seconds{60};
 };

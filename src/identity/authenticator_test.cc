@@ -6,11 +6,7 @@
 #include <optional>
 
 #include "support/fake_clock.h"
-// scripted_http_client.h trips -Wsign-conversion in CountRequests (reported to its owner).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-conversion"
 #include "support/scripted_http_client.h"
-#pragma GCC diagnostic pop
 #include "support/test_jwt_issuer.h"
 
 namespace keybridge::identity {

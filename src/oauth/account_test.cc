@@ -89,10 +89,10 @@ TEST(ParseAccount, OidcPrefersPreferredUsernameThenNameThenSub) {
 }
 
 TEST(ParseAccount, MapsApiErrors) {
-  const auto unauthorized = ParseAccount(core::ProviderKind::kGitHub,
-                                         Json(401, R"({"message":"Bad credentials"})"));
-  const auto limited = ParseAccount(core::ProviderKind::kGitHub,
-                                    Json(403, "{}", {{"x-ratelimit-remaining", "0"}}));
+  const auto unauthorized =
+      ParseAccount(core::ProviderKind::kGitHub, Json(401, R"({"message":"Bad credentials"})"));
+  const auto limited =
+      ParseAccount(core::ProviderKind::kGitHub, Json(403, "{}", {{"x-ratelimit-remaining", "0"}}));
   const auto missing = ParseAccount(core::ProviderKind::kGitLab, Json(404, "{}"));
 
   EXPECT_EQ(unauthorized.error().code, core::ErrorCode::kReauthorizationRequired);

@@ -7,8 +7,8 @@ namespace keybridge::oauth {
 namespace {
 
 bool IsNumber(const std::string& text) {
-  return !text.empty() && text.size() <= 20 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() && text.size() <= 20
+         && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -33,8 +33,9 @@ core::Status CheckApiStatus(const core::HttpResponse& response, std::string_view
   const std::string retry_after = response.Header("retry-after");
   const std::string reset = response.Header("x-ratelimit-reset");
   const bool rate_limited =
-      status == 429 ||
-      (status == 403 && (response.Header("x-ratelimit-remaining") == "0" || !retry_after.empty()));
+      status == 429
+      || (status == 403
+          && (response.Header("x-ratelimit-remaining") == "0" || !retry_after.empty()));
   if (rate_limited) {
     std::string detail = "rate_limited";
     if (IsNumber(retry_after)) {
@@ -47,8 +48,8 @@ core::Status CheckApiStatus(const core::HttpResponse& response, std::string_view
   }
   if (status >= 500) {
     return core::MakeError(core::ErrorCode::kUnavailable,
-                           subject + " failed: the provider is temporarily unavailable (HTTP " +
-                               std::to_string(status) + ")",
+                           subject + " failed: the provider is temporarily unavailable (HTTP "
+                               + std::to_string(status) + ")",
                            http);
   }
   if (status == 403 && !response.Header("x-github-sso").empty()) {

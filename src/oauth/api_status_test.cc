@@ -29,9 +29,9 @@ TEST(CheckApiStatus, Unauthorized401MeansTheTokenIsBad) {
 }
 
 TEST(CheckApiStatus, GitHubRateLimitsAreTransient) {
-  const auto primary = ErrorOf(Json(403, R"({"message":"API rate limit exceeded"})",
-                                    {{"x-ratelimit-remaining", "0"},
-                                     {"x-ratelimit-reset", "1700003600"}}));
+  const auto primary =
+      ErrorOf(Json(403, R"({"message":"API rate limit exceeded"})",
+                   {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "1700003600"}}));
   const auto secondary = ErrorOf(Json(403, "{}", {{"retry-after", "60"}}));
   const auto too_many = ErrorOf(Json(429, "{}"));
 
@@ -44,8 +44,8 @@ TEST(CheckApiStatus, GitHubRateLimitsAreTransient) {
 }
 
 TEST(CheckApiStatus, PermissionForbiddenIsNotARateLimit) {
-  const auto forbidden = ErrorOf(Json(403, R"({"message":"Forbidden"})",
-                                      {{"x-ratelimit-remaining", "4999"}}));
+  const auto forbidden =
+      ErrorOf(Json(403, R"({"message":"Forbidden"})", {{"x-ratelimit-remaining", "4999"}}));
   const auto sso = ErrorOf(Json(403, "{}", {{"x-github-sso", "required; url=https://x"}}));
 
   EXPECT_EQ(forbidden.code, core::ErrorCode::kUpstreamFailed);

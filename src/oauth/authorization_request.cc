@@ -7,9 +7,9 @@
 
 namespace keybridge::oauth {
 
-std::string BuildAuthorizationUrl(const core::Provider& provider, const ProviderEndpoints& endpoints,
-                                  std::string_view redirect_uri, std::string_view state,
-                                  const std::string* code_challenge) {
+std::string BuildAuthorizationUrl(const core::Provider& provider,
+                                  const ProviderEndpoints& endpoints, std::string_view redirect_uri,
+                                  std::string_view state, const std::string* code_challenge) {
   std::vector<std::pair<std::string_view, std::string_view>> params = {
       {"response_type", "code"},
       {"client_id", provider.client_id},

@@ -15,8 +15,8 @@ namespace keybridge::oauth {
 // not nullptr, code_challenge + code_challenge_method=S256. Values are percent-encoded (RFC 3986
 // unreserved characters kept). A query already present in the authorize URL (OIDC discovery may
 // publish one) is kept and extended with '&'.
-std::string BuildAuthorizationUrl(const core::Provider& provider, const ProviderEndpoints& endpoints,
-                                  std::string_view redirect_uri, std::string_view state,
-                                  const std::string* code_challenge);
+std::string BuildAuthorizationUrl(const core::Provider& provider,
+                                  const ProviderEndpoints& endpoints, std::string_view redirect_uri,
+                                  std::string_view state, const std::string* code_challenge);
 
 }  // namespace keybridge::oauth

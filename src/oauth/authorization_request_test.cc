@@ -37,16 +37,16 @@ TEST(BuildAuthorizationUrl, GitLabWithPathAndPkceInBothSlashForms) {
 TEST(BuildAuthorizationUrl, GitHubDotComWithoutScopeOrPkce) {
   EXPECT_EQ(UrlFor(GitHubProvider("https://github.com"), nullptr),
             "https://github.com/login/oauth/authorize?response_type=code&client_id=Iv23liABC"
-            "&redirect_uri=" +
-                std::string(kEncodedRedirect) + "&state=st4te-_~x");
+            "&redirect_uri="
+                + std::string(kEncodedRedirect) + "&state=st4te-_~x");
 }
 
 TEST(BuildAuthorizationUrl, WwwGitHubComGoesToGitHubDotCom) {
   EXPECT_EQ(UrlFor(GitHubProvider("https://www.github.com"), &kChallenge),
             "https://github.com/login/oauth/authorize?response_type=code&client_id=Iv23liABC"
-            "&redirect_uri=" +
-                std::string(kEncodedRedirect) +
-                "&state=st4te-_~x&code_challenge=" + kChallenge + "&code_challenge_method=S256");
+            "&redirect_uri="
+                + std::string(kEncodedRedirect) + "&state=st4te-_~x&code_challenge=" + kChallenge
+                + "&code_challenge_method=S256");
 }
 
 TEST(BuildAuthorizationUrl, GitHubEnterpriseServerUsesItsOwnHost) {
@@ -55,8 +55,8 @@ TEST(BuildAuthorizationUrl, GitHubEnterpriseServerUsesItsOwnHost) {
 
   EXPECT_EQ(UrlFor(ghe, nullptr),
             "https://ghe.example.org/login/oauth/authorize?response_type=code"
-            "&client_id=Iv23liABC&redirect_uri=" +
-                std::string(kEncodedRedirect) + "&state=st4te-_~x&scope=repo");
+            "&client_id=Iv23liABC&redirect_uri="
+                + std::string(kEncodedRedirect) + "&state=st4te-_~x&scope=repo");
 }
 
 TEST(BuildAuthorizationUrl, EncodesReservedCharactersInEveryValue) {

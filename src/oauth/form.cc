@@ -8,8 +8,8 @@ namespace {
 constexpr std::string_view kHexDigits = "0123456789ABCDEF";
 
 bool IsUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+         || c == '.' || c == '_' || c == '~';
 }
 
 int HexValue(char c) {
@@ -45,9 +45,13 @@ std::string Encode(std::string_view text, bool space_as_plus) {
 
 }  // namespace
 
-std::string PercentEncode(std::string_view text) { return Encode(text, false); }
+std::string PercentEncode(std::string_view text) {
+  return Encode(text, false);
+}
 
-std::string FormEncodeComponent(std::string_view text) { return Encode(text, true); }
+std::string FormEncodeComponent(std::string_view text) {
+  return Encode(text, true);
+}
 
 std::string FormEncode(const FormFields& fields) {
   std::string out;

@@ -26,11 +26,10 @@ bool HasNextLink(const std::string& link) {
       return false;
     }
     const std::size_t next_entry = link.find(',', close);
-    const std::string params =
-        link.substr(close + 1, next_entry == std::string::npos ? std::string::npos
-                                                               : next_entry - close - 1);
-    if (params.find("rel=\"next\"") != std::string::npos ||
-        params.find("rel=next") != std::string::npos) {
+    const std::string params = link.substr(
+        close + 1, next_entry == std::string::npos ? std::string::npos : next_entry - close - 1);
+    if (params.find("rel=\"next\"") != std::string::npos
+        || params.find("rel=next") != std::string::npos) {
       return true;
     }
     if (next_entry == std::string::npos) {
@@ -49,9 +48,8 @@ core::HttpRequest BuildInstallationsRequest(const core::Provider& provider,
                                             int per_page) {
   core::HttpRequest request;
   request.method = "GET";
-  request.url = endpoints.api_base + "/user/installations?page=" +
-                std::to_string(std::max(page, 1)) +
-                "&per_page=" + std::to_string(std::clamp(per_page, 1, 100));
+  request.url = endpoints.api_base + "/user/installations?page=" + std::to_string(std::max(page, 1))
+                + "&per_page=" + std::to_string(std::clamp(per_page, 1, 100));
   request.headers = ApiHeaders(provider.kind);
   request.headers.push_back({"Authorization", "Bearer " + access_token.Reveal()});
   request.timeout = std::chrono::seconds(10);
@@ -79,11 +77,10 @@ core::Result<InstallationsPage> ParseInstallations(const core::HttpResponse& res
     }
     Installation installation;
     installation.id = *id;
-    if (const auto account = item.find("account");
-        account != item.end() && account->is_object()) {
+    if (const auto account = item.find("account"); account != item.end() && account->is_object()) {
       // Enterprise installations name the account by slug instead of login.
-      installation.account_login = internal::StringMemberOr(
-          *account, "login", internal::StringMemberOr(*account, "slug"));
+      installation.account_login =
+          internal::StringMemberOr(*account, "login", internal::StringMemberOr(*account, "slug"));
       installation.account_web_url = internal::StringMemberOr(*account, "html_url");
     }
     installation.repository_selection = internal::StringMemberOr(item, "repository_selection");

@@ -17,10 +17,10 @@ namespace keybridge::oauth {
 
 struct Installation {
   std::int64_t id = 0;
-  std::string account_login;    // user or organization the App is installed on
-  std::string account_web_url;  // its html_url
-  std::string repository_selection;          // "all" or "selected"
-  std::optional<std::string> suspended_at;   // ISO 8601 when suspended
+  std::string account_login;                // user or organization the App is installed on
+  std::string account_web_url;              // its html_url
+  std::string repository_selection;         // "all" or "selected"
+  std::optional<std::string> suspended_at;  // ISO 8601 when suspended
 };
 
 struct InstallationsPage {

@@ -67,17 +67,15 @@ TEST(ParseInstallations, MapsTheFieldsRenkuUses) {
 }
 
 TEST(ParseInstallations, FollowsTheLinkHeaderForMorePages) {
-  const std::string more =
-      R"(<https://api.github.com/user/installations?page=2>; rel="next", )"
-      R"(<https://api.github.com/user/installations?page=5>; rel="last")";
-  const std::string last =
-      R"(<https://api.github.com/user/installations?page=1>; rel="first", )"
-      R"(<https://api.github.com/user/installations?page=4>; rel="prev")";
+  const std::string more = R"(<https://api.github.com/user/installations?page=2>; rel="next", )"
+                           R"(<https://api.github.com/user/installations?page=5>; rel="last")";
+  const std::string last = R"(<https://api.github.com/user/installations?page=1>; rel="first", )"
+                           R"(<https://api.github.com/user/installations?page=4>; rel="prev")";
 
-  const auto first = ParseInstallations(
-      Json(200, R"({"total_count":0,"installations":[]})", {{"link", more}}));
-  const auto final = ParseInstallations(
-      Json(200, R"({"total_count":0,"installations":[]})", {{"link", last}}));
+  const auto first =
+      ParseInstallations(Json(200, R"({"total_count":0,"installations":[]})", {{"link", more}}));
+  const auto final =
+      ParseInstallations(Json(200, R"({"total_count":0,"installations":[]})", {{"link", last}}));
 
   EXPECT_TRUE(first->has_next_page);
   EXPECT_FALSE(final->has_next_page);

@@ -19,6 +19,16 @@ core::Error Upstream(std::string message) {
   return core::MakeError(core::ErrorCode::kUpstreamFailed, std::move(message));
 }
 
+// The issuer a hostile document names goes into a message: printable ASCII only, bounded.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 200)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += u >= 0x20 && u < 0x7f ? c : '?';
+  }
+  return out;
+}
+
 std::string_view StripTrailingSlashes(std::string_view text) {
   while (!text.empty() && text.back() == '/') {
     text.remove_suffix(1);
@@ -31,12 +41,12 @@ std::string_view StripTrailingSlashes(std::string_view text) {
 core::Status CheckEndpoint(std::string_view field, const std::string& value,
                            std::string_view issuer) {
   auto url = core::ParseUrl(value);
-  const bool secure = url.ok() && (url->scheme == "https" ||
-                                   (url->scheme == "http" && url->IsLoopbackHost()));
+  const bool secure =
+      url.ok() && (url->scheme == "https" || (url->scheme == "http" && url->IsLoopbackHost()));
   if (!secure || url->has_fragment || !url->userinfo.empty()) {
-    return Upstream("the OpenID Connect metadata of \"" + std::string(issuer) + "\" has an " +
-                    std::string(field) +
-                    " that is not an https URL without user name or fragment");
+    return Upstream("the OpenID Connect metadata of \"" + std::string(issuer) + "\" has an "
+                    + std::string(field)
+                    + " that is not an https URL without user name or fragment");
   }
   return core::OkStatus();
 }
@@ -77,17 +87,17 @@ core::Result<OidcMetadata> ParseDiscovery(const core::HttpResponse& response,
   }
   auto json = internal::ParseJsonObject(response.body);
   if (!json) {
-    return Upstream("OpenID Connect discovery for \"" + issuer_text +
-                    "\" did not answer with a JSON object");
+    return Upstream("OpenID Connect discovery for \"" + issuer_text
+                    + "\" did not answer with a JSON object");
   }
   OidcMetadata metadata;
   metadata.issuer = internal::StringMemberOr(*json, "issuer");
   // RFC 8414 §3.3 / OIDC Discovery §4.3: the issuer must be identical, or an attacker-controlled
   // document could redirect codes and tokens (mix-up, RFC 9700 §4.4).
   if (metadata.issuer != expected_issuer) {
-    return Upstream("the OpenID Connect metadata names issuer \"" + metadata.issuer.substr(0, 200) +
-                    "\", which is not exactly the configured oidc_issuer_url \"" + issuer_text +
-                    "\"; configure the issuer exactly as the provider spells it");
+    return Upstream("the OpenID Connect metadata names issuer \"" + Printable(metadata.issuer)
+                    + "\", which is not exactly the configured oidc_issuer_url \"" + issuer_text
+                    + "\"; configure the issuer exactly as the provider spells it");
   }
   metadata.authorization_endpoint = internal::StringMemberOr(*json, "authorization_endpoint");
   metadata.token_endpoint = internal::StringMemberOr(*json, "token_endpoint");
@@ -95,8 +105,8 @@ core::Result<OidcMetadata> ParseDiscovery(const core::HttpResponse& response,
   metadata.revocation_endpoint = internal::StringMemberOr(*json, "revocation_endpoint");
   metadata.jwks_uri = internal::StringMemberOr(*json, "jwks_uri");
   if (metadata.authorization_endpoint.empty() || metadata.token_endpoint.empty()) {
-    return Upstream("the OpenID Connect metadata of \"" + issuer_text +
-                    "\" lacks authorization_endpoint or token_endpoint");
+    return Upstream("the OpenID Connect metadata of \"" + issuer_text
+                    + "\" lacks authorization_endpoint or token_endpoint");
   }
   const std::array<std::pair<std::string_view, const std::string*>, 5> endpoints = {{
       {"authorization_endpoint", &metadata.authorization_endpoint},

@@ -31,8 +31,8 @@ bool IsValidVerifier(std::string_view verifier) {
     return false;
   }
   return std::all_of(verifier.begin(), verifier.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+           || c == '.' || c == '_' || c == '~';
   });
 }
 

@@ -19,13 +19,14 @@ constexpr std::string_view kGitHubApi = "https://api.github.com";
 core::Result<std::string> BaseUrl(const core::Provider& provider) {
   auto parsed = core::ParseUrl(provider.url);
   if (!parsed.ok()) {
-    return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           "provider '" + provider.id + "' has an unusable url: " +
-                               parsed.error().message);
+    return core::MakeError(
+        core::ErrorCode::kInvalidArgument,
+        "provider '" + provider.id + "' has an unusable url: " + parsed.error().message);
   }
   if (parsed->has_query || parsed->has_fragment) {
-    return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           "provider '" + provider.id + "' url must not contain a query or fragment");
+    return core::MakeError(
+        core::ErrorCode::kInvalidArgument,
+        "provider '" + provider.id + "' url must not contain a query or fragment");
   }
   std::string base = provider.url;
   while (!base.empty() && base.back() == '/') {
@@ -72,9 +73,9 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
     }
     case core::ProviderKind::kGenericOidc:
       if (discovered == nullptr) {
-        return core::MakeError(core::ErrorCode::kInternal,
-                               "OpenID Connect metadata was not discovered for provider '" +
-                                   provider.id + "'");
+        return core::MakeError(
+            core::ErrorCode::kInternal,
+            "OpenID Connect metadata was not discovered for provider '" + provider.id + "'");
       }
       endpoints.authorize_url = discovered->authorization_endpoint;
       endpoints.token_url = discovered->token_endpoint;
@@ -129,6 +130,8 @@ std::vector<core::HttpHeader> ApiHeaders(core::ProviderKind kind) {
   return {{"Accept", "application/json"}, {"User-Agent", UserAgent()}};
 }
 
-std::string UserAgent() { return "keybridge/0.1"; }
+std::string UserAgent() {
+  return "keybridge/0.1";
+}
 
 }  // namespace keybridge::oauth

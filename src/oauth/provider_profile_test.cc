@@ -58,8 +58,7 @@ TEST(EndpointsFor, AnyOtherGitHubHostIsEnterpriseServer) {
     EXPECT_EQ(endpoints.authorize_url, "https://ghe.example.org/login/oauth/authorize");
     EXPECT_EQ(endpoints.token_url, "https://ghe.example.org/login/oauth/access_token");
     EXPECT_EQ(endpoints.api_base, "https://ghe.example.org/api/v3");
-    EXPECT_EQ(endpoints.revoke_url,
-              "https://ghe.example.org/api/v3/applications/Iv23liABC/token");
+    EXPECT_EQ(endpoints.revoke_url, "https://ghe.example.org/api/v3/applications/Iv23liABC/token");
   }
 }
 
@@ -140,8 +139,8 @@ TEST(ApiHeaders, AddGitHubVersioningAndAlwaysAUserAgent) {
   EXPECT_EQ(github, (std::vector<std::string>{"Accept: application/vnd.github+json",
                                               "X-GitHub-Api-Version: 2022-11-28",
                                               "User-Agent: keybridge/0.1"}));
-  EXPECT_EQ(gitlab, (std::vector<std::string>{"Accept: application/json",
-                                              "User-Agent: keybridge/0.1"}));
+  EXPECT_EQ(gitlab,
+            (std::vector<std::string>{"Accept: application/json", "User-Agent: keybridge/0.1"}));
   EXPECT_EQ(UserAgent(), "keybridge/0.1");
 }
 

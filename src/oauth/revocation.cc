@@ -24,8 +24,9 @@ std::optional<core::HttpRequest> GitHubRevocation(const core::Provider& provider
   request.headers = ApiHeaders(provider.kind);
   // Plain REST Basic auth, not the OAuth token endpoint, so no RFC 6749 §2.3.1 form-encoding.
   request.headers.push_back(
-      {"Authorization", "Basic " + crypto::Base64Encode(provider.client_id + ":" +
-                                                        provider.client_secret->Reveal())});
+      {"Authorization",
+       "Basic "
+           + crypto::Base64Encode(provider.client_id + ":" + provider.client_secret->Reveal())});
   request.headers.push_back({"Content-Type", "application/json"});
   internal::Json body = internal::Json::object();
   body["access_token"] = tokens.access_token.Reveal();

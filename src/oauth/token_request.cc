@@ -36,8 +36,8 @@ void AddClientAuthentication(const core::Provider& provider, const ProviderEndpo
   if (has_secret && endpoints.token_auth == ClientAuthMethod::kClientSecretBasic) {
     // RFC 6749 §2.3.1: form-encode both parts before Base64, or a secret containing ':', '+' or
     // '%' is misread by the server.
-    const std::string credentials = FormEncodeComponent(provider.client_id) + ":" +
-                                    FormEncodeComponent(provider.client_secret->Reveal());
+    const std::string credentials = FormEncodeComponent(provider.client_id) + ":"
+                                    + FormEncodeComponent(provider.client_secret->Reveal());
     headers.push_back({"Authorization", "Basic " + crypto::Base64Encode(credentials)});
     return;
   }

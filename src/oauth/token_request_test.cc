@@ -48,9 +48,8 @@ TEST(BuildCodeExchange, GitHubWithoutPkce) {
   const core::Provider provider = GitHubProvider();
   const auto endpoints = EndpointsFor(provider, nullptr).value();
 
-  const core::HttpRequest request =
-      BuildCodeExchange(provider, endpoints, "https://r/cb", core::Secret("3584d83530557fdd1f46"),
-                        nullptr);
+  const core::HttpRequest request = BuildCodeExchange(
+      provider, endpoints, "https://r/cb", core::Secret("3584d83530557fdd1f46"), nullptr);
 
   EXPECT_EQ(request.url, "https://github.com/login/oauth/access_token");
   EXPECT_EQ(HeaderLines(request), kFormHeaders);
@@ -67,10 +66,10 @@ TEST(BuildCodeExchange, PublicClientSendsOnlyItsId) {
   const auto endpoints = EndpointsFor(provider, nullptr).value();
   const core::Secret verifier("v");
 
-  const auto request = BuildCodeExchange(provider, endpoints, "https://r", core::Secret("c"),
-                                         &verifier);
-  const auto request2 = BuildCodeExchange(empty_secret, endpoints, "https://r",
-                                          core::Secret("c"), &verifier);
+  const auto request =
+      BuildCodeExchange(provider, endpoints, "https://r", core::Secret("c"), &verifier);
+  const auto request2 =
+      BuildCodeExchange(empty_secret, endpoints, "https://r", core::Secret("c"), &verifier);
 
   const std::string expected =
       "grant_type=authorization_code&code=c&redirect_uri=https%3A%2F%2Fr&client_id=gl-client"

@@ -1,7 +1,6 @@
 #include "oauth/token_response.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "oauth/form.h"
@@ -159,7 +159,8 @@ std::string SafeDescription(const FieldMap& fields) {
       return {};
     }
   }
-  for (std::string_view prefix : {"ghu_", "ghr_", "gho_", "ghs_", "ghp_", "github_pat_", "glpat-"}) {
+  for (std::string_view prefix :
+       {"ghu_", "ghr_", "gho_", "ghs_", "ghp_", "github_pat_", "glpat-"}) {
     if (description->find(prefix) != std::string::npos) {
       return {};
     }
@@ -169,9 +170,9 @@ std::string SafeDescription(const FieldMap& fields) {
 
 std::string RetryDetail(const core::HttpResponse& response) {
   const std::string retry_after = response.Header("retry-after");
-  const bool numeric = !retry_after.empty() && retry_after.size() <= 10 &&
-                       std::all_of(retry_after.begin(), retry_after.end(),
-                                   [](char c) { return c >= '0' && c <= '9'; });
+  const bool numeric = !retry_after.empty() && retry_after.size() <= 10
+                       && std::all_of(retry_after.begin(), retry_after.end(),
+                                      [](char c) { return c >= '0' && c <= '9'; });
   return numeric ? "retry_after=" + retry_after : "http_" + std::to_string(response.status);
 }
 
@@ -182,8 +183,8 @@ bool IsOneOf(std::string_view value, std::initializer_list<std::string_view> opt
 core::Error MapOAuthError(const std::string& raw_error, const FieldMap& fields, GrantKind kind,
                           const core::HttpResponse& response) {
   const std::string error = Sanitize(raw_error, 64);
-  if (kind == GrantKind::kRefresh &&
-      IsOneOf(error, {"invalid_grant", "bad_refresh_token", "unauthorized_client"})) {
+  if (kind == GrantKind::kRefresh
+      && IsOneOf(error, {"invalid_grant", "bad_refresh_token", "unauthorized_client"})) {
     // RFC 9700 §4.14: after rotation an invalid_grant may mean a lost response or theft. Never
     // retry with an older token; the user must reconnect.
     return core::MakeError(core::ErrorCode::kReauthorizationRequired,
@@ -199,14 +200,16 @@ core::Error MapOAuthError(const std::string& raw_error, const FieldMap& fields, 
                            error);
   }
   if (IsOneOf(error, {"invalid_client", "incorrect_client_credentials"})) {
-    return Upstream("the provider rejected keybridge's client credentials: an administrator must "
-                    "check the integration's client_id and client_secret",
-                    error);
+    return Upstream(
+        "the provider rejected keybridge's client credentials: an administrator must "
+        "check the integration's client_id and client_secret",
+        error);
   }
   if (error == "redirect_uri_mismatch") {
-    return Upstream("the provider says keybridge's callback URL is not registered for this "
-                    "application: an administrator must add it to the provider's app settings",
-                    error);
+    return Upstream(
+        "the provider says keybridge's callback URL is not registered for this "
+        "application: an administrator must add it to the provider's app settings",
+        error);
   }
   if (IsOneOf(error, {"temporarily_unavailable", "server_error"})) {
     std::string detail = error;
@@ -242,8 +245,8 @@ core::Result<std::optional<std::int64_t>> Lifetime(const FieldMap& fields, const
   }
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec == std::errc::result_out_of_range && end == text->data() + text->size() &&
-      text->front() != '-') {
+  if (ec == std::errc::result_out_of_range && end == text->data() + text->size()
+      && text->front() != '-') {
     value = kMaxLifetimeSeconds;
   } else if (ec != std::errc() || end != text->data() + text->size() || value < 0) {
     return Upstream("the provider's token response has a malformed " + std::string(name),
@@ -265,8 +268,8 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
   // RFC 6749 §7.1: a client must not use a token type it does not understand; everything here
   // sends "Authorization: Bearer".
   if (Lower(*token_type) != "bearer") {
-    return Upstream("the provider issued a token of type \"" + Sanitize(*token_type, 30) +
-                        "\"; keybridge supports only bearer tokens",
+    return Upstream("the provider issued a token of type \"" + Sanitize(*token_type, 30)
+                        + "\"; keybridge supports only bearer tokens",
                     "unsupported_token_type");
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(const auto expires_in, Lifetime(fields, "expires_in"));
@@ -311,8 +314,8 @@ core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& respon
                                                 core::TimePoint now, GrantKind kind) {
   if (response.status == 429 || response.status >= 500) {
     return core::MakeError(core::ErrorCode::kUnavailable,
-                           "the provider's token endpoint is temporarily unavailable (HTTP " +
-                               std::to_string(response.status) + "); try again later",
+                           "the provider's token endpoint is temporarily unavailable (HTTP "
+                               + std::to_string(response.status) + "); try again later",
                            RetryDetail(response));
   }
   const auto fields = ReadFields(response);
@@ -323,15 +326,24 @@ core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& respon
       return MapOAuthError(*error, *fields, kind, response);
     }
   }
+  if (response.status == 401) {
+    // RFC 6749 §5.2: 401 is reserved for failed client authentication (e.g. a Basic header the
+    // server rejected without a JSON body).
+    return Upstream(
+        "the provider rejected keybridge's client credentials (HTTP 401): an "
+        "administrator must check the integration's client_id and client_secret",
+        "http_401");
+  }
   if (response.status < 200 || response.status > 299) {
-    return Upstream("the provider's token endpoint answered HTTP " +
-                        std::to_string(response.status) + " without an OAuth error",
+    return Upstream("the provider's token endpoint answered HTTP " + std::to_string(response.status)
+                        + " without an OAuth error",
                     "http_" + std::to_string(response.status));
   }
   if (!fields) {
-    return Upstream("the provider's token endpoint answered with something that is neither JSON "
-                    "nor form-encoded (an HTML page?)",
-                    "unreadable_body");
+    return Upstream(
+        "the provider's token endpoint answered with something that is neither JSON "
+        "nor form-encoded (an HTML page?)",
+        "unreadable_body");
   }
   return TokenSetFromFields(*fields, std::chrono::floor<core::Seconds>(now));
 }
@@ -413,8 +425,8 @@ core::Result<core::TokenSet> DeserializeTokenSet(std::string_view text) {
   const std::string* token_type = internal::StringMember(*json, "token_type");
   const std::string* scope = internal::StringMember(*json, "scope");
   const auto obtained_at = internal::IntegerMember(*json, "obtained_at");
-  if (access_token == nullptr || token_type == nullptr || scope == nullptr || !obtained_at ||
-      *obtained_at < 0 || *obtained_at > kMaxStoredSeconds) {
+  if (access_token == nullptr || token_type == nullptr || scope == nullptr || !obtained_at
+      || *obtained_at < 0 || *obtained_at > kMaxStoredSeconds) {
     return Unreadable("missing or malformed required member");
   }
   bool malformed = false;

@@ -31,10 +31,10 @@ enum class GrantKind {
 // - kReauthorizationRequired: on kRefresh, invalid_grant / bad_refresh_token /
 //   unauthorized_client (the user must reconnect).
 // - kInvalidArgument: on kCode, invalid_grant / bad_verification_code (the code was rejected).
-// - kUpstreamFailed: invalid_client / incorrect_client_credentials (the message tells the admin
-//   to check client_id and client_secret), redirect_uri_mismatch, any other `error`, a non-2xx
-//   status without one, an HTML or otherwise unreadable body, a missing or malformed
-//   access_token, token_type (must be "bearer", any case), expires_in or
+// - kUpstreamFailed: invalid_client / incorrect_client_credentials or a bare 401 (the message
+//   tells the admin to check client_id and client_secret), redirect_uri_mismatch, any other
+//   `error`, a non-2xx status without one, an HTML or otherwise unreadable body, a missing or
+//   malformed access_token, token_type (must be "bearer", any case), expires_in or
 //   refresh_token_expires_in.
 core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& response,
                                                 core::TimePoint now, GrantKind kind);

@@ -63,11 +63,11 @@ TEST(ParseTokenResponse, GitLabJsonSuccess) {
 }
 
 TEST(ParseTokenResponse, GitHubJsonSuccessWithRefreshTokenExpiry) {
-  const auto response = Json(200, R"({"access_token":")" + std::string(kGhu) +
-                                      R"(","expires_in":28800,"refresh_token":")" +
-                                      std::string(kGhr) +
-                                      R"(","refresh_token_expires_in":15897600,"scope":"",)"
-                                      R"("token_type":"bearer"})");
+  const auto response =
+      Json(200, R"({"access_token":")" + std::string(kGhu)
+                    + R"(","expires_in":28800,"refresh_token":")" + std::string(kGhr)
+                    + R"(","refresh_token_expires_in":15897600,"scope":"",)"
+                      R"("token_type":"bearer"})");
 
   const auto tokens = ParseTokenResponse(response, kNow, GrantKind::kRefresh).value();
 
@@ -79,9 +79,9 @@ TEST(ParseTokenResponse, GitHubJsonSuccessWithRefreshTokenExpiry) {
 }
 
 TEST(ParseTokenResponse, GitHubFormEncodedSuccess) {
-  const std::string body = "access_token=" + std::string(kGhu) +
-                           "&expires_in=28800&refresh_token=" + std::string(kGhr) +
-                           "&refresh_token_expires_in=15897600&scope=&token_type=bearer";
+  const std::string body = "access_token=" + std::string(kGhu)
+                           + "&expires_in=28800&refresh_token=" + std::string(kGhr)
+                           + "&refresh_token_expires_in=15897600&scope=&token_type=bearer";
 
   for (const char* content_type : {"application/x-www-form-urlencoded; charset=utf-8", ""}) {
     const auto tokens =
@@ -98,9 +98,8 @@ TEST(ParseTokenResponse, GitHubFormEncodedSuccess) {
 }
 
 TEST(ParseTokenResponse, GitHubWithoutExpiringTokensHasNoExpiryAndNoRefreshToken) {
-  const auto response =
-      Json(200, R"({"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a",)"
-                R"("scope":"repo,gist","token_type":"bearer"})");
+  const auto response = Json(200, R"({"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a",)"
+                                  R"("scope":"repo,gist","token_type":"bearer"})");
 
   const auto tokens = ParseTokenResponse(response, kNow, GrantKind::kCode).value();
 
@@ -130,9 +129,9 @@ TEST(ParseTokenResponse, ExpiresInMayBeAStringNullOrFloat) {
 
 TEST(ParseTokenResponse, RejectsMalformedLifetimes) {
   for (const char* value : {R"("soon")", "-5", R"("-5")", R"("12x")", "true", R"(" 60")"}) {
-    const auto error = ErrorOf(Json(
-        200, std::string(R"({"access_token":"a","token_type":"bearer","expires_in":)") + value +
-                 "}"));
+    const auto error =
+        ErrorOf(Json(200, std::string(R"({"access_token":"a","token_type":"bearer","expires_in":)")
+                              + value + "}"));
 
     EXPECT_EQ(error.code, core::ErrorCode::kUpstreamFailed) << value;
     EXPECT_EQ(error.detail, "malformed_expires_in") << value;
@@ -243,8 +242,7 @@ TEST(ParseTokenResponse, RedirectUriMismatchTellsTheAdmin) {
 
 TEST(ParseTokenResponse, ServerErrorsAndRateLimitsAreTransient) {
   const auto unavailable = ErrorOf(Response(503, "text/html", "<html>down</html>"));
-  const auto limited =
-      ErrorOf(Response(429, "text/plain", "Retry later", {{"retry-after", "30"}}));
+  const auto limited = ErrorOf(Response(429, "text/plain", "Retry later", {{"retry-after", "30"}}));
   const auto bad_gateway =
       ErrorOf(Json(502, R"({"error":"invalid_grant"})", {{"retry-after", "Wed, 21 Oct 2015"}}));
   const auto temporarily = ErrorOf(Json(400, R"({"error":"temporarily_unavailable"})"));
@@ -260,8 +258,8 @@ TEST(ParseTokenResponse, ServerErrorsAndRateLimitsAreTransient) {
 
 TEST(ParseTokenResponse, HtmlPageWithStatus200IsAnUpstreamFailure) {
   for (const char* content_type : {"text/html; charset=utf-8", ""}) {
-    const auto error = ErrorOf(
-        Response(200, content_type, "<!DOCTYPE html><html><body>Sign in</body></html>"));
+    const auto error =
+        ErrorOf(Response(200, content_type, "<!DOCTYPE html><html><body>Sign in</body></html>"));
 
     EXPECT_EQ(error.code, core::ErrorCode::kUpstreamFailed) << content_type;
     EXPECT_EQ(error.detail, "unreadable_body");
@@ -289,6 +287,14 @@ TEST(ParseTokenResponse, RejectsMissingOrUnusableFields) {
   }
 }
 
+TEST(ParseTokenResponse, Bare401MeansTheClientCredentialsWereRejected) {
+  const auto error = ErrorOf(Response(401, "", "", {{"www-authenticate", "Basic"}}));
+
+  EXPECT_EQ(error.code, core::ErrorCode::kUpstreamFailed);
+  EXPECT_EQ(error.detail, "http_401");
+  EXPECT_NE(error.message.find("client_id and client_secret"), std::string::npos);
+}
+
 TEST(ParseTokenResponse, Non2xxWithoutOAuthErrorIsAnUpstreamFailure) {
   const auto error = ErrorOf(Json(404, R"({"message":"Not Found"})"));
 
@@ -297,23 +303,24 @@ TEST(ParseTokenResponse, Non2xxWithoutOAuthErrorIsAnUpstreamFailure) {
 }
 
 TEST(ParseTokenResponse, NoErrorEverContainsTokenText) {
-  const std::string tokens = R"("access_token":")" + std::string(kGhu) +
-                             R"(","refresh_token":")" + std::string(kGhr) + R"(")";
+  const std::string tokens = R"("access_token":")" + std::string(kGhu) + R"(","refresh_token":")"
+                             + std::string(kGhr) + R"(")";
   const std::vector<core::HttpResponse> responses = {
-      Json(200, "{" + tokens + R"(,"error":"weird","error_description":"got )" +
-                    std::string(kGhu) + R"("})"),
-      Json(200, "{" + tokens + R"(,"error":"weird","error_description":"token )" +
-                    std::string(kGhr).substr(0, 10) + R"("})"),
-      Json(400, "{" + tokens + R"(,"error":"invalid_grant","error_description":")" +
-                    std::string(kGhr) + R"("})"),
+      Json(200, "{" + tokens + R"(,"error":"weird","error_description":"got )" + std::string(kGhu)
+                    + R"("})"),
+      Json(200, "{" + tokens + R"(,"error":"weird","error_description":"token )"
+                    + std::string(kGhr).substr(0, 10) + R"("})"),
+      Json(400, "{" + tokens + R"(,"error":"invalid_grant","error_description":")"
+                    + std::string(kGhr) + R"("})"),
       Json(200, "{" + tokens + "}"),
       Json(200, "{" + tokens + R"(,"token_type":"mac"})"),
       Json(200, "{" + tokens + R"(,"token_type":"bearer","expires_in":"x"})"),
       Json(400, "{" + tokens + "}"),
       Json(503, "{" + tokens + "}"),
       Response(200, "text/html", "<p>" + std::string(kGhu) + "</p>"),
-      Response(200, "", "access_token=" + std::string(kGhu) + "&refresh_token=" +
-                            std::string(kGhr) + "&token_type=%ZZ"),
+      Response(200, "",
+               "access_token=" + std::string(kGhu) + "&refresh_token=" + std::string(kGhr)
+                   + "&token_type=%ZZ"),
       Response(500, "", std::string(kGitLabAccess)),
   };
   for (const auto kind : {GrantKind::kCode, GrantKind::kRefresh}) {
@@ -367,12 +374,12 @@ void ExpectSameTokenSet(const core::TokenSet& a, const core::TokenSet& b) {
 
 TEST(SerializeTokenSet, IsCompactJsonWithUnixSeconds) {
   EXPECT_EQ(SerializeTokenSet(FullTokenSet()),
-            R"({"access_token":")" + std::string(kGhu) +
-                R"(","expires_at":1700028800,"expires_in":28800,"id_token":"eyJ.eyJ.sig",)"
-                R"("obtained_at":1700000000,"refresh_token":")" +
-                std::string(kGhr) +
-                R"(","refresh_token_expires_at":1715897600,"scope":"api read_user",)"
-                R"("token_type":"bearer","v":1})");
+            R"({"access_token":")" + std::string(kGhu)
+                + R"(","expires_at":1700028800,"expires_in":28800,"id_token":"eyJ.eyJ.sig",)"
+                  R"("obtained_at":1700000000,"refresh_token":")"
+                + std::string(kGhr)
+                + R"(","refresh_token_expires_at":1715897600,"scope":"api read_user",)"
+                  R"("token_type":"bearer","v":1})");
 }
 
 TEST(SerializeTokenSet, RoundTripsEveryField) {
@@ -386,18 +393,19 @@ TEST(SerializeTokenSet, RoundTripsEveryField) {
 }
 
 TEST(SerializeTokenSet, RoundTripsWhatParseTokenResponseProduces) {
-  const auto parsed = ParseTokenResponse(
-      Json(200, R"({"access_token":"a","token_type":"Bearer","expires_in":7200,)"
-                R"("refresh_token":"r","scope":"api"})"),
-      kNow, GrantKind::kCode);
+  const auto parsed =
+      ParseTokenResponse(Json(200, R"({"access_token":"a","token_type":"Bearer","expires_in":7200,)"
+                                   R"("refresh_token":"r","scope":"api"})"),
+                         kNow, GrantKind::kCode);
 
   ExpectSameTokenSet(DeserializeTokenSet(SerializeTokenSet(*parsed)).value(), *parsed);
 }
 
 TEST(DeserializeTokenSet, RejectsAnythingItDidNotWrite) {
   for (const char* bad :
-       {"", "null", "[]", "{", R"({"v":2,"access_token":"a","token_type":"bearer","scope":"",)"
-                                R"("obtained_at":1})",
+       {"", "null", "[]", "{",
+        R"({"v":2,"access_token":"a","token_type":"bearer","scope":"",)"
+        R"("obtained_at":1})",
         R"({"v":1,"token_type":"bearer","scope":"","obtained_at":1})",
         R"({"v":1,"access_token":"a","token_type":"bearer","scope":"","obtained_at":"1"})",
         R"({"v":1,"access_token":"a","token_type":"bearer","scope":"","obtained_at":1,)"

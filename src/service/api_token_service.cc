@@ -1,21 +1,9 @@
 #include "service/api_token_service.h"
 
+#include "crypto/hash.h"
 #include "identity/local_token.h"
 
 namespace keybridge::service {
-namespace {
-
-std::string Hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4U];
-    out += kDigits[c & 0xfU];
-  }
-  return out;
-}
-
-}  // namespace
 
 ApiTokenService::ApiTokenService(core::ApiTokenRepository& tokens, core::Random& random,
                                  const core::Clock& clock)
@@ -32,7 +20,7 @@ core::Result<IssuedApiToken> ApiTokenService::Create(const std::string& user_id,
   }
   IssuedApiToken issued;
   issued.token = identity::GenerateLocalToken(random_);
-  issued.record.id = "tok_" + Hex(random_.Bytes(6));
+  issued.record.id = "tok_" + crypto::HexEncode(random_.Bytes(6));
   issued.record.user_id = user_id;
   issued.record.name = name;
   issued.record.is_admin = is_admin;

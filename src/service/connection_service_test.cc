@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "crypto/system_random.h"
-#include "http/message.h"
+#include "oauth/form.h"
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
 #include "support/scripted_http_client.h"
@@ -24,7 +24,7 @@ std::string QueryValue(const std::string& url, const std::string& key) {
     auto end = std::min(query.find('&', start), query.size());
     auto pair = query.substr(start, end - start);
     if (pair.rfind(key + "=", 0) == 0) {
-      return http::PercentDecode(pair.substr(key.size() + 1), true).value_or("");
+      return oauth::PercentDecode(pair.substr(key.size() + 1), true).value_or("");
     }
     start = end + 1;
   }

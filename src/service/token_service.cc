@@ -64,11 +64,13 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
     return NotFound();  // never confirm that someone else's connection exists
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, Usable(std::move(found).value()));
-  core::Seconds needed = std::max(min_valid, options_.refresh_margin);
+  core::Seconds margin = options_.refresh_margin;
   if (connection.token->expires_in && *connection.token->expires_in > 0) {
     // A provider issuing tokens shorter than the margin must not be refreshed on every read.
-    needed = std::min(needed, core::Seconds(*connection.token->expires_in / 2));
+    margin = std::min(margin, core::Seconds(*connection.token->expires_in / 2));
   }
+  // An explicit min_valid_seconds is honoured as asked.
+  const core::Seconds needed = std::max(min_valid, margin);
   if (!connection.token->IsExpiring(clock_.Now(), needed)) {
     return connection;
   }

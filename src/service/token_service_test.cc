@@ -89,7 +89,10 @@ TEST_F(TokenServiceTest, MinValidSecondsForcesAnEarlierRefresh) {
   EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0))->token->access_token.Reveal(),
             "old-access");
   EXPECT_EQ(
-      tokens_.FreshConnection(Alice(), id_, core::Seconds(3500))->token->access_token.Reveal(),
+      tokens_.FreshConnection(Alice(), id_, core::Seconds(4000))->token->access_token.Reveal(),
+      "old-access");
+  EXPECT_EQ(
+      tokens_.FreshConnection(Alice(), id_, core::Seconds(5000))->token->access_token.Reveal(),
       "new-a");
 }
 

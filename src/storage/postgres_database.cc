@@ -78,7 +78,7 @@ SqlValue FieldValue(const PGresult* result, int row, int column) {
   const auto length = static_cast<std::size_t>(PQgetlength(result, row, column));
   switch (PQftype(result, column)) {
     case kBoolOid:
-      return std::int64_t{text[0] == 't' ? 1 : 0};
+      return std::int64_t{*text == 't' ? 1 : 0};
     case kInt2Oid:
     case kInt4Oid:
     case kInt8Oid:

@@ -16,7 +16,8 @@ constexpr std::string_view kTokenErrorDocs =
     "https://docs.github.com/apps/managing-oauth-apps/"
     "troubleshooting-oauth-app-access-token-request-errors/";
 constexpr std::string_view kAuthorizeErrorDocs =
-    "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/";
+    "https://docs.github.com/apps/managing-oauth-apps/"
+    "troubleshooting-authorization-request-errors/";
 constexpr std::string_view kRestDocs = "https://docs.github.com/rest";
 constexpr std::string_view kUserAgentRequired =
     "Request forbidden by administrative rules. Please make sure your request has a User-Agent "
@@ -181,13 +182,12 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
       max_tokens_per_user_(options.max_tokens_per_user),
       app_id_(options.app_id),
       app_slug_(options.app_slug) {
-  web_router_.Add("GET", "/login/oauth/authorize", [this](http::Request& request) {
-    return Authorize(request.QueryParams(), "");
-  });
+  web_router_.Add("GET", "/login/oauth/authorize",
+                  [this](http::Request& request) { return Authorize(request.QueryParams(), ""); });
   web_router_.Add("POST", "/login/oauth/authorize", [this](http::Request& request) {
     const FormFields params = ParseFormFields(request.body);
-    return Authorize(params, FindField(params, "authorize").value_or("") == "1" ? "approve"
-                                                                               : "deny");
+    return Authorize(params,
+                     FindField(params, "authorize").value_or("") == "1" ? "approve" : "deny");
   });
   web_router_.Add("POST", "/login/oauth/access_token",
                   [this](http::Request& request) { return Token(request); });
@@ -240,22 +240,29 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
     return JsonResponse(200, body);
   });
 
-  web_port_ = StartServer([this](http::Request& request) { return HandleWeb(request); });
-  api_port_ = enterprise_ ? web_port_ : StartServer([this](http::Request& request) {
+  web_port_ = AddServer([this](http::Request& request) { return HandleWeb(request); });
+  api_port_ = enterprise_ ? web_port_ : AddServer([this](http::Request& request) {
     Record(request);
     return HandleApi(request);
   });
+  StartServers();
 }
 
-FakeGitHub::~FakeGitHub() { StopServers(); }
+FakeGitHub::~FakeGitHub() {
+  StopServers();
+}
 
-std::string FakeGitHub::BaseUrl() const { return "http://127.0.0.1:" + std::to_string(web_port_); }
+std::string FakeGitHub::BaseUrl() const {
+  return "http://127.0.0.1:" + std::to_string(web_port_);
+}
 
 std::string FakeGitHub::AuthorizationEndpoint() const {
   return BaseUrl() + "/login/oauth/authorize";
 }
 
-std::string FakeGitHub::TokenEndpoint() const { return BaseUrl() + "/login/oauth/access_token"; }
+std::string FakeGitHub::TokenEndpoint() const {
+  return BaseUrl() + "/login/oauth/access_token";
+}
 
 std::string FakeGitHub::ApiBaseUrl() const {
   return enterprise_ ? BaseUrl() + api_prefix_ : "http://127.0.0.1:" + std::to_string(api_port_);
@@ -387,8 +394,7 @@ void FakeGitHub::AddApiHeaders(http::Response& response) {
       .WithHeader("x-ratelimit-resource", "core");
 }
 
-std::string FakeGitHub::AuthorizeErrorRedirect(const std::string& callback,
-                                               std::string_view error,
+std::string FakeGitHub::AuthorizeErrorRedirect(const std::string& callback, std::string_view error,
                                                std::string_view description,
                                                std::string_view anchor,
                                                const std::optional<std::string>& state) const {
@@ -402,7 +408,9 @@ std::string FakeGitHub::AuthorizeErrorRedirect(const std::string& callback,
 }
 
 http::Response FakeGitHub::Authorize(const FormFields& params, std::string_view decision) {
-  const auto param = [&](std::string_view name) { return FindField(params, name); };
+  const auto param = [&](std::string_view name) {
+    return FindField(params, name);
+  };
   const std::lock_guard lock(mutex_);
   if (options_.client_id.empty() || param("client_id").value_or("") != options_.client_id) {
     return HtmlPage(404, "Page not found", "This is not the web page you are looking for.");
@@ -410,12 +418,14 @@ http::Response FakeGitHub::Authorize(const FormFields& params, std::string_view 
   const auto state = param("state");
   const auto redirect_uri = param("redirect_uri");
   if (options_.redirect_uris.empty()) {
-    return HtmlPage(400, "Be careful!", "The redirect_uri is not associated with this application.");
+    return HtmlPage(400, "Be careful!",
+                    "The redirect_uri is not associated with this application.");
   }
   // Without redirect_uri GitHub uses the first registered callback URL.
   const std::string& first_callback = options_.redirect_uris.front();
-  if (redirect_uri && std::find(options_.redirect_uris.begin(), options_.redirect_uris.end(),
-                                *redirect_uri) == options_.redirect_uris.end()) {
+  if (redirect_uri
+      && std::find(options_.redirect_uris.begin(), options_.redirect_uris.end(), *redirect_uri)
+             == options_.redirect_uris.end()) {
     if (mismatch_page_) {
       return HtmlPage(400, "Be careful!",
                       "The redirect_uri is not associated with this application. The application "
@@ -430,10 +440,10 @@ http::Response FakeGitHub::Authorize(const FormFields& params, std::string_view 
   }
   const std::string callback = redirect_uri.value_or(first_callback);
   if (suspended_) {
-    return http::Response::Redirect(AuthorizeErrorRedirect(
-        callback, "application_suspended",
-        "Your application has been suspended. Contact support@github.com.",
-        "application-suspended", state));
+    return http::Response::Redirect(
+        AuthorizeErrorRedirect(callback, "application_suspended",
+                               "Your application has been suspended. Contact support@github.com.",
+                               "application-suspended", state));
   }
   std::string challenge;
   std::string method;
@@ -442,15 +452,15 @@ http::Response FakeGitHub::Authorize(const FormFields& params, std::string_view 
     // RFC 7636 §4.3 defaults the method to "plain", which GitHub does not support.
     method = param("code_challenge_method").value_or("plain");
     if (method != "S256") {
-      return http::Response::Redirect(AuthorizeErrorRedirect(
-          callback, "invalid_request", "code_challenge_method must be S256.",
-          "invalid-request", state));
+      return http::Response::Redirect(AuthorizeErrorRedirect(callback, "invalid_request",
+                                                             "code_challenge_method must be S256.",
+                                                             "invalid-request", state));
     }
   }
   if (decision == "deny" || (decision.empty() && deny_consent_)) {
     return http::Response::Redirect(AuthorizeErrorRedirect(
-        callback, "access_denied", "The user has denied your application access.",
-        "access-denied", state));
+        callback, "access_denied", "The user has denied your application access.", "access-denied",
+        state));
   }
   if (decision.empty() && !options_.auto_approve) {
     std::string hidden;
@@ -657,10 +667,10 @@ Json InstallationJson(const GitHubInstallation& installation, const std::string&
   body["repository_selection"] = installation.repository_selection;
   body["access_tokens_url"] = api + "/app/installations/" + id + "/access_tokens";
   body["repositories_url"] = api + "/installation/repositories";
-  body["html_url"] = installation.account_type == "Organization"
-                         ? web + "/organizations/" + installation.account_login
-                               + "/settings/installations/" + id
-                         : web + "/settings/installations/" + id;
+  body["html_url"] =
+      installation.account_type == "Organization"
+          ? web + "/organizations/" + installation.account_login + "/settings/installations/" + id
+          : web + "/settings/installations/" + id;
   body["app_id"] = app_id;
   body["app_slug"] = app_slug;
   body["target_id"] = installation.account_id;
@@ -670,8 +680,8 @@ Json InstallationJson(const GitHubInstallation& installation, const std::string&
   body["created_at"] = "2024-01-01T00:00:00Z";
   body["updated_at"] = "2024-01-01T00:00:00Z";
   body["single_file_name"] = nullptr;
-  body["suspended_by"] = installation.suspended ? Json{{"login", installation.account_login}}
-                                                : Json(nullptr);
+  body["suspended_by"] =
+      installation.suspended ? Json{{"login", installation.account_login}} : Json(nullptr);
   body["suspended_at"] = installation.suspended ? Json("2024-06-01T00:00:00Z") : Json(nullptr);
   return body;
 }
@@ -857,8 +867,14 @@ http::Response FakeGitHub::ApplicationToken(http::Request& request) {
   return JsonResponse(200, check);
 }
 
-std::string FakeGitHub::NewAccessToken() { return "ghu_" + RandomAlnum(36); }
-std::string FakeGitHub::NewRefreshToken() { return "ghr_" + RandomAlnum(76); }
-std::string FakeGitHub::NewCode() { return RandomHex(20); }
+std::string FakeGitHub::NewAccessToken() {
+  return "ghu_" + RandomAlnum(36);
+}
+std::string FakeGitHub::NewRefreshToken() {
+  return "ghr_" + RandomAlnum(76);
+}
+std::string FakeGitHub::NewCode() {
+  return RandomHex(20);
+}
 
 }  // namespace keybridge::fakes

@@ -18,14 +18,14 @@ namespace keybridge::fakes {
 
 struct GitHubInstallation {
   std::int64_t id = 0;  // 0: AddInstallation assigns one
-  std::string account_login;
+  std::string account_login{};
   std::int64_t account_id = 0;
   std::string account_type = "User";         // "User" | "Organization"
   std::string repository_selection = "all";  // "all" | "selected"
   std::map<std::string, std::string> permissions = {{"contents", "write"}, {"metadata", "read"}};
   // Users who can see the installation in GET /user/installations. A "User" installation is
   // also visible to its account (account_id).
-  std::vector<std::int64_t> user_ids;
+  std::vector<std::int64_t> user_ids{};
   bool suspended = false;  // suspended_at is set when true
 };
 
@@ -39,21 +39,21 @@ struct GitHubRepoPermissions {
 };
 
 struct GitHubRepository {
-  std::int64_t id = 0;                  // 0: AddRepository assigns one
-  std::string full_name;                // "owner/repo"
+  std::int64_t id = 0;                 // 0: AddRepository assigns one
+  std::string full_name{};             // "owner/repo"
   std::string visibility = "private";  // "public" | "private" | "internal"
   std::string default_branch = "main";
   // The installation of this App that covers the repository; 0: not installed there. Without it
   // a user token sees only public repositories.
   std::int64_t installation_id = 0;
-  std::map<std::int64_t, GitHubRepoPermissions> collaborators;  // user id -> role
+  std::map<std::int64_t, GitHubRepoPermissions> collaborators{};  // user id -> role
   bool archived = false;
 };
 
 class FakeGitHub final : public FakeOAuthProvider {
  public:
   struct Options : FakeOAuthProvider::Options {
-    Options();  // GitHub defaults: 28800 s access tokens, 15897600 s refresh tokens
+    Options();                // GitHub defaults: 28800 s access tokens, 15897600 s refresh tokens
     bool enterprise = false;  // GHES layout; fixed at construction
     std::string enterprise_version = "3.17.0";  // X-GitHub-Enterprise-Version
     // The App's "expire user authorization tokens" setting; off: no expiry, no refresh token.

@@ -84,10 +84,9 @@ http::Response DoorkeeperError(int status, std::string_view error, std::string_v
   response.status = status;
   response.headers.push_back({"Cache-Control", "no-store, no-cache"});
   response.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
-  response.headers.push_back({"WWW-Authenticate", "Bearer realm=\"Doorkeeper\", error=\""
-                                                      + std::string(error)
-                                                      + "\", error_description=\""
-                                                      + std::string(description) + "\""});
+  response.headers.push_back(
+      {"WWW-Authenticate", "Bearer realm=\"Doorkeeper\", error=\"" + std::string(error)
+                               + "\", error_description=\"" + std::string(description) + "\""});
   response.body = body.dump();
   return response;
 }
@@ -207,25 +206,37 @@ FakeGitLab::FakeGitLab(const core::Clock& clock, Options options)
     }
     return Authorize(request, params, "deny");
   });
-  router_.Add("POST", p + "/oauth/token", [this](http::Request& request) { return Token(request); });
+  router_.Add("POST", p + "/oauth/token",
+              [this](http::Request& request) { return Token(request); });
   router_.Add("POST", p + "/oauth/revoke",
               [this](http::Request& request) { return Revoke(request); });
   router_.Add("GET", p + "/oauth/token/info",
               [this](http::Request& request) { return TokenInfo(request); });
   router_.Add("GET", p + "/api/v4/user", [this](http::Request& request) { return User(request); });
-  port_ = StartServer([this](http::Request& request) { return Handle(request); });
+  port_ = AddServer([this](http::Request& request) { return Handle(request); });
+  StartServers();
 }
 
-FakeGitLab::~FakeGitLab() { StopServers(); }
+FakeGitLab::~FakeGitLab() {
+  StopServers();
+}
 
 std::string FakeGitLab::BaseUrl() const {
   return "http://127.0.0.1:" + std::to_string(port_) + prefix_;
 }
 
-std::string FakeGitLab::AuthorizationEndpoint() const { return BaseUrl() + "/oauth/authorize"; }
-std::string FakeGitLab::TokenEndpoint() const { return BaseUrl() + "/oauth/token"; }
-std::string FakeGitLab::RevocationEndpoint() const { return BaseUrl() + "/oauth/revoke"; }
-std::string FakeGitLab::ApiBaseUrl() const { return BaseUrl() + "/api/v4"; }
+std::string FakeGitLab::AuthorizationEndpoint() const {
+  return BaseUrl() + "/oauth/authorize";
+}
+std::string FakeGitLab::TokenEndpoint() const {
+  return BaseUrl() + "/oauth/token";
+}
+std::string FakeGitLab::RevocationEndpoint() const {
+  return BaseUrl() + "/oauth/revoke";
+}
+std::string FakeGitLab::ApiBaseUrl() const {
+  return BaseUrl() + "/api/v4";
+}
 
 void FakeGitLab::SetAllowedScopes(std::vector<std::string> scopes) {
   const std::lock_guard lock(mutex_);
@@ -284,13 +295,14 @@ http::Response FakeGitLab::NotFound(const http::Request& request) const {
   if (request.path.starts_with(prefix_ + "/api/")) {
     return JsonResponse(404, Json{{"error", "404 Not Found"}});
   }
-  return HtmlPage(404, "Page Not Found",
-                  "The page you're looking for could not be found.");
+  return HtmlPage(404, "Page Not Found", "The page you're looking for could not be found.");
 }
 
 http::Response FakeGitLab::Authorize(http::Request& /*request*/, const FormFields& params,
                                      std::string_view decision) {
-  const auto param = [&](std::string_view name) { return FindField(params, name); };
+  const auto param = [&](std::string_view name) {
+    return FindField(params, name);
+  };
   const std::lock_guard lock(mutex_);
   // Doorkeeper's pre-authorization checks, in its order. GitLab keeps `handle_auth_errors
   // :render`, so all of them render a page; only consent and denial redirect.
@@ -309,9 +321,9 @@ http::Response FakeGitLab::Authorize(http::Request& /*request*/, const FormField
   }
   const std::string requested = param("scope").value_or("");
   std::vector<std::string> scopes = SplitScopes(requested.empty() ? default_scope_ : requested);
-  if (scopes.empty()
-      || !std::all_of(scopes.begin(), scopes.end(),
-                      [&](const std::string& s) { return Contains(allowed_scopes_, s); })) {
+  if (scopes.empty() || !std::all_of(scopes.begin(), scopes.end(), [&](const std::string& s) {
+        return Contains(allowed_scopes_, s);
+      })) {
     return HtmlPage(400, kErrorPageTitle, kInvalidScope);
   }
   const std::string challenge = param("code_challenge").value_or("");
@@ -522,8 +534,7 @@ http::Response FakeGitLab::Revoke(http::Request& request) {
   }
   const std::string token = FindField(params, "token").value_or("");
   const std::lock_guard lock(mutex_);
-  const Json refused{{"error", "unauthorized_client"},
-                     {"error_description", kRevokeUnauthorized}};
+  const Json refused{{"error", "unauthorized_client"}, {"error_description", kRevokeUnauthorized}};
   // RFC 7009 §2.1: the client authenticates first; §2.2: unknown tokens still get 200.
   if (client_id.empty() || client_id != options_.client_id
       || !crypto::ConstantTimeEquals(client_secret, options_.client_secret)) {
@@ -556,9 +567,10 @@ http::Response FakeGitLab::TokenInfo(http::Request& request) {
   const AccessCheck check = AuthenticateLocked(token);
   const auto invalid = [](std::string_view description) {
     return JsonResponse(401, Json{{"error", "invalid_token"}, {"error_description", description}})
-        .WithHeader("WWW-Authenticate", "Bearer realm=\"Doorkeeper\", error=\"invalid_token\", "
-                                        "error_description=\""
-                                            + std::string(description) + "\"");
+        .WithHeader("WWW-Authenticate",
+                    "Bearer realm=\"Doorkeeper\", error=\"invalid_token\", "
+                    "error_description=\""
+                        + std::string(description) + "\"");
   };
   switch (check.state) {
     case TokenState::kUnknown:
@@ -577,8 +589,8 @@ http::Response FakeGitLab::TokenInfo(http::Request& request) {
   }
   Json expires_in = nullptr;
   if (record.access_expires_at) {
-    expires_in = std::chrono::duration_cast<core::Seconds>(*record.access_expires_at - Now())
-                     .count();
+    expires_in =
+        std::chrono::duration_cast<core::Seconds>(*record.access_expires_at - Now()).count();
   }
   Json body;
   body["resource_owner_id"] = record.user.id;
@@ -676,8 +688,8 @@ http::Response FakeGitLab::User(http::Request& request) {
   body["name"] = user.name;
   body["state"] = user.state;
   body["locked"] = false;
-  body["avatar_url"] = BaseUrl() + "/uploads/-/system/user/avatar/" + std::to_string(user.id)
-                       + "/avatar.png";
+  body["avatar_url"] =
+      BaseUrl() + "/uploads/-/system/user/avatar/" + std::to_string(user.id) + "/avatar.png";
   body["web_url"] = web_url;
   body["created_at"] = "2020-01-01T00:00:00.000Z";
   body["bio"] = "";
@@ -702,8 +714,9 @@ http::Response FakeGitLab::Project(http::Request& request, std::string_view enco
   const bool anonymous = check.state != TokenState::kValid;
   const GitLabProject* found = nullptr;
   for (const auto& project : projects_) {
-    if (id && (std::to_string(project.id) == *id
-               || ToLower(project.path_with_namespace) == ToLower(*id))) {
+    if (id
+        && (std::to_string(project.id) == *id
+            || ToLower(project.path_with_namespace) == ToLower(*id))) {
       found = &project;
     }
   }
@@ -744,9 +757,15 @@ http::Response FakeGitLab::Project(http::Request& request, std::string_view enco
   return response;
 }
 
-std::string FakeGitLab::NewAccessToken() { return RandomHex(64); }
-std::string FakeGitLab::NewRefreshToken() { return RandomHex(64); }
-std::string FakeGitLab::NewCode() { return RandomHex(64); }
+std::string FakeGitLab::NewAccessToken() {
+  return RandomHex(64);
+}
+std::string FakeGitLab::NewRefreshToken() {
+  return RandomHex(64);
+}
+std::string FakeGitLab::NewCode() {
+  return RandomHex(64);
+}
 
 http::Response FakeGitLab::InjectedFailure(int status, std::optional<int> retry_after_seconds) {
   if (status != 429) {

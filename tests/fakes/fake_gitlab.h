@@ -22,18 +22,18 @@ inline constexpr int kGitLabMaintainer = 40;
 inline constexpr int kGitLabOwner = 50;
 
 struct GitLabProject {
-  std::int64_t id = 0;               // 0: AddProject assigns one
-  std::string path_with_namespace;   // "group/sub/project"
+  std::int64_t id = 0;                 // 0: AddProject assigns one
+  std::string path_with_namespace{};   // "group/sub/project"
   std::string visibility = "private";  // "private" | "internal" | "public"
   std::string default_branch = "main";
   bool archived = false;
   // Direct project membership (user id -> access level): permissions.project_access.
-  std::map<std::int64_t, int> members;
+  std::map<std::int64_t, int> members{};
   // Highest membership in the project's group or its ancestors: permissions.group_access.
-  std::map<std::int64_t, int> group_members;
+  std::map<std::int64_t, int> group_members{};
   // Access through a group the project is shared with. It makes the project visible but shows in
   // neither permissions field (both null), as on real GitLab.
-  std::map<std::int64_t, int> shared_group_members;
+  std::map<std::int64_t, int> shared_group_members{};
 };
 
 class FakeGitLab final : public FakeOAuthProvider {

@@ -51,19 +51,24 @@ std::optional<std::string> RecordedRequest::Query(std::string_view name) const {
 FakeOAuthProvider::FakeOAuthProvider(const core::Clock& clock, Options options)
     : options_(std::move(options)), clock_(clock) {}
 
-FakeOAuthProvider::~FakeOAuthProvider() { StopServers(); }
+FakeOAuthProvider::~FakeOAuthProvider() {
+  StopServers();
+}
 
-std::uint16_t FakeOAuthProvider::StartServer(http::Handler handler) {
+std::uint16_t FakeOAuthProvider::AddServer(http::Handler handler) {
   http::ServerOptions server_options;
   server_options.host = "127.0.0.1";
   server_options.port = 0;
   server_options.worker_threads = kWorkerThreads;
   server_options.log_requests = false;
-  auto server = std::make_unique<http::Server>(std::move(server_options), std::move(handler));
-  server->Start();
-  const std::uint16_t port = server->port();
-  servers_.push_back(std::move(server));
-  return port;
+  servers_.push_back(std::make_unique<http::Server>(std::move(server_options), std::move(handler)));
+  return servers_.back()->port();
+}
+
+void FakeOAuthProvider::StartServers() {
+  for (auto& server : servers_) {
+    server->Start();
+  }
 }
 
 void FakeOAuthProvider::StopServers() {
@@ -472,8 +477,8 @@ FakeOAuthProvider::RefreshResult FakeOAuthProvider::RotateLocked(
   return RefreshResult{RefreshOutcome::kIssued, issued};
 }
 
-void FakeOAuthProvider::EnforceTokenLimitLocked(const std::string& client_id,
-                                                std::int64_t user_id, std::size_t max_live) {
+void FakeOAuthProvider::EnforceTokenLimitLocked(const std::string& client_id, std::int64_t user_id,
+                                                std::size_t max_live) {
   std::vector<TokenRecord*> live;
   for (auto& record : tokens_) {
     if (record.client_id == client_id && record.user.id == user_id && !record.revoked) {
@@ -486,7 +491,9 @@ void FakeOAuthProvider::EnforceTokenLimitLocked(const std::string& client_id,
   }
 }
 
-std::deque<FakeOAuthProvider::TokenRecord>& FakeOAuthProvider::TokensLocked() { return tokens_; }
+std::deque<FakeOAuthProvider::TokenRecord>& FakeOAuthProvider::TokensLocked() {
+  return tokens_;
+}
 
 std::string FakeOAuthProvider::HtmlEscape(std::string_view text) {
   std::string out;
@@ -545,8 +552,7 @@ std::optional<std::pair<std::string, std::string>> FakeOAuthProvider::ParseBasic
   return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
 }
 
-std::string FakeOAuthProvider::BearerToken(const http::Request& request,
-                                           bool accept_token_scheme) {
+std::string FakeOAuthProvider::BearerToken(const http::Request& request, bool accept_token_scheme) {
   const std::string authorization = request.Header("authorization");
   for (const std::string_view scheme : {std::string_view("bearer "), std::string_view("token ")}) {
     if (scheme == "token " && !accept_token_scheme) {
@@ -564,8 +570,7 @@ bool FakeOAuthProvider::VerifyPkce(std::string_view method, std::string_view cha
                                    std::string_view verifier) {
   // RFC 7636 §4.6.
   if (method == "S256") {
-    return crypto::ConstantTimeEquals(crypto::Base64UrlEncode(crypto::Sha256(verifier)),
-                                      challenge);
+    return crypto::ConstantTimeEquals(crypto::Base64UrlEncode(crypto::Sha256(verifier)), challenge);
   }
   if (method == "plain") {
     return crypto::ConstantTimeEquals(verifier, challenge);

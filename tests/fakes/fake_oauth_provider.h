@@ -3,6 +3,12 @@
 // state (registered app, signed-in user, codes, token pairs), the token-endpoint gate and failure
 // injection, counters and the request log; the subclasses own the wire format of each provider.
 // Every public method is thread-safe and may be called while requests are in flight.
+//
+//   testing::FakeClock clock;
+//   FakeGitLab gitlab(clock);  // already serving on 127.0.0.1:<port>
+//   gitlab.SetRedirectUris({keybridge_callback_url});
+//   ... configure keybridge with gitlab.BaseUrl(), drive the flow, move time with clock ...
+//   EXPECT_EQ(gitlab.RequestsTo("/oauth/token")[0].Form("code_verifier"), verifier);
 #pragma once
 
 #include <chrono>
@@ -33,15 +39,15 @@ struct FakeUser {
   std::string username = "alice";  // GitLab `username`, GitHub `login`
   std::string name = "Alice Example";
   std::string email = "alice@example.com";  // GitLab primary email; GitHub public email ("" = null)
-  std::string web_url;                      // "" means BaseUrl() + "/" + username
+  std::string web_url{};                    // "" means BaseUrl() + "/" + username
   std::string state = "active";             // GitLab user state
 };
 
 // One request as the fake received it, so tests can assert what keybridge sent.
 struct RecordedRequest {
   std::string method;
-  std::string path;   // raw (percent-encoded) path without the query
-  std::string query;  // raw query string without '?'
+  std::string path;                       // raw (percent-encoded) path without the query
+  std::string query;                      // raw query string without '?'
   std::vector<core::HttpHeader> headers;  // names lower-cased, in arrival order
   std::string body;
   FormFields form;  // decoded body when it is application/x-www-form-urlencoded, else empty
@@ -123,6 +129,7 @@ class FakeOAuthProvider {
   int RefreshRequestCount() const;  // grant_type=refresh_token
   int CodeExchangeCount() const;    // authorization_code grants (GitHub: no or that grant_type)
   int RevocationCount() const;      // revocation endpoint calls
+  // Every request on every server of the fake (GitHub: web and API host), oldest first.
   std::vector<RecordedRequest> Requests() const;
   // Requests whose path ends with `path_suffix` (e.g. "/oauth/token"), oldest first.
   std::vector<RecordedRequest> RequestsTo(std::string_view path_suffix) const;
@@ -161,8 +168,8 @@ class FakeOAuthProvider {
     core::TimePoint created_at;
     std::optional<core::TimePoint> access_expires_at;   // nullopt: never expires
     std::optional<core::TimePoint> refresh_expires_at;  // nullopt: never expires
-    bool revoked = false;  // kills both tokens
-    bool used = false;     // the access token was presented at least once
+    bool revoked = false;                               // kills both tokens
+    bool used = false;  // the access token was presented at least once
     // Grace mode: this refresh token stays usable until this record's access token is first used.
     std::string previous_refresh_token;
   };
@@ -189,9 +196,11 @@ class FakeOAuthProvider {
   // The response for a failure injected with FailNextTokenRequests().
   virtual http::Response InjectedFailure(int status, std::optional<int> retry_after_seconds);
 
-  // Creates, starts and keeps a loopback server; returns its port. Call from the subclass
-  // constructor once routes exist.
-  std::uint16_t StartServer(http::Handler handler);
+  // Binds a loopback server (not yet serving) and returns its port. Call from the subclass
+  // constructor once routes exist, store the port, then call StartServers(): starting the
+  // threads after the port members are written keeps those members free of data races.
+  std::uint16_t AddServer(http::Handler handler);
+  void StartServers();
   // Releases held requests and stops every server. Subclass destructors must call it first, so
   // no handler runs while the subclass is being destroyed. Idempotent.
   void StopServers();

@@ -50,7 +50,7 @@ class ScriptedHttpClient final : public core::HttpClient {
     std::lock_guard lock(mu_);
     std::size_t n = 0;
     for (const auto& r : requests_) {
-      n += r.url == url ? 1 : 0;
+      n += r.url == url ? 1U : 0U;
     }
     return n;
   }

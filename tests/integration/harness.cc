@@ -1,0 +1,153 @@
+#include "integration/harness.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "http/message.h"
+
+namespace keybridge::testing {
+
+TestIssuerServer::TestIssuerServer() {
+  router_.Add("GET", "/realms/test/.well-known/openid-configuration", [this](http::Request&) {
+    return http::Response::Json(200, issuer_->DiscoveryJson(IssuerUrl() + "/jwks"));
+  });
+  router_.Add("GET", "/realms/test/jwks",
+              [this](http::Request&) { return http::Response::Json(200, issuer_->JwksJson()); });
+  server_ = std::make_unique<http::Server>(
+      http::ServerOptions{}, [this](http::Request& r) { return router_.Dispatch(r); });
+  server_->Start();
+  issuer_ = std::make_unique<TestJwtIssuer>(IssuerUrl());
+}
+
+TestIssuerServer::~TestIssuerServer() { server_->Stop(); }
+
+std::string TestIssuerServer::IssuerUrl() const {
+  return "http://127.0.0.1:" + std::to_string(server_->port()) + "/realms/test";
+}
+
+std::string TestIssuerServer::TokenFor(const std::string& sub,
+                                       std::vector<std::string> roles) const {
+  auto claims = issuer_->DefaultClaims(sub, std::move(roles), std::chrono::system_clock::now());
+  claims["aud"] = "renku";
+  return issuer_->Mint(claims);
+}
+
+core::HttpResponse HttpCaller::Call(const std::string& method, const std::string& path_or_url,
+                                    const std::string& bearer, const std::string& body,
+                                    std::vector<core::HttpHeader> extra) const {
+  core::HttpRequest request;
+  request.method = method;
+  request.url = path_or_url.rfind("http", 0) == 0 ? path_or_url : base_url_ + path_or_url;
+  request.body = body;
+  if (!body.empty()) {
+    request.headers.push_back({"Content-Type", "application/json"});
+  }
+  if (!bearer.empty()) {
+    request.headers.push_back({"Authorization", "Bearer " + bearer});
+  }
+  for (auto& h : extra) {
+    request.headers.push_back(std::move(h));
+  }
+  auto response = client_.Send(request);
+  EXPECT_TRUE(response.ok()) << method << " " << request.url << ": "
+                             << (response.ok() ? "" : response.error().message);
+  return response.ok() ? *response : core::HttpResponse{};
+}
+
+KeybridgeHarness::KeybridgeHarness(const std::function<void(app::ServeConfig&)>& configure) {
+  static std::atomic<int> counter{0};
+  dir_ = std::filesystem::temp_directory_path() /
+         ("keybridge-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  app::ServeConfig config;
+  config.listen = "127.0.0.1:0";
+  config.database = "sqlite://" + (dir_ / "keybridge.db").string();
+  config.key_file = (dir_ / "keybridge.key").string();
+  config.oidc_issuer = issuer_.IssuerUrl();
+  config.oidc_audiences = {"renku"};
+  config.worker_threads = 8;
+  config.background_refresh_interval = "0";
+  configure(config);
+  app_ = std::make_unique<app::Application>(config);
+  app_->Start();
+  caller_ = std::make_unique<HttpCaller>(BaseUrl());
+}
+
+KeybridgeHarness::~KeybridgeHarness() {
+  app_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+void KeybridgeHarness::StopApplication() { app_.reset(); }
+
+std::string KeybridgeHarness::BaseUrl() const {
+  return "http://127.0.0.1:" + std::to_string(app_->port());
+}
+
+core::HttpResponse KeybridgeHarness::Call(const std::string& method, const std::string& path,
+                                          const std::string& bearer, const std::string& body,
+                                          std::vector<core::HttpHeader> extra) const {
+  return caller_->Call(method, path, bearer, body, std::move(extra));
+}
+
+void KeybridgeHarness::CreateProvider(const nlohmann::json& body) {
+  auto r = Call("POST", "/api/data/oauth2/providers", issuer_.AdminToken(), body.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+}
+
+core::HttpResponse KeybridgeHarness::Connect(const std::string& bearer,
+                                             const std::string& provider_id,
+                                             const std::string& next_url) {
+  std::string path = "/api/data/oauth2/providers/" + provider_id + "/authorize";
+  if (!next_url.empty()) {
+    path += "?next_url=" + http::PercentEncode(next_url);
+  }
+  auto authorize = Call("GET", path, bearer);
+  if (authorize.status != 302) {
+    return authorize;
+  }
+  const std::string cookie = CookiePair(authorize);
+  auto at_provider = Call("GET", authorize.Header("location"));
+  if (at_provider.status != 302) {
+    return at_provider;  // the provider showed a page instead of redirecting
+  }
+  const std::string callback = at_provider.Header("location");
+  return Call("GET", callback, bearer, "", {{"Cookie", cookie}});
+}
+
+std::string KeybridgeHarness::ConnectionId(const std::string& bearer,
+                                           const std::string& provider_id) {
+  auto list = nlohmann::json::parse(Call("GET", "/api/data/oauth2/connections", bearer).body,
+                                    nullptr, false);
+  if (list.is_array()) {
+    for (const auto& c : list) {
+      if (c["provider_id"] == provider_id) {
+        return c["id"].get<std::string>();
+      }
+    }
+  }
+  return "";
+}
+
+std::string QueryParam(const std::string& url, const std::string& key) {
+  const auto q = url.find('?');
+  if (q == std::string::npos) {
+    return "";
+  }
+  http::Request r;
+  r.raw_query = url.substr(q + 1);
+  if (const auto hash = r.raw_query.find('#'); hash != std::string::npos) {
+    r.raw_query.resize(hash);
+  }
+  return r.Query(key).value_or("");
+}
+
+std::string CookiePair(const core::HttpResponse& response) {
+  const std::string header = response.Header("set-cookie");
+  return header.substr(0, header.find(';'));
+}
+
+}  // namespace keybridge::testing

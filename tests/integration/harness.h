@@ -1,0 +1,93 @@
+// Harness for integration tests: a real keybridge Application in-process on loopback, with a
+// fake OIDC issuer (TestJwtIssuer behind http::Server) so tests can act as any user or admin, and
+// helpers that play the browser through the OAuth redirects.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/application.h"
+#include "core/http_client.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "net/curl_http_client.h"
+#include "support/test_jwt_issuer.h"
+
+namespace keybridge::testing {
+
+class TestIssuerServer {
+ public:
+  TestIssuerServer();
+  ~TestIssuerServer();
+  std::string IssuerUrl() const;
+  // A JWT for `sub` with audience "renku"; `roles` go to realm_access.roles.
+  std::string TokenFor(const std::string& sub, std::vector<std::string> roles = {}) const;
+  std::string AdminToken() const { return TokenFor("admin-1", {"renku-admin"}); }
+  TestJwtIssuer& issuer() { return *issuer_; }
+
+ private:
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<TestJwtIssuer> issuer_;
+};
+
+// Sends requests with curl; never follows redirects.
+class HttpCaller {
+ public:
+  explicit HttpCaller(std::string base_url) : base_url_(std::move(base_url)) {}
+  // `path_or_url` starting with "http" is used as is, else appended to the base URL.
+  core::HttpResponse Call(const std::string& method, const std::string& path_or_url,
+                          const std::string& bearer = "", const std::string& body = "",
+                          std::vector<core::HttpHeader> extra = {}) const;
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  std::string base_url_;
+  mutable net::CurlHttpClient client_{net::CurlHttpClient::Options{}};
+};
+
+class KeybridgeHarness {
+ public:
+  // `configure` may change the config (database, flags) before the application starts.
+  explicit KeybridgeHarness(
+      const std::function<void(app::ServeConfig&)>& configure = [](app::ServeConfig&) {});
+  ~KeybridgeHarness();
+
+  std::string BaseUrl() const;
+  const std::filesystem::path& dir() const { return dir_; }
+  TestIssuerServer& issuer() { return issuer_; }
+  app::Application& application() { return *app_; }
+  // Stops and destroys the application (e.g. to read the database file afterwards).
+  void StopApplication();
+
+  core::HttpResponse Call(const std::string& method, const std::string& path,
+                          const std::string& bearer = "", const std::string& body = "",
+                          std::vector<core::HttpHeader> extra = {}) const;
+  // POSTs a provider as admin; fails the test unless 201.
+  void CreateProvider(const nlohmann::json& body);
+
+  // The browser: GET authorize as `bearer`, follow the provider's redirect, deliver the callback
+  // with the flow cookie. Returns the callback's response (303 to next_url, or an error).
+  core::HttpResponse Connect(const std::string& bearer, const std::string& provider_id,
+                             const std::string& next_url = "");
+  // The connection id of `provider_id` for the user of `bearer` ("" if none).
+  std::string ConnectionId(const std::string& bearer, const std::string& provider_id);
+
+ private:
+  std::filesystem::path dir_;
+  TestIssuerServer issuer_;
+  std::unique_ptr<app::Application> app_;
+  std::unique_ptr<HttpCaller> caller_;
+};
+
+// The value of a query parameter in a URL ("" if absent), percent-decoded.
+std::string QueryParam(const std::string& url, const std::string& key);
+// "name=value" of the first Set-Cookie header, without attributes.
+std::string CookiePair(const core::HttpResponse& response);
+
+}  // namespace keybridge::testing

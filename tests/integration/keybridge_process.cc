@@ -1,0 +1,82 @@
+#include "integration/keybridge_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string_view>
+
+extern char** environ;
+
+namespace keybridge::testing {
+
+KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path) {
+  std::vector<std::string> argv = {KEYBRIDGE_BINARY_PATH, "--log-format", "json", "serve",
+                                   "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) {
+    raw.push_back(a.data());
+  }
+  raw.push_back(nullptr);
+
+  int out[2];
+  if (pipe(out) != 0) {
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (rc != 0) {
+    pid_ = -1;
+    close(out[0]);
+    return;
+  }
+  // Blocks until the ready line (or EOF if the child died).
+  stdout_ = fdopen(out[0], "r");
+  std::FILE* child_stdout = stdout_;
+  char line[256];
+  constexpr std::string_view kReady = "keybridge ready on ";
+  while (child_stdout != nullptr && std::fgets(line, sizeof(line), child_stdout) != nullptr) {
+    std::string_view text(line);
+    if (text.rfind(kReady, 0) == 0) {
+      text.remove_prefix(kReady.size());
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.remove_suffix(1);
+      }
+      base_url_ = std::string(text);
+      break;
+    }
+  }
+}
+
+void KeybridgeProcess::Kill() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+}
+
+KeybridgeProcess::~KeybridgeProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  if (stdout_ != nullptr) {
+    std::fclose(stdout_);
+  }
+}
+
+}  // namespace keybridge::testing

@@ -1,0 +1,33 @@
+// KeybridgeProcess: runs the real `keybridge serve` binary as a child process (for tests that
+// need several replicas or a kill -9). Start() returns once the child printed its ready line, so
+// tests never sleep to wait for it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace keybridge::testing {
+
+class KeybridgeProcess {
+ public:
+  // `args` follow `keybridge serve`; --listen 127.0.0.1:0 is added. stderr goes to `log_path`.
+  KeybridgeProcess(std::vector<std::string> args, std::string log_path);
+  ~KeybridgeProcess();  // SIGTERM and wait, unless already killed
+  KeybridgeProcess(const KeybridgeProcess&) = delete;
+  KeybridgeProcess& operator=(const KeybridgeProcess&) = delete;
+
+  // "http://127.0.0.1:<port>"; empty if the process failed to start (see the log).
+  const std::string& base_url() const { return base_url_; }
+  // SIGKILL and reap: the process gets no chance to clean up.
+  void Kill();
+
+ private:
+  pid_t pid_ = -1;
+  std::FILE* stdout_ = nullptr;  // the child's stdout, kept open so it never gets SIGPIPE
+  std::string base_url_;
+};
+
+}  // namespace keybridge::testing
