@@ -12,6 +12,6 @@ function(keybridge_embed)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${E_NAMESPACE} -DFN=${E_FUNCTION}
             -DBASE=${E_BASE} "-DFILES=${E_FILES}" -P ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
     DEPENDS ${abs_files} ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
-    COMMENT "Embedding ${E_FUNCTION}")
+    COMMENT "Embedding ${E_FUNCTION}" VERBATIM)
   target_sources(${E_TARGET} PRIVATE ${out})
 endfunction()

@@ -40,11 +40,11 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
 
 void ConfigureLogging(LogFormat format, const std::string& level) {
   const bool json = format == LogFormat::kJson || (format == LogFormat::kAuto && isatty(2) == 0);
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(
+      json ? spdlog::pattern_time_type::utc : spdlog::pattern_time_type::local);
   if (json) {
     formatter->add_flag<JsonEscapedMessage>('j').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":"%j"})",
-        spdlog::pattern_time_type::utc);
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":"%j"})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
   }

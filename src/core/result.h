@@ -64,7 +64,7 @@ inline Status OkStatus() { return Ok{}; }
 // KEYBRIDGE_ASSIGN_OR_RETURN(auto x, Expr()): returns the error of Expr() from the enclosing
 // function, else binds its value.
 #define KEYBRIDGE_ASSIGN_OR_RETURN(lhs, expr) \
-  KEYBRIDGE_ASSIGN_OR_RETURN_IMPL(KEYBRIDGE_CONCAT(kb_result_, __LINE__), lhs, expr)
+  KEYBRIDGE_ASSIGN_OR_RETURN_IMPL(KEYBRIDGE_CONCAT(kb_result_, __COUNTER__), lhs, expr)
 #define KEYBRIDGE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                    \
   if (!tmp.ok()) {                                      \
@@ -73,10 +73,12 @@ inline Status OkStatus() { return Ok{}; }
   lhs = std::move(tmp).value()
 
 // KEYBRIDGE_RETURN_IF_ERROR(Expr()): returns the error of a Status/Result from the function.
-#define KEYBRIDGE_RETURN_IF_ERROR(expr)                              \
-  do {                                                               \
-    auto kb_status_ = (expr);                                        \
-    if (!kb_status_.ok()) {                                          \
-      return std::move(kb_status_).TakeError();                      \
-    }                                                                \
+#define KEYBRIDGE_RETURN_IF_ERROR(expr) \
+  KEYBRIDGE_RETURN_IF_ERROR_IMPL(KEYBRIDGE_CONCAT(kb_status_, __COUNTER__), expr)
+#define KEYBRIDGE_RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                            \
+    auto tmp = (expr);                            \
+    if (!tmp.ok()) {                              \
+      return std::move(tmp).TakeError();          \
+    }                                             \
   } while (false)

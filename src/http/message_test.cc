@@ -31,7 +31,7 @@ TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
 }
 
 TEST(PercentEncode, RoundTripsThroughDecode) {
-  const std::string text("any bytes: \x01\x7f\x80 / ? # [ ] @", 27);
+  const std::string text = "any bytes: \x01\x7f\x80 / ? # [ ] @";
 
   EXPECT_EQ(PercentDecode(PercentEncode(text), false), text);
 }

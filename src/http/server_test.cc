@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
@@ -65,9 +66,11 @@ class RawClient {
   ~RawClient() { ::close(fd_); }
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
+  RawClient(RawClient&&) = delete;
+  RawClient& operator=(RawClient&&) = delete;
 
   // Returns false if the peer stopped accepting data (which a server may do after an error).
-  bool Send(std::string_view data) {
+  bool Send(std::string_view data) const {
     while (!data.empty()) {
       const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n <= 0) {
@@ -78,7 +81,7 @@ class RawClient {
     return true;
   }
 
-  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+  void ShutdownWrite() const { ::shutdown(fd_, SHUT_WR); }
 
   // Reads one response framed by Content-Length (absent only on 1xx and 204).
   std::optional<RawResponse> Read() {
@@ -132,15 +135,15 @@ class RawClient {
 
  private:
   bool Fill() {
-    char chunk[16384];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    std::array<char, 16384> chunk{};
+    const ssize_t n = ::recv(fd_, chunk.data(), chunk.size(), 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       timed_out_ = true;
     }
     if (n <= 0) {
       return false;
     }
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    buffer_.append(chunk.data(), static_cast<std::size_t>(n));
     return true;
   }
 
@@ -207,12 +210,12 @@ class ServerTest : public ::testing::Test {
 
   // The server must keep serving normal requests after whatever a test threw at it.
   void ExpectStillServing() {
-    auto response = Exchange(port(), Get("/healthy"));
+    auto response = Exchange(Port(), Get("/healthy"));
     ASSERT_TRUE(response.has_value());
     EXPECT_EQ(response->status, 200);
   }
 
-  std::uint16_t port() const { return server_->port(); }
+  std::uint16_t Port() const { return server_->port(); }
 
   std::unique_ptr<Server> server_;
 };
@@ -220,13 +223,13 @@ class ServerTest : public ::testing::Test {
 TEST_F(ServerTest, BindsAnEphemeralPort) {
   StartServer();
 
-  EXPECT_NE(port(), 0);
+  EXPECT_NE(Port(), 0);
 }
 
 TEST_F(ServerTest, GetRoundTripMapsRequestAndAddsDefaultHeaders) {
   StartServer();
 
-  auto response = Exchange(port(), Get("/a/b%20c?code=x&y=1", "X-Custom: Value\r\n"));
+  auto response = Exchange(Port(), Get("/a/b%20c?code=x&y=1", "X-Custom: Value\r\n"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);
@@ -247,7 +250,7 @@ TEST_F(ServerTest, PostRoundTripDeliversBody) {
   StartServer();
   const std::string payload = "grant_type=authorization_code&code=abc";
 
-  auto response = Exchange(port(),
+  auto response = Exchange(Port(),
                            "POST /token HTTP/1.1\r\nHost: t\r\nContent-Type: "
                            "application/x-www-form-urlencoded\r\nContent-Length: "
                                + std::to_string(payload.size()) + "\r\n\r\n" + payload);
@@ -262,7 +265,7 @@ TEST_F(ServerTest, PostRoundTripDeliversBody) {
 TEST_F(ServerTest, ChunkedRequestBodyIsDecoded) {
   StartServer();
 
-  auto response = Exchange(port(),
+  auto response = Exchange(Port(),
                            "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                            "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
 
@@ -272,7 +275,7 @@ TEST_F(ServerTest, ChunkedRequestBodyIsDecoded) {
 
 TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send(Get("/first"));
   auto first = client.Read();
@@ -287,7 +290,7 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send(Get("/one") + Get("/two") + Get("/three"));
 
@@ -300,7 +303,7 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(ServerTest, ConnectionCloseIsHonoured) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send(Get("/bye", "Connection: close\r\n"));
   auto response = client.Read();
@@ -312,10 +315,10 @@ TEST_F(ServerTest, ConnectionCloseIsHonoured) {
 
 TEST_F(ServerTest, OversizedBodyGets413AndClose) {
   ServerOptions options;
-  options.max_body_bytes = 1024 * 1024;
+  options.max_body_bytes = std::size_t{1024} * 1024;
   StartServer(options);
-  RawClient client(port());
-  const std::string body(2 * 1024 * 1024, 'x');
+  RawClient client(Port());
+  const std::string body(std::size_t{2} * 1024 * 1024, 'x');
 
   client.Send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size())
               + "\r\n\r\n");
@@ -334,7 +337,7 @@ TEST_F(ServerTest, OversizedChunkedBodyGets413) {
   ServerOptions options;
   options.max_body_bytes = 1024;
   StartServer(options);
-  RawClient client(port());
+  RawClient client(Port());
   const std::string chunk(4096, 'x');
 
   client.Send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n"
@@ -348,7 +351,7 @@ TEST_F(ServerTest, OversizedChunkedBodyGets413) {
 
 TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send("POST /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
   auto interim = client.Read();
@@ -363,9 +366,9 @@ TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
 
 TEST_F(ServerTest, HeaderFloodGets431) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
-  client.Send(Get("/", "X-Flood: " + std::string(64 * 1024, 'a') + "\r\n"));
+  client.Send(Get("/", "X-Flood: " + std::string(std::size_t{64} * 1024, 'a') + "\r\n"));
   auto response = client.Read();
 
   ASSERT_TRUE(response.has_value());
@@ -376,7 +379,7 @@ TEST_F(ServerTest, HeaderFloodGets431) {
 
 TEST_F(ServerTest, GarbageRequestLineGets400AndClose) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send("GARBAGE\r\n\r\n");
   auto response = client.Read();
@@ -391,7 +394,7 @@ TEST_F(ServerTest, GarbageRequestLineGets400AndClose) {
 TEST_F(ServerTest, BadContentLengthGets400) {
   StartServer();
 
-  auto response = Exchange(port(), "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n");
+  auto response = Exchange(Port(), "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n");
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 400);
@@ -401,7 +404,7 @@ TEST_F(ServerTest, BadContentLengthGets400) {
 TEST_F(ServerTest, AbsoluteFormTargetGets400) {
   StartServer();
 
-  auto response = Exchange(port(), Get("http://elsewhere/x"));
+  auto response = Exchange(Port(), Get("http://elsewhere/x"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 400);
@@ -410,7 +413,7 @@ TEST_F(ServerTest, AbsoluteFormTargetGets400) {
 TEST_F(ServerTest, ThrowingHandlerGets500) {
   StartServer();
 
-  auto response = Exchange(port(), Get("/throw"));
+  auto response = Exchange(Port(), Get("/throw"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 500);
@@ -423,7 +426,7 @@ TEST_F(ServerTest, ThrowingHandlerGets500) {
 TEST_F(ServerTest, HeaderInjectionBecomes500) {
   StartServer();
 
-  auto response = Exchange(port(), Get("/inject"));
+  auto response = Exchange(Port(), Get("/inject"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 500);
@@ -434,7 +437,7 @@ TEST_F(ServerTest, HeaderInjectionBecomes500) {
 TEST_F(ServerTest, UnavailableGetsDefaultRetryAfter) {
   StartServer();
 
-  auto response = Exchange(port(), Get("/unavailable"));
+  auto response = Exchange(Port(), Get("/unavailable"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 503);
@@ -444,7 +447,7 @@ TEST_F(ServerTest, UnavailableGetsDefaultRetryAfter) {
 TEST_F(ServerTest, HandlerRetryAfterIsKept) {
   StartServer();
 
-  auto response = Exchange(port(), Get("/unavailable-custom"));
+  auto response = Exchange(Port(), Get("/unavailable-custom"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->Header("retry-after"), "60");
@@ -453,7 +456,7 @@ TEST_F(ServerTest, HandlerRetryAfterIsKept) {
 TEST_F(ServerTest, ServerOwnsFramingHeaders) {
   StartServer();
 
-  auto response = Exchange(port(), Get("/text"));
+  auto response = Exchange(Port(), Get("/text"));
 
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->body, "plain");
@@ -464,7 +467,7 @@ TEST_F(ServerTest, ServerOwnsFramingHeaders) {
 
 TEST_F(ServerTest, NoContentHasNoBody) {
   StartServer();
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send(Get("/no-content"));
   client.Send(Get("/after"));
@@ -482,7 +485,7 @@ TEST_F(ServerTest, IdleConnectionIsClosedAfterTimeout) {
   ServerOptions options;
   options.idle_timeout = std::chrono::seconds(1);
   StartServer(options);
-  RawClient client(port());
+  RawClient client(Port());
 
   client.Send("GET / HTTP/1.1\r\n");  // a slow client that never finishes its header
 
@@ -494,10 +497,11 @@ TEST_F(ServerTest, FiftyConcurrentClientsGetTheirOwnAnswers) {
   StartServer();
   std::atomic<int> correct{0};
   std::vector<std::thread> clients;
+  clients.reserve(50);
 
   for (int i = 0; i < 50; ++i) {
     clients.emplace_back([this, i, &correct] {
-      auto response = Exchange(port(), Get("/client/" + std::to_string(i)));
+      auto response = Exchange(Port(), Get("/client/" + std::to_string(i)));
       if (response && response->status == 200
           && nlohmann::json::parse(response->body)["path"] == "/client/" + std::to_string(i)) {
         ++correct;

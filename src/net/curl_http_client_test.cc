@@ -102,7 +102,7 @@ TEST_F(CurlHttpClientTest, PostSendsFormBody) {
 TEST_F(CurlHttpClientTest, LargePostBodyIsSentWithoutExpectContinue) {
   HttpRequest request = Get("/upload");
   request.method = "POST";
-  request.body = std::string(512 * 1024, 'b');
+  request.body = std::string(std::size_t{512} * 1024, 'b');
 
   auto response = client_.Send(request);
 
@@ -217,6 +217,7 @@ TEST_F(CurlHttpClientTest, TlsToPlainHttpServerIsUnavailable) {
 TEST_F(CurlHttpClientTest, ConcurrentSendsFromManyThreads) {
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
 
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([this, t, &ok] {

@@ -29,7 +29,14 @@ struct SealedColumn {
 inline constexpr SealedColumn kProviderClientSecret{"oauth2_clients", "id", "client_secret",
                                                     "oauth2_clients/{id}/client_secret"};
 
-// Add a connection's token columns here when their migration lands.
-inline constexpr std::array kSealedColumns{kProviderClientSecret};
+// The whole token set of a connection (access, refresh and id token, lifetimes).
+inline constexpr SealedColumn kConnectionToken{"oauth2_connections", "id", "token",
+                                               "oauth2_connections/{id}/token"};
+// The PKCE verifier of a pending authorization (RFC 7636); Renku stored it in plaintext.
+inline constexpr SealedColumn kFlowCodeVerifier{"oauth2_flows", "state_hash", "code_verifier",
+                                                "oauth2_flows/{id}/code_verifier"};
+
+inline constexpr std::array kSealedColumns{kProviderClientSecret, kConnectionToken,
+                                           kFlowCodeVerifier};
 
 }  // namespace keybridge::storage

@@ -7,6 +7,7 @@
 #include "storage/migrator.h"
 #include "storage/postgres_database.h"
 #include "storage/sql_api_token_repository.h"
+#include "storage/sql_connection_repository.h"
 #include "storage/sql_provider_repository.h"
 #include "storage/sqlite_database.h"
 
@@ -107,6 +108,8 @@ core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
   store->database = std::move(database);
   store->providers = std::make_unique<SqlProviderRepository>(*store->database, keys);
   store->api_tokens = std::make_unique<SqlApiTokenRepository>(*store->database);
+  store->connections = std::make_unique<SqlConnectionRepository>(*store->database, keys);
+  store->flows = std::make_unique<SqlAuthorizationFlowRepository>(*store->database, keys);
   return store;
 }
 

@@ -16,6 +16,8 @@ struct Store {
   std::unique_ptr<Database> database;
   std::unique_ptr<core::ProviderRepository> providers;
   std::unique_ptr<core::ApiTokenRepository> api_tokens;
+  std::unique_ptr<core::ConnectionRepository> connections;
+  std::unique_ptr<core::AuthorizationFlowRepository> flows;
 
   // kUnavailable if the database cannot be reached (readiness probe).
   core::Status Ping() const { return database->Ping(); }
