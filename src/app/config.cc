@@ -54,7 +54,8 @@ core::Status Validate(ServeConfig& config) {
     config.listen_port = static_cast<std::uint16_t>(port);
   }
   if (config.public_url.empty()) {
-    config.public_url = "http://" + config.listen;
+    // With port 0 the real port is known only after binding; Application fills it in then.
+    config.public_url = "http://" + (config.listen_port == 0 ? config.listen_host : config.listen);
     config.public_url_defaulted = true;
   }
   while (config.public_url.size() > 1 && config.public_url.back() == '/') {

@@ -56,6 +56,16 @@ core::HttpResponse HttpCaller::Call(const std::string& method, const std::string
   return response.ok() ? *response : core::HttpResponse{};
 }
 
+core::Result<core::HttpResponse> HttpCaller::Try(const std::string& method,
+                                                 const std::string& path,
+                                                 const std::string& bearer) const {
+  core::HttpRequest request;
+  request.method = method;
+  request.url = base_url_ + path;
+  request.headers.push_back({"Authorization", "Bearer " + bearer});
+  return client_.Send(request);
+}
+
 KeybridgeHarness::KeybridgeHarness(const std::function<void(app::ServeConfig&)>& configure) {
   static std::atomic<int> counter{0};
   dir_ = std::filesystem::temp_directory_path() /

@@ -44,6 +44,10 @@ class HttpCaller {
   core::HttpResponse Call(const std::string& method, const std::string& path_or_url,
                           const std::string& bearer = "", const std::string& body = "",
                           std::vector<core::HttpHeader> extra = {}) const;
+  // Like Call, but a transport failure is a value, not a test failure (for requests to a
+  // server the test is about to kill).
+  core::Result<core::HttpResponse> Try(const std::string& method, const std::string& path,
+                                       const std::string& bearer) const;
   const std::string& base_url() const { return base_url_; }
 
  private:

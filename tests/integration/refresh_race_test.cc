@@ -67,8 +67,9 @@ class RefreshRaceTest : public ::testing::Test {
                                  provider.dump());
     ASSERT_EQ(created.status, 201) << created.body;
 
-    // The first token is issued already expired, so the very next read must refresh.
-    gitlab_.SetAccessTokenLifetime(core::Seconds(0));
+    // The first token lives a minute; readers ask for an hour (min_valid_seconds), so the next
+    // read must refresh, and the refreshed two-hour token satisfies every later reader.
+    gitlab_.SetAccessTokenLifetime(core::Seconds(60));
     alice_ = issuer_.TokenFor("alice");
     ConnectThroughA();
     gitlab_.SetAccessTokenLifetime(core::Seconds(7200));
@@ -100,7 +101,7 @@ class RefreshRaceTest : public ::testing::Test {
   }
 
   std::string TokenPath() const {
-    return "/api/data/oauth2/connections/" + connection_id_ + "/token";
+    return "/api/data/oauth2/connections/" + connection_id_ + "/token?min_valid_seconds=3600";
   }
 
   testing::TestIssuerServer issuer_;
@@ -130,11 +131,12 @@ TEST_F(RefreshRaceTest, TwoHundredConcurrentReadsAcrossTwoReplicasRefreshOnce) {
   }
   // One replica's refresh is now at the provider; the other replica's leader waits on the row
   // lock and every other reader waits on its replica's single-flight.
-  ASSERT_TRUE(gitlab_.WaitForHeldRequests(1));
+  const bool held = gitlab_.WaitForHeldRequests(1);
   gitlab_.ReleaseTokenRequests();
   for (auto& t : readers) {
     t.join();
   }
+  ASSERT_TRUE(held);
 
   EXPECT_EQ(started.load(), 200);
   EXPECT_EQ(gitlab_.RefreshRequestCount(), 1);
@@ -147,14 +149,15 @@ TEST_F(RefreshRaceTest, TwoHundredConcurrentReadsAcrossTwoReplicasRefreshOnce) {
 
 TEST_F(RefreshRaceTest, KillingAReplicaMidRefreshLosesNoConnection) {
   gitlab_.HoldTokenRequests(fakes::HoldPoint::kBeforeProcessing);
-  std::thread doomed([&] { (void)call_a_->Call("GET", TokenPath(), alice_); });
-  ASSERT_TRUE(gitlab_.WaitForHeldRequests(1));
+  std::thread doomed([&] { (void)call_a_->Try("GET", TokenPath(), alice_); });
+  const bool held = gitlab_.WaitForHeldRequests(1);
 
   a_->Kill();
   // The request from the dead replica never reaches GitLab's database (the connection broke).
   gitlab_.FailNextTokenRequests(1, 500);
   gitlab_.ReleaseTokenRequests();
   doomed.join();
+  ASSERT_TRUE(held);
 
   auto r = call_b_->Call("GET", TokenPath(), alice_);
 
@@ -170,12 +173,13 @@ TEST_F(RefreshRaceTest, KillAfterTheProviderRotatedIsSurvivedWithGitLabsGracePer
   // access token is first used, so a response lost with a dying replica is recoverable.
   gitlab_.SetRefreshGraceUntilFirstUse(true);
   gitlab_.HoldTokenRequests(fakes::HoldPoint::kAfterProcessing);
-  std::thread doomed([&] { (void)call_a_->Call("GET", TokenPath(), alice_); });
-  ASSERT_TRUE(gitlab_.WaitForHeldRequests(1));
+  std::thread doomed([&] { (void)call_a_->Try("GET", TokenPath(), alice_); });
+  const bool held = gitlab_.WaitForHeldRequests(1);
 
   a_->Kill();
   gitlab_.ReleaseTokenRequests();
   doomed.join();
+  ASSERT_TRUE(held);
 
   auto r = call_b_->Call("GET", TokenPath(), alice_);
 
