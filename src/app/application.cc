@@ -79,10 +79,9 @@ class Application::Impl {
     authenticator_ = std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_);
 
     routes::AddApiRoutes(
-        router_, routes::ApiServices{providers_, connections_, tokens_,
-                                     [this] { return store_->Ping(); },
-                                     routes::ConnectionRouteOptions{
-                                         config_.public_url.starts_with("https://")}});
+        router_, routes::ApiServices{
+                     providers_, connections_, tokens_, [this] { return store_->Ping(); },
+                     routes::ConnectionRouteOptions{config_.public_url.starts_with("https://")}});
   }
 
   // Stop serving before any member a handler uses is destroyed.
@@ -103,8 +102,8 @@ class Application::Impl {
     auto server = std::make_unique<http::Server>(options, std::move(handler));
     if (config.public_url_defaulted) {
       const bool v6 = config.listen_host.find(':') != std::string::npos;
-      config.public_url = "http://" + (v6 ? "[" + config.listen_host + "]" : config.listen_host) +
-                          ":" + std::to_string(server->port());
+      config.public_url = "http://" + (v6 ? "[" + config.listen_host + "]" : config.listen_host)
+                          + ":" + std::to_string(server->port());
     }
     return server;
   }
@@ -114,9 +113,10 @@ class Application::Impl {
     if (config_.background_refresh_seconds.count() > 0) {
       refresher_.Start();
     }
-    spdlog::info("keybridge listening on {}:{}; public URL {}; OAuth callback {}/api/data/oauth2/"
-                 "callback",
-                 config_.listen_host, server_->port(), config_.public_url, config_.public_url);
+    spdlog::info(
+        "keybridge listening on {}:{}; public URL {}; OAuth callback {}/api/data/oauth2/"
+        "callback",
+        config_.listen_host, server_->port(), config_.public_url, config_.public_url);
   }
   void Stop() {
     refresher_.Stop();
@@ -152,9 +152,17 @@ Application::Application(ServeConfig config) {
 }
 
 Application::~Application() = default;
-void Application::Start() { impl_->Start(); }
-void Application::Stop() { impl_->Stop(); }
-std::uint16_t Application::port() const { return impl_->port(); }
-const ServeConfig& Application::config() const { return impl_->config(); }
+void Application::Start() {
+  impl_->Start();
+}
+void Application::Stop() {
+  impl_->Stop();
+}
+std::uint16_t Application::port() const {
+  return impl_->port();
+}
+const ServeConfig& Application::config() const {
+  return impl_->config();
+}
 
 }  // namespace keybridge::app

@@ -1,11 +1,11 @@
 #include "app/cli.h"
 
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 #include <memory>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "app/application.h"
 #include "app/config.h"
@@ -26,12 +26,14 @@ struct StoreOptions {
 };
 
 void AddStoreOptions(CLI::App& command, StoreOptions& options) {
-  command.add_option("--database", options.database,
-                     "sqlite://PATH or postgresql://USER:PASS@HOST:PORT/DB")
+  command
+      .add_option("--database", options.database,
+                  "sqlite://PATH or postgresql://USER:PASS@HOST:PORT/DB")
       ->envname("KEYBRIDGE_DATABASE")
       ->capture_default_str();
-  command.add_option("--key-file", options.key_file,
-                     "File with the data-encryption keys (created 0600 on first use)")
+  command
+      .add_option("--key-file", options.key_file,
+                  "File with the data-encryption keys (created 0600 on first use)")
       ->envname("KEYBRIDGE_KEY_FILE")
       ->capture_default_str();
 }
@@ -46,8 +48,8 @@ std::unique_ptr<OpenedStore> OpenStoreOrThrow(const StoreOptions& options) {
   auto opened = std::make_unique<OpenedStore>();
   auto keys = crypto::KeyRing::LoadOrCreate(options.key_file, opened->random);
   if (!keys.ok()) {
-    throw StartupError("cannot open the key file " + options.key_file + ": " +
-                       keys.error().message);
+    throw StartupError("cannot open the key file " + options.key_file + ": "
+                       + keys.error().message);
   }
   opened->keys = std::move(keys).value();
   auto store = storage::OpenStore(options.database, *opened->keys);
@@ -56,15 +58,6 @@ std::unique_ptr<OpenedStore> OpenStoreOrThrow(const StoreOptions& options) {
   }
   opened->store = std::move(store).value();
   return opened;
-}
-
-std::string FormatTime(core::TimePoint t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 int Serve(ServeConfig config) {
@@ -111,48 +104,59 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
       ->envname("KEYBRIDGE_LISTEN")
       ->capture_default_str();
-  serve->add_option("--public-url", serve_config.public_url,
-                    "URL users reach keybridge at (default http://<listen>); the OAuth callback "
-                    "to register at providers is <public-url>/api/data/oauth2/callback")
+  serve
+      ->add_option("--public-url", serve_config.public_url,
+                   "URL users reach keybridge at (default http://<listen>); the OAuth callback "
+                   "to register at providers is <public-url>/api/data/oauth2/callback")
       ->envname("KEYBRIDGE_PUBLIC_URL");
-  serve->add_option("--database", serve_config.database,
-                    "sqlite://PATH or postgresql://USER:PASS@HOST:PORT/DB")
+  serve
+      ->add_option("--database", serve_config.database,
+                   "sqlite://PATH or postgresql://USER:PASS@HOST:PORT/DB")
       ->envname("KEYBRIDGE_DATABASE")
       ->capture_default_str();
-  serve->add_option("--key-file", serve_config.key_file,
-                    "File with the data-encryption keys (created 0600 on first start)")
+  serve
+      ->add_option("--key-file", serve_config.key_file,
+                   "File with the data-encryption keys (created 0600 on first start)")
       ->envname("KEYBRIDGE_KEY_FILE")
       ->capture_default_str();
-  serve->add_option("--oidc-issuer", serve_config.oidc_issuer,
-                    "OIDC issuer whose access tokens identify users (e.g. a Keycloak realm URL)")
+  serve
+      ->add_option("--oidc-issuer", serve_config.oidc_issuer,
+                   "OIDC issuer whose access tokens identify users (e.g. a Keycloak realm URL)")
       ->envname("KEYBRIDGE_OIDC_ISSUER");
-  serve->add_option("--oidc-audience", audiences,
-                    "Comma-separated accepted token audiences (empty: any)")
+  serve
+      ->add_option("--oidc-audience", audiences,
+                   "Comma-separated accepted token audiences (empty: any)")
       ->envname("KEYBRIDGE_OIDC_AUDIENCE");
-  serve->add_option("--admin-role", serve_config.admin_role,
-                    "Realm role (realm_access.roles) that makes a user an administrator")
+  serve
+      ->add_option("--admin-role", serve_config.admin_role,
+                   "Realm role (realm_access.roles) that makes a user an administrator")
       ->envname("KEYBRIDGE_ADMIN_ROLE")
       ->capture_default_str();
-  serve->add_option("--ca-file", serve_config.ca_file,
-                    "Extra trusted CA certificates (PEM) for self-hosted providers")
+  serve
+      ->add_option("--ca-file", serve_config.ca_file,
+                   "Extra trusted CA certificates (PEM) for self-hosted providers")
       ->envname("KEYBRIDGE_CA_FILE");
-  serve->add_option("--worker-threads", serve_config.worker_threads,
-                    "Threads that run request handlers")
+  serve
+      ->add_option("--worker-threads", serve_config.worker_threads,
+                   "Threads that run request handlers")
       ->envname("KEYBRIDGE_WORKER_THREADS")
       ->capture_default_str();
 
-  serve->add_option("--allowed-redirect-origins", serve_config.allowed_redirect_origins,
-                    "Extra origins (https://host[:port]) that next_url may point to after "
-                    "connecting; the public URL's origin is always allowed")
+  serve
+      ->add_option("--allowed-redirect-origins", serve_config.allowed_redirect_origins,
+                   "Extra origins (https://host[:port]) that next_url may point to after "
+                   "connecting; the public URL's origin is always allowed")
       ->envname("KEYBRIDGE_ALLOWED_REDIRECT_ORIGINS")
       ->delimiter(',');
-  serve->add_option("--refresh-margin", serve_config.refresh_margin,
-                    "Refresh tokens on read when they expire within this time")
+  serve
+      ->add_option("--refresh-margin", serve_config.refresh_margin,
+                   "Refresh tokens on read when they expire within this time")
       ->envname("KEYBRIDGE_REFRESH_MARGIN")
       ->capture_default_str();
-  serve->add_option("--background-refresh-interval", serve_config.background_refresh_interval,
-                    "How often to refresh idle connections whose refresh token would lapse "
-                    "(0 disables)")
+  serve
+      ->add_option("--background-refresh-interval", serve_config.background_refresh_interval,
+                   "How often to refresh idle connections whose refresh token would lapse "
+                   "(0 disables)")
       ->envname("KEYBRIDGE_BACKGROUND_REFRESH_INTERVAL")
       ->capture_default_str();
 
@@ -238,13 +242,13 @@ int RunCli(int argc, char** argv) {
         std::cout << "ID\tUSER\tADMIN\tNAME\tCREATED\tEXPIRES\tSTATUS\n";
         const auto now = std::chrono::system_clock::now();
         for (const auto& t : *list) {
-          const char* status = t.revoked_at                    ? "revoked"
+          const char* status = t.revoked_at                          ? "revoked"
                                : t.expires_at && *t.expires_at < now ? "expired"
                                                                      : "active";
           std::cout << t.id << "\t" << t.user_id << "\t" << (t.is_admin ? "yes" : "no") << "\t"
-                    << t.name << "\t" << FormatTime(t.created_at) << "\t"
-                    << (t.expires_at ? FormatTime(*t.expires_at) : "never") << "\t" << status
-                    << "\n";
+                    << t.name << "\t" << core::FormatIso8601(t.created_at) << "\t"
+                    << (t.expires_at ? core::FormatIso8601(*t.expires_at) : "never") << "\t"
+                    << status << "\n";
         }
         return 0;
       }

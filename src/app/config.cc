@@ -26,8 +26,8 @@ core::Result<core::Seconds> ParseDuration(const std::string& text) {
   } else if (unit == "d") {
     factor = 86400;
   }
-  if (ec != std::errc() || ptr == begin || factor == 0 || value <= 0 ||
-      value > 100LL * 365 * 86400 / factor) {
+  if (ec != std::errc() || ptr == begin || factor == 0 || value <= 0
+      || value > 100LL * 365 * 86400 / factor) {
     return core::MakeError(core::ErrorCode::kInvalidArgument,
                            "invalid duration \"" + text + "\" (use e.g. 90s, 15m, 12h or 30d)");
   }
@@ -38,8 +38,8 @@ core::Status Validate(ServeConfig& config) {
   std::vector<std::string> problems;
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    problems.push_back("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + config.listen +
-                       "\")");
+    problems.push_back("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + config.listen
+                       + "\")");
   } else {
     config.listen_host = config.listen.substr(0, colon);
     if (config.listen_host.size() > 2 && config.listen_host.front() == '[') {
@@ -68,8 +68,8 @@ core::Status Validate(ServeConfig& config) {
   } else if (url->has_query || url->has_fragment || !url->userinfo.empty()) {
     problems.push_back("--public-url must not contain credentials, a query or a fragment");
   }
-  if (!(config.database.starts_with("sqlite://") || config.database.starts_with("postgresql://") ||
-        config.database.starts_with("postgres://"))) {
+  if (!(config.database.starts_with("sqlite://") || config.database.starts_with("postgresql://")
+        || config.database.starts_with("postgres://"))) {
     problems.push_back(
         "--database must start with sqlite:// or postgresql:// (e.g. sqlite://./var/keybridge.db)");
   }
@@ -89,8 +89,10 @@ core::Status Validate(ServeConfig& config) {
   for (const auto& origin : config.allowed_redirect_origins) {
     auto url = core::ParseUrl(origin);
     if (!url.ok() || (url->scheme != "https" && url->scheme != "http") || !url->path.empty()) {
-      problems.push_back("--allowed-redirect-origins entries must be origins like "
-                         "https://renku.example.org (got \"" + origin + "\")");
+      problems.push_back(
+          "--allowed-redirect-origins entries must be origins like "
+          "https://renku.example.org (got \""
+          + origin + "\")");
     }
   }
   if (auto margin = ParseDuration(config.refresh_margin); margin.ok()) {

@@ -25,7 +25,7 @@ struct ServeConfig {
   std::size_t worker_threads = 16;
   // Origins besides public_url's that next_url may redirect to after connecting.
   std::vector<std::string> allowed_redirect_origins;
-  std::string refresh_margin = "5m";          // tokens expiring sooner are refreshed on read
+  std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read
   std::string background_refresh_interval = "60s";  // "0" disables the background refresher
 
   // Derived by Validate().

@@ -1,12 +1,11 @@
 #include "app/logging.h"
 
-#include <unistd.h>
-
-#include <memory>
-
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <memory>
 
 namespace keybridge::app {
 namespace {

@@ -10,9 +10,9 @@
 namespace keybridge::core {
 
 struct ApiToken {
-  std::string id;        // short public id, used by `tokens list|revoke`
-  std::string user_id;   // the identity the token acts as
-  std::string name;      // free label
+  std::string id;       // short public id, used by `tokens list|revoke`
+  std::string user_id;  // the identity the token acts as
+  std::string name;     // free label
   bool is_admin = false;
   std::string token_hash;  // hex SHA-256 of the full token string
   TimePoint created_at{};

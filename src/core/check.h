@@ -4,11 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define KEYBRIDGE_CHECK(cond, msg)                                                   \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "KEYBRIDGE_CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, \
-                   (msg));                                                           \
-      std::abort();                                                                  \
-    }                                                                                \
+#define KEYBRIDGE_CHECK(cond, msg)                                                              \
+  do {                                                                                          \
+    if (!(cond)) {                                                                              \
+      std::fprintf(stderr, "KEYBRIDGE_CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, (msg)); \
+      std::abort();                                                                             \
+    }                                                                                           \
   } while (false)

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 namespace keybridge::core {
 
@@ -22,6 +24,11 @@ class SystemClock final : public Clock {
 inline std::int64_t ToUnixSeconds(TimePoint t) {
   return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint FromUnixSeconds(std::int64_t s) { return TimePoint(Seconds(s)); }
+inline TimePoint FromUnixSeconds(std::int64_t s) {
+  return TimePoint(Seconds(s));
+}
+
+// "2026-11-25T17:14:53Z" (ISO 8601, UTC, whole seconds).
+std::string FormatIso8601(TimePoint t);
 
 }  // namespace keybridge::core

@@ -8,18 +8,18 @@
 namespace keybridge::core {
 
 enum class ErrorCode {
-  kInvalidArgument,   // 422: input that is well-formed but not acceptable
-  kBadRequest,        // 400: malformed input (bad JSON, bad encoding)
-  kUnauthenticated,   // 401: no or invalid credentials
-  kPermissionDenied,  // 403: authenticated but not allowed
-  kNotFound,          // 404
-  kConflict,          // 409: e.g. a duplicate provider id
-  kPayloadTooLarge,   // 413
+  kInvalidArgument,          // 422: input that is well-formed but not acceptable
+  kBadRequest,               // 400: malformed input (bad JSON, bad encoding)
+  kUnauthenticated,          // 401: no or invalid credentials
+  kPermissionDenied,         // 403: authenticated but not allowed
+  kNotFound,                 // 404
+  kConflict,                 // 409: e.g. a duplicate provider id
+  kPayloadTooLarge,          // 413
   kReauthorizationRequired,  // 401: the provider rejected our refresh token; user must reconnect
-  kDecryptionFailed,  // 500 (Renku code 1510): stored ciphertext cannot be opened
-  kUpstreamFailed,    // 502: a provider or identity issuer answered badly
-  kUnavailable,       // 503: transient (database down, provider timeout, 429); retry later
-  kInternal,          // 500: a bug or an unexpected environment failure
+  kDecryptionFailed,         // 500 (Renku code 1510): stored ciphertext cannot be opened
+  kUpstreamFailed,           // 502: a provider or identity issuer answered badly
+  kUnavailable,              // 503: transient (database down, provider timeout, 429); retry later
+  kInternal,                 // 500: a bug or an unexpected environment failure
 };
 
 // `message` is safe to show to the caller; `detail` is for logs only. Neither may ever contain a

@@ -14,7 +14,9 @@ Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-bool IsSeparator(char c) { return c == '-' || c == '.' || c == '_'; }
+bool IsSeparator(char c) {
+  return c == '-' || c == '.' || c == '_';
+}
 
 // UTF-8 sequences of accented Latin letters and the ASCII letter they fold to. Renku uses
 // unidecode; this covers the letters admins actually type into ids.
@@ -36,8 +38,8 @@ bool HasControlCharacters(std::string_view s) {
 
 Status CheckLength(std::string_view field, std::string_view value, std::size_t max) {
   if (value.size() > max) {
-    return Invalid(std::string(field) + " is too long: at most " + std::to_string(max) +
-                   " characters");
+    return Invalid(std::string(field) + " is too long: at most " + std::to_string(max)
+                   + " characters");
   }
   return OkStatus();
 }
@@ -49,13 +51,13 @@ Status CheckServiceUrl(std::string_view field, std::string_view value) {
   KEYBRIDGE_RETURN_IF_ERROR(CheckLength(field, value, kMaxUrlLength));
   auto parsed = ParseUrl(value);
   if (!parsed.ok()) {
-    return Invalid(std::string(field) + " " + parsed.error().message + " (got \"" +
-                   std::string(value.substr(0, 100)) + "\")");
+    return Invalid(std::string(field) + " " + parsed.error().message + " (got \""
+                   + std::string(value.substr(0, 100)) + "\")");
   }
   const Url& url = *parsed;
   if (url.scheme != "https" && !(url.scheme == "http" && url.IsLoopbackHost())) {
-    return Invalid(std::string(field) +
-                   " must use https:// (plain http:// is only allowed for localhost)");
+    return Invalid(std::string(field)
+                   + " must use https:// (plain http:// is only allowed for localhost)");
   }
   if (!url.userinfo.empty()) {
     return Invalid(std::string(field) + " must not contain a user name or password");
@@ -78,14 +80,15 @@ Status CheckScope(std::string_view scope) {
     const auto end = std::min(scope.find(' ', start), scope.size());
     const std::string_view token = scope.substr(start, end - start);
     if (token.empty()) {
-      return Invalid("scope must be scope names separated by single spaces, e.g. \"read_api "
-                     "read_repository\"");
+      return Invalid(
+          "scope must be scope names separated by single spaces, e.g. \"read_api "
+          "read_repository\"");
     }
     for (char c : token) {
       const auto u = static_cast<unsigned char>(c);
       if (u < 0x21 || u > 0x7e || c == '"' || c == '\\') {
-        return Invalid("scope \"" + std::string(token) +
-                       "\" contains a character not allowed in OAuth scopes (RFC 6749 3.3)");
+        return Invalid("scope \"" + std::string(token)
+                       + "\" contains a character not allowed in OAuth scopes (RFC 6749 3.3)");
       }
     }
     start = end + 1;
@@ -117,13 +120,13 @@ Result<ProviderKind> ParseProviderKind(std::string_view text) {
   if (text == "generic_oidc") {
     return ProviderKind::kGenericOidc;
   }
-  return Invalid("kind must be one of gitlab, github, generic_oidc (got \"" +
-                 std::string(text.substr(0, 50)) + "\")");
+  return Invalid("kind must be one of gitlab, github, generic_oidc (got \""
+                 + std::string(text.substr(0, 50)) + "\")");
 }
 
 bool IsGitHubApp(const Provider& provider) {
-  return provider.kind == ProviderKind::kGitHub &&
-         (!provider.image_registry_url || provider.image_registry_url->empty());
+  return provider.kind == ProviderKind::kGitHub
+         && (!provider.image_registry_url || provider.image_registry_url->empty());
 }
 
 Result<std::string> SlugifyProviderId(std::string_view raw) {
@@ -175,12 +178,12 @@ Result<std::string> SlugifyProviderId(std::string_view raw) {
     }
   }
   if (slug.empty() || std::isalnum(static_cast<unsigned char>(slug.front())) == 0) {
-    return Invalid("id \"" + std::string(raw.substr(0, 100)) +
-                   "\" has too many invalid characters; use letters, digits, '.', '_' or '-'");
+    return Invalid("id \"" + std::string(raw.substr(0, 100))
+                   + "\" has too many invalid characters; use letters, digits, '.', '_' or '-'");
   }
   if (slug.size() > kMaxProviderIdLength) {
-    return Invalid("id is too long: at most " + std::to_string(kMaxProviderIdLength) +
-                   " characters");
+    return Invalid("id is too long: at most " + std::to_string(kMaxProviderIdLength)
+                   + " characters");
   }
   return slug;
 }
@@ -194,18 +197,20 @@ Status ValidateProvider(const Provider& p) {
     return Invalid("display_name must be a non-empty name without control characters");
   }
   KEYBRIDGE_RETURN_IF_ERROR(CheckLength("display_name", p.display_name, kMaxDisplayNameLength));
-  if (p.client_id.empty() || HasControlCharacters(p.client_id) ||
-      p.client_id.find(' ') != std::string::npos) {
-    return Invalid("client_id must be the non-empty client/application id the provider showed "
-                   "you, without spaces");
+  if (p.client_id.empty() || HasControlCharacters(p.client_id)
+      || p.client_id.find(' ') != std::string::npos) {
+    return Invalid(
+        "client_id must be the non-empty client/application id the provider showed "
+        "you, without spaces");
   }
   KEYBRIDGE_RETURN_IF_ERROR(CheckLength("client_id", p.client_id, kMaxClientIdLength));
   if (p.client_secret) {
     KEYBRIDGE_RETURN_IF_ERROR(
         CheckLength("client_secret", p.client_secret->Reveal(), kMaxClientSecretLength));
     if (HasControlCharacters(p.client_secret->Reveal())) {
-      return Invalid("client_secret must not contain control characters (check for a pasted "
-                     "line break)");
+      return Invalid(
+          "client_secret must not contain control characters (check for a pasted "
+          "line break)");
     }
   }
   KEYBRIDGE_RETURN_IF_ERROR(CheckScope(p.scope));
@@ -214,8 +219,9 @@ Status ValidateProvider(const Provider& p) {
   if (!std::all_of(p.app_slug.begin(), p.app_slug.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
       })) {
-    return Invalid("app_slug may contain only letters, digits, '-' and '_' (it is the last part "
-                   "of https://github.com/apps/<slug>)");
+    return Invalid(
+        "app_slug may contain only letters, digits, '-' and '_' (it is the last part "
+        "of https://github.com/apps/<slug>)");
   }
   if (p.image_registry_url) {
     KEYBRIDGE_RETURN_IF_ERROR(CheckServiceUrl("image_registry_url", *p.image_registry_url));
@@ -229,8 +235,9 @@ Status ValidateProvider(const Provider& p) {
     return Invalid("oidc_issuer_url is only allowed for kind generic_oidc");
   }
   if (IsGitHubApp(p) && p.app_slug.empty()) {
-    return Invalid("app_slug is required for a GitHub App: it is the last part of the App's "
-                   "public page URL, https://github.com/apps/<slug>");
+    return Invalid(
+        "app_slug is required for a GitHub App: it is the last part of the App's "
+        "public page URL, https://github.com/apps/<slug>");
   }
   return OkStatus();
 }

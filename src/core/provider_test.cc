@@ -37,7 +37,9 @@ TEST(SlugifyProviderId, RejectsTraversalAsPlainCharacters) {
   EXPECT_EQ(SlugifyProviderId("../etc/passwd").value(), "etc-passwd");
 }
 
-TEST(ValidateProvider, AcceptsAValidGitLab) { EXPECT_TRUE(ValidateProvider(ValidGitLab()).ok()); }
+TEST(ValidateProvider, AcceptsAValidGitLab) {
+  EXPECT_TRUE(ValidateProvider(ValidGitLab()).ok());
+}
 
 TEST(ValidateProvider, RejectsPlainHttpForRemoteHosts) {
   Provider p = ValidGitLab();

@@ -76,7 +76,8 @@ class ConnectionRepository {
   // the lock was taken, so a waiter sees the token another replica just stored. Its outcome is
   // persisted (version+1) before the lock is released; the stored row is returned.
   virtual Result<Connection> WithRefreshLock(
-      const std::string& id, const std::function<Result<RefreshOutcome>(const Connection&)>& refresh) = 0;
+      const std::string& id,
+      const std::function<Result<RefreshOutcome>(const Connection&)>& refresh) = 0;
   // Returns whether a row was deleted.
   virtual Result<bool> Delete(const std::string& id) = 0;
   // Background refresh: atomically claims up to `limit` connected connections whose refresh is

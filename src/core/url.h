@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,13 +12,13 @@
 namespace keybridge::core {
 
 struct Url {
-  std::string scheme;    // lower-cased
-  std::string userinfo;  // "" if absent
-  std::string host;      // lower-cased; IPv6 literals without brackets
+  std::string scheme;      // lower-cased
+  std::string userinfo;    // "" if absent
+  std::string host;        // lower-cased; IPv6 literals without brackets
   std::uint16_t port = 0;  // explicit port, or 0 when absent
-  std::string path;      // "" or starting with '/'
-  std::string query;     // without '?'
-  std::string fragment;  // without '#'
+  std::string path;        // "" or starting with '/'
+  std::string query;       // without '?'
+  std::string fragment;    // without '#'
   bool has_query = false;
   bool has_fragment = false;
 
@@ -28,6 +29,12 @@ struct Url {
   // True for localhost, 127.0.0.0/8 and ::1.
   bool IsLoopbackHost() const;
 };
+
+// Percent-encodes everything outside the RFC 3986 unreserved set (ALPHA DIGIT - . _ ~).
+std::string PercentEncode(std::string_view text);
+// Percent-decodes `text`; nullopt on a malformed escape. With `plus_is_space` (query strings and
+// form bodies) '+' decodes to ' '.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 
 // kInvalidArgument (message says what is wrong) unless `text` is an absolute URL with a scheme
 // and a non-empty host.

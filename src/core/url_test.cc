@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/clock.h"
+
 namespace keybridge::core {
 namespace {
 
@@ -31,6 +33,25 @@ TEST(ParseUrl, RejectsMalformedUrls) {
                           "https://h:12x", "https://ho st", "https://[::1", "https://h\x01"}) {
     EXPECT_FALSE(ParseUrl(bad).ok()) << bad;
   }
+}
+
+}  // namespace
+}  // namespace keybridge::core
+
+namespace keybridge::core {
+namespace {
+
+TEST(PercentCoding, RoundTripsAndRejectsMalformedEscapes) {
+  EXPECT_EQ(PercentEncode("a b/c~d"), "a%20b%2Fc~d");
+  EXPECT_EQ(PercentDecode("a%20b%2Fc", false).value(), "a b/c");
+  EXPECT_EQ(PercentDecode("a+b", true).value(), "a b");
+  EXPECT_EQ(PercentDecode("a+b", false).value(), "a+b");
+  EXPECT_FALSE(PercentDecode("%zz", false).has_value());
+  EXPECT_FALSE(PercentDecode("%4", false).has_value());
+}
+
+TEST(FormatIso8601, IsUtcWithWholeSeconds) {
+  EXPECT_EQ(FormatIso8601(FromUnixSeconds(1700000000)), "2023-11-14T22:13:20Z");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/url.h"
+
 namespace keybridge::oauth {
 namespace {
 
@@ -10,19 +12,6 @@ constexpr std::string_view kHexDigits = "0123456789ABCDEF";
 bool IsUnreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
          || c == '.' || c == '_' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 std::string Encode(std::string_view text, bool space_as_plus) {
@@ -67,28 +56,7 @@ std::string FormEncode(const FormFields& fields) {
 }
 
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+' && plus_as_space) {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= text.size()) {  // fewer than two characters follow
-        return std::nullopt;
-      }
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high < 0 || low < 0) {
-        return std::nullopt;
-      }
-      out += static_cast<char>(high * 16 + low);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return core::PercentDecode(text, plus_as_space);
 }
 
 std::optional<FormFields> FormDecode(std::string_view body) {

@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "http/error_response.h"
@@ -28,28 +27,18 @@ json ConnectionToJson(const core::Connection& c) {
   return out;
 }
 
-std::string IsoTime(core::TimePoint t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 // Renku's token response: the token set without the refresh token, plus expires_at_iso.
 // expires_in is the lifetime the provider announced (Renku compatibility); consumers should use
 // expires_at.
 json TokenToJson(const core::TokenSet& t) {
-  json out = {{"access_token", t.access_token.Reveal()},
-              {"token_type", t.token_type},
-              {"scope", t.scope}};
+  json out = {
+      {"access_token", t.access_token.Reveal()}, {"token_type", t.token_type}, {"scope", t.scope}};
   if (t.expires_in) {
     out["expires_in"] = *t.expires_in;
   }
   if (t.expires_at) {
     out["expires_at"] = core::ToUnixSeconds(*t.expires_at);
-    out["expires_at_iso"] = IsoTime(*t.expires_at);
+    out["expires_at_iso"] = core::FormatIso8601(*t.expires_at);
   }
   if (t.id_token) {
     out["id_token"] = t.id_token->Reveal();
@@ -69,8 +58,8 @@ std::optional<std::string> CookieValue(const std::string& header, const std::str
     while (!pair.empty() && pair.front() == ' ') {
       pair.remove_prefix(1);
     }
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name
+        && pair[name.size()] == '=') {
       return std::string(pair.substr(name.size() + 1));
     }
     start = end + 1;
@@ -88,8 +77,8 @@ core::Result<int> IntParam(const http::Request& request, const char* name, int f
   auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc() || ptr != text->data() + text->size() || value < min || value > max) {
     return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           std::string("query parameter '") + name + "' must be an integer from " +
-                               std::to_string(min) + " to " + std::to_string(max));
+                           std::string("query parameter '") + name + "' must be an integer from "
+                               + std::to_string(min) + " to " + std::to_string(max));
   }
   return value;
 }
@@ -123,15 +112,15 @@ void AddConnectionRoutes(http::Router& router, service::ConnectionService& conne
                if (auto ok = OnlyQueryKeys(request, {"next_url"}); !ok.ok()) {
                  return http::ErrorResponse(ok.error());
                }
-               auto started = connections.StartAuthorization(
-                   request.caller, request.PathParam("provider_id"),
-                   request.Query("next_url").value_or(""));
+               auto started =
+                   connections.StartAuthorization(request.caller, request.PathParam("provider_id"),
+                                                  request.Query("next_url").value_or(""));
                if (!started.ok()) {
                  return http::ErrorResponse(started.error());
                }
-               std::string cookie = started->cookie_name + "=" +
-                                    started->browser_binding.Reveal() + "; Path=" + kCallbackPath +
-                                    "; Max-Age=600; HttpOnly; SameSite=Lax";
+               std::string cookie = started->cookie_name + "=" + started->browser_binding.Reveal()
+                                    + "; Path=" + kCallbackPath
+                                    + "; Max-Age=600; HttpOnly; SameSite=Lax";
                if (options.secure_cookies) {
                  cookie += "; Secure";
                }
@@ -158,14 +147,14 @@ void AddConnectionRoutes(http::Router& router, service::ConnectionService& conne
       }
     }
     auto completed = connections.CompleteAuthorization(params);
-    http::Response response =
-        !completed.ok()                    ? http::ErrorResponse(completed.error())
-        : completed->redirect_url.empty() ? JsonResponse(200, {{"status", "OK"}})
-                                           // 303 to a clean URL without the code (RFC 9700 4.2.4)
-                                           : http::Response::Redirect(completed->redirect_url, 303);
+    http::Response response = !completed.ok() ? http::ErrorResponse(completed.error())
+                              : completed->redirect_url.empty()
+                                  ? JsonResponse(200, {{"status", "OK"}})
+                                  // 303 to a clean URL without the code (RFC 9700 4.2.4)
+                                  : http::Response::Redirect(completed->redirect_url, 303);
     if (!cookie_name.empty()) {
-      std::string clear = cookie_name + "=; Path=" + std::string(kCallbackPath) +
-                          "; Max-Age=0; HttpOnly; SameSite=Lax";
+      std::string clear = cookie_name + "=; Path=" + std::string(kCallbackPath)
+                          + "; Max-Age=0; HttpOnly; SameSite=Lax";
       if (options.secure_cookies) {
         clear += "; Secure";
       }
@@ -230,19 +219,19 @@ void AddConnectionRoutes(http::Router& router, service::ConnectionService& conne
                return JsonResponse(200, TokenToJson(*connection->token));
              });
 
-  router.Add("GET", "/api/data/oauth2/connections/{connection_id}/account",
-             [&connections](http::Request& request) {
-               const std::string id = request.PathParam("connection_id");
-               if (auto ok = CheckConnectionId(id); !ok.ok()) {
-                 return http::ErrorResponse(ok.error());
-               }
-               auto account = connections.Account(request.caller, id);
-               if (!account.ok()) {
-                 return http::ErrorResponse(account.error());
-               }
-               return JsonResponse(200,
-                                   {{"username", account->username}, {"web_url", account->web_url}});
-             });
+  router.Add(
+      "GET", "/api/data/oauth2/connections/{connection_id}/account",
+      [&connections](http::Request& request) {
+        const std::string id = request.PathParam("connection_id");
+        if (auto ok = CheckConnectionId(id); !ok.ok()) {
+          return http::ErrorResponse(ok.error());
+        }
+        auto account = connections.Account(request.caller, id);
+        if (!account.ok()) {
+          return http::ErrorResponse(account.error());
+        }
+        return JsonResponse(200, {{"username", account->username}, {"web_url", account->web_url}});
+      });
 
   router.Add("GET", "/api/data/oauth2/connections/{connection_id}/installations",
              [&connections](http::Request& request) {

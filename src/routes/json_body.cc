@@ -14,9 +14,9 @@ core::Error Invalid(std::string message) {
 core::Result<nlohmann::json> ParseJsonObject(const http::Request& request) {
   const std::string content_type = request.Header("content-type");
   if (!content_type.empty() && content_type.find("application/json") == std::string::npos) {
-    return core::MakeError(core::ErrorCode::kBadRequest,
-                           "Content-Type must be application/json (got \"" +
-                               content_type.substr(0, 60) + "\")");
+    return core::MakeError(
+        core::ErrorCode::kBadRequest,
+        "Content-Type must be application/json (got \"" + content_type.substr(0, 60) + "\")");
   }
   // The non-throwing overload: parse errors, invalid UTF-8 and trailing garbage all discard.
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);

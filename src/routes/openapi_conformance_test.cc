@@ -2,13 +2,12 @@
 // its method, and the document must not describe routes that do not exist.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
+#include "crypto/system_random.h"
 #include "routes/api_routes.h"
 #include "routes/health_routes.h"
-#include "crypto/system_random.h"
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
 #include "support/scripted_http_client.h"
@@ -36,8 +35,8 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::ConnectionService connections(connection_repo, repo, flow_repo, gateway, tokens, random,
                                          clock, {});
   http::Router router;
-  AddApiRoutes(router, ApiServices{providers, connections, tokens,
-                                   [] { return core::OkStatus(); }, {}});
+  AddApiRoutes(router,
+               ApiServices{providers, connections, tokens, [] { return core::OkStatus(); }, {}});
   const auto spec = nlohmann::json::parse(OpenApiDocument());
 
   std::set<std::pair<std::string, std::string>> registered;

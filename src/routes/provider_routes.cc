@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/error_response.h"
+#include "oauth/provider_profile.h"
 #include "routes/json_body.h"
 
 namespace keybridge::routes {
@@ -32,6 +33,11 @@ json ProviderToJson(const core::Provider& p, bool admin) {
   }
   if (p.oidc_issuer_url) {
     out["oidc_issuer_url"] = *p.oidc_issuer_url;
+  }
+  // Not in Renku's schema (additional field): where users install the GitHub App, Enterprise-
+  // aware, so clients need not guess the URL (Renku's UI got it wrong for GHE, reference 11.24).
+  if (core::IsGitHubApp(p)) {
+    out["install_url"] = oauth::InstallUrl(p);
   }
   return out;
 }
@@ -132,9 +138,9 @@ void AddProviderRoutes(http::Router& router, service::ProviderService& service) 
     if (!patch.ok()) {
       return http::ErrorResponse(patch.error());
     }
-    return ErrorOr(service.Update(request.caller, request.PathParam("provider_id"),
-                                  std::move(*patch)),
-                   200, true);
+    return ErrorOr(
+        service.Update(request.caller, request.PathParam("provider_id"), std::move(*patch)), 200,
+        true);
   });
   router.Add("DELETE", kItem, [&service](http::Request& request) {
     auto deleted = service.Delete(request.caller, request.PathParam("provider_id"));

@@ -33,7 +33,9 @@ core::Result<IssuedApiToken> ApiTokenService::Create(const std::string& user_id,
   return issued;
 }
 
-core::Result<std::vector<core::ApiToken>> ApiTokenService::List() { return tokens_.List(); }
+core::Result<std::vector<core::ApiToken>> ApiTokenService::List() {
+  return tokens_.List();
+}
 
 core::Status ApiTokenService::Revoke(const std::string& id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(bool found, tokens_.Revoke(id, clock_.Now()));

@@ -23,8 +23,7 @@ struct IssuedApiToken {
 class ApiTokenService {
  public:
   // All references must outlive the service. Thread-safe.
-  ApiTokenService(core::ApiTokenRepository& tokens, core::Random& random,
-                  const core::Clock& clock);
+  ApiTokenService(core::ApiTokenRepository& tokens, core::Random& random, const core::Clock& clock);
 
   // kInvalidArgument for an empty user id or a non-positive ttl.
   core::Result<IssuedApiToken> Create(const std::string& user_id, bool is_admin,

@@ -13,7 +13,9 @@ BackgroundRefresher::BackgroundRefresher(core::ConnectionRepository& connections
       random_(random),
       options_(options) {}
 
-BackgroundRefresher::~BackgroundRefresher() { Stop(); }
+BackgroundRefresher::~BackgroundRefresher() {
+  Stop();
+}
 
 void BackgroundRefresher::Start() {
   std::lock_guard lock(mu_);

@@ -20,22 +20,6 @@ core::Error ConnectionNotFound() {
   return MakeError(ErrorCode::kNotFound, "Connection does not exist or you do not have access.");
 }
 
-std::string QueryEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4U];
-      out += kHex[u & 0xFU];
-    }
-  }
-  return out;
-}
-
 // Appends error parameters to next_url, keeping its own query (Renku PR #1254), but never the
 // code or state (RFC 9700 4.2.4: don't echo authorization responses to other pages).
 std::string WithError(const std::string& next_url, const std::string& error,
@@ -47,9 +31,9 @@ std::string WithError(const std::string& next_url, const std::string& error,
     base.resize(hash);
   }
   base += base.find('?') == std::string::npos ? '?' : '&';
-  base += "error=" + QueryEncode(error);
+  base += "error=" + core::PercentEncode(error);
   if (!description.empty()) {
-    base += "&error_description=" + QueryEncode(description);
+    base += "&error_description=" + core::PercentEncode(description);
   }
   return base + fragment;
 }
@@ -121,8 +105,7 @@ core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
   auto provider = providers_.Find(provider_id);
   if (!provider.ok()) {
     if (provider.error().code == ErrorCode::kNotFound) {
-      return MakeError(ErrorCode::kNotFound,
-                       "Integration '" + provider_id + "' does not exist.");
+      return MakeError(ErrorCode::kNotFound, "Integration '" + provider_id + "' does not exist.");
     }
     return std::move(provider).TakeError();
   }
@@ -162,9 +145,8 @@ core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
     spdlog::warn("could not purge expired authorization flows: {}", purged.error().message);
   }
   KEYBRIDGE_RETURN_IF_ERROR(flows_.Insert(flow));
-  started.redirect_url = oauth::BuildAuthorizationUrl(*provider, endpoints, CallbackUrl(),
-                                                      state.Reveal(),
-                                                      pkce ? &pkce->challenge : nullptr);
+  started.redirect_url = oauth::BuildAuthorizationUrl(
+      *provider, endpoints, CallbackUrl(), state.Reveal(), pkce ? &pkce->challenge : nullptr);
   spdlog::info("user {} started connecting provider {} (connection {})", caller.user_id,
                provider->id, connection.id);
   return started;
@@ -175,8 +157,8 @@ core::Result<CompletedAuthorization> ConnectionService::Fail(const core::Authori
                                                              const std::string& description) const {
   if (flow.next_url.empty()) {
     return MakeError(ErrorCode::kBadRequest,
-                     "The connection was not completed: " + error +
-                         (description.empty() ? "" : " (" + description + ")"));
+                     "The connection was not completed: " + error
+                         + (description.empty() ? "" : " (" + description + ")"));
   }
   return CompletedAuthorization{WithError(flow.next_url, error, description)};
 }
@@ -200,14 +182,14 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
   const core::AuthorizationFlow flow = std::move(taken).value();
   if (flow.expires_at <= clock_.Now()) {
     return MakeError(ErrorCode::kBadRequest,
-                     "This authorization expired (it is valid for " +
-                         std::to_string(options_.flow_lifetime.count() / 60) +
-                         " minutes). Start connecting again from the integrations page.");
+                     "This authorization expired (it is valid for "
+                         + std::to_string(options_.flow_lifetime.count() / 60)
+                         + " minutes). Start connecting again from the integrations page.");
   }
   // RFC 6749 10.12: the state must be bound to the user-agent that started the flow.
-  if (!params.browser_binding ||
-      !crypto::ConstantTimeEquals(crypto::Sha256Hex(params.browser_binding->Reveal()),
-                                  flow.browser_binding_hash)) {
+  if (!params.browser_binding
+      || !crypto::ConstantTimeEquals(crypto::Sha256Hex(params.browser_binding->Reveal()),
+                                     flow.browser_binding_hash)) {
     spdlog::warn("callback for connection {} came from another browser; refused",
                  flow.connection_id);
     return MakeError(ErrorCode::kPermissionDenied,
@@ -235,8 +217,8 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
   auto token = gateway_.ExchangeCode(provider, CallbackUrl(), *params.code,
                                      flow.code_verifier ? &*flow.code_verifier : nullptr);
   if (!token.ok()) {
-    spdlog::warn("code exchange with provider {} failed for connection {}: {} ({})",
-                 provider.id, flow.connection_id, token.error().message, token.error().detail);
+    spdlog::warn("code exchange with provider {} failed for connection {}: {} ({})", provider.id,
+                 flow.connection_id, token.error().message, token.error().detail);
     if (flow.next_url.empty()) {
       return std::move(token).TakeError();
     }

@@ -85,8 +85,8 @@ class ConnectionService {
  private:
   core::Status CheckNextUrl(const std::string& next_url) const;
   core::Result<CompletedAuthorization> Fail(const core::AuthorizationFlow& flow,
-                                                  const std::string& error,
-                                                  const std::string& description) const;
+                                            const std::string& error,
+                                            const std::string& description) const;
 
   core::ConnectionRepository& connections_;
   core::ProviderRepository& providers_;

@@ -47,10 +47,10 @@ core::Provider Provider(std::string id, core::ProviderKind kind, std::string url
 class ConnectionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(providers_
-                    .Insert(Provider("gitlab", core::ProviderKind::kGitLab,
-                                     "https://gitlab.example.org"))
-                    .ok());
+    ASSERT_TRUE(
+        providers_
+            .Insert(Provider("gitlab", core::ProviderKind::kGitLab, "https://gitlab.example.org"))
+            .ok());
     ASSERT_TRUE(
         providers_.Insert(Provider("github", core::ProviderKind::kGitHub, "https://github.com"))
             .ok());
@@ -68,10 +68,10 @@ class ConnectionServiceTest : public ::testing::Test {
 
   void ScriptGitLabToken(const std::string& access) {
     http_.Enqueue("POST", kGitLabToken,
-                  testing::JsonResponse(200, R"({"access_token":")" + access +
-                                                 R"(","token_type":"Bearer","expires_in":7200,)"
-                                                 R"("refresh_token":"r-)" +
-                                                 access + R"(","scope":"api"})"));
+                  testing::JsonResponse(200, R"({"access_token":")" + access
+                                                 + R"(","token_type":"Bearer","expires_in":7200,)"
+                                                   R"("refresh_token":"r-)"
+                                                 + access + R"(","scope":"api"})"));
   }
 
   testing::FakeClock clock_;
@@ -83,14 +83,20 @@ class ConnectionServiceTest : public ::testing::Test {
   ProviderGateway gateway_{http_, clock_};
   TokenService tokens_{connections_, providers_, gateway_, clock_,
                        TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
-  ConnectionService service_{connections_, providers_, flows_, gateway_, tokens_, random_, clock_,
-                             ConnectionServiceOptions{"https://kb.example.org",
-                                                      {"https://renku.example.org"}}};
+  ConnectionService service_{
+      connections_,
+      providers_,
+      flows_,
+      gateway_,
+      tokens_,
+      random_,
+      clock_,
+      ConnectionServiceOptions{"https://kb.example.org", {"https://renku.example.org"}}};
 };
 
 TEST_F(ConnectionServiceTest, AuthorizeRedirectsWithStateAndPkceAndCreatesAPendingConnection) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab",
-                                             "https://kb.example.org/integrations");
+  auto started =
+      service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/integrations");
 
   ASSERT_TRUE(started.ok()) << started.error().message;
   EXPECT_EQ(started->redirect_url.rfind("https://gitlab.example.org/oauth/authorize?", 0), 0U);
@@ -106,8 +112,8 @@ TEST_F(ConnectionServiceTest, AuthorizeRedirectsWithStateAndPkceAndCreatesAPendi
 }
 
 TEST_F(ConnectionServiceTest, CallbackStoresTheTokenAndRedirectsToNextUrl) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab",
-                                             "https://kb.example.org/done?x=1");
+  auto started =
+      service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/done?x=1");
   ScriptGitLabToken("tok1");
 
   auto done = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
@@ -238,9 +244,9 @@ TEST_F(ConnectionServiceTest, ReconnectKeepsServingTheOldTokenUntilTheNewOneArri
   EXPECT_EQ(during->token->access_token.Reveal(), "old");
   ScriptGitLabToken("new");
   ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*second, "c2")).ok());
-  EXPECT_EQ(tokens_.FreshConnection(User("alice"), id, core::Seconds(0))->token->access_token
-                .Reveal(),
-            "new");
+  EXPECT_EQ(
+      tokens_.FreshConnection(User("alice"), id, core::Seconds(0))->token->access_token.Reveal(),
+      "new");
   EXPECT_EQ(service_.List(User("alice"))->size(), 1U) << "the connection id is stable";
 }
 
@@ -248,8 +254,8 @@ TEST_F(ConnectionServiceTest, ProviderErrorRedirectsWithoutCodeAndKeepsTheOldTok
   auto first = service_.StartAuthorization(User("alice"), "gitlab", "");
   ScriptGitLabToken("old");
   ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*first, "c1")).ok());
-  auto second = service_.StartAuthorization(User("alice"), "gitlab",
-                                            "https://kb.example.org/done?tab=1");
+  auto second =
+      service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/done?tab=1");
   auto params = CallbackFor(*second, "should-not-be-forwarded");
   params.error = "access_denied";
   params.error_description = "The resource owner or authorization server denied the request.";
@@ -272,9 +278,8 @@ TEST_F(ConnectionServiceTest, ConcurrentAuthorizeCallsShareOneConnection) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 20; ++i) {
-    threads.emplace_back([&] {
-      ok += service_.StartAuthorization(User("alice"), "gitlab", "").ok() ? 1 : 0;
-    });
+    threads.emplace_back(
+        [&] { ok += service_.StartAuthorization(User("alice"), "gitlab", "").ok() ? 1 : 0; });
   }
   for (auto& t : threads) {
     t.join();

@@ -41,8 +41,8 @@ core::Result<oauth::ProviderEndpoints> ProviderGateway::Endpoints(const core::Pr
       return oauth::EndpointsFor(provider, &it->second.metadata);
     }
     return core::MakeError(core::ErrorCode::kUpstreamFailed,
-                           "OpenID Connect discovery failed for integration '" + provider.id +
-                               "': " + metadata.error().message);
+                           "OpenID Connect discovery failed for integration '" + provider.id
+                               + "': " + metadata.error().message);
   }
   std::lock_guard lock(mu_);
   discovery_[issuer] = CachedDiscovery{*metadata, clock_.Now()};
@@ -71,17 +71,17 @@ core::Result<core::TokenSet> ProviderGateway::Refresh(const core::Provider& prov
 core::Result<oauth::Account> ProviderGateway::Account(const core::Provider& provider,
                                                       const core::Secret& access_token) {
   KEYBRIDGE_ASSIGN_OR_RETURN(auto endpoints, Endpoints(provider));
-  KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto response, Send(oauth::BuildAccountRequest(provider, endpoints, access_token)));
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto response,
+                             Send(oauth::BuildAccountRequest(provider, endpoints, access_token)));
   return oauth::ParseAccount(provider.kind, response);
 }
 
 core::Result<oauth::InstallationsPage> ProviderGateway::Installations(
     const core::Provider& provider, const core::Secret& access_token, int page, int per_page) {
   KEYBRIDGE_ASSIGN_OR_RETURN(auto endpoints, Endpoints(provider));
-  KEYBRIDGE_ASSIGN_OR_RETURN(auto response,
-                             Send(oauth::BuildInstallationsRequest(provider, endpoints,
-                                                                   access_token, page, per_page)));
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      auto response,
+      Send(oauth::BuildInstallationsRequest(provider, endpoints, access_token, page, per_page)));
   return oauth::ParseInstallations(response);
 }
 
@@ -93,9 +93,9 @@ core::Status ProviderGateway::Revoke(const core::Provider& provider, const core:
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(auto response, Send(*request));
   if (!oauth::IsRevocationSuccess(response)) {
-    return core::MakeError(core::ErrorCode::kUpstreamFailed,
-                           "the provider refused the revocation (HTTP " +
-                               std::to_string(response.status) + ")");
+    return core::MakeError(
+        core::ErrorCode::kUpstreamFailed,
+        "the provider refused the revocation (HTTP " + std::to_string(response.status) + ")");
   }
   return core::OkStatus();
 }

@@ -9,8 +9,8 @@ using core::ErrorCode;
 using core::MakeError;
 
 core::Error NotFound(const std::string& id) {
-  return MakeError(ErrorCode::kNotFound, "OAuth2 Client with id '" + id +
-                                             "' does not exist or you do not have access to it.");
+  return MakeError(ErrorCode::kNotFound, "OAuth2 Client with id '" + id
+                                             + "' does not exist or you do not have access to it.");
 }
 
 // "" clears an optional URL field; anything else replaces it.
@@ -58,7 +58,9 @@ core::Status RequireAdmin(const core::Caller& caller) {
 ProviderService::ProviderService(core::ProviderRepository& providers, const core::Clock& clock)
     : providers_(providers), clock_(clock) {}
 
-core::Result<std::vector<core::Provider>> ProviderService::List() { return providers_.List(); }
+core::Result<std::vector<core::Provider>> ProviderService::List() {
+  return providers_.List();
+}
 
 core::Result<core::Provider> ProviderService::Get(const std::string& id) {
   auto found = providers_.Find(id);
@@ -95,7 +97,8 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
   auto inserted = providers_.Insert(p);
   if (!inserted.ok()) {
     if (inserted.error().code == ErrorCode::kConflict) {
-      return MakeError(ErrorCode::kConflict, "OAuth2 Client with id '" + p.id + "' already exists.");
+      return MakeError(ErrorCode::kConflict,
+                       "OAuth2 Client with id '" + p.id + "' already exists.");
     }
     return std::move(inserted).TakeError();
   }
@@ -109,8 +112,8 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
   if (patch.kind) {
     // Renku 2.2: switching to generic_oidc must bring its issuer in the same patch, so a stale
     // issuer from an earlier configuration is never silently reused.
-    if (*patch.kind == core::ProviderKind::kGenericOidc && p.kind != *patch.kind &&
-        (!patch.oidc_issuer_url || patch.oidc_issuer_url->empty())) {
+    if (*patch.kind == core::ProviderKind::kGenericOidc && p.kind != *patch.kind
+        && (!patch.oidc_issuer_url || patch.oidc_issuer_url->empty())) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "oidc_issuer_url is required when changing kind to generic_oidc");
     }

@@ -8,8 +8,12 @@
 namespace keybridge::service {
 namespace {
 
-core::Caller Admin() { return core::Caller{"admin-1", true, "", "", ""}; }
-core::Caller User() { return core::Caller{"user-1", false, "", "", ""}; }
+core::Caller Admin() {
+  return core::Caller{"admin-1", true, "", "", ""};
+}
+core::Caller User() {
+  return core::Caller{"user-1", false, "", "", ""};
+}
 
 ProviderCreate GitLabRequest(std::string id = "My GitLab") {
   ProviderCreate r;
@@ -78,8 +82,7 @@ TEST_F(ProviderServiceTest, PatchToGenericOidcNeedsAnIssuerInTheSamePatch) {
   ProviderPatch patch;
   patch.kind = core::ProviderKind::kGenericOidc;
 
-  EXPECT_EQ(service_.Update(Admin(), "x", patch).error().code,
-            core::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service_.Update(Admin(), "x", patch).error().code, core::ErrorCode::kInvalidArgument);
   patch.oidc_issuer_url = "https://id.example.org";
   EXPECT_TRUE(service_.Update(Admin(), "x", patch).ok());
 }

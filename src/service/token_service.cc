@@ -39,14 +39,14 @@ core::Result<core::Connection> TokenService::Usable(core::Connection connection)
       return connection;
     case core::ConnectionStatus::kPending:
       return MakeError(ErrorCode::kPermissionDenied,
-                       "The connection is not connected yet: finish connecting at " +
-                           ReconnectUrl(connection.provider_id));
+                       "The connection is not connected yet: finish connecting at "
+                           + ReconnectUrl(connection.provider_id));
     case core::ConnectionStatus::kInvalidCredentials: {
-      core::Error error = MakeError(
-          ErrorCode::kReauthorizationRequired,
-          "The refresh token for the connected service has expired or is invalid (" +
-              connection.status_reason + "). Please reconnect at " +
-              ReconnectUrl(connection.provider_id));
+      core::Error error =
+          MakeError(ErrorCode::kReauthorizationRequired,
+                    "The refresh token for the connected service has expired or is invalid ("
+                        + connection.status_reason + "). Please reconnect at "
+                        + ReconnectUrl(connection.provider_id));
       return error;
     }
   }
@@ -111,8 +111,7 @@ core::Result<core::Connection> TokenService::SharedRefresh(const std::string& co
 }
 
 core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string& connection_id,
-                                                              core::Seconds min_valid,
-                                                              bool force) {
+                                                              core::Seconds min_valid, bool force) {
   // Set inside the callback when the provider call failed transiently: nothing is persisted and
   // the caller gets a 503, never invalid_credentials.
   std::optional<core::Error> transient;
@@ -121,8 +120,7 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection before, connections_.Find(connection_id));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider provider, providers_.Find(before.provider_id));
   auto stored = connections_.WithRefreshLock(
-      connection_id,
-      [&](const core::Connection& current) -> core::Result<core::RefreshOutcome> {
+      connection_id, [&](const core::Connection& current) -> core::Result<core::RefreshOutcome> {
         if (current.status != core::ConnectionStatus::kConnected || !current.token) {
           return core::RefreshOutcome(core::RefreshNoChange{});
         }
@@ -159,8 +157,8 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
           spdlog::warn("provider {} rejected the refresh token of connection {}: {}",
                        current.provider_id, current.id, error.detail);
           return core::RefreshOutcome(core::RefreshMarkInvalid{
-              provider.display_name + " rejected the stored refresh token (" +
-              (error.detail.empty() ? "invalid_grant" : error.detail) + ")"});
+              provider.display_name + " rejected the stored refresh token ("
+              + (error.detail.empty() ? "invalid_grant" : error.detail) + ")"});
         }
         transient = error;
         return std::move(refreshed).TakeError();

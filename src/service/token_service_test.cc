@@ -26,8 +26,8 @@ core::Provider GitLab() {
 }
 
 std::string RefreshBody(const std::string& access, const std::string& refresh) {
-  return R"({"access_token":")" + access + R"(","token_type":"Bearer","expires_in":7200,)" +
-         R"("refresh_token":")" + refresh + R"(","scope":"api","created_at":1700000000})";
+  return R"({"access_token":")" + access + R"(","token_type":"Bearer","expires_in":7200,)"
+         + R"("refresh_token":")" + refresh + R"(","scope":"api","created_at":1700000000})";
 }
 
 class TokenServiceTest : public ::testing::Test {
@@ -147,8 +147,7 @@ TEST_F(TokenServiceTest, TransientFailuresKeepTheRefreshTokenAndTheConnection) {
     r.headers.push_back({"retry-after", "7"});
     http_.Enqueue("POST", kTokenUrl, r);
   }
-  http_.Enqueue("POST", kTokenUrl,
-                core::MakeError(core::ErrorCode::kUnavailable, "timeout"));
+  http_.Enqueue("POST", kTokenUrl, core::MakeError(core::ErrorCode::kUnavailable, "timeout"));
   clock_.Advance(core::Seconds(8000));
 
   for (int i = 0; i < 4; ++i) {

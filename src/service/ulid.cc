@@ -27,7 +27,8 @@ std::string NewUlid(const core::Clock& clock, core::Random& random) {
       return 0;
     }
     const std::size_t b = index - 2;
-    return (static_cast<unsigned char>(bytes[b / 8]) >> (7U - b % 8U)) & 1U;
+    const auto byte = static_cast<unsigned>(static_cast<unsigned char>(bytes[b / 8]));
+    return (byte >> (7U - b % 8U)) & 1U;
   };
   std::string out(26, '0');
   for (std::size_t i = 0; i < 26; ++i) {

@@ -21,8 +21,8 @@ TEST(Ulid, HasRenkuShapeAndSortsByTime) {
   EXPECT_TRUE(IsUlid(first)) << first;
   EXPECT_TRUE(IsUlid(second)) << second;
   EXPECT_LT(first, second);
-  EXPECT_FALSE(IsUlid("01ARZ3NDEKTSV4RRFFQ69G5FA"));    // 25 chars
-  EXPECT_FALSE(IsUlid("01ARZ3NDEKTSV4RRFFQ69G5FAU"));   // U is not Crockford
+  EXPECT_FALSE(IsUlid("01ARZ3NDEKTSV4RRFFQ69G5FA"));   // 25 chars
+  EXPECT_FALSE(IsUlid("01ARZ3NDEKTSV4RRFFQ69G5FAU"));  // U is not Crockford
 }
 
 TEST(Ulid, IsUniqueAtTheSameMillisecond) {

@@ -3,23 +3,18 @@
 // admin, plus the malformed-input cases. Asserts status codes, bodies, and that no secret ever
 // reaches a response or a log line.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
-#include "app/application.h"
-#include "http/router.h"
-#include "http/server.h"
-#include "net/curl_http_client.h"
-#include "support/test_jwt_issuer.h"
+#include "integration/harness.h"
 
 namespace keybridge {
 namespace {
@@ -30,14 +25,9 @@ constexpr const char* kSecret = "gloas-SUPER-distinctive-client-secret-7731";
 
 class ApiTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("keybridge-api-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-
-    // Capture everything every logger writes, to prove secrets never appear.
+  ApiTest() {
+    // Capture everything every logger writes, to prove secrets never appear. Set up before the
+    // application starts so its loggers write here.
     log_sink_ = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_stream_);
     for (const char* name : {"keybridge", "http", "storage", "identity", "net"}) {
       spdlog::drop(name);
@@ -46,69 +36,17 @@ class ApiTest : public ::testing::Test {
       spdlog::register_logger(logger);
     }
     spdlog::set_default_logger(spdlog::get("keybridge"));
-
-    issuer_router_.Add("GET", "/realms/test/.well-known/openid-configuration",
-                       [this](http::Request&) {
-                         return http::Response::Json(200, issuer_->DiscoveryJson(JwksUrl()));
-                       });
-    issuer_router_.Add("GET", "/realms/test/jwks", [this](http::Request&) {
-      return http::Response::Json(200, issuer_->JwksJson());
-    });
-    issuer_server_ = std::make_unique<http::Server>(
-        http::ServerOptions{}, [this](http::Request& r) { return issuer_router_.Dispatch(r); });
-    issuer_server_->Start();
-    issuer_ = std::make_unique<testing::TestJwtIssuer>(IssuerUrl());
-
-    app::ServeConfig config;
-    config.listen = "127.0.0.1:0";
-    config.database = "sqlite://" + (dir_ / "keybridge.db").string();
-    config.key_file = (dir_ / "keybridge.key").string();
-    config.oidc_issuer = IssuerUrl();
-    config.oidc_audiences = {"renku"};
-    config.worker_threads = 4;
-    app_ = std::make_unique<app::Application>(config);
-    app_->Start();
+    kb_ = std::make_unique<testing::KeybridgeHarness>();
   }
 
-  void TearDown() override {
-    app_.reset();
-    issuer_server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::string IssuerUrl() const {
-    return "http://127.0.0.1:" + std::to_string(issuer_server_->port()) + "/realms/test";
-  }
-  std::string JwksUrl() const { return IssuerUrl() + "/jwks"; }
-  std::string Base() const { return "http://127.0.0.1:" + std::to_string(app_->port()); }
-
-  std::string TokenFor(const std::string& sub, std::vector<std::string> roles = {}) {
-    auto claims = issuer_->DefaultClaims(sub, std::move(roles), std::chrono::system_clock::now());
-    claims["aud"] = "renku";
-    return issuer_->Mint(claims);
-  }
-  std::string AdminToken() { return TokenFor("admin-1", {"renku-admin"}); }
-  std::string UserToken() { return TokenFor("user-1"); }
+  std::string AdminToken() { return kb_->issuer().AdminToken(); }
+  std::string UserToken() { return kb_->issuer().TokenFor("user-1"); }
+  testing::TestJwtIssuer& issuer() { return kb_->issuer().issuer(); }
 
   core::HttpResponse Call(const std::string& method, const std::string& path,
                           const std::string& bearer = "", const std::string& body = "",
                           std::vector<core::HttpHeader> extra = {}) {
-    core::HttpRequest request;
-    request.method = method;
-    request.url = Base() + path;
-    request.body = body;
-    if (!body.empty()) {
-      request.headers.push_back({"Content-Type", "application/json"});
-    }
-    if (!bearer.empty()) {
-      request.headers.push_back({"Authorization", "Bearer " + bearer});
-    }
-    for (auto& h : extra) {
-      request.headers.push_back(std::move(h));
-    }
-    auto response = client_.Send(request);
-    EXPECT_TRUE(response.ok()) << (response.ok() ? "" : response.error().message);
-    return response.ok() ? *response : core::HttpResponse{};
+    return kb_->Call(method, path, bearer, body, std::move(extra));
   }
 
   static json GitLabBody(const std::string& id = "Example GitLab") {
@@ -129,19 +67,11 @@ class ApiTest : public ::testing::Test {
     return body["error"]["code"].get<int>();
   }
 
-  void ExpectStillServing() {
-    auto r = Call("GET", "/healthz");
-    EXPECT_EQ(r.status, 200);
-  }
+  void ExpectStillServing() { EXPECT_EQ(Call("GET", "/healthz").status, 200); }
 
-  std::filesystem::path dir_;
   std::ostringstream log_stream_;
   std::shared_ptr<spdlog::sinks::ostream_sink_mt> log_sink_;
-  http::Router issuer_router_;
-  std::unique_ptr<http::Server> issuer_server_;
-  std::unique_ptr<testing::TestJwtIssuer> issuer_;
-  std::unique_ptr<app::Application> app_;
-  net::CurlHttpClient client_{net::CurlHttpClient::Options{}};
+  std::unique_ptr<testing::KeybridgeHarness> kb_;
 };
 
 TEST_F(ApiTest, AnonymousCanListButNotCreate) {
@@ -173,8 +103,8 @@ TEST_F(ApiTest, AdminCreatesAndEveryoneSeesTheRedactedView) {
   EXPECT_EQ(body["use_pkce"], true);
   EXPECT_FALSE(body.contains("oidc_issuer_url"));
 
-  auto as_user = json::parse(Call("GET", "/api/data/oauth2/providers/example-gitlab",
-                                  UserToken()).body);
+  auto as_user =
+      json::parse(Call("GET", "/api/data/oauth2/providers/example-gitlab", UserToken()).body);
   EXPECT_EQ(as_user["client_id"], "");
   EXPECT_EQ(as_user["client_secret"], "");
   auto anonymous = json::parse(Call("GET", "/api/data/oauth2/providers").body);
@@ -229,16 +159,22 @@ TEST_F(ApiTest, ValidationErrorsName422TheField) {
 }
 
 TEST_F(ApiTest, GitHubAppNeedsSlugAndGenericOidcNeedsIssuer) {
-  json github = {{"id", "github.com"}, {"kind", "github"}, {"client_id", "Iv1.abc"},
-                 {"display_name", "GitHub"}, {"scope", ""}, {"url", "https://github.com"}};
+  json github = {{"id", "github.com"},       {"kind", "github"}, {"client_id", "Iv1.abc"},
+                 {"display_name", "GitHub"}, {"scope", ""},      {"url", "https://github.com"}};
   auto r = Call("POST", "/api/data/oauth2/providers", AdminToken(), github.dump());
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(r.body.find("app_slug is required"), std::string::npos);
   github["app_slug"] = "renku-test-app";
-  EXPECT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), github.dump()).status, 201);
+  auto app = Call("POST", "/api/data/oauth2/providers", AdminToken(), github.dump());
+  EXPECT_EQ(app.status, 201);
+  EXPECT_EQ(json::parse(app.body)["install_url"],
+            "https://github.com/apps/renku-test-app/installations/new");
 
-  json oidc = {{"id", "hpc"}, {"kind", "generic_oidc"}, {"client_id", "c"},
-               {"display_name", "HPC"}, {"scope", "openid offline_access"},
+  json oidc = {{"id", "hpc"},
+               {"kind", "generic_oidc"},
+               {"client_id", "c"},
+               {"display_name", "HPC"},
+               {"scope", "openid offline_access"},
                {"url", "https://hpc.example.org"}};
   EXPECT_EQ(Call("POST", "/api/data/oauth2/providers", AdminToken(), oidc.dump()).status, 422);
   oidc["oidc_issuer_url"] = "https://id.example.org/realms/hpc";
@@ -254,9 +190,9 @@ TEST_F(ApiTest, PatchFollowsRenkuSemantics) {
   EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/p", UserToken(), R"({"scope":"api"})").status,
             403);
   EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/p", "", R"({"scope":"api"})").status, 401);
-  EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/nope", AdminToken(), R"({"scope":"api"})")
-                .status,
-            404);
+  EXPECT_EQ(
+      Call("PATCH", "/api/data/oauth2/providers/nope", AdminToken(), R"({"scope":"api"})").status,
+      404);
   EXPECT_EQ(Call("PATCH", "/api/data/oauth2/providers/p", AdminToken(), R"({"id":"q"})").status,
             422);
 
@@ -282,10 +218,10 @@ TEST_F(ApiTest, DeleteIsAdminOnlyAndIdempotent) {
 }
 
 TEST_F(ApiTest, RejectedTokensAreAnonymousWithAReason) {
-  auto claims = issuer_->DefaultClaims("admin-1", {"renku-admin"},
+  auto claims = issuer().DefaultClaims("admin-1", {"renku-admin"},
                                        std::chrono::system_clock::now() - std::chrono::hours(2));
   claims["aud"] = "renku";
-  const std::string expired = issuer_->Mint(claims);
+  const std::string expired = issuer().Mint(claims);
   std::string tampered = AdminToken();
   tampered[tampered.find('.') + 5] ^= 1;
 
@@ -300,10 +236,11 @@ TEST_F(ApiTest, RejectedTokensAreAnonymousWithAReason) {
 }
 
 TEST_F(ApiTest, WrongAudienceIsRejected) {
-  auto claims = issuer_->DefaultClaims("admin-1", {"renku-admin"}, std::chrono::system_clock::now());
+  auto claims =
+      issuer().DefaultClaims("admin-1", {"renku-admin"}, std::chrono::system_clock::now());
   claims["aud"] = "another-service";
 
-  auto r = Call("POST", "/api/data/oauth2/providers", issuer_->Mint(claims), GitLabBody().dump());
+  auto r = Call("POST", "/api/data/oauth2/providers", issuer().Mint(claims), GitLabBody().dump());
 
   EXPECT_EQ(r.status, 401);
 }
@@ -326,9 +263,9 @@ TEST_F(ApiTest, MalformedInputGetsClear4xxAndTheServerKeepsServing) {
   auto deep = post("{\"id\":" + std::string(50000, '[') + std::string(50000, ']') + "}");
   EXPECT_EQ(deep.status, 422);
   ExpectStillServing();
-  for (const char* path : {"/api/data/oauth2/providers/..%2F..%2Fetc%2Fpasswd",
-                           "/api/data/oauth2/providers/%2e%2e", "/api/data/../../etc/passwd",
-                           "/api/data/oauth2/providers/%zz"}) {
+  for (const char* path :
+       {"/api/data/oauth2/providers/..%2F..%2Fetc%2Fpasswd", "/api/data/oauth2/providers/%2e%2e",
+        "/api/data/../../etc/passwd", "/api/data/oauth2/providers/%zz"}) {
     auto r = Call("GET", path);
     EXPECT_GE(r.status, 400) << path;
     EXPECT_LT(r.status, 500) << path;
@@ -360,14 +297,13 @@ TEST_F(ApiTest, SecretsNeverReachResponsesLogsOrTheDatabaseFile) {
   std::string everything = created.body;
   everything += Call("GET", "/api/data/oauth2/providers", admin).body;
   everything += Call("GET", "/api/data/oauth2/providers/s", admin).body;
-  everything += Call("PATCH", "/api/data/oauth2/providers/s", admin,
-                     R"({"display_name":"renamed"})").body;
-  app_->Stop();
-  app_.reset();  // closes the database so every page is on disk
+  everything +=
+      Call("PATCH", "/api/data/oauth2/providers/s", admin, R"({"display_name":"renamed"})").body;
+  kb_->StopApplication();  // closes the database so every page is on disk
 
   std::string file_bytes;
   for (const char* name : {"keybridge.db", "keybridge.db-wal"}) {
-    std::ifstream in(dir_ / name, std::ios::binary);
+    std::ifstream in(kb_->dir() / name, std::ios::binary);
     file_bytes.append(std::istreambuf_iterator<char>(in), {});
   }
   const std::string logs = log_stream_.str();

@@ -5,7 +5,6 @@
 
 #include <fstream>
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "fakes/fake_github.h"
@@ -57,8 +56,8 @@ class ConnectFlowTest : public ::testing::Test {
 
   json Token(const std::string& id, int min_valid = 0, int expect = 200) {
     auto r = kb_.Call("GET",
-                      "/api/data/oauth2/connections/" + id +
-                          "/token?min_valid_seconds=" + std::to_string(min_valid),
+                      "/api/data/oauth2/connections/" + id
+                          + "/token?min_valid_seconds=" + std::to_string(min_valid),
                       alice_);
     EXPECT_EQ(r.status, expect) << r.body;
     return json::parse(r.body, nullptr, false);
@@ -91,8 +90,8 @@ TEST_F(ConnectFlowTest, GitLabConnectTokenRefreshAccountAndDisconnect) {
   EXPECT_FALSE(first.contains("refresh_token"));
   EXPECT_TRUE(first.contains("expires_at_iso"));
 
-  auto account = json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/account",
-                                      alice_).body);
+  auto account =
+      json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/account", alice_).body);
   EXPECT_EQ(account["username"], "alice");
 
   // A reader that needs the token for longer than it lives forces a refresh.
@@ -128,8 +127,8 @@ TEST_F(ConnectFlowTest, GitHubEnterpriseConnectInstallationsAndStrictRotation) {
   ASSERT_EQ(list.size(), 1U);
   EXPECT_EQ(list[0]["account_login"], "alice");
   EXPECT_EQ(installations.Header("total"), "1");
-  auto account = json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/account",
-                                      alice_).body);
+  auto account =
+      json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/account", alice_).body);
   EXPECT_EQ(account["username"], "alice");
 
   auto refreshed = Token(id, 30000);
@@ -232,9 +231,8 @@ TEST_F(ConnectFlowTest, CallbackWithoutTheBrowserCookieIsRefused) {
 }
 
 TEST_F(ConnectFlowTest, OpenRedirectsAreRejectedAtAuthorize) {
-  auto r = kb_.Call("GET",
-                    "/api/data/oauth2/providers/gitlab/authorize?next_url=https%3A%2F%2Fevil.com",
-                    alice_);
+  auto r = kb_.Call(
+      "GET", "/api/data/oauth2/providers/gitlab/authorize?next_url=https%3A%2F%2Fevil.com", alice_);
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(kb_.Call("GET", "/api/data/oauth2/providers/nope/authorize", alice_).status, 404);
   EXPECT_EQ(kb_.Call("GET", "/api/data/oauth2/providers/gitlab/authorize").status, 401);

@@ -21,7 +21,9 @@ TestIssuerServer::TestIssuerServer() {
   issuer_ = std::make_unique<TestJwtIssuer>(IssuerUrl());
 }
 
-TestIssuerServer::~TestIssuerServer() { server_->Stop(); }
+TestIssuerServer::~TestIssuerServer() {
+  server_->Stop();
+}
 
 std::string TestIssuerServer::IssuerUrl() const {
   return "http://127.0.0.1:" + std::to_string(server_->port()) + "/realms/test";
@@ -56,8 +58,7 @@ core::HttpResponse HttpCaller::Call(const std::string& method, const std::string
   return response.ok() ? *response : core::HttpResponse{};
 }
 
-core::Result<core::HttpResponse> HttpCaller::Try(const std::string& method,
-                                                 const std::string& path,
+core::Result<core::HttpResponse> HttpCaller::Try(const std::string& method, const std::string& path,
                                                  const std::string& bearer) const {
   core::HttpRequest request;
   request.method = method;
@@ -68,8 +69,8 @@ core::Result<core::HttpResponse> HttpCaller::Try(const std::string& method,
 
 KeybridgeHarness::KeybridgeHarness(const std::function<void(app::ServeConfig&)>& configure) {
   static std::atomic<int> counter{0};
-  dir_ = std::filesystem::temp_directory_path() /
-         ("keybridge-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  dir_ = std::filesystem::temp_directory_path()
+         / ("keybridge-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
   app::ServeConfig config;
@@ -91,7 +92,9 @@ KeybridgeHarness::~KeybridgeHarness() {
   std::filesystem::remove_all(dir_);
 }
 
-void KeybridgeHarness::StopApplication() { app_.reset(); }
+void KeybridgeHarness::StopApplication() {
+  app_.reset();
+}
 
 std::string KeybridgeHarness::BaseUrl() const {
   return "http://127.0.0.1:" + std::to_string(app_->port());

@@ -6,10 +6,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "app/application.h"
 #include "core/http_client.h"
@@ -58,8 +57,8 @@ class HttpCaller {
 class KeybridgeHarness {
  public:
   // `configure` may change the config (database, flags) before the application starts.
-  explicit KeybridgeHarness(
-      const std::function<void(app::ServeConfig&)>& configure = [](app::ServeConfig&) {});
+  explicit KeybridgeHarness(const std::function<void(app::ServeConfig&)>& configure =
+                                [](app::ServeConfig&) {});
   ~KeybridgeHarness();
 
   std::string BaseUrl() const;

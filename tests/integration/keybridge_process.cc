@@ -14,8 +14,8 @@ extern char** environ;
 namespace keybridge::testing {
 
 KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path) {
-  std::vector<std::string> argv = {KEYBRIDGE_BINARY_PATH, "--log-format", "json", "serve",
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {
+      KEYBRIDGE_BINARY_PATH, "--log-format", "json", "serve", "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> raw;
   for (auto& a : argv) {

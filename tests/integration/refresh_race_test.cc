@@ -6,10 +6,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "fakes/fake_gitlab.h"
 #include "integration/harness.h"
@@ -40,14 +39,19 @@ class RefreshRaceTest : public ::testing::Test {
     const auto slash = admin_url_.rfind('/');
     database_url_ = admin_url_.substr(0, slash + 1) + database_;
 
-    dir_ = std::filesystem::temp_directory_path() /
-           ("keybridge-race-" + std::to_string(::getpid()) + "-" + database_);
+    dir_ = std::filesystem::temp_directory_path()
+           / ("keybridge-race-" + std::to_string(::getpid()) + "-" + database_);
     std::filesystem::create_directories(dir_);
-    const std::vector<std::string> args = {"--database",        database_url_,
-                                           "--key-file",        (dir_ / "keys").string(),
-                                           "--oidc-issuer",     issuer_.IssuerUrl(),
-                                           "--oidc-audience",   "renku",
-                                           "--background-refresh-interval", "0"};
+    const std::vector<std::string> args = {"--database",
+                                           database_url_,
+                                           "--key-file",
+                                           (dir_ / "keys").string(),
+                                           "--oidc-issuer",
+                                           issuer_.IssuerUrl(),
+                                           "--oidc-audience",
+                                           "renku",
+                                           "--background-refresh-interval",
+                                           "0"};
     a_ = std::make_unique<testing::KeybridgeProcess>(args, (dir_ / "a.log").string());
     ASSERT_FALSE(a_->base_url().empty()) << "replica A did not start; see " << dir_ / "a.log";
     b_ = std::make_unique<testing::KeybridgeProcess>(args, (dir_ / "b.log").string());
@@ -63,8 +67,8 @@ class RefreshRaceTest : public ::testing::Test {
                      {"display_name", "Fake GitLab"},
                      {"scope", "api"},
                      {"url", gitlab_.BaseUrl()}};
-    auto created = call_a_->Call("POST", "/api/data/oauth2/providers", issuer_.AdminToken(),
-                                 provider.dump());
+    auto created =
+        call_a_->Call("POST", "/api/data/oauth2/providers", issuer_.AdminToken(), provider.dump());
     ASSERT_EQ(created.status, 201) << created.body;
 
     // The first token lives a minute; readers ask for an hour (min_valid_seconds), so the next
@@ -87,8 +91,7 @@ class RefreshRaceTest : public ::testing::Test {
   }
 
   void ConnectThroughA() {
-    auto authorize =
-        call_a_->Call("GET", "/api/data/oauth2/providers/gitlab/authorize", alice_);
+    auto authorize = call_a_->Call("GET", "/api/data/oauth2/providers/gitlab/authorize", alice_);
     ASSERT_EQ(authorize.status, 302) << authorize.body;
     auto at_gitlab = call_a_->Call("GET", authorize.Header("location"));
     ASSERT_EQ(at_gitlab.status, 302) << at_gitlab.body;

@@ -187,13 +187,15 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
   }
   core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
     std::lock_guard lock(mu_);
-    return static_cast<std::int64_t>(std::count_if(
-        rows_.begin(), rows_.end(), [&](const auto& kv) { return kv.second.provider_id == provider_id; }));
+    return static_cast<std::int64_t>(std::count_if(rows_.begin(), rows_.end(), [&](const auto& kv) {
+      return kv.second.provider_id == provider_id;
+    }));
   }
 
  private:
-  static void Apply(core::Connection& c, const core::RefreshOutcome& outcome, core::TimePoint now) {
+  void Apply(core::Connection& c, const core::RefreshOutcome& outcome, core::TimePoint now) {
     if (const auto* fresh = std::get_if<core::RefreshNewToken>(&outcome)) {
+      claimed_until_.erase(c.id);  // the new token has its own due time
       c.token = fresh->token;
       c.status = core::ConnectionStatus::kConnected;
       c.status_reason.clear();
