@@ -107,6 +107,13 @@ core::Status Validate(ServeConfig& config) {
   } else {
     problems.push_back("--background-refresh-interval: " + interval.error().message);
   }
+  if (auto ttl = ParseDuration(config.max_session_token_ttl); !ttl.ok()) {
+    problems.push_back("--max-session-token-ttl: " + ttl.error().message);
+  } else if (*ttl < core::Seconds(60)) {
+    problems.push_back("--max-session-token-ttl must be at least 60s");
+  } else {
+    config.max_session_token_ttl_seconds = *ttl;
+  }
   if (config.worker_threads == 0 || config.worker_threads > 1024) {
     problems.push_back("--worker-threads must be between 1 and 1024");
   }

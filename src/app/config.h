@@ -27,6 +27,7 @@ struct ServeConfig {
   std::vector<std::string> allowed_redirect_origins;
   std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read
   std::string background_refresh_interval = "60s";  // "0" disables the background refresher
+  std::string max_session_token_ttl = "7d";          // longest lifetime of a session token
 
   // Derived by Validate().
   std::string listen_host;
@@ -34,6 +35,7 @@ struct ServeConfig {
   bool public_url_defaulted = false;  // then it follows the actually bound port (--listen :0)
   core::Seconds refresh_margin_seconds{300};
   core::Seconds background_refresh_seconds{60};
+  core::Seconds max_session_token_ttl_seconds{7 * 86400};
 };
 
 // Fills listen_host/listen_port and the public_url default. Returns kInvalidArgument whose

@@ -2,9 +2,22 @@
 // anonymous, authenticated user, admin (see the reference, section 2.1).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace keybridge::core {
+
+// What a session token (minted for one interactive session) may reach. A session caller may only
+// obtain access tokens for these connections, or for connections whose provider serves one of
+// these repositories, and run the repository check; it can list, change or mint nothing.
+struct SessionScope {
+  std::string token_id;       // the session token's public id (audit)
+  std::string session_name;   // e.g. the session/server name it was minted for
+  std::vector<std::string> connection_ids;
+  std::vector<std::string> repository_urls;
+};
 
 struct Caller {
   std::string user_id;  // empty for anonymous callers
@@ -15,8 +28,18 @@ struct Caller {
   // never contains the credential itself.
   std::string rejected_reason;
 
+  // Set when the credential was a session token; the user_id is the session owner.
+  std::optional<SessionScope> session;
+
   bool IsAuthenticated() const { return !user_id.empty(); }
+  bool IsSession() const { return session.has_value(); }
   static Caller Anonymous() { return Caller{}; }
+  static Caller User(std::string id, bool admin = false) {
+    Caller caller;
+    caller.user_id = std::move(id);
+    caller.is_admin = admin;
+    return caller;
+  }
 };
 
 }  // namespace keybridge::core

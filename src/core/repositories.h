@@ -14,6 +14,7 @@
 #include "core/connection.h"
 #include "core/provider.h"
 #include "core/result.h"
+#include "core/session_token.h"
 
 namespace keybridge::core {
 
@@ -99,6 +100,22 @@ class AuthorizationFlowRepository {
   virtual Result<AuthorizationFlow> Take(const std::string& state_hash) = 0;
   // Removes flows that expired before `now`; returns how many.
   virtual Result<std::int64_t> DeleteExpired(TimePoint now) = 0;
+};
+
+class SessionTokenRepository {
+ public:
+  virtual ~SessionTokenRepository() = default;
+  // kConflict if the id or the hash is taken.
+  virtual Status Insert(const SessionToken& token) = 0;
+  // kNotFound if no token has this hash (revoked and expired tokens are returned; the caller
+  // decides).
+  virtual Result<SessionToken> FindByHash(const std::string& token_hash) = 0;
+  // The user's tokens (revoked and expired ones included), ordered by created_at, then id.
+  virtual Result<std::vector<SessionToken>> ListForUser(const std::string& user_id) = 0;
+  // Sets revoked_at if not yet revoked (the first time is kept); returns whether `user_id` owns a
+  // token with this id.
+  virtual Result<bool> Revoke(const std::string& id, const std::string& user_id,
+                              TimePoint now) = 0;
 };
 
 }  // namespace keybridge::core

@@ -59,6 +59,10 @@ core::Caller FromResult(core::Result<core::Caller> result, std::string_view unav
 Authenticator::Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local)
     : jwt_(jwt), local_(local) {}
 
+Authenticator::Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local,
+                             SessionTokenAuthenticator* sessions)
+    : jwt_(jwt), local_(local), sessions_(sessions) {}
+
 core::Caller Authenticator::Authenticate(std::string_view authorization_header_value) {
   const std::string_view value = Trim(authorization_header_value);
   if (value.empty()) {
@@ -75,6 +79,12 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
   const std::string_view token = Trim(value.substr(space));
   if (token.substr(0, kLocalTokenPrefix.size()) == kLocalTokenPrefix) {
     return FromResult(local_.Authenticate(token), "credentials could not be checked");
+  }
+  if (token.substr(0, kSessionTokenPrefix.size()) == kSessionTokenPrefix) {
+    if (sessions_ == nullptr) {
+      return Rejected("session tokens are not accepted here");
+    }
+    return FromResult(sessions_->Authenticate(token), "credentials could not be checked");
   }
   if (jwt_ == nullptr) {
     return Rejected("token not accepted: no identity issuer is configured");

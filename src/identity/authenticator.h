@@ -1,5 +1,6 @@
 // Authenticator: decides who is calling from the Authorization header, for every inbound request.
-// Local "kb_" tokens go to LocalTokenAuthenticator, anything else to the JwtVerifier. Like Renku,
+// Local "kb_" tokens go to LocalTokenAuthenticator, "kbs_" session tokens to
+// SessionTokenAuthenticator, anything else to the JwtVerifier. Like Renku,
 // a rejected credential yields an anonymous caller that carries the reason; routes that need a
 // user answer 401 with it.
 #pragma once
@@ -17,6 +18,9 @@ class Authenticator {
   // `jwt` is null when no identity issuer is configured (then only local tokens are accepted).
   // Both must outlive the authenticator.
   Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local);
+  // As above; `sessions` (may be null: session tokens are then rejected) must outlive it too.
+  Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local,
+                SessionTokenAuthenticator* sessions);
 
   // `authorization_header_value` is the raw header value ("" when absent). "Bearer <token>", the
   // scheme case-insensitive. Never fails and never logs the token: an absent header is an
@@ -27,6 +31,7 @@ class Authenticator {
  private:
   JwtVerifier* jwt_;
   LocalTokenAuthenticator& local_;
+  SessionTokenAuthenticator* sessions_ = nullptr;
 };
 
 }  // namespace keybridge::identity

@@ -16,13 +16,21 @@ core::Error Reject(std::string reason) {
 
 }  // namespace
 
-core::Secret GenerateLocalToken(core::Random& random) {
-  return core::Secret(std::string(kLocalTokenPrefix)
+core::Secret GenerateBearerToken(std::string_view prefix, core::Random& random) {
+  return core::Secret(std::string(prefix)
                       + crypto::Base64UrlEncode(random.Bytes(kTokenEntropyBytes)));
 }
 
-std::string HashLocalToken(std::string_view token) {
+std::string HashBearerToken(std::string_view token) {
   return crypto::Sha256Hex(token);
+}
+
+core::Secret GenerateLocalToken(core::Random& random) {
+  return GenerateBearerToken(kLocalTokenPrefix, random);
+}
+
+std::string HashLocalToken(std::string_view token) {
+  return HashBearerToken(token);
 }
 
 LocalTokenAuthenticator::LocalTokenAuthenticator(core::ApiTokenRepository& tokens,
@@ -60,6 +68,42 @@ core::Result<core::Caller> LocalTokenAuthenticator::Authenticate(std::string_vie
   if (caller.user_id.empty()) {
     return Reject("unknown token");
   }
+  return caller;
+}
+
+SessionTokenAuthenticator::SessionTokenAuthenticator(core::SessionTokenRepository& tokens,
+                                                     const core::Clock& clock)
+    : tokens_(tokens), clock_(clock) {}
+
+core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_view token) {
+  if (token.size() > kMaxTokenSize
+      || token.substr(0, kSessionTokenPrefix.size()) != kSessionTokenPrefix) {
+    return Reject("unknown session token");
+  }
+  const std::string hash = HashBearerToken(token);
+  auto found = tokens_.FindByHash(hash);
+  if (!found.ok()) {
+    if (found.error().code == core::ErrorCode::kNotFound) {
+      return Reject("unknown session token");
+    }
+    return std::move(found).TakeError();
+  }
+  core::SessionToken& stored = *found;
+  // As for local tokens: never trust the lookup to have compared the whole hash.
+  if (!crypto::ConstantTimeEquals(stored.token_hash, hash) || stored.user_id.empty()) {
+    return Reject("unknown session token");
+  }
+  if (stored.revoked_at) {
+    return Reject("session token revoked");
+  }
+  if (clock_.Now() >= stored.expires_at) {
+    return Reject("session token expired");
+  }
+  // Never an administrator, whoever minted it: a session only reads tokens within its scope.
+  core::Caller caller = core::Caller::User(std::move(stored.user_id));
+  caller.session = core::SessionScope{std::move(stored.id), std::move(stored.session_name),
+                                      std::move(stored.connection_ids),
+                                      std::move(stored.repository_urls)};
   return caller;
 }
 

@@ -18,9 +18,18 @@ namespace keybridge::identity {
 // Every local token starts with this, so Authenticator can tell it from a JWT without a lookup.
 inline constexpr std::string_view kLocalTokenPrefix = "kb_";
 
+// Session tokens (core::SessionToken) start with this one instead.
+inline constexpr std::string_view kSessionTokenPrefix = "kbs_";
+
+// `prefix` + base64url(32 random bytes): 256 bits of entropy.
+core::Secret GenerateBearerToken(std::string_view prefix, core::Random& random);
+// Lower-case hex SHA-256 of the whole token string (prefix included): the stored lookup key of
+// local and session tokens alike.
+std::string HashBearerToken(std::string_view token);
+
 // "kb_" + base64url(32 random bytes): 256 bits of entropy, 46 characters.
 core::Secret GenerateLocalToken(core::Random& random);
-// Lower-case hex SHA-256 of the whole token string (prefix included).
+// HashBearerToken of a local token.
 std::string HashLocalToken(std::string_view token);
 
 class LocalTokenAuthenticator {
@@ -34,6 +43,23 @@ class LocalTokenAuthenticator {
 
  private:
   core::ApiTokenRepository& tokens_;
+  const core::Clock& clock_;
+};
+
+// Accepts "kbs_" session tokens: the caller is the token's owner, never an administrator, with
+// Caller::session set to the token's scope.
+class SessionTokenAuthenticator {
+ public:
+  // `tokens` and `clock` must outlive the authenticator.
+  SessionTokenAuthenticator(core::SessionTokenRepository& tokens, const core::Clock& clock);
+
+  // kUnauthenticated ("unknown session token", "session token revoked", "session token expired")
+  // for a token that is not usable; repository failures are returned unchanged. Thread-safe if
+  // the repository is.
+  core::Result<core::Caller> Authenticate(std::string_view token);
+
+ private:
+  core::SessionTokenRepository& tokens_;
   const core::Clock& clock_;
 };
 

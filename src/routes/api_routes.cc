@@ -1,7 +1,9 @@
 #include "routes/api_routes.h"
 
+#include "routes/git_credentials_routes.h"
 #include "routes/health_routes.h"
 #include "routes/provider_routes.h"
+#include "routes/session_routes.h"
 
 namespace keybridge::routes {
 
@@ -10,6 +12,12 @@ void AddApiRoutes(http::Router& router, const ApiServices& services) {
   AddSpecRoute(router);
   AddProviderRoutes(router, services.providers);
   AddConnectionRoutes(router, services.connections, services.tokens, services.connection_options);
+  if (services.sessions != nullptr) {
+    AddSessionRoutes(router, *services.sessions);
+  }
+  if (services.git_credentials != nullptr) {
+    AddGitCredentialsRoutes(router, *services.git_credentials);
+  }
 }
 
 }  // namespace keybridge::routes

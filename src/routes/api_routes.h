@@ -8,7 +8,9 @@
 #include "http/router.h"
 #include "routes/connection_routes.h"
 #include "service/connection_service.h"
+#include "service/git_credential_service.h"
 #include "service/provider_service.h"
+#include "service/session_token_service.h"
 #include "service/token_service.h"
 
 namespace keybridge::routes {
@@ -19,6 +21,9 @@ struct ApiServices {
   service::TokenService& tokens;
   std::function<core::Status()> database_ping;
   ConnectionRouteOptions connection_options;
+  // Session tokens and git credentials (issue #4); their routes are registered when set.
+  service::SessionTokenService* sessions = nullptr;
+  service::GitCredentialService* git_credentials = nullptr;
 };
 
 // Everything in `services` must outlive the router.

@@ -213,9 +213,8 @@ void AddConnectionRoutes(http::Router& router, service::ConnectionService& conne
                if (!connection.ok()) {
                  return http::ErrorResponse(connection.error());
                }
-               // Audit: who obtained which connection's token (never the token itself).
-               spdlog::info("token handed out: connection={} provider={} user={}", id,
-                            connection->provider_id, request.caller.user_id);
+               // Audit: who (and which session token) obtained which connection's token.
+               service::AuditTokenHandedOut(request.caller, *connection, "connection-token");
                return JsonResponse(200, TokenToJson(*connection->token));
              });
 

@@ -56,7 +56,7 @@ class ConnectionServiceTest : public ::testing::Test {
             .ok());
   }
 
-  static core::Caller User(const std::string& id) { return core::Caller{id, false, "", "", ""}; }
+  static core::Caller User(const std::string& id) { return core::Caller::User(id); }
 
   CallbackParameters CallbackFor(const StartedAuthorization& started, const std::string& code) {
     CallbackParameters p;
@@ -205,7 +205,8 @@ TEST_F(ConnectionServiceTest, TheCodeGoesOnlyToTheProviderTheFlowWasStartedFor) 
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(http_.CountRequests(kGitHubToken), 1U);
   EXPECT_EQ(http_.CountRequests(kGitLabToken), 0U);
-  for (const auto& c : *service_.List(User("alice"))) {
+  const auto connections = service_.List(User("alice"));
+  for (const auto& c : *connections) {
     EXPECT_EQ(c.status, core::ConnectionStatus::kPending) << c.provider_id;
   }
 }

@@ -9,10 +9,10 @@ namespace keybridge::service {
 namespace {
 
 core::Caller Admin() {
-  return core::Caller{"admin-1", true, "", "", ""};
+  return core::Caller::User("admin-1", true);
 }
 core::Caller User() {
-  return core::Caller{"user-1", false, "", "", ""};
+  return core::Caller::User("user-1");
 }
 
 ProviderCreate GitLabRequest(std::string id = "My GitLab") {

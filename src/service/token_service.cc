@@ -3,6 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
+#include <variant>
+
+#include "core/repository_match.h"
+#include "crypto/hash.h"
 
 namespace keybridge::service {
 namespace {
@@ -15,6 +20,19 @@ core::Error NotFound() {
 }
 
 }  // namespace
+
+void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& connection,
+                         std::string_view via) {
+  if (caller.session) {
+    spdlog::info(
+        "token handed out: connection={} provider={} user={} session_token={} session={} via={}",
+        connection.id, connection.provider_id, caller.user_id, caller.session->token_id,
+        caller.session->session_name, via);
+    return;
+  }
+  spdlog::info("token handed out: connection={} provider={} user={} via={}", connection.id,
+               connection.provider_id, caller.user_id, via);
+}
 
 TokenService::TokenService(core::ConnectionRepository& connections,
                            core::ProviderRepository& providers, ProviderGateway& gateway,
@@ -53,9 +71,63 @@ core::Result<core::Connection> TokenService::Usable(core::Connection connection)
   return MakeError(ErrorCode::kInternal, "unknown connection status");
 }
 
+core::Result<std::optional<core::Provider>> TokenService::ProviderServing(
+    std::string_view repository_url) {
+  auto parsed = core::ParseRepositoryUrl(repository_url);
+  if (std::holds_alternative<core::RepositoryUrlProblem>(parsed)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the repository URL must be an http(s) URL without credentials, query or "
+                     "fragment");
+  }
+  const core::RepositoryUrl& repository = std::get<core::RepositoryUrl>(parsed);
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<core::Provider> all, providers_.List());
+  const std::optional<core::ProviderMatch> match = core::MatchProvider(all, repository.url);
+  if (!match) {
+    return std::optional<core::Provider>();
+  }
+  return std::optional<core::Provider>(std::move(all[match->index]));
+}
+
+core::Status TokenService::CheckSessionScope(const core::Caller& caller,
+                                             const std::string& provider_id,
+                                             const std::string& connection_id) {
+  if (!caller.session) {
+    return core::OkStatus();
+  }
+  const core::SessionScope& scope = *caller.session;
+  if (std::find(scope.connection_ids.begin(), scope.connection_ids.end(), connection_id)
+      != scope.connection_ids.end()) {
+    return core::OkStatus();
+  }
+  for (const std::string& url : scope.repository_urls) {
+    auto serving = ProviderServing(url);
+    if (!serving.ok()) {
+      // Scoped URLs were validated when the token was minted; a database failure is not a "no".
+      if (serving.error().code == ErrorCode::kInvalidArgument) {
+        continue;
+      }
+      return std::move(serving).TakeError();
+    }
+    if (*serving && (*serving)->id == provider_id) {
+      return core::OkStatus();
+    }
+  }
+  return MakeError(ErrorCode::kPermissionDenied,
+                   "This session token may not obtain tokens for this connection: it is scoped "
+                   "to other connections and repositories.");
+}
+
 core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
                                                              const std::string& connection_id,
                                                              core::Seconds min_valid) {
+  TokenDemand demand;
+  demand.min_valid = min_valid;
+  return FreshConnection(caller, connection_id, demand);
+}
+
+core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
+                                                             const std::string& connection_id,
+                                                             const TokenDemand& demand) {
   auto found = connections_.Find(connection_id);
   if (!found.ok()) {
     return found.error().code == ErrorCode::kNotFound ? NotFound() : std::move(found).TakeError();
@@ -63,7 +135,10 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
   if (!caller.IsAuthenticated() || found->user_id != caller.user_id) {
     return NotFound();  // never confirm that someone else's connection exists
   }
+  // Before the status: a session must not learn anything about connections outside its scope.
+  KEYBRIDGE_RETURN_IF_ERROR(CheckSessionScope(caller, found->provider_id, found->id));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, Usable(std::move(found).value()));
+  const core::Seconds min_valid = demand.min_valid;
   core::Seconds margin = options_.refresh_margin;
   if (connection.token->expires_in && *connection.token->expires_in > 0) {
     // A provider issuing tokens shorter than the margin must not be refreshed on every read.
@@ -71,6 +146,9 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
   }
   // An explicit min_valid_seconds is honoured as asked.
   const core::Seconds needed = std::max(min_valid, margin);
+  if (demand.force_refresh) {
+    return SharedRefresh(connection_id, needed, /*force=*/true, demand.rejected_token_sha256);
+  }
   if (!connection.token->IsExpiring(clock_.Now(), needed)) {
     return connection;
   }
@@ -84,7 +162,8 @@ core::Status TokenService::KeepAlive(const std::string& connection_id) {
 }
 
 core::Result<core::Connection> TokenService::SharedRefresh(const std::string& connection_id,
-                                                           core::Seconds min_valid, bool force) {
+                                                           core::Seconds min_valid, bool force,
+                                                           const std::string& only_if_sha256) {
   std::promise<core::Result<core::Connection>> promise;
   std::shared_future<core::Result<core::Connection>> future;
   bool leader = false;
@@ -100,7 +179,7 @@ core::Result<core::Connection> TokenService::SharedRefresh(const std::string& co
     }
   }
   if (leader) {
-    auto result = RefreshUnderLock(connection_id, min_valid, force);
+    auto result = RefreshUnderLock(connection_id, min_valid, force, only_if_sha256);
     {
       std::lock_guard lock(mu_);
       inflight_.erase(connection_id);
@@ -111,7 +190,8 @@ core::Result<core::Connection> TokenService::SharedRefresh(const std::string& co
 }
 
 core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string& connection_id,
-                                                              core::Seconds min_valid, bool force) {
+                                                              core::Seconds min_valid, bool force,
+                                                              const std::string& only_if_sha256) {
   // Set inside the callback when the provider call failed transiently: nothing is persisted and
   // the caller gets a 503, never invalid_credentials.
   std::optional<core::Error> transient;
@@ -125,8 +205,14 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
           return core::RefreshOutcome(core::RefreshNoChange{});
         }
         const core::TokenSet& token = *current.token;
-        // Re-read after the lock: another replica may already have refreshed.
-        if (!force && !token.IsExpiring(clock_.Now(), min_valid)) {
+        // Re-read after the lock: another replica may already have refreshed, also after a
+        // rejection that several clients reported.
+        const bool still_rejected =
+            force
+            && (only_if_sha256.empty()
+                || crypto::ConstantTimeEquals(crypto::Sha256Hex(token.access_token.Reveal()),
+                                              only_if_sha256));
+        if (!still_rejected && !token.IsExpiring(clock_.Now(), min_valid)) {
           return core::RefreshOutcome(core::RefreshNoChange{});
         }
         if (!token.refresh_token) {

@@ -14,6 +14,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <optional>
+#include <string_view>
 
 #include "core/caller.h"
 #include "core/clock.h"
@@ -31,6 +33,18 @@ struct TokenServiceOptions {
   std::string public_url;
 };
 
+// What a reader needs from FreshConnection.
+struct TokenDemand {
+  // The token must stay valid at least this long (a larger refresh margin still applies).
+  core::Seconds min_valid{0};
+  // Refresh even though the stored token looks valid, because a client saw the provider reject
+  // it (git erased it). With `rejected_token_sha256` (hex SHA-256 of the rejected access token)
+  // only while the stored token is still that one, so several clients that saw the same
+  // rejection cause one refresh, not one each.
+  bool force_refresh = false;
+  std::string rejected_token_sha256;
+};
+
 class TokenService {
  public:
   // All references must outlive the service. Thread-safe.
@@ -41,9 +55,24 @@ class TokenService {
   // provider allows it. kNotFound (absent or someone else's), kPermissionDenied (pending: never
   // connected), kReauthorizationRequired (the provider rejected the refresh token; message names
   // the reconnect URL), kUnavailable (transient provider failure), kUpstreamFailed.
+  //
+  // A session caller (Caller::session) gets a connection only within its scope, else
+  // kPermissionDenied (see CheckSessionScope).
   core::Result<core::Connection> FreshConnection(const core::Caller& caller,
                                                  const std::string& connection_id,
                                                  core::Seconds min_valid);
+  core::Result<core::Connection> FreshConnection(const core::Caller& caller,
+                                                 const std::string& connection_id,
+                                                 const TokenDemand& demand);
+  // OK unless `caller` is a session whose scope covers neither `connection_id` nor a repository
+  // that `provider_id` serves (ProviderServing); then kPermissionDenied. Non-session callers
+  // always pass (ownership is checked elsewhere).
+  core::Status CheckSessionScope(const core::Caller& caller, const std::string& provider_id,
+                                 const std::string& connection_id);
+  // The provider serving the repository at `repository_url` by the longest-prefix rule of
+  // core/repository_match.h (MatchProvider); nullopt if none does. kInvalidArgument if the URL is
+  // not a usable http(s) repository URL (core::ParseRepositoryUrl).
+  core::Result<std::optional<core::Provider>> ProviderServing(std::string_view repository_url);
   // Background refresher entry point: refreshes `connection_id` if it has a refresh token,
   // regardless of the access token's expiry (to keep the grant alive). No ownership check.
   core::Status KeepAlive(const std::string& connection_id);
@@ -53,10 +82,14 @@ class TokenService {
 
  private:
   // Single-flight: concurrent callers for one connection share one RefreshUnderLock.
+  // `force`: refresh even if valid for `min_valid`; with a non-empty `only_if_sha256`, only
+  // while the stored access token still hashes to it (re-checked under the lock).
   core::Result<core::Connection> SharedRefresh(const std::string& connection_id,
-                                               core::Seconds min_valid, bool force);
+                                               core::Seconds min_valid, bool force,
+                                               const std::string& only_if_sha256 = "");
   core::Result<core::Connection> RefreshUnderLock(const std::string& connection_id,
-                                                  core::Seconds min_valid, bool force);
+                                                  core::Seconds min_valid, bool force,
+                                                  const std::string& only_if_sha256);
   core::Result<core::Connection> Usable(core::Connection connection) const;
 
   core::ConnectionRepository& connections_;
@@ -67,5 +100,10 @@ class TokenService {
   std::mutex mu_;
   std::map<std::string, std::shared_future<core::Result<core::Connection>>> inflight_;
 };
+
+// Audit line for every access token handed to a client (who, which session token, which
+// connection, through which route); never the token. Call it right before the response is sent.
+void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& connection,
+                         std::string_view via);
 
 }  // namespace keybridge::service

@@ -48,7 +48,7 @@ class TokenServiceTest : public ::testing::Test {
     ASSERT_TRUE(connections_.StoreToken(c.id, token, clock_.Now()).ok());
   }
 
-  core::Caller Alice() { return core::Caller{"alice", false, "", "", ""}; }
+  core::Caller Alice() { return core::Caller::User("alice"); }
   const std::string id_ = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
   testing::FakeClock clock_;
   testing::InMemoryProviderRepository providers_;
@@ -162,7 +162,7 @@ TEST_F(TokenServiceTest, TransientFailuresKeepTheRefreshTokenAndTheConnection) {
 }
 
 TEST_F(TokenServiceTest, OtherUsersAndAnonymousGetNotFound) {
-  EXPECT_EQ(tokens_.FreshConnection(core::Caller{"bob", false, "", "", ""}, id_, core::Seconds(0))
+  EXPECT_EQ(tokens_.FreshConnection(core::Caller::User("bob"), id_, core::Seconds(0))
                 .error()
                 .code,
             core::ErrorCode::kNotFound);

@@ -9,6 +9,7 @@
 #include "storage/sql_api_token_repository.h"
 #include "storage/sql_connection_repository.h"
 #include "storage/sql_provider_repository.h"
+#include "storage/sql_session_token_repository.h"
 #include "storage/sqlite_database.h"
 
 namespace keybridge::storage {
@@ -110,6 +111,7 @@ core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
   store->api_tokens = std::make_unique<SqlApiTokenRepository>(*store->database);
   store->connections = std::make_unique<SqlConnectionRepository>(*store->database, keys);
   store->flows = std::make_unique<SqlAuthorizationFlowRepository>(*store->database, keys);
+  store->session_tokens = std::make_unique<SqlSessionTokenRepository>(*store->database);
   return store;
 }
 

@@ -18,6 +18,7 @@ struct Store {
   std::unique_ptr<core::ApiTokenRepository> api_tokens;
   std::unique_ptr<core::ConnectionRepository> connections;
   std::unique_ptr<core::AuthorizationFlowRepository> flows;
+  std::unique_ptr<core::SessionTokenRepository> session_tokens;
 
   // kUnavailable if the database cannot be reached (readiness probe).
   core::Status Ping() const { return database->Ping(); }

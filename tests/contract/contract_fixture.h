@@ -228,8 +228,8 @@ class StoreContract : public ::testing::Test {
 
   // The stored text of a nullable text column of one row, "<NULL>" for NULL; aborts if the row
   // is missing (a broken test setup, not a contract violation).
-  std::string RawColumn(std::string_view table, std::string_view column,
-                        std::string_view id_column, const std::string& id) {
+  std::string RawColumn(std::string_view table, std::string_view column, std::string_view id_column,
+                        const std::string& id) {
     auto rows = db().Query("SELECT " + std::string(column) + " FROM " + std::string(table)
                                + " WHERE " + std::string(id_column) + " = $1",
                            {id});

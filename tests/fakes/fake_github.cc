@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <ctime>
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <utility>
 
 #include "crypto/hash.h"
@@ -26,6 +28,23 @@ constexpr std::string_view kUserAgentRequired =
 constexpr int kRateLimit = 5000;  // a user's primary REST budget per hour
 constexpr int kDefaultPerPage = 30;
 constexpr int kMaxPerPage = 100;
+
+// What git prints after "remote: " on github.com (wire facts §2.8).
+constexpr std::string_view kGitBadCredentials =
+    "Invalid username or token. Password authentication is not supported for Git operations.";
+constexpr std::string_view kGitRepositoryNotFound = "Repository not found.";
+constexpr std::string_view kGitWriteNotGranted = "Write access to repository not granted.";
+constexpr std::string_view kGitArchived = "This repository was archived so it is read-only.";
+constexpr std::string_view kGitProtectedBranch =
+    "error: GH006: Protected branch update failed for %s.";
+
+std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
 
 http::Response JsonResponse(int status, const Json& body) {
   http::Response response;
@@ -181,7 +200,8 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
       mismatch_page_(options.redirect_uri_mismatch_page),
       max_tokens_per_user_(options.max_tokens_per_user),
       app_id_(options.app_id),
-      app_slug_(options.app_slug) {
+      app_slug_(options.app_slug),
+      git_(std::make_unique<GitHttpBackend>()) {
   web_router_.Add("GET", "/login/oauth/authorize",
                   [this](http::Request& request) { return Authorize(request.QueryParams(), ""); });
   web_router_.Add("POST", "/login/oauth/authorize", [this](http::Request& request) {
@@ -305,12 +325,69 @@ std::int64_t FakeGitHub::AddInstallation(GitHubInstallation installation) {
 }
 
 std::int64_t FakeGitHub::AddRepository(GitHubRepository repository) {
-  const std::lock_guard lock(mutex_);
-  if (repository.id == 0) {
-    repository.id = next_id_++;
+  const std::string name = repository.full_name + ".git";
+  const std::string default_branch = repository.default_branch;
+  std::int64_t id = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    if (repository.id == 0) {
+      repository.id = next_id_++;
+    }
+    repositories_.push_back(std::move(repository));
+    id = repositories_.back().id;
   }
-  repositories_.push_back(std::move(repository));
-  return repositories_.back().id;
+  git_->CreateRepository(name, default_branch);
+  return id;
+}
+
+std::string FakeGitHub::GitUrl(const std::string& full_name) const {
+  return BaseUrl() + "/" + full_name + ".git";
+}
+
+std::string FakeGitHub::SeedRepository(const std::string& full_name, const GitFiles& files,
+                                       const std::string& message) {
+  std::string name;
+  std::string branch;
+  {
+    const std::lock_guard lock(mutex_);
+    const GitHubRepository* repository = FindRepositoryLocked(full_name);
+    if (repository == nullptr) {
+      throw std::runtime_error("SeedRepository: no repository " + full_name);
+    }
+    name = repository->full_name + ".git";
+    branch = repository->default_branch;
+  }
+  return git_->Commit(name, branch, files, message);
+}
+
+std::optional<std::string> FakeGitHub::ReadFileFromHead(const std::string& full_name,
+                                                        const std::string& file) const {
+  std::string name;
+  {
+    const std::lock_guard lock(mutex_);
+    const GitHubRepository* repository = FindRepositoryLocked(full_name);
+    if (repository == nullptr) {
+      return std::nullopt;
+    }
+    name = repository->full_name + ".git";
+  }
+  return git_->ReadFile(name, "HEAD", file);
+}
+
+std::vector<std::string> FakeGitHub::GitUsernames() const {
+  const std::lock_guard lock(mutex_);
+  return git_usernames_;
+}
+
+const GitHubRepository* FakeGitHub::FindRepositoryLocked(std::string_view full_name) const {
+  const std::string wanted = ToLower(full_name);
+  // The newest registration wins, as AddRepository appends.
+  for (auto it = repositories_.rbegin(); it != repositories_.rend(); ++it) {
+    if (ToLower(it->full_name) == wanted) {
+      return &*it;
+    }
+  }
+  return nullptr;
 }
 
 TokenPair FakeGitHub::IssueTokenPair(const FakeUser& user, std::string scope) {
@@ -326,6 +403,9 @@ http::Response FakeGitHub::HandleWeb(http::Request& request) {
   Record(request);
   if (enterprise_ && (request.path == api_prefix_ || request.path.starts_with(api_prefix_ + "/"))) {
     return HandleApi(request);
+  }
+  if (const auto git = ParseGitRoute(request, "", /*git_suffix_optional=*/true)) {
+    return GitRequest(request, *git);
   }
   http::Response response = web_router_.Dispatch(request);
   if (request.route_pattern.empty()) {
@@ -865,6 +945,74 @@ http::Response FakeGitHub::ApplicationToken(http::Request& request) {
   check["fingerprint"] = nullptr;
   check["user"] = Json{{"login", record->user.username}, {"id", record->user.id}, {"type", "User"}};
   return JsonResponse(200, check);
+}
+
+http::Response FakeGitHub::GitRequest(const http::Request& request, const GitRoute& route) {
+  const bool push = route.IsPush();
+  const auto unauthorized = [](std::string_view body) {
+    return GitTextResponse(401, body).WithHeader("WWW-Authenticate", "Basic realm=\"GitHub\"");
+  };
+  GitPermission permission;
+  std::string name;
+  {
+    const std::lock_guard lock(mutex_);
+    const GitHubRepository* repository = FindRepositoryLocked(route.repository);
+    const auto credentials = ParseBasicAuth(request);
+    if (!credentials || credentials->second.empty()) {
+      // Anonymous: public repositories can be fetched; everything else asks for credentials,
+      // whether or not the repository exists.
+      if (repository == nullptr || repository->visibility != "public" || push) {
+        return unauthorized("");
+      }
+      name = repository->full_name + ".git";
+    } else {
+      git_usernames_.push_back(credentials->first);
+      // Any non-empty username goes with a user-to-server token [obs]; the password is the token.
+      const AccessCheck check = AuthenticateLocked(credentials->second);
+      if (credentials->first.empty() || check.state != TokenState::kValid) {
+        return unauthorized(kGitBadCredentials);
+      }
+      const std::int64_t user_id = check.record.user.id;
+      if (repository == nullptr || !RepositoryVisibleLocked(*repository, user_id)) {
+        return GitTextResponse(404, kGitRepositoryNotFound);
+      }
+      // What the App may do on this repository: its installation's contents permission.
+      std::string contents;
+      for (const auto& installation : installations_) {
+        if (installation.id == repository->installation_id && !installation.suspended) {
+          const auto it = installation.permissions.find("contents");
+          contents = it == installation.permissions.end() ? "" : it->second;
+        }
+      }
+      const auto role = repository->collaborators.find(user_id);
+      const bool user_can_push = role != repository->collaborators.end()
+                                 && (role->second.push || role->second.maintain
+                                     || role->second.admin);
+      if (push) {
+        // A user token can do only what both the user and the App may do (§2.5); the App's
+        // missing contents:write is reported even when the user could push.
+        if (contents != "write") {
+          return GitTextResponse(403, kGitWriteNotGranted);
+        }
+        if (!user_can_push) {
+          return GitTextResponse(403, "Permission to " + repository->full_name + ".git denied to "
+                                          + check.record.user.username + ".");
+        }
+        if (repository->archived) {
+          return GitTextResponse(403, kGitArchived);
+        }
+        permission.allow_push = true;
+        permission.protected_branches = repository->protected_branches;
+        permission.protected_message = std::string(kGitProtectedBranch);
+      } else if (repository->visibility != "public" && contents != "read" && contents != "write") {
+        // Seen on clones of private repositories outside the App's grant [obs].
+        return GitTextResponse(403, kGitWriteNotGranted);
+      }
+      permission.remote_user = check.record.user.username;
+      name = repository->full_name + ".git";
+    }
+  }
+  return git_->Serve(request, name, route, permission);
 }
 
 std::string FakeGitHub::NewAccessToken() {

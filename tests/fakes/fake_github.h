@@ -4,14 +4,19 @@
 // tokens, strict single-use refresh, S256-only PKCE, the mandatory User-Agent, installations with
 // Link pagination and rate-limit headers. In github.com mode the REST API runs on a second server
 // (ApiBaseUrl(), standing for api.github.com); in Enterprise mode it lives under /api/v3.
+// Repositories are real bare git repositories served over smart HTTP on the web host
+// (git http-backend) with GitHub's user-token git rules and messages (§2.8).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fakes/fake_oauth_provider.h"
+#include "fakes/git_http_backend.h"
 #include "http/router.h"
 
 namespace keybridge::fakes {
@@ -48,6 +53,9 @@ struct GitHubRepository {
   std::int64_t installation_id = 0;
   std::map<std::int64_t, GitHubRepoPermissions> collaborators{};  // user id -> role
   bool archived = false;
+  // Branch protection: git pushes to these are refused inside the receive-pack report (HTTP 200)
+  // with GH006, for every user.
+  std::vector<std::string> protected_branches{};
 };
 
 class FakeGitHub final : public FakeOAuthProvider {
@@ -90,7 +98,25 @@ class FakeGitHub final : public FakeOAuthProvider {
   // Secondary rate limit: 403 with a retry-after header.
   void SetSecondaryRateLimited(bool limited, core::Seconds retry_after = core::Seconds(60));
   std::int64_t AddInstallation(GitHubInstallation installation);
+  // Registers a repository and creates its bare git repository (empty, HEAD -> default_branch)
+  // unless it exists. Throws std::runtime_error if git fails.
   std::int64_t AddRepository(GitHubRepository repository);
+
+  // --- Git over smart HTTP on the web host (§2.8) ---
+  // BaseUrl() + "/" + full_name + ".git", the repository's clone_url.
+  std::string GitUrl(const std::string& full_name) const;
+  // Commits `files` onto the repository's default branch; returns the commit id. Throws
+  // std::runtime_error if the repository was not added or git fails.
+  std::string SeedRepository(const std::string& full_name, const GitFiles& files,
+                             const std::string& message = "Initial commit");
+  // `file` as of HEAD (the default branch); nullopt if the repository or file does not exist.
+  std::optional<std::string> ReadFileFromHead(const std::string& full_name,
+                                              const std::string& file) const;
+  // Basic-auth usernames of git requests that carried credentials, oldest first (GitHub accepts
+  // any username with a user token; keybridge should send "x-access-token").
+  std::vector<std::string> GitUsernames() const;
+  // The repositories themselves; repository O/R lives at "O/R.git" (see GitHttpBackend).
+  GitHttpBackend& Git() { return *git_; }
 
   TokenPair IssueTokenPair(const FakeUser& user, std::string scope) override;
 
@@ -114,6 +140,9 @@ class FakeGitHub final : public FakeOAuthProvider {
   // Whether `user_id` (0: anonymous) can see the repository through this App.
   bool RepositoryVisibleLocked(const GitHubRepository& repository, std::int64_t user_id) const;
   void AddApiHeaders(http::Response& response);
+  // Smart HTTP: GitHub's user-token git checks, then git http-backend.
+  http::Response GitRequest(const http::Request& request, const GitRoute& route);
+  const GitHubRepository* FindRepositoryLocked(std::string_view full_name) const;
 
   std::string NewAccessToken() override;
   std::string NewRefreshToken() override;
@@ -143,6 +172,9 @@ class FakeGitHub final : public FakeOAuthProvider {
   std::int64_t next_id_ = 100;
   std::int64_t rate_window_ = 0;  // hour of the current rate-limit window
   int rate_used_ = 0;
+  std::vector<std::string> git_usernames_;
+  // Declared last: created before the servers start, destroyed after they stopped.
+  std::unique_ptr<GitHttpBackend> git_;
 };
 
 }  // namespace keybridge::fakes

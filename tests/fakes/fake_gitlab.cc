@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <utility>
 
 #include "crypto/hash.h"
@@ -34,6 +35,24 @@ constexpr std::string_view kRevokeUnauthorized = "You are not authorized to revo
 constexpr std::string_view kErrorPageTitle = "An error has occurred";
 
 constexpr int kApiRateLimit = 2000;  // gitlab.com: authenticated API requests per minute
+
+// Gitlab::GitAccess and Repositories::GitHttpClientController messages (wire facts §1.5).
+constexpr std::string_view kGitAccessDenied =
+    "HTTP Basic: Access denied. If a password was provided for Git authentication, the password "
+    "was incorrect or you're required to use a token instead of a password. If a token was "
+    "provided, it was either incorrect, expired, or improperly scoped. See ";
+constexpr std::string_view kGitAccessDeniedHelp =
+    "/help/topics/git/troubleshooting_git.md#error-on-git-fetch-http-basic-access-denied";
+constexpr std::string_view kGitProjectNotFound =
+    "The project you were looking for could not be found or you don't have permission to view it.";
+constexpr std::string_view kGitPushDenied = "You are not allowed to push code to this project.";
+constexpr std::string_view kGitUploadDenied = "You are not allowed to upload code.";
+constexpr std::string_view kGitDownloadDenied =
+    "You are not allowed to download code from this project.";
+constexpr std::string_view kGitArchived =
+    "You are not allowed to push code to an archived project.";
+constexpr std::string_view kGitProtectedBranch =
+    "GitLab: You are not allowed to push code to protected branches on this project.";
 
 std::string MissingParam(std::string_view name) {
   return "Missing required parameter: " + std::string(name) + ".";
@@ -188,7 +207,9 @@ FakeGitLab::FakeGitLab(const core::Clock& clock, Options options)
       prefix_(options.path_prefix),
       allowed_scopes_(std::move(options.allowed_scopes)),
       default_scope_(std::move(options.default_scope)),
-      grace_(options.refresh_grace_until_first_use) {
+      grace_(options.refresh_grace_until_first_use),
+      require_oauth2_username_(options.require_oauth2_username),
+      git_(std::make_unique<GitHttpBackend>()) {
   const std::string& p = prefix_;
   router_.Add("GET", p + "/oauth/authorize", [this](http::Request& request) {
     return Authorize(request, request.QueryParams(), "");
@@ -254,24 +275,88 @@ void FakeGitLab::SetRateLimited(bool limited, core::Seconds retry_after) {
   retry_after_ = retry_after;
 }
 
-std::int64_t FakeGitLab::AddProject(GitLabProject project) {
+void FakeGitLab::SetRequireOauth2Username(bool require) {
   const std::lock_guard lock(mutex_);
-  for (auto& existing : projects_) {
-    if (ToLower(existing.path_with_namespace) == ToLower(project.path_with_namespace)) {
-      project.id = project.id == 0 ? existing.id : project.id;
-      existing = std::move(project);
-      return existing.id;
+  require_oauth2_username_ = require;
+}
+
+std::int64_t FakeGitLab::AddProject(GitLabProject project) {
+  const std::string repository = project.path_with_namespace + ".git";
+  const std::string default_branch = project.default_branch;
+  std::int64_t id = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    bool replaced = false;
+    for (auto& existing : projects_) {
+      if (ToLower(existing.path_with_namespace) == ToLower(project.path_with_namespace)) {
+        project.id = project.id == 0 ? existing.id : project.id;
+        existing = std::move(project);
+        id = existing.id;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {
+      if (project.id == 0) {
+        project.id = next_project_id_++;
+      }
+      projects_.push_back(std::move(project));
+      id = projects_.back().id;
     }
   }
-  if (project.id == 0) {
-    project.id = next_project_id_++;
+  git_->CreateRepository(repository, default_branch);
+  return id;
+}
+
+std::string FakeGitLab::GitUrl(const std::string& path_with_namespace) const {
+  return BaseUrl() + "/" + path_with_namespace + ".git";
+}
+
+std::string FakeGitLab::SeedRepository(const std::string& path_with_namespace,
+                                       const GitFiles& files, const std::string& message) {
+  std::string repository;
+  std::string branch;
+  {
+    const std::lock_guard lock(mutex_);
+    const GitLabProject* project = FindProjectLocked(path_with_namespace);
+    if (project == nullptr) {
+      throw std::runtime_error("SeedRepository: no project " + path_with_namespace);
+    }
+    repository = project->path_with_namespace + ".git";
+    branch = project->default_branch;
   }
-  projects_.push_back(std::move(project));
-  return projects_.back().id;
+  return git_->Commit(repository, branch, files, message);
+}
+
+std::optional<std::string> FakeGitLab::ReadFileFromHead(const std::string& path_with_namespace,
+                                                        const std::string& file) const {
+  std::string repository;
+  {
+    const std::lock_guard lock(mutex_);
+    const GitLabProject* project = FindProjectLocked(path_with_namespace);
+    if (project == nullptr) {
+      return std::nullopt;
+    }
+    repository = project->path_with_namespace + ".git";
+  }
+  return git_->ReadFile(repository, "HEAD", file);
+}
+
+const GitLabProject* FakeGitLab::FindProjectLocked(std::string_view path_with_namespace) const {
+  const std::string wanted = ToLower(path_with_namespace);
+  for (const auto& project : projects_) {
+    if (ToLower(project.path_with_namespace) == wanted) {
+      return &project;
+    }
+  }
+  return nullptr;
 }
 
 http::Response FakeGitLab::Handle(http::Request& request) {
   Record(request);
+  if (const auto git = ParseGitRoute(request, prefix_, /*git_suffix_optional=*/false)) {
+    return GitRequest(request, *git);
+  }
   const std::string projects_root = prefix_ + "/api/v4/projects/";
   // The router refuses parameters that decode to a '/', but GitLab's project id may be the
   // URL-encoded full path ("group%2Fproject"), so this route is matched by hand.
@@ -755,6 +840,78 @@ http::Response FakeGitLab::Project(http::Request& request, std::string_view enco
   http::Response response = JsonResponse(200, body);
   AddRateLimitHeaders(response);
   return response;
+}
+
+http::Response FakeGitLab::GitRequest(const http::Request& request, const GitRoute& route) {
+  const bool push = route.IsPush();
+  const auto unauthorized = [](std::string_view body) {
+    return GitTextResponse(401, body).WithHeader("WWW-Authenticate", "Basic realm=\"GitLab\"");
+  };
+  GitPermission permission;
+  std::string repository;
+  {
+    const std::lock_guard lock(mutex_);
+    const GitLabProject* project = FindProjectLocked(route.repository);
+    const auto credentials = ParseBasicAuth(request);
+    if (!credentials) {
+      // The same challenge for private and missing projects, so existence does not leak; git then
+      // asks its credential helpers and retries.
+      if (project == nullptr || project->visibility != "public" || push) {
+        return unauthorized("HTTP Basic: Access denied");
+      }
+      repository = project->path_with_namespace + ".git";
+    } else {
+      const std::string denied = std::string(kGitAccessDenied) + BaseUrl()
+                                 + std::string(kGitAccessDeniedHelp);
+      // Older GitLab looks at OAuth tokens only for the login "oauth2"
+      // (Gitlab::Auth#oauth_access_token_check); anything else is a failed password login.
+      if (require_oauth2_username_ && credentials->first != "oauth2") {
+        return unauthorized(denied);
+      }
+      const AccessCheck check = AuthenticateLocked(credentials->second);
+      if (check.state != TokenState::kValid) {
+        return unauthorized(denied);
+      }
+      // Gitlab::Auth#abilities_for_scopes: a token without any git ability is rejected outright.
+      const std::vector<std::string> scopes = SplitScopes(check.record.scope);
+      const auto has = [&](std::string_view scope) { return Contains(scopes, scope); };
+      const bool can_push_scope = has("api") || has("write_repository");
+      const bool can_download_scope = can_push_scope || has("read_api") || has("read_repository");
+      if (!can_download_scope) {
+        return unauthorized(denied);
+      }
+      // GitAccess#check_authentication_abilities! runs before the project checks.
+      if (push && !can_push_scope) {
+        return GitTextResponse(403, kGitUploadDenied);
+      }
+      const std::int64_t user_id = check.record.user.id;
+      const int level = project == nullptr ? 0 : HighestAccess(*project, user_id);
+      const bool visible = project != nullptr
+                           && (project->visibility == "public" || project->visibility == "internal"
+                               || level >= kGitLabGuest);
+      if (!visible) {
+        return GitTextResponse(404, kGitProjectNotFound);
+      }
+      if (push) {
+        if (project->archived) {
+          return GitTextResponse(403, kGitArchived);
+        }
+        if (level < kGitLabDeveloper) {
+          return GitTextResponse(403, kGitPushDenied);
+        }
+        permission.allow_push = true;
+        if (level < kGitLabMaintainer) {
+          permission.protected_branches = project->protected_branches;
+          permission.protected_message = std::string(kGitProtectedBranch);
+        }
+      } else if (project->visibility == "private" && level < kGitLabReporter) {
+        return GitTextResponse(403, kGitDownloadDenied);  // a Guest sees the project, not the code
+      }
+      permission.remote_user = check.record.user.username;
+      repository = project->path_with_namespace + ".git";
+    }
+  }
+  return git_->Serve(request, repository, route, permission);
 }
 
 std::string FakeGitLab::NewAccessToken() {

@@ -2,14 +2,19 @@
 // reproduces the provider wire facts (§1, GitLab): exact Doorkeeper error bodies, HTML
 // error pages instead of redirects, strict or grace-period refresh rotation, the three 401 bodies,
 // project permissions and plain-text 429s. Every route lives under Options::path_prefix.
+// Projects are real bare git repositories served over smart HTTP (git http-backend) with GitLab's
+// git authentication and error messages (§1.5).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fakes/fake_oauth_provider.h"
+#include "fakes/git_http_backend.h"
 #include "http/router.h"
 
 namespace keybridge::fakes {
@@ -34,6 +39,10 @@ struct GitLabProject {
   // Access through a group the project is shared with. It makes the project visible but shows in
   // neither permissions field (both null), as on real GitLab.
   std::map<std::int64_t, int> shared_group_members{};
+  // Branches only Maintainers (and above) may push to; a Developer's push is refused inside the
+  // receive-pack report (HTTP 200). Empty: nothing protected (real GitLab protects the default
+  // branch unless configured otherwise).
+  std::vector<std::string> protected_branches{};
 };
 
 class FakeGitLab final : public FakeOAuthProvider {
@@ -49,6 +58,9 @@ class FakeGitLab final : public FakeOAuthProvider {
     // Doorkeeper with a previous_refresh_token column: the old refresh (and access) token keep
     // working until the new access token is first used. Default: strict single use.
     bool refresh_grace_until_first_use = false;
+    // Git over HTTP: true is the older GitLab that only takes an OAuth token with the Basic
+    // username "oauth2"; false accepts any username (GitLab 14+).
+    bool require_oauth2_username = true;
   };
 
   // `clock` must outlive the fake. Starts serving on 127.0.0.1 before returning.
@@ -65,8 +77,25 @@ class FakeGitLab final : public FakeOAuthProvider {
   void SetRefreshGraceUntilFirstUse(bool grace);
   // While set, every /api/v4 call answers 429 "Retry later" (text/plain) with Retry-After.
   void SetRateLimited(bool limited, core::Seconds retry_after = core::Seconds(60));
-  // Registers (or replaces, by path) a project; returns its id.
+  void SetRequireOauth2Username(bool require);
+  // Registers (or replaces, by path) a project; returns its id. Also creates its bare repository
+  // (empty, HEAD -> default_branch) unless it exists, so it can be cloned and pushed to at once.
+  // Throws std::runtime_error if git fails.
   std::int64_t AddProject(GitLabProject project);
+
+  // --- Git over smart HTTP (§1.5) ---
+  // BaseUrl() + "/" + path_with_namespace + ".git", the project's http_url_to_repo.
+  std::string GitUrl(const std::string& path_with_namespace) const;
+  // Commits `files` onto the project's default branch; returns the commit id. The project must
+  // have been added. Throws std::runtime_error if git fails.
+  std::string SeedRepository(const std::string& path_with_namespace, const GitFiles& files,
+                             const std::string& message = "Initial commit");
+  // `file` as of the project's HEAD (default branch), e.g. to check that a push landed; nullopt
+  // if the project, the branch or the file does not exist.
+  std::optional<std::string> ReadFileFromHead(const std::string& path_with_namespace,
+                                              const std::string& file) const;
+  // The repositories themselves; project P lives at P + ".git" (see GitHttpBackend).
+  GitHttpBackend& Git() { return *git_; }
 
  private:
   http::Response Handle(http::Request& request);
@@ -86,6 +115,9 @@ class FakeGitLab final : public FakeOAuthProvider {
                                                 const std::vector<std::string>& any_of_scopes,
                                                 bool allow_anonymous, AccessCheck& check);
   void AddRateLimitHeaders(http::Response& response);
+  // Smart HTTP: GitLab's git authentication and access checks, then git http-backend.
+  http::Response GitRequest(const http::Request& request, const GitRoute& route);
+  const GitLabProject* FindProjectLocked(std::string_view path_with_namespace) const;
 
   std::string NewAccessToken() override;
   std::string NewRefreshToken() override;
@@ -105,6 +137,9 @@ class FakeGitLab final : public FakeOAuthProvider {
   std::int64_t next_project_id_ = 1000;
   std::int64_t api_window_ = 0;  // minute of the current rate-limit window
   int api_calls_in_window_ = 0;
+  bool require_oauth2_username_ = true;
+  // Declared last: created before the servers start, destroyed after they stopped.
+  std::unique_ptr<GitHttpBackend> git_;
 };
 
 }  // namespace keybridge::fakes

@@ -11,6 +11,8 @@ namespace keybridge::fakes {
 namespace {
 
 constexpr std::size_t kWorkerThreads = 16;  // enough for many held requests plus API calls
+// git sends whole packs as request bodies (FakeGitLab and FakeGitHub serve git over HTTP).
+constexpr std::size_t kMaxBodyBytes = std::size_t{64} * 1024 * 1024;
 
 std::string ReasonPhrase(int status) {
   switch (status) {
@@ -60,6 +62,7 @@ std::uint16_t FakeOAuthProvider::AddServer(http::Handler handler) {
   server_options.host = "127.0.0.1";
   server_options.port = 0;
   server_options.worker_threads = kWorkerThreads;
+  server_options.max_body_bytes = kMaxBodyBytes;
   server_options.log_requests = false;
   servers_.push_back(std::make_unique<http::Server>(std::move(server_options), std::move(handler)));
   return servers_.back()->port();

@@ -260,4 +260,57 @@ class InMemoryAuthorizationFlowRepository final : public core::AuthorizationFlow
   std::map<std::string, core::AuthorizationFlow> rows_;
 };
 
+class InMemorySessionTokenRepository final : public core::SessionTokenRepository {
+ public:
+  core::Status Insert(const core::SessionToken& token) override {
+    std::lock_guard lock(mu_);
+    for (const auto& t : rows_) {
+      if (t.id == token.id || t.token_hash == token.token_hash) {
+        return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+      }
+    }
+    rows_.push_back(token);
+    return core::OkStatus();
+  }
+  core::Result<core::SessionToken> FindByHash(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    for (const auto& t : rows_) {
+      if (t.token_hash == token_hash) {
+        return t;
+      }
+    }
+    return core::MakeError(core::ErrorCode::kNotFound, "no session token");
+  }
+  core::Result<std::vector<core::SessionToken>> ListForUser(const std::string& user_id) override {
+    std::lock_guard lock(mu_);
+    std::vector<core::SessionToken> out;
+    for (const auto& t : rows_) {
+      if (t.user_id == user_id) {
+        out.push_back(t);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+    });
+    return out;
+  }
+  core::Result<bool> Revoke(const std::string& id, const std::string& user_id,
+                            core::TimePoint now) override {
+    std::lock_guard lock(mu_);
+    for (auto& t : rows_) {
+      if (t.id == id && t.user_id == user_id) {
+        if (!t.revoked_at) {
+          t.revoked_at = now;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<core::SessionToken> rows_;
+};
+
 }  // namespace keybridge::testing

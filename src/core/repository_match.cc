@@ -1,0 +1,152 @@
+#include "core/repository_match.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace keybridge::core {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && IsSpace(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && IsSpace(text.back())) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+std::string_view WithoutTrailingSlashes(std::string_view text) {
+  while (!text.empty() && text.back() == '/') {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// The host part of an authority ("user@host:port", "[v6]:port"), possibly empty.
+std::string_view HostOf(std::string_view authority) {
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    return authority.substr(1, close == std::string_view::npos ? authority.size() : close - 1);
+  }
+  return authority.substr(0, authority.rfind(':'));
+}
+
+// Empty, "." and ".." segments (also as %2e) let a path escape the prefix it was matched on once
+// a server or curl normalises it (RFC 3986 §5.2.4).
+bool HasUnsafeSegment(std::string_view path) {
+  if (path.empty()) {
+    return false;
+  }
+  path.remove_prefix(1);  // the leading '/'
+  while (true) {
+    const auto slash = path.find('/');
+    const std::string_view segment = path.substr(0, slash);
+    const auto decoded = PercentDecode(segment, /*plus_is_space=*/false);
+    if (!decoded || decoded->empty() || *decoded == "." || *decoded == "..") {
+      return true;
+    }
+    if (slash == std::string_view::npos) {
+      return false;
+    }
+    path.remove_prefix(slash + 1);
+  }
+}
+
+}  // namespace
+
+std::variant<RepositoryUrl, RepositoryUrlProblem> ParseRepositoryUrl(std::string_view text) {
+  text = Trim(text);
+  const auto separator = text.find("://");
+  if (text.empty() || separator == std::string_view::npos || separator == 0) {
+    return RepositoryUrlProblem::kNoScheme;
+  }
+  std::string scheme(text.substr(0, separator));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme != "http" && scheme != "https") {
+    return RepositoryUrlProblem::kUnsupportedScheme;
+  }
+  const std::string_view rest = text.substr(separator + 3);
+  if (HostOf(rest.substr(0, rest.find_first_of("/?#"))).empty()) {
+    return RepositoryUrlProblem::kNoHost;
+  }
+  if (text.find_first_of("?#") != std::string_view::npos) {
+    return RepositoryUrlProblem::kInvalid;
+  }
+  RepositoryUrl repository;
+  repository.text = std::string(WithoutTrailingSlashes(text));
+  if (repository.text.size() > kMaxUrlLength) {
+    return RepositoryUrlProblem::kInvalid;
+  }
+  auto parsed = ParseUrl(repository.text);
+  if (!parsed.ok() || !parsed->userinfo.empty() || HasUnsafeSegment(parsed->path)) {
+    return RepositoryUrlProblem::kInvalid;
+  }
+  repository.url = std::move(parsed).value();
+  return repository;
+}
+
+bool ServesRepositories(const Provider& provider) {
+  switch (provider.kind) {
+    case ProviderKind::kGitLab:
+      return true;
+    case ProviderKind::kGitHub:
+      return IsGitHubApp(provider);
+    case ProviderKind::kGenericOidc:
+      return false;
+  }
+  return false;
+}
+
+std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& providers,
+                                           const Url& repository) {
+  std::optional<std::size_t> best;
+  std::size_t best_path_length = 0;
+  for (std::size_t i = 0; i < providers.size(); ++i) {
+    const Provider& provider = providers[i];
+    if (!ServesRepositories(provider)) {
+      continue;
+    }
+    auto base = ParseUrl(provider.url);
+    if (!base.ok() || base->has_query || base->has_fragment) {
+      continue;
+    }
+    // ParseUrl lower-cases scheme and host, so these compares are case-insensitive.
+    if (base->scheme != repository.scheme || base->host != repository.host
+        || base->EffectivePort() != repository.EffectivePort()) {
+      continue;
+    }
+    const std::string_view prefix = WithoutTrailingSlashes(base->path);
+    const std::string_view path = repository.path;
+    const bool on_boundary =
+        path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
+    if (!on_boundary) {
+      continue;
+    }
+    // Both prefixes end on a segment boundary of the same path, so the longer one is deeper.
+    const bool better = !best || prefix.size() > best_path_length
+                        || (prefix.size() == best_path_length && provider.id < providers[*best].id);
+    if (better) {
+      best = i;
+      best_path_length = prefix.size();
+    }
+  }
+  if (!best) {
+    return std::nullopt;
+  }
+  std::string_view below = std::string_view(repository.path).substr(best_path_length);
+  while (!below.empty() && below.front() == '/') {
+    below.remove_prefix(1);
+  }
+  return ProviderMatch{*best, std::string(WithoutTrailingSlashes(below))};
+}
+
+}  // namespace keybridge::core

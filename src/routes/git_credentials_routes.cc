@@ -1,0 +1,118 @@
+#include "routes/git_credentials_routes.h"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "http/error_response.h"
+#include "routes/json_body.h"
+
+namespace keybridge::routes {
+namespace {
+
+using nlohmann::json;
+
+// A git command runs for a while after it got its credentials (the issue asks for 5 minutes).
+constexpr int kDefaultMinValidSeconds = 300;
+constexpr int kMaxMinValidSeconds = 86400;
+
+core::Error Invalid(std::string message) {
+  return core::MakeError(core::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+bool IsLowerHex(std::string_view text, std::size_t size) {
+  return text.size() == size && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+core::Result<service::TokenDemand> ParseDemand(const http::Request& request) {
+  service::TokenDemand demand;
+  demand.min_valid = core::Seconds(kDefaultMinValidSeconds);
+  for (const auto& [key, value] : request.QueryParams()) {
+    if (key == "url") {
+      continue;
+    }
+    if (key == "min_valid_seconds") {
+      int seconds = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+      if (ec != std::errc() || ptr != value.data() + value.size() || seconds < 0
+          || seconds > kMaxMinValidSeconds) {
+        return Invalid("query parameter 'min_valid_seconds' must be an integer from 0 to "
+                       + std::to_string(kMaxMinValidSeconds));
+      }
+      demand.min_valid = core::Seconds(seconds);
+    } else if (key == "force_refresh") {
+      if (value != "0" && value != "1" && value != "true" && value != "false") {
+        return Invalid("query parameter 'force_refresh' must be 1 or 0");
+      }
+      demand.force_refresh = value == "1" || value == "true";
+    } else if (key == "rejected_sha256") {
+      if (!IsLowerHex(value, 64)) {
+        return Invalid("query parameter 'rejected_sha256' must be 64 lower-case hex digits");
+      }
+      demand.rejected_token_sha256 = value;
+    } else {
+      return Invalid("unknown query parameter '" + key.substr(0, 60) + "'");
+    }
+  }
+  if (!demand.rejected_token_sha256.empty() && !demand.force_refresh) {
+    return Invalid("query parameter 'rejected_sha256' needs force_refresh=1");
+  }
+  return demand;
+}
+
+// The error body, plus what the user can do about it: where to connect, the provider, and for
+// GitHub Apps where to install the App.
+http::Response LookupErrorResponse(const service::GitCredentialLookup& lookup) {
+  http::Response response = http::ErrorResponse(lookup.credential.error());
+  json body = json::parse(response.body, nullptr, false);
+  if (!body.is_object()) {
+    return response;
+  }
+  body["provider_id"] = lookup.provider.id;
+  body["provider_name"] = lookup.provider.display_name;
+  if (!lookup.connect_url.empty()) {
+    body["connect_url"] = lookup.connect_url;
+  }
+  if (!lookup.install_url.empty()) {
+    body["install_url"] = lookup.install_url;
+  }
+  response.body = Dump(body);
+  return response;
+}
+
+}  // namespace
+
+void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService& credentials) {
+  router.Add("GET", kGitCredentialsPath, [&credentials](http::Request& request) {
+    const std::optional<std::string> url = request.Query("url");
+    if (!url || url->empty()) {
+      return http::ErrorResponse(Invalid("query parameter 'url' (the git remote URL) is required"));
+    }
+    auto demand = ParseDemand(request);
+    if (!demand.ok()) {
+      return http::ErrorResponse(demand.error());
+    }
+    auto lookup = credentials.Lookup(request.caller, *url, *demand);
+    if (!lookup.ok()) {
+      return http::ErrorResponse(lookup.error());
+    }
+    if (!lookup->credential.ok()) {
+      return LookupErrorResponse(*lookup).WithHeader("Cache-Control", "no-store");
+    }
+    const service::GitCredential& credential = *lookup->credential;
+    service::AuditTokenHandedOut(request.caller, credential.connection, "git-credentials");
+    json out = {{"username", credential.username},
+                {"password", credential.password.Reveal()},
+                {"provider_id", lookup->provider.id},
+                {"connection_id", credential.connection.id}};
+    if (credential.expires_at) {
+      out["expires_at"] = core::ToUnixSeconds(*credential.expires_at);
+      out["expires_at_iso"] = core::FormatIso8601(*credential.expires_at);
+    }
+    return JsonResponse(200, out).WithHeader("Cache-Control", "no-store");
+  });
+}
+
+}  // namespace keybridge::routes

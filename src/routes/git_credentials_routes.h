@@ -1,0 +1,17 @@
+// GET /api/data/git/credentials?url=<remote URL>: the user name and token git uses for a remote,
+// for `keybridge git-credential`. Session tokens may call it (within their scope). When there is
+// no usable connection the error body carries `connect_url`, so the helper can tell its user the
+// exact place to connect.
+#pragma once
+
+#include "http/router.h"
+#include "service/git_credential_service.h"
+
+namespace keybridge::routes {
+
+inline constexpr const char* kGitCredentialsPath = "/api/data/git/credentials";
+
+// `credentials` must outlive the router.
+void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService& credentials);
+
+}  // namespace keybridge::routes

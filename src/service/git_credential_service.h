@@ -1,0 +1,57 @@
+// GitCredentialService: answers "which user name and token does git use for this remote?" for
+// `keybridge git-credential` (through GET /api/data/git/credentials). It finds the provider that
+// serves the remote (TokenService::ProviderServing), the caller's connection to it, and a token
+// fresh enough for the git command; when there is no usable connection it says where to connect.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/caller.h"
+#include "core/clock.h"
+#include "core/provider.h"
+#include "core/repositories.h"
+#include "core/result.h"
+#include "core/secret.h"
+#include "service/token_service.h"
+
+namespace keybridge::service {
+
+struct GitCredential {
+  std::string username;  // "oauth2" (GitLab, OIDC) or "x-access-token" (GitHub)
+  core::Secret password;  // the access token
+  std::optional<core::TimePoint> expires_at;
+  core::Connection connection;  // the connection the token belongs to (for the audit line)
+};
+
+struct GitCredentialLookup {
+  core::Provider provider;  // the provider that serves the remote
+  // The credential, or why there is none: kNotFound (no connection, or connecting never
+  // finished), kReauthorizationRequired (the provider rejected the stored grant),
+  // kPermissionDenied (a session token not scoped to this provider), kUnavailable, ...
+  core::Result<GitCredential> credential;
+  // Where the user (re)connects, set when connecting would help: no connection yet, or the
+  // grant must be renewed.
+  std::string connect_url;
+  // GitHub Apps: where the App is installed, since a token only reaches installed repositories.
+  std::string install_url;
+};
+
+class GitCredentialService {
+ public:
+  // All references must outlive the service. Thread-safe.
+  GitCredentialService(core::ConnectionRepository& connections, TokenService& tokens);
+
+  // Errors only where no provider is involved: kUnauthenticated (anonymous caller),
+  // kInvalidArgument (not an absolute http(s) URL), kNotFound (no provider serves the URL: git
+  // should try its other credential helpers), repository failures.
+  core::Result<GitCredentialLookup> Lookup(const core::Caller& caller,
+                                           const std::string& repository_url,
+                                           const TokenDemand& demand);
+
+ private:
+  core::ConnectionRepository& connections_;
+  TokenService& tokens_;
+};
+
+}  // namespace keybridge::service

@@ -1,0 +1,2 @@
+// Placeholder; tests follow.
+#include <gtest/gtest.h>

@@ -1,0 +1,83 @@
+// SessionTokenService: users mint, list and revoke session tokens (core::SessionToken) through
+// /api/data/sessions/tokens. A session token is shown once and stored as a hash; with it a session
+// may only obtain access tokens within its scope (enforced by the application's route allow-list
+// and TokenService::CheckSessionScope), so only a user acting for themself, never a session, may
+// manage them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/caller.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/repositories.h"
+#include "core/result.h"
+#include "core/secret.h"
+#include "core/session_token.h"
+#include "service/token_service.h"
+
+namespace keybridge::service {
+
+struct SessionTokenServiceOptions {
+  core::Seconds default_ttl{12 * 3600};   // when the request names none (capped by max_ttl)
+  core::Seconds max_ttl{7 * 24 * 3600};  // --max-session-token-ttl
+  core::Seconds min_ttl{60};
+};
+
+struct SessionTokenRequest {
+  std::string session_name;
+  std::optional<core::Seconds> ttl;
+  std::vector<std::string> connection_ids;
+  std::vector<std::string> repository_urls;
+};
+
+enum class SessionTokenState { kActive, kExpired, kRevoked };
+std::string_view ToString(SessionTokenState state);  // "active", "expired", "revoked"
+
+struct ListedSessionToken {
+  core::SessionToken record;
+  SessionTokenState state = SessionTokenState::kActive;
+};
+
+struct IssuedSessionToken {
+  core::SessionToken record;
+  core::Secret token;  // the only time the plaintext exists; show it once
+};
+
+class SessionTokenService {
+ public:
+  // All references must outlive the service. Thread-safe.
+  SessionTokenService(core::SessionTokenRepository& tokens, core::ConnectionRepository& connections,
+                      TokenService& token_service, core::Random& random, const core::Clock& clock,
+                      SessionTokenServiceOptions options);
+
+  // kUnauthenticated; kPermissionDenied for a session caller; kInvalidArgument naming the field
+  // for an empty or overlong name, a TTL outside [min_ttl, max_ttl], too many scope entries, a
+  // connection id that is not the caller's, a URL that is not an http(s) repository URL or that
+  // no integration serves, or an empty scope (a token that could obtain nothing).
+  core::Result<IssuedSessionToken> Create(const core::Caller& caller,
+                                          const SessionTokenRequest& request);
+  // The caller's session tokens, revoked and expired ones included. Errors as Create.
+  core::Result<std::vector<ListedSessionToken>> List(const core::Caller& caller);
+  // kNotFound if the caller has no token with this id; revoking twice is fine.
+  core::Status Revoke(const core::Caller& caller, const std::string& id);
+
+  const SessionTokenServiceOptions& options() const { return options_; }
+
+ private:
+  core::Status CheckScope(const core::Caller& caller, SessionTokenRequest& request);
+
+  core::SessionTokenRepository& tokens_;
+  core::ConnectionRepository& connections_;
+  TokenService& token_service_;
+  core::Random& random_;
+  const core::Clock& clock_;
+  const SessionTokenServiceOptions options_;
+};
+
+// "st_" + 12 lower-case hex digits.
+bool IsSessionTokenId(std::string_view id);
+
+}  // namespace keybridge::service

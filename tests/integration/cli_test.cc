@@ -1,0 +1,140 @@
+// The `keybridge` command line as an administrator uses it: local tokens (shown once, stored as a
+// hash, listed without their value, revocable) and online key rotation against a running server.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/key_ring.h"
+#include "integration/harness.h"
+#include "integration/keybridge_process.h"
+#include "storage/store.h"
+
+namespace keybridge {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("keybridge-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    database_ = "sqlite://" + (dir_ / "kb.db").string();
+    key_file_ = (dir_ / "kb.key").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs keybridge with `args` plus the test's --database and --key-file.
+  CommandResult Run(const std::string& args) {
+    const std::string err_path = (dir_ / "stderr.txt").string();
+    const std::string command = std::string(KEYBRIDGE_BINARY_PATH) + " --log-format json " + args +
+                                " --database '" + database_ + "' --key-file '" + key_file_ +
+                                "' 2>'" + err_path + "'";
+    CommandResult result;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+      return result;
+    }
+    std::array<char, 4096> buffer{};
+    std::size_t n = 0;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+      result.out.append(buffer.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(err_path);
+    std::stringstream text;
+    text << err.rdbuf();
+    result.err = text.str();
+    return result;
+  }
+
+  std::filesystem::path dir_;
+  std::string database_;
+  std::string key_file_;
+};
+
+TEST_F(CliTest, TokensAreShownOnceListedWithoutValueAndRevocable) {
+  auto created = Run("tokens create --user alice --admin --name laptop --ttl 12h");
+
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string token = created.out.substr(0, created.out.find('\n'));
+  EXPECT_EQ(token.rfind("kb_", 0), 0U);
+  auto list = Run("tokens list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("alice"), std::string::npos);
+  EXPECT_NE(list.out.find("laptop"), std::string::npos);
+  EXPECT_NE(list.out.find("active"), std::string::npos);
+  EXPECT_EQ(list.out.find(token), std::string::npos) << "the token value must never be listed";
+  const std::string id = list.out.substr(list.out.find("tok_"), 16);
+
+  auto revoked = Run("tokens revoke " + id);
+
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(Run("tokens list").out.find("revoked"), std::string::npos);
+  EXPECT_NE(Run("tokens revoke tok_000000000000").exit_code, 0);
+}
+
+TEST_F(CliTest, BadFlagsFailWithAMessage) {
+  auto r = Run("tokens create --user alice --ttl soon");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--ttl"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, KeysRotateReencryptsWhileAServerRuns) {
+  auto admin = Run("tokens create --user root --admin");
+  ASSERT_EQ(admin.exit_code, 0) << admin.err;
+  const std::string token = admin.out.substr(0, admin.out.find('\n'));
+  testing::KeybridgeProcess server({"--database", database_, "--key-file", key_file_},
+                                   (dir_ / "server.log").string());
+  ASSERT_FALSE(server.base_url().empty());
+  testing::HttpCaller call(server.base_url());
+  nlohmann::json provider = {{"id", "gl"},         {"kind", "gitlab"},
+                             {"client_id", "c"},   {"client_secret", "rotate-me-secret"},
+                             {"display_name", "G"}, {"scope", "api"},
+                             {"url", "https://gitlab.example.org"}};
+  ASSERT_EQ(call.Call("POST", "/api/data/oauth2/providers", token, provider.dump()).status, 201);
+
+  auto rotated = Run("keys rotate");
+
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_NE(rotated.err.find("re-encrypted 1"), std::string::npos) << rotated.err;
+  std::ifstream keys(key_file_);
+  std::string line;
+  std::vector<std::string> key_ids;
+  while (std::getline(keys, line)) {
+    key_ids.push_back(line.substr(0, line.find(' ')));
+  }
+  ASSERT_EQ(key_ids.size(), 2U);
+  auto db = storage::OpenDatabase(database_);
+  ASSERT_TRUE(db.ok());
+  auto rows = (*db)->Query("SELECT client_secret FROM oauth2_clients", {});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(crypto::KeyRing::KeyIdOf(std::get<std::string>(rows->at(0).at(0))), key_ids[1]);
+  // The running server (which loaded only the old key) still serves and updates the provider.
+  EXPECT_EQ(call.Call("GET", "/api/data/oauth2/providers/gl", token).status, 200);
+  auto patched = call.Call("PATCH", "/api/data/oauth2/providers/gl", token,
+                           R"({"client_secret":"second-secret"})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  auto reread = (*db)->Query("SELECT client_secret FROM oauth2_clients", {});
+  ASSERT_TRUE(reread.ok());
+  EXPECT_EQ(crypto::KeyRing::KeyIdOf(std::get<std::string>(reread->at(0).at(0))), key_ids[1])
+      << "a server that saw the rotation seals with the new key";
+}
+
+}  // namespace
+}  // namespace keybridge
