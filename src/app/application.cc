@@ -5,17 +5,23 @@
 #include "core/startup_error.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
+#include "http/error_response.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/authenticator.h"
 #include "identity/jwt_verifier.h"
 #include "identity/local_token.h"
 #include "net/curl_http_client.h"
+#include "net/probe_client.h"
 #include "routes/api_routes.h"
+#include "routes/git_credentials_routes.h"
 #include "service/background_refresher.h"
 #include "service/connection_service.h"
+#include "service/git_credential_service.h"
 #include "service/provider_gateway.h"
 #include "service/provider_service.h"
+#include "service/repository_service.h"
+#include "service/session_token_service.h"
 #include "service/token_service.h"
 #include "storage/store.h"
 
@@ -35,6 +41,42 @@ std::vector<std::string> SplitAudiences(const std::vector<std::string>& raw) {
     }
   }
   return out;
+}
+
+// The repository check's git probe fetches URLs callers choose: only public addresses, unless
+// the administrator allows private ones (git servers on an internal network).
+net::ProbeClient::Options ProbeOptions(const ServeConfig& config) {
+  net::ProbeClient::Options options;
+  options.ca_file = config.ca_file;
+  if (config.allow_private_probe) {
+    options.policy = net::AnyAddressPolicy();
+  }
+  return options;
+}
+
+// Default deny for session tokens (issue #4): a session may obtain access tokens (its scope is
+// checked by TokenService), run the repository check and reach the health probes. Nothing else:
+// it can list, change or mint nothing. Only literal paths pass, so the router can never dispatch
+// an allowed request to another route.
+bool SessionMayCall(const http::Request& request) {
+  if (request.method != "GET") {
+    return false;
+  }
+  const std::string_view path = request.path;
+  if (path == "/healthz" || path == "/readyz" || path == "/api/data/repository"
+      || path == routes::kGitCredentialsPath) {
+    return true;
+  }
+  // GET /api/data/oauth2/connections/{connection_id}/token
+  constexpr std::string_view kPrefix = "/api/data/oauth2/connections/";
+  constexpr std::string_view kSuffix = "/token";
+  if (path.size() <= kPrefix.size() + kSuffix.size() || !path.starts_with(kPrefix)
+      || !path.ends_with(kSuffix)) {
+    return false;
+  }
+  const std::string_view id =
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  return id.find('/') == std::string_view::npos;
 }
 
 template <typename T>
@@ -58,15 +100,22 @@ class Application::Impl {
                       "cannot open the key file " + config_.key_file)),
         store_(OrThrow(storage::OpenStore(config_.database, *keys_), "cannot open the database")),
         http_client_(net::CurlHttpClient::Options{.ca_file = config_.ca_file}),
+        probe_client_(ProbeOptions(config_)),
         local_tokens_(*store_->api_tokens, clock_),
+        session_tokens_(*store_->session_tokens, clock_),
         providers_(*store_->providers, clock_),
         gateway_(http_client_, clock_),
         tokens_(*store_->connections, *store_->providers, gateway_, clock_,
                 service::TokenServiceOptions{config_.refresh_margin_seconds, config_.public_url}),
+        sessions_(*store_->session_tokens, *store_->connections, tokens_, random_, clock_,
+                  SessionOptions(config_)),
+        git_credentials_(*store_->connections, tokens_),
         connections_(*store_->connections, *store_->providers, *store_->flows, gateway_, tokens_,
                      random_, clock_,
                      service::ConnectionServiceOptions{config_.public_url,
                                                        config_.allowed_redirect_origins}),
+        repositories_(*store_->providers, *store_->connections, tokens_, http_client_,
+                      probe_client_),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}) {
     if (!config_.oidc_issuer.empty()) {
@@ -76,12 +125,19 @@ class Application::Impl {
       options.admin_role = config_.admin_role;
       jwt_ = std::make_unique<identity::JwtVerifier>(options, http_client_, clock_);
     }
-    authenticator_ = std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_);
+    authenticator_ =
+        std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_, &session_tokens_);
 
-    routes::AddApiRoutes(
-        router_, routes::ApiServices{
-                     providers_, connections_, tokens_, [this] { return store_->Ping(); },
-                     routes::ConnectionRouteOptions{config_.public_url.starts_with("https://")}});
+    routes::ApiServices services{
+        providers_,
+        connections_,
+        tokens_,
+        repositories_,
+        [this] { return store_->Ping(); },
+        routes::ConnectionRouteOptions{config_.public_url.starts_with("https://")}};
+    services.sessions = &sessions_;
+    services.git_credentials = &git_credentials_;
+    routes::AddApiRoutes(router_, services);
   }
 
   // Stop serving before any member a handler uses is destroyed.
@@ -91,7 +147,17 @@ class Application::Impl {
 
   http::Response Handle(http::Request& request) {
     request.caller = authenticator_->Authenticate(request.Header("authorization"));
+    if (request.caller.IsSession() && !SessionMayCall(request)) {
+      return http::ErrorResponse(core::MakeError(core::ErrorCode::kPermissionDenied,
+                                                 "session tokens can only obtain tokens"));
+    }
     return router_.Dispatch(request);
+  }
+
+  static service::SessionTokenServiceOptions SessionOptions(const ServeConfig& config) {
+    service::SessionTokenServiceOptions options;
+    options.max_ttl = config.max_session_token_ttl_seconds;
+    return options;
   }
 
   static std::unique_ptr<http::Server> Bind(ServeConfig& config, http::Handler handler) {
@@ -117,6 +183,11 @@ class Application::Impl {
         "keybridge listening on {}:{}; public URL {}; OAuth callback {}/api/data/oauth2/"
         "callback",
         config_.listen_host, server_->port(), config_.public_url, config_.public_url);
+    if (config_.allow_private_probe) {
+      spdlog::warn(
+          "--allow-private-probe is set: the repository check may probe loopback and private "
+          "network addresses");
+    }
   }
   void Stop() {
     refresher_.Stop();
@@ -133,13 +204,18 @@ class Application::Impl {
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<storage::Store> store_;
   net::CurlHttpClient http_client_;
+  net::ProbeClient probe_client_;  // SSRF-guarded, for URLs callers choose
   std::unique_ptr<identity::JwtVerifier> jwt_;
   identity::LocalTokenAuthenticator local_tokens_;
+  identity::SessionTokenAuthenticator session_tokens_;
   std::unique_ptr<identity::Authenticator> authenticator_;
   service::ProviderService providers_;
   service::ProviderGateway gateway_;
   service::TokenService tokens_;
+  service::SessionTokenService sessions_;
+  service::GitCredentialService git_credentials_;
   service::ConnectionService connections_;
+  service::RepositoryService repositories_;
   service::BackgroundRefresher refresher_;
   http::Router router_;
 };

@@ -4,15 +4,19 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "app/application.h"
 #include "app/config.h"
+#include "app/git_credential.h"
 #include "app/logging.h"
 #include "core/startup_error.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
+#include "net/curl_http_client.h"
 #include "service/api_token_service.h"
 #include "storage/key_rotation.h"
 #include "storage/store.h"
@@ -79,6 +83,30 @@ int Serve(ServeConfig config) {
   spdlog::info("received signal {}, shutting down", received);
   application.Stop();
   return 0;
+}
+
+int GitCredential(GitCredentialOptions options, const std::string& wait_timeout) {
+  if (auto timeout = ParseDuration(wait_timeout); timeout.ok()) {
+    options.wait_timeout = *timeout;
+  } else {
+    std::cerr << "keybridge: --wait-timeout: " << timeout.error().message << "\n";
+    return 2;
+  }
+  if (auto loaded = LoadGitCredentialEnvironment(::getenv, options); !loaded.ok()) {
+    // git shows helper stderr to the user; without configuration there is nothing to answer.
+    std::cerr << "keybridge: " << loaded.error().message << "\n";
+    return 1;
+  }
+  net::CurlHttpClient::Options http_options;
+  if (const char* ca_file = ::getenv("KEYBRIDGE_CA_FILE"); ca_file != nullptr) {
+    http_options.ca_file = ca_file;
+  }
+  net::CurlHttpClient http(http_options);
+  core::SystemClock clock;
+  GitCredentialIo io{std::cin, std::cout, std::cerr, http, clock, [](core::Seconds pause) {
+                       std::this_thread::sleep_for(pause);
+                     }};
+  return RunGitCredential(options, io);
 }
 
 }  // namespace
@@ -154,11 +182,22 @@ int RunCli(int argc, char** argv) {
       ->envname("KEYBRIDGE_REFRESH_MARGIN")
       ->capture_default_str();
   serve
+      ->add_option("--max-session-token-ttl", serve_config.max_session_token_ttl,
+                   "Longest lifetime a user may give a session token (POST "
+                   "/api/data/sessions/tokens; the default lifetime is 12h or this, if shorter)")
+      ->envname("KEYBRIDGE_MAX_SESSION_TOKEN_TTL")
+      ->capture_default_str();
+  serve
       ->add_option("--background-refresh-interval", serve_config.background_refresh_interval,
                    "How often to refresh idle connections whose refresh token would lapse "
                    "(0 disables)")
       ->envname("KEYBRIDGE_BACKGROUND_REFRESH_INTERVAL")
       ->capture_default_str();
+  serve
+      ->add_flag("--allow-private-probe", serve_config.allow_private_probe,
+                 "Let the repository check probe loopback, private and link-local addresses "
+                 "(only for git servers on an internal network; off by default)")
+      ->envname("KEYBRIDGE_ALLOW_PRIVATE_PROBE");
 
   StoreOptions store_options;
   auto* migrate = cli.add_subcommand("migrate", "Apply database schema migrations and exit");
@@ -190,7 +229,37 @@ int RunCli(int argc, char** argv) {
       "rotate", "Add a new key and re-encrypt every stored secret under it (safe while serving)");
   AddStoreOptions(*keys_rotate, store_options);
 
+  GitCredentialOptions git_credential_options;
+  std::string git_wait_timeout = "10m";
+  auto* git_credential = cli.add_subcommand(
+      "git-credential",
+      "git credential helper: answers git with a fresh token from the keybridge server at "
+      "KEYBRIDGE_URL, using KEYBRIDGE_TOKEN or KEYBRIDGE_TOKEN_FILE. Enable it with\n"
+      "  git config --global credential.helper '!keybridge git-credential'\n"
+      "  git config --global credential.useHttpPath true");
+  git_credential->add_flag("--wait", git_credential_options.wait,
+                           "When the service is not connected yet, print where to connect and "
+                           "wait for it instead of failing");
+  git_credential
+      ->add_option("--wait-timeout", git_wait_timeout, "How long --wait waits, e.g. 90s or 10m")
+      ->capture_default_str();
+  git_credential
+      ->add_option("operation", git_credential_options.operation,
+                   "get, store or erase (git appends it); others are ignored")
+      ->required();
+
   CLI11_PARSE(cli, argc, argv);
+  if (git_credential->parsed()) {
+    // No log lines at all: git shows the helper's stderr to the user, and spdlog's default
+    // logger writes to stdout, where git reads the answer.
+    spdlog::set_level(spdlog::level::off);
+    try {
+      return GitCredential(std::move(git_credential_options), git_wait_timeout);
+    } catch (const StartupError& error) {
+      std::cerr << "keybridge: " << error.what() << "\n";
+      return 1;
+    }
+  }
   ConfigureLogging(log_format == "json"   ? LogFormat::kJson
                    : log_format == "text" ? LogFormat::kText
                                           : LogFormat::kAuto,

@@ -27,7 +27,10 @@ struct ServeConfig {
   std::vector<std::string> allowed_redirect_origins;
   std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read
   std::string background_refresh_interval = "60s";  // "0" disables the background refresher
-  std::string max_session_token_ttl = "7d";          // longest lifetime of a session token
+  std::string max_session_token_ttl = "7d";         // longest lifetime of a session token
+  // The repository check's git probe may reach loopback, private and link-local addresses (git
+  // servers on an internal network). Off: only public addresses, checked after DNS and redirects.
+  bool allow_private_probe = false;
 
   // Derived by Validate().
   std::string listen_host;

@@ -114,8 +114,7 @@ class SessionTokenRepository {
   virtual Result<std::vector<SessionToken>> ListForUser(const std::string& user_id) = 0;
   // Sets revoked_at if not yet revoked (the first time is kept); returns whether `user_id` owns a
   // token with this id.
-  virtual Result<bool> Revoke(const std::string& id, const std::string& user_id,
-                              TimePoint now) = 0;
+  virtual Result<bool> Revoke(const std::string& id, const std::string& user_id, TimePoint now) = 0;
 };
 
 }  // namespace keybridge::core

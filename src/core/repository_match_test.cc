@@ -51,7 +51,9 @@ TEST(ParseRepositoryUrl, TrimsWhitespaceAndTrailingSlashes) {
 }
 
 TEST(ParseRepositoryUrl, HostOnlyUrlHasAnEmptyPath) {
-  const auto& repository = std::get<RepositoryUrl>(ParseRepositoryUrl("https://h/"));
+  const auto parsed = ParseRepositoryUrl("https://h/");
+
+  const auto& repository = std::get<RepositoryUrl>(parsed);
 
   EXPECT_EQ(repository.text, "https://h");
   EXPECT_EQ(repository.url.path, "");
@@ -79,9 +81,9 @@ TEST(ParseRepositoryUrl, EmptyHostIsNoUrlHost) {
 }
 
 TEST(ParseRepositoryUrl, RejectsCredentialsQueriesFragmentsAndBadHosts) {
-  for (const char* text : {"https://user:pass@h/o/r", "https://token@h/o/r", "https://h/o/r?x=1",
-                           "https://h/o/r#main", "https://h:99999/o/r", "https://h o/r",
-                           "https://h/o r", "https://[::1/x"}) {
+  for (const char* text :
+       {"https://user:pass@h/o/r", "https://token@h/o/r", "https://h/o/r?x=1", "https://h/o/r#main",
+        "https://h:99999/o/r", "https://h o/r", "https://h/o r", "https://[::1/x"}) {
     EXPECT_EQ(ProblemOf(text), RepositoryUrlProblem::kInvalid) << text;
   }
 }
@@ -199,9 +201,9 @@ TEST(MatchProvider, ReportsTheRepositoryPathBelowTheProvider) {
   EXPECT_EQ(MatchProvider(providers, RepoUrl("https://host/gitlab/g/sub/p.git"))->repository_path,
             "g/sub/p.git");
   EXPECT_EQ(MatchProvider(providers, RepoUrl("https://host/gitlab"))->repository_path, "");
-  EXPECT_EQ(MatchProvider({GitLab("r", "https://host")}, RepoUrl("https://host/o/r"))
-                ->repository_path,
-            "o/r");
+  EXPECT_EQ(
+      MatchProvider({GitLab("r", "https://host")}, RepoUrl("https://host/o/r"))->repository_path,
+      "o/r");
 }
 
 TEST(MatchProvider, Ipv6HostsCompareWithoutBrackets) {
@@ -235,8 +237,7 @@ TEST(MatchProvider, ThousandProvidersPickTheDeepestPrefixAndTheRightIndex) {
   EXPECT_EQ(MatchedId(providers, "https://host4.example.org/team14/other/p"), "team14");
   EXPECT_EQ(MatchedId(providers, "https://host9.example.org/team999/p"), "p999");
   EXPECT_EQ(MatchedId(providers, "https://host9.example.org/team998/p"), "");
-  EXPECT_EQ(MatchedId(providers, "https://host0.example.org/team0/p"), "")
-      << "p0 is at /team0/sub";
+  EXPECT_EQ(MatchedId(providers, "https://host0.example.org/team0/p"), "") << "p0 is at /team0/sub";
   EXPECT_EQ(MatchedId(providers, "https://host0.example.org/team0/sub/p"), "p0");
 }
 

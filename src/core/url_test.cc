@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "core/text.h"
 
 namespace keybridge::core {
 namespace {
@@ -52,6 +53,20 @@ TEST(PercentCoding, RoundTripsAndRejectsMalformedEscapes) {
 
 TEST(FormatIso8601, IsUtcWithWholeSeconds) {
   EXPECT_EQ(FormatIso8601(FromUnixSeconds(1700000000)), "2023-11-14T22:13:20Z");
+}
+
+}  // namespace
+}  // namespace keybridge::core
+
+namespace keybridge::core {
+namespace {
+
+TEST(TruncateUtf8, NeverCutsAMultiByteCharacter) {
+  const std::string euro = "\xe2\x82\xac";  // 3 bytes
+  EXPECT_EQ(TruncateUtf8(euro + euro, 4), euro);
+  EXPECT_EQ(TruncateUtf8(euro + euro, 6), euro + euro);
+  EXPECT_EQ(TruncateUtf8("abc", 2), "ab");
+  EXPECT_EQ(TruncateUtf8(euro, 1), "");
 }
 
 }  // namespace

@@ -47,20 +47,20 @@ bool IsPublicV4(const std::uint8_t* b) {
   const std::uint8_t a = b[0];
   const std::uint8_t c = b[1];
   const std::uint8_t d = b[2];
-  const bool special = a == 0                                 // "this network"
-                       || a == 10                             // private
-                       || (a == 100 && (c & 0xC0U) == 64)     // carrier-grade NAT
-                       || a == 127                            // loopback
-                       || (a == 169 && c == 254)              // link-local, cloud metadata
-                       || (a == 172 && (c & 0xF0U) == 16)     // private
-                       || (a == 192 && c == 0 && d == 0)      // IETF protocol assignments
-                       || (a == 192 && c == 0 && d == 2)      // TEST-NET-1
-                       || (a == 192 && c == 88 && d == 99)    // 6to4 relay anycast
-                       || (a == 192 && c == 168)              // private
-                       || (a == 198 && (c & 0xFEU) == 18)     // benchmarking
-                       || (a == 198 && c == 51 && d == 100)   // TEST-NET-2
-                       || (a == 203 && c == 0 && d == 113)    // TEST-NET-3
-                       || a >= 224;                           // multicast, reserved, broadcast
+  const bool special = a == 0                                // "this network"
+                       || a == 10                            // private
+                       || (a == 100 && (c & 0xC0U) == 64)    // carrier-grade NAT
+                       || a == 127                           // loopback
+                       || (a == 169 && c == 254)             // link-local, cloud metadata
+                       || (a == 172 && (c & 0xF0U) == 16)    // private
+                       || (a == 192 && c == 0 && d == 0)     // IETF protocol assignments
+                       || (a == 192 && c == 0 && d == 2)     // TEST-NET-1
+                       || (a == 192 && c == 88 && d == 99)   // 6to4 relay anycast
+                       || (a == 192 && c == 168)             // private
+                       || (a == 198 && (c & 0xFEU) == 18)    // benchmarking
+                       || (a == 198 && c == 51 && d == 100)  // TEST-NET-2
+                       || (a == 203 && c == 0 && d == 113)   // TEST-NET-3
+                       || a >= 224;                          // multicast, reserved, broadcast
   return !special;
 }
 
@@ -147,7 +147,9 @@ struct Transfer {
 };
 
 std::string_view Trim(std::string_view text) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  const auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
   while (!text.empty() && is_space(text.front())) {
     text.remove_prefix(1);
   }
@@ -202,8 +204,9 @@ curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addres
   const auto ip = purpose == CURLSOCKTYPE_IPCXN
                       ? FromSockaddr(&address->addr, static_cast<std::size_t>(address->addrlen))
                       : std::nullopt;
-  if (!ip || std::find(transfer->allowed.begin(), transfer->allowed.end(), *ip)
-                 == transfer->allowed.end()) {
+  if (!ip
+      || std::find(transfer->allowed.begin(), transfer->allowed.end(), *ip)
+             == transfer->allowed.end()) {
     transfer->refused_connect = true;
     return CURL_SOCKET_BAD;
   }
@@ -222,8 +225,8 @@ core::Result<SlistPtr> BuildHeaderList(const std::vector<core::HttpHeader>& head
     return MakeError(ErrorCode::kInternal, "out of memory building request headers");
   }
   for (const auto& header : headers) {
-    const bool name_ok = !header.name.empty()
-                         && std::all_of(header.name.begin(), header.name.end(), IsTokenChar);
+    const bool name_ok =
+        !header.name.empty() && std::all_of(header.name.begin(), header.name.end(), IsTokenChar);
     if (!name_ok
         || header.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
       return MakeError(ErrorCode::kInvalidArgument, "invalid request header for " + host);
@@ -336,11 +339,15 @@ bool IsPublicAddress(const IpAddress& address) {
 }
 
 AddressPolicy PublicOnlyPolicy() {
-  return [](const IpAddress& address, int /*hop*/) { return IsPublicAddress(address); };
+  return [](const IpAddress& address, int /*hop*/) {
+    return IsPublicAddress(address);
+  };
 }
 
 AddressPolicy AnyAddressPolicy() {
-  return [](const IpAddress&, int) { return true; };
+  return [](const IpAddress&, int) {
+    return true;
+  };
 }
 
 core::Result<std::vector<IpAddress>> SystemResolve(const std::string& host,
@@ -437,9 +444,9 @@ core::Result<core::HttpResponse> ProbeClient::Send(const core::HttpRequest& requ
     } else if (LooksNumeric(host)) {
       return MakeError(ErrorCode::kPermissionDenied, refused, "numeric host shorthand");
     } else {
-      KEYBRIDGE_ASSIGN_OR_RETURN(addresses,
-                                 options_.resolver(host, std::max(Remaining(deadline),
-                                                                  std::chrono::milliseconds(1))));
+      KEYBRIDGE_ASSIGN_OR_RETURN(
+          addresses,
+          options_.resolver(host, std::max(Remaining(deadline), std::chrono::milliseconds(1))));
     }
     if (addresses.empty()) {
       return MakeError(ErrorCode::kUnavailable, "cannot resolve " + host);

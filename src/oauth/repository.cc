@@ -84,8 +84,8 @@ RepositoryMetadata ReadGitHub(const Json& body) {
     metadata.is_public = *visibility == "public";
   } else {
     const auto is_private = body.find("private");
-    metadata.is_public = is_private != body.end() && is_private->is_boolean()
-                         && !is_private->get<bool>();
+    metadata.is_public =
+        is_private != body.end() && is_private->is_boolean() && !is_private->get<bool>();
   }
   bool pull = false;
   bool push = false;

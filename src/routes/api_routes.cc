@@ -3,6 +3,7 @@
 #include "routes/git_credentials_routes.h"
 #include "routes/health_routes.h"
 #include "routes/provider_routes.h"
+#include "routes/repository_routes.h"
 #include "routes/session_routes.h"
 
 namespace keybridge::routes {
@@ -12,6 +13,7 @@ void AddApiRoutes(http::Router& router, const ApiServices& services) {
   AddSpecRoute(router);
   AddProviderRoutes(router, services.providers);
   AddConnectionRoutes(router, services.connections, services.tokens, services.connection_options);
+  AddRepositoryRoutes(router, services.repositories);
   if (services.sessions != nullptr) {
     AddSessionRoutes(router, *services.sessions);
   }

@@ -10,6 +10,7 @@
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
 #include "service/provider_service.h"
+#include "service/repository_service.h"
 #include "service/session_token_service.h"
 #include "service/token_service.h"
 
@@ -19,6 +20,7 @@ struct ApiServices {
   service::ProviderService& providers;
   service::ConnectionService& connections;
   service::TokenService& tokens;
+  service::RepositoryService& repositories;
   std::function<core::Status()> database_ping;
   ConnectionRouteOptions connection_options;
   // Session tokens and git credentials (issue #4); their routes are registered when set.

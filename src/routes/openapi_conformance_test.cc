@@ -34,9 +34,16 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::TokenService tokens(connection_repo, repo, gateway, clock, {});
   service::ConnectionService connections(connection_repo, repo, flow_repo, gateway, tokens, random,
                                          clock, {});
+  service::RepositoryService repositories(repo, connection_repo, tokens, http, http);
+  testing::InMemorySessionTokenRepository session_repo;
+  service::SessionTokenService sessions(session_repo, connection_repo, tokens, random, clock, {});
+  service::GitCredentialService git_credentials(connection_repo, tokens);
   http::Router router;
-  AddApiRoutes(router,
-               ApiServices{providers, connections, tokens, [] { return core::OkStatus(); }, {}});
+  ApiServices services{
+      providers, connections, tokens, repositories, [] { return core::OkStatus(); }, {}};
+  services.sessions = &sessions;
+  services.git_credentials = &git_credentials;
+  AddApiRoutes(router, services);
   const auto spec = nlohmann::json::parse(OpenApiDocument());
 
   std::set<std::pair<std::string, std::string>> registered;

@@ -116,20 +116,20 @@ void AddSessionRoutes(http::Router& router, service::SessionTokenService& sessio
     return JsonResponse(200, out);
   });
 
-  router.Add("DELETE", std::string(kCollection) + "/{token_id}", [&sessions](
-                                                                      http::Request& request) {
-    const std::string id = request.PathParam("token_id");
-    if (!service::IsSessionTokenId(id)) {
-      return http::ErrorResponse(
-          core::MakeError(core::ErrorCode::kNotFound, "You have no session token with this id."));
-    }
-    auto revoked = sessions.Revoke(request.caller, id);
-    if (!revoked.ok()) {
-      return http::ErrorResponse(revoked.error());
-    }
-    spdlog::info("session token revoked: id={} user={}", id, request.caller.user_id);
-    return http::Response::NoContent();
-  });
+  router.Add("DELETE", std::string(kCollection) + "/{token_id}",
+             [&sessions](http::Request& request) {
+               const std::string id = request.PathParam("token_id");
+               if (!service::IsSessionTokenId(id)) {
+                 return http::ErrorResponse(core::MakeError(
+                     core::ErrorCode::kNotFound, "You have no session token with this id."));
+               }
+               auto revoked = sessions.Revoke(request.caller, id);
+               if (!revoked.ok()) {
+                 return http::ErrorResponse(revoked.error());
+               }
+               spdlog::info("session token revoked: id={} user={}", id, request.caller.user_id);
+               return http::Response::NoContent();
+             });
 }
 
 }  // namespace keybridge::routes

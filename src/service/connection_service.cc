@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/text.h"
 #include "core/url.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -206,7 +207,7 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
     spdlog::info("provider {} returned an authorization error for connection {}: {}",
                  flow.provider_id, flow.connection_id, SanitizeErrorCode(*params.error));
     return Fail(flow, SanitizeErrorCode(*params.error),
-                params.error_description.value_or("").substr(0, 300));
+                core::TruncateUtf8(params.error_description.value_or(""), 300));
   }
   if (!params.code || params.code->empty()) {
     return Fail(flow, "invalid_request", "The provider sent neither a code nor an error.");

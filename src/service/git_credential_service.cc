@@ -43,9 +43,9 @@ core::Result<GitCredentialLookup> GitCredentialService::Lookup(const core::Calle
   }
   if (connection == connections.end() || connection->status == core::ConnectionStatus::kPending) {
     lookup.connect_url = tokens_.ReconnectUrl(lookup.provider.id);
-    lookup.credential = MakeError(ErrorCode::kNotFound, "You have no connection to "
-                                                            + lookup.provider.display_name
-                                                            + ". Connect at " + lookup.connect_url);
+    lookup.credential =
+        MakeError(ErrorCode::kNotFound, "You have no connection to " + lookup.provider.display_name
+                                            + ". Connect at " + lookup.connect_url);
     return lookup;
   }
   auto fresh = tokens_.FreshConnection(caller, connection_id, demand);

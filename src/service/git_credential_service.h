@@ -18,7 +18,7 @@
 namespace keybridge::service {
 
 struct GitCredential {
-  std::string username;  // "oauth2" (GitLab, OIDC) or "x-access-token" (GitHub)
+  std::string username;   // "oauth2" (GitLab, OIDC) or "x-access-token" (GitHub)
   core::Secret password;  // the access token
   std::optional<core::TimePoint> expires_at;
   core::Connection connection;  // the connection the token belongs to (for the audit line)

@@ -53,9 +53,8 @@ core::Result<std::string> CheckSessionName(const std::string& raw) {
     return Invalid("session_name must be at most " + std::to_string(core::kMaxSessionNameLength)
                    + " bytes");
   }
-  if (std::any_of(name.begin(), name.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == '\x7f';
-      })) {
+  if (std::any_of(name.begin(), name.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; })) {
     return Invalid("session_name must not contain control characters");
   }
   return name;
@@ -73,8 +72,8 @@ void Deduplicate(std::vector<std::string>& items) {
 
 core::Status CheckRepositoryUrl(const std::string& url) {
   if (url.size() > core::kMaxUrlLength) {
-    return Invalid("repository_urls entries must be at most "
-                   + std::to_string(core::kMaxUrlLength) + " characters");
+    return Invalid("repository_urls entries must be at most " + std::to_string(core::kMaxUrlLength)
+                   + " characters");
   }
   auto parsed = core::ParseUrl(url);
   if (!parsed.ok() || (parsed->scheme != "https" && parsed->scheme != "http")) {
@@ -106,9 +105,8 @@ std::string_view ToString(SessionTokenState state) {
 bool IsSessionTokenId(std::string_view id) {
   constexpr std::string_view kPrefix = "st_";
   return id.size() == kPrefix.size() + 2 * kIdRandomBytes && id.substr(0, kPrefix.size()) == kPrefix
-         && std::all_of(id.begin() + kPrefix.size(), id.end(), [](char c) {
-              return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-            });
+         && std::all_of(id.begin() + kPrefix.size(), id.end(),
+                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 SessionTokenService::SessionTokenService(core::SessionTokenRepository& tokens,
@@ -153,8 +151,7 @@ core::Status SessionTokenService::CheckScope(const core::Caller& caller,
     KEYBRIDGE_ASSIGN_OR_RETURN(std::optional<core::Provider> serving,
                                token_service_.ProviderServing(url));
     if (!serving) {
-      return Invalid("repository_urls entry " + Quoted(url)
-                     + " is not served by any integration");
+      return Invalid("repository_urls entry " + Quoted(url) + " is not served by any integration");
     }
   }
   return core::OkStatus();
@@ -196,7 +193,7 @@ core::Result<std::vector<ListedSessionToken>> SessionTokenService::List(
   std::vector<ListedSessionToken> listed;
   listed.reserve(tokens.size());
   for (core::SessionToken& token : tokens) {
-    const SessionTokenState state = token.revoked_at        ? SessionTokenState::kRevoked
+    const SessionTokenState state = token.revoked_at          ? SessionTokenState::kRevoked
                                     : now >= token.expires_at ? SessionTokenState::kExpired
                                                               : SessionTokenState::kActive;
     listed.push_back(ListedSessionToken{std::move(token), state});

@@ -21,7 +21,7 @@
 namespace keybridge::service {
 
 struct SessionTokenServiceOptions {
-  core::Seconds default_ttl{12 * 3600};   // when the request names none (capped by max_ttl)
+  core::Seconds default_ttl{12 * 3600};  // when the request names none (capped by max_ttl)
   core::Seconds max_ttl{7 * 24 * 3600};  // --max-session-token-ttl
   core::Seconds min_ttl{60};
 };

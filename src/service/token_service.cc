@@ -8,6 +8,7 @@
 
 #include "core/repository_match.h"
 #include "crypto/hash.h"
+#include "service/provider_service.h"
 
 namespace keybridge::service {
 namespace {
@@ -128,6 +129,11 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
 core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
                                                              const std::string& connection_id,
                                                              const TokenDemand& demand) {
+  if (!caller.IsAuthenticated() && !caller.rejected_reason.empty()) {
+    // A credential was presented and refused (revoked or expired session token...): say so (401)
+    // rather than hiding the connection, which a bare anonymous caller gets (404).
+    return RequireUser(caller).error();
+  }
   auto found = connections_.Find(connection_id);
   if (!found.ok()) {
     return found.error().code == ErrorCode::kNotFound ? NotFound() : std::move(found).TakeError();
@@ -146,7 +152,11 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
   }
   // An explicit min_valid_seconds is honoured as asked.
   const core::Seconds needed = std::max(min_valid, margin);
-  if (demand.force_refresh) {
+  // A rejection another client already reported got the token replaced: no lock, no refresh.
+  if (demand.force_refresh
+      && (demand.rejected_token_sha256.empty()
+          || crypto::ConstantTimeEquals(crypto::Sha256Hex(connection.token->access_token.Reveal()),
+                                        demand.rejected_token_sha256))) {
     return SharedRefresh(connection_id, needed, /*force=*/true, demand.rejected_token_sha256);
   }
   if (!connection.token->IsExpiring(clock_.Now(), needed)) {

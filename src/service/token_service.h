@@ -13,8 +13,8 @@
 #include <future>
 #include <map>
 #include <mutex>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/caller.h"

@@ -3,6 +3,7 @@
 #include <functional>
 #include <utility>
 
+#include "core/text.h"
 #include "storage/sealed_columns.h"
 #include "storage/token_codec.h"
 
@@ -132,7 +133,7 @@ core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
         "UPDATE oauth2_connections SET status = 'invalid_credentials', status_reason = $3, "
         "token_version = token_version + 1, refresh_due_at = NULL "
         "WHERE id = $1 AND token_version = $2",
-        {current.id, current.token_version, invalid->reason.substr(0, 500)});
+        {current.id, current.token_version, core::TruncateUtf8(invalid->reason, 500)});
   }
   return std::int64_t{1};
 }

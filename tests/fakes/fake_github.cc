@@ -1,8 +1,8 @@
 #include "fakes/fake_github.h"
 
 #include <algorithm>
-#include <ctime>
 #include <cctype>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <utility>
@@ -985,9 +985,9 @@ http::Response FakeGitHub::GitRequest(const http::Request& request, const GitRou
         }
       }
       const auto role = repository->collaborators.find(user_id);
-      const bool user_can_push = role != repository->collaborators.end()
-                                 && (role->second.push || role->second.maintain
-                                     || role->second.admin);
+      const bool user_can_push =
+          role != repository->collaborators.end()
+          && (role->second.push || role->second.maintain || role->second.admin);
       if (push) {
         // A user token can do only what both the user and the App may do (§2.5); the App's
         // missing contents:write is reported even when the user could push.

@@ -861,8 +861,8 @@ http::Response FakeGitLab::GitRequest(const http::Request& request, const GitRou
       }
       repository = project->path_with_namespace + ".git";
     } else {
-      const std::string denied = std::string(kGitAccessDenied) + BaseUrl()
-                                 + std::string(kGitAccessDeniedHelp);
+      const std::string denied =
+          std::string(kGitAccessDenied) + BaseUrl() + std::string(kGitAccessDeniedHelp);
       // Older GitLab looks at OAuth tokens only for the login "oauth2"
       // (Gitlab::Auth#oauth_access_token_check); anything else is a failed password login.
       if (require_oauth2_username_ && credentials->first != "oauth2") {
@@ -874,7 +874,9 @@ http::Response FakeGitLab::GitRequest(const http::Request& request, const GitRou
       }
       // Gitlab::Auth#abilities_for_scopes: a token without any git ability is rejected outright.
       const std::vector<std::string> scopes = SplitScopes(check.record.scope);
-      const auto has = [&](std::string_view scope) { return Contains(scopes, scope); };
+      const auto has = [&](std::string_view scope) {
+        return Contains(scopes, scope);
+      };
       const bool can_push_scope = has("api") || has("write_repository");
       const bool can_download_scope = can_push_scope || has("read_api") || has("read_repository");
       if (!can_download_scope) {

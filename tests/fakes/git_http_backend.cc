@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 
@@ -92,7 +94,8 @@ std::string Trim(std::string text) {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x))
+           == std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -194,8 +197,16 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   posix_spawn_file_actions_adddup2(&actions, child_in.get(), STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, child_out.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, child_err.get(), STDERR_FILENO);
+  // Sockets opened elsewhere in this process (the fakes' connections, curl) may lack
+  // close-on-exec; a child must not keep them open.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+  // Orphans (git does not always reap its transport helper when it dies) are re-parented to this
+  // process instead of init, so the loop at the end can reap them.
+  static std::once_flag subreaper;
+  std::call_once(subreaper, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
+  posix_spawnattr_setpgroup(&attributes, 0);  // a new process group named after the child
   sigset_t no_signals;
   sigemptyset(&no_signals);
   posix_spawnattr_setsigmask(&attributes, &no_signals);
@@ -203,8 +214,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   sigemptyset(&default_signals);
   sigaddset(&default_signals, SIGPIPE);
   posix_spawnattr_setsigdefault(&attributes, &default_signals);
-  posix_spawnattr_setflags(&attributes, static_cast<short>(POSIX_SPAWN_SETSIGMASK  // NOLINT
-                                                           | POSIX_SPAWN_SETSIGDEF));
+  constexpr int kSpawnFlags =
+      POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP;
+  posix_spawnattr_setflags(&attributes, static_cast<short>(kSpawnFlags));
   std::vector<std::string> argv_copy = argv;
   std::vector<std::string> env_copy = env;
   const std::vector<char*> argv_pointers = CStrings(argv_copy);
@@ -282,13 +294,22 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
     }
   }
   if (result.timed_out) {
-    ::kill(pid, SIGKILL);
+    ::kill(-pid, SIGKILL);
   }
   in.Reset();
   out.Reset();
   err.Reset();
+  // Wait without reaping, so the process group id cannot be reused while it is signalled, then
+  // end whatever the child left behind in its group: nothing it started outlives the call.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  ::kill(-pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  int ignored = 0;
+  while (::waitpid(-pid, &ignored, 0) > 0 || errno == EINTR) {
   }
   if (!result.timed_out && WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);
@@ -299,8 +320,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
 std::optional<GitRoute> ParseGitRoute(const http::Request& request, std::string_view prefix,
                                       bool git_suffix_optional) {
   std::string_view path = request.path;
-  if (!path.starts_with(prefix) || path.size() <= prefix.size() + 1
-      || path[prefix.size()] != '/') {
+  if (!path.starts_with(prefix) || path.size() <= prefix.size() + 1 || path[prefix.size()] != '/') {
     return std::nullopt;
   }
   path.remove_prefix(prefix.size() + 1);
@@ -351,25 +371,33 @@ http::Response GitTextResponse(int status, std::string_view text) {
   return response;
 }
 
-GitHttpBackend::GitHttpBackend() {
-  std::error_code ec;
-  const std::filesystem::path temp = std::filesystem::temp_directory_path(ec);
-  std::string pattern = ((ec ? std::filesystem::path("/tmp") : temp) / "keybridge-git-XXXXXX");
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
-  }
-  root_ = pattern;
-}
+GitHttpBackend::GitHttpBackend() = default;
 
 GitHttpBackend::~GitHttpBackend() {
-  std::error_code ec;
-  std::filesystem::remove_all(root_, ec);
+  if (!root_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+}
+
+const std::filesystem::path& GitHttpBackend::ProjectRoot() const {
+  // Created on first use: fakes that never serve git leave nothing behind, even when killed.
+  std::call_once(root_once_, [this] {
+    std::error_code ec;
+    const std::filesystem::path temp = std::filesystem::temp_directory_path(ec);
+    std::string pattern = ((ec ? std::filesystem::path("/tmp") : temp) / "keybridge-git-XXXXXX");
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
+    }
+    root_ = pattern;
+  });
+  return root_;
 }
 
 std::vector<std::string> GitHttpBackend::BaseEnv() const {
   const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): nobody sets it
   return {"PATH=" + std::string(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin"),
-          "HOME=" + root_.string(),
+          "HOME=" + ProjectRoot().string(),
           "LC_ALL=C",
           "GIT_CONFIG_NOSYSTEM=1",
           "GIT_CONFIG_GLOBAL=/dev/null",
@@ -387,13 +415,13 @@ std::string GitHttpBackend::GitOrThrow(const std::string& name, std::vector<std:
   }
   std::vector<std::string> env = BaseEnv();
   if (!name.empty()) {
-    env.push_back("GIT_DIR=" + (root_ / name).string());
+    env.push_back("GIT_DIR=" + (ProjectRoot() / name).string());
   }
   env.insert(env.end(), extra_env.begin(), extra_env.end());
   ProcessResult result = RunProcess(argv, env, input);
   if (!result.ok()) {
-    throw std::runtime_error(command + " (in " + name + ") failed with " +
-                             std::to_string(result.exit_code) + ": " + result.err);
+    throw std::runtime_error(command + " (in " + name + ") failed with "
+                             + std::to_string(result.exit_code) + ": " + result.err);
   }
   return std::move(result.out);
 }
@@ -402,7 +430,7 @@ void GitHttpBackend::CreateRepository(const std::string& name, const std::string
   if (!IsSafeRepositoryPath(name) || !name.ends_with(".git")) {
     throw std::runtime_error("bad repository name: " + name);
   }
-  const std::filesystem::path path = root_ / name;
+  const std::filesystem::path path = ProjectRoot() / name;
   std::filesystem::create_directories(path.parent_path());
   // An empty --template skips the sample hooks: faster, and only our hook is present.
   GitOrThrow("", {"init", "--bare", "--quiet", "--template=", "--initial-branch=" + default_branch,
@@ -425,7 +453,7 @@ void GitHttpBackend::CreateRepository(const std::string& name, const std::string
 
 std::string GitHttpBackend::Commit(const std::string& name, const std::string& branch,
                                    const GitFiles& files, const std::string& message) {
-  const std::filesystem::path index = root_ / ("index-" + std::to_string(next_index_++));
+  const std::filesystem::path index = ProjectRoot() / ("index-" + std::to_string(next_index_++));
   struct RemoveIndex {
     const std::filesystem::path& path;
     ~RemoveIndex() {
@@ -434,9 +462,9 @@ std::string GitHttpBackend::Commit(const std::string& name, const std::string& b
     }
   } remove_index{index};
   const std::vector<std::string> env = {
-      "GIT_INDEX_FILE=" + index.string(),   "GIT_AUTHOR_NAME=Keybridge Fake",
+      "GIT_INDEX_FILE=" + index.string(),        "GIT_AUTHOR_NAME=Keybridge Fake",
       "GIT_AUTHOR_EMAIL=fake@keybridge.invalid", "GIT_AUTHOR_DATE=1600000000 +0000",
-      "GIT_COMMITTER_NAME=Keybridge Fake",  "GIT_COMMITTER_EMAIL=fake@keybridge.invalid",
+      "GIT_COMMITTER_NAME=Keybridge Fake",       "GIT_COMMITTER_EMAIL=fake@keybridge.invalid",
       "GIT_COMMITTER_DATE=1600000000 +0000"};
   const std::optional<std::string> parent = ResolveCommit(name, "refs/heads/" + branch);
   if (parent) {
@@ -469,7 +497,7 @@ std::optional<std::string> GitHttpBackend::ReadFile(const std::string& name,
                                                     const std::string& revision,
                                                     const std::string& file) const {
   std::vector<std::string> env = BaseEnv();
-  env.push_back("GIT_DIR=" + (root_ / name).string());
+  env.push_back("GIT_DIR=" + (ProjectRoot() / name).string());
   ProcessResult result = RunProcess({"git", "cat-file", "blob", revision + ":" + file}, env);
   if (!result.ok()) {
     return std::nullopt;
@@ -480,7 +508,7 @@ std::optional<std::string> GitHttpBackend::ReadFile(const std::string& name,
 std::optional<std::string> GitHttpBackend::ResolveCommit(const std::string& name,
                                                          const std::string& revision) const {
   std::vector<std::string> env = BaseEnv();
-  env.push_back("GIT_DIR=" + (root_ / name).string());
+  env.push_back("GIT_DIR=" + (ProjectRoot() / name).string());
   ProcessResult result =
       RunProcess({"git", "rev-parse", "--verify", "--quiet", revision + "^{commit}"}, env);
   if (!result.ok()) {
@@ -490,11 +518,10 @@ std::optional<std::string> GitHttpBackend::ResolveCommit(const std::string& name
 }
 
 http::Response GitHttpBackend::Serve(const http::Request& request, const std::string& name,
-                                     const GitRoute& route,
-                                     const GitPermission& permission) const {
+                                     const GitRoute& route, const GitPermission& permission) const {
   // The CGI meta-variables git http-backend reads (RFC 3875 §4.1, git-http-backend(1)).
   std::vector<std::string> env = BaseEnv();
-  env.push_back("GIT_PROJECT_ROOT=" + root_.string());
+  env.push_back("GIT_PROJECT_ROOT=" + ProjectRoot().string());
   env.push_back("GIT_HTTP_EXPORT_ALL=1");
   env.push_back("GATEWAY_INTERFACE=CGI/1.1");
   env.push_back("SERVER_PROTOCOL=HTTP/1.1");
@@ -524,11 +551,14 @@ http::Response GitHttpBackend::Serve(const http::Request& request, const std::st
     env.push_back("GIT_PROTOCOL=" + protocol);
   }
   // Explicit values: by default http-backend enables receive-pack for any REMOTE_USER.
-  env.push_back("GIT_CONFIG_COUNT=2");
+  env.push_back("GIT_CONFIG_COUNT=3");
   env.push_back("GIT_CONFIG_KEY_0=http.receivepack");
   env.push_back(std::string("GIT_CONFIG_VALUE_0=") + (permission.allow_push ? "true" : "false"));
   env.push_back("GIT_CONFIG_KEY_1=http.uploadpack");
   env.push_back("GIT_CONFIG_VALUE_1=true");
+  // No detached `gc --auto` after a push: it could outlive the request and the project root.
+  env.push_back("GIT_CONFIG_KEY_2=receive.autogc");
+  env.push_back("GIT_CONFIG_VALUE_2=false");
   if (permission.allow_push && !permission.protected_branches.empty()) {
     std::string branches;
     for (const auto& branch : permission.protected_branches) {

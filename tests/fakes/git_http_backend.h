@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +32,11 @@ struct ProcessResult {
 // Runs argv[0] (searched in this process's PATH) with exactly `env` ("NAME=value"; nothing is
 // inherited), feeds `input` to its stdin while draining stdout and stderr (so large inputs and
 // outputs cannot deadlock), and reaps it. After `timeout` the child is killed with SIGKILL.
-// Thread-safe: every descriptor is close-on-exec, so concurrent spawns do not inherit each other's
-// pipes.
+// The child leads a new process group; once it has exited, anything left in that group is killed
+// and reaped. The first call makes this process a child subreaper (prctl), so processes the child
+// orphaned are reaped here rather than left to init as zombies.
+// Thread-safe: descriptors are close-on-exec and a child gets only stdin, stdout and stderr, so
+// concurrent spawns do not inherit each other's pipes.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                          std::string_view input = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -71,14 +75,15 @@ struct GitPermission {
 
 class GitHttpBackend {
  public:
-  // Creates a private temporary project root. Throws std::runtime_error if it cannot.
   GitHttpBackend();
   // Removes the project root with every repository in it.
   ~GitHttpBackend();
   GitHttpBackend(const GitHttpBackend&) = delete;
   GitHttpBackend& operator=(const GitHttpBackend&) = delete;
 
-  const std::filesystem::path& ProjectRoot() const { return root_; }
+  // The private temporary directory holding the repositories, created on first use (by any
+  // method). Throws std::runtime_error if it cannot be created.
+  const std::filesystem::path& ProjectRoot() const;
 
   // Repository names are paths relative to the root ending in ".git" ("group/project.git").
   // The setup methods below throw std::runtime_error (with git's stderr) when git fails: they
@@ -101,8 +106,8 @@ class GitHttpBackend {
   // Answers a smart-HTTP request for repository `name` by running `git http-backend`. The fake
   // must have checked authentication and authorization already. Never throws: a failing CGI is a
   // 500 carrying its stderr. Thread-safe; runs one child process per call.
-  http::Response Serve(const http::Request& request, const std::string& name,
-                       const GitRoute& route, const GitPermission& permission) const;
+  http::Response Serve(const http::Request& request, const std::string& name, const GitRoute& route,
+                       const GitPermission& permission) const;
 
  private:
   // PATH, HOME (the root), LC_ALL=C and no system or global git config.
@@ -112,8 +117,9 @@ class GitHttpBackend {
                          std::string_view input = {},
                          const std::vector<std::string>& extra_env = {}) const;
 
-  std::filesystem::path root_;
-  std::atomic<int> next_index_{0};  // temporary index files of concurrent Commit() calls
+  mutable std::once_flag root_once_;
+  mutable std::filesystem::path root_;  // written once under root_once_
+  std::atomic<int> next_index_{0};      // temporary index files of concurrent Commit() calls
 };
 
 }  // namespace keybridge::fakes

@@ -2,9 +2,12 @@
 // wire facts §1.5 and §2.8 as git itself reports them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -59,8 +62,16 @@ class GitCli {
   // Runs `git <args>`; with `credentials`, a credential helper answers every prompt with them.
   ProcessResult Run(const std::vector<std::string>& args,
                     const std::optional<Credentials>& credentials = std::nullopt) const {
-    std::vector<std::string> argv = {"git", "-c", "credential.helper=", "-c",
-                                     "init.defaultBranch=main"};
+    // No background maintenance: nothing may outlive the test or its directories.
+    std::vector<std::string> argv = {"git",
+                                     "-c",
+                                     "credential.helper=",
+                                     "-c",
+                                     "init.defaultBranch=main",
+                                     "-c",
+                                     "maintenance.auto=false",
+                                     "-c",
+                                     "gc.auto=0"};
     if (credentials) {
       argv.push_back("-c");
       argv.push_back("credential.helper=!f() { echo username=" + credentials->username
@@ -257,8 +268,8 @@ TEST_F(FakeGitLabGitTest, ExpiredTokenFailsAuthentication) {
 }
 
 TEST_F(FakeGitLabGitTest, ReadUserOnlyTokenIsRejected) {
-  const ProcessResult clone = git_.Clone(gitlab_->GitUrl("group/private-project"), "clone",
-                                         TokenFor(kAlice, "read_user"));
+  const ProcessResult clone =
+      git_.Clone(gitlab_->GitUrl("group/private-project"), "clone", TokenFor(kAlice, "read_user"));
 
   EXPECT_FALSE(clone.ok());
   EXPECT_NE(clone.err.find("fatal: Authentication failed for"), std::string::npos) << clone.err;
@@ -367,10 +378,10 @@ TEST_F(FakeGitLabGitTest, ServesGitUnderRelativeUrlRoot) {
 }
 
 TEST_F(FakeGitLabGitTest, ProtocolVersionZeroClonesToo) {
-  const ProcessResult clone = git_.Run({"-c", "protocol.version=0", "clone", "--quiet",
-                                        gitlab_->GitUrl("group/private-project"),
-                                        git_.WorkTree("clone")},
-                                       TokenFor(kBob));
+  const ProcessResult clone =
+      git_.Run({"-c", "protocol.version=0", "clone", "--quiet",
+                gitlab_->GitUrl("group/private-project"), git_.WorkTree("clone")},
+               TokenFor(kBob));
 
   ASSERT_TRUE(clone.ok()) << clone.err;
   EXPECT_EQ(git_.ReadFile("clone", "README.md"), "seeded\n");
@@ -378,7 +389,7 @@ TEST_F(FakeGitLabGitTest, ProtocolVersionZeroClonesToo) {
 
 TEST_F(FakeGitLabGitTest, LargePushArrivesWhole) {
   // Incompressible and above http.postBuffer (1 MiB), so git streams it chunked.
-  std::string blob(std::size_t{3} * 1024 * 1024, '\0');
+  std::string blob(std::size_t{3} * 512 * 1024, '\0');
   std::uint32_t state = 12345;
   for (char& c : blob) {
     state = state * 1664525U + 1013904223U;
@@ -390,6 +401,44 @@ TEST_F(FakeGitLabGitTest, LargePushArrivesWhole) {
 
   ASSERT_TRUE(push.ok()) << push.err;
   EXPECT_EQ(gitlab_->ReadFileFromHead("group/private-project", "blob.bin"), blob);
+  // git first probes with a tiny POST, then streams the pack.
+  const auto requests = gitlab_->RequestsTo("/git-receive-pack");
+  EXPECT_TRUE(std::any_of(requests.begin(), requests.end(), [](const RecordedRequest& request) {
+    return request.Header("transfer-encoding") == "chunked";
+  }));
+}
+
+TEST_F(FakeGitLabGitTest, GzippedNegotiationRequestsAreInflated) {
+  // Sixty local commits the server lacks: the "have" lines push the upload-pack request past
+  // 1 KiB, where git gzips request bodies.
+  const std::string local = git_.WorkTree("local");
+  ASSERT_TRUE(git_.Run({"init", "--quiet", local}).ok());
+  std::string stream;
+  for (int i = 0; i < 60; ++i) {
+    const std::string message = "local " + std::to_string(i) + "\n";
+    stream += "commit refs/heads/local\ncommitter Dev <dev@example.com> 1600000000 +0000\n";
+    stream += "data " + std::to_string(message.size()) + "\n" + message;
+    stream += "M 644 inline f.txt\ndata " + std::to_string(message.size()) + "\n" + message + "\n";
+  }
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+  const ProcessResult imported =
+      RunProcess({"git", "-C", local, "fast-import", "--quiet"},
+                 {"PATH=" + std::string(path != nullptr ? path : "/usr/bin:/bin"),
+                  "GIT_CONFIG_NOSYSTEM=1", "HOME=" + local},
+                 stream);
+  ASSERT_TRUE(imported.ok()) << imported.err;
+
+  const ProcessResult fetch =
+      git_.Run({"-C", local, "fetch", "--quiet", gitlab_->GitUrl("group/private-project"), "main"},
+               TokenFor(kBob));
+
+  ASSERT_TRUE(fetch.ok()) << fetch.err;
+  const auto requests = gitlab_->RequestsTo("/git-upload-pack");
+  EXPECT_TRUE(std::any_of(requests.begin(), requests.end(), [](const RecordedRequest& request) {
+    return request.Header("content-encoding") == "gzip";
+  }));
+  const ProcessResult show = git_.Run({"-C", local, "show", "FETCH_HEAD:README.md"});
+  EXPECT_EQ(show.out, "seeded\n") << show.err;
 }
 
 // --- FakeGitHub ---

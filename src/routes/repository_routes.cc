@@ -1,0 +1,85 @@
+#include "routes/repository_routes.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "http/error_response.h"
+#include "routes/json_body.h"
+
+namespace keybridge::routes {
+namespace {
+
+using nlohmann::json;
+
+json CheckToJson(const service::RepositoryCheck& check) {
+  json out = {{"status", std::string(check.Status())}};
+  if (check.connection) {
+    out["connection"] = {{"id", check.connection->id},
+                         {"provider_id", check.connection->provider_id},
+                         {"status", std::string(core::ToString(check.connection->status))}};
+  }
+  if (check.provider) {
+    out["provider"] = {{"id", check.provider->id},
+                       {"name", check.provider->display_name},
+                       {"url", check.provider->url}};
+  }
+  if (check.metadata) {
+    const oauth::RepositoryMetadata& m = *check.metadata;
+    json metadata = {{"git_url", m.git_url},
+                     {"pull_permission", m.pull_permission},
+                     {"visibility", m.is_public ? "public" : "private"}};
+    if (!m.web_url.empty()) {
+      metadata["web_url"] = m.web_url;
+    }
+    if (m.push_permission) {
+      metadata["push_permission"] = *m.push_permission;
+    }
+    out["metadata"] = std::move(metadata);
+  }
+  if (check.error) {
+    out["error_code"] = std::string(service::ToString(*check.error));
+  }
+  if (!check.message.empty()) {
+    out["message"] = check.message;
+  }
+  if (!check.connect_url.empty()) {
+    out["connect_url"] = check.connect_url;
+  }
+  if (!check.install_url.empty()) {
+    out["install_url"] = check.install_url;
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddRepositoryRoutes(http::Router& router, service::RepositoryService& repositories) {
+  router.Add("GET", "/api/data/repository", [&repositories](http::Request& request) {
+    for (const auto& [key, value] : request.QueryParams()) {
+      if (key != "url") {
+        return http::ErrorResponse(
+            core::MakeError(core::ErrorCode::kInvalidArgument,
+                            "unknown query parameter '" + key.substr(0, 60) + "'"));
+      }
+    }
+    const auto check = repositories.Check(request.caller, request.Query("url").value_or(""),
+                                          request.Header("if-none-match"));
+    if (!check.ok()) {
+      return http::ErrorResponse(check.error());
+    }
+    // The answer depends on who asks (their token, their connection): never from a shared
+    // cache, and revalidated with the provider's ETag each time.
+    http::Response response;
+    if (check->not_modified) {
+      response.status = 304;
+    } else {
+      response = JsonResponse(200, CheckToJson(*check));
+    }
+    if (!check->etag.empty()) {
+      response.WithHeader("ETag", check->etag);
+    }
+    return response.WithHeader("Cache-Control", "private, no-cache");
+  });
+}
+
+}  // namespace keybridge::routes

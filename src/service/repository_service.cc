@@ -1,0 +1,334 @@
+#include "service/repository_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <utility>
+
+#include "core/repository_match.h"
+
+namespace keybridge::service {
+namespace {
+
+using core::ErrorCode;
+using oauth::RepositoryLookupOutcome;
+
+constexpr std::string_view kGitAdvertisement = "application/x-git-upload-pack-advertisement";
+constexpr std::size_t kMaxIfNoneMatchLength = 1024;
+
+std::string_view Trim(std::string_view text) {
+  const auto is_space = [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+  };
+  while (!text.empty() && is_space(text.front())) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && is_space(text.back())) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// The media type of a Content-Type value, lower-cased, without parameters.
+std::string MediaType(std::string_view content_type) {
+  std::string type(Trim(content_type.substr(0, content_type.find(';'))));
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return type;
+}
+
+// An entity-tag list is printable ASCII (RFC 9110 §8.8.3); anything else is not forwarded.
+std::string_view ForwardableIfNoneMatch(std::string_view value) {
+  const bool printable = std::all_of(value.begin(), value.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  return printable && value.size() <= kMaxIfNoneMatchLength ? value : std::string_view{};
+}
+
+RepositoryErrorCode ErrorFor(RepositoryLookupOutcome outcome) {
+  switch (outcome) {
+    case RepositoryLookupOutcome::kUnauthorized:
+      return RepositoryErrorCode::kMetadataUnauthorized;
+    case RepositoryLookupOutcome::kInvalidBody:
+      return RepositoryErrorCode::kMetadataValidation;
+    case RepositoryLookupOutcome::kFound:
+    case RepositoryLookupOutcome::kNotModified:
+    case RepositoryLookupOutcome::kNotFound:
+    case RepositoryLookupOutcome::kFailed:
+      break;
+  }
+  return RepositoryErrorCode::kMetadataUnknown;
+}
+
+std::string MessageFor(const core::Provider& provider, const oauth::RepositoryLookup& lookup,
+                       bool with_token) {
+  const std::string& name = provider.display_name;
+  switch (lookup.outcome) {
+    case RepositoryLookupOutcome::kUnauthorized:
+      return with_token ? name + " no longer accepts your access token; reconnect the integration"
+                        : name + " requires signing in to describe this repository";
+    case RepositoryLookupOutcome::kNotFound:
+      return name + " does not know this repository, or it is not visible to "
+             + (with_token ? "your account" : "anonymous users");
+    case RepositoryLookupOutcome::kInvalidBody:
+      return name + " answered with something that is not a repository description";
+    case RepositoryLookupOutcome::kFound:
+    case RepositoryLookupOutcome::kNotModified:
+    case RepositoryLookupOutcome::kFailed:
+      break;
+  }
+  return lookup.http_status == 0 ? name + " could not be reached to describe this repository"
+                                 : name + " could not describe this repository (HTTP "
+                                       + std::to_string(lookup.http_status) + ")";
+}
+
+void Adopt(const oauth::RepositoryLookup& lookup, RepositoryCheck& check) {
+  if (lookup.outcome == RepositoryLookupOutcome::kNotModified) {
+    check.not_modified = true;
+  } else {
+    check.metadata = lookup.metadata;
+  }
+  check.etag = lookup.etag;
+  check.error.reset();
+  check.message.clear();
+}
+
+}  // namespace
+
+std::string_view ToString(RepositoryErrorCode code) {
+  switch (code) {
+    case RepositoryErrorCode::kNoUrlScheme:
+      return "no_url_scheme";
+    case RepositoryErrorCode::kNoUrlHost:
+      return "no_url_host";
+    case RepositoryErrorCode::kNoGitRepo:
+      return "no_git_repo";
+    case RepositoryErrorCode::kInvalidUrlScheme:
+      return "invalid_url_scheme";
+    case RepositoryErrorCode::kInvalidGitUrl:
+      return "invalid_git_url";
+    case RepositoryErrorCode::kMetadataUnauthorized:
+      return "metadata_unauthorized";
+    case RepositoryErrorCode::kMetadataOauth:
+      return "metadata_oauth";
+    case RepositoryErrorCode::kMetadataUnknown:
+      return "metadata_unknown";
+    case RepositoryErrorCode::kMetadataValidation:
+      return "metadata_validation";
+  }
+  return "metadata_unknown";
+}
+
+std::string_view RepositoryCheck::Status() const {
+  if (error) {
+    return "invalid";
+  }
+  return metadata ? "valid" : "unknown";
+}
+
+RepositoryService::RepositoryService(core::ProviderRepository& providers,
+                                     core::ConnectionRepository& connections, TokenService& tokens,
+                                     core::HttpClient& provider_http, core::HttpClient& probe)
+    : providers_(providers),
+      connections_(connections),
+      tokens_(tokens),
+      provider_http_(provider_http),
+      probe_(probe) {}
+
+core::Result<RepositoryCheck> RepositoryService::Check(const core::Caller& caller,
+                                                       std::string_view url,
+                                                       std::string_view if_none_match) {
+  if (Trim(url).empty()) {
+    return core::MakeError(ErrorCode::kInvalidArgument, "A repository url is required");
+  }
+  RepositoryCheck check;
+  auto parsed = core::ParseRepositoryUrl(url);
+  if (const auto* problem = std::get_if<core::RepositoryUrlProblem>(&parsed)) {
+    switch (*problem) {
+      case core::RepositoryUrlProblem::kNoScheme:
+        check.error = RepositoryErrorCode::kNoUrlScheme;
+        check.message = "The URL has no scheme; use e.g. https://gitlab.example.org/group/project";
+        break;
+      case core::RepositoryUrlProblem::kNoHost:
+        check.error = RepositoryErrorCode::kNoUrlHost;
+        check.message = "The URL has no host";
+        break;
+      case core::RepositoryUrlProblem::kUnsupportedScheme:
+        check.error = RepositoryErrorCode::kInvalidUrlScheme;
+        check.message = "Only http:// and https:// repository URLs can be checked";
+        break;
+      case core::RepositoryUrlProblem::kInvalid:
+        check.error = RepositoryErrorCode::kInvalidGitUrl;
+        check.message =
+            "The URL is not a usable repository URL: it must parse, and must not contain "
+            "credentials, a query, a fragment, or empty, '.' or '..' path segments";
+        break;
+    }
+    return check;
+  }
+  const core::RepositoryUrl& repository = std::get<core::RepositoryUrl>(parsed);
+  KEYBRIDGE_ASSIGN_OR_RETURN(const std::vector<core::Provider> providers, providers_.List());
+  if (const auto match = core::MatchProvider(providers, repository.url)) {
+    const core::Provider& provider = providers[match->index];
+    check.provider = provider;
+    check.provider->client_secret.reset();  // the result never carries secrets
+    if (caller.IsAuthenticated()) {
+      KEYBRIDGE_ASSIGN_OR_RETURN(const auto mine, connections_.ListForUser(caller.user_id));
+      const auto it = std::find_if(mine.begin(), mine.end(), [&](const core::Connection& c) {
+        return c.provider_id == provider.id;
+      });
+      if (it != mine.end()) {
+        check.connection = *it;
+        check.connection->token.reset();
+      }
+    }
+    AskProvider(caller, provider, match->repository_path, ForwardableIfNoneMatch(if_none_match),
+                check);
+    if (check.not_modified) {
+      return check;
+    }
+    if (!check.connection || check.connection->status != core::ConnectionStatus::kConnected) {
+      check.connect_url = tokens_.ReconnectUrl(provider.id);
+    }
+  }
+  if (!check.metadata) {
+    Probe(repository.text, check);
+  }
+  return check;
+}
+
+void RepositoryService::AskProvider(const core::Caller& caller, const core::Provider& provider,
+                                    const std::string& repository_path,
+                                    std::string_view if_none_match, RepositoryCheck& check) {
+  auto endpoints = oauth::EndpointsFor(provider, nullptr);
+  if (!endpoints.ok()) {
+    check.error = RepositoryErrorCode::kMetadataUnknown;
+    check.message = endpoints.error().message;
+    return;
+  }
+  auto anonymous =
+      oauth::BuildRepositoryRequest(provider, *endpoints, repository_path, nullptr, if_none_match);
+  if (!anonymous.ok()) {
+    return;  // the path names no repository at this provider; the git probe decides
+  }
+  const auto lookup = [&](const core::HttpRequest& request) {
+    auto response = provider_http_.Send(request);
+    if (!response.ok()) {
+      spdlog::warn("repository check: provider {} unreachable: {}", provider.id,
+                   response.error().message);
+      return oauth::RepositoryLookup{};  // kFailed, http_status 0
+    }
+    return oauth::ParseRepositoryResponse(provider.kind, *response);
+  };
+
+  // With the caller's token first (refreshed if needed), then anonymously, as Renku does; the
+  // error of the authenticated attempt is the one reported when both fail.
+  std::optional<RepositoryErrorCode> token_error;
+  std::string token_message;
+  bool app_cannot_see = false;
+  if (check.connection
+      && check.connection->status == core::ConnectionStatus::kConnected
+      // A session token reaches its owner's connection only within its scope.
+      && tokens_.CheckSessionScope(caller, provider.id, check.connection->id).ok()) {
+    auto fresh = tokens_.FreshConnection(caller, check.connection->id, core::Seconds(0));
+    if (!fresh.ok()) {
+      token_error = RepositoryErrorCode::kMetadataOauth;
+      token_message = fresh.error().message;
+      // A rejected refresh token marked the connection invalid_credentials: show that.
+      if (auto reread = connections_.Find(check.connection->id); reread.ok()) {
+        check.connection = std::move(reread).value();
+        check.connection->token.reset();
+      }
+    } else {
+      auto request = oauth::BuildRepositoryRequest(provider, *endpoints, repository_path,
+                                                   &fresh->token->access_token, if_none_match);
+      const auto result = lookup(*request);
+      switch (result.outcome) {
+        case RepositoryLookupOutcome::kFound:
+        case RepositoryLookupOutcome::kNotModified:
+          Adopt(result, check);
+          return;
+        case RepositoryLookupOutcome::kInvalidBody:
+          check.error = ErrorFor(result.outcome);  // Renku does not retry validation errors
+          check.message = MessageFor(provider, result, true);
+          return;
+        case RepositoryLookupOutcome::kUnauthorized:
+        case RepositoryLookupOutcome::kNotFound:
+        case RepositoryLookupOutcome::kFailed:
+          token_error = ErrorFor(result.outcome);
+          token_message = MessageFor(provider, result, true);
+          // A user token of a GitHub App sees only repositories the App is installed on (wire
+          // facts 2.5), and GitHub answers 404 for the others.
+          app_cannot_see =
+              result.outcome == RepositoryLookupOutcome::kNotFound && core::IsGitHubApp(provider);
+          break;
+      }
+    }
+  }
+  const auto result = lookup(*anonymous);
+  if (result.outcome == RepositoryLookupOutcome::kFound
+      || result.outcome == RepositoryLookupOutcome::kNotModified) {
+    Adopt(result, check);
+    return;
+  }
+  check.error = token_error.value_or(ErrorFor(result.outcome));
+  check.message = token_error ? token_message : MessageFor(provider, result, false);
+  if (app_cannot_see) {
+    const std::string path = repository_path.ends_with(".git")
+                                 ? repository_path.substr(0, repository_path.size() - 4)
+                                 : repository_path;
+    const std::string owner = path.substr(0, path.find('/'));
+    check.error = RepositoryErrorCode::kMetadataUnknown;
+    check.install_url = oauth::InstallUrl(provider);
+    check.message = "The GitHub App of " + provider.display_name + " cannot access " + path
+                    + ": it must be installed for '" + owner + "' (with access to this repository)"
+                    + (check.install_url.empty() ? std::string(".")
+                                                 : "; install it at " + check.install_url + ".");
+  }
+}
+
+void RepositoryService::Probe(const std::string& url, RepositoryCheck& check) {
+  // Git smart HTTP discovery (gitprotocol-http): a git server answers the ref advertisement.
+  core::HttpRequest request;
+  request.method = "GET";
+  request.url = url + "/info/refs?service=git-upload-pack";
+  request.headers = {{"Accept", "*/*"}};
+  request.timeout = std::chrono::seconds(5);
+  auto response = probe_.Send(request);
+  if (!response.ok()) {
+    if (response.error().code == ErrorCode::kPermissionDenied) {
+      spdlog::info("repository check: probe refused: {} ({})", response.error().message,
+                   response.error().detail);
+    }
+    if (check.error) {
+      return;  // the provider's error says more
+    }
+    if (response.error().code == ErrorCode::kPermissionDenied) {
+      check.error = RepositoryErrorCode::kInvalidGitUrl;
+      check.message =
+          "The URL leads to a loopback, private or link-local address, which keybridge does not "
+          "probe";
+    } else {
+      check.error = RepositoryErrorCode::kNoGitRepo;
+      check.message = "No git repository answered at this URL: " + response.error().message;
+    }
+    return;
+  }
+  if (response->status == 200 && MediaType(response->Header("content-type")) == kGitAdvertisement) {
+    oauth::RepositoryMetadata metadata;
+    metadata.git_url = url;
+    metadata.pull_permission = true;
+    metadata.is_public = true;
+    check.metadata = std::move(metadata);
+    return;
+  }
+  if (!check.error) {
+    check.error = RepositoryErrorCode::kNoGitRepo;
+    check.message =
+        "No git repository answered at this URL (HTTP " + std::to_string(response->status) + ")";
+  }
+}
+
+}  // namespace keybridge::service
