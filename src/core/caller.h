@@ -13,8 +13,8 @@ namespace keybridge::core {
 // obtain access tokens for these connections, or for connections whose provider serves one of
 // these repositories, and run the repository check; it can list, change or mint nothing.
 struct SessionScope {
-  std::string token_id;       // the session token's public id (audit)
-  std::string session_name;   // e.g. the session/server name it was minted for
+  std::string token_id;      // the session token's public id (audit)
+  std::string session_name;  // e.g. the session/server name it was minted for
   std::vector<std::string> connection_ids;
   std::vector<std::string> repository_urls;
 };

@@ -162,9 +162,7 @@ TEST_F(TokenServiceTest, TransientFailuresKeepTheRefreshTokenAndTheConnection) {
 }
 
 TEST_F(TokenServiceTest, OtherUsersAndAnonymousGetNotFound) {
-  EXPECT_EQ(tokens_.FreshConnection(core::Caller::User("bob"), id_, core::Seconds(0))
-                .error()
-                .code,
+  EXPECT_EQ(tokens_.FreshConnection(core::Caller::User("bob"), id_, core::Seconds(0)).error().code,
             core::ErrorCode::kNotFound);
   EXPECT_EQ(tokens_.FreshConnection(core::Caller::Anonymous(), id_, core::Seconds(0)).error().code,
             core::ErrorCode::kNotFound);

@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "crypto/key_ring.h"
 #include "integration/harness.h"
@@ -28,9 +27,9 @@ struct CommandResult {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("keybridge-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path()
+           / ("keybridge-cli-" + std::to_string(::getpid()) + "-"
+              + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     database_ = "sqlite://" + (dir_ / "kb.db").string();
@@ -41,9 +40,9 @@ class CliTest : public ::testing::Test {
   // Runs keybridge with `args` plus the test's --database and --key-file.
   CommandResult Run(const std::string& args) {
     const std::string err_path = (dir_ / "stderr.txt").string();
-    const std::string command = std::string(KEYBRIDGE_BINARY_PATH) + " --log-format json " + args +
-                                " --database '" + database_ + "' --key-file '" + key_file_ +
-                                "' 2>'" + err_path + "'";
+    const std::string command = std::string(KEYBRIDGE_BINARY_PATH) + " --log-format json " + args
+                                + " --database '" + database_ + "' --key-file '" + key_file_
+                                + "' 2>'" + err_path + "'";
     CommandResult result;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) {
@@ -103,9 +102,12 @@ TEST_F(CliTest, KeysRotateReencryptsWhileAServerRuns) {
                                    (dir_ / "server.log").string());
   ASSERT_FALSE(server.base_url().empty());
   testing::HttpCaller call(server.base_url());
-  nlohmann::json provider = {{"id", "gl"},         {"kind", "gitlab"},
-                             {"client_id", "c"},   {"client_secret", "rotate-me-secret"},
-                             {"display_name", "G"}, {"scope", "api"},
+  nlohmann::json provider = {{"id", "gl"},
+                             {"kind", "gitlab"},
+                             {"client_id", "c"},
+                             {"client_secret", "rotate-me-secret"},
+                             {"display_name", "G"},
+                             {"scope", "api"},
                              {"url", "https://gitlab.example.org"}};
   ASSERT_EQ(call.Call("POST", "/api/data/oauth2/providers", token, provider.dump()).status, 201);
 
