@@ -89,6 +89,8 @@ class StateFile {
   }
   StateFile(const StateFile&) = delete;
   StateFile& operator=(const StateFile&) = delete;
+  StateFile(StateFile&&) = delete;
+  StateFile& operator=(StateFile&&) = delete;
 
   std::vector<Rejection> Read(core::TimePoint now) const {
     std::vector<Rejection> entries;
@@ -100,7 +102,7 @@ class StateFile {
     if (::lseek(fd_, 0, SEEK_SET) != 0) {
       return entries;
     }
-    for (ssize_t n; (n = ::read(fd_, buffer.data(), buffer.size())) > 0;) {
+    for (ssize_t n = 0; (n = ::read(fd_, buffer.data(), buffer.size())) > 0;) {
       text.append(buffer.data(), static_cast<std::size_t>(n));
     }
     std::istringstream lines(text);
@@ -127,13 +129,13 @@ class StateFile {
     if (::ftruncate(fd_, 0) != 0 || ::lseek(fd_, 0, SEEK_SET) != 0) {
       return;
     }
-    std::size_t written = 0;
-    while (written < text.size()) {
-      const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const ssize_t n = ::write(fd_, rest.data(), rest.size());
       if (n <= 0) {
         return;
       }
-      written += static_cast<std::size_t>(n);
+      rest.remove_prefix(static_cast<std::size_t>(n));
     }
   }
 
@@ -435,7 +437,7 @@ int RunGitCredential(const GitCredentialOptions& options, GitCredentialIo& io) {
     return 0;  // not an http(s) credential: nothing for us to do
   }
   if (options.operation == "get") {
-    return Get(options, io, *url, attributes.count("path") > 0);
+    return Get(options, io, *url, attributes.contains("path"));
   }
   if (options.operation == "erase") {
     // git erases after the server rejected the password it used: the next get forces a refresh,

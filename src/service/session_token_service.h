@@ -64,8 +64,6 @@ class SessionTokenService {
   // kNotFound if the caller has no token with this id; revoking twice is fine.
   core::Status Revoke(const core::Caller& caller, const std::string& id);
 
-  const SessionTokenServiceOptions& options() const { return options_; }
-
  private:
   core::Status CheckScope(const core::Caller& caller, SessionTokenRequest& request);
 
