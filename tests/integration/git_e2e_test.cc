@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "fakes/fake_github.h"
 #include "fakes/fake_gitlab.h"
 #include "fakes/git_http_backend.h"
 #include "integration/harness.h"
@@ -124,6 +125,94 @@ TEST_F(GitEndToEndTest, PushWithoutPermissionFailsWithGitsNormalError) {
   EXPECT_NE(push.err.find("You are not allowed to push code to this project."), std::string::npos)
       << push.err;
   EXPECT_EQ(gitlab_.ReadFileFromHead("group/readonly", "x.txt"), std::nullopt);
+}
+
+// The same through a GitHub App on GitHub Enterprise Server (git user name x-access-token).
+class GitHubEnterpriseGitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    github_.SetRedirectUris({kb_.BaseUrl() + "/api/data/oauth2/callback"});
+    kb_.CreateProvider({{"id", "ghe"},
+                        {"kind", "github"},
+                        {"app_slug", "keybridge-test"},
+                        {"client_id", github_.AppOptions().client_id},
+                        {"client_secret", github_.AppOptions().client_secret},
+                        {"display_name", "Fake GHE"},
+                        {"scope", ""},
+                        {"url", github_.BaseUrl()}});
+    fakes::GitHubInstallation installation;
+    installation.account_login = "alice";
+    installation.account_id = 1;
+    installation.user_ids = {1};
+    const auto installation_id = github_.AddInstallation(installation);
+    fakes::GitHubRepository repo;
+    repo.full_name = "alice/notes";
+    repo.installation_id = installation_id;
+    fakes::GitHubRepoPermissions write;
+    write.push = true;
+    repo.collaborators = {{1, write}};
+    github_.AddRepository(repo);
+    github_.SeedRepository("alice/notes", {{"README.md", "hi\n"}});
+    github_.SetAccessTokenLifetime(core::Seconds(60));
+    const std::string alice = kb_.issuer().TokenFor("alice");
+    ASSERT_EQ(kb_.Connect(alice, "ghe").status, 200);
+    json mint = {{"session_name", "jupyter-2"},
+                 {"ttl_seconds", 3600},
+                 {"repository_urls", {github_.GitUrl("alice/notes")}}};
+    auto minted = kb_.Call("POST", "/api/data/sessions/tokens", alice, mint.dump());
+    ASSERT_EQ(minted.status, 201) << minted.body;
+    session_token_ = json::parse(minted.body)["token"];
+    home_ = kb_.dir() / "home";
+    fs::create_directories(home_);
+  }
+
+  fakes::ProcessResult Git(std::vector<std::string> args, const fs::path& cwd = {}) {
+    std::vector<std::string> argv = {"git",
+                                     "-C",
+                                     (cwd.empty() ? home_ : cwd).string(),
+                                     "-c",
+                                     "credential.helper=!" KEYBRIDGE_BINARY_PATH " git-credential",
+                                     "-c",
+                                     "credential.useHttpPath=true",
+                                     "-c",
+                                     "user.name=Alice",
+                                     "-c",
+                                     "user.email=alice@example.org"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return fakes::RunProcess(
+        argv, {"HOME=" + home_.string(), "PATH=/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",
+               "GIT_CONFIG_NOSYSTEM=1", "KEYBRIDGE_URL=" + kb_.BaseUrl(),
+               "KEYBRIDGE_TOKEN=" + session_token_});
+  }
+
+  testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
+  fakes::FakeGitHub github_{provider_clock_, [] {
+                              fakes::FakeGitHub::Options o;
+                              o.enterprise = true;
+                              return o;
+                            }()};
+  testing::KeybridgeHarness kb_;
+  std::string session_token_;
+  fs::path home_;
+};
+
+TEST_F(GitHubEnterpriseGitTest, CloneAndPushWithTheAppsUserToken) {
+  ASSERT_TRUE(Git({"clone", github_.GitUrl("alice/notes"), "notes"}).ok());
+  const fs::path work = home_ / "notes";
+  std::ofstream(work / "todo.txt") << "ship it\n";
+  ASSERT_TRUE(Git({"add", "todo.txt"}, work).ok());
+  ASSERT_TRUE(Git({"commit", "-m", "todo"}, work).ok());
+  provider_clock_.Advance(core::Seconds(120));
+
+  auto push = Git({"push", "origin", "HEAD"}, work);
+
+  ASSERT_TRUE(push.ok()) << push.err;
+  EXPECT_EQ(github_.ReadFileFromHead("alice/notes", "todo.txt"), "ship it\n");
+  const auto users = github_.GitUsernames();
+  ASSERT_FALSE(users.empty());
+  for (const auto& user : users) {
+    EXPECT_EQ(user, "x-access-token");
+  }
 }
 
 }  // namespace
