@@ -83,13 +83,13 @@ TEST(BuildRefresh, GitLabAlsoSendsTheRedirectUri) {
   const auto endpoints = EndpointsFor(provider, nullptr).value();
 
   const auto request =
-      BuildRefresh(provider, endpoints, core::Secret("8257e65c97202ed1"), "https://r/cb");
+      BuildRefresh(provider, endpoints, core::Secret("deadbeefdeadbeef"), "https://r/cb");
 
   EXPECT_EQ(request.method, "POST");
   EXPECT_EQ(request.url, "https://gitlab.example.com/oauth/token");
   EXPECT_EQ(HeaderLines(request), kFormHeaders);
   EXPECT_EQ(request.body,
-            "grant_type=refresh_token&refresh_token=8257e65c97202ed1"
+            "grant_type=refresh_token&refresh_token=deadbeefdeadbeef"
             "&redirect_uri=https%3A%2F%2Fr%2Fcb&client_id=gl-client&client_secret=gl-secret");
 }
 

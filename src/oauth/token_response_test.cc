@@ -18,13 +18,14 @@ using testing::Response;
 const core::TimePoint kNow = core::FromUnixSeconds(1'700'000'000) + std::chrono::milliseconds(700);
 const core::TimePoint kNowSeconds = core::FromUnixSeconds(1'700'000'000);
 
+// Obviously synthetic values in the providers' token formats; never real credentials.
 constexpr std::string_view kGitLabAccess =
-    "de6780bc506a0446309bd9362820ba8aed28aa506c71eedbe1c5c4f9dd350e54";
+    "feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface";
 constexpr std::string_view kGitLabRefresh =
-    "8257e65c97202ed1726cf9571600918f3bffb2544b26e00a61df9897668c33a1";
-constexpr std::string_view kGhu = "ghu_16C7e42F292c6912E7710c838347Ae178B4a";
+    "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
+constexpr std::string_view kGhu = "ghu_TestOnlyNotARealGitHubToken000000000";
 constexpr std::string_view kGhr =
-    "ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498";
+    "ghr_TestOnlyNotARealRefreshToken000000000000000000000000000000000000000000000000";
 
 // Doorkeeper's invalid_grant answer, verbatim from the wire facts (1.2).
 const std::string kGitLabInvalidGrant =
@@ -40,10 +41,10 @@ core::Error ErrorOf(const core::HttpResponse& response, GrantKind kind = GrantKi
 
 TEST(ParseTokenResponse, GitLabJsonSuccess) {
   const auto response = Json(200, R"({
-    "access_token": "de6780bc506a0446309bd9362820ba8aed28aa506c71eedbe1c5c4f9dd350e54",
+    "access_token": "feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface",
     "token_type": "Bearer",
     "expires_in": 7200,
-    "refresh_token": "8257e65c97202ed1726cf9571600918f3bffb2544b26e00a61df9897668c33a1",
+    "refresh_token": "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef",
     "scope": "api read_user",
     "created_at": 1607635748
   })");
@@ -98,7 +99,7 @@ TEST(ParseTokenResponse, GitHubFormEncodedSuccess) {
 }
 
 TEST(ParseTokenResponse, GitHubWithoutExpiringTokensHasNoExpiryAndNoRefreshToken) {
-  const auto response = Json(200, R"({"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a",)"
+  const auto response = Json(200, R"({"access_token":"gho_TestOnlyNotARealGitHubToken000000000",)"
                                   R"("scope":"repo,gist","token_type":"bearer"})");
 
   const auto tokens = ParseTokenResponse(response, kNow, GrantKind::kCode).value();

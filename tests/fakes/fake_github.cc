@@ -184,7 +184,7 @@ Page Paginate(const http::Request& request, std::size_t total, const std::string
 
 FakeGitHub::Options::Options() {
   client_id = "Iv23liFakeClient0001";
-  client_secret = "0123456789abcdef0123456789abcdef01234567";
+  client_secret = "test-only-fake-github-client-secret00000";  // never a real secret
   redirect_uris = {"http://127.0.0.1/oauth2/callback"};
   access_token_lifetime = core::Seconds(28800);
   refresh_token_lifetime = core::Seconds(15897600);

@@ -196,7 +196,7 @@ int HighestAccess(const GitLabProject& project, std::int64_t user_id) {
 
 FakeGitLab::Options::Options() {
   client_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-  client_secret = "gloas-fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+  client_secret = "gloas-test-only-fake-gitlab-client-secret";  // never a real secret
   redirect_uris = {"http://127.0.0.1/oauth2/callback"};
   access_token_lifetime = core::Seconds(7200);
   refresh_token_lifetime = core::Seconds(0);
