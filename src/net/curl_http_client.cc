@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/startup_error.h"
+#include "net/curl_support.h"
 
 namespace keybridge::net {
 namespace {
@@ -23,22 +24,6 @@ using core::MakeError;
 
 constexpr std::chrono::milliseconds kMaxConnectTimeout{5000};
 constexpr std::size_t kMaxIdleHandles = 8;
-constexpr const char* kFallbackSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
-
-std::once_flag curl_init_once;
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-struct CurlStringDeleter {
-  void operator()(char* text) const { curl_free(text); }
-};
-using CurlString = std::unique_ptr<char, CurlStringDeleter>;
-
-using HeaderList = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
 // Everything one request needs to outlive curl_easy_perform.
 struct Transfer {
@@ -57,19 +42,6 @@ struct Transfer {
     return !too_large;
   }
 };
-
-std::string_view Trim(std::string_view text) {
-  const auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  };
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -113,19 +85,6 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user
   return n;
 }
 
-bool IsTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0
-         || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool IsToken(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsTokenChar);
-}
-
-bool HasLineBreakOrNul(std::string_view text) {
-  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
 struct UrlParts {
   std::string scheme;
   std::string host;
@@ -147,51 +106,6 @@ std::optional<UrlParts> ParseUrl(const std::string& url) {
   }
   const CurlString host_owner(host);
   return UrlParts{scheme, host};
-}
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-// The CA bundle libcurl would use by default (the distribution's bundle on Debian).
-std::string SystemBundlePath() {
-  std::string path = kFallbackSystemBundle;
-  if (CURL* handle = curl_easy_init()) {
-    char* built_in = nullptr;
-    if (curl_easy_getinfo(handle, CURLINFO_CAINFO, &built_in) == CURLE_OK && built_in != nullptr) {
-      path = built_in;
-    }
-    curl_easy_cleanup(handle);
-  }
-  return path;
-}
-
-core::Result<HeaderList> BuildHeaderList(const std::vector<core::HttpHeader>& headers,
-                                         const std::string& host) {
-  // "Expect:" suppresses curl's 100-continue round trip for larger bodies.
-  HeaderList list(curl_slist_append(nullptr, "Expect:"));
-  if (!list) {
-    return MakeError(ErrorCode::kInternal, "out of memory building request headers");
-  }
-  for (const auto& header : headers) {
-    if (!IsToken(header.name) || HasLineBreakOrNul(header.value)) {
-      return MakeError(ErrorCode::kInvalidArgument, "invalid request header for " + host);
-    }
-    // "Name;" is curl's spelling for a header with an empty value.
-    const std::string line =
-        header.value.empty() ? header.name + ";" : header.name + ": " + header.value;
-    // Appending to a non-empty list keeps its head, so `list` stays the owner.
-    if (curl_slist_append(list.get(), line.c_str()) == nullptr) {
-      return MakeError(ErrorCode::kInternal, "out of memory building request headers");
-    }
-  }
-  return list;
 }
 
 // Applies every option for one request; returns the first setopt failure.
@@ -260,11 +174,7 @@ core::Error TransportError(CURLcode code, const std::string& host, const char* d
 CurlHttpClient::CurlHttpClient() : CurlHttpClient(Options{}) {}
 
 CurlHttpClient::CurlHttpClient(Options options) : options_(std::move(options)) {
-  std::call_once(curl_init_once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      throw StartupError("curl_global_init failed");
-    }
-  });
+  EnsureCurlInitialized();
   if (!options_.ca_file.empty()) {
     // CURLOPT_CAINFO would replace the system bundle; we want both, so we hand curl their
     // concatenation. A missing system bundle leaves only the configured file trusted.

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "core/startup_error.h"
+#include "net/curl_support.h"
 
 namespace keybridge::net {
 namespace {
@@ -25,21 +26,6 @@ namespace {
 using core::ErrorCode;
 using core::MakeError;
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kFallbackSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
-
-std::once_flag curl_init_once;
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-struct CurlEasyDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
-using SlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
 // ---- Address classification ----
 
@@ -133,8 +119,8 @@ std::optional<IpAddress> FromSockaddr(const sockaddr* address, std::size_t lengt
 // ---- One transfer ----
 
 struct Transfer {
-  SlistPtr headers;
-  SlistPtr resolve;
+  HeaderList headers;
+  HeaderList resolve;
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
   core::HttpResponse response;
   std::size_t max_body = 0;
@@ -145,19 +131,6 @@ struct Transfer {
   std::vector<IpAddress> allowed;
   bool refused_connect = false;
 };
-
-std::string_view Trim(std::string_view text) {
-  const auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  };
-  while (!text.empty() && is_space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && is_space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -213,33 +186,6 @@ curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addres
   return ::socket(address->family, address->socktype, address->protocol);
 }
 
-bool IsTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0
-         || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-core::Result<SlistPtr> BuildHeaderList(const std::vector<core::HttpHeader>& headers,
-                                       const std::string& host) {
-  SlistPtr list(curl_slist_append(nullptr, "Expect:"));
-  if (!list) {
-    return MakeError(ErrorCode::kInternal, "out of memory building request headers");
-  }
-  for (const auto& header : headers) {
-    const bool name_ok =
-        !header.name.empty() && std::all_of(header.name.begin(), header.name.end(), IsTokenChar);
-    if (!name_ok
-        || header.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, "invalid request header for " + host);
-    }
-    const std::string line =
-        header.value.empty() ? header.name + ";" : header.name + ": " + header.value;
-    if (curl_slist_append(list.get(), line.c_str()) == nullptr) {
-      return MakeError(ErrorCode::kInternal, "out of memory building request headers");
-    }
-  }
-  return list;
-}
-
 struct Target {
   std::string scheme;
   std::string host;  // without IPv6 brackets
@@ -275,28 +221,6 @@ std::optional<Target> ParseTarget(const std::string& url) {
   std::transform(host->begin(), host->end(), host->begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return Target{std::move(*scheme), std::move(*host), std::move(*port)};
-}
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-std::string SystemBundlePath() {
-  std::string path = kFallbackSystemBundle;
-  if (CURL* handle = curl_easy_init()) {
-    char* built_in = nullptr;
-    if (curl_easy_getinfo(handle, CURLINFO_CAINFO, &built_in) == CURLE_OK && built_in != nullptr) {
-      path = built_in;
-    }
-    curl_easy_cleanup(handle);
-  }
-  return path;
 }
 
 std::chrono::milliseconds Remaining(Clock::time_point deadline) {
@@ -400,11 +324,7 @@ core::Result<std::vector<IpAddress>> SystemResolve(const std::string& host,
 ProbeClient::ProbeClient() : ProbeClient(Options{}) {}
 
 ProbeClient::ProbeClient(Options options) : options_(std::move(options)) {
-  std::call_once(curl_init_once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      throw StartupError("curl_global_init failed");
-    }
-  });
+  EnsureCurlInitialized();
   if (!options_.policy) {
     options_.policy = PublicOnlyPolicy();
   }

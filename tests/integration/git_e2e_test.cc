@@ -20,6 +20,29 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// Runs the real git CLI as a session would: the keybridge credential helper (with path-aware
+// matching) and a session token in the environment. `cwd` empty means `home`.
+fakes::ProcessResult GitInSession(const fs::path& home, const std::string& keybridge_url,
+                                  const std::string& session_token, std::vector<std::string> args,
+                                  const fs::path& cwd = {}) {
+  std::vector<std::string> argv = {"git",
+                                   "-C",
+                                   (cwd.empty() ? home : cwd).string(),
+                                   "-c",
+                                   "credential.helper=!" KEYBRIDGE_BINARY_PATH " git-credential",
+                                   "-c",
+                                   "credential.useHttpPath=true",
+                                   "-c",
+                                   "user.name=Alice",
+                                   "-c",
+                                   "user.email=alice@example.org"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return fakes::RunProcess(argv,
+                           {"HOME=" + home.string(), "PATH=/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",
+                            "GIT_CONFIG_NOSYSTEM=1", "KEYBRIDGE_URL=" + keybridge_url,
+                            "KEYBRIDGE_TOKEN=" + session_token});
+}
+
 class GitEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,24 +81,8 @@ class GitEndToEndTest : public ::testing::Test {
     fs::create_directories(home_);
   }
 
-  // Runs git in the session's environment; `cwd` "" means the home directory.
   fakes::ProcessResult Git(std::vector<std::string> args, const fs::path& cwd = {}) {
-    std::vector<std::string> argv = {"git",
-                                     "-C",
-                                     (cwd.empty() ? home_ : cwd).string(),
-                                     "-c",
-                                     "credential.helper=!" KEYBRIDGE_BINARY_PATH " git-credential",
-                                     "-c",
-                                     "credential.useHttpPath=true",
-                                     "-c",
-                                     "user.name=Alice",
-                                     "-c",
-                                     "user.email=alice@example.org"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return fakes::RunProcess(
-        argv, {"HOME=" + home_.string(), "PATH=/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",
-               "GIT_CONFIG_NOSYSTEM=1", "KEYBRIDGE_URL=" + kb_.BaseUrl(),
-               "KEYBRIDGE_TOKEN=" + session_token_});
+    return GitInSession(home_, kb_.BaseUrl(), session_token_, std::move(args), cwd);
   }
 
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
@@ -167,22 +174,7 @@ class GitHubEnterpriseGitTest : public ::testing::Test {
   }
 
   fakes::ProcessResult Git(std::vector<std::string> args, const fs::path& cwd = {}) {
-    std::vector<std::string> argv = {"git",
-                                     "-C",
-                                     (cwd.empty() ? home_ : cwd).string(),
-                                     "-c",
-                                     "credential.helper=!" KEYBRIDGE_BINARY_PATH " git-credential",
-                                     "-c",
-                                     "credential.useHttpPath=true",
-                                     "-c",
-                                     "user.name=Alice",
-                                     "-c",
-                                     "user.email=alice@example.org"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return fakes::RunProcess(
-        argv, {"HOME=" + home_.string(), "PATH=/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",
-               "GIT_CONFIG_NOSYSTEM=1", "KEYBRIDGE_URL=" + kb_.BaseUrl(),
-               "KEYBRIDGE_TOKEN=" + session_token_});
+    return GitInSession(home_, kb_.BaseUrl(), session_token_, std::move(args), cwd);
   }
 
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
