@@ -65,10 +65,10 @@ KeybridgeCredentials::KeybridgeCredentials(core::HttpClient& http, const core::C
 
 core::Result<UpstreamCredential> KeybridgeCredentials::Fetch(const ProxyTarget& target,
                                                              const std::string& rejected_sha256) {
-  std::string url = base_url_ + "/api/data/git/credentials?provider_id="
-                    + core::PercentEncode(target.provider_id)
-                    + "&path=" + core::PercentEncode(target.repository_path)
-                    + "&min_valid_seconds=" + std::to_string(kMinValidSeconds);
+  std::string url =
+      base_url_ + "/api/data/git/credentials?provider_id=" + core::PercentEncode(target.provider_id)
+      + "&path=" + core::PercentEncode(target.repository_path)
+      + "&min_valid_seconds=" + std::to_string(kMinValidSeconds);
   if (!rejected_sha256.empty()) {
     url += "&force_refresh=1&rejected_sha256=" + rejected_sha256;
   }
@@ -91,7 +91,8 @@ core::Result<UpstreamCredential> KeybridgeCredentials::Fetch(const ProxyTarget& 
   UpstreamCredential credential;
   credential.repository_url = repository_url;
   // RFC 7617 Basic: GitLab takes "oauth2:<token>", GitHub "x-access-token:<token>".
-  credential.authorization = core::Secret("Basic " + crypto::Base64Encode(username + ":" + password));
+  credential.authorization =
+      core::Secret("Basic " + crypto::Base64Encode(username + ":" + password));
   credential.token_sha256 = crypto::Sha256Hex(password);
   if (const auto it = body.find("expires_at"); it != body.end() && it->is_number_integer()) {
     credential.expires_at = core::FromUnixSeconds(it->get<std::int64_t>());

@@ -45,7 +45,8 @@ class CredentialsTest : public ::testing::Test {
 };
 
 TEST_F(CredentialsTest, BuildsBasicAuthorizationAndSendsTheSessionToken) {
-  http_.Enqueue("GET", kCredentialsA, testing::JsonResponse(200, Credential("glpat", Now() + 7200)));
+  http_.Enqueue("GET", kCredentialsA,
+                testing::JsonResponse(200, Credential("glpat", Now() + 7200)));
 
   auto credential = cache_.Get(Target("group/a.git"));
 
@@ -79,8 +80,8 @@ TEST_F(CredentialsTest, CachesPerRepositoryUntilShortlyBeforeExpiry) {
 
 TEST_F(CredentialsTest, ReplaceReportsTheRejectedTokenForAForcedRefresh) {
   http_.Enqueue("GET", kCredentialsA, testing::JsonResponse(200, Credential("old", Now() + 7200)));
-  const std::string forced = std::string(kCredentialsA)
-                             + "&force_refresh=1&rejected_sha256=" + crypto::Sha256Hex("old");
+  const std::string forced =
+      std::string(kCredentialsA) + "&force_refresh=1&rejected_sha256=" + crypto::Sha256Hex("old");
   http_.Enqueue("GET", forced, testing::JsonResponse(200, Credential("new", Now() + 7200)));
 
   auto old = cache_.Get(Target("group/a.git"));

@@ -68,17 +68,17 @@ std::string Lower(std::string_view text) {
 // are the client's credentials or cookies, which belong to the proxy's origin, not the provider.
 bool DropFromRequest(const std::string& lower_name) {
   static const std::set<std::string, std::less<>> kDropped = {
-      "authorization", "connection", "content-length", "cookie",
-      "expect",        "host",       "keep-alive",     "proxy-authorization",
-      "proxy-connection", "te",      "trailer",        "transfer-encoding",
+      "authorization",    "connection", "content-length", "cookie",
+      "expect",           "host",       "keep-alive",     "proxy-authorization",
+      "proxy-connection", "te",         "trailer",        "transfer-encoding",
       "upgrade"};
   return kDropped.contains(lower_name);
 }
 
 bool DropFromResponse(const std::string& lower_name) {
   static const std::set<std::string, std::less<>> kDropped = {
-      "connection", "content-length", "keep-alive", "proxy-authenticate", "proxy-connection",
-      "te",         "trailer",        "transfer-encoding", "upgrade",
+      "connection", "content-length", "keep-alive", "proxy-authenticate", "proxy-connection", "te",
+      "trailer", "transfer-encoding", "upgrade",
       // A 401 that reaches git would make it prompt for a password it does not need.
       "www-authenticate"};
   return kDropped.contains(lower_name);
@@ -353,8 +353,8 @@ class GitProxy::Impl {
       // RFC 6750 §3.1 invalid_token: the provider no longer takes the token we hold (revoked,
       // or expired early). keybridge refreshes it (once for every client that reports it).
       const UpstreamCredential rejected = *credential;
-      credential =
-          co_await OnPool([this, &target, &rejected] { return credentials_.Replace(*target, rejected); });
+      credential = co_await OnPool(
+          [this, &target, &rejected] { return credentials_.Replace(*target, rejected); });
     }
     if (exchange.status == 401) {
       credentials_.Forget(*target);
@@ -498,9 +498,9 @@ class GitProxy::Impl {
       client.expires_after(options_.io_timeout);
       co_await asio::async_write(client, asio::buffer(kContinue), kUseTuple);
     }
-    auto [uploaded, exchange] =
-        co_await (Upload(client, buffer, parser, upstream, out, serializer, upload)
-                  && Download(upstream, client, target, where, request.keep_alive(), false, upload));
+    auto [uploaded, exchange] = co_await (
+        Upload(client, buffer, parser, upstream, out, serializer, upload)
+        && Download(upstream, client, target, where, request.keep_alive(), false, upload));
     exchange.bytes_up = upload.bytes;
     if (!uploaded) {
       exchange.keep_alive = false;
@@ -509,8 +509,9 @@ class GitProxy::Impl {
   }
 
   struct UploadState {
-    bool done = false;
-    bool failed = false;
+    bool done = false;       // the whole body reached the provider
+    bool failed = false;     // the upload stopped early
+    bool abandoned = false;  // the exchange ended without it: start no further operation
     std::uint64_t bytes = 0;
   };
 
@@ -523,51 +524,50 @@ class GitProxy::Impl {
     std::array<char, kChunkBytes> chunk{};
     auto& in = parser.get();
     while (!parser.is_done()) {
+      if (state.abandoned) {
+        state.failed = true;
+        co_return false;
+      }
       in.body().data = chunk.data();
       in.body().size = chunk.size();
       client.expires_after(options_.io_timeout);
       auto [read_ec, read_bytes] = co_await bhttp::async_read(client, buffer, parser, kUseTuple);
       if (read_ec && read_ec != bhttp::error::need_buffer) {
-        co_return Abandon(upstream, state);
+        // The client is gone: the provider will never see the rest, so stop waiting for it.
+        state.failed = true;
+        beast::error_code ignored;
+        beast::get_lowest_layer(upstream).socket().close(ignored);
+        co_return false;
       }
       const std::size_t got = chunk.size() - in.body().size;
-      if (got == 0 && !parser.is_done()) {
+      if ((got == 0 && !parser.is_done()) || state.abandoned) {
         continue;
       }
-      out.body().data = chunk.data();
+      out.body().data = got == 0 ? nullptr : chunk.data();
       out.body().size = got;
       out.body().more = !parser.is_done();
-      if (!out.body().more && got == 0) {
-        out.body().data = nullptr;
-      }
       beast::get_lowest_layer(upstream).expires_after(options_.io_timeout);
       auto [write_ec, written] = co_await bhttp::async_write(upstream, serializer, kUseTuple);
       if (write_ec && write_ec != bhttp::error::need_buffer) {
-        co_return Abandon(upstream, state);
+        // The provider stopped reading (it may have answered early): Download reports it.
+        state.failed = true;
+        co_return false;
       }
       state.bytes += got;
     }
-    if (!serializer.is_done()) {
+    if (!serializer.is_done() && !state.abandoned) {
       // The terminating chunk of a chunked upload.
       out.body().data = nullptr;
       out.body().size = 0;
       out.body().more = false;
       auto [write_ec, written] = co_await bhttp::async_write(upstream, serializer, kUseTuple);
       if (write_ec && write_ec != bhttp::error::need_buffer) {
-        co_return Abandon(upstream, state);
+        state.failed = true;
+        co_return false;
       }
     }
-    state.done = true;
-    co_return true;
-  }
-
-  // The client went away or the upstream stopped reading: stop waiting for its answer.
-  template <typename Stream>
-  static bool Abandon(Stream& upstream, UploadState& state) {
-    state.failed = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(upstream).socket().cancel(ignored);
-    return false;
+    state.done = !state.abandoned;
+    co_return state.done;
   }
 
   template <typename Stream>
@@ -715,9 +715,8 @@ class GitProxy::Impl {
     const std::string& repository_url = where.repository_url;
     std::string hint =
         co_await OnPool([this, &repository_url] { return credentials_.Hint(repository_url); });
-    std::string message = text.empty() ? "the provider answered HTTP "
-                                             + std::to_string(exchange.status)
-                                       : text;
+    std::string message =
+        text.empty() ? "the provider answered HTTP " + std::to_string(exchange.status) : text;
     if (!hint.empty()) {
       message += "\n" + hint;
     }
@@ -736,17 +735,19 @@ class GitProxy::Impl {
   }
 
   // Ends the upstream connection; an upload still running is stopped (the client must then
-  // close, since part of its body was never read).
+  // close, since part of its body was never read). Shutting down and closing are sticky, unlike
+  // cancel(): an Upload between two operations cannot start a new one that waits forever.
   template <typename Stream>
   Exchange Finish(Stream& upstream, beast::tcp_stream& client, UploadState& upload,
                   Exchange exchange) {
     beast::error_code ignored;
     if (!upload.done) {
       exchange.keep_alive = false;
-      upload.failed = true;
+      upload.abandoned = true;
+      client.socket().shutdown(tcp::socket::shutdown_receive, ignored);
       client.socket().cancel(ignored);
     }
-    beast::get_lowest_layer(upstream).socket().cancel(ignored);
+    beast::get_lowest_layer(upstream).socket().close(ignored);
     return exchange;
   }
 

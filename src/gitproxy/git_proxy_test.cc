@@ -128,7 +128,8 @@ class TwoTokenSource final : public CredentialSource {
                                          const std::string& rejected_sha256) override {
     const std::lock_guard lock(mutex_);
     rejections_.push_back(rejected_sha256);
-    const std::string token = rejected_sha256 == crypto::Sha256Hex("token-1") ? "token-2" : "token-1";
+    const std::string token =
+        rejected_sha256 == crypto::Sha256Hex("token-1") ? "token-2" : "token-1";
     UpstreamCredential credential;
     credential.repository_url =
         "http://127.0.0.1:" + std::to_string(port_) + "/" + target.repository_path;
@@ -177,8 +178,9 @@ class GitProxyTest : public ::testing::Test {
 
 TEST_F(GitProxyTest, ReplacesTheClientsCredentialsAndRelaysABodyEndedByClose) {
   ScriptedUpstream upstream({[](int fd, const std::string&) {
-    SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/x-git-upload-pack-advertisement\r\n"
-                "Connection: close\r\n\r\nrefs until the connection closes");
+    SendAll(fd,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-git-upload-pack-advertisement\r\n"
+            "Connection: close\r\n\r\nrefs until the connection closes");
   }});
   StartProxy(upstream.port());
   const int client = Connect(proxy_->port());
@@ -208,8 +210,9 @@ TEST_F(GitProxyTest, ReplacesTheClientsCredentialsAndRelaysABodyEndedByClose) {
 TEST_F(GitProxyTest, AProvider401IsRetriedOnceWithARefreshedToken) {
   ScriptedUpstream upstream(
       {[](int fd, const std::string&) {
-         SendAll(fd, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"GitLab\"\r\n"
-                     "Content-Length: 0\r\n\r\n");
+         SendAll(fd,
+                 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"GitLab\"\r\n"
+                 "Content-Length: 0\r\n\r\n");
        },
        [](int fd, const std::string&) {
          SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -235,8 +238,9 @@ TEST_F(GitProxyTest, ExpectContinueAndAChunkedUploadStreamThrough) {
   std::string received;
   ScriptedUpstream upstream({[&received](int fd, const std::string&) {
     received = ReadUntil(fd, "\r\n0\r\n\r\n");
-    SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/x-git-receive-pack-result\r\n"
-                "Content-Length: 6\r\n\r\nstored");
+    SendAll(fd,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-git-receive-pack-result\r\n"
+            "Content-Length: 6\r\n\r\nstored");
   }});
   StartProxy(upstream.port());
   const int client = Connect(proxy_->port());
@@ -272,8 +276,9 @@ TEST_F(GitProxyTest, ExpectContinueAndAChunkedUploadStreamThrough) {
 TEST_F(GitProxyTest, AnAnswerBeforeTheUploadEndsReachesTheClientAndClosesTheConnection) {
   ScriptedUpstream upstream({[](int fd, const std::string&) {
     // Refuses at once, without reading the 10 MB announced.
-    SendAll(fd, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
-                "Connection: close\r\n\r\nforbidden");
+    SendAll(fd,
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
+            "Connection: close\r\n\r\nforbidden");
   }});
   StartProxy(upstream.port());
   const int client = Connect(proxy_->port());

@@ -24,8 +24,8 @@ TEST(ParseProxyTarget, SplitsIntegrationRepositoryAndEndpoint) {
   EXPECT_EQ(ParseProxyTarget("GET", "/github/octo/repo.git/info/refs?service=git-receive-pack")
                 ->RepositoryKey(),
             "github/octo/repo");
-  EXPECT_TRUE(ParseProxyTarget("GET", "/github/octo/repo.git/info/refs?service=git-receive-pack")
-                  ->push);
+  EXPECT_TRUE(
+      ParseProxyTarget("GET", "/github/octo/repo.git/info/refs?service=git-receive-pack")->push);
 }
 
 TEST(ParseProxyTarget, RefusesPathsThatCouldLeaveTheIntegrationUrl) {
@@ -61,8 +61,7 @@ TEST(ParseProxyTarget, MethodMustFitTheEndpoint) {
 }
 
 TEST(ParseProxyTarget, ARepositoryIsRequired) {
-  EXPECT_EQ(ParseProxyTarget("POST", "/gitlab/git-upload-pack").error().code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(ParseProxyTarget("POST", "/gitlab/git-upload-pack").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(ParseProxyTarget("GET", "/gitlab/info/refs?service=git-upload-pack").error().code,
             ErrorCode::kNotFound);
   EXPECT_EQ(ParseProxyTarget("GET", "/bad id/p/info/refs?service=git-upload-pack").error().code,
