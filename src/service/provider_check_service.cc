@@ -160,8 +160,9 @@ ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
         oauth::AppSlugCheck(provider, http_.Send(oauth::BuildAppProbe(provider, endpoints))));
     // The App lookup proves the Client ID right, so a rejected pair means a wrong secret.
     CheckResult& creds = checks[credentials_index];
-    if (checks.back().status == CheckStatus::kPass && Failed(creds)) {
-      creds.detail += "; the Client ID is the App's (see app_slug), so the Client Secret is wrong";
+    if (checks.back().status == CheckStatus::kPass && Failed(creds) && probe) {
+      creds.detail = "the token endpoint answered " + probe->seen
+                     + ": the Client ID is the App's (see app_slug), so the Client Secret is wrong";
       creds.fix =
           "Generate a new client secret in the GitHub App's settings, paste it into Client "
           "Secret and save the integration.";

@@ -419,6 +419,10 @@ http::Response FakeGitHub::HandleWeb(http::Request& request) {
   if (enterprise_ && (request.path == api_prefix_ || request.path.starts_with(api_prefix_ + "/"))) {
     return HandleApi(request);
   }
+  if (request.method == "GET" && (request.path.empty() || request.path == "/")) {
+    // The home page a signed-out browser sees (the integration check's first probe).
+    return HtmlPage(200, enterprise_ ? "GitHub Enterprise" : "GitHub", "Let's build from here.");
+  }
   if (const auto git = ParseGitRoute(request, "", /*git_suffix_optional=*/true)) {
     return GitRequest(request, *git);
   }

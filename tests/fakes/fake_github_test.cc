@@ -256,6 +256,8 @@ TEST_F(FakeGitHubTest, GetAppBySlugIsPublicAndNamesTheClientId) {
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Json::parse(missing.body)["message"], "Not Found");
 
+  EXPECT_EQ(client_.Get(github_->BaseUrl()).status, 200) << "the home page answers";
+
   github_->SetAppSlug("renamed-app");
   EXPECT_EQ(client_.Get(github_->ApiBaseUrl() + "/apps/renamed-app").status, 200);
   EXPECT_EQ(client_.Get(github_->ApiBaseUrl() + "/apps/keybridge-test").status, 404);
