@@ -238,7 +238,7 @@ TEST_F(ProviderCheckTest, AnUnreachableUrlFailsBaseUrlAndSkipsTheRest) {
   EXPECT_FALSE(CheckOf(report, "base_url")["fix"].get<std::string>().empty());
 }
 
-TEST_F(ProviderCheckTest, OnlyAdminsMayRunTheCheck) {
+TEST_F(ProviderCheckTest, OnlyAdminsMayRunTheCheckAndSessionTokensNever) {
   kb_.CreateProvider(GitLabIntegration("gitlab"));
   const std::string path = "/api/data/oauth2/providers/gitlab/check";
 
@@ -247,6 +247,15 @@ TEST_F(ProviderCheckTest, OnlyAdminsMayRunTheCheck) {
   EXPECT_EQ(
       kb_.Call("POST", "/api/data/oauth2/providers/nope/check", kb_.issuer().AdminToken()).status,
       404);
+  // A session token of an administrator acts for a session, never as the administrator.
+  const json session_body = {{"session_name", "jupyter-1"},
+                             {"ttl_seconds", 600},
+                             {"repository_urls", {gitlab_.BaseUrl() + "/group/project"}}};
+  auto minted =
+      kb_.Call("POST", "/api/data/sessions/tokens", kb_.issuer().AdminToken(), session_body.dump());
+  ASSERT_EQ(minted.status, 201) << minted.body;
+  const std::string session = json::parse(minted.body)["token"];
+  EXPECT_EQ(kb_.Call("POST", path, session).status, 403);
   EXPECT_TRUE(gitlab_.RequestsTo("/gitlab/oauth/token").empty())
       << "a refused caller makes keybridge contact nobody";
 }
