@@ -372,8 +372,9 @@ CheckResult EndpointsCheck(const core::Provider& provider, const ProviderEndpoin
   // with 400/401 JSON (§1.2), so the shape tells them apart.
   if (kind_probe && kind_probe->ok()) {
     const TokenProbe other = ClassifyTokenProbe(kind_probe->value());
+    // An OAuth `error` in the body, not just a 401 (a password-protected site answers that too).
     const bool oauth = other.verdict != TokenProbeVerdict::kNotOAuth
-                       && other.verdict != TokenProbeVerdict::kServerError;
+                       && other.verdict != TokenProbeVerdict::kServerError && !other.error.empty();
     if (oauth && provider.kind == core::ProviderKind::kGitLab && other.http_200_error) {
       return MakeCheck(kCheckEndpoints, CheckStatus::kFail,
                        detail + "; the URL looks like GitHub (its /login/oauth/access_token "

@@ -227,6 +227,16 @@ TEST(EndpointsCheck, AGitHubIntegrationPointedAtGitLabSaysItLooksLikeGitLab) {
   EXPECT_TRUE(Mentions(check.fix, "Set Kind to GitLab")) << check.fix;
 }
 
+TEST(EndpointsCheck, ABare401FromTheOtherKindsPathIsNoEvidenceOfGitLab) {
+  const auto github = GitHubProvider("https://intranet.example.org");
+  const auto check =
+      EndpointsCheck(github, *EndpointsFor(github, nullptr), Response(404, "text/html", "<p>"),
+                     core::Result<core::HttpResponse>(Response(401, "", "")));
+  EXPECT_EQ(check.status, CheckStatus::kFail);
+  EXPECT_EQ(check.detail.find("looks like"), std::string::npos) << check.detail;
+  EXPECT_NE(check.fix.find("Set URL"), std::string::npos) << check.fix;
+}
+
 TEST(EndpointsCheck, OidcDiscoveryMustNameTheConfiguredIssuer) {
   std::optional<OidcMetadata> metadata;
   const std::string good = R"({"issuer":"https://sso.example.org/realms/main",)"
