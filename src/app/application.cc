@@ -18,6 +18,7 @@
 #include "service/background_refresher.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
+#include "service/provider_check_service.h"
 #include "service/provider_gateway.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
@@ -116,6 +117,10 @@ class Application::Impl {
                                                        config_.allowed_redirect_origins}),
         repositories_(*store_->providers, *store_->connections, tokens_, http_client_,
                       probe_client_),
+        // The integration check contacts only administrator-configured provider URLs, so it
+        // uses the ordinary client (private addresses allowed, like the OAuth flows).
+        provider_checks_(*store_->providers, http_client_, clock_,
+                         service::ProviderCheckServiceOptions{config_.public_url}),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}) {
     if (!config_.oidc_issuer.empty()) {
@@ -137,6 +142,7 @@ class Application::Impl {
         routes::ConnectionRouteOptions{config_.public_url.starts_with("https://")}};
     services.sessions = &sessions_;
     services.git_credentials = &git_credentials_;
+    services.provider_checks = &provider_checks_;
     routes::AddApiRoutes(router_, services);
   }
 
@@ -216,6 +222,7 @@ class Application::Impl {
   service::GitCredentialService git_credentials_;
   service::ConnectionService connections_;
   service::RepositoryService repositories_;
+  service::ProviderCheckService provider_checks_;
   service::BackgroundRefresher refresher_;
   http::Router router_;
 };

@@ -9,6 +9,7 @@
 #include "routes/connection_routes.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
+#include "service/provider_check_service.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
 #include "service/session_token_service.h"
@@ -26,6 +27,8 @@ struct ApiServices {
   // Session tokens and git credentials (issue #4); their routes are registered when set.
   service::SessionTokenService* sessions = nullptr;
   service::GitCredentialService* git_credentials = nullptr;
+  // "Test this integration" (issue #5); its route is registered when set.
+  service::ProviderCheckService* provider_checks = nullptr;
 };
 
 // Everything in `services` must outlive the router.

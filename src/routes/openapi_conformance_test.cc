@@ -38,11 +38,13 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   testing::InMemorySessionTokenRepository session_repo;
   service::SessionTokenService sessions(session_repo, connection_repo, tokens, random, clock, {});
   service::GitCredentialService git_credentials(repo, connection_repo, tokens);
+  service::ProviderCheckService provider_checks(repo, http, clock, {});
   http::Router router;
   ApiServices services{
       providers, connections, tokens, repositories, [] { return core::OkStatus(); }, {}};
   services.sessions = &sessions;
   services.git_credentials = &git_credentials;
+  services.provider_checks = &provider_checks;
   AddApiRoutes(router, services);
   const auto spec = nlohmann::json::parse(OpenApiDocument());
 
