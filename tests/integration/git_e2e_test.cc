@@ -184,6 +184,11 @@ TEST_F(GitEndToEndTest, CloneCommitPushAndPushAgainAfterTheTokenExpired) {
   EXPECT_EQ(gitlab_.ReadFileFromHead("group/writable", "notes.txt"), "second\n");
   EXPECT_GT(gitlab_.RefreshRequestCount(), refreshes) << "keybridge refreshed behind git's back";
   EXPECT_EQ(later.err.find(session_token_), std::string::npos);
+
+  gitlab_.SeedRepository("group/writable", {{"upstream.txt", "from elsewhere\n"}}, "elsewhere");
+  auto pull = Git({"pull", "--ff-only", "origin", "main"}, work);
+  ASSERT_TRUE(pull.ok()) << pull.err;
+  EXPECT_EQ(ReadFile(work / "upstream.txt"), "from elsewhere\n");
 }
 
 TEST_F(GitEndToEndTest, PushWithoutPermissionFailsWithGitsNormalError) {
@@ -407,13 +412,20 @@ TEST_F(GitHubEnterpriseGitTest, ARepositoryOutsideTheInstallationNamesTheInstall
       github_.BaseUrl() + "/github-apps/keybridge-test/installations/new";
   auto proxy = StartGitProxy(kb_.BaseUrl(), session_token_, kb_.dir() / "ghe-outside.log");
 
+  ASSERT_TRUE(Git({"clone", github_.GitUrl("alice/notes"), "mine"}).ok());
+  const fs::path work = home_ / "mine";
+
   auto proxied = ProxiedGit(*proxy, {"clone", github_.GitUrl("bob-org/private"), "p1"});
   auto helped = Git({"clone", github_.GitUrl("bob-org/private"), "p2"});
+  auto proxied_push =
+      ProxiedGit(*proxy, {"push", github_.GitUrl("bob-org/private"), "HEAD:refs/heads/x"}, work);
+  auto helped_push = Git({"push", github_.GitUrl("bob-org/private"), "HEAD:refs/heads/x"}, work);
 
-  EXPECT_FALSE(proxied.ok());
-  EXPECT_NE(proxied.err.find(install_url), std::string::npos) << proxied.err;
-  EXPECT_FALSE(helped.ok());
-  EXPECT_NE(helped.err.find(install_url), std::string::npos) << helped.err;
+  for (const auto* result : {&proxied, &helped, &proxied_push, &helped_push}) {
+    EXPECT_FALSE(result->ok());
+    EXPECT_NE(result->err.find(install_url), std::string::npos) << result->err;
+  }
+  EXPECT_EQ(github_.ReadFileFromHead("bob-org/private", "README.md"), "secret\n");
 }
 
 }  // namespace
