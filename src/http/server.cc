@@ -6,14 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -32,6 +33,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "core/startup_error.h"
 #include "http/error_response.h"
@@ -145,17 +147,23 @@ using RequestParser = bhttp::request_parser<bhttp::string_body>;
 // Keeps a connection in the server's registry (so Stop can close it) for the scope's lifetime.
 class ConnectionRegistration {
  public:
-  ConnectionRegistration(std::set<beast::tcp_stream*>& registry, beast::tcp_stream& stream)
-      : registry_(registry), stream_(&stream) {
+  ConnectionRegistration(std::mutex& mutex, std::set<beast::tcp_stream*>& registry,
+                         beast::tcp_stream& stream)
+      : mutex_(mutex), registry_(registry), stream_(&stream) {
+    const std::lock_guard lock(mutex_);
     registry_.insert(stream_);
   }
-  ~ConnectionRegistration() { registry_.erase(stream_); }
+  ~ConnectionRegistration() {
+    const std::lock_guard lock(mutex_);
+    registry_.erase(stream_);
+  }
   ConnectionRegistration(const ConnectionRegistration&) = delete;
   ConnectionRegistration& operator=(const ConnectionRegistration&) = delete;
   ConnectionRegistration(ConnectionRegistration&&) = delete;
   ConnectionRegistration& operator=(ConnectionRegistration&&) = delete;
 
  private:
+  std::mutex& mutex_;
   std::set<beast::tcp_stream*>& registry_;
   beast::tcp_stream* stream_;
 };
@@ -226,22 +234,24 @@ class Server::Impl {
   std::mutex stop_mutex_;
   bool started_ = false;
   bool stopped_ = false;
-  // Only touched on the I/O thread. Declared before io_ so that coroutine frames destroyed with
-  // io_ can still unregister themselves.
-  bool stopping_ = false;
+  // Declared before io_ so that coroutine frames destroyed with io_ can still unregister.
+  std::atomic<bool> stopping_{false};
+  std::mutex connections_mutex_;
   std::set<beast::tcp_stream*> connections_;
-  asio::thread_pool workers_;
-  asio::io_context io_{1};
-  ip::tcp::acceptor acceptor_{io_};
+  asio::io_context io_;
+  // The accept loop and every connection run on their own strand of io_ (a tcp_stream's timer
+  // and its operations must not run concurrently).
+  asio::strand<asio::io_context::executor_type> listen_strand_{asio::make_strand(io_)};
+  ip::tcp::acceptor acceptor_{listen_strand_};
   std::uint16_t port_ = 0;
-  std::thread io_thread_;
+  std::vector<std::thread> io_threads_;
 };
 
 Server::Impl::Impl(ServerOptions options, Handler handler)
     : options_(std::move(options)),
       handler_(std::move(handler)),
       logger_(HttpLogger()),
-      workers_(std::max<std::size_t>(options_.worker_threads, 1)) {
+      io_(static_cast<int>(std::max<std::size_t>(options_.worker_threads, 1))) {
   const std::string where = options_.host + ":" + std::to_string(options_.port);
   beast::error_code ec;
   ip::tcp::resolver resolver(io_);
@@ -273,12 +283,14 @@ void Server::Impl::Start() {
     return;
   }
   started_ = true;
-  asio::co_spawn(io_, Listen(), [logger = logger_](const std::exception_ptr& error) {
+  asio::co_spawn(listen_strand_, Listen(), [logger = logger_](const std::exception_ptr& error) {
     if (error) {
       logger->error("http accept loop ended with an exception");
     }
   });
-  io_thread_ = std::thread([this] { io_.run(); });
+  for (std::size_t i = 0; i < std::max<std::size_t>(options_.worker_threads, 1); ++i) {
+    io_threads_.emplace_back([this] { io_.run(); });
+  }
 }
 
 void Server::Impl::Stop() {
@@ -288,21 +300,20 @@ void Server::Impl::Stop() {
   }
   stopped_ = true;
   if (started_) {
-    // Close the acceptor and every connection on the I/O thread and wait until that happened:
-    // afterwards no connection hands new work to the pool, so joining it cannot race a post.
+    // Close the acceptor and every connection, each on its own strand; handlers already running
+    // finish, their connections then end, and with no work left run() returns on every thread.
     std::promise<void> closed;
-    asio::post(io_, [this, &closed] {
+    asio::post(listen_strand_, [this, &closed] {
       CloseAll();
       closed.set_value();
     });
     closed.get_future().wait();
-    workers_.join();
-    // With every socket closed the remaining coroutines finish and run() returns.
-    io_thread_.join();
+    for (std::thread& thread : io_threads_) {
+      thread.join();
+    }
   } else {
     beast::error_code ignored;
     acceptor_.close(ignored);
-    workers_.join();
   }
 }
 
@@ -310,29 +321,39 @@ void Server::Impl::CloseAll() {
   stopping_ = true;
   beast::error_code ignored;
   acceptor_.close(ignored);
+  const std::lock_guard lock(connections_mutex_);
   for (beast::tcp_stream* stream : connections_) {
-    stream->socket().close(ignored);
+    // On the connection's strand; it may have ended (and unregistered) by then.
+    asio::post(stream->get_executor(), [this, stream] {
+      const std::lock_guard still(connections_mutex_);
+      if (connections_.contains(stream)) {
+        beast::error_code closing;
+        stream->socket().close(closing);
+      }
+    });
   }
 }
 
 asio::awaitable<void> Server::Impl::Listen() {
   while (true) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kUseTuple);
     if (stopping_ || ec == asio::error::operation_aborted) {
       co_return;
     }
     if (ec) {
       // Typically EMFILE: back off briefly instead of spinning on the failing accept.
       logger_->warn("accept failed: {}", ec.message());
-      asio::steady_timer timer(io_, std::chrono::milliseconds(100));
+      asio::steady_timer timer(listen_strand_, std::chrono::milliseconds(100));
       co_await timer.async_wait(kUseTuple);
       continue;
     }
-    asio::co_spawn(io_, Serve(std::move(socket)), [logger = logger_](const std::exception_ptr& e) {
-      if (e) {
-        logger->error("http connection ended with an exception");
-      }
-    });
+    const auto executor = socket.get_executor();
+    asio::co_spawn(executor, Serve(std::move(socket)),
+                   [logger = logger_](const std::exception_ptr& e) {
+                     if (e) {
+                       logger->error("http connection ended with an exception");
+                     }
+                   });
   }
 }
 
@@ -341,7 +362,7 @@ asio::awaitable<void> Server::Impl::Serve(ip::tcp::socket socket) {
     co_return;
   }
   beast::tcp_stream stream(std::move(socket));
-  const ConnectionRegistration registration(connections_, stream);
+  const ConnectionRegistration registration(connections_mutex_, connections_, stream);
   beast::error_code ec;
   const ip::tcp::endpoint peer = stream.socket().remote_endpoint(ec);
   const std::string remote = ec ? std::string("unknown") : peer.address().to_string();
@@ -385,10 +406,11 @@ asio::awaitable<bool> Server::Impl::ServeOne(beast::tcp_stream& stream, beast::f
     // Absolute-form and asterisk-form targets are for proxies and OPTIONS *; we serve neither.
     response = ErrorResponse(400, "Request target must be an absolute path");
   } else {
-    response = co_await asio::co_spawn(
-        workers_,
-        [this, &request]() -> asio::awaitable<Response> { co_return InvokeHandler(request); },
-        asio::use_awaitable);
+    // Inline, on this connection's I/O thread: no hand-off to another thread and back (two
+    // futex wake-ups and context switches per request, the main cost of a token read; see
+    // docs/benchmarks.md). A handler that blocks (database, provider) holds one of the
+    // worker_threads threads running io_, as it held a pool thread before.
+    response = InvokeHandler(request);
   }
   const int status = response.status;
   const bool must_close = !keep_alive || stopping_;

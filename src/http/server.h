@@ -1,6 +1,7 @@
-// Server: the inbound HTTP/1.1 server (Boost.Beast + Asio C++20 coroutines). Accepting and
-// parsing run on one I/O thread; handlers run on a worker pool because they may block on the
-// database or on outbound provider calls. Logs one structured line per request.
+// Server: the inbound HTTP/1.1 server (Boost.Beast + Asio C++20 coroutines). worker_threads
+// threads run one io_context; each connection is a coroutine on its own strand that reads a
+// request, runs the handler inline (it may block on the database or a provider, holding that
+// thread) and writes the answer, so a request never changes threads. Logs one line per request.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,7 @@ struct ServerOptions {
   std::uint16_t port = 0;                                 // 0 picks a free port; see Server::port()
   std::size_t max_body_bytes = std::size_t{1024} * 1024;  // larger bodies get 413
   std::size_t max_header_bytes = std::size_t{16} * 1024;  // larger header blocks get 431
-  std::size_t worker_threads = 8;
+  std::size_t worker_threads = 8;  // threads serving connections and running handlers
   std::chrono::seconds idle_timeout{30};
   bool log_requests = true;
 };

@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "storage/log.h"
@@ -46,7 +50,12 @@ core::Error SqliteError(sqlite3* db, int rc, std::string_view sql) {
 class SqliteConnection final : public SqlConnection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
-  ~SqliteConnection() override { sqlite3_close_v2(db_); }
+  ~SqliteConnection() override {
+    for (auto& [sql, statement] : statements_) {
+      sqlite3_finalize(statement);
+    }
+    sqlite3_close_v2(db_);
+  }
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
   SqliteConnection(SqliteConnection&&) = delete;
@@ -63,7 +72,7 @@ class SqliteConnection final : public SqlConnection {
   }
 
   core::Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
-    KEYBRIDGE_ASSIGN_OR_RETURN(Statement statement, Prepare(sql, params));
+    KEYBRIDGE_ASSIGN_OR_RETURN(Lease statement, Prepare(sql, params));
     std::vector<Row> rows;
     const int columns = sqlite3_column_count(statement.get());
     for (;;) {
@@ -83,7 +92,7 @@ class SqliteConnection final : public SqlConnection {
   }
 
   core::Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
-    KEYBRIDGE_ASSIGN_OR_RETURN(Statement statement, Prepare(sql, params));
+    KEYBRIDGE_ASSIGN_OR_RETURN(Lease statement, Prepare(sql, params));
     for (;;) {
       const int rc = sqlite3_step(statement.get());
       if (rc == SQLITE_DONE) {
@@ -109,22 +118,52 @@ class SqliteConnection final : public SqlConnection {
   bool Reusable() override { return sqlite3_get_autocommit(db_) != 0; }
 
  private:
-  // Prepares the single statement in `sql` and binds params[i] to the placeholder "$<i+1>".
-  core::Result<Statement> Prepare(std::string_view sql, const Params& params) {
+  // Compiling a statement costs more than running these small queries: statements are kept per
+  // connection (the SQL strings are the code's own constants) and reset after each use. Beyond
+  // kMaxCachedStatements distinct strings (generated SQL) they are finalized after use instead.
+  static constexpr std::size_t kMaxCachedStatements = 256;
+  struct Release {
+    bool cached = true;
+    void operator()(sqlite3_stmt* statement) const {
+      if (cached) {
+        sqlite3_reset(statement);
+        sqlite3_clear_bindings(statement);
+      } else {
+        sqlite3_finalize(statement);
+      }
+    }
+  };
+  using Lease = std::unique_ptr<sqlite3_stmt, Release>;
+
+  // Prepares (or reuses) the single statement in `sql` and binds params[i] to "$<i+1>".
+  core::Result<Lease> Prepare(std::string_view sql, const Params& params) {
     sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
-    Statement statement(raw, &sqlite3_finalize);
-    if (rc != SQLITE_OK) {
-      return SqliteError(db_, rc, sql);
+    bool cached = false;
+    if (const auto found = statements_.find(sql); found != statements_.end()) {
+      raw = found->second;
+      cached = true;
+    } else {
+      const char* tail = nullptr;
+      const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+      Statement compiled(raw, &sqlite3_finalize);
+      if (rc != SQLITE_OK) {
+        return SqliteError(db_, rc, sql);
+      }
+      const std::string_view rest = tail == nullptr
+                                        ? std::string_view()
+                                        : sql.substr(static_cast<std::size_t>(tail - sql.data()));
+      if (raw == nullptr || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+        return core::MakeError(core::ErrorCode::kInternal, "database error",
+                               "expected exactly one statement; sql: " + SqlForLog(sql));
+      }
+      if (statements_.size() < kMaxCachedStatements) {
+        statements_.emplace(std::string(sql), compiled.release());
+        cached = true;
+      } else {
+        compiled.release();
+      }
     }
-    const std::string_view rest = tail == nullptr
-                                      ? std::string_view()
-                                      : sql.substr(static_cast<std::size_t>(tail - sql.data()));
-    if (raw == nullptr || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
-      return core::MakeError(core::ErrorCode::kInternal, "database error",
-                             "expected exactly one statement; sql: " + SqlForLog(sql));
-    }
+    Lease statement(raw, Release{cached});
     if (static_cast<std::size_t>(sqlite3_bind_parameter_count(raw)) != params.size()) {
       return core::MakeError(core::ErrorCode::kInternal, "database error",
                              "statement takes " + std::to_string(sqlite3_bind_parameter_count(raw))
@@ -173,6 +212,7 @@ class SqliteConnection final : public SqlConnection {
     }
   }
 
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
   sqlite3* db_;
 };
 
