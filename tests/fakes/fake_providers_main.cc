@@ -56,6 +56,7 @@ struct Flags {
   std::size_t issue_tokens = 0;
   std::string issue_tokens_file;
   std::size_t seed_bytes = 0;
+  std::string stats_file;
 };
 
 bool StdinIsPipeOrSocket() {
@@ -149,7 +150,8 @@ int Run(const Flags& flags) {
     if (inserted) {
       keybridge::fakes::GitHubInstallation installation;
       installation.account_login = owner;
-      installation.account_id = owner == user.username ? user.id : 1000 + std::int64_t(installations.size());
+      installation.account_id =
+          owner == user.username ? user.id : 1000 + std::int64_t(installations.size());
       installation.account_type = owner == user.username ? "User" : "Organization";
       installation.user_ids = {user.id};
       it->second = github->AddInstallation(installation);
@@ -187,21 +189,20 @@ int Run(const Flags& flags) {
     }
   }
 
-  const std::string install_url =
-      github->BaseUrl() + (flags.github_enterprise ? "/github-apps/" : "/apps/")
-      + flags.github_app_slug + "/installations/new";
-  const nlohmann::ordered_json ready = {
-      {"gitlab",
-       {{"url", gitlab->BaseUrl()},
-        {"client_id", flags.gitlab_client_id},
-        {"client_secret", flags.gitlab_client_secret}}},
-      {"github",
-       {{"url", github->BaseUrl()},
-        {"api_url", github->ApiBaseUrl()},
-        {"client_id", flags.github_client_id},
-        {"client_secret", flags.github_client_secret},
-        {"app_slug", flags.github_app_slug},
-        {"install_url", install_url}}}};
+  const std::string install_url = github->BaseUrl()
+                                  + (flags.github_enterprise ? "/github-apps/" : "/apps/")
+                                  + flags.github_app_slug + "/installations/new";
+  const nlohmann::ordered_json ready = {{"gitlab",
+                                         {{"url", gitlab->BaseUrl()},
+                                          {"client_id", flags.gitlab_client_id},
+                                          {"client_secret", flags.gitlab_client_secret}}},
+                                        {"github",
+                                         {{"url", github->BaseUrl()},
+                                          {"api_url", github->ApiBaseUrl()},
+                                          {"client_id", flags.github_client_id},
+                                          {"client_secret", flags.github_client_secret},
+                                          {"app_slug", flags.github_app_slug},
+                                          {"install_url", install_url}}}};
   std::cout << ready.dump() << std::endl;  // endl flushes: the parent is waiting for this line
 
   if (StdinIsPipeOrSocket()) {
@@ -215,6 +216,19 @@ int Run(const Flags& flags) {
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  if (!flags.stats_file.empty()) {
+    // What the providers received, for scripts that check keybridge's provider calls (the
+    // refresh-storm benchmark: refreshes must equal the number of distinct connections).
+    const auto counters = [](const keybridge::fakes::FakeOAuthProvider& fake) {
+      return nlohmann::ordered_json{{"token_requests", fake.TokenRequestCount()},
+                                    {"refresh_requests", fake.RefreshRequestCount()},
+                                    {"code_exchanges", fake.CodeExchangeCount()},
+                                    {"revocations", fake.RevocationCount()}};
+    };
+    std::ofstream(flags.stats_file, std::ios::trunc) << nlohmann::ordered_json{
+        {"gitlab", counters(*gitlab)},
+        {"github", counters(*github)}}.dump() << "\n";
+  }
   // Destructors stop the servers and remove the repositories' temporary directory.
   github.reset();
   gitlab.reset();
@@ -264,6 +278,8 @@ int main(int argc, char** argv) {
                  "mint this many GitLab token pairs for the user (see --issue-tokens-file)");
   app.add_option("--issue-tokens-file", flags.issue_tokens_file,
                  "where --issue-tokens writes them, one JSON object per line (mode 0600)");
+  app.add_option("--stats-file", flags.stats_file,
+                 "on exit, write the providers' request counters here as one JSON line");
   CLI11_PARSE(app, argc, argv);
   if (flags.issue_tokens > 0 && flags.issue_tokens_file.empty()) {
     std::cerr << "--issue-tokens needs --issue-tokens-file\n";

@@ -1,6 +1,7 @@
 // Runs the keybridge-fake-providers executable the way scripts do: read its one JSON line, talk
 // to both fakes, then stop it by closing stdin or with SIGTERM and expect exit status 0.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -9,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -132,9 +132,8 @@ TEST(FakeProvidersProcess, PrintsOneJsonLineAndServesBothProvidersUntilStdinClos
                                  + "&state=s1&redirect_uri=" + kCallback);
   EXPECT_EQ(gl_authorize.status, 302) << gl_authorize.body;
   EXPECT_EQ(RedirectTarget(gl_authorize), kCallback);
-  auto gh_authorize =
-      client.Get(github + "/login/oauth/authorize?client_id=gh-id&state=s2&redirect_uri="
-                 + kCallback);
+  auto gh_authorize = client.Get(
+      github + "/login/oauth/authorize?client_id=gh-id&state=s2&redirect_uri=" + kCallback);
   EXPECT_EQ(gh_authorize.status, 302) << gh_authorize.body;
   EXPECT_EQ(RedirectTarget(gh_authorize), kCallback);
   EXPECT_EQ(client.Get(std::string(ready["github"]["api_url"]) + "/meta").status, 200);
@@ -164,9 +163,10 @@ TEST(FakeProvidersProcess, ExitsZeroOnSigterm) {
 // every token request take at least that long.
 TEST(FakeProvidersProcess, SeedsProjectsIssuesTokensAndDelaysTheTokenEndpoint) {
   const std::string tokens_file = ::testing::TempDir() + "fake-providers-tokens.jsonl";
+  const std::string stats_file = ::testing::TempDir() + "fake-providers-stats.json";
   FakeProvidersProcess process({"--gitlab-project", "group/project", "--seed-bytes", "1000",
                                 "--issue-tokens", "2", "--issue-tokens-file", tokens_file,
-                                "--token-delay-ms", "300"});
+                                "--token-delay-ms", "300", "--stats-file", stats_file});
   ASSERT_TRUE(process.started());
   const json ready = json::parse(process.ReadLine());
   const std::string gitlab = ready["gitlab"]["url"];
@@ -184,11 +184,11 @@ TEST(FakeProvidersProcess, SeedsProjectsIssuesTokensAndDelaysTheTokenEndpoint) {
   auto missing = client.Get(gitlab + "/group/missing.git/info/refs?service=git-upload-pack",
                             {{"Authorization", BasicAuth("oauth2", access)}});
   const auto started = std::chrono::steady_clock::now();
-  auto refreshed = client.PostForm(gitlab + "/oauth/token",
-                                   {{"grant_type", "refresh_token"},
-                                    {"refresh_token", pairs[1]["refresh_token"]},
-                                    {"client_id", "fake-gitlab-client-id"},
-                                    {"client_secret", "fake-gitlab-client-secret"}});
+  auto refreshed =
+      client.PostForm(gitlab + "/oauth/token", {{"grant_type", "refresh_token"},
+                                                {"refresh_token", pairs[1]["refresh_token"]},
+                                                {"client_id", "fake-gitlab-client-id"},
+                                                {"client_secret", "fake-gitlab-client-secret"}});
   const auto took = std::chrono::steady_clock::now() - started;
 
   EXPECT_EQ(refs.status, 200) << refs.body;
@@ -198,6 +198,10 @@ TEST(FakeProvidersProcess, SeedsProjectsIssuesTokensAndDelaysTheTokenEndpoint) {
   EXPECT_GE(took, std::chrono::milliseconds(300));
   process.Signal(SIGINT);
   EXPECT_EQ(process.Wait(), 0);
+  std::ifstream stats_in(stats_file);
+  const json stats = json::parse(stats_in);
+  EXPECT_EQ(stats["gitlab"]["refresh_requests"], 1);
+  EXPECT_EQ(stats["github"]["token_requests"], 0);
 }
 
 TEST(FakeProvidersProcess, RejectsAMalformedGitHubRepository) {
