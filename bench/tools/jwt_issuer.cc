@@ -6,8 +6,8 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>

@@ -11,9 +11,6 @@
 namespace keybridge::fakes {
 namespace {
 
-// git sends whole packs as request bodies (FakeGitLab and FakeGitHub serve git over HTTP).
-constexpr std::size_t kMaxBodyBytes = std::size_t{64} * 1024 * 1024;
-
 std::string ReasonPhrase(int status) {
   switch (status) {
     case 429:
@@ -64,8 +61,8 @@ std::uint16_t FakeOAuthProvider::AddServer(http::Handler handler) {
   {
     const std::lock_guard lock(mutex_);
     server_options.worker_threads = std::max<std::size_t>(1, options_.worker_threads);
+    server_options.max_body_bytes = options_.max_body_bytes;
   }
-  server_options.max_body_bytes = kMaxBodyBytes;
   server_options.log_requests = false;
   servers_.push_back(std::make_unique<http::Server>(std::move(server_options), std::move(handler)));
   return servers_.back()->port();

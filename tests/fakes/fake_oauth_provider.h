@@ -92,6 +92,9 @@ class FakeOAuthProvider {
     // Handler threads of each server of the fake. A delayed request occupies one, so a slow
     // provider answering N requests at once needs at least N (plus one for API calls).
     std::size_t worker_threads = 16;
+    // Largest request body a server of the fake reads: git sends whole packs as bodies, so a
+    // push benchmark of a big repository needs more than the default.
+    std::size_t max_body_bytes = std::size_t{64} * 1024 * 1024;
   };
 
   FakeOAuthProvider(const FakeOAuthProvider&) = delete;

@@ -57,6 +57,8 @@ struct Flags {
   std::string issue_tokens_file;
   std::size_t seed_bytes = 0;
   std::string stats_file;
+  std::vector<std::string> gitlab_empty_projects;
+  std::size_t max_body_mb = 64;
 };
 
 bool StdinIsPipeOrSocket() {
@@ -118,6 +120,7 @@ int Run(const Flags& flags) {
   gitlab_options.access_token_lifetime = keybridge::core::Seconds(flags.access_token_ttl);
   gitlab_options.token_delay = std::chrono::milliseconds(flags.token_delay_ms);
   gitlab_options.worker_threads = flags.worker_threads;
+  gitlab_options.max_body_bytes = flags.max_body_mb * 1024 * 1024;
   // Any Basic user name with an OAuth token, as GitLab 14+ (keybridge sends "oauth2" anyway).
   gitlab_options.require_oauth2_username = false;
 
@@ -128,6 +131,7 @@ int Run(const Flags& flags) {
   github_options.access_token_lifetime = keybridge::core::Seconds(flags.access_token_ttl);
   github_options.token_delay = std::chrono::milliseconds(flags.token_delay_ms);
   github_options.worker_threads = flags.worker_threads;
+  github_options.max_body_bytes = flags.max_body_mb * 1024 * 1024;
   github_options.enterprise = flags.github_enterprise;
   github_options.app_slug = flags.github_app_slug;
 
@@ -142,6 +146,12 @@ int Run(const Flags& flags) {
     project.members = {{user.id, keybridge::fakes::kGitLabDeveloper}};
     gitlab->AddProject(project);
     gitlab->SeedRepository(path, SeedFiles(path, flags.seed_bytes));
+  }
+  for (const auto& path : flags.gitlab_empty_projects) {
+    keybridge::fakes::GitLabProject project;
+    project.path_with_namespace = path;
+    project.members = {{user.id, keybridge::fakes::kGitLabDeveloper}};
+    gitlab->AddProject(project);
   }
   std::map<std::string, std::int64_t> installations;  // owner -> installation id
   for (const auto& full_name : flags.github_repos) {
@@ -261,6 +271,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--gitlab-project", flags.gitlab_projects,
                  "group/project to create and seed; the user is Developer (repeatable)");
+  app.add_option("--gitlab-empty-project", flags.gitlab_empty_projects,
+                 "group/project to create without commits (a push target; repeatable)");
+  app.add_option("--max-body-mb", flags.max_body_mb,
+                 "largest request body (a git push sends the whole pack as one)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{8192}))
+      ->capture_default_str();
   app.add_option("--github-repo", flags.github_repos,
                  "owner/name to create and seed, installed and writable for the user (repeatable)")
       ->check([](const std::string& value) {

@@ -165,8 +165,9 @@ TEST(FakeProvidersProcess, SeedsProjectsIssuesTokensAndDelaysTheTokenEndpoint) {
   const std::string tokens_file = ::testing::TempDir() + "fake-providers-tokens.jsonl";
   const std::string stats_file = ::testing::TempDir() + "fake-providers-stats.json";
   FakeProvidersProcess process({"--gitlab-project", "group/project", "--seed-bytes", "1000",
-                                "--issue-tokens", "2", "--issue-tokens-file", tokens_file,
-                                "--token-delay-ms", "300", "--stats-file", stats_file});
+                                "--gitlab-empty-project", "group/empty", "--issue-tokens", "2",
+                                "--issue-tokens-file", tokens_file, "--token-delay-ms", "300",
+                                "--stats-file", stats_file});
   ASSERT_TRUE(process.started());
   const json ready = json::parse(process.ReadLine());
   const std::string gitlab = ready["gitlab"]["url"];
@@ -181,6 +182,8 @@ TEST(FakeProvidersProcess, SeedsProjectsIssuesTokensAndDelaysTheTokenEndpoint) {
 
   auto refs = client.Get(gitlab + "/group/project.git/info/refs?service=git-upload-pack",
                          {{"Authorization", BasicAuth("oauth2", access)}});
+  auto empty = client.Get(gitlab + "/group/empty.git/info/refs?service=git-receive-pack",
+                          {{"Authorization", BasicAuth("oauth2", access)}});
   auto missing = client.Get(gitlab + "/group/missing.git/info/refs?service=git-upload-pack",
                             {{"Authorization", BasicAuth("oauth2", access)}});
   const auto started = std::chrono::steady_clock::now();
@@ -193,6 +196,8 @@ TEST(FakeProvidersProcess, SeedsProjectsIssuesTokensAndDelaysTheTokenEndpoint) {
 
   EXPECT_EQ(refs.status, 200) << refs.body;
   EXPECT_NE(refs.body.find("refs/heads/main"), std::string::npos);
+  EXPECT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(empty.body.find("refs/heads/"), std::string::npos);
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(refreshed.status, 200) << refreshed.body;
   EXPECT_GE(took, std::chrono::milliseconds(300));
