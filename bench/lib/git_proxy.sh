@@ -20,13 +20,20 @@ git_timed() {  # git_timed LABEL ARGS...: runs git, appends "LABEL seconds" to g
   fi
 }
 
+best_time() {  # the smaller of the rounds' times of LABEL, or "failed" if a round failed
+  awk -v k="$1" '$1 == k { if ($2 == "failed") bad = 1; else if (min == "" || $2 < min) min = $2 }
+    END { print (bad || min == "") ? "failed" : min }' "$WORK/git.times"
+}
+
 bench_git_proxy() {
   local bytes=$((GIT_SIZE_MB * 1024 * 1024)) line pid gitlab token basic
   mkdir -p "$WORK/git-home"
   log "git proxy: seeding a ${GIT_SIZE_MB} MB repository"
   start_bg fakes-git "$FAKES" --gitlab-project bench/big --seed-bytes "$bytes" \
-    --gitlab-empty-project bench/push-direct --gitlab-empty-project bench/push-nginx \
-    --gitlab-empty-project bench/push-proxy --max-body-mb $((GIT_SIZE_MB * 2 + 64)) \
+    --gitlab-empty-project bench/push-direct-1 --gitlab-empty-project bench/push-nginx-1 \
+    --gitlab-empty-project bench/push-proxy-1 --gitlab-empty-project bench/push-direct-2 \
+    --gitlab-empty-project bench/push-nginx-2 --gitlab-empty-project bench/push-proxy-2 \
+    --max-body-mb $((GIT_SIZE_MB * 2 + 64)) \
     --issue-tokens 1 --issue-tokens-file "$WORK/git.tokens" --worker-threads 16
   pid=$LAST_PID
   line=$(first_line "$WORK/fakes-git.out" "$pid")
@@ -76,15 +83,12 @@ NGINX
 
   local pport proxy_pid="" i ways=(direct nginx)
   if [ "$HAVE_GIT_PROXY" = 1 ]; then
-    pport=$(free_port)
     start_bg git-proxy env KEYBRIDGE_URL="$KB_URL" KEYBRIDGE_TOKEN="$session" \
-      "$KEYBRIDGE" git-proxy --listen "127.0.0.1:$pport"
+      "$KEYBRIDGE" --log-format json git-proxy --listen 127.0.0.1:0
     proxy_pid=$LAST_PID
+    local ready; ready=$(first_line "$WORK/git-proxy.out" "$proxy_pid")
+    pport=${ready##*:}
     ways+=(proxy)
-    for i in $(seq 1 100); do
-      curl -s -o /dev/null "http://127.0.0.1:$pport/" && break
-      sleep 0.1
-    done
   fi
   for i in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
@@ -93,18 +97,24 @@ NGINX
 
   : >"$WORK/git.times"
   local way
-  for way in "${ways[@]}"; do
-    local url extra=()
-    case $way in
-      direct) url=$gitlab; extra=(-c "http.extraHeader=Authorization: $basic") ;;
-      nginx) url="http://127.0.0.1:$nport" ;;
-      proxy) url="http://127.0.0.1:$pport/p000" ;;
-    esac
-    rm -rf "$WORK/clone-$way.git"
-    log "git proxy: clone and push, $way"
-    git_timed "clone-$way" "${extra[@]}" clone --quiet --bare "$url/bench/big.git" "$WORK/clone-$way.git"
-    git_timed "push-$way" "${extra[@]}" -C "$WORK/clone-$way.git" push --quiet \
-      "$url/bench/push-$way.git" main
+  # Two rounds, the ways interleaved, and the faster of the two counts: the first clone of a
+  # round may pay for cold page cache, and other work on the machine comes and goes.
+  local round
+  for round in 1 2; do
+    for way in "${ways[@]}"; do
+      local url extra=()
+      case $way in
+        direct) url=$gitlab; extra=(-c "http.extraHeader=Authorization: $basic") ;;
+        nginx) url="http://127.0.0.1:$nport" ;;
+        proxy) url="http://127.0.0.1:$pport/p000" ;;
+      esac
+      rm -rf "$WORK/clone-$way.git"
+      log "git proxy: clone and push, $way, round $round"
+      git_timed "clone-$way" "${extra[@]}" clone --quiet --bare "$url/bench/big.git" \
+        "$WORK/clone-$way.git"
+      git_timed "push-$way" "${extra[@]}" -C "$WORK/clone-$way.git" push --quiet \
+        "$url/bench/push-$way-$round.git" main
+    done
   done
   local rss_kb=0
   if [ -n "$proxy_pid" ]; then
@@ -120,9 +130,9 @@ NGINX
   local op
   for op in clone push; do
     local d n p
-    d=$(awk -v k="$op-direct" '$1 == k {print $2}' "$WORK/git.times")
-    n=$(awk -v k="$op-nginx" '$1 == k {print $2}' "$WORK/git.times")
-    p=$(awk -v k="$op-proxy" '$1 == k {print $2}' "$WORK/git.times")
+    d=$(best_time "$op-direct")
+    n=$(best_time "$op-nginx")
+    p=$(best_time "$op-proxy")
     if [ "$HAVE_GIT_PROXY" != 1 ] && [[ "$d$n" =~ ^[0-9]+$ ]]; then
       row "4 git $op (${GIT_SIZE_MB} MB)" "direct / nginx header-injecting proxy / keybridge git-proxy" \
         "${d} ms / ${n} ms ($(python3 -c "print(f'{$n/$d:.2f}')")x) / not built yet" \
