@@ -112,8 +112,15 @@ NGINX
       log "git proxy: clone and push, $way, round $round"
       git_timed "clone-$way" "${extra[@]}" clone --quiet --bare "$url/bench/big.git" \
         "$WORK/clone-$way.git"
+      local perf_pid=""
+      if [ -n "${BENCH_PERF:-}" ] && [ "$way" = proxy ] && [ "$round" = 1 ]; then
+        # BENCH_PERF=1: profile the git-proxy during its first push (docs/benchmarks.md).
+        perf record -F 999 -g -p "$proxy_pid" -o "$WORK/perf-git-proxy-push.data" >/dev/null 2>&1 &
+        perf_pid=$!
+      fi
       git_timed "push-$way" "${extra[@]}" -C "$WORK/clone-$way.git" push --quiet \
         "$url/bench/push-$way-$round.git" main
+      if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     done
   done
   local rss_kb=0
