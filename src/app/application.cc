@@ -158,7 +158,7 @@ class Application::Impl {
                 service::TokenServiceOptions{config_.refresh_margin_seconds, config_.public_url}),
         sessions_(*store_->session_tokens, *store_->connections, tokens_, random_, clock_,
                   SessionOptions(config_)),
-        git_credentials_(*store_->connections, tokens_),
+        git_credentials_(*store_->providers, *store_->connections, tokens_),
         connections_(*store_->connections, *store_->providers, *store_->flows, gateway_, tokens_,
                      random_, clock_,
                      service::ConnectionServiceOptions{config_.public_url,

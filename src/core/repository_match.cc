@@ -150,3 +150,26 @@ std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& provider
 }
 
 }  // namespace keybridge::core
+
+namespace keybridge::core {
+namespace {
+
+std::string RepositoryKey(const Url& url) {
+  std::string_view path = WithoutTrailingSlashes(url.path);
+  if (path.size() >= 4 && path.substr(path.size() - 4) == ".git") {
+    path.remove_suffix(4);
+  }
+  std::string key(WithoutTrailingSlashes(path));
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return key;
+}
+
+}  // namespace
+
+bool SameRepository(const Url& a, const Url& b) {
+  return a.scheme == b.scheme && a.host == b.host && a.EffectivePort() == b.EffectivePort()
+         && RepositoryKey(a) == RepositoryKey(b);
+}
+
+}  // namespace keybridge::core

@@ -61,3 +61,13 @@ std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& provider
                                            const Url& repository);
 
 }  // namespace keybridge::core
+
+namespace keybridge::core {
+
+// Whether two repository URLs name the same repository: same scheme, host (case-insensitively)
+// and effective port, and the same path once trailing slashes and one ".git" suffix are removed,
+// compared case-insensitively (GitLab and GitHub both resolve repository paths without regard to
+// case). Used to hold a session token scoped to repository A to exactly A.
+bool SameRepository(const Url& a, const Url& b);
+
+}  // namespace keybridge::core

@@ -241,5 +241,22 @@ TEST(MatchProvider, ThousandProvidersPickTheDeepestPrefixAndTheRightIndex) {
   EXPECT_EQ(MatchedId(providers, "https://host0.example.org/team0/sub/p"), "p0");
 }
 
+TEST(SameRepository, IgnoresDotGitTrailingSlashesHostAndPathCase) {
+  EXPECT_TRUE(SameRepository(RepoUrl("https://gitlab.example/group/a.git"),
+                             RepoUrl("https://GitLab.example/Group/A/")));
+  EXPECT_TRUE(SameRepository(RepoUrl("https://gitlab.example:443/group/a"),
+                             RepoUrl("https://gitlab.example/group/a")));
+}
+
+TEST(SameRepository, OtherRepositoryHostPortOrSchemeDiffers) {
+  const Url a = RepoUrl("https://gitlab.example/group/a");
+  EXPECT_FALSE(SameRepository(a, RepoUrl("https://gitlab.example/group/b")));
+  EXPECT_FALSE(SameRepository(a, RepoUrl("https://gitlab.example/group/a/sub")));
+  EXPECT_FALSE(SameRepository(a, RepoUrl("https://gitlab.example/group")));
+  EXPECT_FALSE(SameRepository(a, RepoUrl("http://gitlab.example/group/a")));
+  EXPECT_FALSE(SameRepository(a, RepoUrl("https://gitlab.example:8443/group/a")));
+  EXPECT_FALSE(SameRepository(a, RepoUrl("https://other.example/group/a")));
+}
+
 }  // namespace
 }  // namespace keybridge::core

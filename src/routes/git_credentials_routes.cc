@@ -30,7 +30,7 @@ core::Result<service::TokenDemand> ParseDemand(const http::Request& request) {
   service::TokenDemand demand;
   demand.min_valid = core::Seconds(kDefaultMinValidSeconds);
   for (const auto& [key, value] : request.QueryParams()) {
-    if (key == "url") {
+    if (key == "url" || key == "provider_id" || key == "path") {
       continue;
     }
     if (key == "min_valid_seconds") {
@@ -86,15 +86,24 @@ http::Response LookupErrorResponse(const service::GitCredentialLookup& lookup) {
 
 void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService& credentials) {
   router.Add("GET", kGitCredentialsPath, [&credentials](http::Request& request) {
+    // Either the remote's URL (the credential helper), or an integration id and the repository
+    // path below its URL (keybridge git-proxy, which names the integration in its own URL).
     const std::optional<std::string> url = request.Query("url");
-    if (!url || url->empty()) {
-      return http::ErrorResponse(Invalid("query parameter 'url' (the git remote URL) is required"));
+    const std::optional<std::string> provider_id = request.Query("provider_id");
+    const std::optional<std::string> path = request.Query("path");
+    const bool by_url = url && !url->empty();
+    const bool by_provider = provider_id && !provider_id->empty() && path && !path->empty();
+    if (by_url == by_provider || (!by_url && (provider_id || path) && !by_provider)) {
+      return http::ErrorResponse(
+          Invalid("give either query parameter 'url' (the git remote URL) or both 'provider_id' "
+                  "and 'path' (the repository path below the integration's URL)"));
     }
     auto demand = ParseDemand(request);
     if (!demand.ok()) {
       return http::ErrorResponse(demand.error());
     }
-    auto lookup = credentials.Lookup(request.caller, *url, *demand);
+    auto lookup = by_url ? credentials.Lookup(request.caller, *url, *demand)
+                         : credentials.LookupAt(request.caller, *provider_id, *path, *demand);
     if (!lookup.ok()) {
       return http::ErrorResponse(lookup.error());
     }
@@ -106,6 +115,7 @@ void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService
     json out = {{"username", credential.username},
                 {"password", credential.password.Reveal()},
                 {"provider_id", lookup->provider.id},
+                {"repository_url", lookup->repository_url},
                 {"connection_id", credential.connection.id}};
     if (credential.expires_at) {
       out["expires_at"] = core::ToUnixSeconds(*credential.expires_at);

@@ -37,7 +37,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::RepositoryService repositories(repo, connection_repo, tokens, http, http);
   testing::InMemorySessionTokenRepository session_repo;
   service::SessionTokenService sessions(session_repo, connection_repo, tokens, random, clock, {});
-  service::GitCredentialService git_credentials(connection_repo, tokens);
+  service::GitCredentialService git_credentials(repo, connection_repo, tokens);
   http::Router router;
   ApiServices services{
       providers, connections, tokens, repositories, [] { return core::OkStatus(); }, {}};

@@ -82,7 +82,7 @@ class SessionRoutesTest : public ::testing::Test {
   service::SessionTokenService sessions_{tokens_,        connections_,
                                          token_service_, random_,
                                          clock_,         service::SessionTokenServiceOptions{}};
-  service::GitCredentialService credentials_{connections_, token_service_};
+  service::GitCredentialService credentials_{providers_, connections_, token_service_};
   http::Router router_;
 };
 

@@ -1,7 +1,9 @@
 #include "service/git_credential_service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "oauth/provider_profile.h"
@@ -12,9 +14,10 @@ namespace keybridge::service {
 using core::ErrorCode;
 using core::MakeError;
 
-GitCredentialService::GitCredentialService(core::ConnectionRepository& connections,
+GitCredentialService::GitCredentialService(core::ProviderRepository& providers,
+                                           core::ConnectionRepository& connections,
                                            TokenService& tokens)
-    : connections_(connections), tokens_(tokens) {}
+    : providers_(providers), connections_(connections), tokens_(tokens) {}
 
 core::Result<GitCredentialLookup> GitCredentialService::Lookup(const core::Caller& caller,
                                                                const std::string& repository_url,
@@ -25,18 +28,68 @@ core::Result<GitCredentialLookup> GitCredentialService::Lookup(const core::Calle
   if (!provider) {
     return MakeError(ErrorCode::kNotFound, "No integration serves this repository URL.");
   }
+  // ProviderServing accepted the URL, so it parses.
+  const auto parsed = core::ParseRepositoryUrl(repository_url);
+  return LookupFor(caller, std::move(*provider), std::get<core::RepositoryUrl>(parsed), demand);
+}
+
+core::Result<GitCredentialLookup> GitCredentialService::LookupAt(const core::Caller& caller,
+                                                                 const std::string& provider_id,
+                                                                 std::string_view repository_path,
+                                                                 const TokenDemand& demand) {
+  KEYBRIDGE_RETURN_IF_ERROR(RequireUser(caller));
+  auto provider = providers_.Find(provider_id);
+  if (!provider.ok()) {
+    if (provider.error().code == ErrorCode::kNotFound) {
+      return MakeError(ErrorCode::kNotFound,
+                       "There is no integration with the id '" + provider_id.substr(0, 100) + "'.");
+    }
+    return std::move(provider).TakeError();
+  }
+  if (!core::ServesRepositories(*provider)) {
+    return MakeError(ErrorCode::kNotFound,
+                     "The integration '" + provider->id + "' does not serve git repositories.");
+  }
+  // An encoded '/' or a backslash would name another path once the provider decodes it; everything
+  // else that could leave the provider's URL (".", "..", empty segments, a query) is refused by
+  // ParseRepositoryUrl below.
+  std::string lowered(repository_path);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (repository_path.empty() || repository_path.front() == '/'
+      || lowered.find_first_of("\\?#") != std::string::npos
+      || lowered.find("%2f") != std::string::npos || lowered.find("%5c") != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "The repository path must be a plain path such as 'group/project.git'.");
+  }
+  std::string base = provider->url;
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
+  const auto parsed = core::ParseRepositoryUrl(base + "/" + std::string(repository_path));
+  const auto* repository = std::get_if<core::RepositoryUrl>(&parsed);
+  if (repository == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "The repository path must be a plain path such as 'group/project.git'.");
+  }
+  return LookupFor(caller, std::move(provider).value(), *repository, demand);
+}
+
+core::Result<GitCredentialLookup> GitCredentialService::LookupFor(
+    const core::Caller& caller, core::Provider provider, const core::RepositoryUrl& repository,
+    const TokenDemand& demand) {
   KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<core::Connection> connections,
                              connections_.ListForUser(caller.user_id));
   const auto connection =
       std::find_if(connections.begin(), connections.end(),
-                   [&](const core::Connection& c) { return c.provider_id == provider->id; });
+                   [&](const core::Connection& c) { return c.provider_id == provider.id; });
   const std::string connection_id = connection != connections.end() ? connection->id : "";
-  GitCredentialLookup lookup{std::move(*provider), MakeError(ErrorCode::kInternal, "unset"), "",
-                             ""};
+  GitCredentialLookup lookup{std::move(provider), repository.text,
+                             MakeError(ErrorCode::kInternal, "unset"), "", ""};
   lookup.install_url = oauth::InstallUrl(lookup.provider);
 
   // A session outside its scope learns nothing more, and connecting would not help it.
-  if (auto scoped = tokens_.CheckSessionScope(caller, lookup.provider.id, connection_id);
+  if (auto scoped = tokens_.CheckSessionRepositoryScope(caller, repository.url, connection_id);
       !scoped.ok()) {
     lookup.credential = std::move(scoped).TakeError();
     return lookup;

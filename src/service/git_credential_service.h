@@ -6,11 +6,13 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/caller.h"
 #include "core/clock.h"
 #include "core/provider.h"
 #include "core/repositories.h"
+#include "core/repository_match.h"
 #include "core/result.h"
 #include "core/secret.h"
 #include "service/token_service.h"
@@ -26,9 +28,12 @@ struct GitCredential {
 
 struct GitCredentialLookup {
   core::Provider provider;  // the provider that serves the remote
+  // The repository's URL at the provider: the remote itself, or for LookupAt the provider URL
+  // joined with the repository path (where keybridge git-proxy forwards to).
+  std::string repository_url;
   // The credential, or why there is none: kNotFound (no connection, or connecting never
   // finished), kReauthorizationRequired (the provider rejected the stored grant),
-  // kPermissionDenied (a session token not scoped to this provider), kUnavailable, ...
+  // kPermissionDenied (a session token not scoped to this repository), kUnavailable, ...
   core::Result<GitCredential> credential;
   // Where the user (re)connects, set when connecting would help: no connection yet, or the
   // grant must be renewed.
@@ -40,7 +45,8 @@ struct GitCredentialLookup {
 class GitCredentialService {
  public:
   // All references must outlive the service. Thread-safe.
-  GitCredentialService(core::ConnectionRepository& connections, TokenService& tokens);
+  GitCredentialService(core::ProviderRepository& providers, core::ConnectionRepository& connections,
+                       TokenService& tokens);
 
   // Errors only where no provider is involved: kUnauthenticated (anonymous caller),
   // kInvalidArgument (not an absolute http(s) URL), kNotFound (no provider serves the URL: git
@@ -48,8 +54,21 @@ class GitCredentialService {
   core::Result<GitCredentialLookup> Lookup(const core::Caller& caller,
                                            const std::string& repository_url,
                                            const TokenDemand& demand);
+  // The same for the repository at `repository_path` ("group/project.git") below the URL of the
+  // provider `provider_id`, without prefix matching: keybridge git-proxy names the provider in
+  // its own URL. kNotFound for an unknown provider, kInvalidArgument for a path that could leave
+  // the provider's URL (empty, ".", ".." or encoded segments; see core::ParseRepositoryUrl).
+  core::Result<GitCredentialLookup> LookupAt(const core::Caller& caller,
+                                             const std::string& provider_id,
+                                             std::string_view repository_path,
+                                             const TokenDemand& demand);
 
  private:
+  core::Result<GitCredentialLookup> LookupFor(const core::Caller& caller, core::Provider provider,
+                                              const core::RepositoryUrl& repository,
+                                              const TokenDemand& demand);
+
+  core::ProviderRepository& providers_;
   core::ConnectionRepository& connections_;
   TokenService& tokens_;
 };

@@ -86,7 +86,7 @@ class GitCredentialServiceTest : public ::testing::Test {
   ProviderGateway gateway_{http_, clock_};
   TokenService tokens_{connections_, providers_, gateway_, clock_,
                        TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
-  GitCredentialService credentials_{connections_, tokens_};
+  GitCredentialService credentials_{providers_, connections_, tokens_};
 };
 
 TEST_F(GitCredentialServiceTest, AGitLabRemoteGetsOauth2AndTheConnectionsToken) {
@@ -164,12 +164,51 @@ TEST_F(GitCredentialServiceTest, RemotesNoIntegrationServesAreNotFoundWithoutAPr
   EXPECT_EQ(Lookup(core::Caller::Anonymous(), kRepoA).error().code, ErrorCode::kUnauthenticated);
 }
 
-TEST_F(GitCredentialServiceTest, ASessionGetsTheTokenOfTheProviderServingItsScopedRepository) {
-  auto lookup = Lookup(Session({}, {kRepoA}), "https://gitlab.example.org/gitlab/group/other.git");
+TEST_F(GitCredentialServiceTest, ASessionScopedToARepositoryGetsATokenForThatRepositoryOnly) {
+  const core::Caller session = Session({}, {kRepoA});
+
+  auto same = Lookup(session, "https://GITLAB.example.org/gitlab/group/A/");
+  auto other = Lookup(session, "https://gitlab.example.org/gitlab/group/other.git");
+
+  ASSERT_TRUE(same.ok());
+  ASSERT_TRUE(same->credential.ok()) << same->credential.error().message;
+  EXPECT_EQ(same->credential->password.Reveal(), "gitlab-access");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->credential.error().code, ErrorCode::kPermissionDenied)
+      << "the same provider's token must not reach a repository outside the session's scope";
+  EXPECT_TRUE(other->connect_url.empty());
+}
+
+TEST_F(GitCredentialServiceTest, ASessionScopedToAConnectionReachesEveryRepositoryOfIt) {
+  auto lookup =
+      Lookup(Session({kGitLabConnection}, {}), "https://gitlab.example.org/gitlab/group/other.git");
 
   ASSERT_TRUE(lookup.ok());
   ASSERT_TRUE(lookup->credential.ok()) << lookup->credential.error().message;
-  EXPECT_EQ(lookup->credential->password.Reveal(), "gitlab-access");
+}
+
+TEST_F(GitCredentialServiceTest, LookupAtJoinsTheProviderUrlAndThePathWithoutPrefixMatching) {
+  TokenDemand demand;
+
+  auto lookup = credentials_.LookupAt(Alice(), "gitlab", "group/a.git", demand);
+
+  ASSERT_TRUE(lookup.ok()) << lookup.error().message;
+  EXPECT_EQ(lookup->repository_url, "https://gitlab.example.org/gitlab/group/a.git");
+  ASSERT_TRUE(lookup->credential.ok()) << lookup->credential.error().message;
+  EXPECT_EQ(lookup->credential->username, "oauth2");
+  EXPECT_EQ(credentials_.LookupAt(Alice(), "nope", "group/a.git", demand).error().code,
+            ErrorCode::kNotFound);
+  for (const char* escape : {"../other/a.git", "group/../../x.git", "group/%2e%2e/x.git",
+                             "group%2Fa.git", "group%2fa.git", "/group/a.git", "group//a.git",
+                             "group\\a.git", "group/a.git?x=1", "group/a.git#f", ""}) {
+    EXPECT_EQ(credentials_.LookupAt(Alice(), "gitlab", escape, demand).error().code,
+              ErrorCode::kInvalidArgument)
+        << escape;
+  }
+  EXPECT_EQ(credentials_.LookupAt(Session({}, {kRepoA}), "gitlab", "group/b.git", demand)
+                ->credential.error()
+                .code,
+            ErrorCode::kPermissionDenied);
 }
 
 TEST_F(GitCredentialServiceTest, ASessionOutsideItsScopeIsDeniedAndNotSentToConnect) {

@@ -184,8 +184,8 @@ core::Result<RepositoryCheck> RepositoryService::Check(const core::Caller& calle
         check.connection->token.reset();
       }
     }
-    AskProvider(caller, provider, match->repository_path, ForwardableIfNoneMatch(if_none_match),
-                check);
+    AskProvider(caller, provider, repository.url, match->repository_path,
+                ForwardableIfNoneMatch(if_none_match), check);
     if (check.not_modified) {
       return check;
     }
@@ -200,6 +200,7 @@ core::Result<RepositoryCheck> RepositoryService::Check(const core::Caller& calle
 }
 
 void RepositoryService::AskProvider(const core::Caller& caller, const core::Provider& provider,
+                                    const core::Url& repository_url,
                                     const std::string& repository_path,
                                     std::string_view if_none_match, RepositoryCheck& check) {
   auto endpoints = oauth::EndpointsFor(provider, nullptr);
@@ -231,7 +232,7 @@ void RepositoryService::AskProvider(const core::Caller& caller, const core::Prov
   if (check.connection
       && check.connection->status == core::ConnectionStatus::kConnected
       // A session token reaches its owner's connection only within its scope.
-      && tokens_.CheckSessionScope(caller, provider.id, check.connection->id).ok()) {
+      && tokens_.CheckSessionRepositoryScope(caller, repository_url, check.connection->id).ok()) {
     auto fresh = tokens_.FreshConnection(caller, check.connection->id, core::Seconds(0));
     if (!fresh.ok()) {
       token_error = RepositoryErrorCode::kMetadataOauth;

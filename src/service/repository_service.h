@@ -76,7 +76,7 @@ class RepositoryService {
   // as errors. Errors: kInvalidArgument "A repository url is required" for an empty url;
   // whatever the provider or connection repository fails with (database down).
   // A session caller's connection is used only within the session's scope
-  // (TokenService::CheckSessionScope); otherwise the provider is asked anonymously.
+  // (TokenService::CheckSessionRepositoryScope); otherwise the provider is asked anonymously.
   core::Result<RepositoryCheck> Check(const core::Caller& caller, std::string_view url,
                                       std::string_view if_none_match);
 
@@ -84,8 +84,8 @@ class RepositoryService {
   // Asks the matched provider, with the caller's token when there is a usable one, then
   // anonymously (Renku), and records the outcome in `check`.
   void AskProvider(const core::Caller& caller, const core::Provider& provider,
-                   const std::string& repository_path, std::string_view if_none_match,
-                   RepositoryCheck& check);
+                   const core::Url& repository_url, const std::string& repository_path,
+                   std::string_view if_none_match, RepositoryCheck& check);
   // GET <url>/info/refs?service=git-upload-pack through the guarded probe client.
   void Probe(const std::string& url, RepositoryCheck& check);
 

@@ -480,12 +480,15 @@ TEST_F(RepositoryServiceTest, ASessionUsesItsOwnersTokenOnlyWithinItsScope) {
   Check(Session({}, {"https://github.com/octo/repo"}), url);
   Check(Session({kGitLabConnection}, {}), url);
   Check(Session({}, {"https://git.example.org/gitlab/other/repo.git"}), url);
+  Check(Session({}, {"https://git.example.org/gitlab/group/project.git"}), url);
 
   const auto requests = http_.Requests();
-  ASSERT_EQ(requests.size(), 3U);
+  ASSERT_EQ(requests.size(), 4U);
   EXPECT_EQ(HeaderOf(requests[0], "Authorization"), "") << "out of scope: anonymous";
   EXPECT_EQ(HeaderOf(requests[1], "Authorization"), "Bearer gl-access");
-  EXPECT_EQ(HeaderOf(requests[2], "Authorization"), "Bearer gl-access");
+  EXPECT_EQ(HeaderOf(requests[2], "Authorization"), "")
+      << "scoped to another repository of the same provider: anonymous";
+  EXPECT_EQ(HeaderOf(requests[3], "Authorization"), "Bearer gl-access");
 }
 
 TEST_F(RepositoryServiceTest, ToStringCoversEveryCode) {

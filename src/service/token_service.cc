@@ -118,6 +118,30 @@ core::Status TokenService::CheckSessionScope(const core::Caller& caller,
                    "to other connections and repositories.");
 }
 
+core::Status TokenService::CheckSessionRepositoryScope(const core::Caller& caller,
+                                                       const core::Url& repository,
+                                                       const std::string& connection_id) const {
+  if (!caller.session) {
+    return core::OkStatus();
+  }
+  const core::SessionScope& scope = *caller.session;
+  if (!connection_id.empty()
+      && std::find(scope.connection_ids.begin(), scope.connection_ids.end(), connection_id)
+             != scope.connection_ids.end()) {
+    return core::OkStatus();
+  }
+  for (const std::string& scoped : scope.repository_urls) {
+    const auto parsed = core::ParseRepositoryUrl(scoped);
+    if (const auto* url = std::get_if<core::RepositoryUrl>(&parsed);
+        url != nullptr && core::SameRepository(url->url, repository)) {
+      return core::OkStatus();
+    }
+  }
+  return MakeError(ErrorCode::kPermissionDenied,
+                   "This session token may not obtain tokens for this repository: it is scoped to "
+                   "other repositories and connections.");
+}
+
 core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
                                                              const std::string& connection_id,
                                                              core::Seconds min_valid) {

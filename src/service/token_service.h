@@ -22,6 +22,7 @@
 #include "core/connection.h"
 #include "core/repositories.h"
 #include "core/result.h"
+#include "core/url.h"
 #include "service/provider_gateway.h"
 
 namespace keybridge::service {
@@ -69,6 +70,12 @@ class TokenService {
   // always pass (ownership is checked elsewhere).
   core::Status CheckSessionScope(const core::Caller& caller, const std::string& provider_id,
                                  const std::string& connection_id);
+  // For routes addressed by repository URL (git credentials, the repository check): a session
+  // may use its owner's connection for `repository` only when that connection is in its scope or
+  // `repository` is one of its scoped repositories (core::SameRepository) — a session scoped to
+  // repository A gets no token for B on the same provider. Non-session callers always pass.
+  core::Status CheckSessionRepositoryScope(const core::Caller& caller, const core::Url& repository,
+                                           const std::string& connection_id) const;
   // The provider serving the repository at `repository_url` by the longest-prefix rule of
   // core/repository_match.h (MatchProvider); nullopt if none does. kInvalidArgument if the URL is
   // not a usable http(s) repository URL (core::ParseRepositoryUrl).
