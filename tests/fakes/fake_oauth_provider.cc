@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 #include <utility>
 
 #include "crypto/base64.h"
@@ -10,7 +11,6 @@
 namespace keybridge::fakes {
 namespace {
 
-constexpr std::size_t kWorkerThreads = 16;  // enough for many held requests plus API calls
 // git sends whole packs as request bodies (FakeGitLab and FakeGitHub serve git over HTTP).
 constexpr std::size_t kMaxBodyBytes = std::size_t{64} * 1024 * 1024;
 
@@ -61,7 +61,10 @@ std::uint16_t FakeOAuthProvider::AddServer(http::Handler handler) {
   http::ServerOptions server_options;
   server_options.host = "127.0.0.1";
   server_options.port = 0;
-  server_options.worker_threads = kWorkerThreads;
+  {
+    const std::lock_guard lock(mutex_);
+    server_options.worker_threads = std::max<std::size_t>(1, options_.worker_threads);
+  }
   server_options.max_body_bytes = kMaxBodyBytes;
   server_options.log_requests = false;
   servers_.push_back(std::make_unique<http::Server>(std::move(server_options), std::move(handler)));
@@ -279,14 +282,23 @@ void FakeOAuthProvider::Record(const http::Request& request) {
 std::optional<http::Response> FakeOAuthProvider::EnterTokenEndpoint(std::string_view grant_type) {
   std::optional<int> retry_after;
   int status = 0;
+  std::chrono::milliseconds delay{0};
   {
-    std::unique_lock lock(mutex_);
+    const std::lock_guard lock(mutex_);
     ++token_requests_;
     if (grant_type == "refresh_token") {
       ++refresh_requests_;
     } else if (grant_type == "authorization_code") {
       ++code_exchanges_;
     }
+    delay = options_.token_delay;
+  }
+  if (delay.count() > 0) {
+    // Provider latency, outside the lock so concurrent requests overlap as on a real provider.
+    std::this_thread::sleep_for(delay);
+  }
+  {
+    std::unique_lock lock(mutex_);
     WaitAtGate(lock, HoldPoint::kBeforeProcessing);
     if (shutting_down_) {
       status = 503;

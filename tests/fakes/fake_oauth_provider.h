@@ -85,6 +85,13 @@ class FakeOAuthProvider {
     // true: GET authorize redirects back with a code at once (user signed in, consent given).
     // false: it renders a consent page whose form posts back to the authorize endpoint.
     bool auto_approve = true;
+    // Every token-endpoint request waits this long before it is processed: a slow provider for
+    // the refresh-storm benchmark (wall time is compared with connections / concurrency x delay).
+    // Simulated latency, not synchronisation; tests that need ordering use HoldTokenRequests().
+    std::chrono::milliseconds token_delay{0};
+    // Handler threads of each server of the fake. A delayed request occupies one, so a slow
+    // provider answering N requests at once needs at least N (plus one for API calls).
+    std::size_t worker_threads = 16;
   };
 
   FakeOAuthProvider(const FakeOAuthProvider&) = delete;

@@ -1,0 +1,279 @@
+// keybridge-fake-providers: FakeGitLab and FakeGitHub as one standalone process, for scripts that
+// drive a real `keybridge serve` (the benchmarks under bench/, browser tests). It prints exactly
+// one JSON line describing both fakes on stdout, then serves on loopback until SIGTERM or SIGINT,
+// or until stdin reaches end of file when stdin is a pipe or socket (so a parent that dies takes
+// the fakes with it), and exits 0. Uses the real clock. Test-only: the fakes are not providers.
+//
+//   build/dev/tests/fakes/keybridge-fake-providers
+//       --redirect-uri http://127.0.0.1:8080/api/data/oauth2/callback
+//       --gitlab-project group/project --github-repo alice/notes --github-enterprise
+//   {"gitlab":{"url":"http://127.0.0.1:41234",...},"github":{...}}
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "fakes/fake_github.h"
+#include "fakes/fake_gitlab.h"
+
+namespace {
+
+using keybridge::fakes::FakeGitHub;
+using keybridge::fakes::FakeGitLab;
+using keybridge::fakes::FakeUser;
+
+struct Flags {
+  std::vector<std::string> redirect_uris;
+  std::string gitlab_client_id = "fake-gitlab-client-id";
+  std::string gitlab_client_secret = "fake-gitlab-client-secret";
+  std::string github_client_id = "fake-github-client-id";
+  std::string github_client_secret = "fake-github-client-secret";
+  std::string github_app_slug = "keybridge-fake";
+  int token_delay_ms = 0;
+  std::int64_t access_token_ttl = 7200;
+  std::size_t worker_threads = 64;
+  std::string user = "alice";
+  std::vector<std::string> gitlab_projects;
+  std::vector<std::string> github_repos;
+  bool github_enterprise = false;
+  std::size_t issue_tokens = 0;
+  std::string issue_tokens_file;
+  std::size_t seed_bytes = 0;
+};
+
+bool StdinIsPipeOrSocket() {
+  struct stat info {};
+  if (::fstat(STDIN_FILENO, &info) != 0) {
+    return false;
+  }
+  return S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode);
+}
+
+// Deterministic, incompressible bytes (xorshift), so packs are as large as the content: a
+// benchmark repository of N bytes transfers about N bytes.
+std::string NoiseBytes(std::size_t size, std::uint64_t seed) {
+  std::string out(size, '\0');
+  std::uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (std::size_t i = 0; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out[i] = static_cast<char>(x & 0xFF);
+  }
+  return out;
+}
+
+// The content a seeded repository gets: a README plus, with --seed-bytes, that many bytes of
+// noise in files of at most 8 MiB.
+keybridge::fakes::GitFiles SeedFiles(const std::string& name, std::size_t seed_bytes) {
+  keybridge::fakes::GitFiles files{{"README.md", "# " + name + "\n\nSeeded by the fake.\n"}};
+  constexpr std::size_t kChunk = std::size_t{8} * 1024 * 1024;
+  std::size_t index = 0;
+  for (std::size_t done = 0; done < seed_bytes; done += kChunk, ++index) {
+    const std::size_t size = std::min(kChunk, seed_bytes - done);
+    files["data/blob-" + std::to_string(index) + ".bin"] = NoiseBytes(size, index + 1);
+  }
+  return files;
+}
+
+int Run(const Flags& flags) {
+  // Block the stop signals in every thread (the servers' threads inherit this mask) and take
+  // them synchronously below with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const keybridge::core::SystemClock clock;
+  FakeUser user;
+  user.id = 1;
+  user.username = flags.user;
+  user.name = flags.user;
+  user.email = flags.user + "@example.com";
+
+  FakeGitLab::Options gitlab_options;
+  gitlab_options.client_id = flags.gitlab_client_id;
+  gitlab_options.client_secret = flags.gitlab_client_secret;
+  gitlab_options.redirect_uris = flags.redirect_uris;
+  gitlab_options.access_token_lifetime = keybridge::core::Seconds(flags.access_token_ttl);
+  gitlab_options.token_delay = std::chrono::milliseconds(flags.token_delay_ms);
+  gitlab_options.worker_threads = flags.worker_threads;
+  // Any Basic user name with an OAuth token, as GitLab 14+ (keybridge sends "oauth2" anyway).
+  gitlab_options.require_oauth2_username = false;
+
+  FakeGitHub::Options github_options;
+  github_options.client_id = flags.github_client_id;
+  github_options.client_secret = flags.github_client_secret;
+  github_options.redirect_uris = flags.redirect_uris;
+  github_options.access_token_lifetime = keybridge::core::Seconds(flags.access_token_ttl);
+  github_options.token_delay = std::chrono::milliseconds(flags.token_delay_ms);
+  github_options.worker_threads = flags.worker_threads;
+  github_options.enterprise = flags.github_enterprise;
+  github_options.app_slug = flags.github_app_slug;
+
+  auto gitlab = std::make_unique<FakeGitLab>(clock, gitlab_options);
+  auto github = std::make_unique<FakeGitHub>(clock, github_options);
+  gitlab->SetCurrentUser(user);
+  github->SetCurrentUser(user);
+
+  for (const auto& path : flags.gitlab_projects) {
+    keybridge::fakes::GitLabProject project;
+    project.path_with_namespace = path;
+    project.members = {{user.id, keybridge::fakes::kGitLabDeveloper}};
+    gitlab->AddProject(project);
+    gitlab->SeedRepository(path, SeedFiles(path, flags.seed_bytes));
+  }
+  std::map<std::string, std::int64_t> installations;  // owner -> installation id
+  for (const auto& full_name : flags.github_repos) {
+    const std::string owner = full_name.substr(0, full_name.find('/'));
+    auto [it, inserted] = installations.try_emplace(owner, 0);
+    if (inserted) {
+      keybridge::fakes::GitHubInstallation installation;
+      installation.account_login = owner;
+      installation.account_id = owner == user.username ? user.id : 1000 + std::int64_t(installations.size());
+      installation.account_type = owner == user.username ? "User" : "Organization";
+      installation.user_ids = {user.id};
+      it->second = github->AddInstallation(installation);
+    }
+    keybridge::fakes::GitHubRepository repository;
+    repository.full_name = full_name;
+    repository.installation_id = it->second;
+    keybridge::fakes::GitHubRepoPermissions write;
+    write.push = true;
+    repository.collaborators = {{user.id, write}};
+    github->AddRepository(repository);
+    github->SeedRepository(full_name, SeedFiles(full_name, flags.seed_bytes));
+  }
+
+  // Token pairs minted at GitLab without a browser flow, one JSON object per line, for tools
+  // that seed keybridge's store directly (refresh-storm benchmark). The file is created 0600.
+  if (flags.issue_tokens > 0) {
+    const int fd = ::open(flags.issue_tokens_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+      std::cerr << "cannot create " << flags.issue_tokens_file << "\n";
+      return 1;
+    }
+    ::close(fd);
+    std::ofstream out(flags.issue_tokens_file, std::ios::trunc);
+    for (std::size_t i = 0; i < flags.issue_tokens; ++i) {
+      const auto pair = gitlab->IssueTokenPair(user, "api");
+      out << nlohmann::json{{"access_token", pair.access_token},
+                            {"refresh_token", pair.refresh_token}}
+                 .dump()
+          << "\n";
+    }
+    if (!out.flush()) {
+      std::cerr << "cannot write " << flags.issue_tokens_file << "\n";
+      return 1;
+    }
+  }
+
+  const std::string install_url =
+      github->BaseUrl() + (flags.github_enterprise ? "/github-apps/" : "/apps/")
+      + flags.github_app_slug + "/installations/new";
+  const nlohmann::ordered_json ready = {
+      {"gitlab",
+       {{"url", gitlab->BaseUrl()},
+        {"client_id", flags.gitlab_client_id},
+        {"client_secret", flags.gitlab_client_secret}}},
+      {"github",
+       {{"url", github->BaseUrl()},
+        {"api_url", github->ApiBaseUrl()},
+        {"client_id", flags.github_client_id},
+        {"client_secret", flags.github_client_secret},
+        {"app_slug", flags.github_app_slug},
+        {"install_url", install_url}}}};
+  std::cout << ready.dump() << std::endl;  // endl flushes: the parent is waiting for this line
+
+  if (StdinIsPipeOrSocket()) {
+    // Detached: it may still sit in read() when main returns, which ends the process anyway.
+    std::thread([] {
+      char buffer[256];
+      while (::read(STDIN_FILENO, buffer, sizeof buffer) > 0) {
+      }
+      ::kill(::getpid(), SIGTERM);
+    }).detach();
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  // Destructors stop the servers and remove the repositories' temporary directory.
+  github.reset();
+  gitlab.reset();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"Loopback fake GitLab and GitHub for scripts (benchmarks, browser tests)."};
+  app.add_option("--redirect-uri", flags.redirect_uris,
+                 "keybridge callback URL the fake apps accept (repeatable)");
+  app.add_option("--gitlab-client-id", flags.gitlab_client_id)->capture_default_str();
+  app.add_option("--gitlab-client-secret", flags.gitlab_client_secret)->capture_default_str();
+  app.add_option("--github-client-id", flags.github_client_id)->capture_default_str();
+  app.add_option("--github-client-secret", flags.github_client_secret)->capture_default_str();
+  app.add_option("--github-app-slug", flags.github_app_slug)->capture_default_str();
+  app.add_option("--token-delay-ms", flags.token_delay_ms,
+                 "every token-endpoint request waits this long first (a slow provider)")
+      ->check(CLI::Range(0, 600000));
+  app.add_option("--access-token-ttl", flags.access_token_ttl, "access token lifetime, seconds")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31536000}))
+      ->capture_default_str();
+  app.add_option("--worker-threads", flags.worker_threads,
+                 "handler threads per server (a delayed token request occupies one)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))
+      ->capture_default_str();
+  app.add_option("--user", flags.user, "login of the user signed in at both providers")
+      ->capture_default_str();
+  app.add_option("--gitlab-project", flags.gitlab_projects,
+                 "group/project to create and seed; the user is Developer (repeatable)");
+  app.add_option("--github-repo", flags.github_repos,
+                 "owner/name to create and seed, installed and writable for the user (repeatable)")
+      ->check([](const std::string& value) {
+        const auto slash = value.find('/');
+        return slash == std::string::npos || slash == 0 || slash + 1 == value.size()
+                       || value.find('/', slash + 1) != std::string::npos
+                   ? std::string("expected owner/name")
+                   : std::string();
+      });
+  app.add_flag("--github-enterprise", flags.github_enterprise,
+               "GitHub Enterprise Server layout (API under /api/v3 on the same host)");
+  app.add_option("--seed-bytes", flags.seed_bytes,
+                 "extra incompressible bytes committed into every seeded repository");
+  app.add_option("--issue-tokens", flags.issue_tokens,
+                 "mint this many GitLab token pairs for the user (see --issue-tokens-file)");
+  app.add_option("--issue-tokens-file", flags.issue_tokens_file,
+                 "where --issue-tokens writes them, one JSON object per line (mode 0600)");
+  CLI11_PARSE(app, argc, argv);
+  if (flags.issue_tokens > 0 && flags.issue_tokens_file.empty()) {
+    std::cerr << "--issue-tokens needs --issue-tokens-file\n";
+    return 2;
+  }
+  try {
+    return Run(flags);
+  } catch (const std::exception& error) {
+    // Setup only (git failing to create or seed a repository, a port that cannot be bound).
+    std::cerr << "keybridge-fake-providers: " << error.what() << "\n";
+    return 1;
+  }
+}
