@@ -24,6 +24,7 @@
 #include "service/browser_session_service.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
+#include "service/provider_check_service.h"
 #include "service/provider_gateway.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
@@ -165,6 +166,10 @@ class Application::Impl {
                                                        config_.allowed_redirect_origins}),
         repositories_(*store_->providers, *store_->connections, tokens_, http_client_,
                       probe_client_),
+        // The integration check contacts only administrator-configured provider URLs, so it
+        // uses the ordinary client (private addresses allowed, like the OAuth flows).
+        provider_checks_(*store_->providers, http_client_, clock_,
+                         service::ProviderCheckServiceOptions{config_.public_url}),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
         browser_sessions_(*store_->browser_sessions, local_tokens_, random_, clock_) {
@@ -208,6 +213,7 @@ class Application::Impl {
     services.browser_login = browser_login_.get();
     services.auth_options.secure_cookies = secure_cookies;
     services.auth_options.public_url = config_.public_url;
+    services.provider_checks = &provider_checks_;
     routes::AddApiRoutes(router_, services);
     web::AddWebRoutes(router_);
   }
@@ -317,6 +323,7 @@ class Application::Impl {
   service::GitCredentialService git_credentials_;
   service::ConnectionService connections_;
   service::RepositoryService repositories_;
+  service::ProviderCheckService provider_checks_;
   service::BackgroundRefresher refresher_;
   service::BrowserSessionService browser_sessions_;
   std::unique_ptr<service::BrowserLoginService> browser_login_;

@@ -12,6 +12,9 @@ void AddApiRoutes(http::Router& router, const ApiServices& services) {
   AddHealthRoutes(router, services.database_ping);
   AddSpecRoute(router);
   AddProviderRoutes(router, services.providers, services.provider_connection_count);
+  if (services.provider_checks != nullptr) {
+    AddProviderCheckRoute(router, *services.provider_checks);
+  }
   AddConnectionRoutes(router, services.connections, services.tokens, services.connection_options);
   AddRepositoryRoutes(router, services.repositories);
   if (services.sessions != nullptr) {

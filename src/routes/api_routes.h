@@ -11,6 +11,7 @@
 #include "routes/provider_routes.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
+#include "service/provider_check_service.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
 #include "service/session_token_service.h"
@@ -35,6 +36,8 @@ struct ApiServices {
   AuthRouteOptions auth_options{};
   // Admins see connection_count on GET of one integration when set.
   ConnectionCounter provider_connection_count{};
+  // "Test this integration" (issue #5); its route is registered when set.
+  service::ProviderCheckService* provider_checks = nullptr;
 };
 
 // Everything in `services` must outlive the router.

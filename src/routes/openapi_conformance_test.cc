@@ -38,6 +38,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   testing::InMemorySessionTokenRepository session_repo;
   service::SessionTokenService sessions(session_repo, connection_repo, tokens, random, clock, {});
   service::GitCredentialService git_credentials(repo, connection_repo, tokens);
+  service::ProviderCheckService provider_checks(repo, http, clock, {});
   http::Router router;
   ApiServices services{
       providers, connections, tokens, repositories, [] { return core::OkStatus(); }, {}};
@@ -48,6 +49,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   testing::InMemoryBrowserSessionRepository browser_repo;
   service::BrowserSessionService browser_sessions(browser_repo, local_tokens, random, clock);
   services.browser_sessions = &browser_sessions;
+  services.provider_checks = &provider_checks;
   AddApiRoutes(router, services);
   const auto spec = nlohmann::json::parse(OpenApiDocument());
 

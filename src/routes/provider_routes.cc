@@ -13,6 +13,7 @@ using nlohmann::json;
 
 constexpr const char* kCollection = "/api/data/oauth2/providers";
 constexpr const char* kItem = "/api/data/oauth2/providers/{provider_id}";
+constexpr const char* kCheck = "/api/data/oauth2/providers/{provider_id}/check";
 
 // Renku's Provider schema. Non-admins see client_id as ""; admins see "redacted" when a secret is
 // set. The secret itself never leaves the server. Null optionals are omitted (exclude none).
@@ -94,6 +95,25 @@ core::Result<service::ProviderPatch> ParsePatch(const http::Request& request) {
   return p;
 }
 
+// The checklist the admin UI renders. `fix` is omitted on pass.
+json ReportToJson(const service::ProviderCheckReport& report) {
+  json checks = json::array();
+  for (const auto& check : report.checks) {
+    json item = {{"id", check.id},
+                 {"title", check.title},
+                 {"status", std::string(oauth::ToString(check.status))},
+                 {"detail", check.detail}};
+    if (!check.fix.empty()) {
+      item["fix"] = check.fix;
+    }
+    checks.push_back(std::move(item));
+  }
+  return {{"provider_id", report.provider_id},
+          {"ok", report.ok},
+          {"checked_at", core::FormatIso8601(report.checked_at)},
+          {"checks", std::move(checks)}};
+}
+
 template <typename T>
 http::Response ErrorOr(const core::Result<T>& result, int status, bool admin) {
   if (!result.ok()) {
@@ -161,6 +181,17 @@ void AddProviderRoutes(http::Router& router, service::ProviderService& service,
       return http::ErrorResponse(deleted.error());
     }
     return http::Response::NoContent();
+  });
+}
+
+void AddProviderCheckRoute(http::Router& router, service::ProviderCheckService& checks) {
+  router.Add("POST", kCheck, [&checks](http::Request& request) {
+    // 200 also when checks fail: the check ran, and its report is the answer.
+    auto report = checks.Check(request.caller, request.PathParam("provider_id"));
+    if (!report.ok()) {
+      return http::ErrorResponse(report.error());
+    }
+    return JsonResponse(200, ReportToJson(*report));
   });
 }
 

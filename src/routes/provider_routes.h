@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "http/router.h"
+#include "service/provider_check_service.h"
 #include "service/provider_service.h"
 
 namespace keybridge::routes {
@@ -18,5 +19,9 @@ using ConnectionCounter = std::function<core::Result<std::int64_t>(const std::st
 // `service` must outlive the router. `count` may be empty (no connection_count).
 void AddProviderRoutes(http::Router& router, service::ProviderService& service,
                        ConnectionCounter count = {});
+
+// POST /api/data/oauth2/providers/{provider_id}/check: "Test this integration" (admin only).
+// `checks` must outlive the router.
+void AddProviderCheckRoute(http::Router& router, service::ProviderCheckService& checks);
 
 }  // namespace keybridge::routes

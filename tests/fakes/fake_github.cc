@@ -201,6 +201,8 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
       max_tokens_per_user_(options.max_tokens_per_user),
       app_id_(options.app_id),
       app_slug_(options.app_slug),
+      app_name_(options.app_name),
+      app_owner_(options.app_owner),
       git_(std::make_unique<GitHttpBackend>()) {
   web_router_.Add("GET", "/login/oauth/authorize",
                   [this](http::Request& request) { return Authorize(request.QueryParams(), ""); });
@@ -251,6 +253,19 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
   }
   api_router_.Add("POST", p + "/applications/{client_id}/token",
                   [this](http::Request& request) { return ApplicationToken(request); });
+  // GET /apps/{app_slug}: public, no authentication (REST "Get an app"). Only this fake's App
+  // exists; any other slug is GitHub's 404.
+  api_router_.Add("GET", p + "/apps/{app_slug}", [this](http::Request& request) {
+    const std::lock_guard lock(mutex_);
+    if (request.PathParam("app_slug") != app_slug_) {
+      return RestError(404, "Not Found", "https://docs.github.com/rest/apps/apps#get-an-app");
+    }
+    http::Response response;
+    response.status = 200;
+    response.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
+    response.body = AppJsonLocked();
+    return response;
+  });
   api_router_.Add("GET", p + "/meta", [this](http::Request&) {
     Json body;
     body["verifiable_password_authentication"] = false;
@@ -618,6 +633,17 @@ http::Response FakeGitHub::TokenFromCode(const FormFields& params, const std::st
   const auto redirect_uri = FindField(params, "redirect_uri");
   const auto verifier = FindField(params, "code_verifier");
   const std::lock_guard lock(mutex_);
+  // A redirect_uri that is none of the App's callback URLs is rejected before the code is looked
+  // at, so even an invalid code reveals a wrong callback (troubleshooting-oauth-app-access-token-
+  // request-errors: "Incorrect or expired redirect URI").
+  if (redirect_uri
+      && std::find(options_.redirect_uris.begin(), options_.redirect_uris.end(), *redirect_uri)
+             == options_.redirect_uris.end()) {
+    return TokenError("redirect_uri_mismatch",
+                      "The redirect_uri MUST match the registered callback URL for this "
+                      "application.",
+                      "redirect-uri-mismatch2", true);
+  }
   CodeRecord* grant = FindCodeLocked(code);
   if (grant == nullptr || grant->used || grant->client_id != client_id
       || Now() >= grant->expires_at) {
@@ -1013,6 +1039,43 @@ http::Response FakeGitHub::GitRequest(const http::Request& request, const GitRou
     }
   }
   return git_->Serve(request, name, route, permission);
+}
+
+void FakeGitHub::SetAppSlug(std::string slug) {
+  const std::lock_guard lock(mutex_);
+  app_slug_ = std::move(slug);
+}
+
+std::string FakeGitHub::AppSlug() const {
+  const std::lock_guard lock(mutex_);
+  return app_slug_;
+}
+
+// The REST "Get an app" shape (apps/apps#get-an-app), trimmed to what clients read. GHES serves
+// App pages under /github-apps/ (wire facts §3).
+std::string FakeGitHub::AppJsonLocked() const {
+  Json owner;
+  owner["login"] = app_owner_;
+  owner["id"] = 9000;
+  owner["type"] = "Organization";
+  owner["site_admin"] = false;
+  owner["html_url"] = BaseUrl() + "/" + app_owner_;
+  Json body;
+  body["id"] = app_id_;
+  body["slug"] = app_slug_;
+  body["node_id"] = "A_kwHOFake" + std::to_string(app_id_);
+  body["client_id"] = options_.client_id;
+  body["owner"] = owner;
+  body["name"] = app_name_;
+  body["description"] = "";
+  body["external_url"] = "https://keybridge.example.org";
+  body["html_url"] = BaseUrl() + (enterprise_ ? "/github-apps/" : "/apps/") + app_slug_;
+  body["created_at"] = "2024-01-01T00:00:00Z";
+  body["updated_at"] = "2024-01-01T00:00:00Z";
+  body["permissions"] = Json{{"contents", "write"}, {"metadata", "read"}};
+  body["events"] = Json::array();
+  body["installations_count"] = installations_.size();
+  return body.dump();
 }
 
 std::string FakeGitHub::NewAccessToken() {

@@ -75,7 +75,9 @@ class FakeGitHub final : public FakeOAuthProvider {
     // Minting one more user token than this revokes the oldest; 0: unlimited.
     std::size_t max_tokens_per_user = 10;
     std::int64_t app_id = 1;
-    std::string app_slug = "keybridge-test";
+    std::string app_slug = "keybridge-test";  // GET /apps/<app_slug> finds the App
+    std::string app_name = "Keybridge Test";
+    std::string app_owner = "keybridge-org";  // an Organization login
   };
 
   // `clock` must outlive the fake. Starts serving on 127.0.0.1 before returning.
@@ -90,6 +92,9 @@ class FakeGitHub final : public FakeOAuthProvider {
   bool IsEnterprise() const { return enterprise_; }
 
   void SetExpiringTokens(bool expiring);
+  // The App's slug: GET <api>/apps/<slug> answers only for it (404 for any other slug).
+  void SetAppSlug(std::string slug);
+  std::string AppSlug() const;
   // While set, authorize redirects back with error=application_suspended.
   void SuspendApplication(bool suspended = true);
   void SetPkceSupported(bool supported);
@@ -143,6 +148,8 @@ class FakeGitHub final : public FakeOAuthProvider {
   // Smart HTTP: GitHub's user-token git checks, then git http-backend.
   http::Response GitRequest(const http::Request& request, const GitRoute& route);
   const GitHubRepository* FindRepositoryLocked(std::string_view full_name) const;
+  // The REST representation of the App (GET /apps/{app_slug}), serialised.
+  std::string AppJsonLocked() const;
 
   std::string NewAccessToken() override;
   std::string NewRefreshToken() override;
@@ -162,6 +169,8 @@ class FakeGitHub final : public FakeOAuthProvider {
   std::size_t max_tokens_per_user_ = 10;
   std::int64_t app_id_ = 1;
   std::string app_slug_;
+  const std::string app_name_;
+  const std::string app_owner_;
   bool suspended_ = false;
   bool rate_limited_ = false;
   int rate_limit_status_ = 403;

@@ -220,6 +220,47 @@ TEST_F(FakeGitHubTest, RedirectUriDifferentFromAuthorizeIsMismatch) {
   EXPECT_EQ(Json::parse(response.body)["error"], "redirect_uri_mismatch");
 }
 
+// The integration check's probe: an invalid code says nothing about the code before the client
+// and the callback URL were checked, each with GitHub's HTTP 200 error.
+TEST_F(FakeGitHubTest, AnInvalidCodeRevealsWrongCredentialsAndUnregisteredCallbacks) {
+  FormFields params = ExchangeParams("not-a-code");
+  Remove(params, "code_verifier");
+  EXPECT_EQ(Json::parse(Token(params).body)["error"], "bad_verification_code");
+
+  FormFields unregistered = params;
+  Set(unregistered, "redirect_uri", "http://127.0.0.1:9/typo/callback");
+  const core::HttpResponse mismatch = Token(unregistered);
+  EXPECT_EQ(mismatch.status, 200);
+  EXPECT_EQ(Json::parse(mismatch.body)["error"], "redirect_uri_mismatch");
+
+  FormFields wrong_secret = unregistered;
+  Set(wrong_secret, "client_secret", "wrong");
+  const core::HttpResponse rejected = Token(wrong_secret);
+  EXPECT_EQ(rejected.status, 200);
+  EXPECT_EQ(Json::parse(rejected.body)["error"], "incorrect_client_credentials")
+      << "the client is authenticated before anything else";
+}
+
+TEST_F(FakeGitHubTest, GetAppBySlugIsPublicAndNamesTheClientId) {
+  const core::HttpResponse app = client_.Get(github_->ApiBaseUrl() + "/apps/keybridge-test",
+                                             {{"Accept", "application/vnd.github+json"}});
+  const core::HttpResponse missing = client_.Get(github_->ApiBaseUrl() + "/apps/keybridge-tset");
+
+  ASSERT_EQ(app.status, 200) << app.body;
+  const Json body = Json::parse(app.body);
+  EXPECT_EQ(body["slug"], "keybridge-test");
+  EXPECT_EQ(body["client_id"], kClientId);
+  EXPECT_EQ(body["name"], "Keybridge Test");
+  EXPECT_EQ(body["owner"]["login"], "keybridge-org");
+  EXPECT_EQ(body["html_url"], github_->BaseUrl() + "/apps/keybridge-test");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(Json::parse(missing.body)["message"], "Not Found");
+
+  github_->SetAppSlug("renamed-app");
+  EXPECT_EQ(client_.Get(github_->ApiBaseUrl() + "/apps/renamed-app").status, 200);
+  EXPECT_EQ(client_.Get(github_->ApiBaseUrl() + "/apps/keybridge-test").status, 404);
+}
+
 TEST_F(FakeGitHubTest, PlainPkceIsRejected) {
   FormFields params = AuthorizeParams();
   Set(params, "code_challenge_method", "plain");
@@ -584,6 +625,16 @@ TEST_F(FakeGitHubEnterpriseTest, ApiLivesUnderApiV3OnTheWebHost) {
   EXPECT_EQ(response.Header("x-github-enterprise-version"), "3.16.2");
   EXPECT_TRUE(response.Header("x-ratelimit-limit").empty());
   EXPECT_EQ(root_user.status, 404);
+}
+
+TEST_F(FakeGitHubEnterpriseTest, AppsAreLookedUpUnderApiV3WithGitHubAppsPages) {
+  const core::HttpResponse app = client_.Get(github_->BaseUrl() + "/api/v3/apps/keybridge-test");
+  const core::HttpResponse on_root = client_.Get(github_->BaseUrl() + "/apps/keybridge-test");
+
+  ASSERT_EQ(app.status, 200) << app.body;
+  EXPECT_EQ(Json::parse(app.body)["html_url"], github_->BaseUrl() + "/github-apps/keybridge-test");
+  EXPECT_EQ(app.Header("x-github-enterprise-version"), "3.16.2");
+  EXPECT_EQ(on_root.status, 404);
 }
 
 TEST_F(FakeGitHubEnterpriseTest, LinkHeadersPointAtApiV3) {

@@ -357,6 +357,13 @@ http::Response FakeGitLab::Handle(http::Request& request) {
   if (const auto git = ParseGitRoute(request, prefix_, /*git_suffix_optional=*/false)) {
     return GitRequest(request, *git);
   }
+  // GitLab's root sends a signed-out browser to the sign-in page (the integration check's first
+  // probe sees this).
+  if (request.method == "GET"
+      && (request.path == prefix_ || request.path == prefix_ + "/"
+          || (prefix_.empty() && request.path.empty()))) {
+    return http::Response::Redirect(BaseUrl() + "/users/sign_in");
+  }
   const std::string projects_root = prefix_ + "/api/v4/projects/";
   // The router refuses parameters that decode to a '/', but GitLab's project id may be the
   // URL-encoded full path ("group%2Fproject"), so this route is matched by hand.

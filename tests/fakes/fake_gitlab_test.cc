@@ -244,6 +244,35 @@ TEST_F(FakeGitLabTest, WrongClientSecretIsInvalidClientWith401) {
   EXPECT_EQ(body["error_description"], kInvalidClientDescription);
 }
 
+// The integration check's probe: Doorkeeper authenticates the client before it looks the code
+// up, so an invalid code tells right credentials (invalid_grant) from wrong ones (invalid_client).
+TEST_F(FakeGitLabTest, AnInvalidCodeTellsRightFromWrongClientCredentials) {
+  FormFields probe = ExchangeParams("not-a-code");
+  Remove(probe, "code_verifier");
+  const core::HttpResponse right = Token(probe);
+  Set(probe, "client_secret", "wrong");
+  const core::HttpResponse wrong = Token(probe);
+
+  EXPECT_EQ(right.status, 400);
+  EXPECT_EQ(right.body, kInvalidGrantBody);
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(Json::parse(wrong.body)["error"], "invalid_client");
+}
+
+TEST_F(FakeGitLabTest, RootRedirectsToSignInAndUnknownPagesAreHtml404s) {
+  FakeGitLab::Options options;
+  options.path_prefix = "/gitlab";
+  Start(std::move(options));
+
+  const core::HttpResponse root = client_.Get(gitlab_->BaseUrl());
+  const core::HttpResponse elsewhere = client_.Send("POST", gitlab_->BaseUrl() + "/-/oauth/token");
+
+  EXPECT_EQ(root.status, 302);
+  EXPECT_EQ(root.Header("location"), gitlab_->BaseUrl() + "/users/sign_in");
+  EXPECT_EQ(elsewhere.status, 404);
+  EXPECT_NE(elsewhere.Header("content-type").find("text/html"), std::string::npos);
+}
+
 TEST_F(FakeGitLabTest, UnknownClientGetsAnHtmlPageAndNoRedirect) {
   FormFields params = AuthorizeParams();
   Set(params, "client_id", "someone-else");

@@ -1,0 +1,178 @@
+#include "service/provider_check_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <utility>
+
+#include "oauth/oidc_discovery.h"
+#include "oauth/provider_profile.h"
+#include "service/provider_service.h"
+
+namespace keybridge::service {
+namespace {
+
+using oauth::CheckResult;
+using oauth::CheckStatus;
+
+constexpr std::string_view kCallbackPath = "/api/data/oauth2/callback";
+
+bool Failed(const CheckResult& check) {
+  return check.status == CheckStatus::kFail;
+}
+
+}  // namespace
+
+ProviderCheckService::ProviderCheckService(core::ProviderRepository& providers,
+                                           core::HttpClient& http, const core::Clock& clock,
+                                           ProviderCheckServiceOptions options)
+    : providers_(providers), http_(http), clock_(clock), options_(std::move(options)) {}
+
+core::Result<ProviderCheckReport> ProviderCheckService::Check(const core::Caller& caller,
+                                                              const std::string& provider_id) {
+  KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
+  auto provider = providers_.Find(provider_id);
+  if (!provider.ok()) {
+    if (provider.error().code == core::ErrorCode::kNotFound) {
+      return core::MakeError(core::ErrorCode::kNotFound,
+                             "OAuth2 Client with id '" + provider_id
+                                 + "' does not exist or you do not have access to it.");
+    }
+    return std::move(provider).TakeError();
+  }
+  ProviderCheckReport report = Run(*provider);
+  std::string summary;
+  for (const auto& check : report.checks) {
+    summary += " " + check.id + "=" + std::string(oauth::ToString(check.status));
+  }
+  // Ids and statuses only: details quote provider answers, which stay out of the logs.
+  spdlog::info("integration check of '{}' by {}:{}", report.provider_id, caller.user_id, summary);
+  return report;
+}
+
+ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
+  const std::string callback = options_.public_url + std::string(kCallbackPath);
+  const bool github = provider.kind == core::ProviderKind::kGitHub;
+  ProviderCheckReport report;
+  report.provider_id = provider.id;
+  report.checked_at = clock_.Now();
+  auto& checks = report.checks;
+
+  // A GitHub App without a slug is a configuration fact; report it whatever the network says.
+  const std::optional<CheckResult> slug_config = oauth::AppSlugConfigCheck(provider);
+  const auto finish_app_slug = [&](const std::string& reason) {
+    checks.push_back(slug_config ? *slug_config
+                                 : oauth::SkippedCheck(oauth::kCheckAppSlug, reason));
+  };
+
+  // 1. base_url
+  checks.push_back(oauth::BaseUrlCheck(provider, http_.Send(oauth::BuildBaseUrlProbe(provider))));
+  if (Failed(checks.back())) {
+    const std::string reason = "skipped: the provider URL does not answer (see base_url)";
+    checks.push_back(oauth::SkippedCheck(oauth::kCheckEndpoints, reason));
+    checks.push_back(oauth::SkippedCheck(oauth::kCheckClientCredentials, reason));
+    checks.push_back(oauth::SkippedCheck(oauth::kCheckRedirectUri,
+                                         reason + "; the callback URL to register is " + callback));
+    finish_app_slug(reason);
+    report.ok = false;
+    return report;
+  }
+
+  // 2. endpoints; for gitlab/github the token probe's answer doubles as the endpoint check.
+  std::optional<oauth::TokenProbe> probe;
+  std::optional<CheckResult> credentials;  // set early when the OIDC token endpoint fails
+  oauth::ProviderEndpoints endpoints;
+  if (provider.kind == core::ProviderKind::kGenericOidc) {
+    std::optional<oauth::OidcMetadata> metadata;
+    const std::string issuer = provider.oidc_issuer_url.value_or("");
+    checks.push_back(oauth::OidcEndpointsCheck(
+        provider, http_.Send(oauth::BuildDiscoveryRequest(issuer)), metadata));
+    if (metadata) {
+      auto resolved = oauth::EndpointsFor(provider, &*metadata);
+      if (resolved.ok()) {
+        endpoints = std::move(resolved).value();
+        auto answer = http_.Send(oauth::BuildTokenProbe(provider, endpoints, callback));
+        if (answer.ok()) {
+          probe = oauth::ClassifyTokenProbe(*answer);
+        } else {
+          oauth::TransportProblem problem =
+              oauth::DescribeTransportError(answer.error(), "OpenID Connect Issuer URL");
+          credentials = oauth::MakeCheck(oauth::kCheckClientCredentials, CheckStatus::kFail,
+                                         "POST " + endpoints.token_url + ": " + problem.detail,
+                                         std::move(problem.fix));
+        }
+      }
+    }
+  } else {
+    auto resolved = oauth::EndpointsFor(provider, nullptr);
+    if (!resolved.ok()) {
+      checks.push_back(oauth::MakeCheck(oauth::kCheckEndpoints, CheckStatus::kFail,
+                                        resolved.error().message,
+                                        "Correct URL: it must be an absolute https URL."));
+    } else {
+      endpoints = std::move(resolved).value();
+      const auto answer = http_.Send(oauth::BuildTokenProbe(provider, endpoints, callback));
+      std::optional<core::Result<core::HttpResponse>> kind_probe;
+      if (answer.ok()
+          && oauth::ClassifyTokenProbe(*answer).verdict == oauth::TokenProbeVerdict::kNotOAuth) {
+        // Nothing OAuth-like there: ask the same URL whether it is the other kind.
+        const auto other = github ? core::ProviderKind::kGitLab : core::ProviderKind::kGitHub;
+        if (auto request = oauth::BuildKindProbe(provider, other, callback); request.ok()) {
+          kind_probe = http_.Send(*request);
+        }
+      }
+      checks.push_back(oauth::EndpointsCheck(provider, endpoints, answer, kind_probe));
+      if (!Failed(checks.back())) {
+        probe = oauth::ClassifyTokenProbe(*answer);
+      }
+    }
+  }
+  const bool endpoints_ok = !Failed(checks.back());
+
+  // 3. client_credentials, 4. redirect_uri
+  const std::string no_endpoints =
+      "skipped: the OAuth endpoints could not be verified (see endpoints)";
+  if (credentials) {
+    checks.push_back(*credentials);
+  } else if (probe) {
+    checks.push_back(oauth::ClientCredentialsCheck(provider, *probe));
+  } else {
+    checks.push_back(oauth::SkippedCheck(oauth::kCheckClientCredentials, no_endpoints));
+  }
+  const std::size_t credentials_index = checks.size() - 1;
+  if (probe) {
+    checks.push_back(oauth::RedirectUriCheck(provider, *probe, callback));
+  } else {
+    checks.push_back(oauth::SkippedCheck(
+        oauth::kCheckRedirectUri,
+        "skipped: the token endpoint could not be probed; the callback URL to register is "
+            + callback));
+  }
+
+  // 5. app_slug (public REST lookup on the API base derived from the URL)
+  if (slug_config) {
+    checks.push_back(*slug_config);
+  } else if (!endpoints_ok) {
+    checks.push_back(oauth::SkippedCheck(
+        oauth::kCheckAppSlug, "skipped: the URL is not a working GitHub (see endpoints)"));
+  } else {
+    checks.push_back(
+        oauth::AppSlugCheck(provider, http_.Send(oauth::BuildAppProbe(provider, endpoints))));
+    // The App lookup proves the Client ID right, so a rejected pair means a wrong secret.
+    CheckResult& creds = checks[credentials_index];
+    if (checks.back().status == CheckStatus::kPass && Failed(creds)) {
+      creds.detail += "; the Client ID is the App's (see app_slug), so the Client Secret is wrong";
+      creds.fix =
+          "Generate a new client secret in the GitHub App's settings, paste it into Client "
+          "Secret and save the integration.";
+    }
+  }
+
+  report.ok = true;
+  for (const auto& check : checks) {
+    report.ok = report.ok && !Failed(check);
+  }
+  return report;
+}
+
+}  // namespace keybridge::service
