@@ -183,7 +183,8 @@ export function checklist(result) {
       h('div', {},
         h('strong', {}, c.title), h('span', { class: 'sr-only' }, ` — ${STATUS_TEXT[c.status] || c.status}`),
         c.detail ? h('p', { class: 'detail' }, c.detail) : null,
-        c.fix && c.status !== 'pass' ? h('p', { class: 'fix' }, h('strong', {}, 'How to fix: '), c.fix) : null)))),
+        c.fix && c.status !== 'pass'
+          ? h('p', { class: 'fix' }, h('strong', {}, c.status === 'skip' ? 'To do: ' : 'How to fix: '), c.fix) : null)))),
     result.checked_at ? h('p', { class: 'muted small' }, `Checked ${new Date(result.checked_at).toLocaleString()}.`) : null);
 }
 

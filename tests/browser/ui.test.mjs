@@ -34,6 +34,7 @@ let workDir;
 let browser;
 let keybridge; // { url, signInLink }
 let fakes; // the JSON line keybridge-fake-providers prints
+const openPages = [];
 
 // Starts a process and resolves with the first stdout line that `match` accepts.
 function startProcess(bin, args, match, name) {
@@ -76,9 +77,10 @@ function createUserToken(user) {
   return token[0];
 }
 
-async function shot(page, name) {
+async function shot(page, name, mask = []) {
   const file = join(shotDir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  // Token values are masked: screenshots are committed and must not look like leaked secrets.
+  await page.screenshot({ path: file, fullPage: true, mask: mask.map((sel) => page.locator(sel)) });
   if (updateDocs) copyFileSync(file, join(repoRoot, 'docs', 'screenshots', `${name}.png`));
 }
 
@@ -93,6 +95,7 @@ async function newPage(width = 1180) {
     if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) errors.push(message.text());
   });
   page.errors = errors;
+  openPages.push(page);
   return page;
 }
 
@@ -129,7 +132,7 @@ before(async () => {
   keybridge = await startKeybridge();
   const started = await startProcess(fakesBin,
     ['--redirect-uri', `${keybridge.url}/api/data/oauth2/callback`, '--user', 'alice',
-      '--gitlab-project', 'group/project', '--github-repo', 'alice/notebooks'],
+      '--gitlab-project', 'group/project', '--github-repo', 'alice/notebooks', '--github-enterprise'],
     (line) => (line.startsWith('{') ? JSON.parse(line) : null), 'keybridge-fake-providers');
   fakes = started.value;
   browser = await chromium.launch({
@@ -141,6 +144,10 @@ before(async () => {
 });
 
 after(async () => {
+  // Whatever happened, the last state of every page is kept for a person to look at.
+  for (const [i, page] of openPages.entries()) {
+    await page.screenshot({ path: join(shotDir, `last-page-${i}.png`), fullPage: true }).catch(() => {});
+  }
   if (browser) await browser.close();
   for (const child of children) {
     if (child.exitCode === null) {
@@ -162,10 +169,11 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await shot(admin, 'admin-empty');
   // The link is single use: the address bar no longer holds it, and a second use is refused.
   assert.ok(!admin.url().includes('once'), admin.url());
-  const reuse = await admin.request.post(`${keybridge.url}/api/data/auth/once`, {
-    data: { token: keybridge.signInLink.split('#')[1] }, failOnStatusCode: false,
+  const reuse = await fetch(`${keybridge.url}/api/data/auth/once`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: keybridge.signInLink.split('#')[1] }),
   });
-  assert.equal(reuse.status(), 401);
+  assert.equal(reuse.status, 401);
 
   // --- GitLab, with the scopes prefilled.
   await fillIntegration(admin, {
@@ -257,7 +265,7 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await user.waitForSelector('#tokens-table');
   assert.match(await text(user, '#git-setup'), /credential\.helper '!keybridge git-credential'/);
   assert.match(await text(user, '#git-setup'), /insteadOf/);
-  await shot(user, 'session-tokens');
+  await shot(user, 'session-tokens', ['#token-created code']);
 
   // --- Disconnect GitHub, with a confirmation.
   await user.goto(`${keybridge.url}/#/integrations`);
