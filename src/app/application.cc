@@ -270,7 +270,6 @@ class Application::Impl {
         "keybridge listening on {}:{}; public URL {}; OAuth callback {}/api/data/oauth2/"
         "callback",
         config_.listen_host, server_->port(), config_.public_url, config_.public_url);
-    PrintAdminSignInLink();
     if (config_.allow_private_probe) {
       spdlog::warn(
           "--allow-private-probe is set: the repository check may probe loopback and private "
@@ -345,6 +344,9 @@ void Application::Start() {
 }
 void Application::Stop() {
   impl_->Stop();
+}
+void Application::AnnounceAdminSignInLink() {
+  impl_->PrintAdminSignInLink();
 }
 std::uint16_t Application::port() const {
   return impl_->port();

@@ -78,6 +78,8 @@ int Serve(ServeConfig config) {
   // instead of polling); everything else goes to the log on stderr.
   std::cout << "keybridge ready on http://" << application.config().listen_host << ":"
             << application.port() << std::endl;
+  // After the ready line, so scripts that read the first line keep working.
+  application.AnnounceAdminSignInLink();
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("received signal {}, shutting down", received);

@@ -50,9 +50,10 @@ std::string GitLabProvider() {
 class EmbeddedSignInTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ::testing::internal::CaptureStdout();
     kb_ = std::make_unique<testing::KeybridgeHarness>(
         [](app::ServeConfig& config) { config.oidc_issuer.clear(); });
+    ::testing::internal::CaptureStdout();
+    kb_->application().AnnounceAdminSignInLink();
     stdout_ = ::testing::internal::GetCapturedStdout();
   }
 
@@ -113,6 +114,10 @@ TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCooki
 
   auto again = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump());
   EXPECT_EQ(again.status, 401) << "single use";
+  // An administrator has a session now: the next start prints no link.
+  ::testing::internal::CaptureStdout();
+  kb_->application().AnnounceAdminSignInLink();
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
   auto wrong = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", "x" + token}}.dump());
   EXPECT_EQ(wrong.status, 401);
 }
