@@ -20,7 +20,8 @@ function gitSetup(providers) {
     h('p', {}, 'Set ', h('code', {}, 'KEYBRIDGE_TOKEN'), ' to the session token and ', h('code', {}, 'KEYBRIDGE_URL'),
       ` to ${location.origin} in the session, then either let git ask Keybridge for credentials:`),
     HELPER_LINES.map((line) => codeLine(line)),
-    h('p', {}, 'or send git through the local Keybridge proxy (one line per integration):'),
+    h('p', {}, 'or run the Keybridge git proxy in the session and send git through it (one line per integration):'),
+    codeLine('keybridge git-proxy --listen 127.0.0.1:65480 &'),
     gitProviders.length
       ? gitProviders.map((p) => codeLine(proxyLine(p), { dataset: { provider: p.id } }))
       : h('p', { class: 'muted' }, 'No git integrations are set up yet.'));

@@ -16,6 +16,8 @@
 #include "core/startup_error.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
+#include "gitproxy/credentials.h"
+#include "gitproxy/git_proxy.h"
 #include "net/curl_http_client.h"
 #include "service/api_token_service.h"
 #include "storage/key_rotation.h"
@@ -109,6 +111,59 @@ int GitCredential(GitCredentialOptions options, const std::string& wait_timeout)
                        std::this_thread::sleep_for(pause);
                      }};
   return RunGitCredential(options, io);
+}
+
+struct GitProxyFlags {
+  std::string listen = "127.0.0.1:65480";
+  std::string ca_file;
+  bool allow_remote_clients = false;
+};
+
+int GitProxy(const GitProxyFlags& flags) {
+  auto listen = ParseListen(flags.listen, "--listen");
+  if (!listen.ok()) {
+    std::cerr << "keybridge git-proxy: " << listen.error().message << "\n";
+    return 2;
+  }
+  if (!listen->IsLoopback() && !flags.allow_remote_clients) {
+    // Whoever reaches the proxy pushes with the user's token.
+    std::cerr << "keybridge git-proxy: refusing to listen on " << listen->host
+              << ": anyone who can connect would use your tokens. Listen on 127.0.0.1 or ::1, "
+                 "or pass --allow-remote-clients if the network is the session's own\n";
+    return 2;
+  }
+  GitCredentialOptions environment;
+  if (auto loaded = LoadGitCredentialEnvironment(::getenv, environment); !loaded.ok()) {
+    std::cerr << "keybridge git-proxy: " << loaded.error().message << "\n";
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  net::CurlHttpClient::Options http_options;
+  http_options.ca_file = flags.ca_file;
+  net::CurlHttpClient http(http_options);
+  core::SystemClock clock;
+  gitproxy::KeybridgeCredentials source(http, clock, environment.keybridge_url,
+                                        core::Secret(environment.token));
+  gitproxy::CredentialCache cache(source, clock);
+  gitproxy::GitProxyOptions options;
+  options.host = listen->host;
+  options.port = listen->port;
+  options.ca_file = flags.ca_file;
+  gitproxy::GitProxy proxy(options, cache);
+  proxy.Start();
+  const bool v6 = listen->host.find(':') != std::string::npos;
+  std::cout << "keybridge git-proxy ready on http://"
+            << (v6 ? "[" + listen->host + "]" : listen->host) << ":" << proxy.port() << std::endl;
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received signal {}, shutting down", received);
+  proxy.Stop();
+  return 0;
 }
 
 }  // namespace
@@ -260,6 +315,25 @@ int RunCli(int argc, char** argv) {
                    "get, store or erase (git appends it); others are ignored")
       ->required();
 
+  GitProxyFlags git_proxy_flags;
+  auto* git_proxy = cli.add_subcommand(
+      "git-proxy",
+      "Streaming git smart-HTTP proxy that adds your token: http://LISTEN/<integration id>/<path> "
+      "forwards to <integration URL>/<path>. Uses KEYBRIDGE_URL and KEYBRIDGE_TOKEN (or "
+      "KEYBRIDGE_TOKEN_FILE) like git-credential. Point git at it with\n"
+      "  git config --global url.\"http://127.0.0.1:65480/<integration id>/\".insteadOf "
+      "\"<integration URL>/\"");
+  git_proxy->add_option("--listen", git_proxy_flags.listen, "HOST:PORT to listen on (loopback)")
+      ->envname("KEYBRIDGE_GIT_PROXY_LISTEN")
+      ->capture_default_str();
+  git_proxy
+      ->add_option("--ca-file", git_proxy_flags.ca_file,
+                   "Extra CA bundle for the integrations' and keybridge's TLS certificates")
+      ->envname("KEYBRIDGE_CA_FILE");
+  git_proxy->add_flag("--allow-remote-clients", git_proxy_flags.allow_remote_clients,
+                      "Allow a non-loopback --listen address (only on a network that is the "
+                      "session's own)");
+
   CLI11_PARSE(cli, argc, argv);
   if (git_credential->parsed()) {
     // No log lines at all: git shows the helper's stderr to the user, and spdlog's default
@@ -278,6 +352,9 @@ int RunCli(int argc, char** argv) {
                    log_level);
 
   try {
+    if (git_proxy->parsed()) {
+      return GitProxy(git_proxy_flags);
+    }
     if (serve->parsed()) {
       if (!audiences.empty()) {
         serve_config.oidc_audiences = {audiences};

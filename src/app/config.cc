@@ -34,24 +34,39 @@ core::Result<core::Seconds> ParseDuration(const std::string& text) {
   return core::Seconds(value * factor);
 }
 
+bool ListenAddress::IsLoopback() const {
+  return host == "::1" || host == "localhost" || host.starts_with("127.");
+}
+
+core::Result<ListenAddress> ParseListen(const std::string& text, const std::string& flag) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           flag + " must be HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + text + "\")");
+  }
+  ListenAddress address;
+  address.host = text.substr(0, colon);
+  if (address.host.size() > 2 && address.host.front() == '[') {
+    address.host = address.host.substr(1, address.host.size() - 2);
+  }
+  unsigned port = 0;
+  const std::string port_text = text.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           flag + " has an invalid port \"" + port_text + "\"");
+  }
+  address.port = static_cast<std::uint16_t>(port);
+  return address;
+}
+
 core::Status Validate(ServeConfig& config) {
   std::vector<std::string> problems;
-  const auto colon = config.listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    problems.push_back("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got \"" + config.listen
-                       + "\")");
+  if (auto listen = ParseListen(config.listen, "--listen"); listen.ok()) {
+    config.listen_host = listen->host;
+    config.listen_port = listen->port;
   } else {
-    config.listen_host = config.listen.substr(0, colon);
-    if (config.listen_host.size() > 2 && config.listen_host.front() == '[') {
-      config.listen_host = config.listen_host.substr(1, config.listen_host.size() - 2);
-    }
-    unsigned port = 0;
-    const std::string port_text = config.listen.substr(colon + 1);
-    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
-      problems.push_back("--listen has an invalid port \"" + port_text + "\"");
-    }
-    config.listen_port = static_cast<std::uint16_t>(port);
+    problems.push_back(listen.error().message);
   }
   if (config.public_url.empty()) {
     // With port 0 the real port is known only after binding; Application fills it in then.

@@ -45,6 +45,14 @@ struct ServeConfig {
   core::Seconds max_session_token_ttl_seconds{7 * 86400};
 };
 
+struct ListenAddress {
+  std::string host;  // IPv6 without brackets
+  std::uint16_t port = 0;
+  bool IsLoopback() const;
+};
+// "HOST:PORT" ("[::1]:8080" for IPv6); kInvalidArgument naming `flag` otherwise.
+core::Result<ListenAddress> ParseListen(const std::string& text, const std::string& flag);
+
 // Fills listen_host/listen_port and the public_url default. Returns kInvalidArgument whose
 // message lists every problem, one per line.
 core::Status Validate(ServeConfig& config);

@@ -192,6 +192,7 @@ struct Outcome {
   std::string username;
   std::string password;
   std::optional<std::int64_t> expires_at;
+  std::string install_url;  // GitHub Apps
 };
 
 std::string StringField(const json& object, const char* key) {
@@ -210,6 +211,7 @@ Outcome Interpret(const core::HttpResponse& response) {
   if (response.status == 200 && body.is_object()) {
     outcome.username = StringField(body, "username");
     outcome.password = StringField(body, "password");
+    outcome.install_url = StringField(body, "install_url");
     if (const auto it = body.find("expires_at"); it != body.end() && it->is_number_integer()) {
       outcome.expires_at = it->get<std::int64_t>();
     }
@@ -267,6 +269,30 @@ core::HttpRequest CredentialsRequest(const GitCredentialOptions& options, const 
   return request;
 }
 
+// A GitHub App's token reaches only the repositories the App is installed for, and GitHub then
+// answers "Repository not found" or "Write access to repository not granted", which does not
+// say what to do. Ask the repository check and name the install URL on stderr, which git shows.
+void WarnIfTheAppCannotReach(const GitCredentialOptions& options, GitCredentialIo& io,
+                             const std::string& url) {
+  core::HttpRequest request;
+  request.url = options.keybridge_url + "/api/data/repository?url=" + core::PercentEncode(url);
+  request.headers.push_back({"Authorization", "Bearer " + options.token});
+  request.headers.push_back({"Accept", "application/json"});
+  request.timeout = kRequestTimeout;
+  auto response = io.http.Send(request);
+  if (!response.ok() || response->status != 200) {
+    return;
+  }
+  const json body = json::parse(response->body, nullptr, false);
+  const std::string install_url = body.is_object() ? StringField(body, "install_url") : "";
+  if (!install_url.empty()) {
+    io.err << "keybridge: the GitHub App cannot reach " << url
+           << " — install it for the repository's owner (or add the repository to the "
+              "installation) at "
+           << install_url << "\n";
+  }
+}
+
 int Get(const GitCredentialOptions& options, GitCredentialIo& io, const std::string& url,
         bool path_known) {
   const std::optional<std::string> rejected =
@@ -298,6 +324,9 @@ int Get(const GitCredentialOptions& options, GitCredentialIo& io, const std::str
           io.out << "password_expiry_utc=" << *outcome.expires_at << "\n";
         }
         io.out.flush();
+        if (!outcome.install_url.empty()) {
+          WarnIfTheAppCannotReach(options, io, url);
+        }
         return 0;
       }
       case Verdict::kNotOurs:

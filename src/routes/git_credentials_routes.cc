@@ -117,6 +117,11 @@ void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService
                 {"provider_id", lookup->provider.id},
                 {"repository_url", lookup->repository_url},
                 {"connection_id", credential.connection.id}};
+    if (!lookup->install_url.empty()) {
+      // A GitHub App token reaches only installed repositories; clients name this URL when the
+      // provider refuses one.
+      out["install_url"] = lookup->install_url;
+    }
     if (credential.expires_at) {
       out["expires_at"] = core::ToUnixSeconds(*credential.expires_at);
       out["expires_at_iso"] = core::FormatIso8601(*credential.expires_at);

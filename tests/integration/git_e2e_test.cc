@@ -6,12 +6,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "fakes/fake_github.h"
 #include "fakes/fake_gitlab.h"
 #include "fakes/git_http_backend.h"
 #include "integration/harness.h"
+#include "integration/keybridge_process.h"
 #include "support/fake_clock.h"
 
 namespace keybridge {
@@ -41,6 +44,57 @@ fakes::ProcessResult GitInSession(const fs::path& home, const std::string& keybr
                            {"HOME=" + home.string(), "PATH=/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",
                             "GIT_CONFIG_NOSYSTEM=1", "KEYBRIDGE_URL=" + keybridge_url,
                             "KEYBRIDGE_TOKEN=" + session_token});
+}
+
+// Runs the real git CLI pointed at keybridge git-proxy as a session would be: an insteadOf rule
+// maps the integration's URL to the proxy; git itself never sees a token or a credential helper.
+fakes::ProcessResult GitThroughProxy(const fs::path& home, const std::string& proxy_url,
+                                     const std::string& provider_id,
+                                     const std::string& provider_url, std::vector<std::string> args,
+                                     const fs::path& cwd = {}) {
+  std::vector<std::string> argv = {
+      "git",
+      "-C",
+      (cwd.empty() ? home : cwd).string(),
+      "-c",
+      "url." + proxy_url + "/" + provider_id + "/.insteadOf=" + provider_url + "/",
+      "-c",
+      "user.name=Alice",
+      "-c",
+      "user.email=alice@example.org"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return fakes::RunProcess(argv, {"HOME=" + home.string(), "PATH=/usr/bin:/bin",
+                                  "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1"});
+}
+
+// `keybridge git-proxy` as a session starts it: KEYBRIDGE_URL and the session token.
+std::unique_ptr<testing::KeybridgeProcess> StartGitProxy(const std::string& keybridge_url,
+                                                         const std::string& session_token,
+                                                         const fs::path& log) {
+  return std::make_unique<testing::KeybridgeProcess>(
+      std::vector<std::string>{"--log-format", "json", "--log-level", "debug", "git-proxy",
+                               "--listen", "127.0.0.1:0"},
+      log.string(), "keybridge git-proxy ready on ",
+      std::vector<std::string>{"KEYBRIDGE_URL=" + keybridge_url,
+                               "KEYBRIDGE_TOKEN=" + session_token});
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Incompressible bytes, so the pack is as large as the file and git streams it chunked.
+std::string RandomBytes(std::size_t size) {
+  std::string bytes(size, '\0');
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  for (char& c : bytes) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    c = static_cast<char>(state & 0xff);
+  }
+  return bytes;
 }
 
 class GitEndToEndTest : public ::testing::Test {
@@ -83,6 +137,19 @@ class GitEndToEndTest : public ::testing::Test {
 
   fakes::ProcessResult Git(std::vector<std::string> args, const fs::path& cwd = {}) {
     return GitInSession(home_, kb_.BaseUrl(), session_token_, std::move(args), cwd);
+  }
+  fakes::ProcessResult ProxiedGit(const testing::KeybridgeProcess& proxy,
+                                  std::vector<std::string> args, const fs::path& cwd = {}) {
+    return GitThroughProxy(home_, proxy.base_url(), "gitlab", gitlab_.BaseUrl(), std::move(args),
+                           cwd);
+  }
+  std::string MintSession(const std::vector<std::string>& repositories) {
+    json mint = {
+        {"session_name", "scoped"}, {"ttl_seconds", 3600}, {"repository_urls", repositories}};
+    auto minted =
+        kb_.Call("POST", "/api/data/sessions/tokens", kb_.issuer().TokenFor("alice"), mint.dump());
+    EXPECT_EQ(minted.status, 201) << minted.body;
+    return json::parse(minted.body).value("token", "");
   }
 
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
@@ -134,6 +201,103 @@ TEST_F(GitEndToEndTest, PushWithoutPermissionFailsWithGitsNormalError) {
   EXPECT_EQ(gitlab_.ReadFileFromHead("group/readonly", "x.txt"), std::nullopt);
 }
 
+TEST_F(GitEndToEndTest, ThroughTheProxyCloneCommitPushPullAfterTheTokenExpired) {
+  const fs::path log = kb_.dir() / "git-proxy.log";
+  auto proxy = StartGitProxy(kb_.BaseUrl(), session_token_, log);
+  ASSERT_FALSE(proxy->base_url().empty()) << ReadFile(log);
+
+  auto clone = ProxiedGit(*proxy, {"clone", gitlab_.GitUrl("group/writable"), "viaproxy"});
+  ASSERT_TRUE(clone.ok()) << clone.err << ReadFile(log);
+  const fs::path work = home_ / "viaproxy";
+  // 3 MiB of noise: more than git's 1 MiB http.postBuffer, so the push is a chunked upload.
+  std::ofstream(work / "data.bin", std::ios::binary) << RandomBytes(std::size_t{3} << 20);
+  ASSERT_TRUE(ProxiedGit(*proxy, {"add", "data.bin"}, work).ok());
+  ASSERT_TRUE(ProxiedGit(*proxy, {"commit", "-m", "data"}, work).ok());
+
+  auto push = ProxiedGit(*proxy, {"push", "origin", "HEAD"}, work);
+
+  ASSERT_TRUE(push.ok()) << push.err << ReadFile(log);
+  EXPECT_EQ(gitlab_.ReadFileFromHead("group/writable", "data.bin")->size(), std::size_t{3} << 20);
+
+  // Every token GitLab issued so far dies; the proxy's cached one too.
+  provider_clock_.Advance(core::Seconds(120));
+  const int refreshes = gitlab_.RefreshRequestCount();
+  std::ofstream(work / "notes.txt") << "through the proxy\n";
+  ASSERT_TRUE(ProxiedGit(*proxy, {"add", "notes.txt"}, work).ok());
+  ASSERT_TRUE(ProxiedGit(*proxy, {"commit", "-m", "notes"}, work).ok());
+  auto later = ProxiedGit(*proxy, {"push", "origin", "HEAD"}, work);
+  ASSERT_TRUE(later.ok()) << later.err << ReadFile(log);
+  EXPECT_EQ(gitlab_.ReadFileFromHead("group/writable", "notes.txt"), "through the proxy\n");
+  EXPECT_GT(gitlab_.RefreshRequestCount(), refreshes);
+
+  // Someone else pushes; pull brings it in.
+  gitlab_.SeedRepository("group/writable", {{"upstream.txt", "from elsewhere\n"}}, "elsewhere");
+  auto pull = ProxiedGit(*proxy, {"pull", "--ff-only", "origin", "main"}, work);
+  ASSERT_TRUE(pull.ok()) << pull.err;
+  EXPECT_EQ(ReadFile(work / "upstream.txt"), "from elsewhere\n");
+
+  // GitLab saw the proxy's Basic oauth2 credentials; git and the log never saw a token.
+  bool saw_basic = false;
+  for (const auto& request : gitlab_.Requests()) {
+    saw_basic = saw_basic || request.Header("authorization").starts_with("Basic ");
+  }
+  EXPECT_TRUE(saw_basic);
+  const std::string proxy_log = ReadFile(log);
+  EXPECT_NE(proxy_log.find("git-receive-pack"), std::string::npos) << "one line per request";
+  EXPECT_EQ(proxy_log.find(session_token_), std::string::npos);
+  EXPECT_EQ(proxy_log.find("Basic "), std::string::npos);
+  EXPECT_EQ(proxy_log.find("Bearer "), std::string::npos);
+  EXPECT_EQ(push.err.find("oauth2"), std::string::npos);
+}
+
+TEST_F(GitEndToEndTest, ThroughTheProxyAPushWithoutPermissionFailsWithGitLabsMessage) {
+  auto proxy = StartGitProxy(kb_.BaseUrl(), session_token_, kb_.dir() / "proxy.log");
+  ASSERT_TRUE(ProxiedGit(*proxy, {"clone", gitlab_.GitUrl("group/readonly"), "ro"}).ok());
+  const fs::path work = home_ / "ro";
+  std::ofstream(work / "x.txt") << "x\n";
+  ASSERT_TRUE(ProxiedGit(*proxy, {"add", "x.txt"}, work).ok());
+  ASSERT_TRUE(ProxiedGit(*proxy, {"commit", "-m", "x"}, work).ok());
+
+  auto push = ProxiedGit(*proxy, {"push", "origin", "HEAD"}, work);
+
+  EXPECT_FALSE(push.ok());
+  EXPECT_NE(push.err.find("You are not allowed to push code to this project."), std::string::npos)
+      << push.err;
+  EXPECT_EQ(gitlab_.ReadFileFromHead("group/readonly", "x.txt"), std::nullopt);
+}
+
+TEST_F(GitEndToEndTest, ASessionScopedToRepositoryAGetsNoTokenForRepositoryB) {
+  const std::string only_writable = MintSession({gitlab_.GitUrl("group/writable")});
+  auto proxy = StartGitProxy(kb_.BaseUrl(), only_writable, kb_.dir() / "scoped-proxy.log");
+
+  auto allowed = ProxiedGit(*proxy, {"clone", gitlab_.GitUrl("group/writable"), "a"});
+  auto proxied = ProxiedGit(*proxy, {"clone", gitlab_.GitUrl("group/readonly"), "b1"});
+  auto helped = GitInSession(home_, kb_.BaseUrl(), only_writable,
+                             {"clone", gitlab_.GitUrl("group/readonly"), "b2"});
+
+  EXPECT_TRUE(allowed.ok()) << allowed.err;
+  EXPECT_FALSE(proxied.ok());
+  EXPECT_NE(proxied.err.find("scoped to other repositories"), std::string::npos) << proxied.err;
+  EXPECT_FALSE(helped.ok());
+  EXPECT_NE(helped.err.find("scoped to other repositories"), std::string::npos) << helped.err;
+  EXPECT_FALSE(fs::exists(home_ / "b1" / "README.md"));
+  EXPECT_FALSE(fs::exists(home_ / "b2" / "README.md"));
+}
+
+TEST_F(GitEndToEndTest, TheProxyRefusesPathsThatLeaveTheIntegration) {
+  auto proxy = StartGitProxy(kb_.BaseUrl(), session_token_, kb_.dir() / "paths.log");
+  for (const std::string path :
+       {"/gitlab/group/..%2fwritable/info/refs?service=git-upload-pack",
+        "/gitlab/../gitlab/group/writable/info/refs?service=git-upload-pack",
+        "/gitlab/api/v4/user"}) {
+    auto response = fakes::RunProcess({"curl", "-s", "--path-as-is", "-o", "/dev/null", "-w",
+                                       "%{http_code}", proxy->base_url() + path},
+                                      {"PATH=/usr/bin:/bin"});
+    EXPECT_EQ(response.out, "400") << path;
+  }
+  EXPECT_TRUE(gitlab_.Requests().empty() || gitlab_.RequestsTo("/user").empty());
+}
+
 // The same through a GitHub App on GitHub Enterprise Server (git user name x-access-token).
 class GitHubEnterpriseGitTest : public ::testing::Test {
  protected:
@@ -160,12 +324,19 @@ class GitHubEnterpriseGitTest : public ::testing::Test {
     repo.collaborators = {{1, write}};
     github_.AddRepository(repo);
     github_.SeedRepository("alice/notes", {{"README.md", "hi\n"}});
+    // A private repository of an organisation that has not installed the App.
+    fakes::GitHubRepository outside;
+    outside.full_name = "bob-org/private";
+    outside.collaborators = {{1, write}};
+    github_.AddRepository(outside);
+    github_.SeedRepository("bob-org/private", {{"README.md", "secret\n"}});
     github_.SetAccessTokenLifetime(core::Seconds(60));
     const std::string alice = kb_.issuer().TokenFor("alice");
     ASSERT_EQ(kb_.Connect(alice, "ghe").status, 200);
-    json mint = {{"session_name", "jupyter-2"},
-                 {"ttl_seconds", 3600},
-                 {"repository_urls", {github_.GitUrl("alice/notes")}}};
+    json mint = {
+        {"session_name", "jupyter-2"},
+        {"ttl_seconds", 3600},
+        {"repository_urls", {github_.GitUrl("alice/notes"), github_.GitUrl("bob-org/private")}}};
     auto minted = kb_.Call("POST", "/api/data/sessions/tokens", alice, mint.dump());
     ASSERT_EQ(minted.status, 201) << minted.body;
     session_token_ = json::parse(minted.body)["token"];
@@ -175,6 +346,11 @@ class GitHubEnterpriseGitTest : public ::testing::Test {
 
   fakes::ProcessResult Git(std::vector<std::string> args, const fs::path& cwd = {}) {
     return GitInSession(home_, kb_.BaseUrl(), session_token_, std::move(args), cwd);
+  }
+
+  fakes::ProcessResult ProxiedGit(const testing::KeybridgeProcess& proxy,
+                                  std::vector<std::string> args, const fs::path& cwd = {}) {
+    return GitThroughProxy(home_, proxy.base_url(), "ghe", github_.BaseUrl(), std::move(args), cwd);
   }
 
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
@@ -205,6 +381,39 @@ TEST_F(GitHubEnterpriseGitTest, CloneAndPushWithTheAppsUserToken) {
   for (const auto& user : users) {
     EXPECT_EQ(user, "x-access-token");
   }
+}
+
+TEST_F(GitHubEnterpriseGitTest, ThroughTheProxyCloneAndPushWithTheAppsUserToken) {
+  auto proxy = StartGitProxy(kb_.BaseUrl(), session_token_, kb_.dir() / "ghe-proxy.log");
+  ASSERT_TRUE(ProxiedGit(*proxy, {"clone", github_.GitUrl("alice/notes"), "pnotes"}).ok());
+  const fs::path work = home_ / "pnotes";
+  std::ofstream(work / "proxy.txt") << "via proxy\n";
+  ASSERT_TRUE(ProxiedGit(*proxy, {"add", "proxy.txt"}, work).ok());
+  ASSERT_TRUE(ProxiedGit(*proxy, {"commit", "-m", "proxy"}, work).ok());
+  provider_clock_.Advance(core::Seconds(120));
+
+  auto push = ProxiedGit(*proxy, {"push", "origin", "HEAD"}, work);
+
+  ASSERT_TRUE(push.ok()) << push.err;
+  EXPECT_EQ(github_.ReadFileFromHead("alice/notes", "proxy.txt"), "via proxy\n");
+  for (const auto& user : github_.GitUsernames()) {
+    EXPECT_EQ(user, "x-access-token");
+  }
+}
+
+// GHES install URLs live under /github-apps/<slug> (wire facts, GitHub Enterprise).
+TEST_F(GitHubEnterpriseGitTest, ARepositoryOutsideTheInstallationNamesTheInstallUrl) {
+  const std::string install_url =
+      github_.BaseUrl() + "/github-apps/keybridge-test/installations/new";
+  auto proxy = StartGitProxy(kb_.BaseUrl(), session_token_, kb_.dir() / "ghe-outside.log");
+
+  auto proxied = ProxiedGit(*proxy, {"clone", github_.GitUrl("bob-org/private"), "p1"});
+  auto helped = Git({"clone", github_.GitUrl("bob-org/private"), "p2"});
+
+  EXPECT_FALSE(proxied.ok());
+  EXPECT_NE(proxied.err.find(install_url), std::string::npos) << proxied.err;
+  EXPECT_FALSE(helped.ok());
+  EXPECT_NE(helped.err.find(install_url), std::string::npos) << helped.err;
 }
 
 }  // namespace

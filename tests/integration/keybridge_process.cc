@@ -13,10 +13,31 @@ extern char** environ;
 
 namespace keybridge::testing {
 
-KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path) {
-  std::vector<std::string> argv = {
-      KEYBRIDGE_BINARY_PATH, "--log-format", "json", "serve", "--listen", "127.0.0.1:0"};
+KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path)
+    : KeybridgeProcess(
+        [&args] {
+          std::vector<std::string> argv = {"--log-format", "json", "serve", "--listen",
+                                           "127.0.0.1:0"};
+          argv.insert(argv.end(), args.begin(), args.end());
+          return argv;
+        }(),
+        std::move(log_path), "keybridge ready on ", {}) {}
+
+KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path,
+                                   std::string ready_prefix,
+                                   const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv = {KEYBRIDGE_BINARY_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    env_strings.emplace_back(*e);
+  }
+  env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> env;
+  for (auto& e : env_strings) {
+    env.push_back(e.data());
+  }
+  env.push_back(nullptr);
   std::vector<char*> raw;
   for (auto& a : argv) {
     raw.push_back(a.data());
@@ -33,7 +54,7 @@ KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string lo
   posix_spawn_file_actions_addclose(&actions, out[0]);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0600);
-  const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
+  const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (rc != 0) {
@@ -45,11 +66,11 @@ KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string lo
   stdout_ = fdopen(out[0], "r");
   std::FILE* child_stdout = stdout_;
   char line[256];
-  constexpr std::string_view kReady = "keybridge ready on ";
+  const std::string_view ready = ready_prefix;
   while (child_stdout != nullptr && std::fgets(line, sizeof(line), child_stdout) != nullptr) {
     std::string_view text(line);
-    if (text.rfind(kReady, 0) == 0) {
-      text.remove_prefix(kReady.size());
+    if (text.rfind(ready, 0) == 0) {
+      text.remove_prefix(ready.size());
       while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
         text.remove_suffix(1);
       }
