@@ -85,7 +85,7 @@ function createdBox(created) {
     h('p', {}, 'Copy it now: Keybridge keeps only a hash and cannot show it again.'),
     codeLine(created.token, { id: 'token-value' }),
     h('p', {}, 'In the session:'),
-    codeLine(`export KEYBRIDGE_TOKEN=${created.token}`),
+    codeLine(`export KEYBRIDGE_TOKEN=${created.token}`, { id: 'token-export' }),
     (created.git_config || HELPER_LINES).map((line) => codeLine(line)));
 }
 

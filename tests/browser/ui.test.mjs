@@ -80,7 +80,9 @@ function createUserToken(user) {
 async function shot(page, name, mask = []) {
   const file = join(shotDir, `${name}.png`);
   // Token values are masked: screenshots are committed and must not look like leaked secrets.
-  await page.screenshot({ path: file, fullPage: true, mask: mask.map((sel) => page.locator(sel)) });
+  await page.screenshot({
+    path: file, fullPage: true, mask: mask.map((sel) => page.locator(sel)), maskColor: '#c9d1db',
+  });
   if (updateDocs) copyFileSync(file, join(repoRoot, 'docs', 'screenshots', `${name}.png`));
 }
 
@@ -265,7 +267,7 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await user.waitForSelector('#tokens-table');
   assert.match(await text(user, '#git-setup'), /credential\.helper '!keybridge git-credential'/);
   assert.match(await text(user, '#git-setup'), /insteadOf/);
-  await shot(user, 'session-tokens', ['#token-created code']);
+  await shot(user, 'session-tokens', ['#token-value code', '#token-export code']);
 
   // --- Disconnect GitHub, with a confirmation.
   await user.goto(`${keybridge.url}/#/integrations`);
