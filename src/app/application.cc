@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+
 #include "core/startup_error.h"
+#include "crypto/hash.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
 #include "http/error_response.h"
@@ -14,8 +17,11 @@
 #include "net/curl_http_client.h"
 #include "net/probe_client.h"
 #include "routes/api_routes.h"
+#include "routes/auth_routes.h"
 #include "routes/git_credentials_routes.h"
 #include "service/background_refresher.h"
+#include "service/browser_login_service.h"
+#include "service/browser_session_service.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
 #include "service/provider_check_service.h"
@@ -25,6 +31,7 @@
 #include "service/session_token_service.h"
 #include "service/token_service.h"
 #include "storage/store.h"
+#include "web/web_routes.h"
 
 namespace keybridge::app {
 namespace {
@@ -80,6 +87,48 @@ bool SessionMayCall(const http::Request& request) {
   return id.find('/') == std::string_view::npos;
 }
 
+bool IsSafeMethod(std::string_view method) {
+  return method == "GET" || method == "HEAD";
+}
+
+// "scheme://host[:port]" of an absolute URL (the public URL has no path that matters here).
+std::string OriginOf(const std::string& url) {
+  const auto authority = url.find("://");
+  if (authority == std::string::npos) {
+    return url;
+  }
+  const auto path = url.find('/', authority + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+// CSRF defence for requests the browser session cookie authenticates (issue #5; OWASP CSRF
+// cheat sheet: synchronizer token + origin check). A cross-site page can make a browser send the
+// cookie (SameSite=Lax still allows some cross-site requests and all same-site ones), but it can
+// neither read the token nor forge the Origin header. Bearer-authenticated requests carry no
+// ambient credentials and are not checked.
+core::Status CheckBrowserRequest(const http::Request& request, const std::string& public_origin,
+                                 const std::string& session_cookie) {
+  if (IsSafeMethod(request.method) || !request.Header("authorization").empty()) {
+    return core::OkStatus();
+  }
+  const std::string origin = request.Header("origin");
+  if (!origin.empty() && origin != public_origin) {
+    return core::MakeError(core::ErrorCode::kPermissionDenied,
+                           "Request refused: it came from another site (" + origin.substr(0, 100)
+                               + "), not from " + public_origin + ".");
+  }
+  if (!request.caller.browser_session) {
+    return core::OkStatus();
+  }
+  const std::string expected = service::BrowserSessionService::CsrfToken(session_cookie);
+  if (!crypto::ConstantTimeEquals(request.Header("x-csrf-token"), expected)) {
+    return core::MakeError(core::ErrorCode::kPermissionDenied,
+                           "Request refused: the X-CSRF-Token header is missing or wrong. Reload "
+                           "the page and try again.");
+  }
+  return core::OkStatus();
+}
+
 template <typename T>
 T OrThrow(core::Result<T> result, const std::string& what) {
   if (!result.ok()) {
@@ -122,7 +171,11 @@ class Application::Impl {
         provider_checks_(*store_->providers, http_client_, clock_,
                          service::ProviderCheckServiceOptions{config_.public_url}),
         refresher_(*store_->connections, tokens_, clock_, random_,
-                   service::BackgroundRefresherOptions{config_.background_refresh_seconds}) {
+                   service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
+        browser_sessions_(*store_->browser_sessions, local_tokens_, random_, clock_) {
+    const bool secure_cookies = config_.public_url.starts_with("https://");
+    session_cookie_name_ = routes::SessionCookieName(secure_cookies);
+    public_origin_ = OriginOf(config_.public_url);
     if (!config_.oidc_issuer.empty()) {
       identity::JwtVerifier::Options options;
       options.issuer = config_.oidc_issuer;
@@ -132,18 +185,37 @@ class Application::Impl {
     }
     authenticator_ =
         std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_, &session_tokens_);
+    authenticator_->SetBrowserSessions(&browser_sessions_);
+    if (jwt_ != nullptr && !config_.oidc_client_id.empty()) {
+      service::BrowserLoginOptions login;
+      login.issuer = config_.oidc_issuer;
+      login.client_id = config_.oidc_client_id;
+      if (!config_.oidc_client_secret.empty()) {
+        login.client_secret = core::Secret(config_.oidc_client_secret);
+      }
+      login.public_url = config_.public_url;
+      browser_login_ = std::make_unique<service::BrowserLoginService>(
+          *store_->browser_sessions, gateway_, *jwt_, browser_sessions_, random_, clock_, login);
+    }
 
-    routes::ApiServices services{
-        providers_,
-        connections_,
-        tokens_,
-        repositories_,
-        [this] { return store_->Ping(); },
-        routes::ConnectionRouteOptions{config_.public_url.starts_with("https://")}};
+    routes::ApiServices services{providers_,
+                                 connections_,
+                                 tokens_,
+                                 repositories_,
+                                 [this] { return store_->Ping(); },
+                                 routes::ConnectionRouteOptions{secure_cookies}};
     services.sessions = &sessions_;
     services.git_credentials = &git_credentials_;
+    services.browser_sessions = &browser_sessions_;
+    services.provider_connection_count = [this](const std::string& id) {
+      return store_->connections->CountForProvider(id);
+    };
+    services.browser_login = browser_login_.get();
+    services.auth_options.secure_cookies = secure_cookies;
+    services.auth_options.public_url = config_.public_url;
     services.provider_checks = &provider_checks_;
     routes::AddApiRoutes(router_, services);
+    web::AddWebRoutes(router_);
   }
 
   // Stop serving before any member a handler uses is destroyed.
@@ -152,10 +224,19 @@ class Application::Impl {
   Impl& operator=(const Impl&) = delete;
 
   http::Response Handle(http::Request& request) {
-    request.caller = authenticator_->Authenticate(request.Header("authorization"));
+    const std::string authorization = request.Header("authorization");
+    const std::string session_cookie =
+        authorization.empty()
+            ? http::CookieValue(request.Header("cookie"), session_cookie_name_).value_or("")
+            : "";
+    request.caller = authenticator_->Authenticate(authorization, session_cookie);
     if (request.caller.IsSession() && !SessionMayCall(request)) {
       return http::ErrorResponse(core::MakeError(core::ErrorCode::kPermissionDenied,
                                                  "session tokens can only obtain tokens"));
+    }
+    if (auto allowed = CheckBrowserRequest(request, public_origin_, session_cookie);
+        !allowed.ok()) {
+      return http::ErrorResponse(allowed.error());
     }
     return router_.Dispatch(request);
   }
@@ -195,6 +276,25 @@ class Application::Impl {
           "network addresses");
     }
   }
+  // Embedded default (no identity issuer): while no administrator has a browser session, every
+  // start prints one single-use administrator sign-in link to stdout (logs go to stderr). The
+  // token sits in the URL fragment, which browsers never send to a server or proxy log.
+  void PrintAdminSignInLink() {
+    if (!config_.oidc_issuer.empty()) {
+      return;
+    }
+    auto token = browser_sessions_.IssueAdminLinkIfNoAdmin();
+    if (!token.ok()) {
+      spdlog::warn("could not create the administrator sign-in link: {}", token.error().message);
+      return;
+    }
+    if (!token->has_value()) {
+      return;
+    }
+    std::cout << "Sign in as administrator (one-time link, valid for 1 hour): "
+              << config_.public_url << "/api/data/auth/once#" << (*token)->Reveal() << std::endl;
+  }
+
   void Stop() {
     refresher_.Stop();
     server_->Stop();
@@ -224,6 +324,10 @@ class Application::Impl {
   service::RepositoryService repositories_;
   service::ProviderCheckService provider_checks_;
   service::BackgroundRefresher refresher_;
+  service::BrowserSessionService browser_sessions_;
+  std::unique_ptr<service::BrowserLoginService> browser_login_;
+  std::string session_cookie_name_;
+  std::string public_origin_;
   http::Router router_;
 };
 
@@ -240,6 +344,9 @@ void Application::Start() {
 }
 void Application::Stop() {
   impl_->Stop();
+}
+void Application::AnnounceAdminSignInLink() {
+  impl_->PrintAdminSignInLink();
 }
 std::uint16_t Application::port() const {
   return impl_->port();

@@ -22,6 +22,10 @@ class Application {
 
   // Starts serving on background threads.
   void Start();
+  // Embedded default (no identity issuer): while no administrator has a browser session, prints
+  // one line with a single-use administrator sign-in link to stdout. `keybridge serve` calls it
+  // after its ready line.
+  void AnnounceAdminSignInLink();
   // Stops serving; idempotent.
   void Stop();
   // The bound port (useful with --listen 127.0.0.1:0).

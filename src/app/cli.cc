@@ -80,6 +80,8 @@ int Serve(ServeConfig config) {
   // instead of polling); everything else goes to the log on stderr.
   std::cout << "keybridge ready on http://" << application.config().listen_host << ":"
             << application.port() << std::endl;
+  // After the ready line, so scripts that read the first line keep working.
+  application.AnnounceAdminSignInLink();
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("received signal {}, shutting down", received);
@@ -206,6 +208,16 @@ int RunCli(int argc, char** argv) {
       ->add_option("--oidc-issuer", serve_config.oidc_issuer,
                    "OIDC issuer whose access tokens identify users (e.g. a Keycloak realm URL)")
       ->envname("KEYBRIDGE_OIDC_ISSUER");
+  serve
+      ->add_option("--oidc-client-id", serve_config.oidc_client_id,
+                   "Client id for browser sign-in through the --oidc-issuer (authorization code "
+                   "+ PKCE; register <public-url>/api/data/auth/callback as its redirect URI)")
+      ->envname("KEYBRIDGE_OIDC_CLIENT_ID");
+  serve
+      ->add_option("--oidc-client-secret", serve_config.oidc_client_secret,
+                   "Client secret for browser sign-in (prefer the environment variable: "
+                   "process lists show flags)")
+      ->envname("KEYBRIDGE_OIDC_CLIENT_SECRET");
   serve
       ->add_option("--oidc-audience", audiences,
                    "Comma-separated accepted token audiences (empty: any)")

@@ -98,6 +98,12 @@ core::Status Validate(ServeConfig& config) {
       problems.push_back("--oidc-issuer must use https:// (http:// only for localhost)");
     }
   }
+  if (!config.oidc_client_id.empty() && config.oidc_issuer.empty()) {
+    problems.push_back("--oidc-client-id needs --oidc-issuer");
+  }
+  if (!config.oidc_client_secret.empty() && config.oidc_client_id.empty()) {
+    problems.push_back("--oidc-client-secret needs --oidc-client-id");
+  }
   if (!config.ca_file.empty() && !std::ifstream(config.ca_file).good()) {
     problems.push_back("--ca-file \"" + config.ca_file + "\" cannot be read");
   }

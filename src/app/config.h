@@ -19,6 +19,10 @@ struct ServeConfig {
   std::string key_file = "./var/keybridge.key";
   std::string oidc_issuer;
   std::vector<std::string> oidc_audiences;
+  // Browser sign-in through oidc_issuer (issue #5); without a client id the browser signs in with
+  // the one-time administrator link or a local token.
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
   std::string admin_role = "renku-admin";
   std::string ca_file;
   std::string log_level = "info";

@@ -30,6 +30,9 @@ struct Caller {
 
   // Set when the credential was a session token; the user_id is the session owner.
   std::optional<SessionScope> session;
+  // Set when the credential was the browser session cookie (issue #5): state-changing requests
+  // must then carry the session's CSRF token (checked in app/application.cc).
+  bool browser_session = false;
 
   bool IsAuthenticated() const { return !user_id.empty(); }
   bool IsSession() const { return session.has_value(); }

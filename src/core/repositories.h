@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/api_token.h"
+#include "core/browser_session.h"
 #include "core/connection.h"
 #include "core/provider.h"
 #include "core/result.h"
@@ -115,6 +116,36 @@ class SessionTokenRepository {
   // Sets revoked_at if not yet revoked (the first time is kept); returns whether `user_id` owns a
   // token with this id.
   virtual Result<bool> Revoke(const std::string& id, const std::string& user_id, TimePoint now) = 0;
+};
+
+// Browser sign-in (issue #5): sessions, one-time administrator sign-in links and pending OIDC
+// sign-ins. Every secret is stored as its SHA-256 only.
+class BrowserSessionRepository {
+ public:
+  virtual ~BrowserSessionRepository() = default;
+  // kConflict if the hash is taken.
+  virtual Status Insert(const BrowserSession& session) = 0;
+  // kNotFound if absent (expired sessions are returned; the caller decides).
+  virtual Result<BrowserSession> FindByHash(const std::string& id_hash) = 0;
+  // Sets last_seen_at; a missing row is not an error.
+  virtual Status Touch(const std::string& id_hash, TimePoint last_seen_at) = 0;
+  // Returns whether a row was deleted.
+  virtual Result<bool> Delete(const std::string& id_hash) = 0;
+  // Removes sessions, links and login flows that expired before `now`; returns how many rows.
+  virtual Result<std::int64_t> DeleteExpired(TimePoint now) = 0;
+  // Whether an administrator has a session that has not reached expires_at.
+  virtual Result<bool> AnyAdminSession(TimePoint now) = 0;
+
+  // kConflict if the hash is taken.
+  virtual Status InsertSignInLink(const std::string& token_hash, TimePoint created_at,
+                                  TimePoint expires_at) = 0;
+  // Deletes the link and returns its expiry, atomically (single use). kNotFound if absent.
+  virtual Result<TimePoint> TakeSignInLink(const std::string& token_hash) = 0;
+
+  // kConflict if the state hash is taken.
+  virtual Status InsertLoginFlow(const BrowserLoginFlow& flow) = 0;
+  // Deletes the flow and returns it, atomically (single use). kNotFound if absent.
+  virtual Result<BrowserLoginFlow> TakeLoginFlow(const std::string& state_hash) = 0;
 };
 
 }  // namespace keybridge::core

@@ -86,4 +86,24 @@ std::string PercentEncode(std::string_view text) {
   return core::PercentEncode(text);
 }
 
+std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name) {
+  std::size_t start = 0;
+  while (start < cookie_header.size()) {
+    auto end = cookie_header.find(';', start);
+    if (end == std::string_view::npos) {
+      end = cookie_header.size();
+    }
+    std::string_view pair = cookie_header.substr(start, end - start);
+    while (!pair.empty() && pair.front() == ' ') {
+      pair.remove_prefix(1);
+    }
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name
+        && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace keybridge::http

@@ -92,4 +92,15 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
   return FromResult(jwt_->Verify(token), "identity issuer unavailable");
 }
 
+core::Caller Authenticator::Authenticate(std::string_view authorization_header_value,
+                                         std::string_view session_cookie) {
+  if (!Trim(authorization_header_value).empty() || session_cookie.empty()
+      || browser_sessions_ == nullptr) {
+    return Authenticate(authorization_header_value);
+  }
+  core::Caller caller =
+      FromResult(browser_sessions_->VerifySession(session_cookie), "sessions could not be checked");
+  return caller;
+}
+
 }  // namespace keybridge::identity

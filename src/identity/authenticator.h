@@ -8,10 +8,21 @@
 #include <string_view>
 
 #include "core/caller.h"
+#include "core/result.h"
 #include "identity/jwt_verifier.h"
 #include "identity/local_token.h"
 
 namespace keybridge::identity {
+
+// Checks the value of a browser session cookie (issue #5); implemented by
+// service::BrowserSessionService. The returned caller has browser_session set.
+class BrowserSessionVerifier {
+ public:
+  virtual ~BrowserSessionVerifier() = default;
+  // kUnauthenticated ("signed out", "session expired") for an unusable session; repository
+  // failures unchanged. Thread-safe.
+  virtual core::Result<core::Caller> VerifySession(std::string_view cookie_value) = 0;
+};
 
 class Authenticator {
  public:
@@ -27,11 +38,20 @@ class Authenticator {
   // anonymous caller with no reason; a rejected one is anonymous with `rejected_reason` set
   // ("token expired", "identity issuer unavailable", ...). Thread-safe.
   core::Caller Authenticate(std::string_view authorization_header_value);
+  // As above; when there is no Authorization header, a non-empty `session_cookie` (the browser
+  // session cookie's value) is checked by the BrowserSessionVerifier. A present Authorization
+  // header always wins, so bearer clients are never affected by cookies.
+  core::Caller Authenticate(std::string_view authorization_header_value,
+                            std::string_view session_cookie);
+  // `sessions` (may be null: cookies are then ignored) must outlive the authenticator. Call
+  // before the authenticator is shared between threads.
+  void SetBrowserSessions(BrowserSessionVerifier* sessions) { browser_sessions_ = sessions; }
 
  private:
   JwtVerifier* jwt_;
   LocalTokenAuthenticator& local_;
   SessionTokenAuthenticator* sessions_ = nullptr;
+  BrowserSessionVerifier* browser_sessions_ = nullptr;
 };
 
 }  // namespace keybridge::identity

@@ -11,7 +11,7 @@ namespace keybridge::routes {
 void AddApiRoutes(http::Router& router, const ApiServices& services) {
   AddHealthRoutes(router, services.database_ping);
   AddSpecRoute(router);
-  AddProviderRoutes(router, services.providers);
+  AddProviderRoutes(router, services.providers, services.provider_connection_count);
   if (services.provider_checks != nullptr) {
     AddProviderCheckRoute(router, *services.provider_checks);
   }
@@ -19,6 +19,10 @@ void AddApiRoutes(http::Router& router, const ApiServices& services) {
   AddRepositoryRoutes(router, services.repositories);
   if (services.sessions != nullptr) {
     AddSessionRoutes(router, *services.sessions);
+  }
+  if (services.browser_sessions != nullptr) {
+    AddAuthRoutes(router, *services.browser_sessions, services.browser_login,
+                  services.auth_options);
   }
   if (services.git_credentials != nullptr) {
     AddGitCredentialsRoutes(router, *services.git_credentials);

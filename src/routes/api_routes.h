@@ -6,7 +6,9 @@
 
 #include "core/result.h"
 #include "http/router.h"
+#include "routes/auth_routes.h"
 #include "routes/connection_routes.h"
+#include "routes/provider_routes.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
 #include "service/provider_check_service.h"
@@ -27,6 +29,13 @@ struct ApiServices {
   // Session tokens and git credentials (issue #4); their routes are registered when set.
   service::SessionTokenService* sessions = nullptr;
   service::GitCredentialService* git_credentials = nullptr;
+  // Browser sign-in (issue #5); its routes are registered when `browser_sessions` is set.
+  // `browser_login` is null unless OIDC sign-in is configured.
+  service::BrowserSessionService* browser_sessions = nullptr;
+  service::BrowserLoginService* browser_login = nullptr;
+  AuthRouteOptions auth_options{};
+  // Admins see connection_count on GET of one integration when set.
+  ConnectionCounter provider_connection_count{};
   // "Test this integration" (issue #5); its route is registered when set.
   service::ProviderCheckService* provider_checks = nullptr;
 };

@@ -46,27 +46,6 @@ json TokenToJson(const core::TokenSet& t) {
   return out;
 }
 
-// The value of cookie `name` in a Cookie header (RFC 6265 5.4), if present.
-std::optional<std::string> CookieValue(const std::string& header, const std::string& name) {
-  std::size_t start = 0;
-  while (start < header.size()) {
-    auto end = header.find(';', start);
-    if (end == std::string::npos) {
-      end = header.size();
-    }
-    std::string_view pair(header.data() + start, end - start);
-    while (!pair.empty() && pair.front() == ' ') {
-      pair.remove_prefix(1);
-    }
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name
-        && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    start = end + 1;
-  }
-  return std::nullopt;
-}
-
 core::Result<int> IntParam(const http::Request& request, const char* name, int fallback, int min,
                            int max) {
   auto text = request.Query(name);
@@ -142,7 +121,7 @@ void AddConnectionRoutes(http::Router& router, service::ConnectionService& conne
     std::string cookie_name;
     if (params.state) {
       cookie_name = service::ConnectionService::FlowCookieName(*params.state);
-      if (auto value = CookieValue(request.Header("cookie"), cookie_name)) {
+      if (auto value = http::CookieValue(request.Header("cookie"), cookie_name)) {
         params.browser_binding = core::Secret(std::move(*value));
       }
     }

@@ -44,6 +44,11 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
       providers, connections, tokens, repositories, [] { return core::OkStatus(); }, {}};
   services.sessions = &sessions;
   services.git_credentials = &git_credentials;
+  testing::InMemoryApiTokenRepository api_token_repo;
+  identity::LocalTokenAuthenticator local_tokens(api_token_repo, clock);
+  testing::InMemoryBrowserSessionRepository browser_repo;
+  service::BrowserSessionService browser_sessions(browser_repo, local_tokens, random, clock);
+  services.browser_sessions = &browser_sessions;
   services.provider_checks = &provider_checks;
   AddApiRoutes(router, services);
   const auto spec = nlohmann::json::parse(OpenApiDocument());

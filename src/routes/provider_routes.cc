@@ -124,7 +124,8 @@ http::Response ErrorOr(const core::Result<T>& result, int status, bool admin) {
 
 }  // namespace
 
-void AddProviderRoutes(http::Router& router, service::ProviderService& service) {
+void AddProviderRoutes(http::Router& router, service::ProviderService& service,
+                       ConnectionCounter count) {
   router.Add("GET", kCollection, [&service](http::Request& request) {
     auto providers = service.List();
     if (!providers.ok()) {
@@ -136,8 +137,20 @@ void AddProviderRoutes(http::Router& router, service::ProviderService& service) 
     }
     return JsonResponse(200, out);
   });
-  router.Add("GET", kItem, [&service](http::Request& request) {
-    return ErrorOr(service.Get(request.PathParam("provider_id")), 200, request.caller.is_admin);
+  router.Add("GET", kItem, [&service, count](http::Request& request) {
+    auto provider = service.Get(request.PathParam("provider_id"));
+    if (!provider.ok()) {
+      return http::ErrorResponse(provider.error());
+    }
+    json out = ProviderToJson(*provider, request.caller.is_admin);
+    if (request.caller.is_admin && count) {
+      auto n = count(provider->id);
+      if (!n.ok()) {
+        return http::ErrorResponse(n.error());
+      }
+      out["connection_count"] = *n;
+    }
+    return JsonResponse(200, out);
   });
   router.Add("POST", kCollection, [&service](http::Request& request) {
     // Authorisation before parsing: an anonymous caller learns nothing about the schema.

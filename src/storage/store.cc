@@ -7,6 +7,7 @@
 #include "storage/migrator.h"
 #include "storage/postgres_database.h"
 #include "storage/sql_api_token_repository.h"
+#include "storage/sql_browser_session_repository.h"
 #include "storage/sql_connection_repository.h"
 #include "storage/sql_provider_repository.h"
 #include "storage/sql_session_token_repository.h"
@@ -112,6 +113,7 @@ core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
   store->connections = std::make_unique<SqlConnectionRepository>(*store->database, keys);
   store->flows = std::make_unique<SqlAuthorizationFlowRepository>(*store->database, keys);
   store->session_tokens = std::make_unique<SqlSessionTokenRepository>(*store->database);
+  store->browser_sessions = std::make_unique<SqlBrowserSessionRepository>(*store->database);
   return store;
 }
 

@@ -19,6 +19,7 @@ struct Store {
   std::unique_ptr<core::ConnectionRepository> connections;
   std::unique_ptr<core::AuthorizationFlowRepository> flows;
   std::unique_ptr<core::SessionTokenRepository> session_tokens;
+  std::unique_ptr<core::BrowserSessionRepository> browser_sessions;
 
   // kUnavailable if the database cannot be reached (readiness probe).
   core::Status Ping() const { return database->Ping(); }

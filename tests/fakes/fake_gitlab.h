@@ -52,8 +52,9 @@ class FakeGitLab final : public FakeOAuthProvider {
     // "" or a path such as "/gitlab" (relative URL root). Fixed at construction.
     std::string path_prefix;
     // The scopes registered for the application; authorize rejects anything else.
-    std::vector<std::string> allowed_scopes = {"api", "read_api", "read_user", "read_repository",
-                                               "write_repository"};
+    // read_registry: the container registry scope the admin UI prefills (GitLab docs, "Scopes").
+    std::vector<std::string> allowed_scopes = {
+        "api", "read_api", "read_user", "read_repository", "write_repository", "read_registry"};
     std::string default_scope = "api";  // granted when authorize carries no scope
     // Doorkeeper with a previous_refresh_token column: the old refresh (and access) token keep
     // working until the new access token is first used. Default: strict single use.

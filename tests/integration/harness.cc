@@ -5,7 +5,9 @@
 
 #include <atomic>
 
+#include "crypto/base64.h"
 #include "http/message.h"
+#include "oauth/pkce.h"
 
 namespace keybridge::testing {
 
@@ -15,6 +17,10 @@ TestIssuerServer::TestIssuerServer() {
   });
   router_.Add("GET", "/realms/test/jwks",
               [this](http::Request&) { return http::Response::Json(200, issuer_->JwksJson()); });
+  router_.Add("GET", "/realms/test/protocol/openid-connect/auth",
+              [this](http::Request& r) { return Authorize(r); });
+  router_.Add("POST", "/realms/test/protocol/openid-connect/token",
+              [this](http::Request& r) { return Token(r); });
   server_ = std::make_unique<http::Server>(
       http::ServerOptions{}, [this](http::Request& r) { return router_.Dispatch(r); });
   server_->Start();
@@ -34,6 +40,65 @@ std::string TestIssuerServer::TokenFor(const std::string& sub,
   auto claims = issuer_->DefaultClaims(sub, std::move(roles), std::chrono::system_clock::now());
   claims["aud"] = "renku";
   return issuer_->Mint(claims);
+}
+
+void TestIssuerServer::SetBrowserUser(std::string sub, std::vector<std::string> roles) {
+  std::lock_guard lock(mu_);
+  browser_sub_ = std::move(sub);
+  browser_roles_ = std::move(roles);
+}
+
+int TestIssuerServer::RefusedTokenRequests() const {
+  std::lock_guard lock(mu_);
+  return refused_;
+}
+
+http::Response TestIssuerServer::Authorize(const http::Request& request) {
+  const auto redirect_uri = request.Query("redirect_uri").value_or("");
+  if (request.Query("response_type") != "code" || request.Query("client_id") != kClientId
+      || request.Query("code_challenge_method") != "S256" || !request.Query("code_challenge")
+      || !request.Query("state") || redirect_uri.empty()) {
+    return http::Response::Json(400, R"({"error":"invalid_request"})");
+  }
+  std::lock_guard lock(mu_);
+  const std::string code = "code-" + std::to_string(++next_code_);
+  codes_[code] =
+      PendingCode{*request.Query("code_challenge"), redirect_uri, browser_sub_, browser_roles_};
+  return http::Response::Redirect(redirect_uri + "?code=" + code
+                                  + "&state=" + http::PercentEncode(*request.Query("state")));
+}
+
+http::Response TestIssuerServer::Token(const http::Request& request) {
+  std::map<std::string, std::string> form;
+  std::size_t start = 0;
+  while (start <= request.body.size()) {
+    const auto end = std::min(request.body.find('&', start), request.body.size());
+    const std::string pair = request.body.substr(start, end - start);
+    const auto eq = pair.find('=');
+    if (eq != std::string::npos) {
+      form[http::PercentDecode(pair.substr(0, eq), true).value_or("")] =
+          http::PercentDecode(pair.substr(eq + 1), true).value_or("");
+    }
+    start = end + 1;
+  }
+  const std::string basic =
+      "Basic " + crypto::Base64Encode(std::string(kClientId) + ":" + std::string(kClientSecret));
+  std::lock_guard lock(mu_);
+  const auto pending = codes_.find(form["code"]);
+  const bool ok = request.Header("authorization") == basic
+                  && form["grant_type"] == "authorization_code" && pending != codes_.end()
+                  && pending->second.redirect_uri == form["redirect_uri"]
+                  && oauth::ChallengeFor(form["code_verifier"]) == pending->second.challenge;
+  if (!ok) {
+    ++refused_;
+    return http::Response::Json(400, R"({"error":"invalid_grant"})");
+  }
+  const PendingCode code = pending->second;
+  codes_.erase(pending);  // single use (RFC 6749 4.1.2)
+  return http::Response::Json(200, nlohmann::json{{"access_token", TokenFor(code.sub, code.roles)},
+                                                  {"token_type", "Bearer"},
+                                                  {"expires_in", 300}}
+                                       .dump());
 }
 
 core::HttpResponse HttpCaller::Call(const std::string& method, const std::string& path_or_url,

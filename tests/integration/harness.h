@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -29,7 +31,31 @@ class TestIssuerServer {
   std::string AdminToken() const { return TokenFor("admin-1", {"renku-admin"}); }
   TestJwtIssuer& issuer() { return *issuer_; }
 
+  // Browser sign-in (authorization code + PKCE): the authorization endpoint signs in this user at
+  // once and redirects back with a code; the token endpoint accepts the code only with the
+  // verifier of its S256 challenge and these client credentials (HTTP Basic, RFC 6749 2.3.1).
+  static constexpr const char* kClientId = "keybridge-ui";
+  static constexpr const char* kClientSecret = "test-ui-secret";
+  void SetBrowserUser(std::string sub, std::vector<std::string> roles = {});
+  // How many token requests were refused (wrong client, code or verifier).
+  int RefusedTokenRequests() const;
+
  private:
+  struct PendingCode {
+    std::string challenge;
+    std::string redirect_uri;
+    std::string sub;
+    std::vector<std::string> roles;
+  };
+  http::Response Authorize(const http::Request& request);
+  http::Response Token(const http::Request& request);
+
+  mutable std::mutex mu_;
+  std::string browser_sub_ = "user-1";
+  std::vector<std::string> browser_roles_;
+  std::map<std::string, PendingCode> codes_;
+  int next_code_ = 0;
+  int refused_ = 0;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<TestJwtIssuer> issuer_;

@@ -313,4 +313,92 @@ class InMemorySessionTokenRepository final : public core::SessionTokenRepository
   std::vector<core::SessionToken> rows_;
 };
 
+class InMemoryBrowserSessionRepository final : public core::BrowserSessionRepository {
+ public:
+  core::Status Insert(const core::BrowserSession& session) override {
+    std::lock_guard lock(mu_);
+    if (!sessions_.emplace(session.id_hash, session).second) {
+      return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+    }
+    return core::OkStatus();
+  }
+  core::Result<core::BrowserSession> FindByHash(const std::string& id_hash) override {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id_hash);
+    if (it == sessions_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no browser session");
+    }
+    return it->second;
+  }
+  core::Status Touch(const std::string& id_hash, core::TimePoint last_seen_at) override {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(id_hash); it != sessions_.end()) {
+      it->second.last_seen_at = last_seen_at;
+    }
+    return core::OkStatus();
+  }
+  core::Result<bool> Delete(const std::string& id_hash) override {
+    std::lock_guard lock(mu_);
+    return sessions_.erase(id_hash) > 0;
+  }
+  core::Result<std::int64_t> DeleteExpired(core::TimePoint now) override {
+    std::lock_guard lock(mu_);
+    std::int64_t n = 0;
+    n += static_cast<std::int64_t>(
+        std::erase_if(sessions_, [&](const auto& kv) { return kv.second.expires_at < now; }));
+    n += static_cast<std::int64_t>(
+        std::erase_if(links_, [&](const auto& kv) { return kv.second < now; }));
+    n += static_cast<std::int64_t>(
+        std::erase_if(flows_, [&](const auto& kv) { return kv.second.expires_at < now; }));
+    return n;
+  }
+  core::Result<bool> AnyAdminSession(core::TimePoint now) override {
+    std::lock_guard lock(mu_);
+    return std::any_of(sessions_.begin(), sessions_.end(), [&](const auto& kv) {
+      return kv.second.is_admin && kv.second.expires_at > now;
+    });
+  }
+  core::Status InsertSignInLink(const std::string& token_hash, core::TimePoint /*created_at*/,
+                                core::TimePoint expires_at) override {
+    std::lock_guard lock(mu_);
+    if (!links_.emplace(token_hash, expires_at).second) {
+      return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+    }
+    return core::OkStatus();
+  }
+  core::Result<core::TimePoint> TakeSignInLink(const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    auto it = links_.find(token_hash);
+    if (it == links_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no link");
+    }
+    const core::TimePoint expires_at = it->second;
+    links_.erase(it);
+    return expires_at;
+  }
+  core::Status InsertLoginFlow(const core::BrowserLoginFlow& flow) override {
+    std::lock_guard lock(mu_);
+    if (!flows_.emplace(flow.state_hash, flow).second) {
+      return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+    }
+    return core::OkStatus();
+  }
+  core::Result<core::BrowserLoginFlow> TakeLoginFlow(const std::string& state_hash) override {
+    std::lock_guard lock(mu_);
+    auto it = flows_.find(state_hash);
+    if (it == flows_.end()) {
+      return core::MakeError(core::ErrorCode::kNotFound, "no flow");
+    }
+    core::BrowserLoginFlow flow = it->second;
+    flows_.erase(it);
+    return flow;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, core::BrowserSession> sessions_;
+  std::map<std::string, core::TimePoint> links_;
+  std::map<std::string, core::BrowserLoginFlow> flows_;
+};
+
 }  // namespace keybridge::testing

@@ -1,0 +1,31 @@
+// BrowserSession: a signed-in browser (issue #5). The browser holds a 256-bit random session id in
+// an HttpOnly cookie; the server keeps only its SHA-256. A session ends at expires_at (absolute
+// lifetime) or after an idle period without requests (BrowserSessionService decides).
+#pragma once
+
+#include <string>
+
+#include "core/clock.h"
+
+namespace keybridge::core {
+
+struct BrowserSession {
+  std::string id_hash;  // hex SHA-256 of the cookie value
+  std::string user_id;
+  std::string name;  // what the UI shows ("Administrator", the OIDC name, the token's user)
+  bool is_admin = false;
+  TimePoint created_at{};
+  TimePoint last_seen_at{};
+  TimePoint expires_at{};
+};
+
+// A pending OIDC browser sign-in: state and browser binding are stored hashed; the PKCE verifier
+// is derived from the binding cookie, so nothing secret is kept.
+struct BrowserLoginFlow {
+  std::string state_hash;
+  std::string browser_binding_hash;
+  std::string next_path;  // same-origin path to return to
+  TimePoint expires_at{};
+};
+
+}  // namespace keybridge::core

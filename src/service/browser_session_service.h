@@ -1,0 +1,77 @@
+// BrowserSessionService: browser sign-in (issue #5). A signed-in browser holds a 256-bit random
+// session id in an HttpOnly cookie; only its SHA-256 is stored. Sessions end after an idle period
+// or an absolute lifetime, whichever comes first (OWASP Session Management: both timeouts), and on
+// sign-out. The CSRF token is an HMAC of the session id, so it needs no storage and changes with
+// every session.
+//
+// Ways in: a one-time administrator link that `keybridge serve` prints while no administrator has
+// a session (the embedded default without an identity issuer), a local `kb_` token pasted into the
+// sign-in form, or a caller verified by the OIDC sign-in (BrowserLoginService).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/caller.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/repositories.h"
+#include "core/result.h"
+#include "core/secret.h"
+#include "identity/authenticator.h"
+#include "identity/local_token.h"
+
+namespace keybridge::service {
+
+struct BrowserSessionOptions {
+  core::Seconds idle_lifetime{12 * 3600};
+  core::Seconds absolute_lifetime{7 * 86400};
+  core::Seconds link_lifetime{3600};  // one-time administrator link
+  // last_seen_at is written at most this often, so reads do not each cost a write.
+  core::Seconds touch_interval{60};
+};
+
+struct SignedIn {
+  core::Secret cookie_value;  // the session id, for the HttpOnly cookie only
+  core::Caller caller;
+  std::string csrf_token;
+};
+
+class BrowserSessionService final : public identity::BrowserSessionVerifier {
+ public:
+  // All references must outlive the service. Thread-safe.
+  BrowserSessionService(core::BrowserSessionRepository& sessions,
+                        identity::LocalTokenAuthenticator& local_tokens, core::Random& random,
+                        const core::Clock& clock, BrowserSessionOptions options = {});
+
+  // A fresh one-time administrator sign-in token (stored hashed, single use, link_lifetime) when
+  // no administrator has a session; nullopt when one has.
+  core::Result<std::optional<core::Secret>> IssueAdminLinkIfNoAdmin();
+  // kUnauthenticated for an unknown, used or expired link. The session is an administrator's.
+  core::Result<SignedIn> SignInWithLink(std::string_view link_token);
+  // A `kb_` token from `keybridge tokens create`: a session with that token's user and admin
+  // flag. kUnauthenticated for session tokens and unknown, revoked or expired tokens.
+  core::Result<SignedIn> SignInWithLocalToken(std::string_view local_token);
+  // A session for a caller some other check already verified (OIDC sign-in).
+  core::Result<SignedIn> SignIn(const core::Caller& caller);
+
+  core::Result<core::Caller> VerifySession(std::string_view cookie_value) override;
+  // Deletes the session; signing out twice is not an error.
+  core::Status SignOut(std::string_view cookie_value);
+
+  // The CSRF token of the session with this cookie value (base64url HMAC-SHA-256).
+  static std::string CsrfToken(std::string_view cookie_value);
+  core::Seconds absolute_lifetime() const { return options_.absolute_lifetime; }
+
+ private:
+  core::Result<SignedIn> Create(const core::Caller& caller, std::string name);
+
+  core::BrowserSessionRepository& sessions_;
+  identity::LocalTokenAuthenticator& local_tokens_;
+  core::Random& random_;
+  const core::Clock& clock_;
+  const BrowserSessionOptions options_;
+};
+
+}  // namespace keybridge::service

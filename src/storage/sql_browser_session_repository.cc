@@ -1,0 +1,149 @@
+#include "storage/sql_browser_session_repository.h"
+
+#include <utility>
+
+namespace keybridge::storage {
+namespace {
+
+core::Status WithConflictMessage(core::Result<std::int64_t> inserted, std::string message) {
+  if (!inserted.ok()) {
+    core::Error error = std::move(inserted).TakeError();
+    if (error.code == core::ErrorCode::kConflict) {
+      error.message = std::move(message);
+    }
+    return error;
+  }
+  return core::OkStatus();
+}
+
+}  // namespace
+
+core::Status SqlBrowserSessionRepository::Insert(const core::BrowserSession& session) {
+  return WithConflictMessage(
+      database_.Execute(
+          "INSERT INTO browser_sessions (id_hash, user_id, name, is_admin, created_at, "
+          "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          {session.id_hash, session.user_id, session.name, std::int64_t{session.is_admin ? 1 : 0},
+           core::ToUnixSeconds(session.created_at), core::ToUnixSeconds(session.last_seen_at),
+           core::ToUnixSeconds(session.expires_at)}),
+      "A browser session with the same id already exists.");
+}
+
+core::Result<core::BrowserSession> SqlBrowserSessionRepository::FindByHash(
+    const std::string& id_hash) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      database_.Query("SELECT id_hash, user_id, name, is_admin, created_at, last_seen_at, "
+                      "expires_at FROM browser_sessions WHERE id_hash = $1",
+                      {id_hash}));
+  if (rows.empty()) {
+    return core::MakeError(core::ErrorCode::kNotFound, "Unknown browser session.");
+  }
+  RowReader reader(rows.front(), "browser_sessions");
+  core::BrowserSession session;
+  session.id_hash = reader.Text(0);
+  session.user_id = reader.Text(1);
+  session.name = reader.Text(2);
+  session.is_admin = reader.Bool(3);
+  session.created_at = core::FromUnixSeconds(reader.Int(4));
+  session.last_seen_at = core::FromUnixSeconds(reader.Int(5));
+  session.expires_at = core::FromUnixSeconds(reader.Int(6));
+  KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+  return session;
+}
+
+core::Status SqlBrowserSessionRepository::Touch(const std::string& id_hash,
+                                                core::TimePoint last_seen_at) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::int64_t ignored,
+      database_.Execute("UPDATE browser_sessions SET last_seen_at = $2 WHERE id_hash = $1",
+                        {id_hash, core::ToUnixSeconds(last_seen_at)}));
+  static_cast<void>(ignored);
+  return core::OkStatus();
+}
+
+core::Result<bool> SqlBrowserSessionRepository::Delete(const std::string& id_hash) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::int64_t deleted,
+      database_.Execute("DELETE FROM browser_sessions WHERE id_hash = $1", {id_hash}));
+  return deleted > 0;
+}
+
+core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteExpired(core::TimePoint now) {
+  const std::int64_t t = core::ToUnixSeconds(now);
+  std::int64_t total = 0;
+  for (const char* table : {"browser_sessions", "admin_sign_in_links", "browser_login_flows"}) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        std::int64_t deleted,
+        database_.Execute(std::string("DELETE FROM ") + table + " WHERE expires_at < $1", {t}));
+    total += deleted;
+  }
+  return total;
+}
+
+core::Result<bool> SqlBrowserSessionRepository::AnyAdminSession(core::TimePoint now) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      database_.Query(
+          "SELECT id_hash FROM browser_sessions WHERE is_admin = 1 AND expires_at > $1 LIMIT 1",
+          {core::ToUnixSeconds(now)}));
+  return !rows.empty();
+}
+
+core::Status SqlBrowserSessionRepository::InsertSignInLink(const std::string& token_hash,
+                                                           core::TimePoint created_at,
+                                                           core::TimePoint expires_at) {
+  return WithConflictMessage(
+      database_.Execute(
+          "INSERT INTO admin_sign_in_links (token_hash, created_at, expires_at) VALUES ($1, $2, "
+          "$3)",
+          {token_hash, core::ToUnixSeconds(created_at), core::ToUnixSeconds(expires_at)}),
+      "A sign-in link with the same hash already exists.");
+}
+
+core::Result<core::TimePoint> SqlBrowserSessionRepository::TakeSignInLink(
+    const std::string& token_hash) {
+  // DELETE ... RETURNING (SQLite >= 3.35, PostgreSQL) makes the single use atomic.
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      database_.Query("DELETE FROM admin_sign_in_links WHERE token_hash = $1 RETURNING expires_at",
+                      {token_hash}));
+  if (rows.empty()) {
+    return core::MakeError(core::ErrorCode::kNotFound, "unknown or used sign-in link");
+  }
+  RowReader reader(rows.front(), "admin_sign_in_links");
+  const std::int64_t expires_at = reader.Int(0);
+  KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+  return core::FromUnixSeconds(expires_at);
+}
+
+core::Status SqlBrowserSessionRepository::InsertLoginFlow(const core::BrowserLoginFlow& flow) {
+  return WithConflictMessage(
+      database_.Execute("INSERT INTO browser_login_flows (state_hash, browser_binding_hash, "
+                        "next_path, expires_at) VALUES ($1, $2, $3, $4)",
+                        {flow.state_hash, flow.browser_binding_hash, flow.next_path,
+                         core::ToUnixSeconds(flow.expires_at)}),
+      "A sign-in flow with the same state already exists.");
+}
+
+core::Result<core::BrowserLoginFlow> SqlBrowserSessionRepository::TakeLoginFlow(
+    const std::string& state_hash) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      database_.Query("DELETE FROM browser_login_flows WHERE state_hash = $1 RETURNING "
+                      "state_hash, browser_binding_hash, next_path, expires_at",
+                      {state_hash}));
+  if (rows.empty()) {
+    return core::MakeError(core::ErrorCode::kNotFound, "unknown or used sign-in state");
+  }
+  RowReader reader(rows.front(), "browser_login_flows");
+  core::BrowserLoginFlow flow;
+  flow.state_hash = reader.Text(0);
+  flow.browser_binding_hash = reader.Text(1);
+  flow.next_path = reader.Text(2);
+  flow.expires_at = core::FromUnixSeconds(reader.Int(3));
+  KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+  return flow;
+}
+
+}  // namespace keybridge::storage

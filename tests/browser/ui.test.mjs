@@ -1,0 +1,307 @@
+// Browser test of the web UI (issue #5): playwright-core drives Debian's Chromium, headless, on
+// loopback only, against the real `keybridge` binary and `keybridge-fake-providers` (a fake
+// GitLab and a fake GitHub Enterprise). Every wait is on DOM state, never a fixed sleep.
+//
+//   KEYBRIDGE_BIN=build/dev/src/app/keybridge \
+//   KEYBRIDGE_FAKE_PROVIDERS_BIN=build/dev/tests/fakes/keybridge-fake-providers \
+//   node tests/browser/ui.test.mjs
+//
+// Screenshots of each screen go to KEYBRIDGE_SCREENSHOT_DIR (CTest: the build directory); with
+// KEYBRIDGE_UPDATE_SCREENSHOTS=1 they are also copied to docs/screenshots/ for the README.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(here, '..', '..');
+const keybridgeBin = process.env.KEYBRIDGE_BIN;
+const fakesBin = process.env.KEYBRIDGE_FAKE_PROVIDERS_BIN;
+const shotDir = process.env.KEYBRIDGE_SCREENSHOT_DIR || join(tmpdir(), 'keybridge-screenshots');
+const updateDocs = process.env.KEYBRIDGE_UPDATE_SCREENSHOTS === '1';
+const TIMEOUT = 20_000;
+
+assert.ok(keybridgeBin, 'set KEYBRIDGE_BIN to the keybridge binary');
+assert.ok(fakesBin, 'set KEYBRIDGE_FAKE_PROVIDERS_BIN to the keybridge-fake-providers binary');
+
+const children = [];
+let workDir;
+let browser;
+let keybridge; // { url, signInLink }
+let fakes; // the JSON line keybridge-fake-providers prints
+const openPages = [];
+
+// Starts a process and resolves with the first stdout line that `match` accepts.
+function startProcess(bin, args, match, name) {
+  const child = spawn(bin, args, { cwd: workDir, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  const stderr = [];
+  child.stderr.on('data', (chunk) => stderr.push(chunk));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const found = {};
+    lines.on('line', (line) => {
+      const value = match(line, found);
+      if (value) resolve({ child, value });
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${Buffer.concat(stderr).toString()}`)));
+  });
+}
+
+async function startKeybridge() {
+  const db = `sqlite://${join(workDir, 'keybridge.db')}`;
+  const key = join(workDir, 'keybridge.key');
+  const { value } = await startProcess(keybridgeBin,
+    ['serve', '--listen', '127.0.0.1:0', '--database', db, '--key-file', key,
+      '--background-refresh-interval', '0'],
+    (line, found) => {
+      const link = line.match(/(http:\/\/127\.0\.0\.1:\d+\/api\/data\/auth\/once#\S+)/);
+      if (link) found.signInLink = link[1];
+      const ready = line.match(/keybridge ready on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (ready) found.url = ready[1];
+      return found.url && found.signInLink ? found : null;
+    }, 'keybridge serve');
+  return { ...value, db, key };
+}
+
+function createUserToken(user) {
+  const out = execFileSync(keybridgeBin, ['tokens', 'create', '--user', user, '--database', keybridge.db, '--key-file', keybridge.key], { cwd: workDir }).toString();
+  const token = out.match(/kb_[A-Za-z0-9_-]+/);
+  assert.ok(token, `keybridge tokens create printed no token: ${out}`);
+  return token[0];
+}
+
+async function shot(page, name, mask = []) {
+  const file = join(shotDir, `${name}.png`);
+  // Token values are masked: screenshots are committed and must not look like leaked secrets.
+  await page.screenshot({
+    path: file, fullPage: true, mask: mask.map((sel) => page.locator(sel)), maskColor: '#c9d1db',
+  });
+  if (updateDocs) copyFileSync(file, join(repoRoot, 'docs', 'screenshots', `${name}.png`));
+}
+
+async function newPage(width = 1180) {
+  const context = await browser.newContext({ viewport: { width, height: 860 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    // A CSP violation or a failing module would show up here.
+    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) errors.push(message.text());
+  });
+  page.errors = errors;
+  openPages.push(page);
+  return page;
+}
+
+async function text(page, selector) {
+  return (await page.locator(selector).first().textContent()).trim();
+}
+
+async function waitForText(page, selector, pattern) {
+  await page.waitForFunction(
+    ([sel, source, flags]) => {
+      const el = document.querySelector(sel);
+      return !!el && new RegExp(source, flags).test(el.textContent);
+    },
+    [selector, pattern.source, pattern.flags],
+  );
+}
+
+async function fillIntegration(page, { kind, id, name, url, clientId, clientSecret, appSlug }) {
+  await page.click('#add-integration');
+  await page.waitForSelector('#integration-form');
+  await page.selectOption('#f-kind', kind);
+  await page.fill('#f-id', id);
+  await page.fill('#f-display-name', name);
+  await page.fill('#f-url', url);
+  await page.fill('#f-client-id', clientId);
+  await page.fill('#f-client-secret', clientSecret);
+  if (appSlug) await page.fill('#f-app-slug', appSlug);
+}
+
+before(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'keybridge-ui-'));
+  mkdirSync(shotDir, { recursive: true });
+  if (updateDocs) mkdirSync(join(repoRoot, 'docs', 'screenshots'), { recursive: true });
+  keybridge = await startKeybridge();
+  const started = await startProcess(fakesBin,
+    ['--redirect-uri', `${keybridge.url}/api/data/oauth2/callback`, '--user', 'alice',
+      '--gitlab-project', 'group/project', '--github-repo', 'alice/notebooks', '--github-enterprise'],
+    (line) => (line.startsWith('{') ? JSON.parse(line) : null), 'keybridge-fake-providers');
+  fakes = started.value;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    // Chromium's sandbox needs user namespaces it cannot have as root (CI runs as root).
+    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+  });
+});
+
+after(async () => {
+  // Whatever happened, the last state of every page is kept for a person to look at.
+  for (const [i, page] of openPages.entries()) {
+    await page.screenshot({ path: join(shotDir, `last-page-${i}.png`), fullPage: true }).catch(() => {});
+  }
+  if (browser) await browser.close();
+  for (const child of children) {
+    if (child.exitCode === null) {
+      child.stdin.end(); // the fakes stop when stdin closes
+      child.kill('SIGTERM');
+    }
+  }
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+test('admin sets up integrations, a user connects, checks a repository, disconnects; admin deletes', async () => {
+  // --- Administrator: the one-time link keybridge printed signs in.
+  const admin = await newPage();
+  await admin.goto(keybridge.signInLink);
+  await admin.waitForSelector('#page-admin');
+  assert.equal(await text(admin, '#who-name'), 'Administratoradmin');
+  assert.equal(await text(admin, '#callback-url code'), `${keybridge.url}/api/data/oauth2/callback`);
+  await admin.waitForSelector('#admin-empty');
+  await shot(admin, 'admin-empty');
+  // The link is single use: the address bar no longer holds it, and a second use is refused.
+  assert.ok(!admin.url().includes('once'), admin.url());
+  const reuse = await fetch(`${keybridge.url}/api/data/auth/once`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: keybridge.signInLink.split('#')[1] }),
+  });
+  assert.equal(reuse.status, 401);
+
+  // --- GitLab, with the scopes prefilled.
+  await fillIntegration(admin, {
+    kind: 'gitlab', id: 'gitlab', name: 'GitLab', url: fakes.gitlab.url,
+    clientId: fakes.gitlab.client_id, clientSecret: fakes.gitlab.client_secret,
+  });
+  assert.equal(await admin.inputValue('#f-scope'), 'read_api read_repository write_repository read_registry');
+  await shot(admin, 'admin-form-gitlab');
+  await admin.click('#f-save');
+  await admin.waitForSelector('#admin-provider-gitlab');
+  // Creating runs "Test this integration" at once.
+  await admin.waitForSelector('#checklist-gitlab');
+  assert.match(await text(admin, '#check-summary-gitlab'), /passed|Works/);
+
+  // --- GitHub Enterprise (the GitHub kind with the server's URL) with its App slug.
+  await fillIntegration(admin, {
+    kind: 'github_enterprise', id: 'github', name: 'GitHub Enterprise', url: fakes.github.url,
+    clientId: fakes.github.client_id, clientSecret: fakes.github.client_secret, appSlug: fakes.github.app_slug,
+  });
+  assert.equal(await admin.inputValue('#f-scope'), '');
+  await admin.click('#f-save');
+  await admin.waitForSelector('#checklist-github');
+  assert.match(await text(admin, '#check-summary-github'), /passed|Works/);
+  await shot(admin, 'admin-integrations');
+
+  // --- A wrong secret (a typo) is caught by the check, with a fix under it.
+  await admin.click('#edit-gitlab');
+  await admin.waitForSelector('#integration-form');
+  assert.equal(await text(admin, '#secret-state'), 'set');
+  assert.equal(await admin.inputValue('#f-client-secret'), '', 'the secret is write-only');
+  await admin.fill('#f-client-secret', `${fakes.gitlab.client_secret}x`);
+  await admin.click('#f-save');
+  await admin.waitForSelector('#admin-provider-gitlab');
+  await admin.click('#test-gitlab');
+  await admin.waitForSelector('#checklist-gitlab [data-check="client_credentials"][data-status="fail"] .fix');
+  assert.match(await text(admin, '#check-summary-gitlab'), /problem/);
+  await shot(admin, 'admin-check-failed');
+  await admin.click('#edit-gitlab');
+  await admin.fill('#f-client-secret', fakes.gitlab.client_secret);
+  await admin.click('#f-save');
+  await admin.waitForSelector('#admin-provider-gitlab');
+  await admin.click('#test-gitlab');
+  await waitForText(admin, '#check-summary-gitlab', /passed|Works/);
+
+  // --- A researcher signs in with a local token.
+  const user = await newPage();
+  await user.goto(keybridge.url);
+  await user.waitForSelector('#signin-token');
+  await user.fill('#signin-token', 'kb_not-a-real-token');
+  await user.click('#signin-submit');
+  await user.waitForSelector('#signin-error [role="alert"]');
+  assert.match(await text(user, '#signin-error'), /not accepted/);
+  await shot(user, 'sign-in');
+  await user.fill('#signin-token', createUserToken('researcher'));
+  await user.click('#signin-submit');
+  await user.waitForSelector('#page-integrations');
+  await waitForText(user, '#status-gitlab', /Not connected/);
+  await waitForText(user, '#status-github', /Not connected/);
+  await shot(user, 'integrations-not-connected');
+
+  // --- Connect both in the same tab; the page comes back showing Connected as @alice.
+  await user.click('#connect-gitlab');
+  await user.waitForSelector('#account-gitlab');
+  assert.equal(await text(user, '#status-gitlab'), 'Connected');
+  assert.equal(await text(user, '#account-gitlab'), '@alice');
+  await user.click('#connect-github');
+  await user.waitForSelector('#account-github');
+  assert.equal(await text(user, '#status-github'), 'Connected');
+  assert.equal(await text(user, '#account-github'), '@alice');
+  await user.waitForSelector('#installations-github');
+  await shot(user, 'integrations-connected');
+
+  // --- Check a repository served by the GitLab integration.
+  await user.fill('#repo-url', `${fakes.gitlab.url}/group/project`);
+  await user.click('#repo-check-submit');
+  await user.waitForSelector('#repo-headline');
+  assert.match(await text(user, '#repo-headline'), /You can pull/);
+  assert.match(await text(user, '#repo-result'), /GitLab/);
+  await shot(user, 'repository-check');
+
+  // --- Session tokens: create one for the GitLab connection; the token and git lines show once.
+  await user.goto(`${keybridge.url}/#/tokens`);
+  await user.waitForSelector('#token-form');
+  await user.fill('#token-name', 'analysis-session');
+  await user.check('#token-conn-gitlab');
+  await user.click('#token-create');
+  await user.waitForSelector('#token-created');
+  assert.match(await text(user, '#token-value code'), /^kbs_/);
+  await user.waitForSelector('#tokens-table');
+  assert.match(await text(user, '#git-setup'), /credential\.helper '!keybridge git-credential'/);
+  assert.match(await text(user, '#git-setup'), /insteadOf/);
+  await shot(user, 'session-tokens', ['#token-value code', '#token-export code']);
+
+  // --- Disconnect GitHub, with a confirmation.
+  await user.goto(`${keybridge.url}/#/integrations`);
+  await user.waitForSelector('#disconnect-github');
+  await user.click('#disconnect-github');
+  await user.waitForSelector('#confirm[open]');
+  await user.click('#confirm-ok');
+  await waitForText(user, '#status-github', /Not connected/);
+  assert.equal(await text(user, '#status-gitlab'), 'Connected');
+
+  // --- The administrator deletes the GitLab integration; the warning counts its connections.
+  await admin.reload();
+  await admin.waitForSelector('#delete-gitlab');
+  await admin.click('#delete-gitlab');
+  await admin.waitForSelector('#confirm[open]');
+  assert.match(await text(admin, '#confirm-text'), /1 user connection will be removed/);
+  await shot(admin, 'admin-delete-confirm');
+  await admin.click('#confirm-ok');
+  await admin.waitForSelector('#admin-provider-gitlab', { state: 'detached' });
+  await admin.waitForSelector('#admin-provider-github');
+
+  // --- The user's page follows; at 360 px wide it still works.
+  await user.setViewportSize({ width: 360, height: 780 });
+  await user.reload();
+  await user.waitForSelector('#provider-github');
+  assert.equal(await user.locator('#provider-gitlab').count(), 0);
+  await shot(user, 'integrations-mobile');
+
+  // --- Sign out ends the session server-side.
+  await user.click('#sign-out');
+  await user.waitForSelector('#signin-token');
+  const me = await user.request.get(`${keybridge.url}/api/data/user`, { failOnStatusCode: false });
+  assert.equal(me.status(), 401);
+
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(user.errors, []);
+});

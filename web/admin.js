@@ -1,0 +1,292 @@
+// The admin panel: integrations (list, create, edit, delete), per-kind help, the callback URL to
+// register at the provider, the write-only client secret, and "Test this integration".
+import { api, ApiError, enc } from './api.js';
+import { h, banner, busy, clear, codeLine, confirmAction, notify, kindLabel } from './ui.js';
+
+const GITLAB_SCOPES = 'read_api read_repository write_repository read_registry';
+
+// UI kinds: GitHub Enterprise is the GitHub kind with the server's URL.
+const KINDS = {
+  gitlab: {
+    label: 'GitLab', apiKind: 'gitlab', url: 'https://gitlab.com', scope: GITLAB_SCOPES, pkce: true,
+    help: [
+      'In GitLab, open Edit profile → Applications (or Admin area → Applications for an instance-wide application) and add a new application.',
+      'Redirect URI: the callback URL shown above, exactly. Confidential: yes.',
+      `Scopes: ${GITLAB_SCOPES} (prefilled below).`,
+      'URL: your GitLab, including its path if GitLab runs under one (e.g. https://example.org/gitlab).',
+      'Copy the Application ID into Client ID and the Secret into Client secret.',
+    ],
+  },
+  github: {
+    label: 'GitHub', apiKind: 'github', url: 'https://github.com', scope: '', pkce: false,
+    help: [
+      'Create a GitHub App: Settings → Developer settings → GitHub Apps → New GitHub App.',
+      'Callback URL: the callback URL shown above, exactly. Keep "Expire user authorization tokens" on.',
+      'Application slug: the last part of the App\'s public page, https://github.com/apps/<slug> — a typo here breaks the install link.',
+      'Client ID is on the App\'s page (not the numeric App ID); generate a client secret there.',
+      'Scope stays empty: a GitHub App\'s permissions are set on the App itself.',
+    ],
+  },
+  github_enterprise: {
+    label: 'GitHub Enterprise Server', apiKind: 'github', url: 'https://github.example.org', scope: '', pkce: false,
+    help: [
+      'Same as GitHub, on your own server: choose kind GitHub with your server\'s URL (e.g. https://github.example.org).',
+      'Create the GitHub App under Settings → Developer settings → GitHub Apps on that server; the slug is in https://<server>/github-apps/<slug>.',
+      'Callback URL: the callback URL shown above, exactly.',
+    ],
+  },
+  generic_oidc: {
+    label: 'OpenID Connect', apiKind: 'generic_oidc', url: '', scope: 'openid profile email', pkce: true,
+    help: [
+      'Register a confidential client at your OpenID provider with the callback URL shown above as its redirect URI.',
+      'Issuer URL: the provider\'s issuer (its /.well-known/openid-configuration must answer).',
+    ],
+  },
+};
+
+function uiKind(provider) {
+  if (provider.kind === 'github') return /^https:\/\/github\.com\/?$/.test(provider.url) ? 'github' : 'github_enterprise';
+  return provider.kind;
+}
+
+function field(id, label, input, help) {
+  return h('div', { class: 'field', id: `field-${id}` },
+    h('label', { for: id }, label), input,
+    help ? h('p', { class: 'help', id: `${id}-help` }, help) : null);
+}
+
+function integrationForm(existing, ctx, onDone) {
+  const editing = !!existing;
+  let kind = editing ? uiKind(existing) : 'gitlab';
+  const value = (k, fallback = '') => (editing && existing[k] !== undefined ? existing[k] : fallback);
+
+  const kindSelect = h('select', { id: 'f-kind', name: 'kind' },
+    Object.entries(KINDS).map(([k, v]) => h('option', { value: k, selected: k === kind }, v.label)));
+  const id = h('input', { id: 'f-id', name: 'id', required: true, maxlength: 99, value: value('id'), disabled: editing, 'aria-describedby': 'f-id-help', spellcheck: 'false' });
+  const name = h('input', { id: 'f-display-name', name: 'display_name', required: true, maxlength: 99, value: value('display_name', KINDS[kind].label) });
+  const url = h('input', { id: 'f-url', name: 'url', type: 'url', required: true, value: value('url', KINDS[kind].url), 'aria-describedby': 'f-url-help', spellcheck: 'false' });
+  const clientId = h('input', { id: 'f-client-id', name: 'client_id', required: true, maxlength: 500, value: value('client_id'), spellcheck: 'false', autocomplete: 'off' });
+  const secretSet = editing && existing.client_secret === 'redacted';
+  const secret = h('input', { id: 'f-client-secret', name: 'client_secret', type: 'password', autocomplete: 'new-password', spellcheck: 'false',
+    placeholder: secretSet ? 'A secret is set — type a new one to replace it' : '', 'aria-describedby': 'f-client-secret-help' });
+  const removeSecret = h('input', { type: 'checkbox', id: 'f-remove-secret' });
+  const scope = h('input', { id: 'f-scope', name: 'scope', value: value('scope', KINDS[kind].scope), spellcheck: 'false', 'aria-describedby': 'f-scope-help' });
+  const slug = h('input', { id: 'f-app-slug', name: 'app_slug', value: value('app_slug'), spellcheck: 'false', 'aria-describedby': 'f-app-slug-help' });
+  const pkce = h('input', { type: 'checkbox', id: 'f-use-pkce', checked: value('use_pkce', KINDS[kind].pkce) });
+  const registry = h('input', { id: 'f-image-registry-url', type: 'url', value: value('image_registry_url'), spellcheck: 'false' });
+  const issuer = h('input', { id: 'f-oidc-issuer-url', type: 'url', value: value('oidc_issuer_url'), spellcheck: 'false' });
+
+  const helpBox = h('div', { class: 'kind-help', id: 'kind-help', 'aria-live': 'polite' });
+  const slugField = field('f-app-slug', 'Application slug', slug, 'From https://github.com/apps/<slug> (GitHub Apps).');
+  const issuerField = field('f-oidc-issuer-url', 'Issuer URL', issuer, 'Required for OpenID Connect.');
+  const error = h('div', { id: 'form-error' });
+
+  function applyKind(newKind, prefill) {
+    const previous = KINDS[kind];
+    kind = newKind;
+    const k = KINDS[kind];
+    clear(helpBox).append(h('h3', {}, `Setting up ${k.label}`), h('ol', {}, k.help.map((line) => h('li', {}, line))));
+    slugField.hidden = k.apiKind !== 'github';
+    issuerField.hidden = k.apiKind !== 'generic_oidc';
+    if (prefill) {
+      // Only replace values the admin has not changed from the previous kind's defaults.
+      if (!url.value || url.value === previous.url) url.value = k.url;
+      if (!scope.value || scope.value === previous.scope) scope.value = k.scope;
+      if (!name.value || name.value === previous.label) name.value = k.label;
+      pkce.checked = k.pkce;
+    }
+  }
+  kindSelect.addEventListener('change', () => applyKind(kindSelect.value, true));
+  applyKind(kind, false);
+
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'f-save' }, editing ? 'Save changes' : 'Create integration');
+  const cancel = h('button', { type: 'button', class: 'secondary', id: 'f-cancel' }, 'Cancel');
+  cancel.addEventListener('click', () => onDone(null));
+
+  const form = h('form', { class: 'card form-grid', id: 'integration-form', novalidate: true, 'aria-labelledby': 'form-title' },
+    h('h2', { id: 'form-title' }, editing ? `Edit ${existing.display_name}` : 'New integration'),
+    field('f-kind', 'Kind', kindSelect),
+    helpBox,
+    field('f-id', 'Id', id, editing ? 'The id cannot change (connections and links use it).' : 'Short and stable, e.g. gitlab or github-enterprise; lower-case letters, digits and dashes.'),
+    field('f-display-name', 'Display name', name),
+    field('f-url', 'URL', url, 'The provider\'s base URL: https, no query or fragment.'),
+    field('f-client-id', 'Client ID', clientId),
+    h('div', { class: 'field', id: 'field-f-client-secret' },
+      h('label', { for: 'f-client-secret' }, 'Client secret ', h('span', { class: `badge ${secretSet ? 'ok' : 'neutral'}`, id: 'secret-state' }, secretSet ? 'set' : 'not set')),
+      secret,
+      h('p', { class: 'help', id: 'f-client-secret-help' }, 'Write-only: Keybridge encrypts it and never shows it again.'),
+      secretSet ? h('label', { class: 'check' }, removeSecret, ' Remove the stored secret') : null),
+    field('f-scope', 'Scope', scope, 'Space-separated scopes. GitLab: read_api read_repository write_repository read_registry. GitHub Apps: empty.'),
+    slugField,
+    issuerField,
+    field('f-image-registry-url', 'Image registry URL (optional)', registry, 'For GitLab, e.g. https://registry.gitlab.com.'),
+    h('label', { class: 'check' }, pkce, ' Use PKCE (recommended for GitLab and OpenID Connect)'),
+    error,
+    h('div', { class: 'actions' }, cancel, submit));
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.replaceChildren();
+    const k = KINDS[kind];
+    const body = {
+      kind: k.apiKind,
+      display_name: name.value.trim(),
+      url: url.value.trim(),
+      client_id: clientId.value.trim(),
+      scope: scope.value.trim().replace(/\s+/g, ' '),
+      use_pkce: pkce.checked,
+      app_slug: k.apiKind === 'github' ? slug.value.trim() : '',
+      image_registry_url: registry.value.trim(),
+    };
+    if (k.apiKind === 'generic_oidc') body.oidc_issuer_url = issuer.value.trim();
+    else if (editing && existing.oidc_issuer_url) body.oidc_issuer_url = '';
+    if (secret.value) body.client_secret = secret.value;
+    else if (editing && removeSecret.checked) body.client_secret = '';
+    if (!editing) {
+      body.id = id.value.trim();
+      if (!body.image_registry_url) delete body.image_registry_url;
+    }
+    const missing = [['Id', editing ? 'x' : body.id], ['Display name', body.display_name], ['URL', body.url], ['Client ID', body.client_id]]
+      .filter(([, v]) => !v).map(([l]) => l);
+    if (missing.length) {
+      error.append(banner('error', `Fill in: ${missing.join(', ')}.`));
+      return;
+    }
+    busy(submit, async () => {
+      try {
+        const saved = editing
+          ? await api('PATCH', `/api/data/oauth2/providers/${enc(existing.id)}`, body)
+          : await api('POST', '/api/data/oauth2/providers', body);
+        onDone(saved, !editing);
+      } catch (e) {
+        error.append(banner('error', e.message));
+        error.scrollIntoView({ block: 'nearest' });
+      }
+    });
+  });
+  return form;
+}
+
+const STATUS_TEXT = { pass: 'passed', fail: 'failed', warn: 'warning', skip: 'skipped' };
+const STATUS_ICON = { pass: '✓', fail: '✗', warn: '!', skip: '–' };
+
+export function checklist(result) {
+  const failures = result.checks.filter((c) => c.status === 'fail').length;
+  const warnings = result.checks.filter((c) => c.status === 'warn').length;
+  const summary = result.ok
+    ? (warnings ? `Works, with ${warnings} warning${warnings > 1 ? 's' : ''}.` : 'All checks passed.')
+    : `${failures} problem${failures === 1 ? '' : 's'} found.`;
+  return h('div', { class: `check-result ${result.ok ? 'ok' : 'bad'}`, id: `checklist-${result.provider_id}` },
+    h('p', { class: 'headline', id: `check-summary-${result.provider_id}` }, summary),
+    h('ul', { class: 'checklist' }, result.checks.map((c) => h('li', { class: `check-item ${c.status}`, dataset: { check: c.id, status: c.status } },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[c.status] || '?'),
+      h('div', {},
+        h('strong', {}, c.title), h('span', { class: 'sr-only' }, ` — ${STATUS_TEXT[c.status] || c.status}`),
+        c.detail ? h('p', { class: 'detail' }, c.detail) : null,
+        c.fix && c.status !== 'pass'
+          ? h('p', { class: 'fix' }, h('strong', {}, c.status === 'skip' ? 'To do: ' : 'How to fix: '), c.fix) : null)))),
+    result.checked_at ? h('p', { class: 'muted small' }, `Checked ${new Date(result.checked_at).toLocaleString()}.`) : null);
+}
+
+async function runCheck(provider, slot, button) {
+  slot.replaceChildren(h('p', { class: 'muted' }, 'Testing…'));
+  await busy(button, async () => {
+    try {
+      const result = await api('POST', `/api/data/oauth2/providers/${enc(provider.id)}/check`);
+      slot.replaceChildren(checklist(result));
+    } catch (e) {
+      slot.replaceChildren(banner('error', e instanceof ApiError && e.status === 404 && /route|not found/i.test(e.message)
+        ? 'This Keybridge version cannot test integrations yet.' : e.message));
+    }
+  });
+}
+
+function providerRow(provider, ctx, state) {
+  const checkSlot = h('div', { class: 'check-slot', id: `check-${provider.id}`, 'aria-live': 'polite' });
+  const test = h('button', { type: 'button', class: 'secondary small', id: `test-${provider.id}` }, 'Test this integration');
+  test.addEventListener('click', () => runCheck(provider, checkSlot, test));
+  const edit = h('button', { type: 'button', class: 'secondary small', id: `edit-${provider.id}` }, 'Edit');
+  edit.addEventListener('click', () => state.edit(provider));
+  const del = h('button', { type: 'button', class: 'secondary small danger-text', id: `delete-${provider.id}` }, 'Delete');
+  del.addEventListener('click', async () => {
+    let count = null;
+    try {
+      count = (await api('GET', `/api/data/oauth2/providers/${enc(provider.id)}`)).connection_count;
+    } catch {
+      count = null;
+    }
+    const who = count === null || count === undefined
+      ? 'Every user connection to it will be removed.'
+      : count === 0 ? 'No user has connected it yet.'
+        : `${count} user connection${count === 1 ? '' : 's'} will be removed; those users must connect again if you add it back.`;
+    if (!(await confirmAction(`Delete ${provider.display_name}?`, who, 'Delete integration'))) return;
+    await busy(del, async () => {
+      try {
+        await api('DELETE', `/api/data/oauth2/providers/${enc(provider.id)}`);
+        notify(`${provider.display_name} deleted.`);
+        ctx.refresh();
+      } catch (e) {
+        checkSlot.replaceChildren(banner('error', e.message));
+      }
+    });
+  });
+  const row = h('article', { class: 'card provider', id: `admin-provider-${provider.id}` },
+    h('div', { class: 'card-head' },
+      h('div', {},
+        h('h3', {}, provider.display_name, ' ', h('span', { class: 'muted small' }, `(${provider.id})`)),
+        h('p', { class: 'muted small' }, `${kindLabel(provider)} · `, h('span', { class: 'url' }, provider.url)),
+        h('p', { class: 'small' }, 'Client secret: ',
+          h('span', { class: `badge ${provider.client_secret === 'redacted' ? 'ok' : 'warn'}` }, provider.client_secret === 'redacted' ? 'set' : 'not set'),
+          provider.install_url ? [' · ', h('a', { href: provider.install_url, target: '_blank', rel: 'noopener' }, 'App install page')] : null)),
+      h('div', { class: 'actions' }, test, edit, del)),
+    checkSlot);
+  if (state.autoCheck === provider.id) {
+    state.autoCheck = null;
+    runCheck(provider, checkSlot, test);
+  }
+  return row;
+}
+
+export async function renderAdmin(section, ctx) {
+  const providers = await api('GET', '/api/data/oauth2/providers');
+  const callback = ctx.methods.oauth_callback_url || `${location.origin}/api/data/oauth2/callback`;
+  const formSlot = h('div', { id: 'form-slot' });
+  const state = {
+    autoCheck: null,
+    edit: (provider) => showForm(provider),
+  };
+  const add = h('button', { type: 'button', class: 'primary', id: 'add-integration' }, 'Add integration');
+
+  function showForm(existing) {
+    add.hidden = true;
+    formSlot.replaceChildren(integrationForm(existing, ctx, (saved, created) => {
+      formSlot.replaceChildren();
+      add.hidden = false;
+      if (saved) {
+        ctx.flash = { kind: 'success', message: created ? `${saved.display_name} created. Testing it now…` : `${saved.display_name} saved.` };
+        ctx.adminAutoCheck = created ? saved.id : null;
+        ctx.refresh();
+      }
+    }));
+    document.getElementById(existing ? 'f-display-name' : 'f-kind').focus();
+  }
+  add.addEventListener('click', () => showForm(null));
+  state.autoCheck = ctx.adminAutoCheck || null;
+  ctx.adminAutoCheck = null;
+
+  section.append(
+    h('h1', {}, 'Admin · Integrations'),
+    h('section', { class: 'card', 'aria-labelledby': 'callback-title' },
+      h('h2', { id: 'callback-title' }, 'Callback URL'),
+      h('p', {}, 'Register this exact URL at every provider (GitLab: Redirect URI; GitHub App: Callback URL):'),
+      codeLine(callback, { id: 'callback-url' })),
+    h('div', { class: 'toolbar' }, add),
+    formSlot);
+  const list = h('div', { class: 'cards', id: 'admin-provider-list' });
+  if (!providers.length) {
+    list.append(h('div', { class: 'empty', id: 'admin-empty' }, h('p', {}, 'No integrations yet. Add GitLab or GitHub so users can connect their accounts.')));
+  } else {
+    list.append(...providers.map((p) => providerRow(p, ctx, state)));
+  }
+  section.append(list);
+}
