@@ -564,8 +564,7 @@ class GitProxy::Impl {
     while (got && !state.abandoned) {
       if (parser.is_done()) {
         // The last piece, or just the terminating chunk of a chunked upload.
-        if (!co_await WriteChunk(upstream, out, serializer, chunks[current].data(), *got,
-                                 false)) {
+        if (!co_await WriteChunk(upstream, out, serializer, chunks[current].data(), *got, false)) {
           break;
         }
         state.bytes += *got;
