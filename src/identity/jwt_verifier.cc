@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "crypto/base64.h"
+#include "crypto/hash.h"
 
 namespace keybridge::identity {
 namespace {
@@ -98,6 +99,11 @@ core::Result<Json> FetchJsonObject(core::HttpClient& http, const std::string& ur
 JwtVerifier::JwtVerifier(Options options, core::HttpClient& http, const core::Clock& clock)
     : options_(std::move(options)), http_(http), clock_(clock) {}
 
+// A verified signature is trusted this long (bounding how long a key the issuer withdrew keeps
+// working for tokens seen before), for at most this many distinct tokens.
+constexpr core::Seconds kVerifiedSignatureMaxAge{300};
+constexpr std::size_t kMaxVerifiedSignatures = 10000;
+
 core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt) {
   if (jwt.size() > kMaxTokenSize) {
     return Reject("token too large");
@@ -139,12 +145,28 @@ core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt) {
     return Reject("malformed token");
   }
 
+  const std::string digest = crypto::Sha256(jwt);
+  {
+    const std::lock_guard lock(mu_);
+    if (const auto it = verified_.find(digest);
+        it != verified_.end() && clock_.Now() - it->second.at < kVerifiedSignatureMaxAge
+        && it->second.kid == kid && keys_.contains(kid)) {
+      return CheckClaims(*payload);
+    }
+  }
   KEYBRIDGE_ASSIGN_OR_RETURN(const CachedKey cached, KeyFor(kid));
   if (!cached.alg.empty() && cached.alg != alg) {
     return Reject("algorithm does not match key type");
   }
   const std::string_view signing_input = jwt.substr(0, second_dot);
   KEYBRIDGE_RETURN_IF_ERROR(crypto::VerifySignature(cached.key, alg, signing_input, *signature));
+  {
+    const std::lock_guard lock(mu_);
+    if (verified_.size() >= kMaxVerifiedSignatures) {
+      verified_.clear();
+    }
+    verified_.insert_or_assign(digest, VerifiedSignature{clock_.Now(), kid});
+  }
   return CheckClaims(*payload);
 }
 

@@ -63,6 +63,14 @@ class JwtVerifier {
   std::optional<core::TimePoint> keys_fetched_at_;  // last successful JWKS fetch
   std::optional<core::TimePoint> last_attempt_at_;  // last fetch attempt, successful or not
   std::optional<core::Error> last_error_;           // of that attempt, if it failed
+  // SHA-256 of tokens whose signature checked out, and when: a session presents the same token
+  // on every request, and the RSA/ECDSA check is most of the cost of authenticating it
+  // (docs/benchmarks.md). Claims (exp, nbf, aud, roles) are still checked on every request.
+  struct VerifiedSignature {
+    core::TimePoint at;
+    std::string kid;  // a hit counts only while the issuer still publishes this key
+  };
+  std::map<std::string, VerifiedSignature, std::less<>> verified_;
 };
 
 }  // namespace keybridge::identity
