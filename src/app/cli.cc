@@ -410,12 +410,31 @@ int RunCli(int argc, char** argv) {
         }
         return 0;
       }
+      // Whose token it is, so that their browser sessions (maybe signed in with it) end too.
+      std::string owner;
+      if (auto all = service.List(); all.ok()) {
+        for (const auto& token : *all) {
+          if (token.id == token_id) {
+            owner = token.user_id;
+          }
+        }
+      }
       auto revoked = service.Revoke(token_id);
       if (!revoked.ok()) {
         std::cerr << "error: " << revoked.error().message << "\n";
         return 1;
       }
       std::cerr << "revoked " << token_id << "\n";
+      if (!owner.empty()) {
+        auto signed_out = opened->store->browser_sessions->DeleteForUser(owner);
+        if (!signed_out.ok()) {
+          std::cerr << "error: could not sign " << owner
+                    << " out of the web UI: " << signed_out.error().message << "\n";
+          return 1;
+        }
+        std::cerr << "signed user " << owner << " out of " << *signed_out
+                  << " browser session(s)\n";
+      }
       return 0;
     }
     if (keys_rotate->parsed()) {

@@ -69,6 +69,10 @@ core::Result<bool> SqlBrowserSessionRepository::Delete(const std::string& id_has
   return deleted > 0;
 }
 
+core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteForUser(const std::string& user_id) {
+  return database_.Execute("DELETE FROM browser_sessions WHERE user_id = $1", {user_id});
+}
+
 core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteExpired(core::TimePoint now) {
   const std::int64_t t = core::ToUnixSeconds(now);
   std::int64_t total = 0;

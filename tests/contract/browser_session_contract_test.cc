@@ -71,6 +71,24 @@ TYPED_TEST(BrowserSessionContract, TouchMovesLastSeenAndDeleteRemovesOnlyThatSes
   EXPECT_TRUE(this->sessions().FindByHash("h2").ok());
 }
 
+TYPED_TEST(BrowserSessionContract, DeleteForUserSignsOutEveryBrowserOfThatUserOnly) {
+  core::BrowserSession first = MakeSession("h1", false, 1'700'000'000);
+  core::BrowserSession second = MakeSession("h2", false, 1'700'000'100);
+  second.user_id = first.user_id;
+  ASSERT_TRUE(this->sessions().Insert(first).ok());
+  ASSERT_TRUE(this->sessions().Insert(second).ok());
+  ASSERT_TRUE(this->sessions().Insert(MakeSession("h3", false, 1'700'000'000)).ok());
+
+  auto deleted = this->sessions().DeleteForUser(first.user_id);
+
+  ASSERT_TRUE(deleted.ok()) << deleted.error().detail;
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(this->sessions().FindByHash("h1").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->sessions().FindByHash("h2").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(this->sessions().FindByHash("h3").ok());
+  EXPECT_EQ(this->sessions().DeleteForUser("nobody").value(), 0);
+}
+
 TYPED_TEST(BrowserSessionContract, AnyAdminSessionCountsOnlyUnexpiredAdministrators) {
   const std::int64_t t0 = 1'700'000'000;
   EXPECT_FALSE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0)).value());

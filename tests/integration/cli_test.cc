@@ -88,6 +88,30 @@ TEST_F(CliTest, TokensAreShownOnceListedWithoutValueAndRevocable) {
   EXPECT_NE(Run("tokens revoke tok_000000000000").exit_code, 0);
 }
 
+TEST_F(CliTest, RevokingATokenSignsItsUserOutOfTheWebUi) {
+  auto created = Run("tokens create --user carol");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string token = created.out.substr(0, created.out.find('\n'));
+  testing::KeybridgeProcess server({"--database", database_, "--key-file", key_file_},
+                                   (dir_ / "server.log").string());
+  ASSERT_FALSE(server.base_url().empty());
+  testing::HttpCaller call(server.base_url());
+  auto signed_in =
+      call.Call("POST", "/api/data/auth/token", "", nlohmann::json{{"token", token}}.dump());
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  const std::string cookie = testing::CookiePair(signed_in);
+  ASSERT_EQ(call.Call("GET", "/api/data/user", "", "", {{"Cookie", cookie}}).status, 200);
+  auto list = Run("tokens list");
+  const std::string id = list.out.substr(list.out.find("tok_"), 16);
+
+  auto revoked = Run("tokens revoke " + id);
+
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(revoked.err.find("out of 1 browser session"), std::string::npos) << revoked.err;
+  EXPECT_EQ(call.Call("GET", "/api/data/user", "", "", {{"Cookie", cookie}}).status, 401)
+      << "the browser session made with the revoked token must end with it";
+}
+
 TEST_F(CliTest, BadFlagsFailWithAMessage) {
   auto r = Run("tokens create --user alice --ttl soon");
   EXPECT_NE(r.exit_code, 0);

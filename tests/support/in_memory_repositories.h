@@ -341,6 +341,11 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
     std::lock_guard lock(mu_);
     return sessions_.erase(id_hash) > 0;
   }
+  core::Result<std::int64_t> DeleteForUser(const std::string& user_id) override {
+    std::lock_guard lock(mu_);
+    return static_cast<std::int64_t>(
+        std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user_id == user_id; }));
+  }
   core::Result<std::int64_t> DeleteExpired(core::TimePoint now) override {
     std::lock_guard lock(mu_);
     std::int64_t n = 0;
