@@ -4,6 +4,9 @@
 
 #include <array>
 #include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
 #include <utility>
 
 #include "storage/pooled_database.h"
@@ -148,9 +151,32 @@ class PostgresConnection final : public SqlConnection {
         values[i] = string->c_str();
       }
     }
-    return Check(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
-                              values.data(), nullptr, nullptr, 0),
-                 sql);
+    const int count = static_cast<int>(params.size());
+    // Named prepared statements, one per SQL text and parameter typing, parsed and planned once
+    // per connection (a token read is two small queries; re-parsing them was a large part of its
+    // cost, docs/benchmarks.md). They live as long as the session (not rolled back with a
+    // transaction); a connection that breaks is dropped by the pool together with this map.
+    std::string key = text;
+    key.push_back('\0');
+    for (const Oid type : types) {
+      key.push_back(type == kInt8Oid ? 'i' : 'u');
+    }
+    auto found = prepared_.find(key);
+    if (found == prepared_.end()) {
+      if (prepared_.size() >= kMaxPreparedStatements) {
+        return Check(PQexecParams(conn_, text.c_str(), count, types.data(), values.data(), nullptr,
+                                  nullptr, 0),
+                     sql);
+      }
+      std::string name = "kb_" + std::to_string(prepared_.size());
+      KEYBRIDGE_ASSIGN_OR_RETURN(
+          [[maybe_unused]] ResultPtr prepared,
+          Check(PQprepare(conn_, name.c_str(), text.c_str(), count, types.data()), sql));
+      found = prepared_.emplace(std::move(key), std::move(name)).first;
+    }
+    return Check(
+        PQexecPrepared(conn_, found->second.c_str(), count, values.data(), nullptr, nullptr, 0),
+        sql);
   }
 
   core::Result<ResultPtr> Check(PGresult* raw, std::string_view sql) {
@@ -163,7 +189,9 @@ class PostgresConnection final : public SqlConnection {
     return result;
   }
 
+  static constexpr std::size_t kMaxPreparedStatements = 256;
   PGconn* conn_;
+  std::map<std::string, std::string, std::less<>> prepared_;  // SQL + typing -> statement name
 };
 
 core::Result<std::unique_ptr<SqlConnection>> Connect(const std::string& conninfo) {
