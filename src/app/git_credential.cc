@@ -20,6 +20,7 @@
 
 #include "core/url.h"
 #include "crypto/hash.h"
+#include "gitproxy/credentials.h"
 
 namespace keybridge::app {
 namespace {
@@ -274,22 +275,10 @@ core::HttpRequest CredentialsRequest(const GitCredentialOptions& options, const 
 // say what to do. Ask the repository check and name the install URL on stderr, which git shows.
 void WarnIfTheAppCannotReach(const GitCredentialOptions& options, GitCredentialIo& io,
                              const std::string& url) {
-  core::HttpRequest request;
-  request.url = options.keybridge_url + "/api/data/repository?url=" + core::PercentEncode(url);
-  request.headers.push_back({"Authorization", "Bearer " + options.token});
-  request.headers.push_back({"Accept", "application/json"});
-  request.timeout = kRequestTimeout;
-  auto response = io.http.Send(request);
-  if (!response.ok() || response->status != 200) {
-    return;
-  }
-  const json body = json::parse(response->body, nullptr, false);
-  const std::string install_url = body.is_object() ? StringField(body, "install_url") : "";
-  if (!install_url.empty()) {
-    io.err << "keybridge: the GitHub App cannot reach " << url
-           << " — install it for the repository's owner (or add the repository to the "
-              "installation) at "
-           << install_url << "\n";
+  gitproxy::KeybridgeCredentials keybridge(io.http, io.clock, options.keybridge_url,
+                                           core::Secret(options.token));
+  if (const std::string hint = keybridge.AccessHint(url); !hint.empty()) {
+    io.err << "keybridge: " << hint << "\n";
   }
 }
 

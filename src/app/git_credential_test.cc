@@ -77,12 +77,13 @@ class GitCredentialTest : public ::testing::Test {
 };
 
 TEST_F(GitCredentialTest, GetAnswersGitWithUsernamePasswordAndExpiry) {
-  http_.Always("GET", CredentialsUrl(), Credentials("glpat-secret"));
+  http_.Always("GET", CredentialsUrl(), Credentials("test-only-gitlab-token"));
 
   const int status = Run("get");
 
   EXPECT_EQ(status, 0);
-  EXPECT_EQ(out_.str(), "username=oauth2\npassword=glpat-secret\npassword_expiry_utc=1700007200\n");
+  EXPECT_EQ(out_.str(),
+            "username=oauth2\npassword=test-only-gitlab-token\npassword_expiry_utc=1700007200\n");
   EXPECT_EQ(err_.str(), "");
   const auto request = http_.Requests().at(0);
   ASSERT_EQ(request.headers.at(0).name, "Authorization");
@@ -219,11 +220,11 @@ TEST_F(GitCredentialTest, NonHttpCredentialsAndUnknownOperationsAreIgnored) {
 
 TEST_F(GitCredentialTest, TheTokenNeverReachesStderr) {
   http_.Enqueue("GET", CredentialsUrl(), NoConnection());
-  http_.Enqueue("GET", CredentialsUrl(), Credentials("glpat-top-secret"));
+  http_.Enqueue("GET", CredentialsUrl(), Credentials("test-only-gitlab-token-2"));
   options_.wait = true;
 
   EXPECT_EQ(Run("get"), 0);
-  EXPECT_EQ(err_.str().find("glpat-top-secret"), std::string::npos);
+  EXPECT_EQ(err_.str().find("test-only-gitlab-token-2"), std::string::npos);
   EXPECT_EQ(err_.str().find("kbs_session"), std::string::npos);
 }
 

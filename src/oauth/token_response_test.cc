@@ -18,14 +18,15 @@ using testing::Response;
 const core::TimePoint kNow = core::FromUnixSeconds(1'700'000'000) + std::chrono::milliseconds(700);
 const core::TimePoint kNowSeconds = core::FromUnixSeconds(1'700'000'000);
 
-// Obviously synthetic values in the providers' token formats; never real credentials.
+// Obviously synthetic values, never real credentials: the GitHub ones keep the provider's prefix,
+// but real GitHub tokens are [A-Za-z0-9_] only, so the hyphens rule them out for people and
+// secret scanners alike.
 constexpr std::string_view kGitLabAccess =
     "feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface";
 constexpr std::string_view kGitLabRefresh =
     "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
-constexpr std::string_view kGhu = "ghu_TestOnlyNotARealGitHubToken000000000";
-constexpr std::string_view kGhr =
-    "ghr_TestOnlyNotARealRefreshToken000000000000000000000000000000000000000000000000";
+constexpr std::string_view kGhu = "ghu_TEST-ONLY-not-a-real-token";
+constexpr std::string_view kGhr = "ghr_TEST-ONLY-not-a-real-refresh-token";
 
 // Doorkeeper's invalid_grant answer, verbatim from the wire facts (1.2).
 const std::string kGitLabInvalidGrant =
@@ -99,7 +100,7 @@ TEST(ParseTokenResponse, GitHubFormEncodedSuccess) {
 }
 
 TEST(ParseTokenResponse, GitHubWithoutExpiringTokensHasNoExpiryAndNoRefreshToken) {
-  const auto response = Json(200, R"({"access_token":"gho_TestOnlyNotARealGitHubToken000000000",)"
+  const auto response = Json(200, R"({"access_token":"gho_TEST-ONLY-not-a-real-token",)"
                                   R"("scope":"repo,gist","token_type":"bearer"})");
 
   const auto tokens = ParseTokenResponse(response, kNow, GrantKind::kCode).value();

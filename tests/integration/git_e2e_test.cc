@@ -97,6 +97,17 @@ std::string RandomBytes(std::size_t size) {
   return bytes;
 }
 
+// Mints a session token for alice scoped to `repositories`; "" (and a test failure) if refused.
+std::string MintSessionToken(testing::KeybridgeHarness& kb, const std::string& session_name,
+                             const std::vector<std::string>& repositories) {
+  const json mint = {
+      {"session_name", session_name}, {"ttl_seconds", 3600}, {"repository_urls", repositories}};
+  auto minted =
+      kb.Call("POST", "/api/data/sessions/tokens", kb.issuer().TokenFor("alice"), mint.dump());
+  EXPECT_EQ(minted.status, 201) << minted.body;
+  return minted.status == 201 ? json::parse(minted.body).value("token", "") : "";
+}
+
 class GitEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -123,13 +134,9 @@ class GitEndToEndTest : public ::testing::Test {
     gitlab_.SetAccessTokenLifetime(core::Seconds(60));
     const std::string alice = kb_.issuer().TokenFor("alice");
     ASSERT_EQ(kb_.Connect(alice, "gitlab").status, 200);
-    json mint = {
-        {"session_name", "jupyter-1"},
-        {"ttl_seconds", 3600},
-        {"repository_urls", {gitlab_.GitUrl("group/writable"), gitlab_.GitUrl("group/readonly")}}};
-    auto minted = kb_.Call("POST", "/api/data/sessions/tokens", alice, mint.dump());
-    ASSERT_EQ(minted.status, 201) << minted.body;
-    session_token_ = json::parse(minted.body)["token"];
+    session_token_ = MintSessionToken(
+        kb_, "jupyter-1", {gitlab_.GitUrl("group/writable"), gitlab_.GitUrl("group/readonly")});
+    ASSERT_FALSE(session_token_.empty());
 
     home_ = kb_.dir() / "home";
     fs::create_directories(home_);
@@ -142,14 +149,6 @@ class GitEndToEndTest : public ::testing::Test {
                                   std::vector<std::string> args, const fs::path& cwd = {}) {
     return GitThroughProxy(home_, proxy.base_url(), "gitlab", gitlab_.BaseUrl(), std::move(args),
                            cwd);
-  }
-  std::string MintSession(const std::vector<std::string>& repositories) {
-    json mint = {
-        {"session_name", "scoped"}, {"ttl_seconds", 3600}, {"repository_urls", repositories}};
-    auto minted =
-        kb_.Call("POST", "/api/data/sessions/tokens", kb_.issuer().TokenFor("alice"), mint.dump());
-    EXPECT_EQ(minted.status, 201) << minted.body;
-    return json::parse(minted.body).value("token", "");
   }
 
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
@@ -272,7 +271,8 @@ TEST_F(GitEndToEndTest, ThroughTheProxyAPushWithoutPermissionFailsWithGitLabsMes
 }
 
 TEST_F(GitEndToEndTest, ASessionScopedToRepositoryAGetsNoTokenForRepositoryB) {
-  const std::string only_writable = MintSession({gitlab_.GitUrl("group/writable")});
+  const std::string only_writable =
+      MintSessionToken(kb_, "scoped", {gitlab_.GitUrl("group/writable")});
   auto proxy = StartGitProxy(kb_.BaseUrl(), only_writable, kb_.dir() / "scoped-proxy.log");
 
   auto allowed = ProxiedGit(*proxy, {"clone", gitlab_.GitUrl("group/writable"), "a"});
@@ -338,13 +338,9 @@ class GitHubEnterpriseGitTest : public ::testing::Test {
     github_.SetAccessTokenLifetime(core::Seconds(60));
     const std::string alice = kb_.issuer().TokenFor("alice");
     ASSERT_EQ(kb_.Connect(alice, "ghe").status, 200);
-    json mint = {
-        {"session_name", "jupyter-2"},
-        {"ttl_seconds", 3600},
-        {"repository_urls", {github_.GitUrl("alice/notes"), github_.GitUrl("bob-org/private")}}};
-    auto minted = kb_.Call("POST", "/api/data/sessions/tokens", alice, mint.dump());
-    ASSERT_EQ(minted.status, 201) << minted.body;
-    session_token_ = json::parse(minted.body)["token"];
+    session_token_ = MintSessionToken(
+        kb_, "jupyter-2", {github_.GitUrl("alice/notes"), github_.GitUrl("bob-org/private")});
+    ASSERT_FALSE(session_token_.empty());
     home_ = kb_.dir() / "home";
     fs::create_directories(home_);
   }
