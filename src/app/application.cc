@@ -26,8 +26,10 @@
 #include "service/git_credential_service.h"
 #include "service/provider_check_service.h"
 #include "service/provider_gateway.h"
+#include "service/provider_matcher.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
+#include "service/session_scope.h"
 #include "service/session_token_service.h"
 #include "service/token_service.h"
 #include "storage/store.h"
@@ -155,21 +157,26 @@ class Application::Impl {
         session_tokens_(*store_->session_tokens, clock_),
         providers_(*store_->providers, clock_),
         gateway_(http_client_, clock_),
-        tokens_(*store_->connections, *store_->providers, gateway_, clock_,
-                service::TokenServiceOptions{config_.refresh_margin_seconds, config_.public_url}),
-        sessions_(*store_->session_tokens, *store_->connections, tokens_, random_, clock_,
+        provider_matcher_(*store_->providers),
+        session_scope_(*store_->connections, provider_matcher_),
+        tokens_(*store_->connections, *store_->providers, gateway_, clock_, session_scope_,
+                service::TokenServiceOptions{config_.refresh_margin_seconds,
+                                             core::PublicUrls(config_.public_url)}),
+        sessions_(*store_->session_tokens, session_scope_, random_, clock_,
                   SessionOptions(config_)),
-        git_credentials_(*store_->providers, *store_->connections, tokens_),
+        git_credentials_(*store_->providers, *store_->connections, provider_matcher_, tokens_,
+                         core::PublicUrls(config_.public_url)),
         connections_(*store_->connections, *store_->providers, *store_->flows, gateway_, tokens_,
                      random_, clock_,
-                     service::ConnectionServiceOptions{config_.public_url,
+                     service::ConnectionServiceOptions{core::PublicUrls(config_.public_url),
                                                        config_.allowed_redirect_origins}),
-        repositories_(*store_->providers, *store_->connections, tokens_, http_client_,
-                      probe_client_),
+        repositories_(provider_matcher_, *store_->connections, tokens_,
+                      core::PublicUrls(config_.public_url), http_client_, probe_client_),
         // The integration check contacts only administrator-configured provider URLs, so it
         // uses the ordinary client (private addresses allowed, like the OAuth flows).
-        provider_checks_(*store_->providers, http_client_, clock_,
-                         service::ProviderCheckServiceOptions{config_.public_url}),
+        provider_checks_(
+            *store_->providers, http_client_, clock_,
+            service::ProviderCheckServiceOptions{core::PublicUrls(config_.public_url)}),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
         browser_sessions_(*store_->browser_sessions, local_tokens_, random_, clock_) {
@@ -193,7 +200,7 @@ class Application::Impl {
       if (!config_.oidc_client_secret.empty()) {
         login.client_secret = core::Secret(config_.oidc_client_secret);
       }
-      login.public_url = config_.public_url;
+      login.public_urls = core::PublicUrls(config_.public_url);
       browser_login_ = std::make_unique<service::BrowserLoginService>(
           *store_->browser_sessions, gateway_, *jwt_, browser_sessions_, random_, clock_, login);
     }
@@ -292,7 +299,7 @@ class Application::Impl {
       return;
     }
     std::cout << "Sign in as administrator (one-time link, valid for 1 hour): "
-              << config_.public_url << "/api/data/auth/once#" << (*token)->Reveal() << std::endl;
+              << core::PublicUrls(config_.public_url).SignInLink((*token)->Reveal()) << std::endl;
   }
 
   void Stop() {
@@ -317,6 +324,8 @@ class Application::Impl {
   std::unique_ptr<identity::Authenticator> authenticator_;
   service::ProviderService providers_;
   service::ProviderGateway gateway_;
+  service::ProviderMatcher provider_matcher_;
+  service::SessionScopePolicy session_scope_;
   service::TokenService tokens_;
   service::SessionTokenService sessions_;
   service::GitCredentialService git_credentials_;

@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/git_credential.h"
 #include "app/logging.h"
+#include "core/public_urls.h"
 #include "core/startup_error.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
@@ -192,7 +193,8 @@ int RunCli(int argc, char** argv) {
   serve
       ->add_option("--public-url", serve_config.public_url,
                    "URL users reach keybridge at (default http://<listen>); the OAuth callback "
-                   "to register at providers is <public-url>/api/data/oauth2/callback")
+                   "to register at providers is <public-url>"
+                       + std::string(core::kOAuthCallbackPath))
       ->envname("KEYBRIDGE_PUBLIC_URL");
   serve
       ->add_option("--database", serve_config.database,
@@ -211,7 +213,8 @@ int RunCli(int argc, char** argv) {
   serve
       ->add_option("--oidc-client-id", serve_config.oidc_client_id,
                    "Client id for browser sign-in through the --oidc-issuer (authorization code "
-                   "+ PKCE; register <public-url>/api/data/auth/callback as its redirect URI)")
+                   "+ PKCE; register <public-url>"
+                       + std::string(core::kBrowserSignInCallbackPath) + " as its redirect URI)")
       ->envname("KEYBRIDGE_OIDC_CLIENT_ID");
   serve
       ->add_option("--oidc-client-secret", serve_config.oidc_client_secret,

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/public_urls.h"
 #include "http/error_response.h"
 #include "routes/json_body.h"
 
@@ -89,22 +90,22 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
   });
 
   router.Add("GET", "/api/data/auth/methods", [login, options](http::Request&) {
-    return JsonResponse(200,
-                        {{"oidc", login != nullptr},
-                         {"local_token", true},
-                         {"public_url", options.public_url},
-                         {"oauth_callback_url", options.public_url + "/api/data/oauth2/callback"}});
+    return JsonResponse(
+        200, {{"oidc", login != nullptr},
+              {"local_token", true},
+              {"public_url", options.public_url},
+              {"oauth_callback_url", core::PublicUrls(options.public_url).OAuthCallback()}});
   });
 
   // The printed link is <public_url>/api/data/auth/once#<token>: the token is in the fragment, so
   // it never reaches a server or proxy log. A redirect without a fragment keeps the request's
   // fragment (RFC 9110 10.2.2), so the page at /?signin=once can read it and POST it.
-  router.Add("GET", "/api/data/auth/once", [](http::Request&) {
+  router.Add("GET", core::kSignInLinkPath, [](http::Request&) {
     return NoStore(http::Response::Redirect("/?signin=once", 303))
         .WithHeader("Referrer-Policy", "no-referrer");
   });
 
-  router.Add("POST", "/api/data/auth/once", [&sessions, options](http::Request& request) {
+  router.Add("POST", core::kSignInLinkPath, [&sessions, options](http::Request& request) {
     auto token = TokenField(request);
     if (!token.ok()) {
       return http::ErrorResponse(token.error());
@@ -143,7 +144,7 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
       return NoStore(http::ErrorResponse(started.error()));
     }
     std::string cookie = started->cookie_name + "=" + started->browser_binding.Reveal()
-                         + "; Path=" + service::kBrowserLoginCallbackPath
+                         + "; Path=" + core::kBrowserSignInCallbackPath
                          + "; Max-Age=600; HttpOnly; SameSite=Lax";
     if (options.secure_cookies) {
       cookie += "; Secure";
@@ -153,7 +154,7 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
         .WithHeader("Referrer-Policy", "no-referrer");
   });
 
-  router.Add("GET", service::kBrowserLoginCallbackPath,
+  router.Add("GET", core::kBrowserSignInCallbackPath,
              [login, &sessions, options](http::Request& request) {
                if (login == nullptr) {
                  return http::ErrorResponse(NotConfigured());
@@ -185,7 +186,7 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
                        : http::ErrorResponse(completed.error());
                if (!flow_cookie.empty()) {
                  std::string clear = flow_cookie
-                                     + "=; Path=" + std::string(service::kBrowserLoginCallbackPath)
+                                     + "=; Path=" + std::string(core::kBrowserSignInCallbackPath)
                                      + "; Max-Age=0; HttpOnly; SameSite=Lax";
                  if (options.secure_cookies) {
                    clear += "; Secure";

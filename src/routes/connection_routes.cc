@@ -6,6 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/public_urls.h"
 #include "http/error_response.h"
 #include "routes/json_body.h"
 #include "service/ulid.h"
@@ -15,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kCallbackPath = "/api/data/oauth2/callback";
+constexpr const char* kCallbackPath = core::kOAuthCallbackPath;
 
 json ConnectionToJson(const core::Connection& c) {
   json out = {{"id", c.id},
@@ -86,28 +87,27 @@ core::Status CheckConnectionId(const std::string& id) {
 
 void AddConnectionRoutes(http::Router& router, service::ConnectionService& connections,
                          service::TokenService& tokens, ConnectionRouteOptions options) {
-  router.Add("GET", "/api/data/oauth2/providers/{provider_id}/authorize",
-             [&connections, options](http::Request& request) {
-               if (auto ok = OnlyQueryKeys(request, {"next_url"}); !ok.ok()) {
-                 return http::ErrorResponse(ok.error());
-               }
-               auto started =
-                   connections.StartAuthorization(request.caller, request.PathParam("provider_id"),
-                                                  request.Query("next_url").value_or(""));
-               if (!started.ok()) {
-                 return http::ErrorResponse(started.error());
-               }
-               std::string cookie = started->cookie_name + "=" + started->browser_binding.Reveal()
-                                    + "; Path=" + kCallbackPath
-                                    + "; Max-Age=600; HttpOnly; SameSite=Lax";
-               if (options.secure_cookies) {
-                 cookie += "; Secure";
-               }
-               return http::Response::Redirect(started->redirect_url)
-                   .WithHeader("Set-Cookie", cookie)
-                   .WithHeader("Cache-Control", "no-store")
-                   .WithHeader("Referrer-Policy", "no-referrer");
-             });
+  router.Add(
+      "GET", core::kProviderAuthorizePathTemplate, [&connections, options](http::Request& request) {
+        if (auto ok = OnlyQueryKeys(request, {"next_url"}); !ok.ok()) {
+          return http::ErrorResponse(ok.error());
+        }
+        auto started =
+            connections.StartAuthorization(request.caller, request.PathParam("provider_id"),
+                                           request.Query("next_url").value_or(""));
+        if (!started.ok()) {
+          return http::ErrorResponse(started.error());
+        }
+        std::string cookie = started->cookie_name + "=" + started->browser_binding.Reveal()
+                             + "; Path=" + kCallbackPath + "; Max-Age=600; HttpOnly; SameSite=Lax";
+        if (options.secure_cookies) {
+          cookie += "; Secure";
+        }
+        return http::Response::Redirect(started->redirect_url)
+            .WithHeader("Set-Cookie", cookie)
+            .WithHeader("Cache-Control", "no-store")
+            .WithHeader("Referrer-Policy", "no-referrer");
+      });
 
   router.Add("GET", kCallbackPath, [&connections, options](http::Request& request) {
     service::CallbackParameters params;

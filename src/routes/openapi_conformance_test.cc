@@ -31,13 +31,15 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   crypto::SystemRandom random;
   service::ProviderService providers(repo, clock);
   service::ProviderGateway gateway(http, clock);
-  service::TokenService tokens(connection_repo, repo, gateway, clock, {});
+  service::ProviderMatcher matcher(repo);
+  service::SessionScopePolicy scope(connection_repo, matcher);
+  service::TokenService tokens(connection_repo, repo, gateway, clock, scope, {});
   service::ConnectionService connections(connection_repo, repo, flow_repo, gateway, tokens, random,
                                          clock, {});
-  service::RepositoryService repositories(repo, connection_repo, tokens, http, http);
+  service::RepositoryService repositories(matcher, connection_repo, tokens, {}, http, http);
   testing::InMemorySessionTokenRepository session_repo;
-  service::SessionTokenService sessions(session_repo, connection_repo, tokens, random, clock, {});
-  service::GitCredentialService git_credentials(repo, connection_repo, tokens);
+  service::SessionTokenService sessions(session_repo, scope, random, clock, {});
+  service::GitCredentialService git_credentials(repo, connection_repo, matcher, tokens, {});
   service::ProviderCheckService provider_checks(repo, http, clock, {});
   http::Router router;
   ApiServices services{

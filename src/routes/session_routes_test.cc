@@ -77,12 +77,15 @@ class SessionRoutesTest : public ::testing::Test {
   testing::InMemoryConnectionRepository connections_;
   testing::ScriptedHttpClient http_;
   service::ProviderGateway gateway_{http_, clock_};
+  service::ProviderMatcher matcher_{providers_};
+  service::SessionScopePolicy scope_{connections_, matcher_};
   service::TokenService token_service_{
-      connections_, providers_, gateway_, clock_, {core::Seconds(300), "https://kb.example.org"}};
-  service::SessionTokenService sessions_{tokens_,        connections_,
-                                         token_service_, random_,
-                                         clock_,         service::SessionTokenServiceOptions{}};
-  service::GitCredentialService credentials_{providers_, connections_, token_service_};
+      connections_, providers_, gateway_,
+      clock_,       scope_,     {core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
+  service::SessionTokenService sessions_{tokens_, scope_, random_, clock_,
+                                         service::SessionTokenServiceOptions{}};
+  service::GitCredentialService credentials_{providers_, connections_, matcher_, token_service_,
+                                             core::PublicUrls("https://kb.example.org")};
   http::Router router_;
 };
 

@@ -46,8 +46,15 @@ class BackgroundRefresherTest : public ::testing::Test {
   testing::InMemoryConnectionRepository connections_;
   testing::ScriptedHttpClient http_;
   ProviderGateway gateway_{http_, clock_};
-  TokenService tokens_{connections_, providers_, gateway_, clock_,
-                       TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
+  ProviderMatcher matcher_{providers_};
+  SessionScopePolicy scope_{connections_, matcher_};
+  TokenService tokens_{
+      connections_,
+      providers_,
+      gateway_,
+      clock_,
+      scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
   BackgroundRefresher refresher_{connections_, tokens_, clock_, random_, {}};
 };
 

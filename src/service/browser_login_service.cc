@@ -57,7 +57,7 @@ core::Result<std::string> BrowserLoginService::CheckNextPath(const std::string& 
 }
 
 std::string BrowserLoginService::CallbackUrl() const {
-  return options_.public_url + kBrowserLoginCallbackPath;
+  return options_.public_urls.SignInCallback();
 }
 
 core::Provider BrowserLoginService::IssuerAsProvider() const {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/public_urls.h"
 #include "core/random.h"
 #include "core/repositories.h"
 #include "core/result.h"
@@ -27,11 +28,9 @@ struct BrowserLoginOptions {
   std::string client_id;
   std::optional<core::Secret> client_secret;  // absent for a public client
   std::string scope = "openid profile email";
-  std::string public_url;            // callback = public_url + kBrowserLoginCallbackPath
+  core::PublicUrls public_urls;      // names the callback (PublicUrls::SignInCallback)
   core::Seconds flow_lifetime{600};  // RFC 6749 10.12: short-lived
 };
-
-inline constexpr const char* kBrowserLoginCallbackPath = "/api/data/auth/callback";
 
 struct StartedLogin {
   std::string redirect_url;      // the issuer's authorization URL

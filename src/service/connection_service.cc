@@ -68,7 +68,7 @@ ConnectionService::ConnectionService(core::ConnectionRepository& connections,
       options_(std::move(options)) {}
 
 std::string ConnectionService::CallbackUrl() const {
-  return options_.public_url + "/api/data/oauth2/callback";
+  return options_.public_urls.OAuthCallback();
 }
 
 std::string ConnectionService::FlowCookieName(std::string_view state) {
@@ -79,9 +79,9 @@ core::Status ConnectionService::CheckNextUrl(const std::string& next_url) const 
   if (next_url.empty()) {
     return core::OkStatus();
   }
-  auto own = core::ParseUrl(options_.public_url);
+  auto own = core::ParseUrl(options_.public_urls.base());
   auto url = core::ParseUrl(next_url);
-  const std::string allowed = own.ok() ? own->Origin() : options_.public_url;
+  const std::string allowed = own.ok() ? own->Origin() : options_.public_urls.base();
   if (url.ok() && (url->scheme == "https" || url->scheme == "http") && url->userinfo.empty()) {
     const std::string origin = url->Origin();
     if (own.ok() && origin == own->Origin()) {

@@ -12,6 +12,7 @@
 #include "core/caller.h"
 #include "core/clock.h"
 #include "core/connection.h"
+#include "core/public_urls.h"
 #include "core/random.h"
 #include "core/repositories.h"
 #include "core/result.h"
@@ -23,8 +24,8 @@
 namespace keybridge::service {
 
 struct ConnectionServiceOptions {
-  std::string public_url;  // callback = public_url + "/api/data/oauth2/callback"
-  // Origins (scheme://host[:port]) besides public_url's that next_url may point to.
+  core::PublicUrls public_urls;  // the callback, and the origin next_url may point to
+  // Origins (scheme://host[:port]) besides the public URL's that next_url may point to.
   std::vector<std::string> allowed_redirect_origins;
   core::Seconds flow_lifetime{600};  // RFC 9700 / RFC 6749 10.12: about ten minutes
 };

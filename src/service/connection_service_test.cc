@@ -81,17 +81,24 @@ class ConnectionServiceTest : public ::testing::Test {
   testing::InMemoryAuthorizationFlowRepository flows_;
   testing::ScriptedHttpClient http_;
   ProviderGateway gateway_{http_, clock_};
-  TokenService tokens_{connections_, providers_, gateway_, clock_,
-                       TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
-  ConnectionService service_{
+  ProviderMatcher matcher_{providers_};
+  SessionScopePolicy scope_{connections_, matcher_};
+  TokenService tokens_{
       connections_,
       providers_,
-      flows_,
       gateway_,
-      tokens_,
-      random_,
       clock_,
-      ConnectionServiceOptions{"https://kb.example.org", {"https://renku.example.org"}}};
+      scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
+  ConnectionService service_{connections_,
+                             providers_,
+                             flows_,
+                             gateway_,
+                             tokens_,
+                             random_,
+                             clock_,
+                             ConnectionServiceOptions{core::PublicUrls("https://kb.example.org"),
+                                                      {"https://renku.example.org"}}};
 };
 
 TEST_F(ConnectionServiceTest, AuthorizeRedirectsWithStateAndPkceAndCreatesAPendingConnection) {

@@ -8,6 +8,7 @@
 
 #include "oauth/provider_profile.h"
 #include "service/provider_service.h"
+#include "service/session_scope.h"
 
 namespace keybridge::service {
 
@@ -16,21 +17,26 @@ using core::MakeError;
 
 GitCredentialService::GitCredentialService(core::ProviderRepository& providers,
                                            core::ConnectionRepository& connections,
-                                           TokenService& tokens)
-    : providers_(providers), connections_(connections), tokens_(tokens) {}
+                                           ProviderMatcher& matcher, TokenService& tokens,
+                                           core::PublicUrls urls)
+    : providers_(providers),
+      connections_(connections),
+      matcher_(matcher),
+      tokens_(tokens),
+      urls_(std::move(urls)) {}
 
 core::Result<GitCredentialLookup> GitCredentialService::Lookup(const core::Caller& caller,
                                                                const std::string& repository_url,
                                                                const TokenDemand& demand) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireUser(caller));
-  KEYBRIDGE_ASSIGN_OR_RETURN(std::optional<core::Provider> provider,
-                             tokens_.ProviderServing(repository_url));
-  if (!provider) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(const core::RepositoryUrl repository,
+                             RequireRepositoryUrl(repository_url));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::optional<ServedRepository> served,
+                             matcher_.Match(repository.url));
+  if (!served) {
     return MakeError(ErrorCode::kNotFound, "No integration serves this repository URL.");
   }
-  // ProviderServing accepted the URL, so it parses.
-  const auto parsed = core::ParseRepositoryUrl(repository_url);
-  return LookupFor(caller, std::move(*provider), std::get<core::RepositoryUrl>(parsed), demand);
+  return LookupFor(caller, std::move(served->provider), repository, demand);
 }
 
 core::Result<GitCredentialLookup> GitCredentialService::LookupAt(const core::Caller& caller,
@@ -89,13 +95,13 @@ core::Result<GitCredentialLookup> GitCredentialService::LookupFor(
   lookup.install_url = oauth::InstallUrl(lookup.provider);
 
   // A session outside its scope learns nothing more, and connecting would not help it.
-  if (auto scoped = tokens_.CheckSessionRepositoryScope(caller, repository.url, connection_id);
+  if (auto scoped = SessionScopePolicy::CheckRepository(caller, repository.url, connection_id);
       !scoped.ok()) {
     lookup.credential = std::move(scoped).TakeError();
     return lookup;
   }
   if (connection == connections.end() || connection->status == core::ConnectionStatus::kPending) {
-    lookup.connect_url = tokens_.ReconnectUrl(lookup.provider.id);
+    lookup.connect_url = urls_.Authorize(lookup.provider.id);
     lookup.credential =
         MakeError(ErrorCode::kNotFound, "You have no connection to " + lookup.provider.display_name
                                             + ". Connect at " + lookup.connect_url);
@@ -104,7 +110,7 @@ core::Result<GitCredentialLookup> GitCredentialService::LookupFor(
   auto fresh = tokens_.FreshConnection(caller, connection_id, demand);
   if (!fresh.ok()) {
     if (fresh.error().code == ErrorCode::kReauthorizationRequired) {
-      lookup.connect_url = tokens_.ReconnectUrl(lookup.provider.id);
+      lookup.connect_url = urls_.Authorize(lookup.provider.id);
     }
     lookup.credential = std::move(fresh).TakeError();
     return lookup;

@@ -1,6 +1,6 @@
 // GitCredentialService: answers "which user name and token does git use for this remote?" for
 // `keybridge git-credential` (through GET /api/data/git/credentials). It finds the provider that
-// serves the remote (TokenService::ProviderServing), the caller's connection to it, and a token
+// serves the remote (ProviderMatcher), the caller's connection to it, and a token
 // fresh enough for the git command; when there is no usable connection it says where to connect.
 #pragma once
 
@@ -11,10 +11,12 @@
 #include "core/caller.h"
 #include "core/clock.h"
 #include "core/provider.h"
+#include "core/public_urls.h"
 #include "core/repositories.h"
 #include "core/repository_match.h"
 #include "core/result.h"
 #include "core/secret.h"
+#include "service/provider_matcher.h"
 #include "service/token_service.h"
 
 namespace keybridge::service {
@@ -46,7 +48,7 @@ class GitCredentialService {
  public:
   // All references must outlive the service. Thread-safe.
   GitCredentialService(core::ProviderRepository& providers, core::ConnectionRepository& connections,
-                       TokenService& tokens);
+                       ProviderMatcher& matcher, TokenService& tokens, core::PublicUrls urls);
 
   // Errors only where no provider is involved: kUnauthenticated (anonymous caller),
   // kInvalidArgument (not an absolute http(s) URL), kNotFound (no provider serves the URL: git
@@ -70,7 +72,9 @@ class GitCredentialService {
 
   core::ProviderRepository& providers_;
   core::ConnectionRepository& connections_;
+  ProviderMatcher& matcher_;
   TokenService& tokens_;
+  const core::PublicUrls urls_;
 };
 
 }  // namespace keybridge::service

@@ -84,9 +84,17 @@ class GitCredentialServiceTest : public ::testing::Test {
   testing::InMemoryConnectionRepository connections_;
   testing::ScriptedHttpClient http_;
   ProviderGateway gateway_{http_, clock_};
-  TokenService tokens_{connections_, providers_, gateway_, clock_,
-                       TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
-  GitCredentialService credentials_{providers_, connections_, tokens_};
+  ProviderMatcher matcher_{providers_};
+  SessionScopePolicy scope_{connections_, matcher_};
+  TokenService tokens_{
+      connections_,
+      providers_,
+      gateway_,
+      clock_,
+      scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
+  GitCredentialService credentials_{providers_, connections_, matcher_, tokens_,
+                                    core::PublicUrls("https://kb.example.org")};
 };
 
 TEST_F(GitCredentialServiceTest, AGitLabRemoteGetsOauth2AndTheConnectionsToken) {
@@ -305,21 +313,6 @@ TEST_F(GitCredentialServiceTest, ARefusedCredentialIsUnauthenticatedRatherThanHi
                 .error()
                 .code,
             ErrorCode::kNotFound);
-}
-
-TEST_F(GitCredentialServiceTest, ProviderServingPicksTheLongestPrefix) {
-  ASSERT_TRUE(providers_
-                  .Insert(MakeProvider("gitlab-root", core::ProviderKind::kGitLab,
-                                       "https://gitlab.example.org"))
-                  .ok());
-
-  auto deep = tokens_.ProviderServing(kRepoA);
-  auto root = tokens_.ProviderServing("https://gitlab.example.org/other/x.git");
-
-  ASSERT_TRUE(deep.ok() && *deep);
-  EXPECT_EQ((*deep)->id, "gitlab");
-  ASSERT_TRUE(root.ok() && *root);
-  EXPECT_EQ((*root)->id, "gitlab-root");
 }
 
 }  // namespace

@@ -15,8 +15,6 @@ namespace {
 using oauth::CheckResult;
 using oauth::CheckStatus;
 
-constexpr std::string_view kCallbackPath = "/api/data/oauth2/callback";
-
 bool Failed(const CheckResult& check) {
   return check.status == CheckStatus::kFail;
 }
@@ -51,7 +49,7 @@ core::Result<ProviderCheckReport> ProviderCheckService::Check(const core::Caller
 }
 
 ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
-  const std::string callback = options_.public_url + std::string(kCallbackPath);
+  const std::string callback = options_.public_urls.OAuthCallback();
   const bool github = provider.kind == core::ProviderKind::kGitHub;
   ProviderCheckReport report;
   report.provider_id = provider.id;

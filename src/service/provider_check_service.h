@@ -10,6 +10,7 @@
 #include "core/caller.h"
 #include "core/clock.h"
 #include "core/http_client.h"
+#include "core/public_urls.h"
 #include "core/repositories.h"
 #include "core/result.h"
 #include "oauth/provider_check.h"
@@ -25,7 +26,7 @@ struct ProviderCheckReport {
 };
 
 struct ProviderCheckServiceOptions {
-  std::string public_url;  // the callback to register is public_url + "/api/data/oauth2/callback"
+  core::PublicUrls public_urls;  // names the callback to register (PublicUrls::OAuthCallback)
 };
 
 class ProviderCheckService {

@@ -102,7 +102,8 @@ class ProviderCheckServiceTest : public ::testing::Test {
   testing::InMemoryProviderRepository repo_;
   testing::ScriptedHttpClient http_;
   testing::FakeClock clock_;
-  ProviderCheckService service_{repo_, http_, clock_, ProviderCheckServiceOptions{kPublicUrl}};
+  ProviderCheckService service_{repo_, http_, clock_,
+                                ProviderCheckServiceOptions{core::PublicUrls(kPublicUrl)}};
   core::Caller admin_ = core::Caller::User("admin-1", true);
 };
 

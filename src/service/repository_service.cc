@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/repository_match.h"
+#include "service/session_scope.h"
 
 namespace keybridge::service {
 namespace {
@@ -128,12 +129,14 @@ std::string_view RepositoryCheck::Status() const {
   return metadata ? "valid" : "unknown";
 }
 
-RepositoryService::RepositoryService(core::ProviderRepository& providers,
+RepositoryService::RepositoryService(ProviderMatcher& matcher,
                                      core::ConnectionRepository& connections, TokenService& tokens,
-                                     core::HttpClient& provider_http, core::HttpClient& probe)
-    : providers_(providers),
+                                     core::PublicUrls urls, core::HttpClient& provider_http,
+                                     core::HttpClient& probe)
+    : matcher_(matcher),
       connections_(connections),
       tokens_(tokens),
+      urls_(std::move(urls)),
       provider_http_(provider_http),
       probe_(probe) {}
 
@@ -169,9 +172,10 @@ core::Result<RepositoryCheck> RepositoryService::Check(const core::Caller& calle
     return check;
   }
   const core::RepositoryUrl& repository = std::get<core::RepositoryUrl>(parsed);
-  KEYBRIDGE_ASSIGN_OR_RETURN(const std::vector<core::Provider> providers, providers_.List());
-  if (const auto match = core::MatchProvider(providers, repository.url)) {
-    const core::Provider& provider = providers[match->index];
+  KEYBRIDGE_ASSIGN_OR_RETURN(const std::optional<ServedRepository> match,
+                             matcher_.Match(repository.url));
+  if (match) {
+    const core::Provider& provider = match->provider;
     check.provider = provider;
     check.provider->client_secret.reset();  // the result never carries secrets
     if (caller.IsAuthenticated()) {
@@ -190,7 +194,7 @@ core::Result<RepositoryCheck> RepositoryService::Check(const core::Caller& calle
       return check;
     }
     if (!check.connection || check.connection->status != core::ConnectionStatus::kConnected) {
-      check.connect_url = tokens_.ReconnectUrl(provider.id);
+      check.connect_url = urls_.Authorize(provider.id);
     }
   }
   if (!check.metadata) {
@@ -232,7 +236,7 @@ void RepositoryService::AskProvider(const core::Caller& caller, const core::Prov
   if (check.connection
       && check.connection->status == core::ConnectionStatus::kConnected
       // A session token reaches its owner's connection only within its scope.
-      && tokens_.CheckSessionRepositoryScope(caller, repository_url, check.connection->id).ok()) {
+      && SessionScopePolicy::CheckRepository(caller, repository_url, check.connection->id).ok()) {
     auto fresh = tokens_.FreshConnection(caller, check.connection->id, core::Seconds(0));
     if (!fresh.ok()) {
       token_error = RepositoryErrorCode::kMetadataOauth;

@@ -23,9 +23,11 @@
 #include "core/connection.h"
 #include "core/http_client.h"
 #include "core/provider.h"
+#include "core/public_urls.h"
 #include "core/repositories.h"
 #include "core/result.h"
 #include "oauth/repository.h"
+#include "service/provider_matcher.h"
 #include "service/token_service.h"
 
 namespace keybridge::service {
@@ -68,15 +70,16 @@ class RepositoryService {
   // `probe` fetches URLs the caller chose; it must be SSRF-guarded (net::ProbeClient) and report
   // a refused destination as kPermissionDenied. Every reference must outlive the service.
   // Thread-safe.
-  RepositoryService(core::ProviderRepository& providers, core::ConnectionRepository& connections,
-                    TokenService& tokens, core::HttpClient& provider_http, core::HttpClient& probe);
+  RepositoryService(ProviderMatcher& matcher, core::ConnectionRepository& connections,
+                    TokenService& tokens, core::PublicUrls urls, core::HttpClient& provider_http,
+                    core::HttpClient& probe);
 
   // Checks `url` for `caller` (anonymous, user or session), forwarding `if_none_match` (may be
   // "") to the provider. Problems with the URL or the provider are reported in the result, not
   // as errors. Errors: kInvalidArgument "A repository url is required" for an empty url;
   // whatever the provider or connection repository fails with (database down).
   // A session caller's connection is used only within the session's scope
-  // (TokenService::CheckSessionRepositoryScope); otherwise the provider is asked anonymously.
+  // (SessionScopePolicy::CheckRepository); otherwise the provider is asked anonymously.
   core::Result<RepositoryCheck> Check(const core::Caller& caller, std::string_view url,
                                       std::string_view if_none_match);
 
@@ -89,9 +92,10 @@ class RepositoryService {
   // GET <url>/info/refs?service=git-upload-pack through the guarded probe client.
   void Probe(const std::string& url, RepositoryCheck& check);
 
-  core::ProviderRepository& providers_;
+  ProviderMatcher& matcher_;
   core::ConnectionRepository& connections_;
   TokenService& tokens_;
+  const core::PublicUrls urls_;
   core::HttpClient& provider_http_;
   core::HttpClient& probe_;
 };

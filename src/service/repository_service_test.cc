@@ -128,9 +128,17 @@ class RepositoryServiceTest : public ::testing::Test {
   testing::ScriptedHttpClient http_;   // providers: API and token endpoints
   testing::ScriptedHttpClient probe_;  // stands in for the guarded net::ProbeClient
   ProviderGateway gateway_{http_, clock_};
-  TokenService tokens_{connections_, providers_, gateway_, clock_,
-                       TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
-  RepositoryService service_{providers_, connections_, tokens_, http_, probe_};
+  ProviderMatcher matcher_{providers_};
+  SessionScopePolicy scope_{connections_, matcher_};
+  TokenService tokens_{
+      connections_,
+      providers_,
+      gateway_,
+      clock_,
+      scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
+  RepositoryService service_{
+      matcher_, connections_, tokens_, core::PublicUrls("https://kb.example.org"), http_, probe_};
 };
 
 TEST_F(RepositoryServiceTest, EmptyUrlIsInvalidArgument) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/url.h"
 #include "crypto/hash.h"
 #include "identity/local_token.h"
 #include "service/provider_service.h"
@@ -60,34 +59,6 @@ core::Result<std::string> CheckSessionName(const std::string& raw) {
   return name;
 }
 
-void Deduplicate(std::vector<std::string>& items) {
-  std::vector<std::string> unique;
-  for (std::string& item : items) {
-    if (std::find(unique.begin(), unique.end(), item) == unique.end()) {
-      unique.push_back(std::move(item));
-    }
-  }
-  items = std::move(unique);
-}
-
-core::Status CheckRepositoryUrl(const std::string& url) {
-  if (url.size() > core::kMaxUrlLength) {
-    return Invalid("repository_urls entries must be at most " + std::to_string(core::kMaxUrlLength)
-                   + " characters");
-  }
-  auto parsed = core::ParseUrl(url);
-  if (!parsed.ok() || (parsed->scheme != "https" && parsed->scheme != "http")) {
-    return Invalid("repository_urls entry " + Quoted(url)
-                   + " is not an http(s) repository URL (e.g. https://gitlab.example.org/group/"
-                     "project.git)");
-  }
-  if (!parsed->userinfo.empty() || parsed->has_query || parsed->has_fragment) {
-    return Invalid("repository_urls entry " + Quoted(url)
-                   + " must not contain credentials, a query or a fragment");
-  }
-  return core::OkStatus();
-}
-
 }  // namespace
 
 std::string_view ToString(SessionTokenState state) {
@@ -110,52 +81,10 @@ bool IsSessionTokenId(std::string_view id) {
 }
 
 SessionTokenService::SessionTokenService(core::SessionTokenRepository& tokens,
-                                         core::ConnectionRepository& connections,
-                                         TokenService& token_service, core::Random& random,
+                                         SessionScopePolicy& scope, core::Random& random,
                                          const core::Clock& clock,
                                          SessionTokenServiceOptions options)
-    : tokens_(tokens),
-      connections_(connections),
-      token_service_(token_service),
-      random_(random),
-      clock_(clock),
-      options_(options) {}
-
-core::Status SessionTokenService::CheckScope(const core::Caller& caller,
-                                             SessionTokenRequest& request) {
-  Deduplicate(request.connection_ids);
-  Deduplicate(request.repository_urls);
-  if (request.connection_ids.empty() && request.repository_urls.empty()) {
-    // Default deny: a token without a scope could obtain nothing, so it is a mistake.
-    return Invalid(
-        "give connection_ids or repository_urls: a session token may only obtain tokens for the "
-        "connections and repositories it is scoped to");
-  }
-  if (request.connection_ids.size() > core::kMaxSessionScopeEntries
-      || request.repository_urls.size() > core::kMaxSessionScopeEntries) {
-    return Invalid("connection_ids and repository_urls may have at most "
-                   + std::to_string(core::kMaxSessionScopeEntries) + " entries each");
-  }
-  for (const std::string& id : request.connection_ids) {
-    auto found = connections_.Find(id);
-    if (!found.ok() && found.error().code != ErrorCode::kNotFound) {
-      return std::move(found).TakeError();
-    }
-    // Someone else's connection reads exactly like an absent one.
-    if (!found.ok() || found->user_id != caller.user_id) {
-      return Invalid("connection_ids entry " + Quoted(id) + " is not one of your connections");
-    }
-  }
-  for (const std::string& url : request.repository_urls) {
-    KEYBRIDGE_RETURN_IF_ERROR(CheckRepositoryUrl(url));
-    KEYBRIDGE_ASSIGN_OR_RETURN(std::optional<core::Provider> serving,
-                               token_service_.ProviderServing(url));
-    if (!serving) {
-      return Invalid("repository_urls entry " + Quoted(url) + " is not served by any integration");
-    }
-  }
-  return core::OkStatus();
-}
+    : tokens_(tokens), scope_(scope), random_(random), clock_(clock), options_(options) {}
 
 core::Result<IssuedSessionToken> SessionTokenService::Create(const core::Caller& caller,
                                                              const SessionTokenRequest& request) {
@@ -167,7 +96,8 @@ core::Result<IssuedSessionToken> SessionTokenService::Create(const core::Caller&
                    + " and " + std::to_string(options_.max_ttl.count()));
   }
   SessionTokenRequest scoped = request;
-  KEYBRIDGE_RETURN_IF_ERROR(CheckScope(caller, scoped));
+  KEYBRIDGE_RETURN_IF_ERROR(
+      scope_.CheckRequest(caller, scoped.connection_ids, scoped.repository_urls));
 
   IssuedSessionToken issued;
   issued.token = identity::GenerateBearerToken(identity::kSessionTokenPrefix, random_);

@@ -1,8 +1,7 @@
 // SessionTokenService: users mint, list and revoke session tokens (core::SessionToken) through
 // /api/data/sessions/tokens. A session token is shown once and stored as a hash; with it a session
-// may only obtain access tokens within its scope (enforced by the application's route allow-list
-// and TokenService::CheckSessionScope), so only a user acting for themself, never a session, may
-// manage them.
+// may only obtain access tokens within its scope (enforced by the routes' access table and
+// SessionScopePolicy), so only a user acting for themself, never a session, may manage them.
 #pragma once
 
 #include <optional>
@@ -16,7 +15,7 @@
 #include "core/result.h"
 #include "core/secret.h"
 #include "core/session_token.h"
-#include "service/token_service.h"
+#include "service/session_scope.h"
 
 namespace keybridge::service {
 
@@ -49,14 +48,13 @@ struct IssuedSessionToken {
 class SessionTokenService {
  public:
   // All references must outlive the service. Thread-safe.
-  SessionTokenService(core::SessionTokenRepository& tokens, core::ConnectionRepository& connections,
-                      TokenService& token_service, core::Random& random, const core::Clock& clock,
+  SessionTokenService(core::SessionTokenRepository& tokens, SessionScopePolicy& scope,
+                      core::Random& random, const core::Clock& clock,
                       SessionTokenServiceOptions options);
 
   // kUnauthenticated; kPermissionDenied for a session caller; kInvalidArgument naming the field
-  // for an empty or overlong name, a TTL outside [min_ttl, max_ttl], too many scope entries, a
-  // connection id that is not the caller's, a URL that is not an http(s) repository URL or that
-  // no integration serves, or an empty scope (a token that could obtain nothing).
+  // for an empty or overlong name, a TTL outside [min_ttl, max_ttl], or a scope that
+  // SessionScopePolicy::CheckRequest refuses.
   core::Result<IssuedSessionToken> Create(const core::Caller& caller,
                                           const SessionTokenRequest& request);
   // The caller's session tokens, revoked and expired ones included. Errors as Create.
@@ -65,11 +63,8 @@ class SessionTokenService {
   core::Status Revoke(const core::Caller& caller, const std::string& id);
 
  private:
-  core::Status CheckScope(const core::Caller& caller, SessionTokenRequest& request);
-
   core::SessionTokenRepository& tokens_;
-  core::ConnectionRepository& connections_;
-  TokenService& token_service_;
+  SessionScopePolicy& scope_;
   core::Random& random_;
   const core::Clock& clock_;
   const SessionTokenServiceOptions options_;

@@ -6,7 +6,6 @@
 #include "identity/local_token.h"
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
-#include "support/scripted_http_client.h"
 
 namespace keybridge::service {
 namespace {
@@ -70,12 +69,9 @@ class SessionTokenServiceTest : public ::testing::Test {
   testing::InMemorySessionTokenRepository tokens_;
   testing::InMemoryProviderRepository providers_;
   testing::InMemoryConnectionRepository connections_;
-  testing::ScriptedHttpClient http_;
-  ProviderGateway gateway_{http_, clock_};
-  TokenService token_service_{connections_, providers_, gateway_, clock_,
-                              TokenServiceOptions{core::Seconds(300), "https://kb.example.org"}};
-  SessionTokenService service_{tokens_, connections_, token_service_,
-                               random_, clock_,       SessionTokenServiceOptions{}};
+  ProviderMatcher matcher_{providers_};
+  SessionScopePolicy scope_{connections_, matcher_};
+  SessionTokenService service_{tokens_, scope_, random_, clock_, SessionTokenServiceOptions{}};
 };
 
 TEST_F(SessionTokenServiceTest, CreateStoresOnlyTheHashAndExpiresAfterTwelveHoursByDefault) {
@@ -109,7 +105,7 @@ TEST_F(SessionTokenServiceTest, TtlMustStayWithinTheConfiguredBounds) {
 TEST_F(SessionTokenServiceTest, DefaultTtlNeverExceedsAShorterMaximum) {
   SessionTokenServiceOptions options;
   options.max_ttl = core::Seconds(3600);
-  SessionTokenService short_lived(tokens_, connections_, token_service_, random_, clock_, options);
+  SessionTokenService short_lived(tokens_, scope_, random_, clock_, options);
 
   auto issued = short_lived.Create(Alice(), Request());
 

@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <optional>
-#include <variant>
 
-#include "core/repository_match.h"
 #include "crypto/hash.h"
 #include "service/provider_service.h"
 
@@ -37,16 +35,14 @@ void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& con
 
 TokenService::TokenService(core::ConnectionRepository& connections,
                            core::ProviderRepository& providers, ProviderGateway& gateway,
-                           const core::Clock& clock, TokenServiceOptions options)
+                           const core::Clock& clock, SessionScopePolicy& scope,
+                           TokenServiceOptions options)
     : connections_(connections),
       providers_(providers),
       gateway_(gateway),
       clock_(clock),
+      scope_(scope),
       options_(std::move(options)) {}
-
-std::string TokenService::ReconnectUrl(const std::string& provider_id) const {
-  return options_.public_url + "/api/data/oauth2/providers/" + provider_id + "/authorize";
-}
 
 core::Result<core::Connection> TokenService::Usable(core::Connection connection) const {
   switch (connection.status) {
@@ -59,87 +55,17 @@ core::Result<core::Connection> TokenService::Usable(core::Connection connection)
     case core::ConnectionStatus::kPending:
       return MakeError(ErrorCode::kPermissionDenied,
                        "The connection is not connected yet: finish connecting at "
-                           + ReconnectUrl(connection.provider_id));
+                           + options_.public_urls.Authorize(connection.provider_id));
     case core::ConnectionStatus::kInvalidCredentials: {
       core::Error error =
           MakeError(ErrorCode::kReauthorizationRequired,
                     "The refresh token for the connected service has expired or is invalid ("
                         + connection.status_reason + "). Please reconnect at "
-                        + ReconnectUrl(connection.provider_id));
+                        + options_.public_urls.Authorize(connection.provider_id));
       return error;
     }
   }
   return MakeError(ErrorCode::kInternal, "unknown connection status");
-}
-
-core::Result<std::optional<core::Provider>> TokenService::ProviderServing(
-    std::string_view repository_url) {
-  auto parsed = core::ParseRepositoryUrl(repository_url);
-  if (std::holds_alternative<core::RepositoryUrlProblem>(parsed)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "the repository URL must be an http(s) URL without credentials, query or "
-                     "fragment");
-  }
-  const core::RepositoryUrl& repository = std::get<core::RepositoryUrl>(parsed);
-  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<core::Provider> all, providers_.List());
-  const std::optional<core::ProviderMatch> match = core::MatchProvider(all, repository.url);
-  if (!match) {
-    return std::optional<core::Provider>();
-  }
-  return std::optional<core::Provider>(std::move(all[match->index]));
-}
-
-core::Status TokenService::CheckSessionScope(const core::Caller& caller,
-                                             const std::string& provider_id,
-                                             const std::string& connection_id) {
-  if (!caller.session) {
-    return core::OkStatus();
-  }
-  const core::SessionScope& scope = *caller.session;
-  if (std::find(scope.connection_ids.begin(), scope.connection_ids.end(), connection_id)
-      != scope.connection_ids.end()) {
-    return core::OkStatus();
-  }
-  for (const std::string& url : scope.repository_urls) {
-    auto serving = ProviderServing(url);
-    if (!serving.ok()) {
-      // Scoped URLs were validated when the token was minted; a database failure is not a "no".
-      if (serving.error().code == ErrorCode::kInvalidArgument) {
-        continue;
-      }
-      return std::move(serving).TakeError();
-    }
-    if (*serving && (*serving)->id == provider_id) {
-      return core::OkStatus();
-    }
-  }
-  return MakeError(ErrorCode::kPermissionDenied,
-                   "This session token may not obtain tokens for this connection: it is scoped "
-                   "to other connections and repositories.");
-}
-
-core::Status TokenService::CheckSessionRepositoryScope(const core::Caller& caller,
-                                                       const core::Url& repository,
-                                                       const std::string& connection_id) const {
-  if (!caller.session) {
-    return core::OkStatus();
-  }
-  const core::SessionScope& scope = *caller.session;
-  if (!connection_id.empty()
-      && std::find(scope.connection_ids.begin(), scope.connection_ids.end(), connection_id)
-             != scope.connection_ids.end()) {
-    return core::OkStatus();
-  }
-  for (const std::string& scoped : scope.repository_urls) {
-    const auto parsed = core::ParseRepositoryUrl(scoped);
-    if (const auto* url = std::get_if<core::RepositoryUrl>(&parsed);
-        url != nullptr && core::SameRepository(url->url, repository)) {
-      return core::OkStatus();
-    }
-  }
-  return MakeError(ErrorCode::kPermissionDenied,
-                   "This session token may not obtain tokens for this repository: it is scoped to "
-                   "other repositories and connections.");
 }
 
 core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
@@ -166,7 +92,7 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
     return NotFound();  // never confirm that someone else's connection exists
   }
   // Before the status: a session must not learn anything about connections outside its scope.
-  KEYBRIDGE_RETURN_IF_ERROR(CheckSessionScope(caller, found->provider_id, found->id));
+  KEYBRIDGE_RETURN_IF_ERROR(scope_.CheckConnection(caller, found->provider_id, found->id));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, Usable(std::move(found).value()));
   const core::Seconds min_valid = demand.min_valid;
   core::Seconds margin = options_.refresh_margin;

@@ -1,5 +1,7 @@
 // TokenService: hands out access tokens that are valid for at least the asked time, refreshing
-// them when needed. The refresh is the part peers get wrong (peers.md 8.1), so the rules are:
+// them when needed, and nothing else: what a session may reach is SessionScopePolicy's to decide
+// (applied here before a token leaves), which provider serves a URL is ProviderMatcher's, and
+// links are core::PublicUrls'. The refresh is the part that is easy to get wrong, so the rules are:
 //  - one refresh per connection at a time: an in-process single-flight in front of the store's
 //    cross-replica refresh lock;
 //  - the row is re-read after the lock, so a waiter adopts the winner's token instead of
@@ -20,18 +22,19 @@
 #include "core/caller.h"
 #include "core/clock.h"
 #include "core/connection.h"
+#include "core/public_urls.h"
 #include "core/repositories.h"
 #include "core/result.h"
-#include "core/url.h"
 #include "service/provider_gateway.h"
+#include "service/session_scope.h"
 
 namespace keybridge::service {
 
 struct TokenServiceOptions {
   // A read refreshes tokens that expire within this margin (or within min_valid, if larger).
   core::Seconds refresh_margin{300};
-  // The public base URL, for the reconnect link in errors.
-  std::string public_url;
+  // For the reconnect link in errors.
+  core::PublicUrls public_urls;
 };
 
 // What a reader needs from FreshConnection.
@@ -50,7 +53,8 @@ class TokenService {
  public:
   // All references must outlive the service. Thread-safe.
   TokenService(core::ConnectionRepository& connections, core::ProviderRepository& providers,
-               ProviderGateway& gateway, const core::Clock& clock, TokenServiceOptions options);
+               ProviderGateway& gateway, const core::Clock& clock, SessionScopePolicy& scope,
+               TokenServiceOptions options);
 
   // The caller's connection with a token valid for at least max(margin, min_valid) when the
   // provider allows it. kNotFound (absent or someone else's), kPermissionDenied (pending: never
@@ -58,34 +62,16 @@ class TokenService {
   // the reconnect URL), kUnavailable (transient provider failure), kUpstreamFailed.
   //
   // A session caller (Caller::session) gets a connection only within its scope, else
-  // kPermissionDenied (see CheckSessionScope).
+  // kPermissionDenied (SessionScopePolicy::CheckConnection).
   core::Result<core::Connection> FreshConnection(const core::Caller& caller,
                                                  const std::string& connection_id,
                                                  core::Seconds min_valid);
   core::Result<core::Connection> FreshConnection(const core::Caller& caller,
                                                  const std::string& connection_id,
                                                  const TokenDemand& demand);
-  // OK unless `caller` is a session whose scope covers neither `connection_id` nor a repository
-  // that `provider_id` serves (ProviderServing); then kPermissionDenied. Non-session callers
-  // always pass (ownership is checked elsewhere).
-  core::Status CheckSessionScope(const core::Caller& caller, const std::string& provider_id,
-                                 const std::string& connection_id);
-  // For routes addressed by repository URL (git credentials, the repository check): a session
-  // may use its owner's connection for `repository` only when that connection is in its scope or
-  // `repository` is one of its scoped repositories (core::SameRepository) — a session scoped to
-  // repository A gets no token for B on the same provider. Non-session callers always pass.
-  core::Status CheckSessionRepositoryScope(const core::Caller& caller, const core::Url& repository,
-                                           const std::string& connection_id) const;
-  // The provider serving the repository at `repository_url` by the longest-prefix rule of
-  // core/repository_match.h (MatchProvider); nullopt if none does. kInvalidArgument if the URL is
-  // not a usable http(s) repository URL (core::ParseRepositoryUrl).
-  core::Result<std::optional<core::Provider>> ProviderServing(std::string_view repository_url);
   // Background refresher entry point: refreshes `connection_id` if it has a refresh token,
   // regardless of the access token's expiry (to keep the grant alive). No ownership check.
   core::Status KeepAlive(const std::string& connection_id);
-
-  // The URL where the owner of a connection to `provider_id` can reconnect.
-  std::string ReconnectUrl(const std::string& provider_id) const;
 
  private:
   // Single-flight: concurrent callers for one connection share one RefreshUnderLock.
@@ -103,6 +89,7 @@ class TokenService {
   core::ProviderRepository& providers_;
   ProviderGateway& gateway_;
   const core::Clock& clock_;
+  SessionScopePolicy& scope_;
   const TokenServiceOptions options_;
   std::mutex mu_;
   std::map<std::string, std::shared_future<core::Result<core::Connection>>> inflight_;

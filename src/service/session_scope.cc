@@ -1,0 +1,159 @@
+#include "service/session_scope.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "core/repository_match.h"
+#include "core/session_token.h"
+
+namespace keybridge::service {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+
+core::Error Invalid(std::string message) {
+  return MakeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// Input echoed in an error message: bounded, so a huge value does not become a huge response.
+std::string Quoted(const std::string& value) {
+  constexpr std::size_t kMaxEcho = 80;
+  return "'" + value.substr(0, kMaxEcho) + (value.size() > kMaxEcho ? "...'" : "'");
+}
+
+void Deduplicate(std::vector<std::string>& items) {
+  std::vector<std::string> unique;
+  for (std::string& item : items) {
+    if (std::find(unique.begin(), unique.end(), item) == unique.end()) {
+      unique.push_back(std::move(item));
+    }
+  }
+  items = std::move(unique);
+}
+
+core::Status CheckRepositoryUrl(const std::string& url) {
+  if (url.size() > core::kMaxUrlLength) {
+    return Invalid("repository_urls entries must be at most " + std::to_string(core::kMaxUrlLength)
+                   + " characters");
+  }
+  auto parsed = core::ParseUrl(url);
+  if (!parsed.ok() || (parsed->scheme != "https" && parsed->scheme != "http")) {
+    return Invalid("repository_urls entry " + Quoted(url)
+                   + " is not an http(s) repository URL (e.g. https://gitlab.example.org/group/"
+                     "project.git)");
+  }
+  if (!parsed->userinfo.empty() || parsed->has_query || parsed->has_fragment) {
+    return Invalid("repository_urls entry " + Quoted(url)
+                   + " must not contain credentials, a query or a fragment");
+  }
+  return core::OkStatus();
+}
+
+bool Contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+}  // namespace
+
+SessionScopePolicy::SessionScopePolicy(core::ConnectionRepository& connections,
+                                       ProviderMatcher& providers)
+    : connections_(connections), providers_(providers) {}
+
+core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
+                                              std::vector<std::string>& connection_ids,
+                                              std::vector<std::string>& repository_urls) {
+  Deduplicate(connection_ids);
+  Deduplicate(repository_urls);
+  if (connection_ids.empty() && repository_urls.empty()) {
+    // Default deny: a token without a scope could obtain nothing, so it is a mistake.
+    return Invalid(
+        "give connection_ids or repository_urls: a session token may only obtain tokens for the "
+        "connections and repositories it is scoped to");
+  }
+  if (connection_ids.size() > core::kMaxSessionScopeEntries
+      || repository_urls.size() > core::kMaxSessionScopeEntries) {
+    return Invalid("connection_ids and repository_urls may have at most "
+                   + std::to_string(core::kMaxSessionScopeEntries) + " entries each");
+  }
+  for (const std::string& id : connection_ids) {
+    auto found = connections_.Find(id);
+    if (!found.ok() && found.error().code != ErrorCode::kNotFound) {
+      return std::move(found).TakeError();
+    }
+    // Someone else's connection reads exactly like an absent one.
+    if (!found.ok() || found->user_id != caller.user_id) {
+      return Invalid("connection_ids entry " + Quoted(id) + " is not one of your connections");
+    }
+  }
+  std::optional<ProviderSnapshot> providers;  // read on first need, then reused
+  for (const std::string& url : repository_urls) {
+    KEYBRIDGE_RETURN_IF_ERROR(CheckRepositoryUrl(url));
+    KEYBRIDGE_ASSIGN_OR_RETURN(core::RepositoryUrl repository, RequireRepositoryUrl(url));
+    if (!providers) {
+      KEYBRIDGE_ASSIGN_OR_RETURN(providers, providers_.Snapshot());
+    }
+    if (!providers->Match(repository.url)) {
+      return Invalid("repository_urls entry " + Quoted(url) + " is not served by any integration");
+    }
+  }
+  return core::OkStatus();
+}
+
+core::Status SessionScopePolicy::CheckConnection(const core::Caller& caller,
+                                                 const std::string& provider_id,
+                                                 const std::string& connection_id) {
+  if (!caller.session) {
+    return core::OkStatus();
+  }
+  const core::SessionScope& scope = *caller.session;
+  if (Contains(scope.connection_ids, connection_id)) {
+    return core::OkStatus();
+  }
+  // One provider list for all scoped URLs: listing decrypts every provider's secret.
+  std::optional<ProviderSnapshot> providers;
+  for (const std::string& url : scope.repository_urls) {
+    const auto parsed = core::ParseRepositoryUrl(url);
+    const auto* repository = std::get_if<core::RepositoryUrl>(&parsed);
+    if (repository == nullptr) {
+      continue;  // validated when the token was minted; an unusable URL serves nothing
+    }
+    if (!providers) {
+      // A database failure is not a "no".
+      KEYBRIDGE_ASSIGN_OR_RETURN(providers, providers_.Snapshot());
+    }
+    if (const auto served = providers->Match(repository->url);
+        served && served->provider.id == provider_id) {
+      return core::OkStatus();
+    }
+  }
+  return MakeError(ErrorCode::kPermissionDenied,
+                   "This session token may not obtain tokens for this connection: it is scoped "
+                   "to other connections and repositories.");
+}
+
+core::Status SessionScopePolicy::CheckRepository(const core::Caller& caller,
+                                                 const core::Url& repository,
+                                                 const std::string& connection_id) {
+  if (!caller.session) {
+    return core::OkStatus();
+  }
+  const core::SessionScope& scope = *caller.session;
+  if (!connection_id.empty() && Contains(scope.connection_ids, connection_id)) {
+    return core::OkStatus();
+  }
+  for (const std::string& scoped : scope.repository_urls) {
+    const auto parsed = core::ParseRepositoryUrl(scoped);
+    if (const auto* url = std::get_if<core::RepositoryUrl>(&parsed);
+        url != nullptr && core::SameRepository(url->url, repository)) {
+      return core::OkStatus();
+    }
+  }
+  return MakeError(ErrorCode::kPermissionDenied,
+                   "This session token may not obtain tokens for this repository: it is scoped to "
+                   "other repositories and connections.");
+}
+
+}  // namespace keybridge::service
