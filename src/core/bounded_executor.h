@@ -27,8 +27,8 @@
 namespace keybridge::core {
 
 struct BoundedExecutorOptions {
-  std::string name = "default";  // the compartment label in errors and metrics
-  std::size_t threads = 4;       // concurrency limit N (at least 1)
+  std::string name = "default";     // the compartment label in errors and metrics
+  std::size_t threads = 4;          // concurrency limit N (at least 1)
   std::size_t queue_capacity = 16;  // tasks allowed to wait for a thread, Q (may be 0)
   // What a refused caller is told to wait before retrying (HTTP Retry-After).
   std::chrono::seconds retry_after{1};
@@ -36,9 +36,9 @@ struct BoundedExecutorOptions {
 
 // A snapshot of the live counters; each field is read atomically, the set is not one instant.
 struct BoundedExecutorStats {
-  std::size_t in_flight = 0;   // tasks running on a worker now
-  std::size_t queued = 0;      // tasks accepted and waiting for a worker
-  std::uint64_t rejected = 0;  // TrySubmit refusals (full or shut down) since construction
+  std::size_t in_flight = 0;    // tasks running on a worker now
+  std::size_t queued = 0;       // tasks accepted and waiting for a worker
+  std::uint64_t rejected = 0;   // TrySubmit refusals (full or shut down) since construction
   std::uint64_t completed = 0;  // tasks that ran to the end (including those that threw)
   std::uint64_t failed = 0;     // of those, tasks that threw
   std::uint64_t cancelled = 0;  // accepted tasks dropped by Shutdown before they ran
@@ -69,7 +69,9 @@ class BoundedExecutor {
     auto run = [this, work = std::move(work), shared_done] {
       (*shared_done)(RunCatching(work));
     };
-    auto cancel = [this, shared_done] { (*shared_done)(Result<T>(ShutdownError())); };
+    auto cancel = [this, shared_done] {
+      (*shared_done)(Result<T>(ShutdownError()));
+    };
     return TrySubmit(std::move(run), std::move(cancel));
   }
 
@@ -78,9 +80,8 @@ class BoundedExecutor {
   Result<std::future<Result<T>>> Submit(std::function<Result<T>()> work) {
     auto promise = std::make_shared<std::promise<Result<T>>>();
     std::future<Result<T>> future = promise->get_future();
-    Status accepted = TrySubmit<T>(std::move(work), [promise](Result<T> result) {
-      promise->set_value(std::move(result));
-    });
+    Status accepted = TrySubmit<T>(
+        std::move(work), [promise](Result<T> result) { promise->set_value(std::move(result)); });
     if (!accepted.ok()) {
       return std::move(accepted).TakeError();
     }
@@ -109,8 +110,8 @@ class BoundedExecutor {
       return work();
     } catch (const std::exception& e) {
       failed_.fetch_add(1, std::memory_order_relaxed);
-      return MakeError(ErrorCode::kInternal, "", "task in compartment " + options_.name
-                                                     + " threw: " + e.what());
+      return MakeError(ErrorCode::kInternal, "",
+                       "task in compartment " + options_.name + " threw: " + e.what());
     } catch (...) {
       failed_.fetch_add(1, std::memory_order_relaxed);
       return MakeError(ErrorCode::kInternal, "",

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <set>
 #include <utility>
@@ -21,7 +21,8 @@ bool IsNameChar(char c, bool allow_colon) {
 // Consumes a name from the front of `rest`; "" if none.
 std::string TakeName(std::string_view& rest, bool allow_colon) {
   std::size_t n = 0;
-  while (n < rest.size() && (n == 0 ? IsNameStart(rest[n], allow_colon) : IsNameChar(rest[n], allow_colon))) {
+  while (n < rest.size()
+         && (n == 0 ? IsNameStart(rest[n], allow_colon) : IsNameChar(rest[n], allow_colon))) {
     ++n;
   }
   std::string name(rest.substr(0, n));
@@ -61,7 +62,8 @@ std::string FamilyOf(const std::string& sample, const std::map<std::string, std:
     if (sample.size() > s.size() && sample.compare(sample.size() - s.size(), s.size(), s) == 0) {
       const std::string base = sample.substr(0, sample.size() - s.size());
       const auto it = types.find(base);
-      if (it != types.end() && (it->second == "histogram" || (it->second == "summary" && s != "_bucket"))) {
+      if (it != types.end()
+          && (it->second == "histogram" || (it->second == "summary" && s != "_bucket"))) {
         return base;
       }
     }
@@ -166,12 +168,16 @@ core::Result<std::vector<ParsedFamily>> ParseExposition(std::string_view text) {
     return Bad(0, "the text does not end with a line feed");
   }
   std::size_t line_number = 0;
-  auto current = [&]() -> ParsedFamily* { return families.empty() ? nullptr : &families.back(); };
+  auto current = [&]() -> ParsedFamily* {
+    return families.empty() ? nullptr : &families.back();
+  };
   auto open_family = [&](const std::string& name, std::size_t line) -> core::Result<ParsedFamily*> {
     if (current() != nullptr && current()->name == name) {
       return current();
     }
-    if (finished.contains(name) || std::any_of(families.begin(), families.end(), [&](const auto& f) { return f.name == name; })) {
+    if (finished.contains(name)
+        || std::any_of(families.begin(), families.end(),
+                       [&](const auto& f) { return f.name == name; })) {
       return Bad(line, "family " + name + " is split into two groups");
     }
     if (current() != nullptr) {

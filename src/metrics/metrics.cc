@@ -15,8 +15,8 @@ bool IsValidName(std::string_view name, bool allow_colon) {
   }
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
-                       || (allow_colon && c == ':');
+    const bool alpha =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
     const bool digit = c >= '0' && c <= '9';
     if (!alpha && !(digit && i > 0)) {
       return false;
@@ -36,7 +36,8 @@ void CheckNames(const std::string& name, const std::vector<std::string>& label_n
                 bool histogram) {
   Require(IsValidName(name, true));
   for (const std::string& label : label_names) {
-    Require(IsValidName(label, false) && label.rfind("__", 0) != 0 && !(histogram && label == "le"));
+    Require(IsValidName(label, false) && label.rfind("__", 0) != 0
+            && !(histogram && label == "le"));
   }
 }
 
@@ -132,11 +133,10 @@ std::string FormatValue(double value) {
   // Whole numbers (every counter) as integers up to 2^53, where doubles stop being exact;
   // otherwise the shortest round-trip form in %g style ("0.0005", not "5e-04").
   const bool whole = std::abs(value) < 9007199254740992.0 && value == std::trunc(value);
-  const auto [end, ec] =
-      whole ? std::to_chars(buffer.data(), buffer.data() + buffer.size(),
-                            static_cast<std::int64_t>(value))
-            : std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
-                            std::chars_format::general);
+  const auto [end, ec] = whole ? std::to_chars(buffer.data(), buffer.data() + buffer.size(),
+                                               static_cast<std::int64_t>(value))
+                               : std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                                               std::chars_format::general);
   return std::string(buffer.data(), end);
 }
 

@@ -14,8 +14,8 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,7 +70,9 @@ class Family {
   // The series for these label values (one per label name, in order), created on first use.
   // Aborts on a wrong number of values: that is a programming error, not input.
   M& WithLabels(const LabelValues& values);
-  M& WithLabels(std::initializer_list<std::string> values) { return WithLabels(LabelValues(values)); }
+  M& WithLabels(std::initializer_list<std::string> values) {
+    return WithLabels(LabelValues(values));
+  }
 
   const std::string& name() const { return name_; }
 

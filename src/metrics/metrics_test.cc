@@ -1,18 +1,19 @@
+#include "metrics/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <limits>
 #include <map>
-#include <string_view>
-#include <condition_variable>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "core/bounded_executor.h"
 #include "metrics/exposition_parser.h"
-#include "metrics/metrics.h"
 #include "metrics/serving_metrics.h"
 
 namespace keybridge::metrics {
@@ -37,19 +38,19 @@ double ValueOf(const std::vector<ParsedFamily>& families, std::string_view name,
 
 TEST(ExpositionParser, RefusesMalformedText) {
   const char* bad[] = {
-      "x 1",                                             // no final line feed
-      "9x 1\n",                                          // bad metric name
-      "x{a=\"1\" 1\n",                                   // unterminated label set
-      "x{a=\"\\t\"} 1\n",                                // unknown escape
-      "x{a=\"1\",a=\"2\"} 1\n",                          // repeated label
-      "x one\n",                                         // bad value
-      "x 1\nx 2\n",                                      // duplicate series
-      "x 1\ny 1\nx{a=\"b\"} 1\n",                        // family split in two
-      "x 1\n# TYPE x counter\n",                         // TYPE after samples
-      "# TYPE x countr\n",                               // unknown type
-      "# HELP x a\n# HELP x b\n",                        // second HELP
+      "x 1",                       // no final line feed
+      "9x 1\n",                    // bad metric name
+      "x{a=\"1\" 1\n",             // unterminated label set
+      "x{a=\"\\t\"} 1\n",          // unknown escape
+      "x{a=\"1\",a=\"2\"} 1\n",    // repeated label
+      "x one\n",                   // bad value
+      "x 1\nx 2\n",                // duplicate series
+      "x 1\ny 1\nx{a=\"b\"} 1\n",  // family split in two
+      "x 1\n# TYPE x counter\n",   // TYPE after samples
+      "# TYPE x countr\n",         // unknown type
+      "# HELP x a\n# HELP x b\n",  // second HELP
       "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
-      "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",  // no +Inf
+      "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",     // no +Inf
       "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 2\n",  // count != +Inf
   };
   for (const char* text : bad) {
@@ -60,8 +61,8 @@ TEST(ExpositionParser, RefusesMalformedText) {
 
 TEST(Registry, RendersCountersGaugesAndHistogramsInTheTextFormat) {
   Registry registry;
-  auto& counter = registry.AddCounter("test_events_total", "Events.\nSecond line \\ here",
-                                      {"kind"});
+  auto& counter =
+      registry.AddCounter("test_events_total", "Events.\nSecond line \\ here", {"kind"});
   auto& gauge = registry.AddGauge("test_level", "A level.");
   auto& histogram = registry.AddHistogram("test_seconds", "Durations.", {"route"}, {0.1, 1});
 
@@ -82,11 +83,9 @@ TEST(Registry, RendersCountersGaugesAndHistogramsInTheTextFormat) {
   EXPECT_EQ(ValueOf(families, "test_events_total", {{"kind", "a\"b\\c\nd"}}), 3);
   EXPECT_EQ(ValueOf(families, "test_events_total", {{"kind", "plain"}}), 0);
   EXPECT_EQ(ValueOf(families, "test_level", {}), -2.5);
-  EXPECT_EQ(ValueOf(families, "test_seconds_bucket", {{"route", "/x"}, {"le", "0.1"}}),
-            2);
+  EXPECT_EQ(ValueOf(families, "test_seconds_bucket", {{"route", "/x"}, {"le", "0.1"}}), 2);
   EXPECT_EQ(ValueOf(families, "test_seconds_bucket", {{"route", "/x"}, {"le", "1"}}), 2);
-  EXPECT_EQ(ValueOf(families, "test_seconds_bucket", {{"route", "/x"}, {"le", "+Inf"}}),
-            3);
+  EXPECT_EQ(ValueOf(families, "test_seconds_bucket", {{"route", "/x"}, {"le", "+Inf"}}), 3);
   EXPECT_EQ(ValueOf(families, "test_seconds_count", {{"route", "/x"}}), 3);
   EXPECT_DOUBLE_EQ(ValueOf(families, "test_seconds_sum", {{"route", "/x"}}), 7.15);
 }
@@ -168,24 +167,21 @@ TEST(ServingMetrics, RecordsRequestsCompartmentsAndBuildInfo) {
   }
 
   EXPECT_EQ(ValueOf(families, "keybridge_http_requests_total",
-                       {{"route", "/api/token/{id}"}, {"method", "GET"}, {"status", "200"}}),
+                    {{"route", "/api/token/{id}"}, {"method", "GET"}, {"status", "200"}}),
             2);
   EXPECT_EQ(ValueOf(families, "keybridge_http_requests_total",
-                       {{"route", "unmatched"}, {"method", "other"}, {"status", "404"}}),
+                    {{"route", "unmatched"}, {"method", "other"}, {"status", "404"}}),
             1);
   EXPECT_EQ(ValueOf(families, "keybridge_http_request_duration_seconds_bucket",
-                       {{"route", "/api/token/{id}"}, {"le", "0.0005"}}),
+                    {{"route", "/api/token/{id}"}, {"le", "0.0005"}}),
             1);
   EXPECT_EQ(ValueOf(families, "keybridge_http_request_duration_seconds_count",
-                       {{"route", "/api/token/{id}"}}),
+                    {{"route", "/api/token/{id}"}}),
             2);
-  EXPECT_EQ(ValueOf(families, "keybridge_compartment_in_flight", {{"compartment", "provider"}}),
-            1);
-  EXPECT_EQ(ValueOf(families, "keybridge_compartment_queued", {{"compartment", "provider"}}),
-            0);
+  EXPECT_EQ(ValueOf(families, "keybridge_compartment_in_flight", {{"compartment", "provider"}}), 1);
+  EXPECT_EQ(ValueOf(families, "keybridge_compartment_queued", {{"compartment", "provider"}}), 0);
   EXPECT_EQ(
-      ValueOf(families, "keybridge_compartment_rejected_total", {{"compartment", "provider"}}),
-      1);
+      ValueOf(families, "keybridge_compartment_rejected_total", {{"compartment", "provider"}}), 1);
   EXPECT_EQ(ValueOf(families, "keybridge_build_info", {{"version", "1.2.3"}}), 1);
 
   executor.Shutdown();

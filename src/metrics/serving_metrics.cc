@@ -27,18 +27,19 @@ ServingMetrics::ServingMetrics(std::string version)
           "keybridge_http_request_duration_seconds",
           "Time from a request's complete header to its answer being written, by route pattern.",
           {"route"}, DurationBuckets())) {
-  registry_.AddCallback(
-      "keybridge_compartment_in_flight", "Tasks running in a compartment now.", MetricType::kGauge,
-      {"compartment"}, [this] {
-        return CompartmentSamples(
-            [](const core::BoundedExecutorStats& s) { return static_cast<double>(s.in_flight); });
-      });
-  registry_.AddCallback(
-      "keybridge_compartment_queued", "Tasks waiting for a thread in a compartment now.",
-      MetricType::kGauge, {"compartment"}, [this] {
-        return CompartmentSamples(
-            [](const core::BoundedExecutorStats& s) { return static_cast<double>(s.queued); });
-      });
+  registry_.AddCallback("keybridge_compartment_in_flight", "Tasks running in a compartment now.",
+                        MetricType::kGauge, {"compartment"}, [this] {
+                          return CompartmentSamples([](const core::BoundedExecutorStats& s) {
+                            return static_cast<double>(s.in_flight);
+                          });
+                        });
+  registry_.AddCallback("keybridge_compartment_queued",
+                        "Tasks waiting for a thread in a compartment now.", MetricType::kGauge,
+                        {"compartment"}, [this] {
+                          return CompartmentSamples([](const core::BoundedExecutorStats& s) {
+                            return static_cast<double>(s.queued);
+                          });
+                        });
   registry_.AddCallback(
       "keybridge_compartment_rejected_total",
       "Tasks refused because their compartment was full or shutting down (answered 503).",
@@ -46,8 +47,8 @@ ServingMetrics::ServingMetrics(std::string version)
         return CompartmentSamples(
             [](const core::BoundedExecutorStats& s) { return static_cast<double>(s.rejected); });
       });
-  registry_.AddGauge("keybridge_build_info", "Always 1; the version label names the build.",
-                     {"version"})
+  registry_
+      .AddGauge("keybridge_build_info", "Always 1; the version label names the build.", {"version"})
       .WithLabels({std::move(version)})
       .Set(1);
 }

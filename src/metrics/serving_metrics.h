@@ -3,8 +3,8 @@
 //   keybridge_http_request_duration_seconds{route}           histogram, recorded by http::Server
 //   keybridge_compartment_in_flight{compartment}             gauge, read from each watched executor
 //   keybridge_compartment_queued{compartment}                gauge, read from each watched executor
-//   keybridge_compartment_rejected_total{compartment}        counter, read from each watched executor
-//   keybridge_build_info{version}                            gauge, always 1
+//   keybridge_compartment_rejected_total{compartment}        counter, read from each watched
+//   executor keybridge_build_info{version}                            gauge, always 1
 // Render() produces the whole exposition for a /metrics route.
 #pragma once
 
