@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -64,20 +66,24 @@ TEST(BoundedExecutor, NeverRunsMoreThanItsThreadsAtOnceAndRefusesPastTheQueue) {
   Gate gate;
   std::atomic<int> running{0};
   std::atomic<int> peak{0};
-  auto hold = [&] {
+  std::function<Result<int>()> hold = [&]() -> Result<int> {
     const int now = ++running;
     int seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
     }
     gate.Wait();
     --running;
+    return now;
   };
 
-  ASSERT_TRUE(executor.TrySubmit(hold).ok());
-  ASSERT_TRUE(executor.TrySubmit(hold).ok());
+  auto first = executor.Submit<int>(hold);
+  auto second = executor.Submit<int>(hold);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
   gate.WaitUntilInside(2);
-  ASSERT_TRUE(executor.TrySubmit(hold).ok());  // queued: both threads busy
-  const Status refused = executor.TrySubmit(hold);
+  auto third = executor.Submit<int>(hold);  // queued: both threads busy
+  ASSERT_TRUE(third.ok());
+  const auto refused = executor.Submit<int>(hold);
 
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
@@ -88,10 +94,14 @@ TEST(BoundedExecutor, NeverRunsMoreThanItsThreadsAtOnceAndRefusesPastTheQueue) {
   EXPECT_EQ(full.rejected, 1U);
 
   gate.Open();
-  executor.Shutdown();
+  for (auto* future : {&*first, &*second, &*third}) {
+    EXPECT_TRUE(future->get().ok());
+  }
+  executor.Shutdown();  // nothing left queued: joins, so the counters are final
   EXPECT_EQ(peak.load(), 2);
   const BoundedExecutorStats done = executor.Stats();
   EXPECT_EQ(done.completed, 3U);
+  EXPECT_EQ(done.cancelled, 0U);
   EXPECT_EQ(done.in_flight, 0U);
   EXPECT_EQ(done.queued, 0U);
 }

@@ -14,7 +14,7 @@
 
 namespace keybridge::core {
 class BoundedExecutor;
-}
+}  // namespace keybridge::core
 
 namespace keybridge::http {
 
