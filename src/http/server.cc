@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -35,8 +38,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/bounded_executor.h"
 #include "core/startup_error.h"
 #include "http/error_response.h"
+#include "metrics/serving_metrics.h"
 
 namespace keybridge::http {
 namespace {
@@ -53,6 +58,8 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxDrainBytes = std::size_t{16} * 1024 * 1024;
 constexpr std::chrono::seconds kMaxDrainTime{5};
 constexpr std::size_t kMaxLoggedPathLength = 256;
+// How much a kept-alive connection reads at once while waiting for its next request.
+constexpr std::size_t kFirstReadBytes = 4096;
 
 std::shared_ptr<spdlog::logger> HttpLogger() {
   static std::mutex mutex;
@@ -187,8 +194,12 @@ Request ToRequest(bhttp::request<bhttp::string_body>& message, const std::string
 }
 
 // The error response for a failed read, or nullopt when the connection should just be closed
-// (end of stream, timeout, reset, shutdown).
+// (end of stream, idle timeout, reset, shutdown). asio::error::timed_out is ReadRequest's own
+// code for "part of a header arrived, not all of it within header_timeout".
 std::optional<Response> ResponseForReadError(const beast::error_code& ec) {
+  if (ec == asio::error::timed_out) {
+    return ErrorResponse(408, "Request header not received in time");
+  }
   if (ec == bhttp::error::body_limit) {
     return ErrorResponse(
         core::MakeError(core::ErrorCode::kPayloadTooLarge, "Request body too large"));
@@ -202,11 +213,70 @@ std::optional<Response> ResponseForReadError(const beast::error_code& ec) {
   return std::nullopt;
 }
 
+// Counts a connection as open for the scope's lifetime.
+class OpenConnection {
+ public:
+  explicit OpenConnection(std::atomic<std::size_t>& count) : count_(count) {}
+  ~OpenConnection() { count_.fetch_sub(1, std::memory_order_relaxed); }
+  OpenConnection(const OpenConnection&) = delete;
+  OpenConnection& operator=(const OpenConnection&) = delete;
+  OpenConnection(OpenConnection&&) = delete;
+  OpenConnection& operator=(OpenConnection&&) = delete;
+
+ private:
+  std::atomic<std::size_t>& count_;
+};
+
+// The 503 for a compartment that refused work; its Retry-After is the compartment's hint.
+Response Refused(const core::Error& error, std::chrono::seconds retry_after) {
+  return ErrorResponse(error).WithHeader("Retry-After", std::to_string(retry_after.count()));
+}
+
+// Submits `work` to `compartment` and completes `handler` (a coroutine's) with the Response,
+// posted to the handler's executor (the connection's strand), never inline.
+template <typename CompletionHandler>
+void StartOffload(CompletionHandler handler, core::BoundedExecutor& compartment,
+                  std::function<Response()> work, std::shared_ptr<spdlog::logger> logger) {
+  // The work guard keeps io_context::run() going while the coroutine waits for a worker.
+  struct Pending {
+    CompletionHandler handler;
+    asio::executor_work_guard<asio::associated_executor_t<CompletionHandler>> guard;
+    void Complete(Response response) {
+      auto executor = guard.get_executor();
+      asio::post(executor, asio::append(std::move(handler), std::move(response)));
+      guard.reset();
+    }
+  };
+  auto guard = asio::make_work_guard(handler);
+  auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(guard)});
+  const std::chrono::seconds retry_after = compartment.retry_after();
+  std::function<core::Result<Response>()> run = [work =
+                                                     std::move(work)]() -> core::Result<Response> {
+    return work();
+  };
+  core::Status accepted = compartment.TrySubmit<Response>(
+      std::move(run), [pending, retry_after, logger = std::move(logger),
+                       name = compartment.name()](core::Result<Response> result) {
+        if (result.ok()) {
+          pending->Complete(std::move(result).value());
+        } else if (result.error().code == core::ErrorCode::kUnavailable) {
+          pending->Complete(Refused(result.error(), retry_after));  // shut down before it ran
+        } else {
+          // A throwing task is a bug: the client gets a 500 and the log the reason.
+          logger->error("offloaded work in compartment {} failed: {}", name, result.error().detail);
+          pending->Complete(ErrorResponse(result.error()));
+        }
+      });
+  if (!accepted.ok()) {
+    pending->Complete(Refused(accepted.error(), retry_after));
+  }
+}
+
 }  // namespace
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, Handler handler);
+  Impl(ServerOptions options, std::function<Reply(Request&)> handler);
   void Start();
   void Stop();
   std::uint16_t Port() const { return port_; }
@@ -214,28 +284,37 @@ class Server::Impl {
  private:
   asio::awaitable<void> Listen();
   asio::awaitable<void> Serve(ip::tcp::socket socket);
+  // Answers a connection past max_connections with 503 and closes it.
+  asio::awaitable<void> Refuse(ip::tcp::socket socket);
   // Reads, handles and answers one request; returns whether the connection stays open.
   asio::awaitable<bool> ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                 const std::string& remote);
+                                 const std::string& remote, bool first);
   asio::awaitable<beast::error_code> ReadRequest(beast::tcp_stream& stream,
-                                                 beast::flat_buffer& buffer,
-                                                 RequestParser& parser) const;
+                                                 beast::flat_buffer& buffer, RequestParser& parser,
+                                                 bool first) const;
+  asio::awaitable<Response> RunOffloaded(Offload offload) const;
+  Response RunInline(const std::function<Response()>& work) const;
   asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response response,
                                       bool head_request, bool keep_alive) const;
   asio::awaitable<void> DrainAndClose(beast::tcp_stream& stream) const;
-  Response InvokeHandler(Request& request) const;
+  Reply InvokeHandler(Request& request) const;
   void CloseAll();
-  void LogRequest(std::string_view method, std::string_view path, int status,
-                  Clock::time_point start, const std::string& remote) const;
+  // Logs the request line and records its metrics; `route` is the matched pattern or "".
+  void LogRequest(std::string_view method, std::string_view path, std::string_view route,
+                  int status, Clock::time_point start, const std::string& remote) const;
+  std::chrono::seconds HeaderTimeout() const {
+    return std::min(options_.header_timeout, options_.idle_timeout);
+  }
 
   ServerOptions options_;
-  Handler handler_;
+  std::function<Reply(Request&)> handler_;
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex stop_mutex_;
   bool started_ = false;
   bool stopped_ = false;
   // Declared before io_ so that coroutine frames destroyed with io_ can still unregister.
   std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> open_connections_{0};  // Serve coroutines alive (Refuse not counted)
   std::mutex connections_mutex_;
   std::set<beast::tcp_stream*> connections_;
   asio::io_context io_;
@@ -247,7 +326,7 @@ class Server::Impl {
   std::vector<std::thread> io_threads_;
 };
 
-Server::Impl::Impl(ServerOptions options, Handler handler)
+Server::Impl::Impl(ServerOptions options, std::function<Reply(Request&)> handler)
     : options_(std::move(options)),
       handler_(std::move(handler)),
       logger_(HttpLogger()),
@@ -348,16 +427,49 @@ asio::awaitable<void> Server::Impl::Listen() {
       continue;
     }
     const auto executor = socket.get_executor();
-    asio::co_spawn(executor, Serve(std::move(socket)),
-                   [logger = logger_](const std::exception_ptr& e) {
-                     if (e) {
-                       logger->error("http connection ended with an exception");
-                     }
-                   });
+    auto on_end = [logger = logger_](const std::exception_ptr& e) {
+      if (e) {
+        logger->error("http connection ended with an exception");
+      }
+    };
+    // Only this loop increments, so the check and the increment cannot race with each other.
+    if (open_connections_.load(std::memory_order_relaxed) >= options_.max_connections) {
+      asio::co_spawn(executor, Refuse(std::move(socket)), on_end);
+      continue;
+    }
+    open_connections_.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(executor, Serve(std::move(socket)), on_end);
   }
 }
 
+asio::awaitable<void> Server::Impl::Refuse(ip::tcp::socket socket) {
+  if (stopping_) {
+    co_return;
+  }
+  beast::tcp_stream stream(std::move(socket));
+  const ConnectionRegistration registration(connections_mutex_, connections_, stream);
+  const Clock::time_point start = Clock::now();
+  beast::error_code ec;
+  const ip::tcp::endpoint peer = stream.socket().remote_endpoint(ec);
+  const std::string remote = ec ? std::string("unknown") : peer.address().to_string();
+  Response response = ErrorResponse(core::MakeError(core::ErrorCode::kUnavailable,
+                                                    "Too many open connections; retry later"))
+                          .WithHeader("Retry-After", "1");
+  co_await WriteResponse(stream, std::move(response), false, false);
+  LogRequest("-", "-", "", 503, start, remote);
+  // Discard what already arrived (a request sent right after connecting), so that closing does
+  // not answer unread data with a RST that could destroy the 503 before the client reads it.
+  std::array<char, 16384> scratch{};
+  for (std::size_t available = stream.socket().available(ec); !ec && available > 0;
+       available = stream.socket().available(ec)) {
+    stream.socket().read_some(asio::buffer(scratch), ec);
+  }
+  stream.socket().shutdown(ip::tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+}
+
 asio::awaitable<void> Server::Impl::Serve(ip::tcp::socket socket) {
+  const OpenConnection counted(open_connections_);
   if (stopping_) {
     co_return;
   }
@@ -367,15 +479,17 @@ asio::awaitable<void> Server::Impl::Serve(ip::tcp::socket socket) {
   const ip::tcp::endpoint peer = stream.socket().remote_endpoint(ec);
   const std::string remote = ec ? std::string("unknown") : peer.address().to_string();
   beast::flat_buffer buffer;
-  while (!stopping_ && co_await ServeOne(stream, buffer, remote)) {
+  bool first = true;
+  while (!stopping_ && co_await ServeOne(stream, buffer, remote, first)) {
+    first = false;
   }
   stream.socket().close(ec);
 }
 
 asio::awaitable<bool> Server::Impl::ServeOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                             const std::string& remote) {
+                                             const std::string& remote, bool first) {
   RequestParser parser;
-  const beast::error_code read_ec = co_await ReadRequest(stream, buffer, parser);
+  const beast::error_code read_ec = co_await ReadRequest(stream, buffer, parser, first);
   const Clock::time_point start = Clock::now();
   if (stopping_) {
     co_return false;
@@ -392,7 +506,7 @@ asio::awaitable<bool> Server::Impl::ServeOne(beast::tcp_stream& stream, beast::f
         path = parser.get().target();
         path = path.substr(0, path.find('?'));
       }
-      LogRequest(method, path, status, start, remote);
+      LogRequest(method, path, "", status, start, remote);
       co_await DrainAndClose(stream);
     }
     co_return false;
@@ -408,14 +522,19 @@ asio::awaitable<bool> Server::Impl::ServeOne(beast::tcp_stream& stream, beast::f
   } else {
     // Inline, on this connection's I/O thread: no hand-off to another thread and back (two
     // futex wake-ups and context switches per request, the main cost of a token read; see
-    // docs/benchmarks.md). A handler that blocks (database, provider) holds one of the
-    // worker_threads threads running io_, as it held a pool thread before.
-    response = InvokeHandler(request);
+    // docs/benchmarks.md). A handler that would block (database, provider) returns an Offload
+    // instead; until every one does, a blocking handler holds one of the worker_threads threads.
+    Reply reply = InvokeHandler(request);
+    if (auto* offload = std::get_if<Offload>(&reply)) {
+      response = co_await RunOffloaded(std::move(*offload));
+    } else {
+      response = std::get<Response>(std::move(reply));
+    }
   }
   const int status = response.status;
   const bool must_close = !keep_alive || stopping_;
   co_await WriteResponse(stream, std::move(response), head_request, !must_close);
-  LogRequest(request.method, request.path, status, start, remote);
+  LogRequest(request.method, request.path, request.route_pattern, status, start, remote);
   if (must_close) {
     beast::error_code ignored;
     stream.socket().shutdown(ip::tcp::socket::shutdown_send, ignored);
@@ -425,16 +544,50 @@ asio::awaitable<bool> Server::Impl::ServeOne(beast::tcp_stream& stream, beast::f
 
 asio::awaitable<beast::error_code> Server::Impl::ReadRequest(beast::tcp_stream& stream,
                                                              beast::flat_buffer& buffer,
-                                                             RequestParser& parser) const {
+                                                             RequestParser& parser,
+                                                             bool first) const {
   parser.header_limit(
       static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_header_bytes, UINT32_MAX)));
   parser.body_limit(static_cast<std::uint64_t>(options_.max_body_bytes));
-  // One deadline for the whole request, so a client trickling bytes cannot hold the connection.
-  stream.expires_after(options_.idle_timeout);
+  if (!first && buffer.size() == 0) {
+    // A kept-alive connection waits up to idle_timeout for its next request; the header clock
+    // starts with the first byte. tcp_stream's own timeout closes the socket: a silent close.
+    stream.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstReadBytes), kUseTuple);
+    if (ec) {
+      co_return ec;
+    }
+    buffer.commit(n);
+  }
+  // One deadline for the whole header, however slowly it trickles in. A timer that cancels the
+  // read (instead of tcp_stream's timeout, which closes the socket) so that 408 can still be sent.
+  // The timer's handler runs on this connection's strand, as does this coroutine; `live` tells
+  // it whether the read (and the socket) are still there.
+  stream.expires_never();
+  auto live = std::make_shared<bool>(true);
+  auto fired = std::make_shared<bool>(false);
+  asio::steady_timer deadline(stream.get_executor(), HeaderTimeout());
+  deadline.async_wait([live, fired, &socket = stream.socket()](const beast::error_code& ec) {
+    if (!ec && *live) {
+      *fired = true;
+      beast::error_code ignored;
+      socket.cancel(ignored);  // NOLINT(bugprone-unused-return-value): ignored is the result
+    }
+  });
   auto [ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+  *live = false;
+  deadline.cancel();
+  if (ec && *fired) {
+    // Nothing at all on a new connection (a pre-opened browser connection) is closed silently.
+    const bool partial = parser.got_some() || buffer.size() > 0 || !first;
+    co_return partial ? beast::error_code(asio::error::timed_out)
+                      : beast::error_code(beast::error::timeout);
+  }
   if (ec || parser.is_done()) {
     co_return ec;
   }
+  // The body (at most max_body_bytes, announced or chunked) has idle_timeout to arrive.
+  stream.expires_after(options_.idle_timeout);
   if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
     // The body limit was already checked against Content-Length, so the client may proceed.
     bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
@@ -447,7 +600,7 @@ asio::awaitable<beast::error_code> Server::Impl::ReadRequest(beast::tcp_stream& 
   co_return ec;
 }
 
-Response Server::Impl::InvokeHandler(Request& request) const {
+Reply Server::Impl::InvokeHandler(Request& request) const {
   const std::string_view full_path = request.path;
   const std::string_view path = full_path.substr(0, kMaxLoggedPathLength);
   // Last-resort catch: a throwing handler is a bug; the client gets a 500 and the log the reason.
@@ -459,6 +612,38 @@ Response Server::Impl::InvokeHandler(Request& request) const {
     logger_->error("handler threw a non-exception for {} {}", request.method, path);
   }
   return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+}
+
+Response Server::Impl::RunInline(const std::function<Response()>& work) const {
+  // InvokeHandler's last-resort catch, for work a handler chose to run on this I/O thread.
+  try {
+    return work();
+  } catch (const std::exception& e) {
+    logger_->error("offloaded work threw: {}", e.what());
+  } catch (...) {
+    logger_->error("offloaded work threw a non-exception");
+  }
+  return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+}
+
+asio::awaitable<Response> Server::Impl::RunOffloaded(Offload offload) const {
+  if (!offload.work) {
+    logger_->error("handler offloaded no work; answering 500");
+    co_return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+  }
+  if (offload.compartment == nullptr) {
+    co_return RunInline(offload.work);
+  }
+  // Named locals, and a lambda capturing only pointers: GCC 12 has destroyed non-trivial
+  // temporaries inside a co_await expression twice.
+  core::BoundedExecutor* compartment = offload.compartment;
+  auto initiation = [this, compartment](auto handler, std::function<Response()> work) {
+    StartOffload(std::move(handler), *compartment, std::move(work), logger_);
+  };
+  auto answer = asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
+      initiation, asio::use_awaitable, std::move(offload.work));
+  Response response = co_await std::move(answer);
+  co_return response;
 }
 
 asio::awaitable<void> Server::Impl::WriteResponse(beast::tcp_stream& stream, Response response,
@@ -506,19 +691,29 @@ asio::awaitable<void> Server::Impl::DrainAndClose(beast::tcp_stream& stream) con
   stream.socket().close(ec);
 }
 
-void Server::Impl::LogRequest(std::string_view method, std::string_view path, int status,
-                              Clock::time_point start, const std::string& remote) const {
+void Server::Impl::LogRequest(std::string_view method, std::string_view path,
+                              std::string_view route, int status, Clock::time_point start,
+                              const std::string& remote) const {
+  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - start;
+  if (options_.metrics != nullptr) {
+    options_.metrics->RecordRequest(route, method, status, elapsed);
+  }
   if (!options_.log_requests) {
     return;
   }
-  const std::chrono::duration<double, std::milli> elapsed = Clock::now() - start;
   // Never the query string (it can carry OAuth codes), headers or bodies.
   logger_->info("request method={} path={} status={} duration_ms={:.1f} remote={}", method,
                 path.substr(0, kMaxLoggedPathLength), status, elapsed.count(), remote);
 }
 
 Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+    : Server(std::move(options),
+             OffloadingHandler{[handler = std::move(handler)](Request& request) -> Reply {
+               return handler(request);
+             }}) {}
+
+Server::Server(ServerOptions options, OffloadingHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler.handle))) {}
 
 // Stop only throws if a thread cannot be joined; terminating then is the right outcome.
 Server::~Server() {  // NOLINT(bugprone-exception-escape)

@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -24,8 +25,12 @@
 #include <thread>
 #include <vector>
 
+#include "core/bounded_executor.h"
 #include "core/startup_error.h"
 #include "http/error_response.h"
+#include "http/offload.h"
+#include "metrics/exposition_parser.h"
+#include "metrics/serving_metrics.h"
 
 namespace keybridge::http {
 namespace {
@@ -333,6 +338,35 @@ TEST_F(ServerTest, OversizedBodyGets413AndClose) {
   ExpectStillServing();
 }
 
+TEST_F(ServerTest, DefaultBodyLimitIs64KiBCheckedAgainstContentLengthBeforeTheBody) {
+  StartServer();  // default options
+  RawClient client(Port());
+
+  // Only the header: the 413 must come without the server waiting for the announced body.
+  client.Send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 65537\r\n\r\n");
+  auto response = client.Read();
+
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 413);
+  const std::string body(std::size_t{64} * 1024, 'x');
+  auto at_limit = Exchange(Port(), "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                                       + std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_TRUE(at_limit.has_value());
+  EXPECT_EQ(at_limit->status, 200);
+}
+
+TEST_F(ServerTest, TooLargeExpectContinueGets413InsteadOf100) {
+  StartServer();
+  RawClient client(Port());
+
+  client.Send(
+      "POST /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 70000\r\n\r\n");
+  auto response = client.Read();
+
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 413);
+}
+
 TEST_F(ServerTest, OversizedChunkedBodyGets413) {
   ServerOptions options;
   options.max_body_bytes = 1024;
@@ -493,6 +527,98 @@ TEST_F(ServerTest, IdleConnectionIsClosedAfterTimeout) {
   ExpectStillServing();
 }
 
+TEST_F(ServerTest, HeaderTricklingByteByByteGets408WhenTheHeaderTimeoutPasses) {
+  ServerOptions options;
+  options.header_timeout = std::chrono::seconds(1);
+  options.idle_timeout = std::chrono::seconds(5);
+  StartServer(options);
+  RawClient client(Port());
+  std::atomic<bool> stop{false};
+  const auto start = std::chrono::steady_clock::now();
+
+  // The client's behaviour under test: a byte every 20 ms, never finishing its header, so an
+  // inactivity timeout would never fire and only a whole-header deadline can end it.
+  std::thread trickler([&] {
+    const std::string line = "GET / HTTP/1.1\r\nX-Slow: ";
+    for (std::size_t i = 0; !stop; ++i) {
+      if (!client.Send(i < line.size() ? line.substr(i, 1) : "a")) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto response = client.Read();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  stop = true;
+  trickler.join();
+  client.ShutdownWrite();
+
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 408);
+  EXPECT_EQ(response->Header("connection"), "close");
+  EXPECT_GE(elapsed, std::chrono::seconds(1));
+  EXPECT_TRUE(client.IsClosedByPeer());
+  ExpectStillServing();
+}
+
+TEST_F(ServerTest, SilentNewConnectionIsClosedWithoutAnAnswer) {
+  ServerOptions options;
+  options.header_timeout = std::chrono::seconds(1);
+  StartServer(options);
+  RawClient client(Port());
+
+  EXPECT_TRUE(client.IsClosedByPeer());
+  EXPECT_FALSE(client.Read().has_value());  // no unsolicited 408 to a pre-opened connection
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosedSilentlyAfterIdleTimeout) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::seconds(1);
+  StartServer(options);
+  RawClient client(Port());
+
+  client.Send(Get("/first"));
+  auto first = client.Read();
+
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200);
+  EXPECT_TRUE(client.IsClosedByPeer());
+  EXPECT_FALSE(client.Read().has_value());
+}
+
+TEST_F(ServerTest, ConnectionsPastTheCapGet503AndAreClosedAndFreedSlotsAreReused) {
+  ServerOptions options;
+  options.max_connections = 2;
+  StartServer(options);
+  auto first = std::make_unique<RawClient>(Port());
+  RawClient second(Port());
+  first->Send(Get("/one"));
+  second.Send(Get("/two"));
+  ASSERT_TRUE(first->Read().has_value());
+  ASSERT_TRUE(second.Read().has_value());
+
+  RawClient third(Port());
+  auto refused = third.Read();
+
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("retry-after"), "1");
+  EXPECT_TRUE(third.IsClosedByPeer());
+
+  // Closing one frees its slot as soon as the server sees the close; retry until it has.
+  first.reset();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<RawResponse> served;
+  while (std::chrono::steady_clock::now() < deadline) {
+    served = Exchange(Port(), Get("/again"));
+    if (served && served->status == 200) {
+      break;
+    }
+  }
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->status, 200);
+}
+
 TEST_F(ServerTest, FiftyConcurrentClientsGetTheirOwnAnswers) {
   StartServer();
   std::atomic<int> correct{0};
@@ -539,6 +665,195 @@ TEST(ServerConcurrency, HandlersRunInParallelOnWorkers) {
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(first->status, 200);
   EXPECT_EQ(second->status, 200);
+}
+
+// Holds every task that calls Wait() until Open().
+class Gate {
+ public:
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    ++inside_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void WaitUntilInside(int n) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return inside_ >= n; });
+  }
+  void Open() {
+    const std::lock_guard lock(mutex_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int inside_ = 0;
+  bool open_ = false;
+};
+
+core::BoundedExecutorOptions Compartment(std::size_t threads, std::size_t queue) {
+  core::BoundedExecutorOptions options;
+  options.name = "probe";
+  options.threads = threads;
+  options.queue_capacity = queue;
+  options.retry_after = std::chrono::seconds(7);
+  return options;
+}
+
+TEST(ServerOffload, ABlockedCompartmentNeitherStopsInlineHandlersNorQueuesPastItsLimit) {
+  core::BoundedExecutor compartment(Compartment(1, 0));
+  Gate gate;
+  ServerOptions options;
+  options.worker_threads = 1;  // one I/O thread: had /slow blocked it, /healthz could not answer
+  Server server(options, OffloadingHandler{[&](Request& request) -> Reply {
+                  if (request.path == "/slow") {
+                    return Offload{&compartment, [&] {
+                                     gate.Wait();
+                                     return Response::Json(200, R"({"slow":true})");
+                                   }};
+                  }
+                  return Response::Json(200, R"({"inline":true})");
+                }});
+  server.Start();
+
+  std::optional<RawResponse> slow;
+  std::thread waiting([&] { slow = Exchange(server.port(), Get("/slow")); });
+  gate.WaitUntilInside(1);
+  auto health = Exchange(server.port(), Get("/healthz"));
+  auto refused = Exchange(server.port(), Get("/slow"));
+  gate.Open();
+  waiting.join();
+
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, R"({"inline":true})");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("retry-after"), "7");
+  ASSERT_TRUE(slow.has_value());
+  EXPECT_EQ(slow->status, 200);
+  EXPECT_EQ(slow->body, R"({"slow":true})");
+  EXPECT_EQ(compartment.Stats().rejected, 1U);
+}
+
+TEST(ServerOffload, OffloadedWorkSeesTheRequestAndAThrowOnlyFailsItsOwnRequest) {
+  core::BoundedExecutor compartment(Compartment(1, 4));
+  ServerOptions options;
+  options.worker_threads = 1;
+  Server server(options, OffloadingHandler{[&](Request& request) -> Reply {
+                  if (request.path == "/throw") {
+                    return Offload{&compartment, []() -> Response {
+                                     throw std::runtime_error("offloaded bug");
+                                   }};
+                  }
+                  if (request.path == "/inline-offload") {
+                    return Offload{nullptr, [&request] {
+                                     return Echo(request);
+                                   }};
+                  }
+                  return Offload{&compartment, [&request] {
+                                   return Echo(request);
+                                 }};
+                }});
+  server.Start();
+  RawClient client(server.port());
+
+  client.Send(Get("/throw") + Get("/echo?x=1") + Get("/inline-offload"));
+  auto thrown = client.Read();
+  auto echoed = client.Read();
+  auto inline_echoed = client.Read();
+
+  ASSERT_TRUE(thrown.has_value());
+  EXPECT_EQ(thrown->status, 500);
+  EXPECT_EQ(nlohmann::json::parse(thrown->body)["error"]["code"], 1500);
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(echoed->body)["path"], "/echo");
+  EXPECT_EQ(nlohmann::json::parse(echoed->body)["query"], "x=1");
+  ASSERT_TRUE(inline_echoed.has_value());
+  EXPECT_EQ(nlohmann::json::parse(inline_echoed->body)["path"], "/inline-offload");
+}
+
+TEST(ServerOffload, WorkDroppedByACompartmentShutdownIsAnswered503) {
+  core::BoundedExecutor compartment(Compartment(1, 1));
+  Gate gate;
+  Server server(ServerOptions{}, OffloadingHandler{[&](Request& request) -> Reply {
+                  if (request.path == "/hold") {
+                    return Offload{&compartment, [&] {
+                                     gate.Wait();
+                                     return Response::Json(200, "{}");
+                                   }};
+                  }
+                  return Offload{&compartment, [] {
+                                   return Response::Json(200, "{}");
+                                 }};
+                }});
+  server.Start();
+  std::optional<RawResponse> held;
+  std::thread holder([&] { held = Exchange(server.port(), Get("/hold")); });
+  gate.WaitUntilInside(1);
+  RawClient queued(server.port());
+  queued.Send(Get("/queued"));
+  // The queued request is in the compartment once its queue counter shows it.
+  while (compartment.Stats().queued == 0) {
+    std::this_thread::yield();
+  }
+
+  std::thread stopper([&] { compartment.Shutdown(); });
+  auto dropped = queued.Read();
+  gate.Open();
+  stopper.join();
+  holder.join();
+
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_EQ(dropped->status, 503);
+  EXPECT_EQ(dropped->Header("retry-after"), "7");
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->status, 200);
+}
+
+TEST(ServerMetrics, CountsRequestsAndLatencyByRoutePattern) {
+  metrics::ServingMetrics serving("test");
+  ServerOptions options;
+  options.metrics = &serving;
+  options.log_requests = false;
+  {
+    Server server(options, [](Request& request) {
+      if (request.path.rfind("/items/", 0) == 0) {
+        request.route_pattern = "/items/{id}";  // what Router::Dispatch fills in
+      }
+      return request.path == "/missing" ? Response::Json(404, "{}") : Response::Json(200, "{}");
+    });
+    server.Start();
+    ASSERT_TRUE(Exchange(server.port(), Get("/items/1")).has_value());
+    ASSERT_TRUE(Exchange(server.port(), Get("/items/2")).has_value());
+    ASSERT_TRUE(Exchange(server.port(), Get("/missing")).has_value());
+    ASSERT_TRUE(Exchange(server.port(), "GARBAGE\r\n\r\n").has_value());
+  }  // Stop joins the I/O threads, so every request has been recorded
+
+  auto parsed = metrics::ParseExposition(serving.Render());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const auto* items =
+      metrics::FindSample(*parsed, "keybridge_http_requests_total",
+                          {{"route", "/items/{id}"}, {"method", "GET"}, {"status", "200"}});
+  const auto* missing =
+      metrics::FindSample(*parsed, "keybridge_http_requests_total",
+                          {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}});
+  const auto* garbage =
+      metrics::FindSample(*parsed, "keybridge_http_requests_total",
+                          {{"route", "unmatched"}, {"method", "other"}, {"status", "400"}});
+  const auto* latency = metrics::FindSample(
+      *parsed, "keybridge_http_request_duration_seconds_count", {{"route", "/items/{id}"}});
+  ASSERT_NE(items, nullptr);
+  EXPECT_EQ(items->value, 2);
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->value, 1);
+  ASSERT_NE(garbage, nullptr);
+  EXPECT_EQ(garbage->value, 1);
+  ASSERT_NE(latency, nullptr);
+  EXPECT_EQ(latency->value, 2);
 }
 
 TEST(ServerLifecycle, SecondBindOnSamePortThrowsStartupErrorNamingAddress) {

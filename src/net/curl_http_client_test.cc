@@ -46,9 +46,16 @@ http::Response Handle(http::Request& request) {
   return http::Response::Json(200, body.dump()).WithHeader("X-Echo", "Yes");
 }
 
+// The inbound server's default body limit (64 KiB) is below the 512 KiB upload test.
+http::ServerOptions EchoServerOptions() {
+  http::ServerOptions options;
+  options.max_body_bytes = std::size_t{1024} * 1024;
+  return options;
+}
+
 class CurlHttpClientTest : public ::testing::Test {
  protected:
-  CurlHttpClientTest() : server_(http::ServerOptions{}, Handle) { server_.Start(); }
+  CurlHttpClientTest() : server_(EchoServerOptions(), Handle) { server_.Start(); }
 
   std::string Url(const std::string& path_and_query) const {
     return "http://127.0.0.1:" + std::to_string(server_.port()) + path_and_query;

@@ -1,12 +1,39 @@
 #include "routes/json_body.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace keybridge::routes {
 namespace {
 
 core::Error Invalid(std::string message) {
   return core::MakeError(core::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// The deepest nesting of arrays and objects in `text`, counting brackets outside strings. It runs
+// before parsing, so a deeply nested body is refused after one linear scan, before any tree is
+// built. Malformed text that passes it still fails parsing.
+std::size_t NestingDepth(std::string_view text) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace
@@ -17,6 +44,11 @@ core::Result<nlohmann::json> ParseJsonObject(const http::Request& request) {
     return core::MakeError(
         core::ErrorCode::kBadRequest,
         "Content-Type must be application/json (got \"" + content_type.substr(0, 60) + "\")");
+  }
+  if (NestingDepth(request.body) > kMaxJsonDepth) {
+    return core::MakeError(core::ErrorCode::kBadRequest,
+                           "The request body nests arrays and objects deeper than "
+                               + std::to_string(kMaxJsonDepth) + " levels.");
   }
   // The non-throwing overload: parse errors, invalid UTF-8 and trailing garbage all discard.
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);

@@ -3,6 +3,7 @@
 // additional properties).
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,7 +15,11 @@
 
 namespace keybridge::routes {
 
-// kBadRequest unless the body is a JSON object (valid UTF-8, nothing trailing).
+// No request body needs more than a few levels; anything deeper is refused before parsing.
+inline constexpr std::size_t kMaxJsonDepth = 32;
+
+// kBadRequest unless the body is a JSON object (valid UTF-8, nothing trailing) nested at most
+// kMaxJsonDepth levels (the outer object is level 1).
 core::Result<nlohmann::json> ParseJsonObject(const http::Request& request);
 // kInvalidArgument naming the first key not in `allowed`.
 core::Status RejectUnknownFields(const nlohmann::json& object,

@@ -21,9 +21,26 @@ TEST(ParseJsonObject, RejectsMalformedInvalidUtf8AndNonObjects) {
   }
 }
 
-TEST(ParseJsonObject, SurvivesDeepNesting) {
-  std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  EXPECT_TRUE(ParseJsonObject(WithBody(deep)).ok());
+std::string Nested(std::size_t depth) {
+  // depth levels: the outer object, then depth - 1 arrays.
+  return "{\"a\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+}
+
+TEST(ParseJsonObject, RefusesNestingDeeperThanTheLimitWithAClearMessage) {
+  auto too_deep = ParseJsonObject(WithBody(Nested(kMaxJsonDepth + 1)));
+  auto huge = ParseJsonObject(WithBody(Nested(100000)));  // survives: no deep tree is built
+
+  ASSERT_FALSE(too_deep.ok());
+  EXPECT_EQ(too_deep.error().code, core::ErrorCode::kBadRequest);
+  EXPECT_NE(too_deep.error().message.find("deeper than 32 levels"), std::string::npos);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.error().code, core::ErrorCode::kBadRequest);
+}
+
+TEST(ParseJsonObject, AcceptsNestingUpToTheLimitAndBracketsInsideStrings) {
+  EXPECT_TRUE(ParseJsonObject(WithBody(Nested(kMaxJsonDepth))).ok());
+  const std::string brackets = "{\"s\":\"" + std::string(100, '[') + "\\\"{{{\"}";
+  EXPECT_TRUE(ParseJsonObject(WithBody(brackets)).ok()) << brackets;
 }
 
 TEST(ParseJsonObject, RejectsAWrongContentType) {
