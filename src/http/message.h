@@ -25,7 +25,7 @@ struct Request {
   // Filled by Router::Dispatch: the pattern that matched and its percent-decoded parameters.
   std::string route_pattern;
   std::map<std::string, std::string> path_params;
-  // Filled by the authentication step before dispatch.
+  // Filled by routes::RequestPolicy (authentication) before the route handler runs.
   core::Caller caller;
 
   // First header with this lower-case name, or "" if absent.
