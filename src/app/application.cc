@@ -5,10 +5,8 @@
 #include <iostream>
 
 #include "core/startup_error.h"
-#include "crypto/hash.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
-#include "http/error_response.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "identity/authenticator.h"
@@ -17,8 +15,8 @@
 #include "net/curl_http_client.h"
 #include "net/probe_client.h"
 #include "routes/api_routes.h"
-#include "routes/auth_routes.h"
-#include "routes/git_credentials_routes.h"
+#include "routes/request_policy.h"
+#include "routes/route_table.h"
 #include "service/background_refresher.h"
 #include "service/browser_login_service.h"
 #include "service/browser_session_service.h"
@@ -62,73 +60,6 @@ net::ProbeClient::Options ProbeOptions(const ServeConfig& config) {
     options.policy = net::AnyAddressPolicy();
   }
   return options;
-}
-
-// Default deny for session tokens (issue #4): a session may obtain access tokens (its scope is
-// checked by TokenService), run the repository check and reach the health probes. Nothing else:
-// it can list, change or mint nothing. Only literal paths pass, so the router can never dispatch
-// an allowed request to another route.
-bool SessionMayCall(const http::Request& request) {
-  if (request.method != "GET") {
-    return false;
-  }
-  const std::string_view path = request.path;
-  if (path == "/healthz" || path == "/readyz" || path == "/api/data/repository"
-      || path == routes::kGitCredentialsPath) {
-    return true;
-  }
-  // GET /api/data/oauth2/connections/{connection_id}/token
-  constexpr std::string_view kPrefix = "/api/data/oauth2/connections/";
-  constexpr std::string_view kSuffix = "/token";
-  if (path.size() <= kPrefix.size() + kSuffix.size() || !path.starts_with(kPrefix)
-      || !path.ends_with(kSuffix)) {
-    return false;
-  }
-  const std::string_view id =
-      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-  return id.find('/') == std::string_view::npos;
-}
-
-bool IsSafeMethod(std::string_view method) {
-  return method == "GET" || method == "HEAD";
-}
-
-// "scheme://host[:port]" of an absolute URL (the public URL has no path that matters here).
-std::string OriginOf(const std::string& url) {
-  const auto authority = url.find("://");
-  if (authority == std::string::npos) {
-    return url;
-  }
-  const auto path = url.find('/', authority + 3);
-  return path == std::string::npos ? url : url.substr(0, path);
-}
-
-// CSRF defence for requests the browser session cookie authenticates (issue #5; OWASP CSRF
-// cheat sheet: synchronizer token + origin check). A cross-site page can make a browser send the
-// cookie (SameSite=Lax still allows some cross-site requests and all same-site ones), but it can
-// neither read the token nor forge the Origin header. Bearer-authenticated requests carry no
-// ambient credentials and are not checked.
-core::Status CheckBrowserRequest(const http::Request& request, const std::string& public_origin,
-                                 const std::string& session_cookie) {
-  if (IsSafeMethod(request.method) || !request.Header("authorization").empty()) {
-    return core::OkStatus();
-  }
-  const std::string origin = request.Header("origin");
-  if (!origin.empty() && origin != public_origin) {
-    return core::MakeError(core::ErrorCode::kPermissionDenied,
-                           "Request refused: it came from another site (" + origin.substr(0, 100)
-                               + "), not from " + public_origin + ".");
-  }
-  if (!request.caller.browser_session) {
-    return core::OkStatus();
-  }
-  const std::string expected = service::BrowserSessionService::CsrfToken(session_cookie);
-  if (!crypto::ConstantTimeEquals(request.Header("x-csrf-token"), expected)) {
-    return core::MakeError(core::ErrorCode::kPermissionDenied,
-                           "Request refused: the X-CSRF-Token header is missing or wrong. Reload "
-                           "the page and try again.");
-  }
-  return core::OkStatus();
 }
 
 template <typename T>
@@ -181,8 +112,6 @@ class Application::Impl {
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
         browser_sessions_(*store_->browser_sessions, local_tokens_, random_, clock_) {
     const bool secure_cookies = config_.public_url.starts_with("https://");
-    session_cookie_name_ = routes::SessionCookieName(secure_cookies);
-    public_origin_ = OriginOf(config_.public_url);
     if (!config_.oidc_issuer.empty()) {
       identity::JwtVerifier::Options options;
       options.issuer = config_.oidc_issuer;
@@ -190,9 +119,8 @@ class Application::Impl {
       options.admin_role = config_.admin_role;
       jwt_ = std::make_unique<identity::JwtVerifier>(options, http_client_, clock_);
     }
-    authenticator_ =
-        std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_, &session_tokens_);
-    authenticator_->SetBrowserSessions(&browser_sessions_);
+    authenticator_ = std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_,
+                                                               session_tokens_, browser_sessions_);
     if (jwt_ != nullptr && !config_.oidc_client_id.empty()) {
       service::BrowserLoginOptions login;
       login.issuer = config_.oidc_issuer;
@@ -205,24 +133,32 @@ class Application::Impl {
           *store_->browser_sessions, gateway_, *jwt_, browser_sessions_, random_, clock_, login);
     }
 
-    routes::ApiServices services{providers_,
-                                 connections_,
-                                 tokens_,
-                                 repositories_,
-                                 [this] { return store_->Ping(); },
-                                 routes::ConnectionRouteOptions{secure_cookies}};
-    services.sessions = &sessions_;
-    services.git_credentials = &git_credentials_;
-    services.browser_sessions = &browser_sessions_;
-    services.provider_connection_count = [this](const std::string& id) {
-      return store_->connections->CountForProvider(id);
+    routes::ApiServices services{
+        .providers = providers_,
+        .connections = connections_,
+        .tokens = tokens_,
+        .repositories = repositories_,
+        .sessions = sessions_,
+        .git_credentials = git_credentials_,
+        .browser_sessions = browser_sessions_,
+        .provider_checks = provider_checks_,
+        .database_ping = [this] { return store_->Ping(); },
+        .connection_options = routes::ConnectionRouteOptions{secure_cookies},
+        .auth_options = routes::AuthRouteOptions{secure_cookies, config_.public_url},
+        .provider_connection_count =
+            [this](const std::string& id) { return store_->connections->CountForProvider(id); },
     };
-    services.browser_login = browser_login_.get();
-    services.auth_options.secure_cookies = secure_cookies;
-    services.auth_options.public_url = config_.public_url;
-    services.provider_checks = &provider_checks_;
-    routes::AddApiRoutes(router_, services);
-    web::AddWebRoutes(router_);
+    if (browser_login_ != nullptr) {
+      services.browser_login = *browser_login_;
+    }
+    policy_ = std::make_unique<routes::RequestPolicy>(
+        *authenticator_, routes::RequestPolicyOptions{config_.public_url, secure_cookies});
+    routes_ = std::make_unique<routes::RouteTable>(*policy_);
+    routes::AddApiRoutes(*routes_, services);
+    // The web UI is public: its pages load before anyone signs in.
+    http::Router web_pages;
+    web::AddWebRoutes(web_pages);
+    routes_->AddAll(web_pages, routes::Access::kAnonymous);
   }
 
   // Stop serving before any member a handler uses is destroyed.
@@ -230,23 +166,8 @@ class Application::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  http::Response Handle(http::Request& request) {
-    const std::string authorization = request.Header("authorization");
-    const std::string session_cookie =
-        authorization.empty()
-            ? http::CookieValue(request.Header("cookie"), session_cookie_name_).value_or("")
-            : "";
-    request.caller = authenticator_->Authenticate(authorization, session_cookie);
-    if (request.caller.IsSession() && !SessionMayCall(request)) {
-      return http::ErrorResponse(core::MakeError(core::ErrorCode::kPermissionDenied,
-                                                 "session tokens can only obtain tokens"));
-    }
-    if (auto allowed = CheckBrowserRequest(request, public_origin_, session_cookie);
-        !allowed.ok()) {
-      return http::ErrorResponse(allowed.error());
-    }
-    return router_.Dispatch(request);
-  }
+  // Authentication, access, CSRF and error answers all happen in the route table.
+  http::Response Handle(http::Request& request) { return routes_->Dispatch(request); }
 
   static service::SessionTokenServiceOptions SessionOptions(const ServeConfig& config) {
     service::SessionTokenServiceOptions options;
@@ -335,9 +256,8 @@ class Application::Impl {
   service::BackgroundRefresher refresher_;
   service::BrowserSessionService browser_sessions_;
   std::unique_ptr<service::BrowserLoginService> browser_login_;
-  std::string session_cookie_name_;
-  std::string public_origin_;
-  http::Router router_;
+  std::unique_ptr<routes::RequestPolicy> policy_;
+  std::unique_ptr<routes::RouteTable> routes_;
 };
 
 Application::Application(ServeConfig config) {

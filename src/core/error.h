@@ -4,6 +4,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace keybridge::core {
 
@@ -22,18 +24,27 @@ enum class ErrorCode {
   kInternal,                 // 500: a bug or an unexpected environment failure
 };
 
-// `message` is safe to show to the caller; `detail` is for logs only. Neither may ever contain a
-// secret (token, client secret, code, verifier): callers pass Secret<> values, which print "****".
+// `message` is safe to show to the caller; `detail` is for logs only (the route layer logs it for
+// 5xx answers). Neither may ever contain a secret (token, client secret, code, verifier): callers
+// pass Secret<> values, which print "****". `public_fields` are extra string fields the answer's
+// JSON body carries next to "error", for what the caller can do about it (e.g. `connect_url`);
+// they are public like `message`.
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::string detail;
+  std::vector<std::pair<std::string, std::string>> public_fields;
+
+  Error& WithPublicField(std::string name, std::string value) {
+    public_fields.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
 };
 
 std::string_view ToString(ErrorCode code);
 
 inline Error MakeError(ErrorCode code, std::string message, std::string detail = {}) {
-  return Error{code, std::move(message), std::move(detail)};
+  return Error{code, std::move(message), std::move(detail), {}};
 }
 
 }  // namespace keybridge::core

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <utility>
+#include <vector>
 
 namespace keybridge::http {
 namespace {
@@ -38,11 +39,17 @@ std::string_view DefaultMessage(int status) {
   }
 }
 
-Response Build(int status, int code, std::string message) {
+Response Build(int status, int code, std::string message,
+               const std::vector<std::pair<std::string, std::string>>& public_fields = {}) {
   if (message.empty()) {
     message = std::string(DefaultMessage(status));
   }
-  const nlohmann::json body = {{"error", {{"code", code}, {"message", std::move(message)}}}};
+  nlohmann::json body = {{"error", {{"code", code}, {"message", std::move(message)}}}};
+  for (const auto& [name, value] : public_fields) {
+    if (name != "error") {
+      body[name] = value;
+    }
+  }
   // Messages may quote user input; never let invalid UTF-8 turn into an exception here.
   return Response::Json(status,
                         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -85,7 +92,7 @@ Response ErrorResponse(const core::Error& error) {
   const int status = StatusFor(error.code);
   const int code =
       error.code == core::ErrorCode::kDecryptionFailed ? kDecryptionFailedCode : 1000 + status;
-  return Build(status, code, error.message);
+  return Build(status, code, error.message, error.public_fields);
 }
 
 Response ErrorResponse(int status, std::string message) {

@@ -8,7 +8,8 @@
 namespace keybridge::http {
 
 int StatusFor(core::ErrorCode code);
-// Builds the JSON error response; `detail` is logged by the caller, never sent.
+// Builds the JSON error response; `public_fields` join "error" at the top level of the body.
+// `detail` is never sent: routes::ApiRouter logs it.
 Response ErrorResponse(const core::Error& error);
 // For errors produced by the transport itself (404 unknown route, 405, 413, 400 malformed).
 Response ErrorResponse(int status, std::string message);

@@ -13,6 +13,21 @@ nlohmann::json BodyOf(const Response& response) {
   return nlohmann::json::parse(response.body);
 }
 
+TEST(ErrorResponse, PublicFieldsJoinTheErrorAndDetailStaysOut) {
+  core::Error error =
+      core::MakeError(ErrorCode::kNotFound, "You have no connection to GitLab.", "user=alice");
+  error.WithPublicField("provider_id", "gitlab")
+      .WithPublicField("connect_url", "https://kb.example.org/connect")
+      .WithPublicField("error", "must not replace the error object");
+
+  const Response response = ErrorResponse(error);
+
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.body, R"({"connect_url":"https://kb.example.org/connect",)"
+                           R"("error":{"code":1404,"message":"You have no connection to GitLab."},)"
+                           R"("provider_id":"gitlab"})");
+}
+
 TEST(StatusFor, MapsEveryCode) {
   EXPECT_EQ(StatusFor(ErrorCode::kInvalidArgument), 422);
   EXPECT_EQ(StatusFor(ErrorCode::kBadRequest), 400);

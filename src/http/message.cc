@@ -86,6 +86,22 @@ std::string PercentEncode(std::string_view text) {
   return core::PercentEncode(text);
 }
 
+std::string SetCookieHeader(std::string_view name, std::string_view value,
+                            const CookieAttributes& attributes) {
+  std::string cookie = std::string(name) + "=" + std::string(value) + "; Path=" + attributes.path
+                       + "; Max-Age=" + std::to_string(attributes.max_age);
+  if (attributes.http_only) {
+    cookie += "; HttpOnly";
+  }
+  if (!attributes.same_site.empty()) {
+    cookie += "; SameSite=" + attributes.same_site;
+  }
+  if (attributes.secure) {
+    cookie += "; Secure";
+  }
+  return cookie;
+}
+
 std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name) {
   std::size_t start = 0;
   while (start < cookie_header.size()) {

@@ -2,6 +2,7 @@
 // types, so only http/server.cc compiles Beast.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -24,7 +25,7 @@ struct Request {
   // Filled by Router::Dispatch: the pattern that matched and its percent-decoded parameters.
   std::string route_pattern;
   std::map<std::string, std::string> path_params;
-  // Filled by the authentication step before dispatch.
+  // Filled by routes::RequestPolicy (authentication) before the route handler runs.
   core::Caller caller;
 
   // First header with this lower-case name, or "" if absent.
@@ -54,6 +55,18 @@ using Handler = std::function<Response(Request&)>;
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 // The value of cookie `name` in a Cookie header value (RFC 6265 5.4), if present.
 std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name);
+// The attributes keybridge sets on its cookies (RFC 6265 4.1), written in this order.
+struct CookieAttributes {
+  std::string path = "/";
+  std::int64_t max_age = 0;  // seconds; 0 tells the browser to delete the cookie now
+  bool http_only = true;
+  std::string same_site = "Lax";  // "" omits the attribute
+  bool secure = false;            // set when the public URL is https
+};
+// The value of a Set-Cookie header: "name=value; Path=/; Max-Age=600; HttpOnly; SameSite=Lax"
+// (and "; Secure"). The one place that writes cookies, so every cookie gets the same attributes.
+std::string SetCookieHeader(std::string_view name, std::string_view value,
+                            const CookieAttributes& attributes);
 // Percent-encodes everything outside RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view text);
 

@@ -76,6 +76,27 @@ TEST(RequestPathParam, ReturnsEmptyWhenAbsent) {
   EXPECT_EQ(request.PathParam("other"), "");
 }
 
+TEST(SetCookieHeader, WritesTheSessionCookieAttributesInOrder) {
+  EXPECT_EQ(SetCookieHeader("kb_session", "abc", {.path = "/", .max_age = 604800}),
+            "kb_session=abc; Path=/; Max-Age=604800; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(
+      SetCookieHeader("__Host-kb_session", "abc", {.path = "/", .max_age = 604800, .secure = true}),
+      "__Host-kb_session=abc; Path=/; Max-Age=604800; HttpOnly; SameSite=Lax; Secure");
+}
+
+TEST(SetCookieHeader, ClearsAFlowCookieOnItsPath) {
+  EXPECT_EQ(
+      SetCookieHeader("kb_flow_x", "", {.path = "/api/data/oauth2/callback", .secure = true}),
+      "kb_flow_x=; Path=/api/data/oauth2/callback; Max-Age=0; HttpOnly; SameSite=Lax; Secure");
+}
+
+TEST(SetCookieHeader, OmitsHttpOnlyAndSameSiteWhenAsked) {
+  EXPECT_EQ(SetCookieHeader("c", "v", {.max_age = 5, .http_only = false, .same_site = ""}),
+            "c=v; Path=/; Max-Age=5");
+  EXPECT_EQ(SetCookieHeader("c", "v", {.max_age = 5, .same_site = "Strict"}),
+            "c=v; Path=/; Max-Age=5; HttpOnly; SameSite=Strict");
+}
+
 TEST(ResponseFactories, JsonSetsContentType) {
   const Response response = Response::Json(201, R"({"a":1})");
 

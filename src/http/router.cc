@@ -110,7 +110,7 @@ std::vector<RouteInfo> Router::Routes() const {
   std::vector<RouteInfo> infos;
   infos.reserve(routes_.size());
   for (const Route& route : routes_) {
-    infos.push_back(RouteInfo{route.method, route.pattern});
+    infos.push_back(RouteInfo{route.method, route.pattern, route.handler});
   }
   return infos;
 }

@@ -13,6 +13,7 @@ namespace keybridge::http {
 struct RouteInfo {
   std::string method;
   std::string pattern;
+  Handler handler;  // lets a policy layer re-register routes another module built
 };
 
 class Router {

@@ -56,12 +56,10 @@ core::Caller FromResult(core::Result<core::Caller> result, std::string_view unav
 
 }  // namespace
 
-Authenticator::Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local)
-    : jwt_(jwt), local_(local) {}
-
 Authenticator::Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local,
-                             SessionTokenAuthenticator* sessions)
-    : jwt_(jwt), local_(local), sessions_(sessions) {}
+                             SessionTokenAuthenticator& sessions,
+                             BrowserSessionVerifier& browser_sessions)
+    : jwt_(jwt), local_(local), sessions_(sessions), browser_sessions_(browser_sessions) {}
 
 core::Caller Authenticator::Authenticate(std::string_view authorization_header_value) {
   const std::string_view value = Trim(authorization_header_value);
@@ -81,10 +79,7 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
     return FromResult(local_.Authenticate(token), "credentials could not be checked");
   }
   if (token.substr(0, kSessionTokenPrefix.size()) == kSessionTokenPrefix) {
-    if (sessions_ == nullptr) {
-      return Rejected("session tokens are not accepted here");
-    }
-    return FromResult(sessions_->Authenticate(token), "credentials could not be checked");
+    return FromResult(sessions_.Authenticate(token), "credentials could not be checked");
   }
   if (jwt_ == nullptr) {
     return Rejected("token not accepted: no identity issuer is configured");
@@ -94,13 +89,11 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
 
 core::Caller Authenticator::Authenticate(std::string_view authorization_header_value,
                                          std::string_view session_cookie) {
-  if (!Trim(authorization_header_value).empty() || session_cookie.empty()
-      || browser_sessions_ == nullptr) {
+  if (!Trim(authorization_header_value).empty() || session_cookie.empty()) {
     return Authenticate(authorization_header_value);
   }
-  core::Caller caller =
-      FromResult(browser_sessions_->VerifySession(session_cookie), "sessions could not be checked");
-  return caller;
+  return FromResult(browser_sessions_.VerifySession(session_cookie),
+                    "sessions could not be checked");
 }
 
 }  // namespace keybridge::identity

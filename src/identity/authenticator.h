@@ -26,12 +26,10 @@ class BrowserSessionVerifier {
 
 class Authenticator {
  public:
-  // `jwt` is null when no identity issuer is configured (then only local tokens are accepted).
-  // Both must outlive the authenticator.
-  Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local);
-  // As above; `sessions` (may be null: session tokens are then rejected) must outlive it too.
+  // `jwt` is null when no identity issuer is configured (then bearer JWTs are rejected). Every
+  // argument must outlive the authenticator.
   Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local,
-                SessionTokenAuthenticator* sessions);
+                SessionTokenAuthenticator& sessions, BrowserSessionVerifier& browser_sessions);
 
   // `authorization_header_value` is the raw header value ("" when absent). "Bearer <token>", the
   // scheme case-insensitive. Never fails and never logs the token: an absent header is an
@@ -43,15 +41,12 @@ class Authenticator {
   // header always wins, so bearer clients are never affected by cookies.
   core::Caller Authenticate(std::string_view authorization_header_value,
                             std::string_view session_cookie);
-  // `sessions` (may be null: cookies are then ignored) must outlive the authenticator. Call
-  // before the authenticator is shared between threads.
-  void SetBrowserSessions(BrowserSessionVerifier* sessions) { browser_sessions_ = sessions; }
 
  private:
   JwtVerifier* jwt_;
   LocalTokenAuthenticator& local_;
-  SessionTokenAuthenticator* sessions_ = nullptr;
-  BrowserSessionVerifier* browser_sessions_ = nullptr;
+  SessionTokenAuthenticator& sessions_;
+  BrowserSessionVerifier& browser_sessions_;
 };
 
 }  // namespace keybridge::identity

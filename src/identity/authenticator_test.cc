@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "support/fake_clock.h"
+#include "support/in_memory_repositories.h"
 #include "support/scripted_http_client.h"
 #include "support/test_jwt_issuer.h"
 
@@ -45,6 +46,19 @@ class OneTokenRepository final : public core::ApiTokenRepository {
   std::optional<core::Error> failure;
 };
 
+// Accepts one cookie value as a browser session of "cookie-user".
+class OneBrowserSession final : public BrowserSessionVerifier {
+ public:
+  core::Result<core::Caller> VerifySession(std::string_view cookie_value) override {
+    if (cookie_value != "good-cookie") {
+      return core::MakeError(core::ErrorCode::kUnauthenticated, "signed out");
+    }
+    core::Caller caller = core::Caller::User("cookie-user");
+    caller.browser_session = true;
+    return caller;
+  }
+};
+
 class AuthenticatorTest : public ::testing::Test {
  protected:
   AuthenticatorTest() {
@@ -70,7 +84,10 @@ class AuthenticatorTest : public ::testing::Test {
   JwtVerifier verifier_{Options(), http_, clock_};
   OneTokenRepository tokens_;
   LocalTokenAuthenticator local_{tokens_, clock_};
-  Authenticator authenticator_{&verifier_, local_};
+  keybridge::testing::InMemorySessionTokenRepository session_tokens_;
+  SessionTokenAuthenticator sessions_{session_tokens_, clock_};
+  OneBrowserSession browser_sessions_;
+  Authenticator authenticator_{&verifier_, local_, sessions_, browser_sessions_};
 };
 
 TEST_F(AuthenticatorTest, NoHeaderIsAnonymousWithoutReason) {
@@ -127,7 +144,7 @@ TEST_F(AuthenticatorTest, RejectedLocalTokenIsAnonymousWithReason) {
 TEST_F(AuthenticatorTest, UnavailableIssuerIsAnonymousWithReason) {
   ScriptedHttpClient down;
   JwtVerifier verifier(Options(), down, clock_);
-  Authenticator authenticator(&verifier, local_);
+  Authenticator authenticator(&verifier, local_, sessions_, browser_sessions_);
 
   const core::Caller caller = authenticator.Authenticate("Bearer " + Jwt());
 
@@ -136,7 +153,7 @@ TEST_F(AuthenticatorTest, UnavailableIssuerIsAnonymousWithReason) {
 }
 
 TEST_F(AuthenticatorTest, JwtWithoutConfiguredIssuerIsRejected) {
-  Authenticator local_only(nullptr, local_);
+  Authenticator local_only(nullptr, local_, sessions_, browser_sessions_);
 
   const core::Caller jwt_caller = local_only.Authenticate("Bearer " + Jwt());
   const core::Caller local_caller = local_only.Authenticate(std::string("Bearer ") + kLocalToken);
@@ -170,6 +187,20 @@ TEST_F(AuthenticatorTest, TokenStoreFailureIsAnonymousWithReason) {
 
   EXPECT_FALSE(caller.IsAuthenticated());
   EXPECT_EQ(caller.rejected_reason, "credentials could not be checked");
+}
+
+TEST_F(AuthenticatorTest, CookieCountsOnlyWithoutAnAuthorizationHeader) {
+  const core::Caller by_cookie = authenticator_.Authenticate("", "good-cookie");
+  const core::Caller bearer_wins =
+      authenticator_.Authenticate(std::string("Bearer ") + kLocalToken, "good-cookie");
+  const core::Caller signed_out = authenticator_.Authenticate("", "old-cookie");
+
+  EXPECT_EQ(by_cookie.user_id, "cookie-user");
+  EXPECT_TRUE(by_cookie.browser_session);
+  EXPECT_EQ(bearer_wins.user_id, "local-user");
+  EXPECT_FALSE(bearer_wins.browser_session);
+  EXPECT_FALSE(signed_out.IsAuthenticated());
+  EXPECT_EQ(signed_out.rejected_reason, "signed out");
 }
 
 }  // namespace

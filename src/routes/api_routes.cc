@@ -8,25 +8,16 @@
 
 namespace keybridge::routes {
 
-void AddApiRoutes(http::Router& router, const ApiServices& services) {
-  AddHealthRoutes(router, services.database_ping);
-  AddSpecRoute(router);
-  AddProviderRoutes(router, services.providers, services.provider_connection_count);
-  if (services.provider_checks != nullptr) {
-    AddProviderCheckRoute(router, *services.provider_checks);
-  }
-  AddConnectionRoutes(router, services.connections, services.tokens, services.connection_options);
-  AddRepositoryRoutes(router, services.repositories);
-  if (services.sessions != nullptr) {
-    AddSessionRoutes(router, *services.sessions);
-  }
-  if (services.browser_sessions != nullptr) {
-    AddAuthRoutes(router, *services.browser_sessions, services.browser_login,
-                  services.auth_options);
-  }
-  if (services.git_credentials != nullptr) {
-    AddGitCredentialsRoutes(router, *services.git_credentials);
-  }
+void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
+  AddHealthRoutes(routes, services.database_ping);
+  AddSpecRoute(routes);
+  AddProviderRoutes(routes, services.providers, services.provider_connection_count);
+  AddProviderCheckRoute(routes, services.provider_checks);
+  AddConnectionRoutes(routes, services.connections, services.tokens, services.connection_options);
+  AddRepositoryRoutes(routes, services.repositories);
+  AddSessionRoutes(routes, services.sessions);
+  AddAuthRoutes(routes, services.browser_sessions, services.browser_login, services.auth_options);
+  AddGitCredentialsRoutes(routes, services.git_credentials);
 }
 
 }  // namespace keybridge::routes

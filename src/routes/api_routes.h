@@ -1,14 +1,17 @@
-// AddApiRoutes: registers every route keybridge serves, in one place, so the application and the
-// OpenAPI conformance test see exactly the same route table.
+// AddApiRoutes: registers every API route keybridge serves, in one place, so the application and
+// the OpenAPI conformance test see exactly the same route table.
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "core/result.h"
-#include "http/router.h"
 #include "routes/auth_routes.h"
 #include "routes/connection_routes.h"
 #include "routes/provider_routes.h"
+#include "routes/route_table.h"
+#include "service/browser_login_service.h"
+#include "service/browser_session_service.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
 #include "service/provider_check_service.h"
@@ -24,23 +27,20 @@ struct ApiServices {
   service::ConnectionService& connections;
   service::TokenService& tokens;
   service::RepositoryService& repositories;
+  service::SessionTokenService& sessions;            // session tokens (issue #4)
+  service::GitCredentialService& git_credentials;    // git credentials (issue #4)
+  service::BrowserSessionService& browser_sessions;  // browser sign-in (issue #5)
+  service::ProviderCheckService& provider_checks;    // "Test this integration" (issue #5)
   std::function<core::Status()> database_ping;
-  ConnectionRouteOptions connection_options;
-  // Session tokens and git credentials (issue #4); their routes are registered when set.
-  service::SessionTokenService* sessions = nullptr;
-  service::GitCredentialService* git_credentials = nullptr;
-  // Browser sign-in (issue #5); its routes are registered when `browser_sessions` is set.
-  // `browser_login` is null unless OIDC sign-in is configured.
-  service::BrowserSessionService* browser_sessions = nullptr;
-  service::BrowserLoginService* browser_login = nullptr;
+  // Absent unless OIDC sign-in is configured; its routes then answer 404.
+  std::optional<std::reference_wrapper<service::BrowserLoginService>> browser_login{};
+  ConnectionRouteOptions connection_options{};
   AuthRouteOptions auth_options{};
   // Admins see connection_count on GET of one integration when set.
   ConnectionCounter provider_connection_count{};
-  // "Test this integration" (issue #5); its route is registered when set.
-  service::ProviderCheckService* provider_checks = nullptr;
 };
 
-// Everything in `services` must outlive the router.
-void AddApiRoutes(http::Router& router, const ApiServices& services);
+// Everything in `services` must outlive the route table.
+void AddApiRoutes(RouteTable& routes, const ApiServices& services);
 
 }  // namespace keybridge::routes

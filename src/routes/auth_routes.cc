@@ -11,15 +11,15 @@ namespace {
 
 using nlohmann::json;
 
+// Path=/ and Secure without Domain are what the __Host- prefix requires.
 std::string SessionCookie(const std::string& name, const std::string& value, std::int64_t max_age,
                           bool secure) {
-  // Path=/ and Secure without Domain are what the __Host- prefix requires.
-  std::string cookie = name + "=" + value + "; Path=/; Max-Age=" + std::to_string(max_age)
-                       + "; HttpOnly; SameSite=Lax";
-  if (secure) {
-    cookie += "; Secure";
-  }
-  return cookie;
+  return http::SetCookieHeader(name, value, {.path = "/", .max_age = max_age, .secure = secure});
+}
+
+// The OIDC flow cookie binds the callback to the browser that started sign-in.
+http::CookieAttributes LoginFlowCookie(bool secure, std::int64_t max_age) {
+  return {.path = core::kBrowserSignInCallbackPath, .max_age = max_age, .secure = secure};
 }
 
 json UserJson(const core::Caller& caller, const std::string& csrf_token) {
@@ -44,11 +44,12 @@ core::Result<std::string> TokenField(const http::Request& request) {
   return RequiredString(body, "token");
 }
 
-http::Response SignedInResponse(core::Result<service::SignedIn> signed_in,
-                                service::BrowserSessionService& sessions,
-                                const AuthRouteOptions& options) {
+core::Result<http::Response> SignedInResponse(const http::Request& request,
+                                              core::Result<service::SignedIn> signed_in,
+                                              service::BrowserSessionService& sessions,
+                                              const AuthRouteOptions& options) {
   if (!signed_in.ok()) {
-    return NoStore(http::ErrorResponse(signed_in.error()));
+    return NoStore(ErrorAnswer(request, signed_in.error()));
   }
   return NoStore(
       JsonResponse(200, UserJson(signed_in->caller, signed_in->csrf_token))
@@ -57,6 +58,8 @@ http::Response SignedInResponse(core::Result<service::SignedIn> signed_in,
                                     signed_in->cookie_value.Reveal(),
                                     sessions.absolute_lifetime().count(), options.secure_cookies)));
 }
+
+constexpr std::int64_t kLoginFlowSeconds = 600;  // as long as the sign-in flow lives
 
 core::Error NotConfigured() {
   return core::MakeError(core::ErrorCode::kNotFound,
@@ -70,11 +73,13 @@ std::string SessionCookieName(bool secure_cookies) {
   return secure_cookies ? "__Host-kb_session" : "kb_session";
 }
 
-void AddAuthRoutes(http::Router& router, service::BrowserSessionService& sessions,
-                   service::BrowserLoginService* login, AuthRouteOptions options) {
+void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
+                   std::optional<std::reference_wrapper<service::BrowserLoginService>> login,
+                   AuthRouteOptions options) {
   const std::string cookie_name = SessionCookieName(options.secure_cookies);
 
-  router.Add("GET", "/api/data/user", [cookie_name](http::Request& request) {
+  // Anonymous: the UI asks who is signed in, and a signed-out browser gets its own 401.
+  routes.Add("GET", "/api/data/user", Access::kAnonymous, [cookie_name](http::Request& request) {
     const core::Caller& caller = request.caller;
     if (!caller.IsAuthenticated()) {
       return NoStore(http::ErrorResponse(core::MakeError(
@@ -89,75 +94,70 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
     return NoStore(JsonResponse(200, UserJson(caller, csrf)));
   });
 
-  router.Add("GET", "/api/data/auth/methods", [login, options](http::Request&) {
-    return JsonResponse(
-        200, {{"oidc", login != nullptr},
-              {"local_token", true},
-              {"public_url", options.public_url},
-              {"oauth_callback_url", core::PublicUrls(options.public_url).OAuthCallback()}});
+  routes.Add("GET", "/api/data/auth/methods", Access::kAnonymous, [login, options](http::Request&) {
+    return JsonResponse(200,
+                        {{"oidc", login.has_value()},
+                         {"local_token", true},
+                         {"public_url", options.public_url},
+                         {"oauth_callback_url", core::PublicUrls(options.public_url).OAuthCallback()}});
   });
 
   // The printed link is <public_url>/api/data/auth/once#<token>: the token is in the fragment, so
   // it never reaches a server or proxy log. A redirect without a fragment keeps the request's
   // fragment (RFC 9110 10.2.2), so the page at /?signin=once can read it and POST it.
-  router.Add("GET", core::kSignInLinkPath, [](http::Request&) {
+  routes.Add("GET", core::kSignInLinkPath, Access::kAnonymous, [](http::Request&) {
     return NoStore(http::Response::Redirect("/?signin=once", 303))
         .WithHeader("Referrer-Policy", "no-referrer");
   });
 
-  router.Add("POST", core::kSignInLinkPath, [&sessions, options](http::Request& request) {
-    auto token = TokenField(request);
-    if (!token.ok()) {
-      return http::ErrorResponse(token.error());
-    }
-    return SignedInResponse(sessions.SignInWithLink(*token), sessions, options);
-  });
-
-  router.Add("POST", "/api/data/auth/token", [&sessions, options](http::Request& request) {
-    auto token = TokenField(request);
-    if (!token.ok()) {
-      return http::ErrorResponse(token.error());
-    }
-    return SignedInResponse(sessions.SignInWithLocalToken(*token), sessions, options);
-  });
-
-  router.Add("POST", "/api/data/auth/logout",
-             [&sessions, options, cookie_name](http::Request& request) {
-               if (!request.caller.browser_session) {
-                 return http::ErrorResponse(core::MakeError(
-                     core::ErrorCode::kUnauthenticated, "You are not signed in in this browser."));
-               }
-               const auto cookie = http::CookieValue(request.Header("cookie"), cookie_name);
-               if (auto out = sessions.SignOut(cookie.value_or("")); !out.ok()) {
-                 return http::ErrorResponse(out.error());
-               }
-               return NoStore(http::Response::NoContent().WithHeader(
-                   "Set-Cookie", SessionCookie(cookie_name, "", 0, options.secure_cookies)));
+  routes.Add("POST", core::kSignInLinkPath, Access::kAnonymous,
+             [&sessions, options](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
+               return SignedInResponse(request, sessions.SignInWithLink(token), sessions, options);
              });
 
-  router.Add("GET", "/api/data/auth/login", [login, options](http::Request& request) {
-    if (login == nullptr) {
-      return http::ErrorResponse(NotConfigured());
-    }
-    auto started = login->Start(request.Query("next").value_or("/"));
-    if (!started.ok()) {
-      return NoStore(http::ErrorResponse(started.error()));
-    }
-    std::string cookie = started->cookie_name + "=" + started->browser_binding.Reveal()
-                         + "; Path=" + core::kBrowserSignInCallbackPath
-                         + "; Max-Age=600; HttpOnly; SameSite=Lax";
-    if (options.secure_cookies) {
-      cookie += "; Secure";
-    }
-    return NoStore(http::Response::Redirect(started->redirect_url))
-        .WithHeader("Set-Cookie", cookie)
-        .WithHeader("Referrer-Policy", "no-referrer");
-  });
+  routes.Add("POST", "/api/data/auth/token", Access::kAnonymous,
+             [&sessions, options](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
+               return SignedInResponse(request, sessions.SignInWithLocalToken(token), sessions,
+                                       options);
+             });
 
-  router.Add("GET", core::kBrowserSignInCallbackPath,
-             [login, &sessions, options](http::Request& request) {
-               if (login == nullptr) {
-                 return http::ErrorResponse(NotConfigured());
+  // Anonymous: only a browser session can sign out, and anyone else gets this route's own 401.
+  routes.Add(
+      "POST", "/api/data/auth/logout", Access::kAnonymous,
+      [&sessions, options, cookie_name](http::Request& request) -> core::Result<http::Response> {
+        if (!request.caller.browser_session) {
+          return core::MakeError(core::ErrorCode::kUnauthenticated,
+                                 "You are not signed in in this browser.");
+        }
+        const auto cookie = http::CookieValue(request.Header("cookie"), cookie_name);
+        KEYBRIDGE_RETURN_IF_ERROR(sessions.SignOut(cookie.value_or("")));
+        return NoStore(http::Response::NoContent().WithHeader(
+            "Set-Cookie", SessionCookie(cookie_name, "", 0, options.secure_cookies)));
+      });
+
+  routes.Add("GET", "/api/data/auth/login", Access::kAnonymous,
+             [login, options](http::Request& request) -> core::Result<http::Response> {
+               if (!login) {
+                 return NotConfigured();
+               }
+               auto started = login->get().Start(request.Query("next").value_or("/"));
+               if (!started.ok()) {
+                 return NoStore(ErrorAnswer(request, started.error()));
+               }
+               return NoStore(http::Response::Redirect(started->redirect_url))
+                   .WithHeader("Set-Cookie",
+                               http::SetCookieHeader(
+                                   started->cookie_name, started->browser_binding.Reveal(),
+                                   LoginFlowCookie(options.secure_cookies, kLoginFlowSeconds)))
+                   .WithHeader("Referrer-Policy", "no-referrer");
+             });
+
+  routes.Add("GET", core::kBrowserSignInCallbackPath, Access::kAnonymous,
+             [login, &sessions, options](http::Request& request) -> core::Result<http::Response> {
+               if (!login) {
+                 return NotConfigured();
                }
                service::LoginCallback callback;
                callback.state = request.Query("state");
@@ -173,7 +173,7 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
                    callback.browser_binding = core::Secret(std::move(*value));
                  }
                }
-               auto completed = login->Complete(callback);
+               auto completed = login->get().Complete(callback);
                http::Response response =
                    completed.ok()
                        // 303 to a clean URL without the code (RFC 9700 4.2.4)
@@ -183,15 +183,11 @@ void AddAuthRoutes(http::Router& router, service::BrowserSessionService& session
                                                        completed->session.cookie_value.Reveal(),
                                                        sessions.absolute_lifetime().count(),
                                                        options.secure_cookies))
-                       : http::ErrorResponse(completed.error());
+                       : ErrorAnswer(request, completed.error());
                if (!flow_cookie.empty()) {
-                 std::string clear = flow_cookie
-                                     + "=; Path=" + std::string(core::kBrowserSignInCallbackPath)
-                                     + "; Max-Age=0; HttpOnly; SameSite=Lax";
-                 if (options.secure_cookies) {
-                   clear += "; Secure";
-                 }
-                 response.WithHeader("Set-Cookie", clear);
+                 response.WithHeader("Set-Cookie", http::SetCookieHeader(
+                                                       flow_cookie, "",
+                                                       LoginFlowCookie(options.secure_cookies, 0)));
                }
                return NoStore(std::move(response)).WithHeader("Referrer-Policy", "no-referrer");
              });

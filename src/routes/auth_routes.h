@@ -1,13 +1,15 @@
 // Browser sign-in routes (issue #5), all under /api/data/auth plus GET /api/data/user:
 // the one-time administrator link, signing in with a local token, OIDC sign-in (login/callback)
 // and sign-out. Sessions live in an HttpOnly SameSite=Lax cookie (`__Host-kb_session` on https,
-// RFC 6265bis 4.1.3.2, else `kb_session`); app/application.cc checks CSRF on state-changing
-// requests that the cookie authenticates.
+// RFC 6265bis 4.1.3.2, else `kb_session`); routes/request_policy.cc checks CSRF on
+// state-changing requests that the cookie authenticates.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
-#include "http/router.h"
+#include "routes/route_table.h"
 #include "service/browser_login_service.h"
 #include "service/browser_session_service.h"
 
@@ -21,9 +23,10 @@ struct AuthRouteOptions {
 // The session cookie's name for this deployment.
 std::string SessionCookieName(bool secure_cookies);
 
-// `sessions` must outlive the router; `login` (may be null: OIDC sign-in is then not configured
-// and its routes answer 404) too.
-void AddAuthRoutes(http::Router& router, service::BrowserSessionService& sessions,
-                   service::BrowserLoginService* login, AuthRouteOptions options);
+// `sessions` must outlive the route table; `login` too when set (absent when OIDC sign-in is not
+// configured: its routes then answer 404).
+void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
+                   std::optional<std::reference_wrapper<service::BrowserLoginService>> login,
+                   AuthRouteOptions options);
 
 }  // namespace keybridge::routes

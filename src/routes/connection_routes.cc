@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/public_urls.h"
-#include "http/error_response.h"
 #include "routes/json_body.h"
 #include "service/ulid.h"
 
@@ -17,6 +16,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kCallbackPath = core::kOAuthCallbackPath;
+constexpr std::int64_t kFlowCookieSeconds = 600;  // as long as the authorization flow lives
 
 json ConnectionToJson(const core::Connection& c) {
   json out = {{"id", c.id},
@@ -85,166 +85,145 @@ core::Status CheckConnectionId(const std::string& id) {
 
 }  // namespace
 
-void AddConnectionRoutes(http::Router& router, service::ConnectionService& connections,
+void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connections,
                          service::TokenService& tokens, ConnectionRouteOptions options) {
-  router.Add(
-      "GET", core::kProviderAuthorizePathTemplate, [&connections, options](http::Request& request) {
-        if (auto ok = OnlyQueryKeys(request, {"next_url"}); !ok.ok()) {
-          return http::ErrorResponse(ok.error());
-        }
-        auto started =
-            connections.StartAuthorization(request.caller, request.PathParam("provider_id"),
-                                           request.Query("next_url").value_or(""));
-        if (!started.ok()) {
-          return http::ErrorResponse(started.error());
-        }
-        std::string cookie = started->cookie_name + "=" + started->browser_binding.Reveal()
-                             + "; Path=" + kCallbackPath + "; Max-Age=600; HttpOnly; SameSite=Lax";
-        if (options.secure_cookies) {
-          cookie += "; Secure";
-        }
-        return http::Response::Redirect(started->redirect_url)
-            .WithHeader("Set-Cookie", cookie)
-            .WithHeader("Cache-Control", "no-store")
-            .WithHeader("Referrer-Policy", "no-referrer");
-      });
+  // The flow cookie binds the callback to the browser that started it.
+  const http::CookieAttributes flow_cookie{
+      .path = kCallbackPath, .max_age = kFlowCookieSeconds, .secure = options.secure_cookies};
+  http::CookieAttributes clear_flow_cookie = flow_cookie;
+  clear_flow_cookie.max_age = 0;
 
-  router.Add("GET", kCallbackPath, [&connections, options](http::Request& request) {
-    service::CallbackParameters params;
-    params.state = request.Query("state");
-    if (auto code = request.Query("code")) {
-      params.code = core::Secret(std::move(*code));
-    }
-    params.error = request.Query("error");
-    params.error_description = request.Query("error_description");
-    params.caller = request.caller;
-    std::string cookie_name;
-    if (params.state) {
-      cookie_name = service::ConnectionService::FlowCookieName(*params.state);
-      if (auto value = http::CookieValue(request.Header("cookie"), cookie_name)) {
-        params.browser_binding = core::Secret(std::move(*value));
-      }
-    }
-    auto completed = connections.CompleteAuthorization(params);
-    http::Response response = !completed.ok() ? http::ErrorResponse(completed.error())
-                              : completed->redirect_url.empty()
-                                  ? JsonResponse(200, {{"status", "OK"}})
-                                  // 303 to a clean URL without the code (RFC 9700 4.2.4)
-                                  : http::Response::Redirect(completed->redirect_url, 303);
-    if (!cookie_name.empty()) {
-      std::string clear = cookie_name + "=; Path=" + std::string(kCallbackPath)
-                          + "; Max-Age=0; HttpOnly; SameSite=Lax";
-      if (options.secure_cookies) {
-        clear += "; Secure";
-      }
-      response.WithHeader("Set-Cookie", clear);
-    }
-    return response.WithHeader("Cache-Control", "no-store")
-        .WithHeader("Referrer-Policy", "no-referrer");
-  });
-
-  router.Add("GET", "/api/data/oauth2/connections", [&connections](http::Request& request) {
-    auto list = connections.List(request.caller);
-    if (!list.ok()) {
-      return http::ErrorResponse(list.error());
-    }
-    json out = json::array();
-    for (const auto& c : *list) {
-      out.push_back(ConnectionToJson(c));
-    }
-    return JsonResponse(200, out);
-  });
-
-  router.Add("GET", "/api/data/oauth2/connections/{connection_id}",
-             [&connections](http::Request& request) {
-               const std::string id = request.PathParam("connection_id");
-               if (auto ok = CheckConnectionId(id); !ok.ok()) {
-                 return http::ErrorResponse(ok.error());
-               }
-               auto c = connections.Get(request.caller, id);
-               return c.ok() ? JsonResponse(200, ConnectionToJson(*c))
-                             : http::ErrorResponse(c.error());
+  routes.Add("GET", core::kProviderAuthorizePathTemplate, Access::kUser,
+             [&connections, flow_cookie](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
+               KEYBRIDGE_ASSIGN_OR_RETURN(
+                   const auto started,
+                   connections.StartAuthorization(request.caller, request.PathParam("provider_id"),
+                                                  request.Query("next_url").value_or("")));
+               return std::move(
+                   http::Response::Redirect(started.redirect_url)
+                       .WithHeader("Set-Cookie", http::SetCookieHeader(
+                                                     started.cookie_name,
+                                                     started.browser_binding.Reveal(), flow_cookie))
+                       .WithHeader("Cache-Control", "no-store")
+                       .WithHeader("Referrer-Policy", "no-referrer"));
              });
 
-  router.Add("DELETE", "/api/data/oauth2/connections/{connection_id}",
-             [&connections](http::Request& request) {
-               const std::string id = request.PathParam("connection_id");
-               if (auto ok = CheckConnectionId(id); !ok.ok()) {
-                 return http::ErrorResponse(ok.error());
+  // The provider sends the browser here, signed in or not: the flow decides.
+  routes.Add("GET", kCallbackPath, Access::kAnonymous,
+             [&connections, clear_flow_cookie](http::Request& request) {
+               service::CallbackParameters params;
+               params.state = request.Query("state");
+               if (auto code = request.Query("code")) {
+                 params.code = core::Secret(std::move(*code));
                }
-               auto deleted = connections.Delete(request.caller, id);
-               return deleted.ok() ? http::Response::NoContent()
-                                   : http::ErrorResponse(deleted.error());
-             });
-
-  router.Add("GET", "/api/data/oauth2/connections/{connection_id}/token",
-             [&tokens](http::Request& request) {
-               const std::string id = request.PathParam("connection_id");
-               if (auto ok = CheckConnectionId(id); !ok.ok()) {
-                 return http::ErrorResponse(ok.error());
-               }
-               auto min_valid = IntParam(request, "min_valid_seconds", 0, 0, 86400);
-               if (!min_valid.ok()) {
-                 return http::ErrorResponse(min_valid.error());
-               }
-               auto connection =
-                   tokens.FreshConnection(request.caller, id, core::Seconds(*min_valid));
-               if (!connection.ok()) {
-                 return http::ErrorResponse(connection.error());
-               }
-               // Audit: who (and which session token) obtained which connection's token.
-               service::AuditTokenHandedOut(request.caller, *connection, "connection-token");
-               return JsonResponse(200, TokenToJson(*connection->token));
-             });
-
-  router.Add(
-      "GET", "/api/data/oauth2/connections/{connection_id}/account",
-      [&connections](http::Request& request) {
-        const std::string id = request.PathParam("connection_id");
-        if (auto ok = CheckConnectionId(id); !ok.ok()) {
-          return http::ErrorResponse(ok.error());
-        }
-        auto account = connections.Account(request.caller, id);
-        if (!account.ok()) {
-          return http::ErrorResponse(account.error());
-        }
-        return JsonResponse(200, {{"username", account->username}, {"web_url", account->web_url}});
-      });
-
-  router.Add("GET", "/api/data/oauth2/connections/{connection_id}/installations",
-             [&connections](http::Request& request) {
-               const std::string id = request.PathParam("connection_id");
-               if (auto ok = CheckConnectionId(id); !ok.ok()) {
-                 return http::ErrorResponse(ok.error());
-               }
-               auto page = IntParam(request, "page", 1, 1, 1000000);
-               auto per_page = IntParam(request, "per_page", 20, 1, 100);
-               if (!page.ok() || !per_page.ok()) {
-                 return http::ErrorResponse(!page.ok() ? page.error() : per_page.error());
-               }
-               auto result = connections.Installations(request.caller, id, *page, *per_page);
-               if (!result.ok()) {
-                 return http::ErrorResponse(result.error());
-               }
-               json out = json::array();
-               for (const auto& i : result->items) {
-                 json item = {{"id", i.id},
-                              {"account_login", i.account_login},
-                              {"account_web_url", i.account_web_url},
-                              {"repository_selection", i.repository_selection}};
-                 if (i.suspended_at) {
-                   item["suspended_at"] = *i.suspended_at;
+               params.error = request.Query("error");
+               params.error_description = request.Query("error_description");
+               params.caller = request.caller;
+               std::string cookie_name;
+               if (params.state) {
+                 cookie_name = service::ConnectionService::FlowCookieName(*params.state);
+                 if (auto value = http::CookieValue(request.Header("cookie"), cookie_name)) {
+                   params.browser_binding = core::Secret(std::move(*value));
                  }
-                 out.push_back(std::move(item));
                }
-               const auto total = result->total_count;
-               const auto pages = total == 0 ? 0 : (total + *per_page - 1) / *per_page;
-               return JsonResponse(200, out)
-                   .WithHeader("page", std::to_string(*page))
-                   .WithHeader("per-page", std::to_string(*per_page))
-                   .WithHeader("total", std::to_string(total))
-                   .WithHeader("total-pages", std::to_string(pages));
+               auto completed = connections.CompleteAuthorization(params);
+               http::Response response =
+                   !completed.ok() ? ErrorAnswer(request, completed.error())
+                   : completed->redirect_url.empty()
+                       ? JsonResponse(200, {{"status", "OK"}})
+                       // 303 to a clean URL without the code (RFC 9700 4.2.4)
+                       : http::Response::Redirect(completed->redirect_url, 303);
+               if (!cookie_name.empty()) {
+                 response.WithHeader("Set-Cookie",
+                                     http::SetCookieHeader(cookie_name, "", clear_flow_cookie));
+               }
+               return core::Result<http::Response>(
+                   std::move(response.WithHeader("Cache-Control", "no-store")
+                                 .WithHeader("Referrer-Policy", "no-referrer")));
              });
+
+  // The connection routes answer anonymous callers themselves, as Renku does: an empty list, and
+  // 404 for one connection (never confirming that someone's connection exists).
+  routes.Add("GET", "/api/data/oauth2/connections", Access::kAnonymous,
+             [&connections](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(const auto list, connections.List(request.caller));
+               json out = json::array();
+               for (const auto& c : list) {
+                 out.push_back(ConnectionToJson(c));
+               }
+               return JsonResponse(200, out);
+             });
+
+  routes.Add("GET", "/api/data/oauth2/connections/{connection_id}", Access::kAnonymous,
+             [&connections](http::Request& request) -> core::Result<http::Response> {
+               const std::string id = request.PathParam("connection_id");
+               KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const auto c, connections.Get(request.caller, id));
+               return JsonResponse(200, ConnectionToJson(c));
+             });
+
+  routes.Add("DELETE", "/api/data/oauth2/connections/{connection_id}", Access::kAnonymous,
+             [&connections](http::Request& request) -> core::Result<http::Response> {
+               const std::string id = request.PathParam("connection_id");
+               KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+               KEYBRIDGE_RETURN_IF_ERROR(connections.Delete(request.caller, id));
+               return http::Response::NoContent();
+             });
+
+  // Session tokens obtain their access tokens here (TokenService checks the session's scope).
+  routes.Add("GET", "/api/data/oauth2/connections/{connection_id}/token",
+             Access::kAnonymousOrSession,
+             [&tokens](http::Request& request) -> core::Result<http::Response> {
+               const std::string id = request.PathParam("connection_id");
+               KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const int min_valid,
+                                          IntParam(request, "min_valid_seconds", 0, 0, 86400));
+               KEYBRIDGE_ASSIGN_OR_RETURN(
+                   const core::Connection connection,
+                   tokens.FreshConnection(request.caller, id, core::Seconds(min_valid)));
+               // Audit: who (and which session token) obtained which connection's token.
+               service::AuditTokenHandedOut(request.caller, connection, "connection-token");
+               return JsonResponse(200, TokenToJson(*connection.token));
+             });
+
+  routes.Add(
+      "GET", "/api/data/oauth2/connections/{connection_id}/account", Access::kAnonymous,
+      [&connections](http::Request& request) -> core::Result<http::Response> {
+        const std::string id = request.PathParam("connection_id");
+        KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const auto account, connections.Account(request.caller, id));
+        return JsonResponse(200, {{"username", account.username}, {"web_url", account.web_url}});
+      });
+
+  routes.Add(
+      "GET", "/api/data/oauth2/connections/{connection_id}/installations", Access::kAnonymous,
+      [&connections](http::Request& request) -> core::Result<http::Response> {
+        const std::string id = request.PathParam("connection_id");
+        KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const int page, IntParam(request, "page", 1, 1, 1000000));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const int per_page, IntParam(request, "per_page", 20, 1, 100));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const auto result,
+                                   connections.Installations(request.caller, id, page, per_page));
+        json out = json::array();
+        for (const auto& i : result.items) {
+          json item = {{"id", i.id},
+                       {"account_login", i.account_login},
+                       {"account_web_url", i.account_web_url},
+                       {"repository_selection", i.repository_selection}};
+          if (i.suspended_at) {
+            item["suspended_at"] = *i.suspended_at;
+          }
+          out.push_back(std::move(item));
+        }
+        const auto total = result.total_count;
+        const auto pages = total == 0 ? 0 : (total + per_page - 1) / per_page;
+        return std::move(JsonResponse(200, out)
+                             .WithHeader("page", std::to_string(page))
+                             .WithHeader("per-page", std::to_string(per_page))
+                             .WithHeader("total", std::to_string(total))
+                             .WithHeader("total-pages", std::to_string(pages)));
+      });
 }
 
 }  // namespace keybridge::routes

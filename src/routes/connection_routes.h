@@ -2,7 +2,7 @@
 // installations (reference sections 2.3 and 2.4).
 #pragma once
 
-#include "http/router.h"
+#include "routes/route_table.h"
 #include "service/connection_service.h"
 #include "service/token_service.h"
 
@@ -12,8 +12,8 @@ struct ConnectionRouteOptions {
   bool secure_cookies = false;  // set when the public URL is https
 };
 
-// The services must outlive the router.
-void AddConnectionRoutes(http::Router& router, service::ConnectionService& connections,
+// The services must outlive the route table.
+void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connections,
                          service::TokenService& tokens, ConnectionRouteOptions options);
 
 }  // namespace keybridge::routes

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "http/error_response.h"
 #include "routes/json_body.h"
 
 namespace keybridge::routes {
@@ -62,72 +61,68 @@ core::Result<service::TokenDemand> ParseDemand(const http::Request& request) {
   return demand;
 }
 
-// The error body, plus what the user can do about it: where to connect, the provider, and for
-// GitHub Apps where to install the App.
-http::Response LookupErrorResponse(const service::GitCredentialLookup& lookup) {
-  http::Response response = http::ErrorResponse(lookup.credential.error());
-  json body = json::parse(response.body, nullptr, false);
-  if (!body.is_object()) {
-    return response;
-  }
-  body["provider_id"] = lookup.provider.id;
-  body["provider_name"] = lookup.provider.display_name;
+// The lookup's error, plus what the user can do about it: where to connect, the provider, and
+// for GitHub Apps where to install the App (clients read these next to "error").
+core::Error LookupError(const service::GitCredentialLookup& lookup) {
+  core::Error error = lookup.credential.error();
+  error.WithPublicField("provider_id", lookup.provider.id)
+      .WithPublicField("provider_name", lookup.provider.display_name);
   if (!lookup.connect_url.empty()) {
-    body["connect_url"] = lookup.connect_url;
+    error.WithPublicField("connect_url", lookup.connect_url);
   }
   if (!lookup.install_url.empty()) {
-    body["install_url"] = lookup.install_url;
+    error.WithPublicField("install_url", lookup.install_url);
   }
-  response.body = Dump(body);
-  return response;
+  return error;
 }
 
 }  // namespace
 
-void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService& credentials) {
-  router.Add("GET", kGitCredentialsPath, [&credentials](http::Request& request) {
-    // Either the remote's URL (the credential helper), or an integration id and the repository
-    // path below its URL (keybridge git-proxy, which names the integration in its own URL).
-    const std::optional<std::string> url = request.Query("url");
-    const std::optional<std::string> provider_id = request.Query("provider_id");
-    const std::optional<std::string> path = request.Query("path");
-    const bool by_url = url && !url->empty();
-    const bool by_provider = provider_id && !provider_id->empty() && path && !path->empty();
-    if (by_url == by_provider || (!by_url && (provider_id || path) && !by_provider)) {
-      return http::ErrorResponse(
-          Invalid("give either query parameter 'url' (the git remote URL) or both 'provider_id' "
-                  "and 'path' (the repository path below the integration's URL)"));
-    }
-    auto demand = ParseDemand(request);
-    if (!demand.ok()) {
-      return http::ErrorResponse(demand.error());
-    }
-    auto lookup = by_url ? credentials.Lookup(request.caller, *url, *demand)
-                         : credentials.LookupAt(request.caller, *provider_id, *path, *demand);
-    if (!lookup.ok()) {
-      return http::ErrorResponse(lookup.error());
-    }
-    if (!lookup->credential.ok()) {
-      return LookupErrorResponse(*lookup).WithHeader("Cache-Control", "no-store");
-    }
-    const service::GitCredential& credential = *lookup->credential;
-    service::AuditTokenHandedOut(request.caller, credential.connection, "git-credentials");
-    json out = {{"username", credential.username},
-                {"password", credential.password.Reveal()},
-                {"provider_id", lookup->provider.id},
-                {"repository_url", lookup->repository_url},
-                {"connection_id", credential.connection.id}};
-    if (!lookup->install_url.empty()) {
-      // A GitHub App token reaches only installed repositories; clients name this URL when the
-      // provider refuses one.
-      out["install_url"] = lookup->install_url;
-    }
-    if (credential.expires_at) {
-      out["expires_at"] = core::ToUnixSeconds(*credential.expires_at);
-      out["expires_at_iso"] = core::FormatIso8601(*credential.expires_at);
-    }
-    return JsonResponse(200, out).WithHeader("Cache-Control", "no-store");
-  });
+void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& credentials) {
+  routes.Add(
+      "GET", kGitCredentialsPath, Access::kUserOrSession,
+      [&credentials](http::Request& request) -> core::Result<http::Response> {
+        // Either the remote's URL (the credential helper), or an integration id and the
+        // repository path below its URL (keybridge git-proxy, which names the integration in its
+        // own URL).
+        const std::optional<std::string> url = request.Query("url");
+        const std::optional<std::string> provider_id = request.Query("provider_id");
+        const std::optional<std::string> path = request.Query("path");
+        const bool by_url = url && !url->empty();
+        const bool by_provider = provider_id && !provider_id->empty() && path && !path->empty();
+        if (by_url == by_provider || (!by_url && (provider_id || path) && !by_provider)) {
+          return Invalid(
+              "give either query parameter 'url' (the git remote URL) or both 'provider_id' and "
+              "'path' (the repository path below the integration's URL)");
+        }
+        KEYBRIDGE_ASSIGN_OR_RETURN(const service::TokenDemand demand, ParseDemand(request));
+        KEYBRIDGE_ASSIGN_OR_RETURN(
+            const service::GitCredentialLookup lookup,
+            by_url ? credentials.Lookup(request.caller, *url, demand)
+                   : credentials.LookupAt(request.caller, *provider_id, *path, demand));
+        if (!lookup.credential.ok()) {
+          // The answer depends on the caller's connections: never from a cache.
+          http::Response response = ErrorAnswer(request, LookupError(lookup));
+          return std::move(response.WithHeader("Cache-Control", "no-store"));
+        }
+        const service::GitCredential& credential = *lookup.credential;
+        service::AuditTokenHandedOut(request.caller, credential.connection, "git-credentials");
+        json out = {{"username", credential.username},
+                    {"password", credential.password.Reveal()},
+                    {"provider_id", lookup.provider.id},
+                    {"repository_url", lookup.repository_url},
+                    {"connection_id", credential.connection.id}};
+        if (!lookup.install_url.empty()) {
+          // A GitHub App token reaches only installed repositories; clients name this URL when
+          // the provider refuses one.
+          out["install_url"] = lookup.install_url;
+        }
+        if (credential.expires_at) {
+          out["expires_at"] = core::ToUnixSeconds(*credential.expires_at);
+          out["expires_at_iso"] = core::FormatIso8601(*credential.expires_at);
+        }
+        return std::move(JsonResponse(200, out).WithHeader("Cache-Control", "no-store"));
+      });
 }
 
 }  // namespace keybridge::routes

@@ -4,14 +4,14 @@
 // exact place to connect.
 #pragma once
 
-#include "http/router.h"
+#include "routes/route_table.h"
 #include "service/git_credential_service.h"
 
 namespace keybridge::routes {
 
 inline constexpr const char* kGitCredentialsPath = "/api/data/git/credentials";
 
-// `credentials` must outlive the router.
-void AddGitCredentialsRoutes(http::Router& router, service::GitCredentialService& credentials);
+// `credentials` must outlive the route table.
+void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& credentials);
 
 }  // namespace keybridge::routes

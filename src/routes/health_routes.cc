@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "http/error_response.h"
 #include "routes/json_body.h"
 
 namespace keybridge::routes {
@@ -17,22 +16,22 @@ std::string_view OpenApiDocument() {
   return EmbeddedApiFiles().at(0).second;
 }
 
-void AddHealthRoutes(http::Router& router, std::function<core::Status()> database_ping) {
-  router.Add("GET", "/healthz", [](http::Request&) {
+void AddHealthRoutes(RouteTable& routes, std::function<core::Status()> database_ping) {
+  routes.Add("GET", "/healthz", Access::kAnonymousOrSession, [](http::Request&) {
     return JsonResponse(200, {{"status", "ok"}});
   });
-  router.Add("GET", "/readyz", [ping = std::move(database_ping)](http::Request&) {
-    auto status = ping();
-    if (!status.ok()) {
-      return http::ErrorResponse(core::MakeError(
-          core::ErrorCode::kUnavailable, "The database is not reachable.", status.error().message));
-    }
-    return JsonResponse(200, {{"status", "ready"}});
-  });
+  routes.Add("GET", "/readyz", Access::kAnonymousOrSession,
+             [ping = std::move(database_ping)](http::Request&) -> core::Result<http::Response> {
+               if (auto status = ping(); !status.ok()) {
+                 return core::MakeError(core::ErrorCode::kUnavailable,
+                                        "The database is not reachable.", status.error().message);
+               }
+               return JsonResponse(200, {{"status", "ready"}});
+             });
 }
 
-void AddSpecRoute(http::Router& router) {
-  router.Add("GET", "/api/data/spec.json", [](http::Request&) {
+void AddSpecRoute(RouteTable& routes) {
+  routes.Add("GET", "/api/data/spec.json", Access::kAnonymous, [](http::Request&) {
     return http::Response::Json(200, std::string(OpenApiDocument()));
   });
 }

@@ -5,12 +5,12 @@
 #include <functional>
 
 #include "core/result.h"
-#include "http/router.h"
+#include "routes/route_table.h"
 
 namespace keybridge::routes {
 
-void AddHealthRoutes(http::Router& router, std::function<core::Status()> database_ping);
-void AddSpecRoute(http::Router& router);
+void AddHealthRoutes(RouteTable& routes, std::function<core::Status()> database_ping);
+void AddSpecRoute(RouteTable& routes);
 // The embedded OpenAPI 3 document (api/openapi.json).
 std::string_view OpenApiDocument();
 

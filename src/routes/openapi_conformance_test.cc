@@ -1,5 +1,5 @@
 // Keeps api/openapi.json true: every route the server registers must be documented there, with
-// its method, and the document must not describe routes that do not exist.
+// its method and who may call it, and the document must not describe routes that do not exist.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +22,27 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// The documented `security` of an operation with this access level: `[]` needs no credentials;
+// `{}` accepts a request without them; bearer (OIDC or local token), cookie (browser session)
+// and sessionToken name the credentials that count.
+nlohmann::json SecurityFor(Access access) {
+  const nlohmann::json bearer = {{"bearer", nlohmann::json::array()}};
+  const nlohmann::json cookie = {{"cookie", nlohmann::json::array()}};
+  const nlohmann::json session = {{"sessionToken", nlohmann::json::array()}};
+  switch (access) {
+    case Access::kAnonymous:
+      return nlohmann::json::array();
+    case Access::kAnonymousOrSession:
+      return {nlohmann::json::object(), session};
+    case Access::kUser:
+    case Access::kAdmin:
+      return {bearer, cookie};
+    case Access::kUserOrSession:
+      return {bearer, cookie, session};
+  }
+  return nullptr;
+}
+
 TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   testing::InMemoryProviderRepository repo;
   testing::InMemoryConnectionRepository connection_repo;
@@ -41,27 +62,39 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::SessionTokenService sessions(session_repo, scope, random, clock, {});
   service::GitCredentialService git_credentials(repo, connection_repo, matcher, tokens, {});
   service::ProviderCheckService provider_checks(repo, http, clock, {});
-  http::Router router;
-  ApiServices services{
-      providers, connections, tokens, repositories, [] { return core::OkStatus(); }, {}};
-  services.sessions = &sessions;
-  services.git_credentials = &git_credentials;
   testing::InMemoryApiTokenRepository api_token_repo;
   identity::LocalTokenAuthenticator local_tokens(api_token_repo, clock);
   testing::InMemoryBrowserSessionRepository browser_repo;
   service::BrowserSessionService browser_sessions(browser_repo, local_tokens, random, clock);
-  services.browser_sessions = &browser_sessions;
-  services.provider_checks = &provider_checks;
-  AddApiRoutes(router, services);
+  RequestPolicy policy([](std::string_view, std::string_view) { return core::Caller(); }, {});
+  RouteTable routes(policy);
+  AddApiRoutes(routes, ApiServices{.providers = providers,
+                                   .connections = connections,
+                                   .tokens = tokens,
+                                   .repositories = repositories,
+                                   .sessions = sessions,
+                                   .git_credentials = git_credentials,
+                                   .browser_sessions = browser_sessions,
+                                   .provider_checks = provider_checks,
+                                   .database_ping = [] {
+                                     return core::OkStatus();
+                                   }});
   const auto spec = nlohmann::json::parse(OpenApiDocument());
 
   std::set<std::pair<std::string, std::string>> registered;
-  for (const auto& route : router.Routes()) {
+  for (const RouteSpec& route : routes.Routes()) {
     registered.insert({Lower(route.method), route.pattern});
     ASSERT_TRUE(spec["paths"].contains(route.pattern)) << route.pattern << " is not in the spec";
-    EXPECT_TRUE(spec["paths"][route.pattern].contains(Lower(route.method)))
+    ASSERT_TRUE(spec["paths"][route.pattern].contains(Lower(route.method)))
         << route.method << " " << route.pattern << " is not in the spec";
+    const auto& operation = spec["paths"][route.pattern][Lower(route.method)];
+    EXPECT_EQ(operation.value("x-keybridge-access", ""), ToString(route.policy.access))
+        << route.method << " " << route.pattern;
+    EXPECT_EQ(operation.value("security", nlohmann::json()), SecurityFor(route.policy.access))
+        << route.method << " " << route.pattern;
   }
+  // Every operation states its access itself: no document-wide default to forget.
+  EXPECT_FALSE(spec.contains("security"));
   for (const auto& [path, item] : spec["paths"].items()) {
     for (const auto& [method, operation] : item.items()) {
       if (method == "parameters") {
@@ -71,7 +104,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
           << method << " " << path << " is documented but not served";
     }
   }
-  EXPECT_GE(registered.size(), 8U);
+  EXPECT_GE(registered.size(), 30U);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/error_response.h"
 #include "oauth/provider_profile.h"
 #include "routes/json_body.h"
 
@@ -114,85 +113,64 @@ json ReportToJson(const service::ProviderCheckReport& report) {
           {"checks", std::move(checks)}};
 }
 
-template <typename T>
-http::Response ErrorOr(const core::Result<T>& result, int status, bool admin) {
-  if (!result.ok()) {
-    return http::ErrorResponse(result.error());
-  }
-  return JsonResponse(status, ProviderToJson(*result, admin));
-}
-
 }  // namespace
 
-void AddProviderRoutes(http::Router& router, service::ProviderService& service,
+void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                        ConnectionCounter count) {
-  router.Add("GET", kCollection, [&service](http::Request& request) {
-    auto providers = service.List();
-    if (!providers.ok()) {
-      return http::ErrorResponse(providers.error());
-    }
-    json out = json::array();
-    for (const auto& p : *providers) {
-      out.push_back(ProviderToJson(p, request.caller.is_admin));
-    }
-    return JsonResponse(200, out);
-  });
-  router.Add("GET", kItem, [&service, count](http::Request& request) {
-    auto provider = service.Get(request.PathParam("provider_id"));
-    if (!provider.ok()) {
-      return http::ErrorResponse(provider.error());
-    }
-    json out = ProviderToJson(*provider, request.caller.is_admin);
-    if (request.caller.is_admin && count) {
-      auto n = count(provider->id);
-      if (!n.ok()) {
-        return http::ErrorResponse(n.error());
-      }
-      out["connection_count"] = *n;
-    }
-    return JsonResponse(200, out);
-  });
-  router.Add("POST", kCollection, [&service](http::Request& request) {
-    // Authorisation before parsing: an anonymous caller learns nothing about the schema.
-    if (auto allowed = service::RequireAdmin(request.caller); !allowed.ok()) {
-      return http::ErrorResponse(allowed.error());
-    }
-    auto create = ParseCreate(request);
-    if (!create.ok()) {
-      return http::ErrorResponse(create.error());
-    }
-    return ErrorOr(service.Create(request.caller, std::move(*create)), 201, true);
-  });
-  router.Add("PATCH", kItem, [&service](http::Request& request) {
-    if (auto allowed = service::RequireAdmin(request.caller); !allowed.ok()) {
-      return http::ErrorResponse(allowed.error());
-    }
-    auto patch = ParsePatch(request);
-    if (!patch.ok()) {
-      return http::ErrorResponse(patch.error());
-    }
-    return ErrorOr(
-        service.Update(request.caller, request.PathParam("provider_id"), std::move(*patch)), 200,
-        true);
-  });
-  router.Add("DELETE", kItem, [&service](http::Request& request) {
-    auto deleted = service.Delete(request.caller, request.PathParam("provider_id"));
-    if (!deleted.ok()) {
-      return http::ErrorResponse(deleted.error());
-    }
-    return http::Response::NoContent();
-  });
+  routes.Add("GET", kCollection, Access::kAnonymous,
+             [&service](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(const auto providers, service.List());
+               json out = json::array();
+               for (const auto& p : providers) {
+                 out.push_back(ProviderToJson(p, request.caller.is_admin));
+               }
+               return JsonResponse(200, out);
+             });
+  routes.Add("GET", kItem, Access::kAnonymous,
+             [&service, count](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider provider,
+                                          service.Get(request.PathParam("provider_id")));
+               json out = ProviderToJson(provider, request.caller.is_admin);
+               if (request.caller.is_admin && count) {
+                 KEYBRIDGE_ASSIGN_OR_RETURN(out["connection_count"], count(provider.id));
+               }
+               return JsonResponse(200, out);
+             });
+  // Admin routes: the route table refuses other callers before the body is parsed, so an
+  // anonymous caller learns nothing about the schema.
+  routes.Add("POST", kCollection, Access::kAdmin,
+             [&service](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(auto create, ParseCreate(request));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider created,
+                                          service.Create(request.caller, std::move(create)));
+               return JsonResponse(201, ProviderToJson(created, true));
+             });
+  routes.Add(
+      "PATCH", kItem, Access::kAdmin,
+      [&service](http::Request& request) -> core::Result<http::Response> {
+        KEYBRIDGE_ASSIGN_OR_RETURN(auto patch, ParsePatch(request));
+        KEYBRIDGE_ASSIGN_OR_RETURN(
+            const core::Provider updated,
+            service.Update(request.caller, request.PathParam("provider_id"), std::move(patch)));
+        return JsonResponse(200, ProviderToJson(updated, true));
+      });
+  routes.Add(
+      "DELETE", kItem, Access::kAdmin,
+      [&service](http::Request& request) -> core::Result<http::Response> {
+        KEYBRIDGE_RETURN_IF_ERROR(service.Delete(request.caller, request.PathParam("provider_id")));
+        return http::Response::NoContent();
+      });
 }
 
-void AddProviderCheckRoute(http::Router& router, service::ProviderCheckService& checks) {
-  router.Add("POST", kCheck, [&checks](http::Request& request) {
-    // 200 also when checks fail: the check ran, and its report is the answer.
-    auto report = checks.Check(request.caller, request.PathParam("provider_id"));
-    if (!report.ok()) {
-      return http::ErrorResponse(report.error());
-    }
-    return JsonResponse(200, ReportToJson(*report));
-  });
+void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks) {
+  routes.Add("POST", kCheck, Access::kAdmin,
+             [&checks](http::Request& request) -> core::Result<http::Response> {
+               // 200 also when checks fail: the check ran, and its report is the answer.
+               KEYBRIDGE_ASSIGN_OR_RETURN(
+                   const auto report,
+                   checks.Check(request.caller, request.PathParam("provider_id")));
+               return JsonResponse(200, ReportToJson(report));
+             });
 }
 
 }  // namespace keybridge::routes

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/result.h"
-#include "http/router.h"
+#include "routes/route_table.h"
 #include "service/provider_check_service.h"
 #include "service/provider_service.h"
 
@@ -16,12 +16,12 @@ namespace keybridge::routes {
 // `connection_count` on GET of one integration, so the UI can warn before a delete.
 using ConnectionCounter = std::function<core::Result<std::int64_t>(const std::string&)>;
 
-// `service` must outlive the router. `count` may be empty (no connection_count).
-void AddProviderRoutes(http::Router& router, service::ProviderService& service,
+// `service` must outlive the route table. `count` may be empty (no connection_count).
+void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                        ConnectionCounter count = {});
 
 // POST /api/data/oauth2/providers/{provider_id}/check: "Test this integration" (admin only).
-// `checks` must outlive the router.
-void AddProviderCheckRoute(http::Router& router, service::ProviderCheckService& checks);
+// `checks` must outlive the route table.
+void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks);
 
 }  // namespace keybridge::routes

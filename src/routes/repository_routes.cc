@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "http/error_response.h"
 #include "routes/json_body.h"
 
 namespace keybridge::routes {
@@ -53,33 +52,32 @@ json CheckToJson(const service::RepositoryCheck& check) {
 
 }  // namespace
 
-void AddRepositoryRoutes(http::Router& router, service::RepositoryService& repositories) {
-  router.Add("GET", "/api/data/repository", [&repositories](http::Request& request) {
-    for (const auto& [key, value] : request.QueryParams()) {
-      if (key != "url") {
-        return http::ErrorResponse(
-            core::MakeError(core::ErrorCode::kInvalidArgument,
-                            "unknown query parameter '" + key.substr(0, 60) + "'"));
-      }
-    }
-    const auto check = repositories.Check(request.caller, request.Query("url").value_or(""),
-                                          request.Header("if-none-match"));
-    if (!check.ok()) {
-      return http::ErrorResponse(check.error());
-    }
-    // The answer depends on who asks (their token, their connection): never from a shared
-    // cache, and revalidated with the provider's ETag each time.
-    http::Response response;
-    if (check->not_modified) {
-      response.status = 304;
-    } else {
-      response = JsonResponse(200, CheckToJson(*check));
-    }
-    if (!check->etag.empty()) {
-      response.WithHeader("ETag", check->etag);
-    }
-    return response.WithHeader("Cache-Control", "private, no-cache");
-  });
+void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories) {
+  routes.Add("GET", "/api/data/repository", Access::kAnonymousOrSession,
+             [&repositories](http::Request& request) -> core::Result<http::Response> {
+               for (const auto& [key, value] : request.QueryParams()) {
+                 if (key != "url") {
+                   return core::MakeError(core::ErrorCode::kInvalidArgument,
+                                          "unknown query parameter '" + key.substr(0, 60) + "'");
+                 }
+               }
+               KEYBRIDGE_ASSIGN_OR_RETURN(
+                   const service::RepositoryCheck check,
+                   repositories.Check(request.caller, request.Query("url").value_or(""),
+                                      request.Header("if-none-match")));
+               // The answer depends on who asks (their token, their connection): never from a
+               // shared cache, and revalidated with the provider's ETag each time.
+               http::Response response;
+               if (check.not_modified) {
+                 response.status = 304;
+               } else {
+                 response = JsonResponse(200, CheckToJson(check));
+               }
+               if (!check.etag.empty()) {
+                 response.WithHeader("ETag", check.etag);
+               }
+               return std::move(response.WithHeader("Cache-Control", "private, no-cache"));
+             });
 }
 
 }  // namespace keybridge::routes

@@ -2,7 +2,7 @@
 // 2.5), with keybridge's extra fields connect_url, install_url and message.
 #pragma once
 
-#include "http/router.h"
+#include "routes/route_table.h"
 #include "service/repository_service.h"
 
 namespace keybridge::routes {
@@ -11,7 +11,7 @@ namespace keybridge::routes {
 // install_url?} (absent values are left out, as Renku does), with the provider's ETag; 304 with
 // an empty body when the provider answered 304 to the forwarded If-None-Match; 422 when `url` is
 // missing or empty or another query parameter is given. Open to anonymous and session callers.
-// The service must outlive the router.
-void AddRepositoryRoutes(http::Router& router, service::RepositoryService& repositories);
+// The service must outlive the route table.
+void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories);
 
 }  // namespace keybridge::routes

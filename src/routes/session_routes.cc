@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/error_response.h"
 #include "routes/json_body.h"
 
 namespace keybridge::routes {
@@ -80,53 +79,46 @@ json SessionTokenToJson(const core::SessionToken& t) {
 
 }  // namespace
 
-void AddSessionRoutes(http::Router& router, service::SessionTokenService& sessions) {
-  router.Add("POST", kCollection, [&sessions](http::Request& request) {
-    auto create = ParseCreate(request);
-    if (!create.ok()) {
-      return http::ErrorResponse(create.error());
-    }
-    auto issued = sessions.Create(request.caller, *create);
-    if (!issued.ok()) {
-      return http::ErrorResponse(issued.error());
-    }
-    spdlog::info("session token created: id={} user={} session={} connections={} repositories={}",
-                 issued->record.id, issued->record.user_id, issued->record.session_name,
-                 issued->record.connection_ids.size(), issued->record.repository_urls.size());
-    json out = SessionTokenToJson(issued->record);
-    out["status"] = "active";
-    out["token"] = issued->token.Reveal();
-    out["git_config"] = {kGitConfigHelperLine, kGitConfigUseHttpPathLine};
-    return JsonResponse(201, out)
-        .WithHeader("Location", std::string(kCollection) + "/" + issued->record.id)
-        .WithHeader("Cache-Control", "no-store");
-  });
+void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions) {
+  routes.Add("POST", kCollection, Access::kUser,
+             [&sessions](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(auto create, ParseCreate(request));
+               KEYBRIDGE_ASSIGN_OR_RETURN(auto issued, sessions.Create(request.caller, create));
+               spdlog::info(
+                   "session token created: id={} user={} session={} connections={} "
+                   "repositories={}",
+                   issued.record.id, issued.record.user_id, issued.record.session_name,
+                   issued.record.connection_ids.size(), issued.record.repository_urls.size());
+               json out = SessionTokenToJson(issued.record);
+               out["status"] = "active";
+               out["token"] = issued.token.Reveal();
+               out["git_config"] = {kGitConfigHelperLine, kGitConfigUseHttpPathLine};
+               return std::move(
+                   JsonResponse(201, out)
+                       .WithHeader("Location", std::string(kCollection) + "/" + issued.record.id)
+                       .WithHeader("Cache-Control", "no-store"));
+             });
 
-  router.Add("GET", kCollection, [&sessions](http::Request& request) {
-    auto listed = sessions.List(request.caller);
-    if (!listed.ok()) {
-      return http::ErrorResponse(listed.error());
-    }
-    json out = json::array();
-    for (const service::ListedSessionToken& item : *listed) {
-      json token = SessionTokenToJson(item.record);
-      token["status"] = std::string(service::ToString(item.state));
-      out.push_back(std::move(token));
-    }
-    return JsonResponse(200, out);
-  });
+  routes.Add("GET", kCollection, Access::kUser,
+             [&sessions](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(const auto listed, sessions.List(request.caller));
+               json out = json::array();
+               for (const service::ListedSessionToken& item : listed) {
+                 json token = SessionTokenToJson(item.record);
+                 token["status"] = std::string(service::ToString(item.state));
+                 out.push_back(std::move(token));
+               }
+               return JsonResponse(200, out);
+             });
 
-  router.Add("DELETE", std::string(kCollection) + "/{token_id}",
-             [&sessions](http::Request& request) {
+  routes.Add("DELETE", std::string(kCollection) + "/{token_id}", Access::kUser,
+             [&sessions](http::Request& request) -> core::Result<http::Response> {
                const std::string id = request.PathParam("token_id");
                if (!service::IsSessionTokenId(id)) {
-                 return http::ErrorResponse(core::MakeError(
-                     core::ErrorCode::kNotFound, "You have no session token with this id."));
+                 return core::MakeError(core::ErrorCode::kNotFound,
+                                        "You have no session token with this id.");
                }
-               auto revoked = sessions.Revoke(request.caller, id);
-               if (!revoked.ok()) {
-                 return http::ErrorResponse(revoked.error());
-               }
+               KEYBRIDGE_RETURN_IF_ERROR(sessions.Revoke(request.caller, id));
                spdlog::info("session token revoked: id={} user={}", id, request.caller.user_id);
                return http::Response::NoContent();
              });

@@ -3,7 +3,7 @@
 // in the POST response only, together with the git configuration that uses it.
 #pragma once
 
-#include "http/router.h"
+#include "routes/route_table.h"
 #include "service/session_token_service.h"
 
 namespace keybridge::routes {
@@ -14,7 +14,7 @@ inline constexpr const char* kGitConfigHelperLine =
 inline constexpr const char* kGitConfigUseHttpPathLine =
     "git config --global credential.useHttpPath true";
 
-// `sessions` must outlive the router.
-void AddSessionRoutes(http::Router& router, service::SessionTokenService& sessions);
+// `sessions` must outlive the route table.
+void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions);
 
 }  // namespace keybridge::routes

@@ -30,8 +30,8 @@ class SessionRoutesTest : public ::testing::Test {
     gitlab.display_name = "GitLab";
     gitlab.url = "https://gitlab.example.org";
     ASSERT_TRUE(providers_.Insert(gitlab).ok());
-    AddSessionRoutes(router_, sessions_);
-    AddGitCredentialsRoutes(router_, credentials_);
+    AddSessionRoutes(routes_, sessions_);
+    AddGitCredentialsRoutes(routes_, credentials_);
   }
 
   void ConnectAlice() {
@@ -57,8 +57,7 @@ class SessionRoutesTest : public ::testing::Test {
     if (!body.empty()) {
       request.headers.push_back({"content-type", "application/json"});
     }
-    request.caller = caller_;
-    return router_.Dispatch(request);
+    return routes_.Dispatch(request);
   }
   static std::string Header(const http::Response& response, const std::string& name) {
     for (const auto& h : response.headers) {
@@ -86,7 +85,9 @@ class SessionRoutesTest : public ::testing::Test {
                                          service::SessionTokenServiceOptions{}};
   service::GitCredentialService credentials_{providers_, connections_, matcher_, token_service_,
                                              core::PublicUrls("https://kb.example.org")};
-  http::Router router_;
+  // The route table authenticates every request as `caller_`.
+  RequestPolicy policy_{[this](std::string_view, std::string_view) { return caller_; }, {}};
+  RouteTable routes_{policy_};
 };
 
 TEST_F(SessionRoutesTest, PostReturnsTheTokenOnceWithTheGitConfiguration) {

@@ -1,0 +1,70 @@
+// RequestPolicy: who may call a route, decided once, before its handler runs. Each route in the
+// route table (routes/route_table.h) declares an Access level and whether a cookie-authenticated
+// call needs the CSRF token; RequestPolicy authenticates the request (identity::Authenticator:
+// the browser session cookie counts only when there is no Authorization header) and refuses it
+// when the declaration does not admit the caller. Services keep their own checks (defence in
+// depth): a route declared anonymous may still answer 401/404 to an anonymous caller.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/caller.h"
+#include "core/result.h"
+#include "http/message.h"
+#include "identity/authenticator.h"
+
+namespace keybridge::routes {
+
+// Who may call a route. Session tokens (`kbs_`) are refused unless the level names them (issue
+// #4: default deny, a session may only obtain tokens); api/openapi.json states each route's level
+// in `x-keybridge-access` (ToString) and `security`.
+enum class Access {
+  kAnonymous,           // anyone without a session token; the handler decides what they see
+  kAnonymousOrSession,  // anyone, session tokens included (health probes, token reads)
+  kUser,                // a signed-in user (401 otherwise)
+  kUserOrSession,       // a signed-in user or a session token acting for one
+  kAdmin,               // an administrator (401 anonymous, 403 other users)
+};
+
+// "anonymous", "anonymous-or-session-token", "user", "user-or-session-token", "admin".
+std::string_view ToString(Access access);
+bool AdmitsSessionTokens(Access access);
+
+// What the route table stores per route.
+struct RoutePolicy {
+  Access access = Access::kUser;
+  // The cookie-authenticated request must carry the session's CSRF token and no foreign Origin.
+  // Set for every method but GET and HEAD unless a route opts out.
+  bool csrf = true;
+};
+
+struct RequestPolicyOptions {
+  std::string public_url;       // its origin is the only Origin a state-changing request may carry
+  bool secure_cookies = false;  // https: the session cookie is `__Host-kb_session`
+};
+
+class RequestPolicy {
+ public:
+  // Decides who calls from the Authorization header and the session cookie's value.
+  using Authenticate =
+      std::function<core::Caller(std::string_view authorization, std::string_view session_cookie)>;
+
+  // `authenticator` must outlive the policy.
+  RequestPolicy(identity::Authenticator& authenticator, RequestPolicyOptions options);
+  // For tests and embedders that decide the caller themselves.
+  RequestPolicy(Authenticate authenticate, RequestPolicyOptions options);
+
+  // Sets request.caller, then: 403 for a session token the route does not admit ("session
+  // tokens can only obtain tokens"), the CSRF/Origin check (RoutePolicy::csrf), 401/403 for a
+  // caller below the route's level. Thread-safe.
+  core::Status Admit(http::Request& request, const RoutePolicy& route) const;
+
+ private:
+  Authenticate authenticate_;
+  std::string public_origin_;
+  std::string session_cookie_name_;
+};
+
+}  // namespace keybridge::routes

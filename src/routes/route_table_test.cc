@@ -1,0 +1,239 @@
+// The route table's request policy (who may call a route, CSRF) and its one place that turns
+// errors into answers (Renku body, detail logged, never sent).
+#include "routes/route_table.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "service/browser_session_service.h"
+
+namespace keybridge::routes {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPublicUrl = "https://kb.example.org";
+constexpr const char* kCookie = "cookie-value";
+
+core::Caller SessionCaller() {
+  core::Caller caller = core::Caller::User("alice");
+  caller.session = core::SessionScope{"st_1", "jupyter", {}, {}};
+  return caller;
+}
+
+core::Caller BrowserCaller() {
+  core::Caller caller = core::Caller::User("alice");
+  caller.browser_session = true;
+  return caller;
+}
+
+// Captures what the default logger writes while it lives.
+class CapturedLog {
+ public:
+  CapturedLog()
+      : previous_(spdlog::default_logger()),
+        logger_(std::make_shared<spdlog::logger>(
+            "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_))) {
+    logger_->set_pattern("%l %v");
+    logger_->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger_);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+  std::string str() const { return text_.str(); }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+class RouteTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const Access access : {Access::kAnonymous, Access::kAnonymousOrSession, Access::kUser,
+                                Access::kUserOrSession, Access::kAdmin}) {
+      const std::string path = "/" + std::string(ToString(access));
+      routes_.Add("GET", path, access, Ok());
+      routes_.Add("POST", path, access, Ok());
+    }
+    routes_.Add("POST", "/no-csrf", Access::kUser, Ok(), Csrf::kNotRequired);
+    routes_.Add("GET", "/fails/{status}", Access::kAnonymous,
+                [](http::Request& request) -> core::Result<http::Response> {
+                  const std::string status = request.PathParam("status");
+                  const core::ErrorCode code = status == "500"   ? core::ErrorCode::kInternal
+                                               : status == "503" ? core::ErrorCode::kUnavailable
+                                                                 : core::ErrorCode::kNotFound;
+                  return core::MakeError(code, "It failed.", "connection refused by 10.0.0.7")
+                      .WithPublicField("connect_url", "https://kb.example.org/connect");
+                });
+  }
+
+  static RouteHandler Ok() {
+    return [](http::Request& request) -> core::Result<http::Response> {
+      return http::Response::Json(200, R"({"user":")" + request.caller.user_id + "\"}");
+    };
+  }
+
+  http::Response Call(const std::string& method, const std::string& path,
+                      std::vector<core::HttpHeader> headers = {}) {
+    http::Request request;
+    request.method = method;
+    request.path = path;
+    request.headers = std::move(headers);
+    return routes_.Dispatch(request);
+  }
+
+  static std::string Message(const http::Response& response) {
+    return json::parse(response.body)["error"]["message"].get<std::string>();
+  }
+
+  core::Caller caller_;
+  std::string seen_authorization_;
+  std::string seen_cookie_;
+  RequestPolicy policy_{[this](std::string_view authorization, std::string_view cookie) {
+                          seen_authorization_ = std::string(authorization);
+                          seen_cookie_ = std::string(cookie);
+                          return caller_;
+                        },
+                        RequestPolicyOptions{kPublicUrl, true}};
+  RouteTable routes_{policy_};
+};
+
+TEST_F(RouteTableTest, SessionTokensReachOnlyRoutesThatAdmitThem) {
+  caller_ = SessionCaller();
+
+  EXPECT_EQ(Call("GET", "/anonymous-or-session-token").status, 200);
+  EXPECT_EQ(Call("GET", "/user-or-session-token").status, 200);
+  for (const char* path : {"/anonymous", "/user", "/admin"}) {
+    const http::Response denied = Call("GET", path);
+    EXPECT_EQ(denied.status, 403) << path;
+    EXPECT_EQ(Message(denied), "session tokens can only obtain tokens") << path;
+  }
+}
+
+TEST_F(RouteTableTest, AnonymousCallersGet401BelowUserRoutes) {
+  caller_.rejected_reason = "token expired";
+
+  EXPECT_EQ(Call("GET", "/anonymous").status, 200);
+  EXPECT_EQ(Call("GET", "/anonymous-or-session-token").status, 200);
+  for (const char* path : {"/user", "/user-or-session-token"}) {
+    const http::Response refused = Call("GET", path);
+    EXPECT_EQ(refused.status, 401) << path;
+    EXPECT_EQ(Message(refused),
+              "You have to be authenticated to perform this operation. The presented credentials "
+              "were rejected: token expired.");
+  }
+  EXPECT_EQ(Call("GET", "/admin").status, 401);
+}
+
+TEST_F(RouteTableTest, OnlyAdministratorsReachAdminRoutes) {
+  caller_ = core::Caller::User("alice");
+  const http::Response user = Call("GET", "/admin");
+  caller_ = core::Caller::User("root", /*admin=*/true);
+  const http::Response admin = Call("GET", "/admin");
+
+  EXPECT_EQ(user.status, 403);
+  EXPECT_EQ(Message(user), "You do not have the required permissions for this operation.");
+  EXPECT_EQ(admin.status, 200);
+}
+
+TEST_F(RouteTableTest, CookieCountsOnlyWithoutAuthorizationHeader) {
+  Call("GET", "/user", {{"cookie", "__Host-kb_session=" + std::string(kCookie)}});
+  EXPECT_EQ(seen_cookie_, kCookie);
+  EXPECT_EQ(seen_authorization_, "");
+
+  Call("GET", "/user",
+       {{"authorization", "Bearer kb_x"}, {"cookie", "__Host-kb_session=" + std::string(kCookie)}});
+  EXPECT_EQ(seen_cookie_, "");
+  EXPECT_EQ(seen_authorization_, "Bearer kb_x");
+}
+
+TEST_F(RouteTableTest, CookieAuthenticatedChangesNeedTheCsrfTokenAndOurOrigin) {
+  caller_ = BrowserCaller();
+  const core::HttpHeader cookie{"cookie", "__Host-kb_session=" + std::string(kCookie)};
+  const core::HttpHeader token{"x-csrf-token", service::BrowserSessionService::CsrfToken(kCookie)};
+
+  const http::Response missing = Call("POST", "/user", {cookie});
+  const http::Response wrong = Call("POST", "/user", {cookie, {"x-csrf-token", "guess"}});
+  const http::Response foreign = Call("POST", "/user", {cookie, token, {"origin", "https://evil"}});
+
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_EQ(Message(missing),
+            "Request refused: the X-CSRF-Token header is missing or wrong. Reload the page and try "
+            "again.");
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(Message(foreign),
+            "Request refused: it came from another site (https://evil), not from "
+            "https://kb.example.org.");
+  EXPECT_EQ(Call("POST", "/user", {cookie, token, {"origin", kPublicUrl}}).status, 200);
+  EXPECT_EQ(Call("GET", "/user", {cookie}).status, 200) << "GET needs no CSRF token";
+  EXPECT_EQ(Call("POST", "/no-csrf", {cookie}).status, 200) << "the route opted out";
+}
+
+TEST_F(RouteTableTest, BearerRequestsAreNotCsrfChecked) {
+  caller_ = core::Caller::User("alice");
+
+  EXPECT_EQ(
+      Call("POST", "/user", {{"authorization", "Bearer kb_x"}, {"origin", "https://evil"}}).status,
+      200);
+}
+
+TEST_F(RouteTableTest, TableListsEveryRouteWithItsPolicy) {
+  const auto& specs = routes_.Routes();
+
+  ASSERT_EQ(specs.size(), 12U);
+  EXPECT_EQ(specs[0].method, "GET");
+  EXPECT_EQ(specs[0].pattern, "/anonymous");
+  EXPECT_EQ(specs[0].policy.access, Access::kAnonymous);
+  EXPECT_FALSE(specs[0].policy.csrf);
+  EXPECT_TRUE(specs[1].policy.csrf);
+  EXPECT_EQ(specs[10].pattern, "/no-csrf");
+  EXPECT_FALSE(specs[10].policy.csrf);
+}
+
+TEST_F(RouteTableTest, ServerErrorDetailIsLoggedWithTheRouteAndNeverSent) {
+  CapturedLog log;
+
+  const http::Response response = Call("GET", "/fails/500");
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.body, R"({"connect_url":"https://kb.example.org/connect",)"
+                           R"("error":{"code":1500,"message":"It failed."}})");
+  EXPECT_NE(log.str().find("error GET /fails/{status} answered 500 (internal): It failed.: "
+                           "connection refused by 10.0.0.7"),
+            std::string::npos)
+      << log.str();
+}
+
+TEST_F(RouteTableTest, UnavailableIsAWarningAndClientErrorsAreNotLogged) {
+  CapturedLog log;
+
+  EXPECT_EQ(Call("GET", "/fails/503").status, 503);
+  EXPECT_EQ(Call("GET", "/fails/404").status, 404);
+
+  const std::string text = log.str();
+  EXPECT_EQ(text.rfind("warning GET /fails/{status} answered 503", 0), 0U) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+}
+
+TEST_F(RouteTableTest, AddAllKeepsPlainHandlersBehindThePolicy) {
+  http::Router pages;
+  pages.Add("GET", "/", [](http::Request&) { return http::Response::Json(200, "{}"); });
+  routes_.AddAll(pages, Access::kAnonymous);
+
+  EXPECT_EQ(Call("GET", "/").status, 200);
+  caller_ = SessionCaller();
+  EXPECT_EQ(Call("GET", "/").status, 403);
+}
+
+}  // namespace
+}  // namespace keybridge::routes
