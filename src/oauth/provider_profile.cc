@@ -104,6 +104,13 @@ std::string GitUsername(core::ProviderKind kind) {
   return "oauth2";
 }
 
+std::string_view GitHubFlavor(const core::Provider& provider) {
+  if (provider.kind != core::ProviderKind::kGitHub) {
+    return "";
+  }
+  return IsGitHubDotCom(provider.url) ? "github.com" : "enterprise";
+}
+
 std::string InstallUrl(const core::Provider& provider) {
   if (!core::IsGitHubApp(provider) || provider.app_slug.empty()) {
     return {};

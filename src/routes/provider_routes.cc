@@ -40,6 +40,9 @@ json ProviderToJson(const core::Provider& p, bool admin) {
   if (core::IsGitHubApp(p)) {
     out["install_url"] = oauth::InstallUrl(p);
   }
+  if (p.kind == core::ProviderKind::kGitHub) {
+    out["github_flavor"] = std::string(oauth::GitHubFlavor(p));  // the UI's GitHub.com test
+  }
   return out;
 }
 
