@@ -49,12 +49,7 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
-// Percent-decodes `text`; returns std::nullopt on a malformed escape. When `plus_is_space` is set
-// (query strings), '+' decodes to ' '.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 // The value of cookie `name` in a Cookie header value (RFC 6265 5.4), if present.
 std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name);
-// Percent-encodes everything outside RFC 3986 unreserved characters.
-std::string PercentEncode(std::string_view text);
 
 }  // namespace keybridge::http

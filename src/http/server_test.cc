@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/startup_error.h"
+#include "core/text.h"
 #include "http/error_response.h"
 
 namespace keybridge::http {
@@ -101,9 +102,7 @@ class RawClient {
     response.status = std::stoi(line.substr(9, 3));
     while (std::getline(head, line)) {
       const std::size_t colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](char c) { return static_cast<char>(std::tolower(c)); });
+      std::string name = core::AsciiLower(line.substr(0, colon));
       std::string value = line.substr(colon + 2);
       if (!value.empty() && value.back() == '\r') {
         value.pop_back();

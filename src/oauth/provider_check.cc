@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/text.h"
 #include "core/url.h"
 #include "oauth/form.h"
 #include "oauth/json_fields.h"
@@ -15,14 +16,6 @@ namespace keybridge::oauth {
 namespace {
 
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
@@ -83,7 +76,7 @@ std::string KindName(core::ProviderKind kind) {
 }
 
 bool IsHtml(const core::HttpResponse& response) {
-  if (Contains(Lower(response.Header("content-type")), "html")) {
+  if (Contains(core::AsciiLower(response.Header("content-type")), "html")) {
     return true;
   }
   const auto start = response.body.find_first_not_of(" \t\r\n");
@@ -222,7 +215,7 @@ CheckResult SkippedCheck(std::string_view id, std::string reason) {
 TransportProblem DescribeTransportError(const core::Error& error, std::string_view field) {
   // CurlHttpClient puts curl_easy_strerror() in the message and curl's error buffer in the detail
   // (net/curl_http_client.cc); both name at most the host, never a path or a secret.
-  const std::string text = Lower(error.message + " " + error.detail);
+  const std::string text = core::AsciiLower(error.message + " " + error.detail);
   const std::string field_name(field);
   if (Contains(text, "resolve")) {
     return {"host not found: check the URL for typos (" + Printable(error.message) + ")",
@@ -494,7 +487,7 @@ core::HttpRequest BuildAppProbe(const core::Provider& provider,
                                 const ProviderEndpoints& endpoints) {
   core::HttpRequest request;
   request.method = "GET";
-  request.url = endpoints.api_base + "/apps/" + PercentEncode(provider.app_slug);
+  request.url = endpoints.api_base + "/apps/" + core::PercentEncode(provider.app_slug);
   request.headers = ApiHeaders(core::ProviderKind::kGitHub);
   request.timeout = kProbeTimeout;
   return request;

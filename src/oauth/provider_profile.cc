@@ -67,7 +67,7 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
       endpoints.token_url = web + "/login/oauth/access_token";
       endpoints.api_base = dotcom ? std::string(kGitHubApi) : base + "/api/v3";
       endpoints.revoke_url =
-          endpoints.api_base + "/applications/" + PercentEncode(provider.client_id) + "/token";
+          endpoints.api_base + "/applications/" + core::PercentEncode(provider.client_id) + "/token";
       endpoints.userinfo_url = endpoints.api_base + "/user";
       return endpoints;
     }
@@ -119,7 +119,7 @@ std::string InstallUrl(const core::Provider& provider) {
   if (!base.ok()) {
     return {};
   }
-  const std::string slug = PercentEncode(provider.app_slug);
+  const std::string slug = core::PercentEncode(provider.app_slug);
   // GHES serves App pages under /github-apps/, github.com under /apps/ (wire facts §3).
   if (IsGitHubDotCom(provider.url)) {
     return std::string(kGitHubWeb) + "/apps/" + slug + "/installations/new";

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "crypto/system_random.h"
+#include "core/text.h"
 #include "routes/api_routes.h"
 #include "routes/health_routes.h"
 #include "support/fake_clock.h"
@@ -14,13 +15,6 @@
 
 namespace keybridge::routes {
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
 
 TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   testing::InMemoryProviderRepository repo;
@@ -55,9 +49,9 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
 
   std::set<std::pair<std::string, std::string>> registered;
   for (const auto& route : router.Routes()) {
-    registered.insert({Lower(route.method), route.pattern});
+    registered.insert({core::AsciiLower(route.method), route.pattern});
     ASSERT_TRUE(spec["paths"].contains(route.pattern)) << route.pattern << " is not in the spec";
-    EXPECT_TRUE(spec["paths"][route.pattern].contains(Lower(route.method)))
+    EXPECT_TRUE(spec["paths"][route.pattern].contains(core::AsciiLower(route.method)))
         << route.method << " " << route.pattern << " is not in the spec";
   }
   for (const auto& [path, item] : spec["paths"].items()) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/text.h"
 #include "crypto/hash.h"
 
 namespace keybridge::fakes {
@@ -37,14 +38,6 @@ constexpr std::string_view kGitWriteNotGranted = "Write access to repository not
 constexpr std::string_view kGitArchived = "This repository was archived so it is read-only.";
 constexpr std::string_view kGitProtectedBranch =
     "error: GH006: Protected branch update failed for %s.";
-
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 http::Response JsonResponse(int status, const Json& body) {
   http::Response response;
@@ -395,10 +388,10 @@ std::vector<std::string> FakeGitHub::GitUsernames() const {
 }
 
 const GitHubRepository* FakeGitHub::FindRepositoryLocked(std::string_view full_name) const {
-  const std::string wanted = ToLower(full_name);
+  const std::string wanted = core::AsciiLower(full_name);
   // The newest registration wins, as AddRepository appends.
   for (auto it = repositories_.rbegin(); it != repositories_.rend(); ++it) {
-    if (ToLower(it->full_name) == wanted) {
+    if (core::AsciiLower(it->full_name) == wanted) {
       return &*it;
     }
   }

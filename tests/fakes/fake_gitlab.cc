@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/text.h"
+#include "core/url.h"
 #include "crypto/hash.h"
 
 namespace keybridge::fakes {
@@ -149,14 +151,6 @@ std::string IsoTime(core::TimePoint t) {
   return std::string(buffer, n);
 }
 
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 // Form body, or a JSON object body (Rails parses both).
 FormFields BodyParams(const http::Request& request) {
   if (request.Header("content-type").find("json") != std::string::npos) {
@@ -288,7 +282,7 @@ std::int64_t FakeGitLab::AddProject(GitLabProject project) {
     const std::lock_guard lock(mutex_);
     bool replaced = false;
     for (auto& existing : projects_) {
-      if (ToLower(existing.path_with_namespace) == ToLower(project.path_with_namespace)) {
+      if (core::AsciiLower(existing.path_with_namespace) == core::AsciiLower(project.path_with_namespace)) {
         project.id = project.id == 0 ? existing.id : project.id;
         existing = std::move(project);
         id = existing.id;
@@ -343,9 +337,9 @@ std::optional<std::string> FakeGitLab::ReadFileFromHead(const std::string& path_
 }
 
 const GitLabProject* FakeGitLab::FindProjectLocked(std::string_view path_with_namespace) const {
-  const std::string wanted = ToLower(path_with_namespace);
+  const std::string wanted = core::AsciiLower(path_with_namespace);
   for (const auto& project : projects_) {
-    if (ToLower(project.path_with_namespace) == wanted) {
+    if (core::AsciiLower(project.path_with_namespace) == wanted) {
       return &project;
     }
   }
@@ -797,7 +791,7 @@ http::Response FakeGitLab::User(http::Request& request) {
 }
 
 http::Response FakeGitLab::Project(http::Request& request, std::string_view encoded_id) {
-  const auto id = http::PercentDecode(encoded_id, /*plus_is_space=*/false);
+  const auto id = core::PercentDecode(encoded_id, /*plus_is_space=*/false);
   const std::lock_guard lock(mutex_);
   AccessCheck check;
   if (auto refused = AuthenticateApi(request, {"api", "read_api"}, true, check)) {
@@ -808,7 +802,7 @@ http::Response FakeGitLab::Project(http::Request& request, std::string_view enco
   for (const auto& project : projects_) {
     if (id
         && (std::to_string(project.id) == *id
-            || ToLower(project.path_with_namespace) == ToLower(*id))) {
+            || core::AsciiLower(project.path_with_namespace) == core::AsciiLower(*id))) {
       found = &project;
     }
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "crypto/key_ring.h"
+#include "core/text.h"
 #include "crypto/system_random.h"
 #include "integration/harness.h"
 #include "service/api_token_service.h"
@@ -21,11 +22,7 @@ using nlohmann::json;
 
 std::string HeaderOf(const core::HttpResponse& response, const std::string& lower_name) {
   for (const auto& header : response.headers) {
-    std::string name = header.name;
-    for (auto& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (name == lower_name) {
+    if (core::AsciiLower(header.name) == lower_name) {
       return header.value;
     }
   }
