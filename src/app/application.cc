@@ -62,7 +62,7 @@ net::ProbeClient::Options ProbeOptions(const ServeConfig& config) {
   return options;
 }
 
-// Default deny for session tokens (issue #4): a session may obtain access tokens (its scope is
+// Default deny for session tokens: a session may obtain access tokens (its scope is
 // checked by TokenService), run the repository check and reach the health probes. Nothing else:
 // it can list, change or mint nothing. Only literal paths pass, so the router can never dispatch
 // an allowed request to another route.
@@ -101,7 +101,7 @@ std::string OriginOf(const std::string& url) {
   return path == std::string::npos ? url : url.substr(0, path);
 }
 
-// CSRF defence for requests the browser session cookie authenticates (issue #5; OWASP CSRF
+// CSRF defence for requests the browser session cookie authenticates (OWASP CSRF
 // cheat sheet: synchronizer token + origin check). A cross-site page can make a browser send the
 // cookie (SameSite=Lax still allows some cross-site requests and all same-site ones), but it can
 // neither read the token nor forge the Origin header. Bearer-authenticated requests carry no

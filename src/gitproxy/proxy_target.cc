@@ -76,7 +76,7 @@ core::Result<ProxyTarget> ParseProxyTarget(std::string_view method, std::string_
     query = target.substr(mark + 1);
   }
   // An encoded '/' or '\' would become a separator only after the provider decodes it, past our
-  // segment checks (reference 11: Renku's proxy forwards such paths).
+  // segment checks, so it is refused here rather than forwarded.
   const std::string lowered = core::AsciiLower(path);
   if (lowered.find("%2f") != std::string::npos || lowered.find("%5c") != std::string::npos) {
     return Invalid("encoded slashes are not allowed in repository paths");

@@ -168,7 +168,7 @@ std::string CredentialsAdvice(const core::Provider& provider) {
 }
 
 // The App's public page: https://github.com/apps/<slug>, or <url>/github-apps/<slug> on GitHub
-// Enterprise Server (wire facts §3).
+// Enterprise Server (GitHub Enterprise Server docs: "Installing your own GitHub App").
 std::string AppPageExample(const core::Provider& provider) {
   auto url = core::ParseUrl(provider.url);
   if (url.ok() && url->host != "github.com" && url->host != "www.github.com") {
@@ -361,8 +361,8 @@ CheckResult EndpointsCheck(const core::Provider& provider, const ProviderEndpoin
   const std::string detail = where + " answered " + probe.seen + ": there is no "
                              + KindName(provider.kind) + " OAuth token endpoint at this URL";
   // Wrong kind: the other kind's token endpoint answers at the same URL (a GitLab URL with kind
-  // GitHub, or the reverse). GitHub answers its errors with HTTP 200 (wire facts §2.2), GitLab
-  // with 400/401 JSON (§1.2), so the shape tells them apart.
+  // GitHub, or the reverse). GitHub answers its errors with HTTP 200 (GitHub docs: "Troubleshooting
+  // OAuth App access token request errors"), GitLab (Doorkeeper) with 400/401 JSON, so the shape tells them apart.
   if (kind_probe && kind_probe->ok()) {
     const TokenProbe other = ClassifyTokenProbe(kind_probe->value());
     // An OAuth `error` in the body, not just a 401 (a password-protected site answers that too).

@@ -14,8 +14,8 @@ constexpr std::string_view kGitHubWeb = "https://github.com";
 constexpr std::string_view kGitHubApi = "https://api.github.com";
 
 // The configured URL without trailing slashes. Paths are appended by plain concatenation, never
-// RFC 3986 reference resolution: Renku's urljoin dropped the last segment of
-// https://host/gitlab unless the admin added a trailing slash (reference 4.1).
+// RFC 3986 reference resolution, which drops the last segment of https://host/gitlab unless
+// the admin added a trailing slash.
 core::Result<std::string> BaseUrl(const core::Provider& provider) {
   auto parsed = core::ParseUrl(provider.url);
   if (!parsed.ok()) {
@@ -120,7 +120,8 @@ std::string InstallUrl(const core::Provider& provider) {
     return {};
   }
   const std::string slug = core::PercentEncode(provider.app_slug);
-  // GHES serves App pages under /github-apps/, github.com under /apps/ (wire facts §3).
+  // GHES serves App pages under /github-apps/, github.com under /apps/ (GitHub docs:
+  // "Installing your own GitHub App").
   if (IsGitHubDotCom(provider.url)) {
     return std::string(kGitHubWeb) + "/apps/" + slug + "/installations/new";
   }

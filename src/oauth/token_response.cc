@@ -314,7 +314,7 @@ core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& respon
   }
   const auto fields = ReadFields(response);
   // GitHub reports errors with HTTP 200, so `error` is checked before the status and before
-  // access_token (wire facts §2.2).
+  // access_token (GitHub docs: "Troubleshooting OAuth App access token request errors").
   if (fields) {
     if (const std::string* error = Find(*fields, "error"); error != nullptr && !error->empty()) {
       return MapOAuthError(*error, *fields, kind, response);

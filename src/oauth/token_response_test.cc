@@ -28,7 +28,7 @@ constexpr std::string_view kGitLabRefresh =
 constexpr std::string_view kGhu = "ghu_TEST-ONLY-not-a-real-token";
 constexpr std::string_view kGhr = "ghr_TEST-ONLY-not-a-real-refresh-token";
 
-// Doorkeeper's invalid_grant answer, verbatim from the wire facts (1.2).
+// Doorkeeper's invalid_grant answer, verbatim as GitLab sends it (RFC 6749 §5.2 body).
 const std::string kGitLabInvalidGrant =
     R"({"error":"invalid_grant","error_description":"The provided authorization grant is )"
     R"(invalid, expired, revoked, does not match the redirection URI used in the authorization )"

@@ -26,17 +26,17 @@ struct ApiServices {
   service::RepositoryService& repositories;
   std::function<core::Status()> database_ping;
   ConnectionRouteOptions connection_options;
-  // Session tokens and git credentials (issue #4); their routes are registered when set.
+  // Session tokens and git credentials; their routes are registered when set.
   service::SessionTokenService* sessions = nullptr;
   service::GitCredentialService* git_credentials = nullptr;
-  // Browser sign-in (issue #5); its routes are registered when `browser_sessions` is set.
+  // Browser sign-in; its routes are registered when `browser_sessions` is set.
   // `browser_login` is null unless OIDC sign-in is configured.
   service::BrowserSessionService* browser_sessions = nullptr;
   service::BrowserLoginService* browser_login = nullptr;
   AuthRouteOptions auth_options{};
   // Admins see connection_count on GET of one integration when set.
   ConnectionCounter provider_connection_count{};
-  // "Test this integration" (issue #5); its route is registered when set.
+  // "Test this integration"; its route is registered when set.
   service::ProviderCheckService* provider_checks = nullptr;
 };
 

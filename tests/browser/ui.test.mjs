@@ -1,4 +1,4 @@
-// Browser test of the web UI (issue #5): playwright-core drives Debian's Chromium, headless, on
+// Browser test of the web UI: playwright-core drives Debian's Chromium, headless, on
 // loopback only, against the real `keybridge` binary and `keybridge-fake-providers` (a fake
 // GitLab and a fake GitHub Enterprise). Every wait is on DOM state, never a fixed sleep.
 //

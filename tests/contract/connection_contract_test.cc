@@ -903,7 +903,7 @@ TYPED_TEST(ConnectionStorageContract, TokenMovedToAnotherConnectionIsDecryptionF
   EXPECT_EQ(found.error().detail.find(stolen), std::string::npos);
 }
 
-// The spec's requirement: neither the database files nor a dump hold a plaintext access, refresh
+// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold a plaintext access, refresh
 // or id token or PKCE verifier, while the (non-secret) ids are there.
 TYPED_TEST(ConnectionStorageContract, TokensAndVerifierNeverAppearAtRest) {
   const std::vector<std::string> secrets = {

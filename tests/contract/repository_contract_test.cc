@@ -575,7 +575,7 @@ TYPED_TEST(RepositoryStorageContract, ReencryptSecretsNeverOverwritesAConcurrent
             this->keys().ActiveKeyId());
 }
 
-// Secrets at rest (the spec's requirement): neither the database files nor a dump hold the
+// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold the
 // plaintext client secret, while the (non-secret) provider id is there.
 TYPED_TEST(RepositoryStorageContract, ClientSecretNeverAppearsAtRest) {
   const std::string secret = "kb-distinctive-client-secret-7f3a91c2";

@@ -30,7 +30,7 @@ constexpr int kRateLimit = 5000;  // a user's primary REST budget per hour
 constexpr int kDefaultPerPage = 30;
 constexpr int kMaxPerPage = 100;
 
-// What git prints after "remote: " on github.com (wire facts §2.8).
+// What git prints after "remote: " on github.com (as git reports a refused push or clone).
 constexpr std::string_view kGitBadCredentials =
     "Invalid username or token. Password authentication is not supported for Git operations.";
 constexpr std::string_view kGitRepositoryNotFound = "Repository not found.";
@@ -58,7 +58,7 @@ http::Response RestError(int status, std::string_view message,
 }
 
 // The token endpoint answers in the format the client asked for: JSON only with
-// Accept: application/json, form-encoded otherwise (wire facts §2.2). Values keep their order.
+// Accept: application/json, form-encoded otherwise (GitHub docs: "Authorizing OAuth apps"). Values keep their order.
 http::Response TokenEndpointResponse(const FormFields& fields, const Json& json, bool as_json) {
   http::Response response;
   response.status = 200;  // also for errors
@@ -209,7 +209,7 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
 
   const std::string& p = api_prefix_;
   // Authenticated routes: a missing token is 401 "Requires authentication"; any token that is
-  // unknown, expired or revoked is the same 401 "Bad credentials" (wire facts §2.3).
+  // unknown, expired or revoked is the same 401 "Bad credentials" (GitHub docs: "Troubleshooting the REST API").
   const auto authed = [this](auto member) {
     return [this, member](http::Request& request) -> http::Response {
       const std::string token = BearerToken(request, true);
@@ -429,7 +429,7 @@ http::Response FakeGitHub::HandleWeb(http::Request& request) {
 http::Response FakeGitHub::HandleApi(http::Request& request) {
   http::Response response;
   if (request.Header("user-agent").empty()) {
-    // Enforced in front of every REST endpoint (wire facts §2.5).
+    // Enforced in front of every REST endpoint (GitHub docs: "Rate limits for the REST API").
     response.status = 403;
     response.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
     response.body = std::string(kUserAgentRequired);
@@ -653,7 +653,7 @@ http::Response FakeGitHub::TokenFromCode(const FormFields& params, const std::st
                       "redirect-uri-mismatch2", true);
   }
   // Which error a wrong or missing verifier gives is undocumented; bad_verification_code is the
-  // closest documented one (wire facts §2.2).
+  // closest documented one (GitHub docs: "Troubleshooting OAuth App access token request errors").
   if (!grant->code_challenge.empty()
       && (!verifier
           || !VerifyPkce(grant->code_challenge_method, grant->code_challenge, *verifier))) {
@@ -1012,7 +1012,8 @@ http::Response FakeGitHub::GitRequest(const http::Request& request, const GitRou
           role != repository->collaborators.end()
           && (role->second.push || role->second.maintain || role->second.admin);
       if (push) {
-        // A user token can do only what both the user and the App may do (§2.5); the App's
+        // A user token can do only what both the user and the App may do (GitHub docs: "Authenticating with a GitHub App on
+        // behalf of a user"); the App's
         // missing contents:write is reported even when the user could push.
         if (contents != "write") {
           return GitTextResponse(403, kGitWriteNotGranted);
@@ -1049,7 +1050,7 @@ std::string FakeGitHub::AppSlug() const {
 }
 
 // The REST "Get an app" shape (apps/apps#get-an-app), trimmed to what clients read. GHES serves
-// App pages under /github-apps/ (wire facts §3).
+// App pages under /github-apps/ (GitHub Enterprise Server docs: "Installing your own GitHub App").
 std::string FakeGitHub::AppJsonLocked() const {
   Json owner;
   owner["login"] = app_owner_;

@@ -38,7 +38,7 @@ constexpr std::string_view kErrorPageTitle = "An error has occurred";
 
 constexpr int kApiRateLimit = 2000;  // gitlab.com: authenticated API requests per minute
 
-// Gitlab::GitAccess and Repositories::GitHttpClientController messages (wire facts §1.5).
+// Gitlab::GitAccess and Repositories::GitHttpClientController messages (GitLab source, lib/gitlab/git_access.rb).
 constexpr std::string_view kGitAccessDenied =
     "HTTP Basic: Access denied. If a password was provided for Git authentication, the password "
     "was incorrect or you're required to use a token instead of a password. If a token was "

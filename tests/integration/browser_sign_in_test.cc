@@ -1,4 +1,4 @@
-// Browser sign-in over HTTP (issue #5) against the real Application: the one-time administrator
+// Browser sign-in over HTTP against the real Application: the one-time administrator
 // link printed at start, signing in with a local token, the session cookie's attributes, CSRF
 // (token and Origin) on cookie-authenticated state changes while bearer clients are unaffected,
 // sign-out, and the OIDC sign-in (authorization code + PKCE S256 + state) at the test issuer.
