@@ -592,10 +592,9 @@ bool FakeOAuthProvider::VerifyPkce(std::string_view method, std::string_view cha
 }
 
 bool FakeOAuthProvider::ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  const auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                              [](char a, char b) {
-                                return core::AsciiLower(a) == core::AsciiLower(b);
-                              });
+  const auto it =
+      std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                  [](char a, char b) { return core::AsciiLower(a) == core::AsciiLower(b); });
   return it != haystack.end() || needle.empty();
 }
 

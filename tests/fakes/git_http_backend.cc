@@ -1,7 +1,5 @@
 #include "fakes/git_http_backend.h"
 
-#include "core/text.h"
-
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -21,6 +19,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <utility>
+
+#include "core/text.h"
 
 namespace keybridge::fakes {
 namespace {
