@@ -1,5 +1,6 @@
 // Caller: who is making a request, as decided by identity::Authenticator. Renku's caller classes:
-// anonymous, authenticated user, admin (the security requirements of each route in api/openapi.json).
+// anonymous, authenticated user, admin (the security requirements of each route in
+// api/openapi.json).
 #pragma once
 
 #include <optional>

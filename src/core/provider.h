@@ -44,9 +44,10 @@ inline constexpr std::size_t kMaxUrlLength = 2000;
 inline constexpr std::size_t kMaxScopeLength = 1000;
 inline constexpr std::size_t kMaxAppSlugLength = 500;
 
-// Renku's id slug rules (api/openapi.json, Provider.id): lower-case, whitespace and other characters become '-',
-// common accented Latin letters lose their accent, separator runs collapse, leading/trailing
-// separators and a trailing ".git"/".atom" are dropped. kInvalidArgument if nothing usable is left.
+// Renku's id slug rules (api/openapi.json, Provider.id): lower-case, whitespace and other
+// characters become '-', common accented Latin letters lose their accent, separator runs collapse,
+// leading/trailing separators and a trailing ".git"/".atom" are dropped. kInvalidArgument if
+// nothing usable is left.
 Result<std::string> SlugifyProviderId(std::string_view raw);
 
 // Checks every field of a provider about to be stored. Returns kInvalidArgument whose message

@@ -1,9 +1,9 @@
 #include "core/repository_match.h"
 
-#include "core/text.h"
-
 #include <algorithm>
 #include <cctype>
+
+#include "core/text.h"
 
 namespace keybridge::core {
 namespace {

@@ -92,7 +92,8 @@ bool IsValidHeader(const core::HttpHeader& header) {
 
 // Framing headers belong to the server; a handler-provided value could desynchronise the stream.
 bool IsFramingHeader(std::string_view name) {
-  return core::EqualsIgnoreAsciiCase(name, "content-length") || core::EqualsIgnoreAsciiCase(name, "transfer-encoding")
+  return core::EqualsIgnoreAsciiCase(name, "content-length")
+         || core::EqualsIgnoreAsciiCase(name, "transfer-encoding")
          || core::EqualsIgnoreAsciiCase(name, "connection");
 }
 

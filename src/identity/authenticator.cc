@@ -1,9 +1,9 @@
 #include "identity/authenticator.h"
 
-#include "core/text.h"
-
 #include <cctype>
 #include <string>
+
+#include "core/text.h"
 
 namespace keybridge::identity {
 namespace {
@@ -62,7 +62,8 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
     return Rejected("missing bearer token");
   }
   const std::size_t space = value.find_first_of(" \t");
-  if (space == std::string_view::npos || !core::EqualsIgnoreAsciiCase(value.substr(0, space), "bearer")) {
+  if (space == std::string_view::npos
+      || !core::EqualsIgnoreAsciiCase(value.substr(0, space), "bearer")) {
     return Rejected("unsupported authorization scheme");
   }
   const std::string_view token = Trim(value.substr(space));

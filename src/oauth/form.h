@@ -1,7 +1,8 @@
-// application/x-www-form-urlencoded (WHATWG URL Standard, section "application/x-www-form-urlencoded")
-// helpers: the oauth/ request builders use them for token-endpoint bodies, the response parsers for
-// GitHub's form-encoded token answers. Plain percent-encoding (RFC 3986 §2.1, query components and
-// path segments) is core::PercentEncode / core::PercentDecode in core/url.h.
+// application/x-www-form-urlencoded (WHATWG URL Standard, section
+// "application/x-www-form-urlencoded") helpers: the oauth/ request builders use them for
+// token-endpoint bodies, the response parsers for GitHub's form-encoded token answers. Plain
+// percent-encoding (RFC 3986 §2.1, query components and path segments) is core::PercentEncode /
+// core::PercentDecode in core/url.h.
 #pragma once
 
 #include <optional>

@@ -362,7 +362,8 @@ CheckResult EndpointsCheck(const core::Provider& provider, const ProviderEndpoin
                              + KindName(provider.kind) + " OAuth token endpoint at this URL";
   // Wrong kind: the other kind's token endpoint answers at the same URL (a GitLab URL with kind
   // GitHub, or the reverse). GitHub answers its errors with HTTP 200 (GitHub docs: "Troubleshooting
-  // OAuth App access token request errors"), GitLab (Doorkeeper) with 400/401 JSON, so the shape tells them apart.
+  // OAuth App access token request errors"), GitLab (Doorkeeper) with 400/401 JSON, so the shape
+  // tells them apart.
   if (kind_probe && kind_probe->ok()) {
     const TokenProbe other = ClassifyTokenProbe(kind_probe->value());
     // An OAuth `error` in the body, not just a 401 (a password-protected site answers that too).

@@ -66,8 +66,8 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
       endpoints.authorize_url = web + "/login/oauth/authorize";
       endpoints.token_url = web + "/login/oauth/access_token";
       endpoints.api_base = dotcom ? std::string(kGitHubApi) : base + "/api/v3";
-      endpoints.revoke_url =
-          endpoints.api_base + "/applications/" + core::PercentEncode(provider.client_id) + "/token";
+      endpoints.revoke_url = endpoints.api_base + "/applications/"
+                             + core::PercentEncode(provider.client_id) + "/token";
       endpoints.userinfo_url = endpoints.api_base + "/user";
       return endpoints;
     }

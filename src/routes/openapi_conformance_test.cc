@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "crypto/system_random.h"
 #include "core/text.h"
+#include "crypto/system_random.h"
 #include "routes/api_routes.h"
 #include "routes/health_routes.h"
 #include "support/fake_clock.h"

@@ -1,6 +1,6 @@
 // TokenService: hands out access tokens that are valid for at least the asked time, refreshing
-// them when needed. Refresh tokens may rotate (RFC 9700 §4.14: each refresh token is single use), so a
-// lost race loses the grant; the rules are:
+// them when needed. Refresh tokens may rotate (RFC 9700 §4.14: each refresh token is single use),
+// so a lost race loses the grant; the rules are:
 //  - one refresh per connection at a time: an in-process single-flight in front of the store's
 //    cross-replica refresh lock;
 //  - the row is re-read after the lock, so a waiter adopts the winner's token instead of

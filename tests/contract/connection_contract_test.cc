@@ -903,8 +903,8 @@ TYPED_TEST(ConnectionStorageContract, TokenMovedToAnotherConnectionIsDecryptionF
   EXPECT_EQ(found.error().detail.find(stolen), std::string::npos);
 }
 
-// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold a plaintext access, refresh
-// or id token or PKCE verifier, while the (non-secret) ids are there.
+// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold
+// a plaintext access, refresh or id token or PKCE verifier, while the (non-secret) ids are there.
 TYPED_TEST(ConnectionStorageContract, TokensAndVerifierNeverAppearAtRest) {
   const std::vector<std::string> secrets = {
       "kb-distinctive-access-token-5b1e77d0",   "kb-distinctive-refresh-token-c94a02f3",

@@ -246,7 +246,8 @@ TYPED_TEST(RepositoryStorageContract, ClientSecretIsStoredSealedWithTheActiveKey
   EXPECT_EQ(raw.find("secret-for-gitlab.example"), std::string::npos);
 }
 
-TYPED_TEST(RepositoryStorageContract, CiphertextMovedToAnotherRowIsDecryptionFailureNamingTheProvider) {
+TYPED_TEST(RepositoryStorageContract,
+           CiphertextMovedToAnotherRowIsDecryptionFailureNamingTheProvider) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("github.com")).ok());
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
   const std::string stolen = this->RawClientSecret("github.com");
@@ -414,7 +415,8 @@ TYPED_TEST(RepositoryStorageContract, ReadsRecoverWhenTheServerDropsConnections)
   EXPECT_TRUE(this->store().Ping().ok());
 }
 
-TYPED_TEST(RepositoryStorageContract, WritesFailAtMostOnceAsUnavailableWhenTheServerDropsConnections) {
+TYPED_TEST(RepositoryStorageContract,
+           WritesFailAtMostOnceAsUnavailableWhenTheServerDropsConnections) {
   this->backend_.DropConnections();
 
   core::Status first = this->providers().Insert(MakeProvider("a.example"));
@@ -575,8 +577,8 @@ TYPED_TEST(RepositoryStorageContract, ReencryptSecretsNeverOverwritesAConcurrent
             this->keys().ActiveKeyId());
 }
 
-// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold the
-// plaintext client secret, while the (non-secret) provider id is there.
+// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold
+// the plaintext client secret, while the (non-secret) provider id is there.
 TYPED_TEST(RepositoryStorageContract, ClientSecretNeverAppearsAtRest) {
   const std::string secret = "kb-distinctive-client-secret-7f3a91c2";
   core::Provider provider = MakeProvider("at-rest-probe.example");

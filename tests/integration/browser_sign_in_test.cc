@@ -8,8 +8,8 @@
 #include <regex>
 #include <string>
 
-#include "crypto/key_ring.h"
 #include "core/text.h"
+#include "crypto/key_ring.h"
 #include "crypto/system_random.h"
 #include "integration/harness.h"
 #include "service/api_token_service.h"

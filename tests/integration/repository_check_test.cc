@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "fakes/fake_github.h"
 #include "core/url.h"
+#include "fakes/fake_github.h"
 #include "fakes/fake_gitlab.h"
 #include "http/message.h"
 #include "http/server.h"

@@ -211,10 +211,10 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     std::vector<std::pair<core::TimePoint, std::string>> due_rows;
     for (const auto& [id, c] : rows_) {
       auto claimed = claimed_until_.find(id);
-      const std::optional<core::TimePoint> due =
-          claimed != claimed_until_.end() ? std::optional(claimed->second)
-          : c.token                       ? core::RefreshDueAt(*c.token)
-                                          : std::nullopt;
+      const std::optional<core::TimePoint> due = claimed != claimed_until_.end()
+                                                     ? std::optional(claimed->second)
+                                                 : c.token ? core::RefreshDueAt(*c.token)
+                                                           : std::nullopt;
       if (c.status == core::ConnectionStatus::kConnected && due && *due <= now) {
         due_rows.emplace_back(*due, id);
       }
@@ -486,8 +486,9 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
 // flows, a connection's delete its flows. Declared in dependency order (flows first).
 struct InMemoryStore {
   InMemoryAuthorizationFlowRepository flows;
-  InMemoryConnectionRepository connections{
-      [this](const std::string& id) { flows.DeleteForConnection(id); }};
+  InMemoryConnectionRepository connections{[this](const std::string& id) {
+    flows.DeleteForConnection(id);
+  }};
   InMemoryProviderRepository providers{[this](const std::string& id) {
     connections.DeleteForProvider(id);
     flows.DeleteForProvider(id);
