@@ -1,7 +1,7 @@
 // The admin panel: integrations (list, create, edit, delete), per-kind help, the callback URL to
 // register at the provider, the write-only client secret, and "Test this integration".
 import { api, ApiError, enc } from './api.js';
-import { h, banner, busy, clear, codeLine, confirmAction, notify, kindLabel } from './ui.js';
+import { h, banner, busy, clear, codeLine, confirmAction, notify, kindLabel, isGitHubEnterprise } from './ui.js';
 
 const GITLAB_SCOPES = 'read_api read_repository write_repository read_registry';
 
@@ -45,8 +45,7 @@ const KINDS = {
 };
 
 function uiKind(provider) {
-  if (provider.kind === 'github') return /^https:\/\/github\.com\/?$/.test(provider.url) ? 'github' : 'github_enterprise';
-  return provider.kind;
+  return isGitHubEnterprise(provider) ? 'github_enterprise' : provider.kind;
 }
 
 function field(id, label, input, help) {

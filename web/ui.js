@@ -91,10 +91,14 @@ export function formatTime(iso) {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
+// The server decides GitHub.com vs Enterprise (github_flavor, from the URL's host); the UI never
+// guesses from the URL itself.
+export function isGitHubEnterprise(provider) {
+  return provider.kind === 'github' && provider.github_flavor === 'enterprise';
+}
+
 export function kindLabel(provider) {
   if (provider.kind === 'gitlab') return 'GitLab';
-  if (provider.kind === 'github') {
-    return /^https:\/\/github\.com\/?$/.test(provider.url) ? 'GitHub' : 'GitHub Enterprise';
-  }
+  if (provider.kind === 'github') return isGitHubEnterprise(provider) ? 'GitHub Enterprise' : 'GitHub';
   return 'OpenID Connect';
 }

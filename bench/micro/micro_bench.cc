@@ -1,4 +1,4 @@
-// Google Benchmark for the pure parts on the token-read hot path (issue #6, item 6): opening a
+// Google Benchmark for the pure parts on the token-read hot path: opening a
 // sealed token set (KeyRing: AES-256-GCM + key lookup) and decoding it, verifying an RS256 user
 // JWT with a warm key cache (identity::JwtVerifier), encoding the token response, and matching a
 // repository URL against 1 000 providers (core::MatchProvider).

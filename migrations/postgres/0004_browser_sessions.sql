@@ -1,4 +1,4 @@
--- 0004: browser sign-in (issue #5). Same meaning as sqlite/0004_browser_sessions.sql.
+-- 0004: browser sign-in. Same meaning as sqlite/0004_browser_sessions.sql.
 -- browser_sessions: server-side sessions behind the HttpOnly session cookie. The cookie carries
 -- 256 random bits; only their SHA-256 (hex) is stored, so a database dump signs nobody in. The
 -- CSRF token is derived from the cookie value, so it is not stored either. A session ends at

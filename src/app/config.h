@@ -19,7 +19,7 @@ struct ServeConfig {
   std::string key_file = "./var/keybridge.key";
   std::string oidc_issuer;
   std::vector<std::string> oidc_audiences;
-  // Browser sign-in through oidc_issuer (issue #5); without a client id the browser signs in with
+  // Browser sign-in through oidc_issuer; without a client id the browser signs in with
   // the one-time administrator link or a local token.
   std::string oidc_client_id;
   std::string oidc_client_secret;

@@ -1,4 +1,4 @@
-// BrowserSession: a signed-in browser (issue #5). The browser holds a 256-bit random session id in
+// BrowserSession: a signed-in browser. The browser holds a 256-bit random session id in
 // an HttpOnly cookie; the server keeps only its SHA-256. A session ends at expires_at (absolute
 // lifetime) or after an idle period without requests (BrowserSessionService decides).
 #pragma once

@@ -1,5 +1,6 @@
 // Caller: who is making a request, as decided by identity::Authenticator. Renku's caller classes:
-// anonymous, authenticated user, admin (see the reference, section 2.1).
+// anonymous, authenticated user, admin (the security requirements of each route in
+// api/openapi.json).
 #pragma once
 
 #include <optional>
@@ -30,7 +31,7 @@ struct Caller {
 
   // Set when the credential was a session token; the user_id is the session owner.
   std::optional<SessionScope> session;
-  // Set when the credential was the browser session cookie (issue #5): state-changing requests
+  // Set when the credential was the browser session cookie: state-changing requests
   // must then carry the session's CSRF token (checked in app/application.cc).
   bool browser_session = false;
 

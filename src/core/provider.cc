@@ -5,6 +5,7 @@
 #include <cctype>
 #include <utility>
 
+#include "core/text.h"
 #include "core/url.h"
 
 namespace keybridge::core {
@@ -134,7 +135,7 @@ Result<std::string> SlugifyProviderId(std::string_view raw) {
   for (std::size_t i = 0; i < raw.size();) {
     const auto c = static_cast<unsigned char>(raw[i]);
     if (c < 0x80) {
-      folded += static_cast<char>(std::tolower(c));
+      folded += AsciiLower(static_cast<char>(c));
       ++i;
       continue;
     }

@@ -44,9 +44,10 @@ inline constexpr std::size_t kMaxUrlLength = 2000;
 inline constexpr std::size_t kMaxScopeLength = 1000;
 inline constexpr std::size_t kMaxAppSlugLength = 500;
 
-// Renku's id slug rules (reference 2.2): lower-case, whitespace and other characters become '-',
-// common accented Latin letters lose their accent, separator runs collapse, leading/trailing
-// separators and a trailing ".git"/".atom" are dropped. kInvalidArgument if nothing usable is left.
+// Renku's id slug rules (api/openapi.json, Provider.id): lower-case, whitespace and other
+// characters become '-', common accented Latin letters lose their accent, separator runs collapse,
+// leading/trailing separators and a trailing ".git"/".atom" are dropped. kInvalidArgument if
+// nothing usable is left.
 Result<std::string> SlugifyProviderId(std::string_view raw);
 
 // Checks every field of a provider about to be stored. Returns kInvalidArgument whose message
@@ -54,7 +55,7 @@ Result<std::string> SlugifyProviderId(std::string_view raw);
 Status ValidateProvider(const Provider& provider);
 
 // A `github` provider without an image registry is a GitHub App (user-to-server tokens, needs
-// app_slug); with one it is an OAuth App used for ghcr.io only (Renku's inference, reference 4.2).
+// app_slug); with one it is an OAuth App used for ghcr.io only (as Renku infers it).
 bool IsGitHubApp(const Provider& provider);
 
 }  // namespace keybridge::core

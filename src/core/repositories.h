@@ -118,7 +118,7 @@ class SessionTokenRepository {
   virtual Result<bool> Revoke(const std::string& id, const std::string& user_id, TimePoint now) = 0;
 };
 
-// Browser sign-in (issue #5): sessions, one-time administrator sign-in links and pending OIDC
+// Browser sign-in: sessions, one-time administrator sign-in links and pending OIDC
 // sign-ins. Every secret is stored as its SHA-256 only.
 class BrowserSessionRepository {
  public:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace keybridge::core {
 namespace {
 
@@ -68,9 +70,7 @@ std::variant<RepositoryUrl, RepositoryUrlProblem> ParseRepositoryUrl(std::string
   if (text.empty() || separator == std::string_view::npos || separator == 0) {
     return RepositoryUrlProblem::kNoScheme;
   }
-  std::string scheme(text.substr(0, separator));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string scheme = AsciiLower(text.substr(0, separator));
   if (scheme != "http" && scheme != "https") {
     return RepositoryUrlProblem::kUnsupportedScheme;
   }
@@ -159,9 +159,7 @@ std::string RepositoryKey(const Url& url) {
   if (path.size() >= 4 && path.substr(path.size() - 4) == ".git") {
     path.remove_suffix(4);
   }
-  std::string key(WithoutTrailingSlashes(path));
-  std::transform(key.begin(), key.end(), key.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string key = AsciiLower(WithoutTrailingSlashes(path));
   return key;
 }
 

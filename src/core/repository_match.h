@@ -1,15 +1,15 @@
-// The pure half of the repository check (GET /api/data/repository, reference 2.5): reading the
+// The pure half of the repository check (GET /api/data/repository): reading the
 // repository URL a caller sends and deciding which provider serves it. service/repository_service
 // does the I/O around it.
 //
-// Matching rule (deterministic; replaces Renku's "first row whose host:port equals", reference
-// 11.11): among the providers that have a repository API (GitLab, and GitHub Apps, i.e. GitHub
-// providers without an image_registry_url), the one whose URL is the LONGEST prefix of the
-// repository URL wins. A provider URL is a prefix when the scheme is the same, the host is the same
-// (case-insensitively), the effective port is the same (443/80 when absent) and the provider
-// URL's path, without trailing slashes, equals the repository path or is followed in it by '/'
-// (segment boundaries: /groupA matches /groupA/x but not /groupAB/x). Equal prefixes (the same
-// URL registered twice) go to the smaller provider id.
+// Matching rule (deterministic, unlike "the first provider whose host:port equals"): among the
+// providers that have a repository API (GitLab, and GitHub Apps, i.e. GitHub providers without an
+// image_registry_url), the one whose URL is the LONGEST prefix of the repository URL wins. A
+// provider URL is a prefix when the scheme is the same, the host is the same (case-insensitively),
+// the effective port is the same (443/80 when absent) and the provider URL's path, without trailing
+// slashes, equals the repository path or is followed in it by '/' (segment boundaries: /groupA
+// matches /groupA/x but not /groupAB/x). Equal prefixes (the same URL registered twice) go to the
+// smaller provider id.
 #pragma once
 
 #include <cstddef>

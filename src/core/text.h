@@ -1,10 +1,30 @@
-// Text helpers for strings that end up in the database or in API responses.
+// Text helpers: ASCII case folding (header names, schemes, hosts, tokens like "Bearer"; never
+// locale-dependent) and UTF-8-safe truncation for strings that end up in the database or in API
+// responses.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
 namespace keybridge::core {
+
+inline char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// `text` with A-Z turned into a-z; every other byte (UTF-8 included) unchanged.
+inline std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return AsciiLower(c); });
+  return out;
+}
+
+// Whether `a` and `b` are equal ignoring ASCII case (RFC 9110 field names, auth schemes).
+inline bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+}
 
 // At most `max_bytes` bytes of `text`, never ending inside a UTF-8 sequence (so the result stays
 // valid UTF-8 if the input was: PostgreSQL rejects broken UTF-8, and JSON output would too).

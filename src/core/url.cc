@@ -4,15 +4,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/text.h"
+
 namespace keybridge::core {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsSchemeChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.';
@@ -122,7 +117,7 @@ Result<Url> ParseUrl(std::string_view text) {
   if (!std::all_of(scheme.begin(), scheme.end(), IsSchemeChar)) {
     return Invalid("has an invalid scheme");
   }
-  url.scheme = Lower(scheme);
+  url.scheme = AsciiLower(scheme);
   std::string_view rest = text.substr(colon + 3);
 
   if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
@@ -149,7 +144,7 @@ Result<Url> ParseUrl(std::string_view text) {
     if (close == std::string_view::npos) {
       return Invalid("has an unterminated IPv6 address");
     }
-    url.host = Lower(authority.substr(1, close - 1));
+    url.host = AsciiLower(authority.substr(1, close - 1));
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
@@ -169,7 +164,7 @@ Result<Url> ParseUrl(std::string_view text) {
     if (!std::all_of(host.begin(), host.end(), IsHostChar)) {
       return Invalid("has an invalid host name");
     }
-    url.host = Lower(host);
+    url.host = AsciiLower(host);
   }
   if (url.host.empty()) {
     return Invalid("has no host");

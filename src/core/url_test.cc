@@ -42,6 +42,35 @@ TEST(ParseUrl, RejectsMalformedUrls) {
 namespace keybridge::core {
 namespace {
 
+TEST(PercentDecode, DecodesEscapesInEitherCase) {
+  EXPECT_EQ(PercentDecode("a%2Fb%2fc%20", false), "a/b/c ");
+}
+
+TEST(PercentDecode, PlusIsSpaceOnlyWhenAsked) {
+  EXPECT_EQ(PercentDecode("a+b", true), "a b");
+  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
+}
+
+TEST(PercentDecode, RejectsMalformedEscapes) {
+  EXPECT_EQ(PercentDecode("%", false), std::nullopt);
+  EXPECT_EQ(PercentDecode("abc%4", false), std::nullopt);
+  EXPECT_EQ(PercentDecode("%zz", false), std::nullopt);
+}
+
+TEST(PercentDecode, DecodesNulAndHighBytes) {
+  EXPECT_EQ(PercentDecode("%00%FF", false), std::string("\0\xff", 2));
+}
+
+TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("aZ09-._~ /?&=+%\xff"), "aZ09-._~%20%2F%3F%26%3D%2B%25%FF");
+}
+
+TEST(PercentEncode, RoundTripsThroughDecode) {
+  const std::string text = "any bytes: \x01\x7f\x80 / ? # [ ] @";
+
+  EXPECT_EQ(PercentDecode(PercentEncode(text), false), text);
+}
+
 TEST(PercentCoding, RoundTripsAndRejectsMalformedEscapes) {
   EXPECT_EQ(PercentEncode("a b/c~d"), "a%20b%2Fc~d");
   EXPECT_EQ(PercentDecode("a%20b%2Fc", false).value(), "a b/c");
@@ -67,6 +96,19 @@ TEST(TruncateUtf8, NeverCutsAMultiByteCharacter) {
   EXPECT_EQ(TruncateUtf8(euro + euro, 6), euro + euro);
   EXPECT_EQ(TruncateUtf8("abc", 2), "ab");
   EXPECT_EQ(TruncateUtf8(euro, 1), "");
+}
+
+TEST(AsciiLower, FoldsOnlyAsciiLetters) {
+  EXPECT_EQ(AsciiLower("Content-Type: Text/HTML; Charset=UTF-8"),
+            "content-type: text/html; charset=utf-8");
+  EXPECT_EQ(AsciiLower("\xc3\x89T\xc3\x89 @[`{"), "\xc3\x89t\xc3\x89 @[`{");  // "ÉTÉ": É kept
+}
+
+TEST(EqualsIgnoreAsciiCase, ComparesWholeStringsIgnoringAsciiCase) {
+  EXPECT_TRUE(EqualsIgnoreAsciiCase("Bearer", "bEARER"));
+  EXPECT_TRUE(EqualsIgnoreAsciiCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreAsciiCase("Bearer", "Bearer "));
+  EXPECT_FALSE(EqualsIgnoreAsciiCase("@", "`"));  // 0x40 and 0x60 differ by the case bit only
 }
 
 }  // namespace

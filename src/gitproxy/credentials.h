@@ -21,9 +21,8 @@ namespace keybridge::gitproxy {
 
 struct UpstreamCredential {
   std::string repository_url;  // the provider URL joined with the repository path
-  core::Secret
-      authorization;  // "Basic base64(username:token)" (git over HTTPS, wire facts §1.5/§2.6)
-  std::string token_sha256;  // hex SHA-256 of the token, to report it rejected
+  core::Secret authorization;  // "Basic base64(username:token)" (RFC 7617; git over HTTPS)
+  std::string token_sha256;    // hex SHA-256 of the token, to report it rejected
   std::optional<core::TimePoint> expires_at;
   core::TimePoint fetched_at{};
 };

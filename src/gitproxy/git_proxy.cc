@@ -38,6 +38,7 @@
 #include <utility>
 
 #include "core/startup_error.h"
+#include "core/text.h"
 #include "core/url.h"
 
 namespace keybridge::gitproxy {
@@ -55,14 +56,6 @@ constexpr std::size_t kChunkBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxHeaderBytes = std::size_t{32} * 1024;
 // Error bodies of info/refs are read whole, to add what would give access.
 constexpr std::size_t kMaxErrorBodyBytes = std::size_t{64} * 1024;
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) and what the proxy sets itself are never forwarded; neither
 // are the client's credentials or cookies, which belong to the proxy's origin, not the provider.
@@ -89,7 +82,7 @@ std::set<std::string> ConnectionOptions(std::string_view value) {
   std::set<std::string> names;
   while (!value.empty()) {
     const auto comma = value.find(',');
-    std::string token = Lower(value.substr(0, comma));
+    std::string token = core::AsciiLower(value.substr(0, comma));
     token.erase(0, token.find_first_not_of(" \t"));
     token.erase(token.find_last_not_of(" \t") + 1);
     if (!token.empty()) {
@@ -450,7 +443,7 @@ class GitProxy::Impl {
     const std::set<std::string> connection_options =
         ConnectionOptions(request[bhttp::field::connection]);
     for (const auto& field : request) {
-      const std::string name = Lower(field.name_string());
+      const std::string name = core::AsciiLower(field.name_string());
       if (!DropFromRequest(name) && !connection_options.contains(name)) {
         out.insert(field.name_string(), field.value());
       }
@@ -643,7 +636,7 @@ class GitProxy::Impl {
     const std::set<std::string> connection_options =
         ConnectionOptions(response[bhttp::field::connection]);
     for (const auto& field : response) {
-      const std::string name = Lower(field.name_string());
+      const std::string name = core::AsciiLower(field.name_string());
       if (!DropFromResponse(name) && !connection_options.contains(name)) {
         out.insert(field.name_string(), field.value());
       }

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <vector>
 
+#include "core/text.h"
 #include "core/url.h"
 
 namespace keybridge::gitproxy {
@@ -17,13 +18,6 @@ constexpr std::size_t kMaxTargetLength = 4096;
 
 core::Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::vector<std::string_view> Split(std::string_view path) {
@@ -55,7 +49,7 @@ std::string ProxyTarget::UpstreamSuffix() const {
 }
 
 std::string ProxyTarget::RepositoryKey() const {
-  std::string path = Lower(repository_path);
+  std::string path = core::AsciiLower(repository_path);
   if (path.ends_with(".git")) {
     path.resize(path.size() - 4);
   }
@@ -82,8 +76,8 @@ core::Result<ProxyTarget> ParseProxyTarget(std::string_view method, std::string_
     query = target.substr(mark + 1);
   }
   // An encoded '/' or '\' would become a separator only after the provider decodes it, past our
-  // segment checks (reference 11: Renku's proxy forwards such paths).
-  const std::string lowered = Lower(path);
+  // segment checks, so it is refused here rather than forwarded.
+  const std::string lowered = core::AsciiLower(path);
   if (lowered.find("%2f") != std::string::npos || lowered.find("%5c") != std::string::npos) {
     return Invalid("encoded slashes are not allowed in repository paths");
   }

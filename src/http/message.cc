@@ -26,10 +26,10 @@ std::vector<std::pair<std::string, std::string>> Request::QueryParams() const {
       continue;
     }
     const std::size_t eq = pair.find('=');
-    auto name = PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
+    auto name = core::PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
     auto value = eq == std::string_view::npos
                      ? std::optional<std::string>(std::string{})
-                     : PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
+                     : core::PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
     // A pair with a malformed escape is dropped rather than guessed at.
     if (name && value) {
       params.emplace_back(std::move(*name), std::move(*value));
@@ -76,14 +76,6 @@ Response Response::Redirect(std::string location, int status) {
 Response& Response::WithHeader(std::string name, std::string value) {
   headers.push_back({std::move(name), std::move(value)});
   return *this;
-}
-
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
-  return core::PercentDecode(text, plus_is_space);
-}
-
-std::string PercentEncode(std::string_view text) {
-  return core::PercentEncode(text);
 }
 
 std::string SetCookieHeader(std::string_view name, std::string_view value,

@@ -50,9 +50,6 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
-// Percent-decodes `text`; returns std::nullopt on a malformed escape. When `plus_is_space` is set
-// (query strings), '+' decodes to ' '.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 // The value of cookie `name` in a Cookie header value (RFC 6265 5.4), if present.
 std::optional<std::string> CookieValue(std::string_view cookie_header, std::string_view name);
 // The attributes keybridge sets on its cookies (RFC 6265 4.1), written in this order.
@@ -67,7 +64,5 @@ struct CookieAttributes {
 // (and "; Secure"). The one place that writes cookies, so every cookie gets the same attributes.
 std::string SetCookieHeader(std::string_view name, std::string_view value,
                             const CookieAttributes& attributes);
-// Percent-encodes everything outside RFC 3986 unreserved characters.
-std::string PercentEncode(std::string_view text);
 
 }  // namespace keybridge::http

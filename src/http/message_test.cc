@@ -7,35 +7,6 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-TEST(PercentDecode, DecodesEscapesInEitherCase) {
-  EXPECT_EQ(PercentDecode("a%2Fb%2fc%20", false), "a/b/c ");
-}
-
-TEST(PercentDecode, PlusIsSpaceOnlyWhenAsked) {
-  EXPECT_EQ(PercentDecode("a+b", true), "a b");
-  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
-}
-
-TEST(PercentDecode, RejectsMalformedEscapes) {
-  EXPECT_EQ(PercentDecode("%", false), std::nullopt);
-  EXPECT_EQ(PercentDecode("abc%4", false), std::nullopt);
-  EXPECT_EQ(PercentDecode("%zz", false), std::nullopt);
-}
-
-TEST(PercentDecode, DecodesNulAndHighBytes) {
-  EXPECT_EQ(PercentDecode("%00%FF", false), std::string("\0\xff", 2));
-}
-
-TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
-  EXPECT_EQ(PercentEncode("aZ09-._~ /?&=+%\xff"), "aZ09-._~%20%2F%3F%26%3D%2B%25%FF");
-}
-
-TEST(PercentEncode, RoundTripsThroughDecode) {
-  const std::string text = "any bytes: \x01\x7f\x80 / ? # [ ] @";
-
-  EXPECT_EQ(PercentDecode(PercentEncode(text), false), text);
-}
-
 TEST(RequestQuery, DecodesParametersInOrder) {
   Request request;
   request.raw_query = "code=a%2Bb&state=x+y&empty=&flag&&code=second";

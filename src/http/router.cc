@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/url.h"
 #include "http/error_response.h"
 
 namespace keybridge::http {
@@ -54,7 +55,7 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
       }
       continue;
     }
-    auto decoded = PercentDecode(path[i], /*plus_is_space=*/false);
+    auto decoded = core::PercentDecode(path[i], /*plus_is_space=*/false);
     if (!decoded || !IsSafeParam(*decoded)) {
       return false;
     }

@@ -40,6 +40,7 @@
 
 #include "core/bounded_executor.h"
 #include "core/startup_error.h"
+#include "core/text.h"
 #include "http/error_response.h"
 #include "metrics/serving_metrics.h"
 
@@ -75,24 +76,9 @@ std::shared_ptr<spdlog::logger> HttpLogger() {
   return logger;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x))
-           == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 const core::HttpHeader* FindHeader(const Response& response, std::string_view name) {
   for (const auto& header : response.headers) {
-    if (EqualsIgnoreCase(header.name, name)) {
+    if (core::EqualsIgnoreAsciiCase(header.name, name)) {
       return &header;
     }
   }
@@ -113,8 +99,9 @@ bool IsValidHeader(const core::HttpHeader& header) {
 
 // Framing headers belong to the server; a handler-provided value could desynchronise the stream.
 bool IsFramingHeader(std::string_view name) {
-  return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")
-         || EqualsIgnoreCase(name, "connection");
+  return core::EqualsIgnoreAsciiCase(name, "content-length")
+         || core::EqualsIgnoreAsciiCase(name, "transfer-encoding")
+         || core::EqualsIgnoreAsciiCase(name, "connection");
 }
 
 // Defaults every response gets unless the handler chose otherwise.
@@ -123,7 +110,7 @@ void ApplyDefaultHeaders(Response& response) {
     response.headers.push_back({"X-Content-Type-Options", "nosniff"});
   }
   const core::HttpHeader* type = FindHeader(response, "content-type");
-  if (type != nullptr && ToLower(type->value).find("json") != std::string::npos
+  if (type != nullptr && core::AsciiLower(type->value).find("json") != std::string::npos
       && FindHeader(response, "cache-control") == nullptr) {
     response.headers.push_back({"Cache-Control", "no-store"});
   }
@@ -186,7 +173,7 @@ Request ToRequest(bhttp::request<bhttp::string_body>& message, const std::string
     request.raw_query = std::string(target.substr(question + 1));
   }
   for (const auto& field : message) {
-    request.headers.push_back({ToLower(field.name_string()), std::string(field.value())});
+    request.headers.push_back({core::AsciiLower(field.name_string()), std::string(field.value())});
   }
   request.body = std::move(message.body());
   request.remote_address = remote;
@@ -588,7 +575,7 @@ asio::awaitable<beast::error_code> Server::Impl::ReadRequest(beast::tcp_stream& 
   }
   // The body (at most max_body_bytes, announced or chunked) has idle_timeout to arrive.
   stream.expires_after(options_.idle_timeout);
-  if (EqualsIgnoreCase(parser.get()[bhttp::field::expect], "100-continue")) {
+  if (core::EqualsIgnoreAsciiCase(parser.get()[bhttp::field::expect], "100-continue")) {
     // The body limit was already checked against Content-Length, so the client may proceed.
     bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
     std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, proceed, kUseTuple);

@@ -27,6 +27,7 @@
 
 #include "core/bounded_executor.h"
 #include "core/startup_error.h"
+#include "core/text.h"
 #include "http/error_response.h"
 #include "http/offload.h"
 #include "metrics/exposition_parser.h"
@@ -106,9 +107,7 @@ class RawClient {
     response.status = std::stoi(line.substr(9, 3));
     while (std::getline(head, line)) {
       const std::size_t colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](char c) { return static_cast<char>(std::tolower(c)); });
+      std::string name = core::AsciiLower(line.substr(0, colon));
       std::string value = line.substr(colon + 2);
       if (!value.empty() && value.back() == '\r') {
         value.pop_back();

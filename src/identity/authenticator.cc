@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include "core/text.h"
+
 namespace keybridge::identity {
 namespace {
 
@@ -18,19 +20,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i]))
-        != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 core::Caller Rejected(std::string reason) {
@@ -67,11 +56,12 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
     return core::Caller::Anonymous();
   }
   // RFC 6750 §2.1: "Bearer" 1*SP token; RFC 9110 §11.1: the scheme is case-insensitive.
-  if (EqualsIgnoreCase(value, "bearer")) {
+  if (core::EqualsIgnoreAsciiCase(value, "bearer")) {
     return Rejected("missing bearer token");
   }
   const std::size_t space = value.find_first_of(" \t");
-  if (space == std::string_view::npos || !EqualsIgnoreCase(value.substr(0, space), "bearer")) {
+  if (space == std::string_view::npos
+      || !core::EqualsIgnoreAsciiCase(value.substr(0, space), "bearer")) {
     return Rejected("unsupported authorization scheme");
   }
   const std::string_view token = Trim(value.substr(space));

@@ -14,7 +14,7 @@
 
 namespace keybridge::identity {
 
-// Checks the value of a browser session cookie (issue #5); implemented by
+// Checks the value of a browser session cookie; implemented by
 // service::BrowserSessionService. The returned caller has browser_session set.
 class BrowserSessionVerifier {
  public:

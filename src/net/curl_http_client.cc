@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/startup_error.h"
+#include "core/text.h"
 #include "net/curl_support.h"
 
 namespace keybridge::net {
@@ -76,10 +77,7 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user
   if (colon == std::string_view::npos) {
     return n;  // the blank line that ends the header block
   }
-  std::string name(Trim(line.substr(0, colon)));
-  std::transform(name.begin(), name.end(), name.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
+  std::string name = core::AsciiLower(Trim(line.substr(0, colon)));
   transfer->response.headers.push_back(
       {std::move(name), std::string(Trim(line.substr(colon + 1)))});
   return n;

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "core/startup_error.h"
+#include "core/text.h"
 #include "net/curl_support.h"
 
 namespace keybridge::net {
@@ -162,9 +163,7 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user
   if (colon == std::string_view::npos || line.front() == ' ' || line.front() == '\t') {
     return n;
   }
-  std::string name(Trim(line.substr(0, colon)));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string name = core::AsciiLower(Trim(line.substr(0, colon)));
   transfer->response.headers.push_back(
       {std::move(name), std::string(Trim(line.substr(colon + 1)))});
   return n;
@@ -218,8 +217,7 @@ std::optional<Target> ParseTarget(const std::string& url) {
   if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
     *host = host->substr(1, host->size() - 2);
   }
-  std::transform(host->begin(), host->end(), host->begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  *host = core::AsciiLower(*host);
   return Target{std::move(*scheme), std::move(*host), std::move(*port)};
 }
 

@@ -1,11 +1,11 @@
 // ProbeClient: the outbound HTTP client for URLs that callers choose rather than administrators
 // (the repository check's git probe, which anonymous callers may trigger). It is a guard against
-// server-side request forgery (reference 11.18): every host is resolved here, EVERY address it
-// resolves to must pass the address policy, curl is pinned to exactly those addresses
-// (CURLOPT_RESOLVE, so DNS rebinding cannot swap them) and re-checks the address it actually
-// connects to, redirects are followed here (never by curl) with the same checks on every hop, and
-// proxies from the environment are ignored. Requests to administrator-configured provider URLs use
-// CurlHttpClient instead.
+// server-side request forgery (OWASP SSRF Prevention Cheat Sheet): every host is resolved here,
+// EVERY address it resolves to must pass the address policy, curl is pinned to exactly those
+// addresses (CURLOPT_RESOLVE, so DNS rebinding cannot swap them) and re-checks the address it
+// actually connects to, redirects are followed here (never by curl) with the same checks on every
+// hop, and proxies from the environment are ignored. Requests to administrator-configured provider
+// URLs use CurlHttpClient instead.
 #pragma once
 
 #include <array>

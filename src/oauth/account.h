@@ -16,7 +16,8 @@ struct Account {
   std::string username;  // GitLab username, GitHub login, OIDC preferred_username|name|sub
   std::string web_url;   // profile page; "" for OIDC
   // Immutable account key (GitLab/GitHub numeric id, OIDC sub); "" if the provider sent none.
-  // Logins can be renamed, so compare this one across reconnects (wire facts §2.7).
+  // Logins can be renamed, so compare this one across reconnects (GitHub docs: "Changing your
+  // GitHub username"; the numeric id stays).
   std::string id;
 };
 

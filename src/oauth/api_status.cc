@@ -21,15 +21,16 @@ core::Status CheckApiStatus(const core::HttpResponse& response, std::string_view
   const std::string subject(what);
   const std::string http = "http_" + std::to_string(status);
   if (status == 401) {
-    // GitHub answers "401 Bad credentials" for expired and revoked tokens alike (wire facts
-    // §2.3); the caller may refresh once, else the user must reconnect.
+    // GitHub answers "401 Bad credentials" for expired and revoked tokens alike (GitHub
+    // docs: "Troubleshooting the REST API"); the caller may refresh once, else the user must
+    // reconnect.
     return core::MakeError(core::ErrorCode::kReauthorizationRequired,
                            subject + " was refused: the provider no longer accepts the access "
                                      "token",
                            "api_401");
   }
-  // GitHub signals its rate limits with 403 or 429 (wire facts §2.5); a 403 is a rate limit only
-  // when the headers say so, otherwise it is a permission problem.
+  // GitHub signals its rate limits with 403 or 429 (GitHub docs: "Rate limits for the REST API"); a
+  // 403 is a rate limit only when the headers say so, otherwise it is a permission problem.
   const std::string retry_after = response.Header("retry-after");
   const std::string reset = response.Header("x-ratelimit-reset");
   const bool rate_limited =

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/url.h"
 #include "oauth/form.h"
 
 namespace keybridge::oauth {
@@ -34,9 +35,9 @@ std::string BuildAuthorizationUrl(const core::Provider& provider,
     if (separator != '\0') {
       url += separator;
     }
-    url += PercentEncode(name);
+    url += core::PercentEncode(name);
     url += '=';
-    url += PercentEncode(value);
+    url += core::PercentEncode(value);
     separator = '&';
   }
   return url;

@@ -5,41 +5,14 @@
 #include "core/url.h"
 
 namespace keybridge::oauth {
-namespace {
-
-constexpr std::string_view kHexDigits = "0123456789ABCDEF";
-
-bool IsUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-         || c == '.' || c == '_' || c == '~';
-}
-
-std::string Encode(std::string_view text, bool space_as_plus) {
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (char c : text) {
-    if (IsUnreserved(c)) {
-      out += c;
-    } else if (c == ' ' && space_as_plus) {
-      out += '+';
-    } else {
-      const auto byte = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHexDigits[byte >> 4U];
-      out += kHexDigits[byte & 0x0FU];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string PercentEncode(std::string_view text) {
-  return Encode(text, false);
-}
 
 std::string FormEncodeComponent(std::string_view text) {
-  return Encode(text, true);
+  // core::PercentEncode writes a space, and only a space, as "%20" ('%' itself becomes "%25").
+  std::string out = core::PercentEncode(text);
+  for (std::size_t at = out.find("%20"); at != std::string::npos; at = out.find("%20", at + 1)) {
+    out.replace(at, 3, "+");
+  }
+  return out;
 }
 
 std::string FormEncode(const FormFields& fields) {
@@ -55,10 +28,6 @@ std::string FormEncode(const FormFields& fields) {
   return out;
 }
 
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
-  return core::PercentDecode(text, plus_as_space);
-}
-
 std::optional<FormFields> FormDecode(std::string_view body) {
   FormFields fields;
   std::size_t start = 0;
@@ -70,9 +39,9 @@ std::optional<FormFields> FormDecode(std::string_view body) {
       continue;
     }
     const std::size_t eq = piece.find('=');
-    auto name = PercentDecode(piece.substr(0, eq), true);
+    auto name = core::PercentDecode(piece.substr(0, eq), true);
     auto value = eq == std::string_view::npos ? std::optional<std::string>(std::string())
-                                              : PercentDecode(piece.substr(eq + 1), true);
+                                              : core::PercentDecode(piece.substr(eq + 1), true);
     if (!name || !value) {
       return std::nullopt;
     }

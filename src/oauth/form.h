@@ -1,6 +1,8 @@
-// Percent-encoding (RFC 3986 §2) and application/x-www-form-urlencoded (WHATWG URL §5) helpers:
-// the oauth/ request builders use them for query strings and token-endpoint bodies, the response
-// parsers for GitHub's form-encoded token answers.
+// application/x-www-form-urlencoded (WHATWG URL Standard, section
+// "application/x-www-form-urlencoded") helpers: the oauth/ request builders use them for
+// token-endpoint bodies, the response parsers for GitHub's form-encoded token answers. Plain
+// percent-encoding (RFC 3986 §2.1, query components and path segments) is core::PercentEncode /
+// core::PercentDecode in core/url.h.
 #pragma once
 
 #include <optional>
@@ -14,20 +16,11 @@ namespace keybridge::oauth {
 // Ordered name/value pairs; order is kept so request bodies are deterministic (golden tests).
 using FormFields = std::vector<std::pair<std::string, std::string>>;
 
-// Keeps RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) and encodes every other byte as
-// %XX (upper-case hex), including ' ' as "%20" and '/' as "%2F". Safe for a query component
-// and for a single path segment.
-std::string PercentEncode(std::string_view text);
-
-// One form component: like PercentEncode, but ' ' becomes '+'.
+// One form component: like core::PercentEncode, but ' ' becomes '+'.
 std::string FormEncodeComponent(std::string_view text);
 
 // "a=1&b=2" with both names and values form-encoded.
 std::string FormEncode(const FormFields& fields);
-
-// Decodes %XX sequences; with `plus_as_space`, '+' becomes ' '. std::nullopt on a malformed
-// escape ('%' not followed by two hex digits).
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);
 
 // Parses "a=1&b=&c" (empty pieces are skipped; a piece without '=' has an empty value).
 // std::nullopt on a malformed escape.

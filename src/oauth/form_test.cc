@@ -5,11 +5,10 @@
 namespace keybridge::oauth {
 namespace {
 
-TEST(PercentEncode, KeepsUnreservedAndEncodesEverythingElse) {
-  EXPECT_EQ(PercentEncode("AZaz09-._~"), "AZaz09-._~");
-  EXPECT_EQ(PercentEncode("api read_user"), "api%20read_user");
-  EXPECT_EQ(PercentEncode("https://h/cb?x=1&y"), "https%3A%2F%2Fh%2Fcb%3Fx%3D1%26y");
-  EXPECT_EQ(PercentEncode("+%\xc3\xa9"), "%2B%25%C3%A9");
+TEST(FormEncodeComponent, IsPercentEncodingWithPlusForSpace) {
+  EXPECT_EQ(FormEncodeComponent("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(FormEncodeComponent("api read_user  x"), "api+read_user++x");
+  EXPECT_EQ(FormEncodeComponent("%20 +%\xc3\xa9"), "%2520+%2B%25%C3%A9");
 }
 
 TEST(FormEncode, EncodesPairsInOrderWithPlusForSpace) {
@@ -38,11 +37,6 @@ TEST(FormDecode, RejectsMalformedEscapes) {
   for (const char* bad : {"a=%", "a=%4", "a=%zz", "%g1=b", "a=b%"}) {
     EXPECT_FALSE(FormDecode(bad).has_value()) << bad;
   }
-}
-
-TEST(PercentDecode, LeavesPlusAloneUnlessAsked) {
-  EXPECT_EQ(PercentDecode("a+b%2B", false), "a+b+");
-  EXPECT_EQ(PercentDecode("a+b%2B", true), "a b+");
 }
 
 }  // namespace

@@ -11,7 +11,8 @@ using testing::GitHubProvider;
 using testing::HeaderLines;
 using testing::Json;
 
-// GitHub's documented example (wire facts 2.5), plus a suspended organization installation.
+// GitHub's documented example (GitHub docs: "List app installations accessible to the user access
+// token"), plus a suspended organization installation.
 constexpr std::string_view kTwoInstallations = R"({"total_count":2,"installations":[
   {"id":1,"account":{"login":"octocat","id":1,"type":"User","html_url":"https://github.com/octocat"},
    "repository_selection":"all",

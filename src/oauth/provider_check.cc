@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/text.h"
 #include "core/url.h"
 #include "oauth/form.h"
 #include "oauth/json_fields.h"
@@ -15,14 +16,6 @@ namespace keybridge::oauth {
 namespace {
 
 constexpr auto kProbeTimeout = std::chrono::seconds(10);
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
@@ -83,7 +76,7 @@ std::string KindName(core::ProviderKind kind) {
 }
 
 bool IsHtml(const core::HttpResponse& response) {
-  if (Contains(Lower(response.Header("content-type")), "html")) {
+  if (Contains(core::AsciiLower(response.Header("content-type")), "html")) {
     return true;
   }
   const auto start = response.body.find_first_not_of(" \t\r\n");
@@ -175,7 +168,7 @@ std::string CredentialsAdvice(const core::Provider& provider) {
 }
 
 // The App's public page: https://github.com/apps/<slug>, or <url>/github-apps/<slug> on GitHub
-// Enterprise Server (wire facts §3).
+// Enterprise Server (GitHub Enterprise Server docs: "Installing your own GitHub App").
 std::string AppPageExample(const core::Provider& provider) {
   auto url = core::ParseUrl(provider.url);
   if (url.ok() && url->host != "github.com" && url->host != "www.github.com") {
@@ -222,7 +215,7 @@ CheckResult SkippedCheck(std::string_view id, std::string reason) {
 TransportProblem DescribeTransportError(const core::Error& error, std::string_view field) {
   // CurlHttpClient puts curl_easy_strerror() in the message and curl's error buffer in the detail
   // (net/curl_http_client.cc); both name at most the host, never a path or a secret.
-  const std::string text = Lower(error.message + " " + error.detail);
+  const std::string text = core::AsciiLower(error.message + " " + error.detail);
   const std::string field_name(field);
   if (Contains(text, "resolve")) {
     return {"host not found: check the URL for typos (" + Printable(error.message) + ")",
@@ -368,8 +361,9 @@ CheckResult EndpointsCheck(const core::Provider& provider, const ProviderEndpoin
   const std::string detail = where + " answered " + probe.seen + ": there is no "
                              + KindName(provider.kind) + " OAuth token endpoint at this URL";
   // Wrong kind: the other kind's token endpoint answers at the same URL (a GitLab URL with kind
-  // GitHub, or the reverse). GitHub answers its errors with HTTP 200 (wire facts §2.2), GitLab
-  // with 400/401 JSON (§1.2), so the shape tells them apart.
+  // GitHub, or the reverse). GitHub answers its errors with HTTP 200 (GitHub docs: "Troubleshooting
+  // OAuth App access token request errors"), GitLab (Doorkeeper) with 400/401 JSON, so the shape
+  // tells them apart.
   if (kind_probe && kind_probe->ok()) {
     const TokenProbe other = ClassifyTokenProbe(kind_probe->value());
     // An OAuth `error` in the body, not just a 401 (a password-protected site answers that too).
@@ -494,7 +488,7 @@ core::HttpRequest BuildAppProbe(const core::Provider& provider,
                                 const ProviderEndpoints& endpoints) {
   core::HttpRequest request;
   request.method = "GET";
-  request.url = endpoints.api_base + "/apps/" + PercentEncode(provider.app_slug);
+  request.url = endpoints.api_base + "/apps/" + core::PercentEncode(provider.app_slug);
   request.headers = ApiHeaders(core::ProviderKind::kGitHub);
   request.timeout = kProbeTimeout;
   return request;

@@ -1,13 +1,13 @@
-// The protocol half of "Test this integration" (issue #5): the probe requests an administrator's
+// The protocol half of "Test this integration": the probe requests an administrator's
 // integration check sends to the provider, and how each answer reads, per provider kind. Pure:
 // service::ProviderCheckService sends the requests and assembles the report.
 //
-// The probes catch the typos Renku's admin guide warns about (reference 10.23): a wrong URL or
-// path prefix, the wrong kind, a wrong client id or secret, a wrong GitHub App slug and a callback
-// URL the provider does not know. The client-credentials probe is a code exchange with a code that
-// cannot be valid: RFC 6749 §5.2 servers check the client before the grant, so `invalid_grant`
-// (GitHub: `bad_verification_code`, with HTTP 200) proves the id and secret are right, and
-// `invalid_client` (GitHub: `incorrect_client_credentials`) proves one of them is wrong.
+// The probes catch the typos administrators make most when registering an OAuth client: a wrong URL
+// or path prefix, the wrong kind, a wrong client id or secret, a wrong GitHub App slug and a
+// callback URL the provider does not know. The client-credentials probe is a code exchange with a
+// code that cannot be valid: RFC 6749 §5.2 servers check the client before the grant, so
+// `invalid_grant` (GitHub: `bad_verification_code`, with HTTP 200) proves the id and secret are
+// right, and `invalid_client` (GitHub: `incorrect_client_credentials`) proves one of them is wrong.
 #pragma once
 
 #include <optional>
@@ -128,8 +128,8 @@ CheckResult RedirectUriCheck(const core::Provider& provider, const TokenProbe& p
 // GET <api base>/apps/<slug> (public, unauthenticated REST endpoint), GitHub API headers.
 core::HttpRequest BuildAppProbe(const core::Provider& provider, const ProviderEndpoints& endpoints);
 // Check 5 when it needs no request: skip for non-GitHub kinds and for GitHub OAuth Apps (an
-// image registry integration has no App, reference 4.2), fail for a GitHub App without a slug.
-// nullopt when the slug must be looked up with BuildAppProbe.
+// image registry integration has no App, see core::IsGitHubApp), fail for a GitHub App without a
+// slug. nullopt when the slug must be looked up with BuildAppProbe.
 std::optional<CheckResult> AppSlugConfigCheck(const core::Provider& provider);
 // Pass when the App exists and its client_id equals the configured one.
 CheckResult AppSlugCheck(const core::Provider& provider,

@@ -14,8 +14,8 @@ constexpr std::string_view kGitHubWeb = "https://github.com";
 constexpr std::string_view kGitHubApi = "https://api.github.com";
 
 // The configured URL without trailing slashes. Paths are appended by plain concatenation, never
-// RFC 3986 reference resolution: Renku's urljoin dropped the last segment of
-// https://host/gitlab unless the admin added a trailing slash (reference 4.1).
+// RFC 3986 reference resolution, which drops the last segment of https://host/gitlab unless
+// the admin added a trailing slash.
 core::Result<std::string> BaseUrl(const core::Provider& provider) {
   auto parsed = core::ParseUrl(provider.url);
   if (!parsed.ok()) {
@@ -66,8 +66,8 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
       endpoints.authorize_url = web + "/login/oauth/authorize";
       endpoints.token_url = web + "/login/oauth/access_token";
       endpoints.api_base = dotcom ? std::string(kGitHubApi) : base + "/api/v3";
-      endpoints.revoke_url =
-          endpoints.api_base + "/applications/" + PercentEncode(provider.client_id) + "/token";
+      endpoints.revoke_url = endpoints.api_base + "/applications/"
+                             + core::PercentEncode(provider.client_id) + "/token";
       endpoints.userinfo_url = endpoints.api_base + "/user";
       return endpoints;
     }
@@ -104,6 +104,13 @@ std::string GitUsername(core::ProviderKind kind) {
   return "oauth2";
 }
 
+std::string_view GitHubFlavor(const core::Provider& provider) {
+  if (provider.kind != core::ProviderKind::kGitHub) {
+    return "";
+  }
+  return IsGitHubDotCom(provider.url) ? "github.com" : "enterprise";
+}
+
 std::string InstallUrl(const core::Provider& provider) {
   if (!core::IsGitHubApp(provider) || provider.app_slug.empty()) {
     return {};
@@ -112,8 +119,9 @@ std::string InstallUrl(const core::Provider& provider) {
   if (!base.ok()) {
     return {};
   }
-  const std::string slug = PercentEncode(provider.app_slug);
-  // GHES serves App pages under /github-apps/, github.com under /apps/ (wire facts §3).
+  const std::string slug = core::PercentEncode(provider.app_slug);
+  // GHES serves App pages under /github-apps/, github.com under /apps/ (GitHub docs:
+  // "Installing your own GitHub App").
   if (IsGitHubDotCom(provider.url)) {
     return std::string(kGitHubWeb) + "/apps/" + slug + "/installations/new";
   }

@@ -47,6 +47,11 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
 // "x-access-token" (GitHub).
 std::string GitUsername(core::ProviderKind kind);
 
+// Which GitHub a github provider is, as EndpointsFor decides it: "github.com" when its URL's host
+// is github.com or www.github.com, "enterprise" (GitHub Enterprise Server) for any other host.
+// "" for other kinds. The provider JSON carries it as github_flavor, so the web UI never guesses.
+std::string_view GitHubFlavor(const core::Provider& provider);
+
 // Where a user installs a GitHub App: https://github.com/apps/<slug>/installations/new on
 // github.com, <url>/github-apps/<slug>/installations/new on Enterprise Server. "" for anything
 // that is not a GitHub App with an app_slug.

@@ -112,6 +112,27 @@ TEST(GitUsername, IsProviderSpecific) {
   EXPECT_EQ(GitUsername(core::ProviderKind::kGenericOidc), "oauth2");
 }
 
+TEST(GitHubFlavor, GitHubDotComAndWwwGitHubDotComAreGitHubDotCom) {
+  for (const char* url : {"https://github.com", "https://github.com/", "https://www.github.com",
+                          "https://WWW.github.com/"}) {
+    EXPECT_EQ(GitHubFlavor(GitHubProvider(url)), "github.com") << url;
+  }
+}
+
+TEST(GitHubFlavor, AnyOtherHostIsEnterprise) {
+  for (const char* url : {"https://ghe.example.org", "https://github.example.org/",
+                          "https://github.com.evil.org", "https://gist.github.com"}) {
+    EXPECT_EQ(GitHubFlavor(GitHubProvider(url)), "enterprise") << url;
+  }
+}
+
+TEST(GitHubFlavor, IsEmptyForOtherKinds) {
+  core::Provider gitlab = GitHubProvider("https://github.com");
+  gitlab.kind = core::ProviderKind::kGitLab;
+
+  EXPECT_EQ(GitHubFlavor(gitlab), "");
+}
+
 TEST(InstallUrl, UsesAppsOnGitHubDotComAndGitHubAppsOnEnterprise) {
   EXPECT_EQ(InstallUrl(GitHubProvider("https://github.com")),
             "https://github.com/apps/keybridge-app/installations/new");

@@ -63,7 +63,8 @@ RepositoryMetadata ReadGitLab(const Json& body) {
   metadata.git_url = internal::StringMemberOr(body, "http_url_to_repo");
   metadata.web_url = internal::StringMemberOr(body, "web_url");
   const std::string visibility = internal::StringMemberOr(body, "visibility");
-  // A project's repository feature can be narrower than the project (wire facts 1.4):
+  // A project's repository feature can be narrower than the project (GitLab docs: Projects API,
+  // "repository_access_level"):
   // "disabled" has no code to read, "private" shows it to members only.
   const std::string feature = internal::StringMemberOr(body, "repository_access_level");
   const std::int64_t level = GitLabAccessLevel(body);
@@ -113,7 +114,8 @@ core::Result<core::HttpRequest> BuildRepositoryRequest(const core::Provider& pro
   std::string api_path;
   switch (provider.kind) {
     case core::ProviderKind::kGitLab: {
-      // GitLab takes the full path as one id, '/' encoded as %2F (wire facts 1.4).
+      // GitLab takes the full path as one id, '/' encoded as %2F (GitLab docs: REST API,
+      // "Namespaced paths").
       if (segments->size() < 2) {
         return BadPath("a GitLab repository URL names a namespace and a project");
       }

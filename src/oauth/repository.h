@@ -1,7 +1,8 @@
 // The provider half of the repository check (GET /api/data/repository): the REST call that
 // describes one repository and the reading of its answer into pull/push permissions and
 // visibility. GitLab: GET <api>/projects/<url-encoded path>; GitHub: GET <api>/repos/<owner>/<repo>
-// (reference 4.3, wire facts 1.4 and 2.5). Used by service/repository_service.
+// (GitLab docs: Projects API, "Get a single project"; GitHub docs: "Get a repository"). Used by
+// service/repository_service.
 #pragma once
 
 #include <optional>
@@ -16,7 +17,7 @@
 
 namespace keybridge::oauth {
 
-// Gitlab::Access levels that decide permissions (wire facts 1.4).
+// Gitlab::Access levels that decide permissions (GitLab docs: "Roles and permissions").
 inline constexpr int kGitLabReporterAccess = 20;   // reads the code of a private project
 inline constexpr int kGitLabDeveloperAccess = 30;  // pushes to unprotected branches
 

@@ -17,7 +17,7 @@ core::HttpRequest FormPost(const core::Provider& provider, const ProviderEndpoin
   request.url = endpoints.token_url;
   request.headers = {
       {"Content-Type", "application/x-www-form-urlencoded"},
-      // GitHub answers form-encoded unless asked for JSON (wire facts §2.2).
+      // GitHub answers form-encoded unless asked for JSON (GitHub docs: "Authorizing OAuth apps").
       {"Accept", "application/json"},
       {"User-Agent", UserAgent()},
   };

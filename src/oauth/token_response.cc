@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "core/text.h"
 #include "oauth/form.h"
 #include "oauth/json_fields.h"
 
@@ -35,13 +36,6 @@ constexpr std::string_view kInvalidNumber = "\x01invalid";
 
 core::Error Upstream(std::string message, std::string detail = {}) {
   return core::MakeError(core::ErrorCode::kUpstreamFailed, std::move(message), std::move(detail));
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // The member `name` if it is a string (every form value is one), else nullptr.
@@ -110,7 +104,7 @@ bool LooksLikeForm(std::string_view body) {
 // Content-Type decides; without a known one the body is sniffed (GitHub's default answer is
 // form-encoded, everyone else sends JSON).
 std::optional<FieldMap> ReadFields(const core::HttpResponse& response) {
-  const std::string content_type = Lower(response.Header("content-type"));
+  const std::string content_type = core::AsciiLower(response.Header("content-type"));
   if (content_type.find("json") != std::string::npos) {
     return FieldsFromJson(response.body);
   }
@@ -267,7 +261,7 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
   }
   // RFC 6749 §7.1: a client must not use a token type it does not understand; everything here
   // sends "Authorization: Bearer".
-  if (Lower(*token_type) != "bearer") {
+  if (core::AsciiLower(*token_type) != "bearer") {
     return Upstream("the provider issued a token of type \"" + Sanitize(*token_type, 30)
                         + "\"; keybridge supports only bearer tokens",
                     "unsupported_token_type");
@@ -320,7 +314,7 @@ core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& respon
   }
   const auto fields = ReadFields(response);
   // GitHub reports errors with HTTP 200, so `error` is checked before the status and before
-  // access_token (wire facts §2.2).
+  // access_token (GitHub docs: "Troubleshooting OAuth App access token request errors").
   if (fields) {
     if (const std::string* error = Find(*fields, "error"); error != nullptr && !error->empty()) {
       return MapOAuthError(*error, *fields, kind, response);
@@ -346,107 +340,6 @@ core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& respon
         "unreadable_body");
   }
   return TokenSetFromFields(*fields, std::chrono::floor<core::Seconds>(now));
-}
-
-// ---- Sealed storage form -------------------------------------------------------------------
-
-namespace {
-
-constexpr int kFormatVersion = 1;
-// Stored times must convert back without overflowing system_clock: 0 .. year 2242.
-constexpr std::int64_t kMaxStoredSeconds = std::int64_t{1} << 33;
-
-core::Error Unreadable(std::string_view what) {
-  return core::MakeError(core::ErrorCode::kDecryptionFailed,
-                         "the stored token set is unreadable; reconnect the integration",
-                         "token_set: " + std::string(what));
-}
-
-std::optional<core::TimePoint> StoredTime(const Json& json, const char* key, bool& malformed) {
-  if (!json.contains(key)) {
-    return std::nullopt;
-  }
-  const auto seconds = internal::IntegerMember(json, key);
-  if (!seconds || *seconds < 0 || *seconds > kMaxStoredSeconds) {
-    malformed = true;
-    return std::nullopt;
-  }
-  return core::FromUnixSeconds(*seconds);
-}
-
-std::optional<core::Secret> StoredSecret(const Json& json, const char* key, bool& malformed) {
-  if (!json.contains(key)) {
-    return std::nullopt;
-  }
-  const std::string* value = internal::StringMember(json, key);
-  if (value == nullptr) {
-    malformed = true;
-    return std::nullopt;
-  }
-  return core::Secret(*value);
-}
-
-}  // namespace
-
-std::string SerializeTokenSet(const core::TokenSet& tokens) {
-  Json json = Json::object();
-  json["v"] = kFormatVersion;
-  json["access_token"] = tokens.access_token.Reveal();
-  json["token_type"] = tokens.token_type;
-  json["scope"] = tokens.scope;
-  json["obtained_at"] = core::ToUnixSeconds(tokens.obtained_at);
-  if (tokens.refresh_token) {
-    json["refresh_token"] = tokens.refresh_token->Reveal();
-  }
-  if (tokens.expires_at) {
-    json["expires_at"] = core::ToUnixSeconds(*tokens.expires_at);
-  }
-  if (tokens.expires_in) {
-    json["expires_in"] = *tokens.expires_in;
-  }
-  if (tokens.refresh_token_expires_at) {
-    json["refresh_token_expires_at"] = core::ToUnixSeconds(*tokens.refresh_token_expires_at);
-  }
-  if (tokens.id_token) {
-    json["id_token"] = tokens.id_token->Reveal();
-  }
-  return internal::DumpCompact(json);
-}
-
-core::Result<core::TokenSet> DeserializeTokenSet(std::string_view text) {
-  const auto json = internal::ParseJsonObject(text);
-  if (!json) {
-    return Unreadable("not a JSON object");
-  }
-  if (internal::IntegerMember(*json, "v") != kFormatVersion) {
-    return Unreadable("unknown format version");
-  }
-  const std::string* access_token = internal::StringMember(*json, "access_token");
-  const std::string* token_type = internal::StringMember(*json, "token_type");
-  const std::string* scope = internal::StringMember(*json, "scope");
-  const auto obtained_at = internal::IntegerMember(*json, "obtained_at");
-  if (access_token == nullptr || token_type == nullptr || scope == nullptr || !obtained_at
-      || *obtained_at < 0 || *obtained_at > kMaxStoredSeconds) {
-    return Unreadable("missing or malformed required member");
-  }
-  bool malformed = false;
-  core::TokenSet tokens;
-  tokens.access_token = core::Secret(*access_token);
-  tokens.token_type = *token_type;
-  tokens.scope = *scope;
-  tokens.obtained_at = core::FromUnixSeconds(*obtained_at);
-  tokens.refresh_token = StoredSecret(*json, "refresh_token", malformed);
-  tokens.id_token = StoredSecret(*json, "id_token", malformed);
-  tokens.expires_at = StoredTime(*json, "expires_at", malformed);
-  tokens.refresh_token_expires_at = StoredTime(*json, "refresh_token_expires_at", malformed);
-  if (json->contains("expires_in")) {
-    tokens.expires_in = internal::IntegerMember(*json, "expires_in");
-    malformed = malformed || !tokens.expires_in;
-  }
-  if (malformed) {
-    return Unreadable("malformed optional member");
-  }
-  return tokens;
 }
 
 }  // namespace keybridge::oauth

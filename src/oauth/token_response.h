@@ -1,6 +1,6 @@
 // Token-endpoint answers (RFC 6749 §5.1 success, §5.2 error) turned into core::TokenSet or a
-// core::Error, with the GitHub quirks (HTTP 200 + `error`, form-encoded bodies). Also the compact
-// JSON form in which storage/ seals a whole TokenSet.
+// core::Error, with the GitHub quirks (HTTP 200 + `error`, form-encoded bodies). The stored form
+// of a TokenSet is storage/token_codec.h.
 #pragma once
 
 #include <string>
@@ -38,13 +38,5 @@ enum class GrantKind {
 //   refresh_token_expires_in.
 core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& response,
                                                 core::TimePoint now, GrantKind kind);
-
-// Compact JSON of every field of `tokens` (times as Unix seconds, absent optionals omitted), for
-// storage/ to seal. DeserializeTokenSet(SerializeTokenSet(t)) == t for whole-second times.
-std::string SerializeTokenSet(const core::TokenSet& tokens);
-
-// Inverse of SerializeTokenSet. kDecryptionFailed (the stored value is unusable; the user must
-// reconnect) if `text` is not a token set this version wrote.
-core::Result<core::TokenSet> DeserializeTokenSet(std::string_view text);
 
 }  // namespace keybridge::oauth

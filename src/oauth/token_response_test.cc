@@ -28,7 +28,7 @@ constexpr std::string_view kGitLabRefresh =
 constexpr std::string_view kGhu = "ghu_TEST-ONLY-not-a-real-token";
 constexpr std::string_view kGhr = "ghr_TEST-ONLY-not-a-real-refresh-token";
 
-// Doorkeeper's invalid_grant answer, verbatim from the wire facts (1.2).
+// Doorkeeper's invalid_grant answer, verbatim as GitLab sends it (RFC 6749 §5.2 body).
 const std::string kGitLabInvalidGrant =
     R"({"error":"invalid_grant","error_description":"The provided authorization grant is )"
     R"(invalid, expired, revoked, does not match the redirection URI used in the authorization )"
@@ -346,81 +346,6 @@ TEST(ParseTokenResponse, StripsControlCharactersFromErrorFields) {
   EXPECT_EQ(error.detail, "odd_error");
   EXPECT_EQ(error.message.find('\n'), std::string::npos);
   EXPECT_EQ(error.message.find('\r'), std::string::npos);
-}
-
-core::TokenSet FullTokenSet() {
-  core::TokenSet tokens;
-  tokens.access_token = core::Secret(std::string(kGhu));
-  tokens.token_type = "bearer";
-  tokens.refresh_token = core::Secret(std::string(kGhr));
-  tokens.scope = "api read_user";
-  tokens.obtained_at = kNowSeconds;
-  tokens.expires_in = 28800;
-  tokens.expires_at = kNowSeconds + core::Seconds(28800);
-  tokens.refresh_token_expires_at = kNowSeconds + core::Seconds(15897600);
-  tokens.id_token = core::Secret("eyJ.eyJ.sig");
-  return tokens;
-}
-
-void ExpectSameTokenSet(const core::TokenSet& a, const core::TokenSet& b) {
-  EXPECT_EQ(a.access_token, b.access_token);
-  EXPECT_EQ(a.token_type, b.token_type);
-  EXPECT_EQ(a.refresh_token, b.refresh_token);
-  EXPECT_EQ(a.scope, b.scope);
-  EXPECT_EQ(a.expires_at, b.expires_at);
-  EXPECT_EQ(a.expires_in, b.expires_in);
-  EXPECT_EQ(a.refresh_token_expires_at, b.refresh_token_expires_at);
-  EXPECT_EQ(a.id_token, b.id_token);
-  EXPECT_EQ(a.obtained_at, b.obtained_at);
-}
-
-TEST(SerializeTokenSet, IsCompactJsonWithUnixSeconds) {
-  EXPECT_EQ(SerializeTokenSet(FullTokenSet()),
-            R"({"access_token":")" + std::string(kGhu)
-                + R"(","expires_at":1700028800,"expires_in":28800,"id_token":"eyJ.eyJ.sig",)"
-                  R"("obtained_at":1700000000,"refresh_token":")"
-                + std::string(kGhr)
-                + R"(","refresh_token_expires_at":1715897600,"scope":"api read_user",)"
-                  R"("token_type":"bearer","v":1})");
-}
-
-TEST(SerializeTokenSet, RoundTripsEveryField) {
-  const core::TokenSet full = FullTokenSet();
-  core::TokenSet minimal;
-  minimal.access_token = core::Secret("gho_x");
-  minimal.obtained_at = kNowSeconds;
-
-  ExpectSameTokenSet(DeserializeTokenSet(SerializeTokenSet(full)).value(), full);
-  ExpectSameTokenSet(DeserializeTokenSet(SerializeTokenSet(minimal)).value(), minimal);
-}
-
-TEST(SerializeTokenSet, RoundTripsWhatParseTokenResponseProduces) {
-  const auto parsed =
-      ParseTokenResponse(Json(200, R"({"access_token":"a","token_type":"Bearer","expires_in":7200,)"
-                                   R"("refresh_token":"r","scope":"api"})"),
-                         kNow, GrantKind::kCode);
-
-  ExpectSameTokenSet(DeserializeTokenSet(SerializeTokenSet(*parsed)).value(), *parsed);
-}
-
-TEST(DeserializeTokenSet, RejectsAnythingItDidNotWrite) {
-  for (const char* bad :
-       {"", "null", "[]", "{",
-        R"({"v":2,"access_token":"a","token_type":"bearer","scope":"",)"
-        R"("obtained_at":1})",
-        R"({"v":1,"token_type":"bearer","scope":"","obtained_at":1})",
-        R"({"v":1,"access_token":"a","token_type":"bearer","scope":"","obtained_at":"1"})",
-        R"({"v":1,"access_token":"a","token_type":"bearer","scope":"","obtained_at":1,)"
-        R"("expires_at":99999999999999})",
-        R"({"v":1,"access_token":"a","token_type":"bearer","scope":"","obtained_at":1,)"
-        R"("refresh_token":5})",
-        R"({"v":1,"access_token":"a","token_type":"bearer","scope":"","obtained_at":1,)"
-        R"("expires_in":1.5})"}) {
-    const auto result = DeserializeTokenSet(bad);
-
-    ASSERT_FALSE(result.ok()) << bad;
-    EXPECT_EQ(result.error().code, core::ErrorCode::kDecryptionFailed) << bad;
-  }
 }
 
 }  // namespace

@@ -27,10 +27,10 @@ struct ApiServices {
   service::ConnectionService& connections;
   service::TokenService& tokens;
   service::RepositoryService& repositories;
-  service::SessionTokenService& sessions;            // session tokens (issue #4)
-  service::GitCredentialService& git_credentials;    // git credentials (issue #4)
-  service::BrowserSessionService& browser_sessions;  // browser sign-in (issue #5)
-  service::ProviderCheckService& provider_checks;    // "Test this integration" (issue #5)
+  service::SessionTokenService& sessions;
+  service::GitCredentialService& git_credentials;
+  service::BrowserSessionService& browser_sessions;
+  service::ProviderCheckService& provider_checks;
   std::function<core::Status()> database_ping;
   // Absent unless OIDC sign-in is configured; its routes then answer 404.
   std::optional<std::reference_wrapper<service::BrowserLoginService>> browser_login{};

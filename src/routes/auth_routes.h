@@ -1,4 +1,4 @@
-// Browser sign-in routes (issue #5), all under /api/data/auth plus GET /api/data/user:
+// Browser sign-in routes, all under /api/data/auth plus GET /api/data/user:
 // the one-time administrator link, signing in with a local token, OIDC sign-in (login/callback)
 // and sign-out. Sessions live in an HttpOnly SameSite=Lax cookie (`__Host-kb_session` on https,
 // RFC 6265bis 4.1.3.2, else `kb_session`); routes/request_policy.cc checks CSRF on

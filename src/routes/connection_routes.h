@@ -1,5 +1,5 @@
 // Renku-compatible connection routes: authorize, callback, connections, token, account,
-// installations (reference sections 2.3 and 2.4).
+// installations (api/openapi.json).
 #pragma once
 
 #include "routes/route_table.h"

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/text.h"
 #include "crypto/system_random.h"
 #include "routes/api_routes.h"
 #include "routes/health_routes.h"
@@ -14,13 +15,6 @@
 
 namespace keybridge::routes {
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
 
 // The documented `security` of an operation with this access level: `[]` needs no credentials;
 // `{}` accepts a request without them; bearer (OIDC or local token), cookie (browser session)
@@ -83,11 +77,11 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
 
   std::set<std::pair<std::string, std::string>> registered;
   for (const RouteSpec& route : routes.Routes()) {
-    registered.insert({Lower(route.method), route.pattern});
+    registered.insert({core::AsciiLower(route.method), route.pattern});
     ASSERT_TRUE(spec["paths"].contains(route.pattern)) << route.pattern << " is not in the spec";
-    ASSERT_TRUE(spec["paths"][route.pattern].contains(Lower(route.method)))
+    ASSERT_TRUE(spec["paths"][route.pattern].contains(core::AsciiLower(route.method)))
         << route.method << " " << route.pattern << " is not in the spec";
-    const auto& operation = spec["paths"][route.pattern][Lower(route.method)];
+    const auto& operation = spec["paths"][route.pattern][core::AsciiLower(route.method)];
     EXPECT_EQ(operation.value("x-keybridge-access", ""), ToString(route.policy.access))
         << route.method << " " << route.pattern;
     EXPECT_EQ(operation.value("security", nlohmann::json()), SecurityFor(route.policy.access))

@@ -35,9 +35,12 @@ json ProviderToJson(const core::Provider& p, bool admin) {
     out["oidc_issuer_url"] = *p.oidc_issuer_url;
   }
   // Not in Renku's schema (additional field): where users install the GitHub App, Enterprise-
-  // aware, so clients need not guess the URL (Renku's UI got it wrong for GHE, reference 11.24).
+  // aware, so clients need not guess the URL (it differs on Enterprise Server).
   if (core::IsGitHubApp(p)) {
     out["install_url"] = oauth::InstallUrl(p);
+  }
+  if (p.kind == core::ProviderKind::kGitHub) {
+    out["github_flavor"] = std::string(oauth::GitHubFlavor(p));  // the UI's GitHub.com test
   }
   return out;
 }

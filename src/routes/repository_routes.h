@@ -1,5 +1,5 @@
-// Renku-compatible repository check: GET /api/data/repository?url=<repository url> (reference
-// 2.5), with keybridge's extra fields connect_url, install_url and message.
+// Renku-compatible repository check: GET /api/data/repository?url=<repository url>
+// (api/openapi.json), with keybridge's extra fields connect_url, install_url and message.
 #pragma once
 
 #include "routes/route_table.h"

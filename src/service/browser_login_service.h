@@ -1,4 +1,4 @@
-// BrowserLoginService: browser sign-in through the configured OIDC issuer (issue #5):
+// BrowserLoginService: browser sign-in through the configured OIDC issuer:
 // authorization code + PKCE S256 + state (RFC 6749 4.1, RFC 7636, RFC 9700). The issuer's
 // endpoints come from OIDC discovery and the code exchange goes through the same ProviderGateway
 // as connecting an integration (the issuer is treated as a generic_oidc provider); the returned

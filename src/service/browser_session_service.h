@@ -1,4 +1,4 @@
-// BrowserSessionService: browser sign-in (issue #5). A signed-in browser holds a 256-bit random
+// BrowserSessionService: browser sign-in. A signed-in browser holds a 256-bit random
 // session id in an HttpOnly cookie; only its SHA-256 is stored. Sessions end after an idle period
 // or an absolute lifetime, whichever comes first (OWASP Session Management: both timeouts), and on
 // sign-out. The CSRF token is an HMAC of the session id, so it needs no storage and changes with

@@ -121,7 +121,8 @@ core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
   candidate.created_at = clock_.Now();
   candidate.updated_at = candidate.created_at;
   // An existing connection (even a working one) is reused untouched: the new token replaces the
-  // old one only when the callback succeeds (Renku reference 11.2).
+  // old one only when the callback succeeds, so an abandoned reconnect never breaks a working
+  // connection.
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, connections_.FindOrInsert(candidate));
 
   const core::Secret state = oauth::MakeState(random_);

@@ -1,6 +1,6 @@
 // ConnectionService: a user's connections. Starts and completes the OAuth2 authorization-code
-// flow (RFC 6749 4.1 + PKCE RFC 7636) with the security rules of RFC 9700 that Renku lacks
-// (reference section 11): state is 256-bit, single use, expires after 10 minutes, bound to the
+// flow (RFC 6749 4.1 + PKCE RFC 7636) with the security rules of RFC 9700 (§2.1, §4.7):
+// state is 256-bit, single use, expires after 10 minutes, bound to the
 // user, the provider and the initiating browser (cookie); next_url must be same-origin; a
 // reconnect never disturbs a working token; provider errors never forward a code.
 #pragma once

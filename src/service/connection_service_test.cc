@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "core/url.h"
 #include "crypto/system_random.h"
 #include "oauth/form.h"
 #include "support/fake_clock.h"
@@ -24,7 +25,7 @@ std::string QueryValue(const std::string& url, const std::string& key) {
     auto end = std::min(query.find('&', start), query.size());
     auto pair = query.substr(start, end - start);
     if (pair.rfind(key + "=", 0) == 0) {
-      return oauth::PercentDecode(pair.substr(key.size() + 1), true).value_or("");
+      return core::PercentDecode(pair.substr(key.size() + 1), true).value_or("");
     }
     start = end + 1;
   }

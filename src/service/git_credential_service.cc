@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/text.h"
 #include "oauth/provider_profile.h"
 #include "service/provider_service.h"
 #include "service/session_scope.h"
@@ -59,9 +60,7 @@ core::Result<GitCredentialLookup> GitCredentialService::LookupAt(const core::Cal
   // An encoded '/' or a backslash would name another path once the provider decodes it; everything
   // else that could leave the provider's URL (".", "..", empty segments, a query) is refused by
   // ParseRepositoryUrl below.
-  std::string lowered(repository_path);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lowered = core::AsciiLower(repository_path);
   if (repository_path.empty() || repository_path.front() == '/'
       || lowered.find_first_of("\\?#") != std::string::npos
       || lowered.find("%2f") != std::string::npos || lowered.find("%5c") != std::string::npos) {

@@ -1,4 +1,4 @@
-// ProviderCheckService: "Test this integration" (issue #5). An administrator asks whether an
+// ProviderCheckService: "Test this integration". An administrator asks whether an
 // integration is configured right; the service probes the provider with oauth/provider_check.h
 // requests and returns a checklist whose every failure names the field to fix. It never changes
 // anything and never reveals the client secret.

@@ -23,7 +23,7 @@ void ApplyOptionalUrl(std::optional<std::string>& field, const std::optional<std
 
 bool DefaultPkce(core::ProviderKind kind) {
   // GitLab and OIDC servers support S256; GitHub only since 2025-07 and GHES depends on its
-  // version (provider-wire-facts 3), so GitHub stays opt-in.
+  // version (GitHub docs: "Authorizing OAuth apps", PKCE), so GitHub stays opt-in.
   return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc;
 }
 

@@ -1,6 +1,7 @@
 // ProviderService: the administrator's use cases for integrations (Renku "OAuth2 clients"):
-// list, get, create, patch, delete, with Renku's admin rules and PATCH semantics (reference 2.2).
-// No HTTP types and no SQL here; routes/ adapts it to the API, storage/ implements the repository.
+// list, get, create, patch, delete, with Renku's admin rules and PATCH semantics
+// (api/openapi.json). No HTTP types and no SQL here; routes/ adapts it to the API, storage/
+// implements the repository.
 #pragma once
 
 #include <optional>

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/repository_match.h"
+#include "core/text.h"
 #include "service/session_scope.h"
 
 namespace keybridge::service {
@@ -34,9 +35,7 @@ std::string_view Trim(std::string_view text) {
 
 // The media type of a Content-Type value, lower-cased, without parameters.
 std::string MediaType(std::string_view content_type) {
-  std::string type(Trim(content_type.substr(0, content_type.find(';'))));
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string type = core::AsciiLower(Trim(content_type.substr(0, content_type.find(';'))));
   return type;
 }
 

@@ -1,4 +1,4 @@
-// RepositoryService: the repository check behind GET /api/data/repository (reference 2.5). It
+// RepositoryService: the repository check behind GET /api/data/repository. It
 // tells a caller whether a repository URL is a git repository they can pull from and push to,
 // which integration serves it, and what to do when they cannot: connect (connect_url) or install
 // the GitHub App (install_url). Renku's algorithm, with these differences:

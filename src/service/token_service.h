@@ -1,7 +1,8 @@
 // TokenService: hands out access tokens that are valid for at least the asked time, refreshing
 // them when needed, and nothing else: what a session may reach is SessionScopePolicy's to decide
 // (applied here before a token leaves), which provider serves a URL is ProviderMatcher's, and
-// links are core::PublicUrls'. The refresh is the part that is easy to get wrong, so the rules are:
+// links are core::PublicUrls'. Refresh tokens may rotate (RFC 9700 §4.14: each refresh token is
+// single use), so a lost race loses the grant; the rules are:
 //  - one refresh per connection at a time: an in-process single-flight in front of the store's
 //    cross-replica refresh lock;
 //  - the row is re-read after the lock, so a waiter adopts the winner's token instead of

@@ -92,7 +92,7 @@ core::Result<core::Connection> SqlConnectionRepository::Find(const std::string& 
 core::Result<core::Connection> SqlConnectionRepository::FindOrInsert(
     const core::Connection& candidate) {
   // ON CONFLICT DO NOTHING (SQLite >= 3.24, PostgreSQL): two concurrent authorize calls both
-  // succeed and read the same row (Renku answered the loser with a 500, reference 11.29).
+  // succeed and read the same row; the loser never gets a unique-violation error (a 500).
   KEYBRIDGE_ASSIGN_OR_RETURN(
       [[maybe_unused]] auto inserted,
       database_.Execute(

@@ -1,4 +1,4 @@
-// The web UI (issue #5): a single page (web/index.html) and its assets (web/*), embedded into the
+// The web UI: a single page (web/index.html) and its assets (web/*), embedded into the
 // binary at build time (no file lookups at run time, nothing fetched from elsewhere) and served
 // at "/" and "/assets/<file>" with a strict Content-Security-Policy (no inline script or style,
 // same-origin fetch only, no framing), nosniff, Referrer-Policy same-origin, and an ETag from the

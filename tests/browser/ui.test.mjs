@@ -1,4 +1,4 @@
-// Browser test of the web UI (issue #5): playwright-core drives Debian's Chromium, headless, on
+// Browser test of the web UI: playwright-core drives Debian's Chromium, headless, on
 // loopback only, against the real `keybridge` binary and `keybridge-fake-providers` (a fake
 // GitLab and a fake GitHub Enterprise). Every wait is on DOM state, never a fixed sleep.
 //
@@ -200,6 +200,8 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await admin.waitForSelector('#checklist-github');
   assert.match(await text(admin, '#check-summary-github'), /passed|Works/);
   await shot(admin, 'admin-integrations');
+  // The label comes from the server's github_flavor ("enterprise" for any host but github.com).
+  assert.match(await text(admin, '#admin-provider-github'), /GitHub Enterprise ·/);
 
   // --- A wrong secret (a typo) is caught by the check, with a fix under it.
   await admin.click('#edit-gitlab');

@@ -1,4 +1,5 @@
-// Contract tests for BrowserSessionRepository (core/repositories.h) on SQLite and PostgreSQL:
+// Contract tests for BrowserSessionRepository (core/repositories.h) on every backend of
+// contract_fixture.h (in-memory, SQLite, PostgreSQL):
 // sessions round-trip and are found by hash only, touch and delete, expiry sweeps, the "is there
 // an administrator" question, and single use of sign-in links and login flows.
 #include <gtest/gtest.h>
@@ -27,12 +28,12 @@ core::BrowserSession MakeSession(const std::string& hash, bool admin, std::int64
 }
 
 template <typename Backend>
-class BrowserSessionContract : public StoreContract<Backend> {
+class BrowserSessionContract : public Contract<Backend> {
  protected:
-  core::BrowserSessionRepository& sessions() { return *this->store_->browser_sessions; }
+  core::BrowserSessionRepository& sessions() { return this->browser_sessions(); }
 };
 
-TYPED_TEST_SUITE(BrowserSessionContract, Backends, BackendNames);
+TYPED_TEST_SUITE(BrowserSessionContract, AllBackends, BackendNames);
 
 TYPED_TEST(BrowserSessionContract, InsertedSessionIsFoundByHashWithEveryField) {
   const core::BrowserSession session = MakeSession("h1", true, 1'700'000'000);

@@ -1,7 +1,7 @@
-// Contract tests for ConnectionRepository and AuthorizationFlowRepository (core/repositories.h):
-// the same typed suite as repository_contract_test.cc, on SQLite and PostgreSQL, including the
-// concurrency promises (one row per (user, provider), serialised refreshes, single-use flows,
-// claims never handed out twice), tokens and verifiers sealed at rest, and key rotation.
+// Contract tests for ConnectionRepository and AuthorizationFlowRepository (core/repositories.h),
+// on every backend of contract_fixture.h, including the concurrency promises (one row per (user,
+// provider), serialised refreshes, single-use flows, claims never handed out twice); on the SQL
+// backends also tokens and verifiers sealed at rest, and key rotation.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -178,13 +178,14 @@ core::Result<core::RefreshOutcome> Outcome(core::RefreshOutcome outcome) {
   return outcome;
 }
 
-// --- The suite: the store of StoreContract with two providers.
+// --- The suites: the repositories of Contract (every backend) or StoreContract (SQL backends)
+// with two providers.
 
-template <typename Backend>
-class ConnectionContract : public StoreContract<Backend> {
+template <typename Base>
+class ConnectionSuite : public Base {
  protected:
   void SetUp() override {
-    StoreContract<Backend>::SetUp();
+    Base::SetUp();
     if (this->IsSkipped() || this->HasFatalFailure()) {
       return;
     }
@@ -214,33 +215,17 @@ class ConnectionContract : public StoreContract<Backend> {
         id, [&outcome](const core::Connection&) { return Outcome(outcome); });
   }
 
-  // PostgreSQL: returns once `ran` is set or a session of the test database waits for a lock (the
-  // contract's row lock), so a second refresh is known to be blocked behind the first. SQLite's
-  // refresh lock is an in-process mutex nobody can observe; there the second thread reaches it long
-  // before the first refresh has written its outcome (no I/O on the way), so returning at once is
-  // enough.
-  void AwaitLockWaiterOr(const std::atomic<bool>& ran) {
-    if (this->db().dialect() != Dialect::kPostgres) {
-      return;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!ran) {
-      auto rows = this->db().Query(
-          "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-          "wait_event_type = 'Lock'",
-          {});
-      ASSERT_TRUE(rows.ok()) << rows.error().message;
-      ASSERT_EQ(rows->size(), 1U);
-      RowReader reader(rows->front(), "pg_stat_activity");
-      if (reader.Int(0) > 0) {
-        return;
-      }
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "the second refresh neither ran nor waited for the row lock";
-      std::this_thread::yield();
-    }
-  }
+  // Returns once the second refresh is known to be blocked behind the first, or has run (see the
+  // backends' AwaitLockWaiterOr).
+  void AwaitLockWaiterOr(const std::atomic<bool>& ran) { this->backend_.AwaitLockWaiterOr(ran); }
+};
 
+template <typename Backend>
+class ConnectionContract : public ConnectionSuite<Contract<Backend>> {};
+
+template <typename Backend>
+class ConnectionStorageContract : public ConnectionSuite<StoreContract<Backend>> {
+ protected:
   std::string RawToken(const std::string& id) {
     return this->RawColumn(kConnectionToken.table, kConnectionToken.column,
                            kConnectionToken.id_column, id);
@@ -251,7 +236,8 @@ class ConnectionContract : public StoreContract<Backend> {
   }
 };
 
-TYPED_TEST_SUITE(ConnectionContract, Backends, BackendNames);
+TYPED_TEST_SUITE(ConnectionContract, AllBackends, BackendNames);
+TYPED_TEST_SUITE(ConnectionStorageContract, SqlBackends, BackendNames);
 
 // FindOrInsert, Find, ListForUser.
 
@@ -800,12 +786,20 @@ TYPED_TEST(ConnectionContract, FlowWithoutVerifierRoundTripsWithoutOne) {
   flow.next_url = "";
 
   ASSERT_TRUE(this->flows().Insert(flow).ok());
-  const std::string raw = this->RawVerifier("state-1");
   auto taken = this->flows().Take("state-1");
 
-  EXPECT_EQ(raw, "<NULL>");
   ASSERT_TRUE(taken.ok()) << taken.error().message;
   ExpectSameFlow(*taken, flow);
+}
+
+TYPED_TEST(ConnectionStorageContract, FlowWithoutVerifierStoresNull) {
+  this->Pending(ConnectionId(1));
+  core::AuthorizationFlow flow = MakeFlow("state-1", ConnectionId(1), kNow + 600s);
+  flow.code_verifier = std::nullopt;
+
+  ASSERT_TRUE(this->flows().Insert(flow).ok());
+
+  EXPECT_EQ(this->RawVerifier("state-1"), "<NULL>");
 }
 
 TYPED_TEST(ConnectionContract, DuplicateFlowStateIsConflict) {
@@ -892,7 +886,7 @@ TYPED_TEST(ConnectionContract, DeleteExpiredRemovesOnlyExpiredFlows) {
 
 // Secrets at rest.
 
-TYPED_TEST(ConnectionContract, TokenMovedToAnotherConnectionIsDecryptionFailure) {
+TYPED_TEST(ConnectionStorageContract, TokenMovedToAnotherConnectionIsDecryptionFailure) {
   this->Connected(ConnectionId(1), MakeTokenSet("one", kNow), "user-1");
   this->Pending(ConnectionId(2), "user-2");
   const std::string stolen = this->RawToken(ConnectionId(1));
@@ -909,9 +903,9 @@ TYPED_TEST(ConnectionContract, TokenMovedToAnotherConnectionIsDecryptionFailure)
   EXPECT_EQ(found.error().detail.find(stolen), std::string::npos);
 }
 
-// The spec's requirement: neither the database files nor a dump hold a plaintext access, refresh
-// or id token or PKCE verifier, while the (non-secret) ids are there.
-TYPED_TEST(ConnectionContract, TokensAndVerifierNeverAppearAtRest) {
+// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold
+// a plaintext access, refresh or id token or PKCE verifier, while the (non-secret) ids are there.
+TYPED_TEST(ConnectionStorageContract, TokensAndVerifierNeverAppearAtRest) {
   const std::vector<std::string> secrets = {
       "kb-distinctive-access-token-5b1e77d0",   "kb-distinctive-refresh-token-c94a02f3",
       "kb-distinctive-id-token-0e6d1a88",       "kb-distinctive-code-verifier-71f4b2c9",
@@ -930,7 +924,7 @@ TYPED_TEST(ConnectionContract, TokensAndVerifierNeverAppearAtRest) {
   refreshed.refresh_token = core::Secret(secrets[5]);
   ASSERT_TRUE(this->Refresh(ConnectionId(2), core::RefreshNewToken{refreshed}).ok());
 
-  const std::string raw = this->backend_.RawBytesAtRest(this->db(), this->url_);
+  const std::string raw = this->RawBytesAtRest();
 
   ASSERT_FALSE(raw.empty());
   EXPECT_NE(raw.find(ConnectionId(1)), std::string::npos);
@@ -942,7 +936,7 @@ TYPED_TEST(ConnectionContract, TokensAndVerifierNeverAppearAtRest) {
 
 // Key rotation.
 
-TYPED_TEST(ConnectionContract, ReencryptSecretsMovesTokensAndVerifiersToTheNewKey) {
+TYPED_TEST(ConnectionStorageContract, ReencryptSecretsMovesTokensAndVerifiersToTheNewKey) {
   const core::TokenSet one = MakeTokenSet("one", kNow);
   const core::TokenSet two = MakeTokenSet("two", kNow);
   this->Connected(ConnectionId(1), one, "user-1");
@@ -953,14 +947,14 @@ TYPED_TEST(ConnectionContract, ReencryptSecretsMovesTokensAndVerifiersToTheNewKe
   core::AuthorizationFlow no_verifier = MakeFlow("state-c", ConnectionId(3), kNow + 600s);
   no_verifier.code_verifier = std::nullopt;
   ASSERT_TRUE(this->flows().Insert(no_verifier).ok());
-  const std::string old_key = this->keys_->ActiveKeyId();
+  const std::string old_key = this->keys().ActiveKeyId();
   ASSERT_EQ(crypto::KeyRing::KeyIdOf(this->RawToken(ConnectionId(1))), old_key);
   ASSERT_EQ(crypto::KeyRing::KeyIdOf(this->RawVerifier("state-a")), old_key);
-  auto new_key = this->keys_->Rotate();
+  auto new_key = this->keys().Rotate();
   ASSERT_TRUE(new_key.ok()) << new_key.error().message;
   ASSERT_NE(*new_key, old_key);
 
-  auto report = ReencryptSecrets(*this->store_, *this->keys_);
+  auto report = ReencryptSecrets(this->store(), this->keys());
 
   ASSERT_TRUE(report.ok()) << report.error().message << " / " << report.error().detail;
   EXPECT_EQ(report->reencrypted, 6);  // 2 client secrets, 2 token sets, 2 verifiers

@@ -1,13 +1,21 @@
-// The machinery every contract test file shares: the storage backends (each makes fresh, empty
-// databases and shows the bytes a database keeps at rest) and StoreContract, the typed fixture
-// that opens a migrated Store with a fresh KeyRing on one of them. SQLite always runs; PostgreSQL
-// runs when KEYBRIDGE_TEST_POSTGRES_URL names a server where the test may create databases, and
-// fails instead of skipping when KEYBRIDGE_REQUIRE_POSTGRES=1 (CI).
+// The machinery every contract test file shares. Three backends implement the repository ports of
+// core/repositories.h: InMemory (tests/support/in_memory_repositories.h, the fakes behind the
+// service unit tests), SQLite and PostgreSQL (a migrated storage::Store with a fresh KeyRing).
+// Each suite comes in two typed fixtures:
+//   Contract<Backend>       the behaviour of the ports, run on AllBackends;
+//   StoreContract<Backend>  what only a database has (bytes at rest, sealed columns, SQL
+//                           transactions, migrations, key rotation), run on SqlBackends.
+// A backend without a database cannot even instantiate StoreContract, so nothing about the
+// database is skipped at run time: the split is in the types. SQLite always runs; PostgreSQL runs
+// when KEYBRIDGE_TEST_POSTGRES_URL names a server where the test may create databases, and fails
+// instead of skipping when KEYBRIDGE_REQUIRE_POSTGRES=1 (CI).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -28,6 +37,7 @@
 #include "crypto/system_random.h"
 #include "storage/database.h"
 #include "storage/store.h"
+#include "support/in_memory_repositories.h"
 
 namespace keybridge::storage::contract_test {
 
@@ -85,29 +95,87 @@ inline std::optional<std::string> Capture(const std::string& command) {
   return ::pclose(pipe) == 0 ? std::optional(out) : std::nullopt;
 }
 
-// --- Backends: each makes fresh, empty databases and shows the bytes a database keeps at rest.
+// --- Backends: each opens fresh, empty repositories (Open) and closes them again (Close).
 
-class SqliteBackend {
+// The in-memory fakes, wired like one database (testing::InMemoryStore).
+class InMemoryBackend {
+ public:
+  static constexpr const char* kName = "InMemory";
+
+  void SetUp() {}
+  void Open() {}
+  void Close() {}
+  // The refresh lock is an in-process mutex, reached long before the first refresh returns (as on
+  // SQLite, see ConnectionContract::AwaitLockWaiterOr).
+  void AwaitLockWaiterOr(const std::atomic<bool>& /*ran*/) {}
+
+  core::ProviderRepository& providers() { return store_.providers; }
+  core::ApiTokenRepository& api_tokens() { return store_.api_tokens; }
+  core::ConnectionRepository& connections() { return store_.connections; }
+  core::AuthorizationFlowRepository& flows() { return store_.flows; }
+  core::SessionTokenRepository& session_tokens() { return store_.session_tokens; }
+  core::BrowserSessionRepository& browser_sessions() { return store_.browser_sessions; }
+
+ private:
+  testing::InMemoryStore store_;
+};
+
+// What SQLite and PostgreSQL share: a migrated Store on a fresh database, with a fresh KeyRing.
+class SqlBackend {
+ public:
+  core::ProviderRepository& providers() { return *store_->providers; }
+  core::ApiTokenRepository& api_tokens() { return *store_->api_tokens; }
+  core::ConnectionRepository& connections() { return *store_->connections; }
+  core::AuthorizationFlowRepository& flows() { return *store_->flows; }
+  core::SessionTokenRepository& session_tokens() { return *store_->session_tokens; }
+  core::BrowserSessionRepository& browser_sessions() { return *store_->browser_sessions; }
+
+  Store& store() { return *store_; }
+  crypto::KeyRing& keys() { return *keys_; }
+  const std::string& url() const { return url_; }
+  void Close() { store_.reset(); }
+
+ protected:
+  void OpenAt(std::string url) {
+    url_ = std::move(url);
+    auto keys = crypto::KeyRing::LoadOrCreate((dir_.path() / "keys").string(), random_);
+    ASSERT_TRUE(keys.ok()) << keys.error().message;
+    keys_ = std::move(keys).value();
+    auto store = OpenStore(url_, *keys_);
+    ASSERT_TRUE(store.ok()) << store.error().message << " / " << store.error().detail;
+    store_ = std::move(store).value();
+  }
+
+  TempDir dir_;
+  crypto::SystemRandom random_;
+  std::string url_;
+  std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<Store> store_;
+};
+
+class SqliteBackend : public SqlBackend {
  public:
   static constexpr const char* kName = "Sqlite";
 
   void SetUp() {}
+  void Open() { OpenAt(NewDatabaseUrl()); }
   void DropConnections() {}  // there is no server to lose
   std::string NewDatabaseUrl() {
     return "sqlite://" + (dir_.path() / ("kb_" + RandomSuffix() + ".db")).string();
   }
   // The database file and its WAL after a checkpoint: everything SQLite wrote to disk.
-  std::string RawBytesAtRest(Database& database, const std::string& url) {
-    EXPECT_TRUE(database.Query("PRAGMA wal_checkpoint(TRUNCATE)", {}).ok());
-    const std::string path = url.substr(std::string_view("sqlite://").size());
+  std::string RawBytesAtRest() {
+    EXPECT_TRUE(store_->database->Query("PRAGMA wal_checkpoint(TRUNCATE)", {}).ok());
+    const std::string path = url_.substr(std::string_view("sqlite://").size());
     return ReadFile(path) + ReadFile(path + "-wal");
   }
-
- private:
-  TempDir dir_;
+  // SQLite's refresh lock is an in-process mutex nobody can observe; the second thread reaches it
+  // long before the first refresh has written its outcome (no I/O on the way), so returning at
+  // once is enough.
+  void AwaitLockWaiterOr(const std::atomic<bool>& /*ran*/) {}
 };
 
-class PostgresBackend {
+class PostgresBackend : public SqlBackend {
  public:
   static constexpr const char* kName = "Postgres";
 
@@ -125,8 +193,10 @@ class PostgresBackend {
     ASSERT_TRUE(admin.ok()) << admin.error().message;
     admin_ = std::move(admin).value();
   }
+  void Open() { OpenAt(NewDatabaseUrl()); }
 
   ~PostgresBackend() {
+    Close();  // the store's connections first, then the databases they point to
     for (const std::string& name : databases_) {
       static_cast<void>(admin_->ExecuteScript("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"));
     }
@@ -155,13 +225,35 @@ class PostgresBackend {
   }
 
   // A plain-SQL pg_dump of the database: everything a backup would hold.
-  std::string RawBytesAtRest(Database& /*database*/, const std::string& url) {
+  std::string RawBytesAtRest() {
     const std::string pg_dump = fs::exists("/usr/lib/postgresql/15/bin/pg_dump")
                                     ? "/usr/lib/postgresql/15/bin/pg_dump"
                                     : "pg_dump";
-    std::optional<std::string> dump = Capture(pg_dump + " --dbname='" + url + "'");
+    std::optional<std::string> dump = Capture(pg_dump + " --dbname='" + url_ + "'");
     EXPECT_TRUE(dump.has_value()) << "pg_dump failed";
     return dump.value_or("");
+  }
+
+  // Returns once `ran` is set or a session of the test database waits for a lock (the
+  // contract's row lock), so a second refresh is known to be blocked behind the first.
+  void AwaitLockWaiterOr(const std::atomic<bool>& ran) {
+    using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace): literals only
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!ran) {
+      auto rows = store_->database->Query(
+          "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+          "wait_event_type = 'Lock'",
+          {});
+      ASSERT_TRUE(rows.ok()) << rows.error().message;
+      ASSERT_EQ(rows->size(), 1U);
+      RowReader reader(rows->front(), "pg_stat_activity");
+      if (reader.Int(0) > 0) {
+        return;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+          << "the second refresh neither ran nor waited for the row lock";
+      std::this_thread::yield();
+    }
   }
 
  private:
@@ -177,7 +269,8 @@ struct BackendNames {
   }
 };
 
-using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
+using AllBackends = ::testing::Types<InMemoryBackend, SqliteBackend, PostgresBackend>;
+using SqlBackends = ::testing::Types<SqliteBackend, PostgresBackend>;
 
 // --- Builders shared by the suites.
 
@@ -199,32 +292,41 @@ inline core::Provider MakeProvider(const std::string& id) {
   return provider;
 }
 
-// --- The fixture: a fresh, migrated Store on a fresh database of `Backend`.
+// --- The fixtures.
 
+// The repositories of a fresh `Backend`: the behaviour every backend promises.
 template <typename Backend>
-class StoreContract : public ::testing::Test {
+class Contract : public ::testing::Test {
  protected:
   void SetUp() override {
     backend_.SetUp();
     if (IsSkipped() || HasFatalFailure()) {
       return;
     }
-    url_ = backend_.NewDatabaseUrl();
-    auto keys = crypto::KeyRing::LoadOrCreate((dir_.path() / "keys").string(), random_);
-    ASSERT_TRUE(keys.ok()) << keys.error().message;
-    keys_ = std::move(keys).value();
-    auto store = OpenStore(url_, *keys_);
-    ASSERT_TRUE(store.ok()) << store.error().message << " / " << store.error().detail;
-    store_ = std::move(store).value();
+    backend_.Open();
   }
 
-  void TearDown() override { store_.reset(); }
+  void TearDown() override { backend_.Close(); }
 
-  Database& db() { return *store_->database; }
-  core::ProviderRepository& providers() { return *store_->providers; }
-  core::ApiTokenRepository& tokens() { return *store_->api_tokens; }
-  core::ConnectionRepository& connections() { return *store_->connections; }
-  core::AuthorizationFlowRepository& flows() { return *store_->flows; }
+  core::ProviderRepository& providers() { return backend_.providers(); }
+  core::ApiTokenRepository& tokens() { return backend_.api_tokens(); }
+  core::ConnectionRepository& connections() { return backend_.connections(); }
+  core::AuthorizationFlowRepository& flows() { return backend_.flows(); }
+  core::SessionTokenRepository& session_tokens() { return backend_.session_tokens(); }
+  core::BrowserSessionRepository& browser_sessions() { return backend_.browser_sessions(); }
+
+  Backend backend_;
+};
+
+// Contract plus the database behind it: only SqlBackends have one.
+template <typename Backend>
+class StoreContract : public Contract<Backend> {
+ protected:
+  Database& db() { return *store().database; }
+  Store& store() { return this->backend_.store(); }
+  crypto::KeyRing& keys() { return this->backend_.keys(); }
+  const std::string& url() const { return this->backend_.url(); }
+  std::string RawBytesAtRest() { return this->backend_.RawBytesAtRest(); }
 
   // The stored text of a nullable text column of one row, "<NULL>" for NULL; aborts if the row
   // is missing (a broken test setup, not a contract violation).
@@ -237,14 +339,6 @@ class StoreContract : public ::testing::Test {
     RowReader reader(rows->front(), table);
     return reader.OptionalText(0).value_or("<NULL>");
   }
-
-  // Declared first, destroyed last: it drops the databases the store still points to.
-  Backend backend_;
-  TempDir dir_;
-  crypto::SystemRandom random_;
-  std::string url_;
-  std::unique_ptr<crypto::KeyRing> keys_;
-  std::unique_ptr<Store> store_;
 };
 
 }  // namespace keybridge::storage::contract_test

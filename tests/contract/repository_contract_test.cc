@@ -1,8 +1,7 @@
-// Contract tests: one typed suite holds every storage backend to the same behaviour (the
-// contracts in core/repositories.h, migrations, key rotation, secrets at rest). SQLite always
-// runs; PostgreSQL runs when KEYBRIDGE_TEST_POSTGRES_URL names a server where the test may create
-// databases, and fails instead of skipping when KEYBRIDGE_REQUIRE_POSTGRES=1 (CI). The backends
-// and the fixture live in contract_fixture.h; connections and flows are in
+// Contract tests for ProviderRepository and ApiTokenRepository (core/repositories.h): one typed
+// suite holds every backend of contract_fixture.h (in-memory, SQLite, PostgreSQL) to the same
+// behaviour, and a second one the SQL backends to what only a database has (the Database layer,
+// migrations, key rotation, secrets at rest). Connections and flows are in
 // connection_contract_test.cc.
 #include <gtest/gtest.h>
 
@@ -91,10 +90,13 @@ class InterceptingDatabase final : public Database {
   std::function<void()> hook_;
 };
 
-// --- The suite.
+// --- The suites.
 
 template <typename Backend>
-class RepositoryContract : public StoreContract<Backend> {
+class RepositoryContract : public Contract<Backend> {};
+
+template <typename Backend>
+class RepositoryStorageContract : public StoreContract<Backend> {
  protected:
   std::string RawClientSecret(const std::string& id) {
     return this->RawColumn("oauth2_clients", "client_secret", "id", id);
@@ -108,7 +110,8 @@ class RepositoryContract : public StoreContract<Backend> {
   }
 };
 
-TYPED_TEST_SUITE(RepositoryContract, Backends, BackendNames);
+TYPED_TEST_SUITE(RepositoryContract, AllBackends, BackendNames);
+TYPED_TEST_SUITE(RepositoryStorageContract, SqlBackends, BackendNames);
 
 // Providers.
 
@@ -200,7 +203,7 @@ TYPED_TEST(RepositoryContract, DeleteReportsWhetherARowWasDeleted) {
   EXPECT_EQ(this->providers().Find("gitlab.example").error().code, ErrorCode::kNotFound);
 }
 
-TYPED_TEST(RepositoryContract, AbsentOptionalsAreStoredAsNull) {
+TYPED_TEST(RepositoryContract, AbsentOptionalsRoundTripAbsent) {
   core::Provider provider = MakeProvider("public-client.example");
   provider.client_secret = std::nullopt;
   provider.image_registry_url = std::nullopt;
@@ -211,6 +214,14 @@ TYPED_TEST(RepositoryContract, AbsentOptionalsAreStoredAsNull) {
 
   ASSERT_TRUE(found.ok()) << found.error().message;
   ExpectSameProvider(*found, provider);
+}
+
+TYPED_TEST(RepositoryStorageContract, AbsentClientSecretIsStoredAsNull) {
+  core::Provider provider = MakeProvider("public-client.example");
+  provider.client_secret = std::nullopt;
+
+  ASSERT_TRUE(this->providers().Insert(provider).ok());
+
   EXPECT_EQ(this->RawClientSecret(provider.id), "<NULL>");
 }
 
@@ -225,17 +236,18 @@ TYPED_TEST(RepositoryContract, EmptyClientSecretIsKeptDistinctFromNone) {
   ExpectSameProvider(*found, provider);
 }
 
-TYPED_TEST(RepositoryContract, ClientSecretIsStoredSealedWithTheActiveKey) {
+TYPED_TEST(RepositoryStorageContract, ClientSecretIsStoredSealedWithTheActiveKey) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
 
   const std::string raw = this->RawClientSecret("gitlab.example");
 
   EXPECT_TRUE(raw.starts_with("kb1.")) << raw;
-  EXPECT_EQ(crypto::KeyRing::KeyIdOf(raw), this->keys_->ActiveKeyId());
+  EXPECT_EQ(crypto::KeyRing::KeyIdOf(raw), this->keys().ActiveKeyId());
   EXPECT_EQ(raw.find("secret-for-gitlab.example"), std::string::npos);
 }
 
-TYPED_TEST(RepositoryContract, CiphertextMovedToAnotherRowIsDecryptionFailureNamingTheProvider) {
+TYPED_TEST(RepositoryStorageContract,
+           CiphertextMovedToAnotherRowIsDecryptionFailureNamingTheProvider) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("github.com")).ok());
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
   const std::string stolen = this->RawClientSecret("github.com");
@@ -355,7 +367,7 @@ TYPED_TEST(RepositoryContract, AwkwardStringsRoundTripThroughParameters) {
   EXPECT_EQ(found->name, awkward);
 }
 
-TYPED_TEST(RepositoryContract, TransactionRollsBackWhenTheBodyFails) {
+TYPED_TEST(RepositoryStorageContract, TransactionRollsBackWhenTheBodyFails) {
   core::Status status = this->db().Transaction([](Database& tx) -> core::Status {
     KEYBRIDGE_RETURN_IF_ERROR(
         tx.Execute("INSERT INTO api_tokens (id, user_id, name, is_admin, token_hash, created_at) "
@@ -370,7 +382,7 @@ TYPED_TEST(RepositoryContract, TransactionRollsBackWhenTheBodyFails) {
   EXPECT_EQ(this->tokens().FindByHash("h1").error().code, ErrorCode::kNotFound);
 }
 
-TYPED_TEST(RepositoryContract, TransactionCommitsWhenTheBodySucceeds) {
+TYPED_TEST(RepositoryStorageContract, TransactionCommitsWhenTheBodySucceeds) {
   core::Status status = this->db().Transaction([](Database& tx) -> core::Status {
     KEYBRIDGE_RETURN_IF_ERROR(
         tx.Execute("INSERT INTO api_tokens (id, user_id, name, is_admin, token_hash, created_at) "
@@ -384,26 +396,27 @@ TYPED_TEST(RepositoryContract, TransactionCommitsWhenTheBodySucceeds) {
   EXPECT_TRUE(this->tokens().FindByHash("h1").ok());
 }
 
-TYPED_TEST(RepositoryContract, WrongParameterCountIsInternalError) {
+TYPED_TEST(RepositoryStorageContract, WrongParameterCountIsInternalError) {
   auto rows = this->db().Query("SELECT id FROM api_tokens WHERE id = $1",
                                {std::string("a"), std::string("b")});
 
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.error().code, ErrorCode::kInternal);
-  EXPECT_TRUE(this->store_->Ping().ok());
+  EXPECT_TRUE(this->store().Ping().ok());
 }
 
-TYPED_TEST(RepositoryContract, ReadsRecoverWhenTheServerDropsConnections) {
+TYPED_TEST(RepositoryStorageContract, ReadsRecoverWhenTheServerDropsConnections) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
 
   this->backend_.DropConnections();
   auto found = this->providers().Find("gitlab.example");
 
   ASSERT_TRUE(found.ok()) << found.error().message << " / " << found.error().detail;
-  EXPECT_TRUE(this->store_->Ping().ok());
+  EXPECT_TRUE(this->store().Ping().ok());
 }
 
-TYPED_TEST(RepositoryContract, WritesFailAtMostOnceAsUnavailableWhenTheServerDropsConnections) {
+TYPED_TEST(RepositoryStorageContract,
+           WritesFailAtMostOnceAsUnavailableWhenTheServerDropsConnections) {
   this->backend_.DropConnections();
 
   core::Status first = this->providers().Insert(MakeProvider("a.example"));
@@ -417,7 +430,7 @@ TYPED_TEST(RepositoryContract, WritesFailAtMostOnceAsUnavailableWhenTheServerDro
 
 // Migrations.
 
-TYPED_TEST(RepositoryContract, MigrateIsIdempotent) {
+TYPED_TEST(RepositoryStorageContract, MigrateIsIdempotent) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
 
   core::Status first = Migrate(this->db());
@@ -429,7 +442,7 @@ TYPED_TEST(RepositoryContract, MigrateIsIdempotent) {
   EXPECT_TRUE(this->providers().Find("gitlab.example").ok());
 }
 
-TYPED_TEST(RepositoryContract, ConcurrentMigrationsApplyEachVersionOnce) {
+TYPED_TEST(RepositoryStorageContract, ConcurrentMigrationsApplyEachVersionOnce) {
   const std::string url = this->backend_.NewDatabaseUrl();
   std::vector<std::unique_ptr<Database>> databases;
   for (int i = 0; i < 4; ++i) {
@@ -453,7 +466,7 @@ TYPED_TEST(RepositoryContract, ConcurrentMigrationsApplyEachVersionOnce) {
   EXPECT_EQ(this->AppliedMigrations(*databases[0]), LatestSchemaVersion(databases[0]->dialect()));
 }
 
-TYPED_TEST(RepositoryContract, RefusesADatabaseWithANewerSchema) {
+TYPED_TEST(RepositoryStorageContract, RefusesADatabaseWithANewerSchema) {
   const std::int64_t future = LatestSchemaVersion(this->db().dialect()) + 1;
   ASSERT_TRUE(this->db()
                   .Execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
@@ -461,7 +474,7 @@ TYPED_TEST(RepositoryContract, RefusesADatabaseWithANewerSchema) {
                   .ok());
 
   core::Status migrated = Migrate(this->db());
-  auto reopened = OpenStore(this->url_, *this->keys_);
+  auto reopened = OpenStore(this->url(), this->keys());
 
   ASSERT_FALSE(migrated.ok());
   EXPECT_EQ(migrated.error().code, ErrorCode::kInternal);
@@ -510,20 +523,20 @@ TYPED_TEST(RepositoryContract, FiftyConcurrentWritersAndReadersDoNotError) {
 
 // Key rotation.
 
-TYPED_TEST(RepositoryContract, ReencryptSecretsMovesEveryCiphertextToTheNewKey) {
+TYPED_TEST(RepositoryStorageContract, ReencryptSecretsMovesEveryCiphertextToTheNewKey) {
   for (const char* id : {"a.example", "b.example", "c.example"}) {
     ASSERT_TRUE(this->providers().Insert(MakeProvider(id)).ok());
   }
   core::Provider public_client = MakeProvider("public.example");
   public_client.client_secret = std::nullopt;
   ASSERT_TRUE(this->providers().Insert(public_client).ok());
-  const std::string old_key = this->keys_->ActiveKeyId();
-  auto new_key = this->keys_->Rotate();
+  const std::string old_key = this->keys().ActiveKeyId();
+  auto new_key = this->keys().Rotate();
   ASSERT_TRUE(new_key.ok()) << new_key.error().message;
   ASSERT_NE(*new_key, old_key);
 
-  auto report = ReencryptSecrets(*this->store_, *this->keys_);
-  auto again = ReencryptSecrets(*this->store_, *this->keys_);
+  auto report = ReencryptSecrets(this->store(), this->keys());
+  auto again = ReencryptSecrets(this->store(), this->keys());
 
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->reencrypted, 3);
@@ -541,10 +554,10 @@ TYPED_TEST(RepositoryContract, ReencryptSecretsMovesEveryCiphertextToTheNewKey) 
   EXPECT_EQ(this->RawClientSecret("public.example"), "<NULL>");
 }
 
-TYPED_TEST(RepositoryContract, ReencryptSecretsNeverOverwritesAConcurrentWrite) {
+TYPED_TEST(RepositoryStorageContract, ReencryptSecretsNeverOverwritesAConcurrentWrite) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("a.example")).ok());
   ASSERT_TRUE(this->providers().Insert(MakeProvider("b.example")).ok());
-  ASSERT_TRUE(this->keys_->Rotate().ok());
+  ASSERT_TRUE(this->keys().Rotate().ok());
   // An administrator changes a.example's secret after the rotation read the old ciphertext.
   InterceptingDatabase racing(this->db(), [this] {
     core::Provider rewritten = MakeProvider("a.example");
@@ -552,7 +565,7 @@ TYPED_TEST(RepositoryContract, ReencryptSecretsNeverOverwritesAConcurrentWrite) 
     ASSERT_TRUE(this->providers().Update(rewritten).ok());
   });
 
-  auto report = ReencryptSecrets(racing, *this->keys_);
+  auto report = ReencryptSecrets(racing, this->keys());
 
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->reencrypted, 1);
@@ -561,12 +574,12 @@ TYPED_TEST(RepositoryContract, ReencryptSecretsNeverOverwritesAConcurrentWrite) 
   ASSERT_TRUE(found.ok()) << found.error().message;
   EXPECT_EQ(found->client_secret->Reveal(), "written-concurrently");
   EXPECT_EQ(crypto::KeyRing::KeyIdOf(this->RawClientSecret("b.example")),
-            this->keys_->ActiveKeyId());
+            this->keys().ActiveKeyId());
 }
 
-// Secrets at rest (the spec's requirement): neither the database files nor a dump hold the
-// plaintext client secret, while the (non-secret) provider id is there.
-TYPED_TEST(RepositoryContract, ClientSecretNeverAppearsAtRest) {
+// Secrets are sealed at rest (storage/sealed_columns.h): neither the database files nor a dump hold
+// the plaintext client secret, while the (non-secret) provider id is there.
+TYPED_TEST(RepositoryStorageContract, ClientSecretNeverAppearsAtRest) {
   const std::string secret = "kb-distinctive-client-secret-7f3a91c2";
   core::Provider provider = MakeProvider("at-rest-probe.example");
   provider.client_secret = core::Secret(secret);
@@ -574,7 +587,7 @@ TYPED_TEST(RepositoryContract, ClientSecretNeverAppearsAtRest) {
   provider.display_name = "updated once";
   ASSERT_TRUE(this->providers().Update(provider).ok());
 
-  const std::string raw = this->backend_.RawBytesAtRest(this->db(), this->url_);
+  const std::string raw = this->RawBytesAtRest();
 
   ASSERT_FALSE(raw.empty());
   EXPECT_NE(raw.find("at-rest-probe.example"), std::string::npos);

@@ -1,7 +1,8 @@
-// Contract tests for SessionTokenRepository (core/repositories.h) on SQLite and PostgreSQL: every
-// field round-trips (the scope as JSON text), lookups by hash, per-user listing order, revocation
-// that only the owner can do and that keeps the first time, and a malformed stored scope that is
-// refused rather than read as "no restriction".
+// Contract tests for SessionTokenRepository (core/repositories.h) on every backend of
+// contract_fixture.h: every field round-trips, lookups by hash, per-user listing order, revocation
+// that only the owner can do and that keeps the first time. On the SQL backends also: the scope is
+// stored as JSON text, and a malformed stored scope is refused rather than read as "no
+// restriction".
 #include <gtest/gtest.h>
 
 #include <string>
@@ -31,13 +32,20 @@ core::SessionToken MakeSessionToken(const std::string& id, const std::string& us
   return token;
 }
 
-template <typename Backend>
-class SessionTokenContract : public StoreContract<Backend> {
+template <typename Base>
+class SessionTokenSuite : public Base {
  protected:
-  core::SessionTokenRepository& sessions() { return *this->store_->session_tokens; }
+  core::SessionTokenRepository& sessions() { return this->session_tokens(); }
 };
 
-TYPED_TEST_SUITE(SessionTokenContract, Backends, BackendNames);
+template <typename Backend>
+class SessionTokenContract : public SessionTokenSuite<Contract<Backend>> {};
+
+template <typename Backend>
+class SessionTokenStorageContract : public SessionTokenSuite<StoreContract<Backend>> {};
+
+TYPED_TEST_SUITE(SessionTokenContract, AllBackends, BackendNames);
+TYPED_TEST_SUITE(SessionTokenStorageContract, SqlBackends, BackendNames);
 
 TYPED_TEST(SessionTokenContract, InsertedTokenIsFoundByHashWithEveryField) {
   core::SessionToken token = MakeSessionToken("st_000000000001", "alice", 1'700'000'000);
@@ -60,7 +68,7 @@ TYPED_TEST(SessionTokenContract, InsertedTokenIsFoundByHashWithEveryField) {
   EXPECT_EQ(found->revoked_at, token.revoked_at);
 }
 
-TYPED_TEST(SessionTokenContract, EmptyScopeListsRoundTripAndScopesAreStoredAsJson) {
+TYPED_TEST(SessionTokenContract, EmptyScopeListsRoundTrip) {
   core::SessionToken token = MakeSessionToken("st_000000000001", "alice", 1'700'000'000);
   token.connection_ids.clear();
   ASSERT_TRUE(this->sessions().Insert(token).ok());
@@ -70,6 +78,13 @@ TYPED_TEST(SessionTokenContract, EmptyScopeListsRoundTripAndScopesAreStoredAsJso
   ASSERT_TRUE(found.ok());
   EXPECT_TRUE(found->connection_ids.empty());
   EXPECT_FALSE(found->revoked_at.has_value());
+}
+
+TYPED_TEST(SessionTokenStorageContract, ScopesAreStoredAsJson) {
+  core::SessionToken token = MakeSessionToken("st_000000000001", "alice", 1'700'000'000);
+  token.connection_ids.clear();
+  ASSERT_TRUE(this->sessions().Insert(token).ok());
+
   EXPECT_EQ(this->RawColumn("session_tokens", "connection_ids", "id", token.id), "[]");
   EXPECT_EQ(this->RawColumn("session_tokens", "repository_urls", "id", token.id),
             R"(["https://gitlab.example.org/group/st_000000000001.git"])");
@@ -147,7 +162,7 @@ TYPED_TEST(SessionTokenContract, OnlyTheOwnerRevokesAndTheFirstTimeIsKept) {
   EXPECT_EQ(found->revoked_at, core::FromUnixSeconds(1'700'000'200));
 }
 
-TYPED_TEST(SessionTokenContract, AMalformedStoredScopeIsRefusedNotWidened) {
+TYPED_TEST(SessionTokenStorageContract, AMalformedStoredScopeIsRefusedNotWidened) {
   core::SessionToken token = MakeSessionToken("st_000000000001", "alice", 1'700'000'000);
   ASSERT_TRUE(this->sessions().Insert(token).ok());
   ASSERT_TRUE(this->db()

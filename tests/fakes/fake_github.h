@@ -1,11 +1,11 @@
 // FakeGitHub: a loopback GitHub App (user-to-server tokens) for github.com or, with
-// Options::enterprise, GitHub Enterprise Server. It reproduces the provider wire facts (§2, §3):
+// Options::enterprise, GitHub Enterprise Server. It reproduces what GitHub sends on the wire:
 // HTTP 200 token errors, form-encoded token responses unless Accept: application/json, ghu_/ghr_
 // tokens, strict single-use refresh, S256-only PKCE, the mandatory User-Agent, installations with
 // Link pagination and rate-limit headers. In github.com mode the REST API runs on a second server
 // (ApiBaseUrl(), standing for api.github.com); in Enterprise mode it lives under /api/v3.
 // Repositories are real bare git repositories served over smart HTTP on the web host
-// (git http-backend) with GitHub's user-token git rules and messages (§2.8).
+// (git http-backend) with GitHub's user-token git rules and messages.
 #pragma once
 
 #include <cstdint>
@@ -107,7 +107,7 @@ class FakeGitHub final : public FakeOAuthProvider {
   // unless it exists. Throws std::runtime_error if git fails.
   std::int64_t AddRepository(GitHubRepository repository);
 
-  // --- Git over smart HTTP on the web host (§2.8) ---
+  // --- Git over smart HTTP on the web host ---
   // BaseUrl() + "/" + full_name + ".git", the repository's clone_url.
   std::string GitUrl(const std::string& full_name) const;
   // Commits `files` onto the repository's default branch; returns the commit id. Throws

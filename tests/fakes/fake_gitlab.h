@@ -1,9 +1,9 @@
 // FakeGitLab: a loopback GitLab (Doorkeeper OAuth server + the REST calls keybridge makes) that
-// reproduces the provider wire facts (§1, GitLab): exact Doorkeeper error bodies, HTML
+// reproduces what GitLab sends on the wire: exact Doorkeeper error bodies, HTML
 // error pages instead of redirects, strict or grace-period refresh rotation, the three 401 bodies,
 // project permissions and plain-text 429s. Every route lives under Options::path_prefix.
 // Projects are real bare git repositories served over smart HTTP (git http-backend) with GitLab's
-// git authentication and error messages (§1.5).
+// git authentication and error messages (as git prints them after "remote: ").
 #pragma once
 
 #include <cstdint>
@@ -84,7 +84,7 @@ class FakeGitLab final : public FakeOAuthProvider {
   // Throws std::runtime_error if git fails.
   std::int64_t AddProject(GitLabProject project);
 
-  // --- Git over smart HTTP (§1.5) ---
+  // --- Git over smart HTTP ---
   // BaseUrl() + "/" + path_with_namespace + ".git", the project's http_url_to_repo.
   std::string GitUrl(const std::string& path_with_namespace) const;
   // Commits `files` onto the project's default branch; returns the commit id. The project must

@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/text.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 
@@ -591,11 +592,9 @@ bool FakeOAuthProvider::VerifyPkce(std::string_view method, std::string_view cha
 }
 
 bool FakeOAuthProvider::ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  const auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                              [](char a, char b) {
-                                return std::tolower(static_cast<unsigned char>(a))
-                                       == std::tolower(static_cast<unsigned char>(b));
-                              });
+  const auto it =
+      std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                  [](char a, char b) { return core::AsciiLower(a) == core::AsciiLower(b); });
   return it != haystack.end() || needle.empty();
 }
 

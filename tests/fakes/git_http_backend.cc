@@ -20,6 +20,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/text.h"
+
 namespace keybridge::fakes {
 namespace {
 
@@ -92,13 +94,6 @@ std::string Trim(std::string text) {
   return text;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x))
-           == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 // A repository path must name something below the project root.
 bool IsSafeRepositoryPath(std::string_view path) {
   if (path.empty() || path.front() == '/' || path.find('%') != std::string_view::npos
@@ -144,7 +139,7 @@ http::Response ParseCgiOutput(const std::string& output, const std::string& stde
     while (!value.empty() && value.front() == ' ') {
       value.remove_prefix(1);
     }
-    if (EqualsIgnoreCase(name, "Status")) {
+    if (core::EqualsIgnoreAsciiCase(name, "Status")) {
       int status = 0;
       const auto [rest, ec] = std::from_chars(value.data(), value.data() + value.size(), status);
       if (ec == std::errc() && status >= 200 && status <= 599) {

@@ -1,5 +1,5 @@
 // The real git CLI against FakeGitLab and FakeGitHub on loopback: clone, push and every refusal of
-// wire facts §1.5 and §2.8 as git itself reports them.
+// GitLab and GitHub as git itself reports them.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -169,6 +169,7 @@ TEST_F(ApiTest, GitHubAppNeedsSlugAndGenericOidcNeedsIssuer) {
   EXPECT_EQ(app.status, 201);
   EXPECT_EQ(json::parse(app.body)["install_url"],
             "https://github.com/apps/renku-test-app/installations/new");
+  EXPECT_EQ(json::parse(app.body)["github_flavor"], "github.com");
 
   json oidc = {{"id", "hpc"},
                {"kind", "generic_oidc"},

@@ -1,4 +1,4 @@
-// Browser sign-in over HTTP (issue #5) against the real Application: the one-time administrator
+// Browser sign-in over HTTP against the real Application: the one-time administrator
 // link printed at start, signing in with a local token, the session cookie's attributes, CSRF
 // (token and Origin) on cookie-authenticated state changes while bearer clients are unaffected,
 // sign-out, and the OIDC sign-in (authorization code + PKCE S256 + state) at the test issuer.
@@ -8,6 +8,7 @@
 #include <regex>
 #include <string>
 
+#include "core/text.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
 #include "integration/harness.h"
@@ -21,11 +22,7 @@ using nlohmann::json;
 
 std::string HeaderOf(const core::HttpResponse& response, const std::string& lower_name) {
   for (const auto& header : response.headers) {
-    std::string name = header.name;
-    for (auto& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (name == lower_name) {
+    if (core::AsciiLower(header.name) == lower_name) {
       return header.value;
     }
   }

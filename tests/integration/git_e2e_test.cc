@@ -402,7 +402,8 @@ TEST_F(GitHubEnterpriseGitTest, ThroughTheProxyCloneAndPushWithTheAppsUserToken)
   }
 }
 
-// GHES install URLs live under /github-apps/<slug> (wire facts, GitHub Enterprise).
+// GHES install URLs live under /github-apps/<slug> (GitHub Enterprise Server docs: "Installing your
+// own GitHub App").
 TEST_F(GitHubEnterpriseGitTest, ARepositoryOutsideTheInstallationNamesTheInstallUrl) {
   const std::string install_url =
       github_.BaseUrl() + "/github-apps/keybridge-test/installations/new";

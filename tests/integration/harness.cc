@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "core/url.h"
 #include "crypto/base64.h"
 #include "http/message.h"
 #include "oauth/pkce.h"
@@ -65,7 +66,7 @@ http::Response TestIssuerServer::Authorize(const http::Request& request) {
   codes_[code] =
       PendingCode{*request.Query("code_challenge"), redirect_uri, browser_sub_, browser_roles_};
   return http::Response::Redirect(redirect_uri + "?code=" + code
-                                  + "&state=" + http::PercentEncode(*request.Query("state")));
+                                  + "&state=" + core::PercentEncode(*request.Query("state")));
 }
 
 http::Response TestIssuerServer::Token(const http::Request& request) {
@@ -76,8 +77,8 @@ http::Response TestIssuerServer::Token(const http::Request& request) {
     const std::string pair = request.body.substr(start, end - start);
     const auto eq = pair.find('=');
     if (eq != std::string::npos) {
-      form[http::PercentDecode(pair.substr(0, eq), true).value_or("")] =
-          http::PercentDecode(pair.substr(eq + 1), true).value_or("");
+      form[core::PercentDecode(pair.substr(0, eq), true).value_or("")] =
+          core::PercentDecode(pair.substr(eq + 1), true).value_or("");
     }
     start = end + 1;
   }
@@ -181,7 +182,7 @@ core::HttpResponse KeybridgeHarness::Connect(const std::string& bearer,
                                              const std::string& next_url) {
   std::string path = "/api/data/oauth2/providers/" + provider_id + "/authorize";
   if (!next_url.empty()) {
-    path += "?next_url=" + http::PercentEncode(next_url);
+    path += "?next_url=" + core::PercentEncode(next_url);
   }
   auto authorize = Call("GET", path, bearer);
   if (authorize.status != 302) {

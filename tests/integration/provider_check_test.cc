@@ -1,6 +1,6 @@
 // End to end: "Test this integration" (POST /api/data/oauth2/providers/{id}/check) on the real
-// application against the fake GitLab (under a path prefix) and GitHub Enterprise. Each typo the
-// Renku admin guide warns about (wrong URL, kind, client id, secret, App slug, callback URL) is
+// application against the fake GitLab (under a path prefix) and GitHub Enterprise. Each typo an
+// administrator commonly makes (wrong URL, kind, client id, secret, App slug, callback URL) is
 // registered the way an administrator would make it, and must be caught by the check it belongs to.
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// The refresh race across replicas (peers.md 8.1), with TWO real keybridge processes sharing one
-// PostgreSQL: 200 concurrent reads of an expired connection must cause exactly one refresh at
-// the provider and all get the same new token; and a replica killed with SIGKILL in the middle
-// of a refresh must not cost the user their connection.
+// The refresh race across replicas (rotating refresh tokens are single use, RFC 9700 §4.14), with
+// TWO real keybridge processes sharing one PostgreSQL: 200 concurrent reads of an expired
+// connection must cause exactly one refresh at the provider and all get the same new token; and a
+// replica killed with SIGKILL in the middle of a refresh must not cost the user their connection.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

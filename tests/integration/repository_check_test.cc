@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/url.h"
 #include "fakes/fake_github.h"
 #include "fakes/fake_gitlab.h"
 #include "http/message.h"
@@ -60,7 +61,7 @@ class TwoGroupGitLab {
         continue;
       }
       const std::string id =
-          http::PercentDecode(request.path.substr(root.size()), false).value_or("");
+          core::PercentDecode(request.path.substr(root.size()), false).value_or("");
       const std::string etag = "\"" + group.substr(1) + "-v1\"";
       if (request.Header("if-none-match") == etag) {
         http::Response not_modified;
@@ -147,7 +148,7 @@ class RepositoryCheckTest : public ::testing::Test {
 
   core::HttpResponse Check(const std::string& url, const std::string& bearer = "",
                            std::vector<core::HttpHeader> headers = {}) {
-    return kb_.Call("GET", "/api/data/repository?url=" + http::PercentEncode(url), bearer, "",
+    return kb_.Call("GET", "/api/data/repository?url=" + core::PercentEncode(url), bearer, "",
                     std::move(headers));
   }
   json CheckJson(const std::string& url, const std::string& bearer = "") {
@@ -331,7 +332,7 @@ TEST(RepositoryCheckPrivateProbe, TheAllowFlagLetsTheProbeReachAPrivateGitServer
   testing::KeybridgeHarness kb([](app::ServeConfig& config) { config.allow_private_probe = true; });
   const std::string url = git.Origin() + "/plain/repo.git";
 
-  const auto response = kb.Call("GET", "/api/data/repository?url=" + http::PercentEncode(url), "");
+  const auto response = kb.Call("GET", "/api/data/repository?url=" + core::PercentEncode(url), "");
 
   ASSERT_EQ(response.status, 200) << response.body;
   const json result = json::parse(response.body);

@@ -1,19 +1,31 @@
-// In-memory repositories: the working fakes behind service unit tests. tests/contract holds the
-// SQL implementations to the same behaviour, so these stay honest.
+// In-memory repositories: the working fakes behind service unit tests. tests/contract runs the
+// same typed suites on them as on SQLite and PostgreSQL (backend "InMemory"), so they keep the
+// promises of core/repositories.h. InMemoryStore wires them together the way the schema's
+// foreign keys do (deleting a provider deletes its connections and their authorization flows).
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/repositories.h"
+#include "core/text.h"
 
 namespace keybridge::testing {
 
 class InMemoryProviderRepository final : public core::ProviderRepository {
  public:
+  InMemoryProviderRepository() = default;
+  // `on_delete` runs with the id of each deleted provider, after the delete (ON DELETE CASCADE).
+  explicit InMemoryProviderRepository(std::function<void(const std::string&)> on_delete)
+      : on_delete_(std::move(on_delete)) {}
+
   core::Result<std::vector<core::Provider>> List() override {
     std::lock_guard lock(mu_);
     std::vector<core::Provider> out;
@@ -33,7 +45,8 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
   core::Status Insert(const core::Provider& provider) override {
     std::lock_guard lock(mu_);
     if (!rows_.emplace(provider.id, provider).second) {
-      return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+      return core::MakeError(core::ErrorCode::kConflict,
+                             "OAuth2 Client with id '" + provider.id + "' already exists.");
     }
     return core::OkStatus();
   }
@@ -47,11 +60,19 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
     return core::OkStatus();
   }
   core::Result<bool> Delete(const std::string& id) override {
-    std::lock_guard lock(mu_);
-    return rows_.erase(id) > 0;
+    bool deleted = false;
+    {
+      std::lock_guard lock(mu_);
+      deleted = rows_.erase(id) > 0;
+    }
+    if (deleted && on_delete_) {
+      on_delete_(id);
+    }
+    return deleted;
   }
 
  private:
+  std::function<void(const std::string&)> on_delete_;
   std::mutex mu_;
   std::map<std::string, core::Provider> rows_;
 };
@@ -79,7 +100,11 @@ class InMemoryApiTokenRepository final : public core::ApiTokenRepository {
   }
   core::Result<std::vector<core::ApiToken>> List() override {
     std::lock_guard lock(mu_);
-    return rows_;
+    std::vector<core::ApiToken> out = rows_;
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+    });
+    return out;
   }
   core::Result<bool> Revoke(const std::string& id, core::TimePoint now) override {
     std::lock_guard lock(mu_);
@@ -101,6 +126,11 @@ class InMemoryApiTokenRepository final : public core::ApiTokenRepository {
 
 class InMemoryConnectionRepository final : public core::ConnectionRepository {
  public:
+  InMemoryConnectionRepository() = default;
+  // `on_delete` runs with the id of each deleted connection, after the delete (ON DELETE CASCADE).
+  explicit InMemoryConnectionRepository(std::function<void(const std::string&)> on_delete)
+      : on_delete_(std::move(on_delete)) {}
+
   core::Result<std::vector<core::Connection>> ListForUser(const std::string& user_id) override {
     std::lock_guard lock(mu_);
     std::vector<core::Connection> out;
@@ -163,27 +193,63 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     return it->second;
   }
   core::Result<bool> Delete(const std::string& id) override {
-    std::lock_guard lock(mu_);
-    return rows_.erase(id) > 0;
+    bool deleted = false;
+    {
+      std::lock_guard lock(mu_);
+      deleted = rows_.erase(id) > 0;
+    }
+    if (deleted && on_delete_) {
+      on_delete_(id);
+    }
+    return deleted;
   }
+  // Most overdue first, ties by id (the SQL ORDER BY refresh_due_at, id).
   core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
                                                            core::Seconds claim_for,
                                                            std::size_t limit) override {
     std::lock_guard lock(mu_);
+    std::vector<std::pair<core::TimePoint, std::string>> due_rows;
+    for (const auto& [id, c] : rows_) {
+      auto claimed = claimed_until_.find(id);
+      const std::optional<core::TimePoint> due = claimed != claimed_until_.end()
+                                                     ? std::optional(claimed->second)
+                                                 : c.token ? core::RefreshDueAt(*c.token)
+                                                           : std::nullopt;
+      if (c.status == core::ConnectionStatus::kConnected && due && *due <= now) {
+        due_rows.emplace_back(*due, id);
+      }
+    }
+    std::sort(due_rows.begin(), due_rows.end());
     std::vector<std::string> out;
-    for (auto& [id, c] : rows_) {
+    for (const auto& [due, id] : due_rows) {
       if (out.size() >= limit) {
         break;
       }
-      auto due = claimed_until_.count(id) ? std::optional(claimed_until_[id])
-                 : c.token                ? core::RefreshDueAt(*c.token)
-                                          : std::nullopt;
-      if (c.status == core::ConnectionStatus::kConnected && due && *due <= now) {
-        claimed_until_[id] = now + claim_for;
-        out.push_back(id);
-      }
+      claimed_until_[id] = now + claim_for;
+      out.push_back(id);
     }
     return out;
+  }
+  // The provider's side of ON DELETE CASCADE: removes its connections (and, through on_delete,
+  // their flows).
+  void DeleteForProvider(const std::string& provider_id) {
+    std::vector<std::string> deleted;
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = rows_.begin(); it != rows_.end();) {
+        if (it->second.provider_id == provider_id) {
+          deleted.push_back(it->first);
+          it = rows_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (on_delete_) {
+      for (const std::string& id : deleted) {
+        on_delete_(id);
+      }
+    }
   }
   core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
     std::lock_guard lock(mu_);
@@ -203,7 +269,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       c.updated_at = now;
     } else if (const auto* invalid = std::get_if<core::RefreshMarkInvalid>(&outcome)) {
       c.status = core::ConnectionStatus::kInvalidCredentials;
-      c.status_reason = invalid->reason;
+      c.status_reason = core::TruncateUtf8(invalid->reason, 500);  // as the SQL repository keeps
       ++c.token_version;
     }
   }
@@ -212,6 +278,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     return refresh_locks_[id];
   }
 
+  std::function<void(const std::string&)> on_delete_;
   std::mutex mu_;
   std::map<std::string, core::Connection> rows_;
   std::map<std::string, core::TimePoint> claimed_until_;
@@ -253,6 +320,15 @@ class InMemoryAuthorizationFlowRepository final : public core::AuthorizationFlow
   std::size_t size() {
     std::lock_guard lock(mu_);
     return rows_.size();
+  }
+  // ON DELETE CASCADE from the flow's connection, or from its provider.
+  void DeleteForConnection(const std::string& connection_id) {
+    std::lock_guard lock(mu_);
+    std::erase_if(rows_, [&](const auto& kv) { return kv.second.connection_id == connection_id; });
+  }
+  void DeleteForProvider(const std::string& provider_id) {
+    std::lock_guard lock(mu_);
+    std::erase_if(rows_, [&](const auto& kv) { return kv.second.provider_id == provider_id; });
   }
 
  private:
@@ -404,6 +480,22 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
   std::map<std::string, core::BrowserSession> sessions_;
   std::map<std::string, core::TimePoint> links_;
   std::map<std::string, core::BrowserLoginFlow> flows_;
+};
+
+// The six repositories wired like one database: a provider's delete removes its connections and
+// flows, a connection's delete its flows. Declared in dependency order (flows first).
+struct InMemoryStore {
+  InMemoryAuthorizationFlowRepository flows;
+  InMemoryConnectionRepository connections{[this](const std::string& id) {
+    flows.DeleteForConnection(id);
+  }};
+  InMemoryProviderRepository providers{[this](const std::string& id) {
+    connections.DeleteForProvider(id);
+    flows.DeleteForProvider(id);
+  }};
+  InMemoryApiTokenRepository api_tokens;
+  InMemorySessionTokenRepository session_tokens;
+  InMemoryBrowserSessionRepository browser_sessions;
 };
 
 }  // namespace keybridge::testing
