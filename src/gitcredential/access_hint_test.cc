@@ -22,9 +22,10 @@ TEST(AccessHintTest, NamesTheInstallUrlAndSendsTheToken) {
 
   EXPECT_NE(hint.find("install it"), std::string::npos) << hint;
   EXPECT_NE(hint.find("https://github.com/apps/kb/installations/new"), std::string::npos) << hint;
-  ASSERT_EQ(http.Requests().size(), 1U);
+  const auto requests = http.Requests();
+  ASSERT_EQ(requests.size(), 1U);
   bool bearer = false;
-  for (const auto& header : http.Requests()[0].headers) {
+  for (const auto& header : requests[0].headers) {
     bearer = bearer || (header.name == "Authorization" && header.value == "Bearer kbs_session");
   }
   EXPECT_TRUE(bearer);
