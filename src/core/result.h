@@ -63,6 +63,9 @@ inline Status OkStatus() {
 #define KEYBRIDGE_CONCAT_INNER(a, b) a##b
 #define KEYBRIDGE_CONCAT(a, b) KEYBRIDGE_CONCAT_INNER(a, b)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `tmp` and `lhs` are declarators ("auto x"), which
+// parentheses would break; `expr` is parenthesised.
+
 // KEYBRIDGE_ASSIGN_OR_RETURN(auto x, Expr()): returns the error of Expr() from the enclosing
 // function, else binds its value.
 #define KEYBRIDGE_ASSIGN_OR_RETURN(lhs, expr) \
@@ -84,3 +87,5 @@ inline Status OkStatus() {
       return std::move(tmp).TakeError();          \
     }                                             \
   } while (false)
+
+// NOLINTEND(bugprone-macro-parentheses)
