@@ -14,8 +14,11 @@ namespace keybridge::core {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
-  Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+  // Implicit, so that a function returns its value or its error directly.
+  Result(T value)  // NOLINT(google-explicit-constructor): see above
+      : storage_(std::in_place_index<0>, std::move(value)) {}
+  Result(Error error)  // NOLINT(google-explicit-constructor): see above
+      : storage_(std::in_place_index<1>, std::move(error)) {}
 
   bool ok() const { return storage_.index() == 0; }
   explicit operator bool() const { return ok(); }

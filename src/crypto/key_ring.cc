@@ -39,6 +39,7 @@ core::Error KeyFileError(const std::string& path, const std::string& what, int e
   std::string detail = what;
   if (err != 0) {
     detail += ": ";
+    // A concurrent strerror could garble only this message text; strerror_r differs by libc.
     detail += std::strerror(err);  // NOLINT(concurrency-mt-unsafe): message text only
   }
   return core::MakeError(core::ErrorCode::kInternal, "encryption key file " + path + " " + what,

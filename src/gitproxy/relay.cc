@@ -16,7 +16,7 @@
 
 namespace keybridge::gitproxy {
 
-// Upload && Download below.
+// The operator that runs Upload && Download below concurrently lives only in this namespace.
 using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
 
 // Sends the request to `upstream` (streaming the client's body, if any, while the answer may

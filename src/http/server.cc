@@ -521,7 +521,7 @@ Server::Server(ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
 // Stop only throws if a thread cannot be joined; terminating then is the right outcome.
-Server::~Server() {  // NOLINT(bugprone-exception-escape)
+Server::~Server() {  // NOLINT(bugprone-exception-escape): see above
   Stop();
 }
 
