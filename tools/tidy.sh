@@ -2,8 +2,9 @@
 # clang-tidy (checks in .clang-tidy) on every project .cc file of a configured build, 2 in
 # parallel; any finding fails. Results of clean files are cached under build/<preset>/tidy-cache/,
 # keyed by the file, the project headers it includes (from the last build's dependency
-# information), its compile command, .clang-tidy and the clang-tidy version, so a second run only
-# re-checks what changed. Run it after building (./dev test does).
+# information, else from the compiler's -MM), its compile command, .clang-tidy and the clang-tidy
+# version, so a second run only re-checks what changed. Best run after building (./dev test does):
+# then the header lists come from ninja for free.
 #
 #   tools/tidy.sh [--preset dev] [--jobs 2] [--no-cache] [FILE...]   (FILE: limit to these .cc files)
 set -euo pipefail
@@ -75,19 +76,23 @@ export root tidy cache use_cache work global_key
 check_one() {
   local file=$1 object=$2 command=$3 key headers
   headers=$(awk -F'\t' -v o="$object" '$1 == o { print $2 }' "$work/deps" | sort -u)
+  if [ -z "$headers" ]; then
+    # Not built yet: ask the compiler which project headers the file includes (-MM: no system
+    # headers), from the file's own compile command without its outputs.
+    headers=$(cd "$root/build/${PRESET:-dev}" \
+      && eval "$(sed -E -e 's/ -(o|MF|MT) [^ ]+/ /g' -e 's/ -MD / /' -e 's/ -c / /' <<< "$command") -MM" 2>/dev/null \
+      | tr ' \\' '\n\n' | grep -E "^$root/.*\.(h|hpp|inc)$" | sort -u) || headers=""
+    [ -n "$headers" ] || headers="$file"  # a file without project headers is its own key
+  fi
   key=$( {
     echo "$global_key"
     echo "$command"
     sha256sum "$file"
-    if [ -n "$headers" ]; then
-      # shellcheck disable=SC2086
-      sha256sum $headers 2>/dev/null || echo "missing header"
-    else
-      echo "no dependency information: $(date +%s%N)"  # never cached
-    fi
+    # shellcheck disable=SC2086
+    sha256sum $headers 2>/dev/null || echo "missing header: $(date +%s%N)"  # never cached
   } | sha256sum | cut -c1-64)
   local rel=${file#"$root"/}
-  if [ "$use_cache" = 1 ] && [ -n "$headers" ] && [ -f "$cache/$key" ]; then
+  if [ "$use_cache" = 1 ] && [ -f "$cache/$key" ]; then
     echo "cached $rel" > "$work/status.$key"
     return 0
   fi
@@ -98,7 +103,7 @@ check_one() {
           --extra-arg=-Wno-unknown-warning-option --extra-arg=-Wno-error \
           "$file" 2>&1) || rc=$?
   if [ "$rc" -eq 0 ] && ! grep -qE '(warning|error):' <<< "$out"; then
-    [ -n "$headers" ] && : > "$cache/$key"
+    : > "$cache/$key"
     echo "clean $rel" > "$work/status.$key"
     return 0
   fi
