@@ -1,5 +1,5 @@
-// The only file that compiles Boost.Beast/Asio code against keybridge types (asio_src.cc holds the
-// separately compiled library parts).
+// The only http file that compiles Boost.Beast/Asio code against keybridge types (the separately
+// compiled library parts are in the asio module, src/asio/).
 #include "http/server.h"
 
 #include <spdlog/spdlog.h>
