@@ -23,7 +23,11 @@
 
 namespace {
 
-using namespace keybridge;
+namespace core = keybridge::core;
+namespace crypto = keybridge::crypto;
+namespace identity = keybridge::identity;
+namespace storage = keybridge::storage;
+namespace testing = keybridge::testing;
 
 core::TokenSet SampleToken() {
   core::TokenSet token;

@@ -4,10 +4,11 @@
 // Prints one JSON line {"issuer": ..., "mint_url": ...} on stdout, serves until SIGTERM/SIGINT.
 // The keys live only in this process's memory. Benchmark tool: anyone on loopback can mint.
 #include <pthread.h>
-#include <signal.h>
 
 #include <charconv>
 #include <chrono>
+#include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,7 @@ int main() {
         return keybridge::http::Response::Json(400, R"({"error":"sub is required"})");
       }
       const std::string ttl_text = request.Query("ttl").value_or("3600");
-      long ttl = 3600;
+      std::int64_t ttl = 3600;
       std::from_chars(ttl_text.data(), ttl_text.data() + ttl_text.size(), ttl);
       const auto now = std::chrono::system_clock::now();
       std::vector<std::string> roles;

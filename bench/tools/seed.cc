@@ -42,8 +42,8 @@ struct Flags {
   int providers = 100;
   int users_from = 0;
   int users_to = 10;
-  std::int64_t expires_in = 365 * 86400;  // negative: already expired (refresh storm)
-  std::string tokens_file;                // JSON lines {access_token, refresh_token}, used in order
+  std::int64_t expires_in = std::int64_t{365} * 86400;  // negative: already expired (refresh storm)
+  std::string tokens_file;  // JSON lines {access_token, refresh_token}, used in order
   int sample = 0;
   std::string sample_file;
   bool create_providers = true;
@@ -66,7 +66,7 @@ template <typename T>
 T OrDie(keybridge::core::Result<T> result, const char* what) {
   if (!result.ok()) {
     std::cerr << "keybridge-bench-seed: " << what << ": " << result.error().message << "\n";
-    std::exit(1);
+    std::exit(1);  // NOLINT(concurrency-mt-unsafe): the tool is single-threaded
   }
   return std::move(*result);
 }
@@ -226,7 +226,9 @@ int Run(const Flags& flags) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// An exception from the libraries ends the tool with its message (std::terminate); nothing to
+// clean up.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see above
   Flags flags;
   CLI::App app{"Bulk-insert synthetic keybridge providers and connections (benchmarks only)."};
   app.add_option("--database", flags.database, "sqlite://PATH or postgresql://...")->required();

@@ -1,4 +1,5 @@
-// The `keybridge` command line: serve, migrate, tokens, keys. main() only calls RunCli.
+// The `keybridge` command line: serve, migrate, tokens, keys, git-credential, git-proxy (one file
+// each in app/commands/). main() only calls RunCli.
 #pragma once
 
 namespace keybridge::app {

@@ -14,8 +14,11 @@ namespace keybridge::core {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
-  Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+  // Implicit, so that a function returns its value or its error directly.
+  Result(T value)  // NOLINT(google-explicit-constructor): see above
+      : storage_(std::in_place_index<0>, std::move(value)) {}
+  Result(Error error)  // NOLINT(google-explicit-constructor): see above
+      : storage_(std::in_place_index<1>, std::move(error)) {}
 
   bool ok() const { return storage_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -63,6 +66,9 @@ inline Status OkStatus() {
 #define KEYBRIDGE_CONCAT_INNER(a, b) a##b
 #define KEYBRIDGE_CONCAT(a, b) KEYBRIDGE_CONCAT_INNER(a, b)
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `tmp` and `lhs` are declarators ("auto x"), which
+// parentheses would break; `expr` is parenthesised.
+
 // KEYBRIDGE_ASSIGN_OR_RETURN(auto x, Expr()): returns the error of Expr() from the enclosing
 // function, else binds its value.
 #define KEYBRIDGE_ASSIGN_OR_RETURN(lhs, expr) \
@@ -84,3 +90,5 @@ inline Status OkStatus() {
       return std::move(tmp).TakeError();          \
     }                                             \
   } while (false)
+
+// NOLINTEND(bugprone-macro-parentheses)

@@ -56,8 +56,9 @@ class JwsTest : public ::testing::Test {
     delete issuer_;
     delete other_;
   }
-  static TestJwtIssuer* issuer_;  // NOLINT: suite-wide fixture; key generation is slow
-  static TestJwtIssuer* other_;   // NOLINT
+  // Suite-wide fixtures: key generation is slow.
+  static TestJwtIssuer* issuer_;
+  static TestJwtIssuer* other_;
 };
 TestJwtIssuer* JwsTest::issuer_ = nullptr;
 TestJwtIssuer* JwsTest::other_ = nullptr;
@@ -204,6 +205,7 @@ TEST_F(JwsTest, RejectsOtherCurvesAndShortCoordinates) {
 
 TEST_F(JwsTest, KeysAreSharedAcrossCopies) {
   const PublicKey key = KeyOf(*issuer_, "rsa-1");
+  // The copy is what this test is about.
   const PublicKey copy = key;  // NOLINT(performance-unnecessary-copy-initialization)
   const SplitToken token = Split(issuer_->Mint({{"sub", "u"}}));
 

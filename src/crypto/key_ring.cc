@@ -39,6 +39,7 @@ core::Error KeyFileError(const std::string& path, const std::string& what, int e
   std::string detail = what;
   if (err != 0) {
     detail += ": ";
+    // A concurrent strerror could garble only this message text; strerror_r differs by libc.
     detail += std::strerror(err);  // NOLINT(concurrency-mt-unsafe): message text only
   }
   return core::MakeError(core::ErrorCode::kInternal, "encryption key file " + path + " " + what,
@@ -64,14 +65,14 @@ class Fd {
 
 struct FileSnapshot {
   std::string content;
-  long long mtime_ns = 0;
+  std::int64_t mtime_ns = 0;
   std::uint64_t inode = 0;
   std::int64_t size = 0;
 };
 
 void FillStamp(const struct stat& st, FileSnapshot& snapshot) {
-  snapshot.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL
-                      + static_cast<long long>(st.st_mtim.tv_nsec);
+  snapshot.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * std::int64_t{1'000'000'000}
+                      + static_cast<std::int64_t>(st.st_mtim.tv_nsec);
   snapshot.inode = static_cast<std::uint64_t>(st.st_ino);
   snapshot.size = static_cast<std::int64_t>(st.st_size);
 }

@@ -53,7 +53,7 @@ class KeyRing {
  private:
   // Identifies one version of the key file: a rotation replaces the file (new inode).
   struct FileStamp {
-    long long mtime_ns = 0;
+    std::int64_t mtime_ns = 0;
     std::uint64_t inode = 0;
     std::int64_t size = -1;
     friend bool operator==(const FileStamp&, const FileStamp&) = default;
@@ -67,7 +67,7 @@ class KeyRing {
   core::Random& random_;
   mutable std::mutex mu_;  // guards keys_, the file stamp and random_
   std::vector<Key> keys_;
-  long long file_mtime_ns_ = 0;
+  std::int64_t file_mtime_ns_ = 0;
   std::uint64_t file_inode_ = 0;
   std::int64_t file_size_ = -1;
 };

@@ -6,6 +6,7 @@
 #include "core/url.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
+#include "gitcredential/access_hint.h"
 
 namespace keybridge::gitproxy {
 namespace {
@@ -102,27 +103,7 @@ core::Result<UpstreamCredential> KeybridgeCredentials::Fetch(const ProxyTarget& 
 }
 
 std::string KeybridgeCredentials::AccessHint(const std::string& repository_url) {
-  auto response = http_.Send(
-      Get(base_url_ + "/api/data/repository?url=" + core::PercentEncode(repository_url), token_));
-  if (!response.ok() || response->status != 200) {
-    return "";
-  }
-  const json body = json::parse(response->body, nullptr, false);
-  if (!body.is_object()) {
-    return "";
-  }
-  const std::string install_url = StringField(body, "install_url");
-  if (!install_url.empty()) {
-    return "The GitHub App of this integration cannot reach " + repository_url
-           + ": install it for the repository's owner (or add the repository to the installation) "
-             "at "
-           + install_url;
-  }
-  const std::string connect_url = StringField(body, "connect_url");
-  if (!connect_url.empty()) {
-    return "Connect your account at " + connect_url;
-  }
-  return "";
+  return gitcredential::AccessHint(http_, base_url_, token_, repository_url);
 }
 
 CredentialCache::CredentialCache(CredentialSource& source, const core::Clock& clock,

@@ -4,7 +4,8 @@
 // `Authorization` (no TLS interception, no sslVerify=false: the upstream connection is ordinary
 // verified HTTPS). Bodies stream both ways through fixed buffers, so memory stays flat for a pack
 // of any size; chunked uploads, Expect: 100-continue and answers that arrive before the upload
-// ends are handled. Beast lives only in git_proxy.cc.
+// ends are handled. Beast lives only in git_proxy.cc, upstream_connection.cc and relay.cc (and
+// their private proxy_impl.h).
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
-// The only file that compiles Boost.Beast/Asio code against keybridge types (asio_src.cc holds the
-// separately compiled library parts).
+// The only http file that compiles Boost.Beast/Asio code against keybridge types (the separately
+// compiled library parts are in the asio module, src/asio/).
 #include "http/server.h"
 
 #include <spdlog/spdlog.h>
@@ -703,7 +703,7 @@ Server::Server(ServerOptions options, OffloadingHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler.handle))) {}
 
 // Stop only throws if a thread cannot be joined; terminating then is the right outcome.
-Server::~Server() {  // NOLINT(bugprone-exception-escape)
+Server::~Server() {  // NOLINT(bugprone-exception-escape): see above
   Stop();
 }
 

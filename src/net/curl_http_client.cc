@@ -139,7 +139,7 @@ CURLcode Configure(CURL* handle, const core::HttpRequest& request,
   set(CURLOPT_HEADERDATA, &transfer);
   if (!ca_bundle.empty()) {
     // curl_blob wants void*, but with CURL_BLOB_NOCOPY curl only reads the bytes.
-    curl_blob blob{const_cast<char*>(ca_bundle.data()),  // NOLINT(*-const-cast)
+    curl_blob blob{const_cast<char*>(ca_bundle.data()),  // NOLINT(*-const-cast): read only
                    ca_bundle.size(), CURL_BLOB_NOCOPY};
     set(CURLOPT_CAINFO_BLOB, &blob);  // curl copies the struct; the bytes live in ca_bundle
   }

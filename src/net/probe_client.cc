@@ -430,6 +430,7 @@ core::Result<core::HttpResponse> ProbeClient::Send(const core::HttpRequest& requ
     set(CURLOPT_HEADERFUNCTION, OnHeader);
     set(CURLOPT_HEADERDATA, &transfer);
     if (!ca_bundle_.empty()) {
+      // curl_blob wants void*, but with CURL_BLOB_NOCOPY curl only reads the bytes.
       curl_blob blob{const_cast<char*>(ca_bundle_.data()),  // NOLINT(*-const-cast): read only
                      ca_bundle_.size(), CURL_BLOB_NOCOPY};
       set(CURLOPT_CAINFO_BLOB, &blob);

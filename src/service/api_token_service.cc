@@ -45,4 +45,27 @@ core::Status ApiTokenService::Revoke(const std::string& id) {
   return core::OkStatus();
 }
 
+core::Result<ApiTokenRevocation> ApiTokenService::RevokeAndSignOut(
+    const std::string& id, core::BrowserSessionRepository& sessions) {
+  ApiTokenRevocation revocation;
+  // Whose token it is, looked up before revoking (a failed listing only skips the sign-out).
+  if (auto all = tokens_.List(); all.ok()) {
+    for (const auto& token : *all) {
+      if (token.id == id) {
+        revocation.user_id = token.user_id;
+      }
+    }
+  }
+  KEYBRIDGE_RETURN_IF_ERROR(Revoke(id));
+  if (!revocation.user_id.empty()) {
+    auto ended = sessions.DeleteForUser(revocation.user_id);
+    if (ended.ok()) {
+      revocation.browser_sessions_ended = *ended;
+    } else {
+      revocation.sign_out_error = ended.error();
+    }
+  }
+  return revocation;
+}
+
 }  // namespace keybridge::service

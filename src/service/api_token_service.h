@@ -2,6 +2,7 @@
 // Used by the `keybridge tokens` commands; tokens are shown once and stored only as hashes.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,15 @@ struct IssuedApiToken {
   core::Secret token;  // the only time the plaintext exists; print it once
 };
 
+// What RevokeAndSignOut did once the token was revoked.
+struct ApiTokenRevocation {
+  std::string user_id;  // the token's owner ("" if the listing that names it failed)
+  std::int64_t browser_sessions_ended = 0;
+  // Set when the token is revoked but the owner's browser sessions could not be deleted (they
+  // may have been signed in with it): the caller must report it.
+  std::optional<core::Error> sign_out_error;
+};
+
 class ApiTokenService {
  public:
   // All references must outlive the service. Thread-safe.
@@ -31,6 +41,11 @@ class ApiTokenService {
   core::Result<std::vector<core::ApiToken>> List();
   // kNotFound if no token has this id.
   core::Status Revoke(const std::string& id);
+  // Revokes the token and signs its owner out of every browser: a browser session may have been
+  // signed in with the token, and must not outlive it (up to 7 days). The errors of Revoke; a
+  // failed sign-out after a successful revocation is ApiTokenRevocation::sign_out_error.
+  core::Result<ApiTokenRevocation> RevokeAndSignOut(const std::string& id,
+                                                    core::BrowserSessionRepository& sessions);
 
  private:
   core::ApiTokenRepository& tokens_;

@@ -62,5 +62,50 @@ TEST(ApiTokenService, RejectsEmptyUserAndNonPositiveTtl) {
   EXPECT_FALSE(service.Create("a", false, "", core::Seconds(0)).ok());
 }
 
+core::BrowserSession SessionOf(const std::string& user_id, const std::string& id_hash) {
+  core::BrowserSession session;
+  session.id_hash = id_hash;
+  session.user_id = user_id;
+  return session;
+}
+
+TEST(ApiTokenService, RevokingSignsTheOwnerOutOfEveryBrowser) {
+  testing::InMemoryApiTokenRepository repo;
+  testing::InMemoryBrowserSessionRepository sessions;
+  CountingRandom random;
+  testing::FakeClock clock;
+  ApiTokenService service(repo, random, clock);
+  auto issued = service.Create("alice", false, "", std::nullopt);
+  ASSERT_TRUE(issued.ok());
+  ASSERT_TRUE(sessions.Insert(SessionOf("alice", "a1")).ok());
+  ASSERT_TRUE(sessions.Insert(SessionOf("alice", "a2")).ok());
+  ASSERT_TRUE(sessions.Insert(SessionOf("bob", "b1")).ok());
+
+  auto revoked = service.RevokeAndSignOut(issued->record.id, sessions);
+
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(revoked->user_id, "alice");
+  EXPECT_EQ(revoked->browser_sessions_ended, 2);
+  EXPECT_FALSE(revoked->sign_out_error.has_value());
+  EXPECT_TRUE(repo.List().value().at(0).revoked_at.has_value());
+  EXPECT_FALSE(sessions.FindByHash("a1").ok());
+  EXPECT_FALSE(sessions.FindByHash("a2").ok());
+  EXPECT_TRUE(sessions.FindByHash("b1").ok()) << "another user's session stays";
+}
+
+TEST(ApiTokenService, RevokingAnUnknownTokenSignsNobodyOut) {
+  testing::InMemoryApiTokenRepository repo;
+  testing::InMemoryBrowserSessionRepository sessions;
+  CountingRandom random;
+  testing::FakeClock clock;
+  ApiTokenService service(repo, random, clock);
+  ASSERT_TRUE(sessions.Insert(SessionOf("alice", "a1")).ok());
+
+  auto revoked = service.RevokeAndSignOut("tok_nope", sessions);
+
+  EXPECT_EQ(revoked.error().code, core::ErrorCode::kNotFound);
+  EXPECT_TRUE(sessions.FindByHash("a1").ok());
+}
+
 }  // namespace
 }  // namespace keybridge::service

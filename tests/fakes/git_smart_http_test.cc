@@ -78,7 +78,7 @@ class GitCli {
                      + "; echo password=" + credentials->password + "; }; f");
     }
     argv.insert(argv.end(), args.begin(), args.end());
-    const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+    const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): nobody sets it
     const std::vector<std::string> env = {
         "PATH=" + std::string(path != nullptr ? path : "/usr/bin:/bin"),
         "HOME=" + home_.path().string(),
@@ -420,7 +420,7 @@ TEST_F(FakeGitLabGitTest, GzippedNegotiationRequestsAreInflated) {
     stream += "data " + std::to_string(message.size()) + "\n" + message;
     stream += "M 644 inline f.txt\ndata " + std::to_string(message.size()) + "\n" + message + "\n";
   }
-  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): nobody sets it
   const ProcessResult imported =
       RunProcess({"git", "-C", local, "fast-import", "--quiet"},
                  {"PATH=" + std::string(path != nullptr ? path : "/usr/bin:/bin"),

@@ -17,7 +17,7 @@
 #include "core/http_client.h"
 #include "core/result.h"
 
-namespace keybridge::app {
+namespace keybridge::gitcredential {
 
 struct GitCredentialOptions {
   std::string operation;  // "get", "store" or "erase"; anything else is ignored (git's rule)
@@ -64,4 +64,4 @@ struct GitCredentialIo {
 // server to refresh (force_refresh=1). store: forgets that again.
 int RunGitCredential(const GitCredentialOptions& options, GitCredentialIo& io);
 
-}  // namespace keybridge::app
+}  // namespace keybridge::gitcredential

@@ -1,4 +1,4 @@
-#include "app/git_credential.h"
+#include "gitcredential/git_credential.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,9 +20,9 @@
 
 #include "core/url.h"
 #include "crypto/hash.h"
-#include "gitproxy/credentials.h"
+#include "gitcredential/access_hint.h"
 
-namespace keybridge::app {
+namespace keybridge::gitcredential {
 namespace {
 
 using nlohmann::json;
@@ -275,9 +275,9 @@ core::HttpRequest CredentialsRequest(const GitCredentialOptions& options, const 
 // say what to do. Ask the repository check and name the install URL on stderr, which git shows.
 void WarnIfTheAppCannotReach(const GitCredentialOptions& options, GitCredentialIo& io,
                              const std::string& url) {
-  gitproxy::KeybridgeCredentials keybridge(io.http, io.clock, options.keybridge_url,
-                                           core::Secret(options.token));
-  if (const std::string hint = keybridge.AccessHint(url); !hint.empty()) {
+  if (const std::string hint =
+          AccessHint(io.http, options.keybridge_url, core::Secret(options.token), url);
+      !hint.empty()) {
     io.err << "keybridge: " << hint << "\n";
   }
 }
@@ -474,4 +474,4 @@ int RunGitCredential(const GitCredentialOptions& options, GitCredentialIo& io) {
   return 0;  // gitcredentials(7): ignore operations we do not know
 }
 
-}  // namespace keybridge::app
+}  // namespace keybridge::gitcredential

@@ -1,4 +1,4 @@
-#include "app/git_credential.h"
+#include "gitcredential/git_credential.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include "support/fake_clock.h"
 #include "support/scripted_http_client.h"
 
-namespace keybridge::app {
+namespace keybridge::gitcredential {
 namespace {
 
 namespace fs = std::filesystem;
@@ -310,4 +310,4 @@ TEST_F(GitCredentialEnvironmentTest, NamesTheMissingVariable) {
 }
 
 }  // namespace
-}  // namespace keybridge::app
+}  // namespace keybridge::gitcredential
