@@ -10,6 +10,7 @@
 #include "app/commands/commands.h"
 #include "app/commands/signals.h"
 #include "app/config.h"
+#include "core/public_urls.h"
 
 namespace keybridge::app {
 namespace {
