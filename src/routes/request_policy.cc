@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "crypto/hash.h"
 #include "routes/auth_routes.h"
 #include "service/browser_session_service.h"
 #include "service/provider_service.h"
@@ -43,8 +42,8 @@ core::Status CheckBrowserRequest(const http::Request& request, const std::string
   if (!request.caller.browser_session) {
     return core::OkStatus();
   }
-  const std::string expected = service::BrowserSessionService::CsrfToken(session_cookie);
-  if (!crypto::ConstantTimeEquals(request.Header("x-csrf-token"), expected)) {
+  if (!service::BrowserSessionService::IsCsrfTokenOf(session_cookie,
+                                                     request.Header("x-csrf-token"))) {
     return core::MakeError(core::ErrorCode::kPermissionDenied,
                            "Request refused: the X-CSRF-Token header is missing or wrong. Reload "
                            "the page and try again.");

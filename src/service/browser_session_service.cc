@@ -39,6 +39,11 @@ std::string BrowserSessionService::CsrfToken(std::string_view cookie_value) {
   return crypto::Base64UrlEncode(crypto::HmacSha256(cookie_value, "keybridge csrf v1"));
 }
 
+bool BrowserSessionService::IsCsrfTokenOf(std::string_view cookie_value,
+                                          std::string_view presented) {
+  return crypto::ConstantTimeEquals(presented, CsrfToken(cookie_value));
+}
+
 core::Result<std::optional<core::Secret>> BrowserSessionService::IssueAdminLinkIfNoAdmin() {
   const core::TimePoint now = clock_.Now();
   KEYBRIDGE_ASSIGN_OR_RETURN(bool any_admin, sessions_.AnyAdminSession(now));

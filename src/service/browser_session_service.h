@@ -62,6 +62,9 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
 
   // The CSRF token of the session with this cookie value (base64url HMAC-SHA-256).
   static std::string CsrfToken(std::string_view cookie_value);
+  // Whether `presented` (the X-CSRF-Token header) is the CSRF token of the session with this
+  // cookie value; compared in constant time, so the comparison leaks nothing of the token.
+  static bool IsCsrfTokenOf(std::string_view cookie_value, std::string_view presented);
   core::Seconds absolute_lifetime() const { return options_.absolute_lifetime; }
 
  private:
