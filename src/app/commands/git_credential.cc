@@ -29,6 +29,8 @@ int GitCredential(gitcredential::GitCredentialOptions options, const std::string
     return 1;
   }
   net::CurlHttpClient::Options http_options;
+  // Read before any thread starts, and nothing here sets the environment.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
   if (const char* ca_file = ::getenv("KEYBRIDGE_CA_FILE"); ca_file != nullptr) {
     http_options.ca_file = ca_file;
   }
