@@ -33,12 +33,14 @@ TEST(AccessHintTest, NamesTheInstallUrlAndSendsTheToken) {
 
 TEST(AccessHintTest, NamesTheConnectUrl) {
   testing::ScriptedHttpClient http;
-  http.Enqueue("GET", kCheck,
-               testing::JsonResponse(200, R"({"status":"not_connected","connect_url":"https://)"
-                                          R"(kb.example.org/api/data/oauth2/providers/gh/authorize"})"));
+  http.Enqueue(
+      "GET", kCheck,
+      testing::JsonResponse(200, R"({"status":"not_connected","connect_url":"https://)"
+                                 R"(kb.example.org/api/data/oauth2/providers/gh/authorize"})"));
 
-  EXPECT_EQ(AccessHint(http, kBase, core::Secret("t"), "https://github.com/o/r"),
-            "Connect your account at https://kb.example.org/api/data/oauth2/providers/gh/authorize");
+  EXPECT_EQ(
+      AccessHint(http, kBase, core::Secret("t"), "https://github.com/o/r"),
+      "Connect your account at https://kb.example.org/api/data/oauth2/providers/gh/authorize");
 }
 
 TEST(AccessHintTest, SaysNothingWhenTheServerCannotTell) {

@@ -71,7 +71,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 class GitProxy::Impl {
  public:
   Impl(GitProxyOptions options, CredentialCache& credentials);
-  ~Impl();
+  ~Impl();  // NOLINT(bugprone-exception-escape): see git_proxy.cc
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   Impl(Impl&&) = delete;

@@ -52,6 +52,8 @@ asio::awaitable<Exchange> GitProxy::Impl::Forward(beast::tcp_stream& client,
       if (!literal
           && SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
                       TLSEXT_NAMETYPE_host_name,
+                      // OpenSSL copies the name; its ctrl interface only takes void*.
+                      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): read only
                       static_cast<void*>(const_cast<char*>(upstream->url.host.c_str())))
                  != 1) {
         ec = asio::error::invalid_argument;

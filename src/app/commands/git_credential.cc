@@ -1,5 +1,7 @@
 // `keybridge git-credential get|store|erase`: the git credential helper (module gitcredential)
 // over libcurl and the real clock.
+#include "gitcredential/git_credential.h"
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -9,7 +11,6 @@
 #include "app/commands/commands.h"
 #include "app/config.h"
 #include "core/clock.h"
-#include "gitcredential/git_credential.h"
 #include "net/curl_http_client.h"
 
 namespace keybridge::app {
@@ -28,14 +29,17 @@ int GitCredential(gitcredential::GitCredentialOptions options, const std::string
     return 1;
   }
   net::CurlHttpClient::Options http_options;
+  // Read before any thread starts, and nothing here sets the environment.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
   if (const char* ca_file = ::getenv("KEYBRIDGE_CA_FILE"); ca_file != nullptr) {
     http_options.ca_file = ca_file;
   }
   net::CurlHttpClient http(http_options);
   core::SystemClock clock;
-  gitcredential::GitCredentialIo io{std::cin, std::cout, std::cerr, http, clock, [](core::Seconds pause) {
-                       std::this_thread::sleep_for(pause);
-                     }};
+  gitcredential::GitCredentialIo io{
+      std::cin, std::cout, std::cerr, http, clock, [](core::Seconds pause) {
+        std::this_thread::sleep_for(pause);
+      }};
   return gitcredential::RunGitCredential(options, io);
 }
 

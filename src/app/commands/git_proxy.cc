@@ -1,5 +1,7 @@
 // `keybridge git-proxy`: the streaming git proxy (module gitproxy) with credentials from the
 // keybridge server at KEYBRIDGE_URL, until SIGINT or SIGTERM.
+#include "gitproxy/git_proxy.h"
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -14,7 +16,6 @@
 #include "core/secret.h"
 #include "gitcredential/git_credential.h"
 #include "gitproxy/credentials.h"
-#include "gitproxy/git_proxy.h"
 #include "net/curl_http_client.h"
 
 namespace keybridge::app {
@@ -40,7 +41,8 @@ int GitProxy(const GitProxyFlags& flags) {
     return 2;
   }
   gitcredential::GitCredentialOptions environment;
-  if (auto loaded = gitcredential::LoadGitCredentialEnvironment(::getenv, environment); !loaded.ok()) {
+  if (auto loaded = gitcredential::LoadGitCredentialEnvironment(::getenv, environment);
+      !loaded.ok()) {
     std::cerr << "keybridge git-proxy: " << loaded.error().message << "\n";
     return 1;
   }
@@ -89,7 +91,9 @@ Command AddGitProxyCommand(CLI::App& cli) {
   git_proxy->add_flag("--allow-remote-clients", flags->allow_remote_clients,
                       "Allow a non-loopback --listen address (only on a network that is the "
                       "session's own)");
-  return {git_proxy, [flags] { return GitProxy(*flags); }};
+  return {git_proxy, [flags] {
+            return GitProxy(*flags);
+          }};
 }
 
 }  // namespace keybridge::app

@@ -37,7 +37,9 @@ Command AddKeysCommand(CLI::App& cli) {
   auto* keys_rotate = keys->add_subcommand(
       "rotate", "Add a new key and re-encrypt every stored secret under it (safe while serving)");
   AddStoreOptions(*keys_rotate, *options);
-  return {keys, [options] { return Rotate(*options); }};
+  return {keys, [options] {
+            return Rotate(*options);
+          }};
 }
 
 }  // namespace keybridge::app

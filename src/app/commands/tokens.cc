@@ -58,8 +58,8 @@ int List(service::ApiTokenService& service) {
     const char* status = t.revoked_at                          ? "revoked"
                          : t.expires_at && *t.expires_at < now ? "expired"
                                                                : "active";
-    std::cout << t.id << "\t" << t.user_id << "\t" << (t.is_admin ? "yes" : "no") << "\t"
-              << t.name << "\t" << core::FormatIso8601(t.created_at) << "\t"
+    std::cout << t.id << "\t" << t.user_id << "\t" << (t.is_admin ? "yes" : "no") << "\t" << t.name
+              << "\t" << core::FormatIso8601(t.created_at) << "\t"
               << (t.expires_at ? core::FormatIso8601(*t.expires_at) : "never") << "\t" << status
               << "\n";
   }
