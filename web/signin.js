@@ -1,4 +1,4 @@
-// Sign-in: the identity provider (when configured), or a local token from
+// Sign-in: the identity provider (when configured), or an API token from
 // `keybridge tokens create`; and the one-time administrator link `keybridge serve` prints.
 import { api } from './api.js';
 import { h, banner, busy } from './ui.js';

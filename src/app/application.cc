@@ -9,9 +9,9 @@
 #include "crypto/system_random.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "identity/api_token_authenticator.h"
 #include "identity/authenticator.h"
 #include "identity/jwt_verifier.h"
-#include "identity/local_token.h"
 #include "net/curl_http_client.h"
 #include "net/probe_client.h"
 #include "routes/api_routes.h"
@@ -84,7 +84,7 @@ class Application::Impl {
         store_(OrThrow(storage::OpenStore(config_.database, *keys_), "cannot open the database")),
         http_client_(net::CurlHttpClient::Options{.ca_file = config_.ca_file}),
         probe_client_(ProbeOptions(config_)),
-        local_tokens_(*store_->api_tokens, clock_),
+        api_tokens_(*store_->api_tokens, clock_),
         session_tokens_(*store_->session_tokens, clock_),
         providers_(*store_->providers, clock_),
         gateway_(http_client_, clock_),
@@ -110,7 +110,7 @@ class Application::Impl {
             service::ProviderCheckServiceOptions{core::PublicUrls(config_.public_url)}),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
-        browser_sessions_(*store_->browser_sessions, local_tokens_, random_, clock_) {
+        browser_sessions_(*store_->browser_sessions, api_tokens_, random_, clock_) {
     const bool secure_cookies = config_.public_url.starts_with("https://");
     if (!config_.oidc_issuer.empty()) {
       identity::JwtVerifier::Options options;
@@ -119,7 +119,7 @@ class Application::Impl {
       options.admin_role = config_.admin_role;
       jwt_ = std::make_unique<identity::JwtVerifier>(options, http_client_, clock_);
     }
-    authenticator_ = std::make_unique<identity::Authenticator>(jwt_.get(), local_tokens_,
+    authenticator_ = std::make_unique<identity::Authenticator>(jwt_.get(), api_tokens_,
                                                                session_tokens_, browser_sessions_);
     if (jwt_ != nullptr && !config_.oidc_client_id.empty()) {
       service::BrowserLoginOptions login;
@@ -240,7 +240,7 @@ class Application::Impl {
   net::CurlHttpClient http_client_;
   net::ProbeClient probe_client_;  // SSRF-guarded, for URLs callers choose
   std::unique_ptr<identity::JwtVerifier> jwt_;
-  identity::LocalTokenAuthenticator local_tokens_;
+  identity::ApiTokenAuthenticator api_tokens_;
   identity::SessionTokenAuthenticator session_tokens_;
   std::unique_ptr<identity::Authenticator> authenticator_;
   service::ProviderService providers_;

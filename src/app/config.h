@@ -20,7 +20,7 @@ struct ServeConfig {
   std::string oidc_issuer;
   std::vector<std::string> oidc_audiences;
   // Browser sign-in through oidc_issuer; without a client id the browser signs in with
-  // the one-time administrator link or a local token.
+  // the one-time administrator link or an API token.
   std::string oidc_client_id;
   std::string oidc_client_secret;
   std::string admin_role = "renku-admin";

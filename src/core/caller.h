@@ -30,13 +30,13 @@ struct Caller {
   std::string rejected_reason;
 
   // Set when the credential was a session token; the user_id is the session owner.
-  std::optional<SessionScope> session;
+  std::optional<SessionScope> session_scope;
   // Set when the credential was the browser session cookie: state-changing requests
-  // must then carry the session's CSRF token (checked in app/application.cc).
+  // must then carry the session's CSRF token (checked by routes/request_policy.cc).
   bool browser_session = false;
 
   bool IsAuthenticated() const { return !user_id.empty(); }
-  bool IsSession() const { return session.has_value(); }
+  bool IsSessionToken() const { return session_scope.has_value(); }
   static Caller Anonymous() { return Caller{}; }
   static Caller User(std::string id, bool admin = false) {
     Caller caller;

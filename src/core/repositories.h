@@ -131,7 +131,7 @@ class BrowserSessionRepository {
   virtual Status Touch(const std::string& id_hash, TimePoint last_seen_at) = 0;
   // Returns whether a row was deleted.
   virtual Result<bool> Delete(const std::string& id_hash) = 0;
-  // Signs `user_id` out of every browser (e.g. after one of their local tokens was revoked);
+  // Signs `user_id` out of every browser (e.g. after one of their API tokens was revoked);
   // returns how many sessions were removed.
   virtual Result<std::int64_t> DeleteForUser(const std::string& user_id) = 0;
   // Removes sessions, links and login flows that expired before `now`; returns how many rows.

@@ -1,7 +1,7 @@
 // `keybridge git-credential get|store|erase`: a git credential helper (gitcredentials(7)) that
 // asks a keybridge server (GET /api/data/git/credentials) for the user name and token of the
 // remote git is talking to. Configured with KEYBRIDGE_URL and KEYBRIDGE_TOKEN (a session token,
-// local token or user JWT) or KEYBRIDGE_TOKEN_FILE; enabled with
+// API token or user JWT) or KEYBRIDGE_TOKEN_FILE; enabled with
 //   git config --global credential.helper '!keybridge git-credential'
 //   git config --global credential.useHttpPath true
 // The token is written to stdout as `password=` and nowhere else.

@@ -45,7 +45,7 @@ core::Caller FromResult(core::Result<core::Caller> result, std::string_view unav
 
 }  // namespace
 
-Authenticator::Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local,
+Authenticator::Authenticator(JwtVerifier* jwt, ApiTokenAuthenticator& local,
                              SessionTokenAuthenticator& sessions,
                              BrowserSessionVerifier& browser_sessions)
     : jwt_(jwt), local_(local), sessions_(sessions), browser_sessions_(browser_sessions) {}
@@ -65,7 +65,7 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
     return Rejected("unsupported authorization scheme");
   }
   const std::string_view token = Trim(value.substr(space));
-  if (token.substr(0, kLocalTokenPrefix.size()) == kLocalTokenPrefix) {
+  if (token.substr(0, kApiTokenPrefix.size()) == kApiTokenPrefix) {
     return FromResult(local_.Authenticate(token), "credentials could not be checked");
   }
   if (token.substr(0, kSessionTokenPrefix.size()) == kSessionTokenPrefix) {

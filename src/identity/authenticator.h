@@ -1,5 +1,5 @@
 // Authenticator: decides who is calling from the Authorization header, for every inbound request.
-// Local "kb_" tokens go to LocalTokenAuthenticator, "kbs_" session tokens to
+// Local "kb_" tokens go to ApiTokenAuthenticator, "kbs_" session tokens to
 // SessionTokenAuthenticator, anything else to the JwtVerifier. Like Renku,
 // a rejected credential yields an anonymous caller that carries the reason; routes that need a
 // user answer 401 with it.
@@ -9,8 +9,8 @@
 
 #include "core/caller.h"
 #include "core/result.h"
+#include "identity/api_token_authenticator.h"
 #include "identity/jwt_verifier.h"
-#include "identity/local_token.h"
 
 namespace keybridge::identity {
 
@@ -28,8 +28,8 @@ class Authenticator {
  public:
   // `jwt` is null when no identity issuer is configured (then bearer JWTs are rejected). Every
   // argument must outlive the authenticator.
-  Authenticator(JwtVerifier* jwt, LocalTokenAuthenticator& local,
-                SessionTokenAuthenticator& sessions, BrowserSessionVerifier& browser_sessions);
+  Authenticator(JwtVerifier* jwt, ApiTokenAuthenticator& local, SessionTokenAuthenticator& sessions,
+                BrowserSessionVerifier& browser_sessions);
 
   // `authorization_header_value` is the raw header value ("" when absent). "Bearer <token>", the
   // scheme case-insensitive. Never fails and never logs the token: an absent header is an
@@ -44,7 +44,7 @@ class Authenticator {
 
  private:
   JwtVerifier* jwt_;
-  LocalTokenAuthenticator& local_;
+  ApiTokenAuthenticator& local_;
   SessionTokenAuthenticator& sessions_;
   BrowserSessionVerifier& browser_sessions_;
 };

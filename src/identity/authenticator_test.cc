@@ -19,9 +19,9 @@ using keybridge::testing::ScriptedHttpClient;
 using keybridge::testing::TestJwtIssuer;
 
 constexpr char kIssuer[] = "https://keycloak.test/realms/renku";
-constexpr char kLocalToken[] = "kb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+constexpr char kApiToken[] = "kb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-// One stored local token (kLocalToken, user "local-user"); can be made to fail like a database.
+// One stored API token (kApiToken, user "local-user"); can be made to fail like a database.
 class OneTokenRepository final : public core::ApiTokenRepository {
  public:
   core::Status Insert(const core::ApiToken&) override { return core::OkStatus(); }
@@ -29,7 +29,7 @@ class OneTokenRepository final : public core::ApiTokenRepository {
     if (failure) {
       return *failure;
     }
-    if (token_hash != HashLocalToken(kLocalToken)) {
+    if (token_hash != HashApiToken(kApiToken)) {
       return core::MakeError(core::ErrorCode::kNotFound, "no such token");
     }
     core::ApiToken token;
@@ -83,7 +83,7 @@ class AuthenticatorTest : public ::testing::Test {
   TestJwtIssuer issuer_{kIssuer};
   JwtVerifier verifier_{Options(), http_, clock_};
   OneTokenRepository tokens_;
-  LocalTokenAuthenticator local_{tokens_, clock_};
+  ApiTokenAuthenticator local_{tokens_, clock_};
   keybridge::testing::InMemorySessionTokenRepository session_tokens_;
   SessionTokenAuthenticator sessions_{session_tokens_, clock_};
   OneBrowserSession browser_sessions_;
@@ -98,17 +98,16 @@ TEST_F(AuthenticatorTest, NoHeaderIsAnonymousWithoutReason) {
   EXPECT_TRUE(http_.Requests().empty());
 }
 
-TEST_F(AuthenticatorTest, LocalTokenGoesToLocalAuthenticator) {
-  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kLocalToken);
+TEST_F(AuthenticatorTest, ApiTokenGoesToTheApiTokenAuthenticator) {
+  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kApiToken);
 
   EXPECT_EQ(caller.user_id, "local-user");
   EXPECT_TRUE(http_.Requests().empty());
 }
 
 TEST_F(AuthenticatorTest, SchemeIsCaseInsensitive) {
-  EXPECT_EQ(authenticator_.Authenticate(std::string("bearer ") + kLocalToken).user_id,
-            "local-user");
-  EXPECT_EQ(authenticator_.Authenticate(std::string("BEARER  ") + kLocalToken + " ").user_id,
+  EXPECT_EQ(authenticator_.Authenticate(std::string("bearer ") + kApiToken).user_id, "local-user");
+  EXPECT_EQ(authenticator_.Authenticate(std::string("BEARER  ") + kApiToken + " ").user_id,
             "local-user");
 }
 
@@ -131,7 +130,7 @@ TEST_F(AuthenticatorTest, RejectedJwtIsAnonymousWithReason) {
   EXPECT_EQ(caller.rejected_reason, "token expired");
 }
 
-TEST_F(AuthenticatorTest, RejectedLocalTokenIsAnonymousWithReason) {
+TEST_F(AuthenticatorTest, RejectedApiTokenIsAnonymousWithReason) {
   const std::string unknown = "kb_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 
   const core::Caller caller = authenticator_.Authenticate("Bearer " + unknown);
@@ -156,7 +155,7 @@ TEST_F(AuthenticatorTest, JwtWithoutConfiguredIssuerIsRejected) {
   Authenticator local_only(nullptr, local_, sessions_, browser_sessions_);
 
   const core::Caller jwt_caller = local_only.Authenticate("Bearer " + Jwt());
-  const core::Caller local_caller = local_only.Authenticate(std::string("Bearer ") + kLocalToken);
+  const core::Caller local_caller = local_only.Authenticate(std::string("Bearer ") + kApiToken);
 
   EXPECT_FALSE(jwt_caller.IsAuthenticated());
   EXPECT_FALSE(jwt_caller.rejected_reason.empty());
@@ -166,7 +165,7 @@ TEST_F(AuthenticatorTest, JwtWithoutConfiguredIssuerIsRejected) {
 
 TEST_F(AuthenticatorTest, OtherSchemesAreRejected) {
   const core::Caller basic = authenticator_.Authenticate("Basic dXNlcjpwYXNz");
-  const core::Caller bare = authenticator_.Authenticate(kLocalToken);
+  const core::Caller bare = authenticator_.Authenticate(kApiToken);
 
   EXPECT_FALSE(basic.IsAuthenticated());
   EXPECT_EQ(basic.rejected_reason, "unsupported authorization scheme");
@@ -183,7 +182,7 @@ TEST_F(AuthenticatorTest, EmptyBearerIsRejected) {
 TEST_F(AuthenticatorTest, TokenStoreFailureIsAnonymousWithReason) {
   tokens_.failure = core::MakeError(core::ErrorCode::kUnavailable, "database down");
 
-  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kLocalToken);
+  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kApiToken);
 
   EXPECT_FALSE(caller.IsAuthenticated());
   EXPECT_EQ(caller.rejected_reason, "credentials could not be checked");
@@ -192,7 +191,7 @@ TEST_F(AuthenticatorTest, TokenStoreFailureIsAnonymousWithReason) {
 TEST_F(AuthenticatorTest, CookieCountsOnlyWithoutAnAuthorizationHeader) {
   const core::Caller by_cookie = authenticator_.Authenticate("", "good-cookie");
   const core::Caller bearer_wins =
-      authenticator_.Authenticate(std::string("Bearer ") + kLocalToken, "good-cookie");
+      authenticator_.Authenticate(std::string("Bearer ") + kApiToken, "good-cookie");
   const core::Caller signed_out = authenticator_.Authenticate("", "old-cookie");
 
   EXPECT_EQ(by_cookie.user_id, "cookie-user");

@@ -95,11 +95,11 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
   });
 
   routes.Add("GET", "/api/data/auth/methods", Access::kAnonymous, [login, options](http::Request&) {
-    return JsonResponse(200,
-                        {{"oidc", login.has_value()},
-                         {"local_token", true},
-                         {"public_url", options.public_url},
-                         {"oauth_callback_url", core::PublicUrls(options.public_url).OAuthCallback()}});
+    return JsonResponse(
+        200, {{"oidc", login.has_value()},
+              {"local_token", true},
+              {"public_url", options.public_url},
+              {"oauth_callback_url", core::PublicUrls(options.public_url).OAuthCallback()}});
   });
 
   // The printed link is <public_url>/api/data/auth/once#<token>: the token is in the fragment, so
@@ -119,7 +119,7 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
   routes.Add("POST", "/api/data/auth/token", Access::kAnonymous,
              [&sessions, options](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
-               return SignedInResponse(request, sessions.SignInWithLocalToken(token), sessions,
+               return SignedInResponse(request, sessions.SignInWithApiToken(token), sessions,
                                        options);
              });
 

@@ -1,5 +1,5 @@
 // Browser sign-in routes, all under /api/data/auth plus GET /api/data/user:
-// the one-time administrator link, signing in with a local token, OIDC sign-in (login/callback)
+// the one-time administrator link, signing in with an API token, OIDC sign-in (login/callback)
 // and sign-out. Sessions live in an HttpOnly SameSite=Lax cookie (`__Host-kb_session` on https,
 // RFC 6265bis 4.1.3.2, else `kb_session`); routes/request_policy.cc checks CSRF on
 // state-changing requests that the cookie authenticates.

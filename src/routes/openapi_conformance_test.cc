@@ -17,7 +17,7 @@ namespace keybridge::routes {
 namespace {
 
 // The documented `security` of an operation with this access level: `[]` needs no credentials;
-// `{}` accepts a request without them; bearer (OIDC or local token), cookie (browser session)
+// `{}` accepts a request without them; bearer (OIDC or API token), cookie (browser session)
 // and sessionToken name the credentials that count.
 nlohmann::json SecurityFor(Access access) {
   const nlohmann::json bearer = {{"bearer", nlohmann::json::array()}};
@@ -57,7 +57,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::GitCredentialService git_credentials(repo, connection_repo, matcher, tokens, {});
   service::ProviderCheckService provider_checks(repo, http, clock, {});
   testing::InMemoryApiTokenRepository api_token_repo;
-  identity::LocalTokenAuthenticator local_tokens(api_token_repo, clock);
+  identity::ApiTokenAuthenticator local_tokens(api_token_repo, clock);
   testing::InMemoryBrowserSessionRepository browser_repo;
   service::BrowserSessionService browser_sessions(browser_repo, local_tokens, random, clock);
   RequestPolicy policy([](std::string_view, std::string_view) { return core::Caller(); }, {});

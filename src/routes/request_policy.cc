@@ -96,7 +96,7 @@ core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& rou
   // Default deny for session tokens (issue #4): a session may obtain access tokens (its scope is
   // checked by TokenService), run the repository check and reach the health probes; it can list,
   // change or mint nothing.
-  if (request.caller.IsSession() && !AdmitsSessionTokens(route.access)) {
+  if (request.caller.IsSessionToken() && !AdmitsSessionTokens(route.access)) {
     return core::MakeError(core::ErrorCode::kPermissionDenied,
                            "session tokens can only obtain tokens");
   }

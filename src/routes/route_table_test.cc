@@ -23,7 +23,7 @@ constexpr const char* kCookie = "cookie-value";
 
 core::Caller SessionCaller() {
   core::Caller caller = core::Caller::User("alice");
-  caller.session = core::SessionScope{"st_1", "jupyter", {}, {}};
+  caller.session_scope = core::SessionScope{"st_1", "jupyter", {}, {}};
   return caller;
 }
 

@@ -1,7 +1,7 @@
 #include "service/api_token_service.h"
 
 #include "crypto/hash.h"
-#include "identity/local_token.h"
+#include "identity/api_token_authenticator.h"
 
 namespace keybridge::service {
 
@@ -19,12 +19,12 @@ core::Result<IssuedApiToken> ApiTokenService::Create(const std::string& user_id,
     return core::MakeError(core::ErrorCode::kInvalidArgument, "--ttl must be positive");
   }
   IssuedApiToken issued;
-  issued.token = identity::GenerateLocalToken(random_);
+  issued.token = identity::GenerateApiToken(random_);
   issued.record.id = "tok_" + crypto::HexEncode(random_.Bytes(6));
   issued.record.user_id = user_id;
   issued.record.name = name;
   issued.record.is_admin = is_admin;
-  issued.record.token_hash = identity::HashLocalToken(issued.token.Reveal());
+  issued.record.token_hash = identity::HashApiToken(issued.token.Reveal());
   issued.record.created_at = clock_.Now();
   if (ttl) {
     issued.record.expires_at = issued.record.created_at + *ttl;

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "identity/local_token.h"
+#include "identity/api_token_authenticator.h"
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
 
@@ -33,7 +33,7 @@ TEST(ApiTokenService, StoresOnlyTheHashAndHonoursTtl) {
 
   ASSERT_TRUE(issued.ok());
   const auto stored = repo.List().value().at(0);
-  EXPECT_EQ(stored.token_hash, identity::HashLocalToken(issued->token.Reveal()));
+  EXPECT_EQ(stored.token_hash, identity::HashApiToken(issued->token.Reveal()));
   EXPECT_NE(stored.token_hash, issued->token.Reveal());
   EXPECT_TRUE(stored.is_admin);
   EXPECT_EQ(stored.expires_at, clock.Now() + core::Seconds(3600));

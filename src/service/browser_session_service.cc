@@ -26,11 +26,11 @@ core::Error SignInAgain(std::string message) {
 }  // namespace
 
 BrowserSessionService::BrowserSessionService(core::BrowserSessionRepository& sessions,
-                                             identity::LocalTokenAuthenticator& local_tokens,
+                                             identity::ApiTokenAuthenticator& local_tokens,
                                              core::Random& random, const core::Clock& clock,
                                              BrowserSessionOptions options)
     : sessions_(sessions),
-      local_tokens_(local_tokens),
+      api_tokens_(local_tokens),
       random_(random),
       clock_(clock),
       options_(options) {}
@@ -76,13 +76,13 @@ core::Result<SignedIn> BrowserSessionService::SignInWithLink(std::string_view li
   return Create(core::Caller::User(kLinkAdminUser, true), "Administrator");
 }
 
-core::Result<SignedIn> BrowserSessionService::SignInWithLocalToken(std::string_view local_token) {
-  if (!local_token.starts_with(identity::kLocalTokenPrefix)) {
+core::Result<SignedIn> BrowserSessionService::SignInWithApiToken(std::string_view local_token) {
+  if (!local_token.starts_with(identity::kApiTokenPrefix)) {
     return SignInAgain(
         "That is not a keybridge token: paste a token from `keybridge tokens create` (it starts "
         "with kb_).");
   }
-  auto caller = local_tokens_.Authenticate(local_token);
+  auto caller = api_tokens_.Authenticate(local_token);
   if (!caller.ok()) {
     if (caller.error().code == ErrorCode::kUnauthenticated) {
       return SignInAgain("The token was not accepted: " + caller.error().message + ".");
@@ -94,7 +94,7 @@ core::Result<SignedIn> BrowserSessionService::SignInWithLocalToken(std::string_v
 }
 
 core::Result<SignedIn> BrowserSessionService::SignIn(const core::Caller& caller) {
-  if (!caller.IsAuthenticated() || caller.IsSession()) {
+  if (!caller.IsAuthenticated() || caller.IsSessionToken()) {
     return SignInAgain("Sign-in was not completed.");
   }
   return Create(caller, caller.name.empty() ? caller.user_id : caller.name);

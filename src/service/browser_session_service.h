@@ -19,8 +19,8 @@
 #include "core/repositories.h"
 #include "core/result.h"
 #include "core/secret.h"
+#include "identity/api_token_authenticator.h"
 #include "identity/authenticator.h"
-#include "identity/local_token.h"
 
 namespace keybridge::service {
 
@@ -42,7 +42,7 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
  public:
   // All references must outlive the service. Thread-safe.
   BrowserSessionService(core::BrowserSessionRepository& sessions,
-                        identity::LocalTokenAuthenticator& local_tokens, core::Random& random,
+                        identity::ApiTokenAuthenticator& local_tokens, core::Random& random,
                         const core::Clock& clock, BrowserSessionOptions options = {});
 
   // A fresh one-time administrator sign-in token (stored hashed, single use, link_lifetime) when
@@ -52,7 +52,7 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
   core::Result<SignedIn> SignInWithLink(std::string_view link_token);
   // A `kb_` token from `keybridge tokens create`: a session with that token's user and admin
   // flag. kUnauthenticated for session tokens and unknown, revoked or expired tokens.
-  core::Result<SignedIn> SignInWithLocalToken(std::string_view local_token);
+  core::Result<SignedIn> SignInWithApiToken(std::string_view local_token);
   // A session for a caller some other check already verified (OIDC sign-in).
   core::Result<SignedIn> SignIn(const core::Caller& caller);
 
@@ -71,7 +71,7 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
   core::Result<SignedIn> Create(const core::Caller& caller, std::string name);
 
   core::BrowserSessionRepository& sessions_;
-  identity::LocalTokenAuthenticator& local_tokens_;
+  identity::ApiTokenAuthenticator& api_tokens_;
   core::Random& random_;
   const core::Clock& clock_;
   const BrowserSessionOptions options_;

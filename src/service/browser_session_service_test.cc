@@ -37,7 +37,7 @@ class BrowserSessionServiceTest : public ::testing::Test {
   crypto::SystemRandom random_;
   testing::InMemoryApiTokenRepository api_tokens_;
   testing::InMemoryBrowserSessionRepository repo_;
-  identity::LocalTokenAuthenticator local_;
+  identity::ApiTokenAuthenticator local_;
   BrowserSessionService service_;
 };
 
@@ -106,12 +106,12 @@ TEST_F(BrowserSessionServiceTest, AdminLinkOnlyWhileNoAdminHasASessionSingleUseA
             core::ErrorCode::kUnauthenticated);
 }
 
-TEST_F(BrowserSessionServiceTest, OnlyLocalTokensSignIn) {
-  EXPECT_EQ(service_.SignInWithLocalToken("kbs_session").error().code,
+TEST_F(BrowserSessionServiceTest, OnlyApiTokensSignIn) {
+  EXPECT_EQ(service_.SignInWithApiToken("kbs_session").error().code,
             core::ErrorCode::kUnauthenticated);
-  EXPECT_EQ(service_.SignInWithLocalToken("eyJhbGciOi.jwt").error().code,
+  EXPECT_EQ(service_.SignInWithApiToken("eyJhbGciOi.jwt").error().code,
             core::ErrorCode::kUnauthenticated);
-  EXPECT_EQ(service_.SignInWithLocalToken("kb_unknown").error().code,
+  EXPECT_EQ(service_.SignInWithApiToken("kb_unknown").error().code,
             core::ErrorCode::kUnauthenticated);
 }
 

@@ -70,8 +70,8 @@ class GitCredentialServiceTest : public ::testing::Test {
   static core::Caller Session(std::vector<std::string> connection_ids,
                               std::vector<std::string> repository_urls) {
     core::Caller caller = Alice();
-    caller.session = core::SessionScope{"st_0123456789ab", "jupyter", std::move(connection_ids),
-                                        std::move(repository_urls)};
+    caller.session_scope = core::SessionScope{
+        "st_0123456789ab", "jupyter", std::move(connection_ids), std::move(repository_urls)};
     return caller;
   }
   core::Result<GitCredentialLookup> Lookup(const core::Caller& caller, const std::string& url,

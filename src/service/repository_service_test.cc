@@ -117,8 +117,8 @@ class RepositoryServiceTest : public ::testing::Test {
   static core::Caller Session(std::vector<std::string> connection_ids,
                               std::vector<std::string> repository_urls) {
     core::Caller caller = core::Caller::User(kAlice);
-    caller.session = core::SessionScope{"tok1", "session-1", std::move(connection_ids),
-                                        std::move(repository_urls)};
+    caller.session_scope = core::SessionScope{"tok1", "session-1", std::move(connection_ids),
+                                              std::move(repository_urls)};
     return caller;
   }
 

@@ -105,10 +105,10 @@ core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
 core::Status SessionScopePolicy::CheckConnection(const core::Caller& caller,
                                                  const std::string& provider_id,
                                                  const std::string& connection_id) {
-  if (!caller.session) {
+  if (!caller.session_scope) {
     return core::OkStatus();
   }
-  const core::SessionScope& scope = *caller.session;
+  const core::SessionScope& scope = *caller.session_scope;
   if (Contains(scope.connection_ids, connection_id)) {
     return core::OkStatus();
   }
@@ -137,10 +137,10 @@ core::Status SessionScopePolicy::CheckConnection(const core::Caller& caller,
 core::Status SessionScopePolicy::CheckRepository(const core::Caller& caller,
                                                  const core::Url& repository,
                                                  const std::string& connection_id) {
-  if (!caller.session) {
+  if (!caller.session_scope) {
     return core::OkStatus();
   }
-  const core::SessionScope& scope = *caller.session;
+  const core::SessionScope& scope = *caller.session_scope;
   if (!connection_id.empty() && Contains(scope.connection_ids, connection_id)) {
     return core::OkStatus();
   }

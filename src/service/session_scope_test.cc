@@ -67,8 +67,8 @@ class SessionScopePolicyTest : public ::testing::Test {
   static core::Caller Session(std::vector<std::string> connection_ids,
                               std::vector<std::string> repository_urls) {
     core::Caller caller = Alice();
-    caller.session = core::SessionScope{"st_0123456789ab", "jupyter", std::move(connection_ids),
-                                        std::move(repository_urls)};
+    caller.session_scope = core::SessionScope{
+        "st_0123456789ab", "jupyter", std::move(connection_ids), std::move(repository_urls)};
     return caller;
   }
   // `n` repositories on the provider "other", then `last` (if not empty).

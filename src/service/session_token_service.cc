@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "crypto/hash.h"
-#include "identity/local_token.h"
+#include "identity/api_token_authenticator.h"
 #include "service/provider_service.h"
 
 namespace keybridge::service {
@@ -21,7 +21,7 @@ core::Error Invalid(std::string message) {
 
 core::Status RequireUserNotSession(const core::Caller& caller) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireUser(caller));
-  if (caller.IsSession()) {
+  if (caller.IsSessionToken()) {
     return MakeError(ErrorCode::kPermissionDenied,
                      "Session tokens can only obtain tokens; they cannot manage session tokens.");
   }

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "identity/api_token_authenticator.h"
 #include "identity/authenticator.h"
-#include "identity/local_token.h"
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
 
@@ -60,7 +60,7 @@ class SessionTokenServiceTest : public ::testing::Test {
   static core::Caller Alice() { return core::Caller::User("alice"); }
   static core::Caller AliceSession() {
     core::Caller caller = Alice();
-    caller.session = core::SessionScope{"st_000000000001", "s", {kAliceConnection}, {}};
+    caller.session_scope = core::SessionScope{"st_000000000001", "s", {kAliceConnection}, {}};
     return caller;
   }
 
@@ -243,7 +243,7 @@ class SessionTokenAuthenticationTest : public SessionTokenServiceTest {
   }
 
   testing::InMemoryApiTokenRepository api_tokens_;
-  identity::LocalTokenAuthenticator local_{api_tokens_, clock_};
+  identity::ApiTokenAuthenticator local_{api_tokens_, clock_};
   identity::SessionTokenAuthenticator sessions_{tokens_, clock_};
   NoBrowserSessions browser_sessions_;
   identity::Authenticator authenticator_{nullptr, local_, sessions_, browser_sessions_};
@@ -257,10 +257,10 @@ TEST_F(SessionTokenAuthenticationTest, AMintedTokenActsAsItsOwnerWithinItsScope)
 
   EXPECT_EQ(caller.user_id, "alice");
   EXPECT_FALSE(caller.is_admin) << "a session never inherits admin rights";
-  ASSERT_TRUE(caller.IsSession());
-  EXPECT_EQ(caller.session->token_id, issued->record.id);
-  EXPECT_EQ(caller.session->session_name, "my-session");
-  EXPECT_EQ(caller.session->repository_urls, std::vector<std::string>{kRepo});
+  ASSERT_TRUE(caller.IsSessionToken());
+  EXPECT_EQ(caller.session_scope->token_id, issued->record.id);
+  EXPECT_EQ(caller.session_scope->session_name, "my-session");
+  EXPECT_EQ(caller.session_scope->repository_urls, std::vector<std::string>{kRepo});
 }
 
 TEST_F(SessionTokenAuthenticationTest, AnExpiredTokenIsRejectedWithTheReason) {
@@ -275,7 +275,7 @@ TEST_F(SessionTokenAuthenticationTest, AnExpiredTokenIsRejectedWithTheReason) {
   const core::Caller caller = Authenticate(issued->token.Reveal());
 
   EXPECT_FALSE(caller.IsAuthenticated());
-  EXPECT_FALSE(caller.IsSession());
+  EXPECT_FALSE(caller.IsSessionToken());
   EXPECT_EQ(caller.rejected_reason, "session token expired");
 }
 

@@ -22,11 +22,11 @@ core::Error NotFound() {
 
 void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& connection,
                          std::string_view via) {
-  if (caller.session) {
+  if (caller.session_scope) {
     spdlog::info(
         "token handed out: connection={} provider={} user={} session_token={} session={} via={}",
-        connection.id, connection.provider_id, caller.user_id, caller.session->token_id,
-        caller.session->session_name, via);
+        connection.id, connection.provider_id, caller.user_id, caller.session_scope->token_id,
+        caller.session_scope->session_name, via);
     return;
   }
   spdlog::info("token handed out: connection={} provider={} user={} via={}", connection.id,

@@ -1,5 +1,5 @@
 // Browser sign-in over HTTP against the real Application: the one-time administrator
-// link printed at start, signing in with a local token, the session cookie's attributes, CSRF
+// link printed at start, signing in with an API token, the session cookie's attributes, CSRF
 // (token and Origin) on cookie-authenticated state changes while bearer clients are unaffected,
 // sign-out, and the OIDC sign-in (authorization code + PKCE S256 + state) at the test issuer.
 #include <gtest/gtest.h>
@@ -61,8 +61,8 @@ class EmbeddedSignInTest : public ::testing::Test {
     return std::regex_search(stdout_, match, link) ? match[2].str() : "";
   }
 
-  // A local token made the way `keybridge tokens create` makes it, on the same database.
-  std::string LocalToken(const std::string& user, bool admin) {
+  // An API token made the way `keybridge tokens create` makes it, on the same database.
+  std::string ApiToken(const std::string& user, bool admin) {
     crypto::SystemRandom random;
     auto keys = crypto::KeyRing::LoadOrCreate((kb_->dir() / "keybridge.key").string(), random);
     EXPECT_TRUE(keys.ok());
@@ -142,15 +142,15 @@ TEST_F(EmbeddedSignInTest, CookieRequestsNeedTheCsrfTokenAndOurOriginButBearerRe
   EXPECT_EQ(ok.status, 201) << ok.body;
 
   // A bearer client sends no cookie and no CSRF token, and is not asked for one.
-  const std::string admin_token = LocalToken("ops", true);
+  const std::string admin_token = ApiToken("ops", true);
   auto bearer = kb_->Call("DELETE", "/api/data/oauth2/providers/gitlab", admin_token, "",
                           {{"Origin", "http://evil.example"}});
   EXPECT_EQ(bearer.status, 204) << bearer.body;
 }
 
-TEST_F(EmbeddedSignInTest, LocalTokenSignsInWithItsUserAndAdminFlag) {
+TEST_F(EmbeddedSignInTest, ApiTokenSignsInWithItsUserAndAdminFlag) {
   const auto user = kb_->Call("POST", "/api/data/auth/token", "",
-                              json{{"token", LocalToken("researcher", false)}}.dump());
+                              json{{"token", ApiToken("researcher", false)}}.dump());
   ASSERT_EQ(user.status, 200) << user.body;
   EXPECT_EQ(Body(user)["id"], "researcher");
   EXPECT_FALSE(Body(user)["is_admin"].get<bool>());
@@ -169,7 +169,7 @@ TEST_F(EmbeddedSignInTest, LocalTokenSignsInWithItsUserAndAdminFlag) {
 }
 
 TEST_F(EmbeddedSignInTest, SignOutNeedsCsrfThenEndsTheSessionServerSide) {
-  const auto [cookie, csrf] = SignIn("/api/data/auth/token", LocalToken("researcher", false));
+  const auto [cookie, csrf] = SignIn("/api/data/auth/token", ApiToken("researcher", false));
 
   auto forged = kb_->Call("POST", "/api/data/auth/logout", "", "", {{"Cookie", cookie}});
   EXPECT_EQ(forged.status, 403);

@@ -1,4 +1,4 @@
-// The `keybridge` command line as an administrator uses it: local tokens (shown once, stored as a
+// The `keybridge` command line as an administrator uses it: API tokens (shown once, stored as a
 // hash, listed without their value, revocable) and online key rotation against a running server.
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -1,4 +1,4 @@
-#include "identity/local_token.h"
+#include "identity/api_token_authenticator.h"
 
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -25,24 +25,23 @@ std::string HashBearerToken(std::string_view token) {
   return crypto::Sha256Hex(token);
 }
 
-core::Secret GenerateLocalToken(core::Random& random) {
-  return GenerateBearerToken(kLocalTokenPrefix, random);
+core::Secret GenerateApiToken(core::Random& random) {
+  return GenerateBearerToken(kApiTokenPrefix, random);
 }
 
-std::string HashLocalToken(std::string_view token) {
+std::string HashApiToken(std::string_view token) {
   return HashBearerToken(token);
 }
 
-LocalTokenAuthenticator::LocalTokenAuthenticator(core::ApiTokenRepository& tokens,
-                                                 const core::Clock& clock)
+ApiTokenAuthenticator::ApiTokenAuthenticator(core::ApiTokenRepository& tokens,
+                                             const core::Clock& clock)
     : tokens_(tokens), clock_(clock) {}
 
-core::Result<core::Caller> LocalTokenAuthenticator::Authenticate(std::string_view token) {
-  if (token.size() > kMaxTokenSize
-      || token.substr(0, kLocalTokenPrefix.size()) != kLocalTokenPrefix) {
+core::Result<core::Caller> ApiTokenAuthenticator::Authenticate(std::string_view token) {
+  if (token.size() > kMaxTokenSize || token.substr(0, kApiTokenPrefix.size()) != kApiTokenPrefix) {
     return Reject("unknown token");
   }
-  const std::string hash = HashLocalToken(token);
+  const std::string hash = HashApiToken(token);
   auto found = tokens_.FindByHash(hash);
   if (!found.ok()) {
     if (found.error().code == core::ErrorCode::kNotFound) {
@@ -89,7 +88,7 @@ core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_v
     return std::move(found).TakeError();
   }
   core::SessionToken& stored = *found;
-  // As for local tokens: never trust the lookup to have compared the whole hash.
+  // As for API tokens: never trust the lookup to have compared the whole hash.
   if (!crypto::ConstantTimeEquals(stored.token_hash, hash) || stored.user_id.empty()) {
     return Reject("unknown session token");
   }
@@ -101,7 +100,7 @@ core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_v
   }
   // Never an administrator, whoever minted it: a session only reads tokens within its scope.
   core::Caller caller = core::Caller::User(std::move(stored.user_id));
-  caller.session =
+  caller.session_scope =
       core::SessionScope{std::move(stored.id), std::move(stored.session_name),
                          std::move(stored.connection_ids), std::move(stored.repository_urls)};
   return caller;

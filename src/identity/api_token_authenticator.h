@@ -15,8 +15,8 @@
 
 namespace keybridge::identity {
 
-// Every local token starts with this, so Authenticator can tell it from a JWT without a lookup.
-inline constexpr std::string_view kLocalTokenPrefix = "kb_";
+// Every API token starts with this, so Authenticator can tell it from a JWT without a lookup.
+inline constexpr std::string_view kApiTokenPrefix = "kb_";
 
 // Session tokens (core::SessionToken) start with this one instead.
 inline constexpr std::string_view kSessionTokenPrefix = "kbs_";
@@ -28,14 +28,14 @@ core::Secret GenerateBearerToken(std::string_view prefix, core::Random& random);
 std::string HashBearerToken(std::string_view token);
 
 // "kb_" + base64url(32 random bytes): 256 bits of entropy, 46 characters.
-core::Secret GenerateLocalToken(core::Random& random);
-// HashBearerToken of a local token.
-std::string HashLocalToken(std::string_view token);
+core::Secret GenerateApiToken(core::Random& random);
+// HashBearerToken of an API token.
+std::string HashApiToken(std::string_view token);
 
-class LocalTokenAuthenticator {
+class ApiTokenAuthenticator {
  public:
   // `tokens` and `clock` must outlive the authenticator.
-  LocalTokenAuthenticator(core::ApiTokenRepository& tokens, const core::Clock& clock);
+  ApiTokenAuthenticator(core::ApiTokenRepository& tokens, const core::Clock& clock);
 
   // kUnauthenticated ("unknown token", "token revoked", "token expired") for a token that is not
   // usable; repository failures are returned unchanged. Thread-safe if the repository is.

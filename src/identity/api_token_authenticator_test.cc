@@ -1,4 +1,4 @@
-#include "identity/local_token.h"
+#include "identity/api_token_authenticator.h"
 
 #include <gtest/gtest.h>
 
@@ -77,17 +77,17 @@ class FixedRandom final : public core::Random {
   char byte_;
 };
 
-class LocalTokenTest : public ::testing::Test {
+class ApiTokenAuthenticatorTest : public ::testing::Test {
  protected:
   // Stores a token for user-1 and returns its plaintext.
   std::string Issue(char seed, bool is_admin = false) {
     FixedRandom random(seed);
-    const std::string token = GenerateLocalToken(random).Reveal();
+    const std::string token = GenerateApiToken(random).Reveal();
     core::ApiToken stored;
     stored.id = std::string("id-") + seed;
     stored.user_id = "user-1";
     stored.is_admin = is_admin;
-    stored.token_hash = HashLocalToken(token);
+    stored.token_hash = HashApiToken(token);
     stored.created_at = clock_.Now();
     EXPECT_TRUE(tokens_.Insert(stored).ok());
     return token;
@@ -95,32 +95,32 @@ class LocalTokenTest : public ::testing::Test {
 
   FakeClock clock_;
   InMemoryApiTokens tokens_;
-  LocalTokenAuthenticator authenticator_{tokens_, clock_};
+  ApiTokenAuthenticator authenticator_{tokens_, clock_};
 };
 
-TEST(GenerateLocalToken, IsPrefixedBase64UrlOf32Bytes) {
+TEST(GenerateApiToken, IsPrefixedBase64UrlOf32Bytes) {
   FixedRandom zeros('\0');
 
-  const core::Secret token = GenerateLocalToken(zeros);
+  const core::Secret token = GenerateApiToken(zeros);
 
   EXPECT_EQ(token.Reveal(), "kb_" + std::string(43, 'A'));
 }
 
-TEST(GenerateLocalToken, UsesInjectedRandomness) {
+TEST(GenerateApiToken, UsesInjectedRandomness) {
   FixedRandom ones('\xff');
 
-  const core::Secret token = GenerateLocalToken(ones);
+  const core::Secret token = GenerateApiToken(ones);
 
   EXPECT_EQ(token.Reveal(), "kb_" + std::string(42, '_') + "8");
 }
 
-TEST(HashLocalToken, IsHexSha256OfWholeToken) {
-  EXPECT_EQ(HashLocalToken("abc"),
+TEST(HashApiToken, IsHexSha256OfWholeToken) {
+  EXPECT_EQ(HashApiToken("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_NE(HashLocalToken("kb_abc"), HashLocalToken("abc"));
+  EXPECT_NE(HashApiToken("kb_abc"), HashApiToken("abc"));
 }
 
-TEST_F(LocalTokenTest, AcceptsValidToken) {
+TEST_F(ApiTokenAuthenticatorTest, AcceptsValidToken) {
   const std::string token = Issue('a', /*is_admin=*/true);
 
   const auto caller = authenticator_.Authenticate(token);
@@ -130,7 +130,7 @@ TEST_F(LocalTokenTest, AcceptsValidToken) {
   EXPECT_TRUE(caller->is_admin);
 }
 
-TEST_F(LocalTokenTest, LooksUpByHashOnly) {
+TEST_F(ApiTokenAuthenticatorTest, LooksUpByHashOnly) {
   const std::string token = Issue('a');
 
   ASSERT_TRUE(authenticator_.Authenticate(token).ok());
@@ -139,18 +139,18 @@ TEST_F(LocalTokenTest, LooksUpByHashOnly) {
   EXPECT_EQ(tokens_.lookups()[0], crypto::Sha256Hex(token));
 }
 
-TEST_F(LocalTokenTest, RejectsUnknownToken) {
+TEST_F(ApiTokenAuthenticatorTest, RejectsUnknownToken) {
   Issue('a');
   FixedRandom other('b');
 
-  const auto caller = authenticator_.Authenticate(GenerateLocalToken(other).Reveal());
+  const auto caller = authenticator_.Authenticate(GenerateApiToken(other).Reveal());
 
   ASSERT_FALSE(caller.ok());
   EXPECT_EQ(caller.error().code, core::ErrorCode::kUnauthenticated);
   EXPECT_EQ(caller.error().message, "unknown token");
 }
 
-TEST_F(LocalTokenTest, RejectsRevokedToken) {
+TEST_F(ApiTokenAuthenticatorTest, RejectsRevokedToken) {
   const std::string token = Issue('a');
   ASSERT_TRUE(tokens_.Revoke("id-a", clock_.Now()).ok());
 
@@ -161,9 +161,9 @@ TEST_F(LocalTokenTest, RejectsRevokedToken) {
   EXPECT_EQ(caller.error().message, "token revoked");
 }
 
-TEST_F(LocalTokenTest, RejectsExpiredToken) {
+TEST_F(ApiTokenAuthenticatorTest, RejectsExpiredToken) {
   const std::string token = Issue('a');
-  core::ApiToken stored = *tokens_.FindByHash(HashLocalToken(token));
+  core::ApiToken stored = *tokens_.FindByHash(HashApiToken(token));
   stored.expires_at = clock_.Now() + seconds(10);
   ASSERT_TRUE(tokens_.Insert(stored).ok());
 
@@ -177,7 +177,7 @@ TEST_F(LocalTokenTest, RejectsExpiredToken) {
   EXPECT_EQ(at_expiry.error().message, "token expired");
 }
 
-TEST_F(LocalTokenTest, RejectsTokensWithoutPrefixWithoutLookup) {
+TEST_F(ApiTokenAuthenticatorTest, RejectsTokensWithoutPrefixWithoutLookup) {
   const auto caller = authenticator_.Authenticate("eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
 
   ASSERT_FALSE(caller.ok());
@@ -185,7 +185,7 @@ TEST_F(LocalTokenTest, RejectsTokensWithoutPrefixWithoutLookup) {
   EXPECT_TRUE(tokens_.lookups().empty());
 }
 
-TEST_F(LocalTokenTest, PropagatesRepositoryFailure) {
+TEST_F(ApiTokenAuthenticatorTest, PropagatesRepositoryFailure) {
   const std::string token = Issue('a');
   tokens_.FailWith(core::MakeError(core::ErrorCode::kUnavailable, "database unavailable"));
 
