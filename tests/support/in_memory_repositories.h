@@ -205,6 +205,8 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       c.status = core::ConnectionStatus::kInvalidCredentials;
       c.status_reason = invalid->reason;
       ++c.token_version;
+    } else if (const auto* note = std::get_if<core::RefreshNoteReason>(&outcome)) {
+      c.status_reason = note->reason;  // token and version stay
     }
   }
   std::mutex& LockFor(const std::string& id) {
