@@ -194,9 +194,8 @@ core::Status TokenService::CheckBackoff(const std::string& connection_id) {
   if (it == backoff_.end() || now >= it->second.retry_at) {
     return core::OkStatus();
   }
-  return RetryLater(
-      "The provider is temporarily unavailable; the token could not be refreshed.",
-      std::chrono::ceil<core::Seconds>(it->second.retry_at - now));
+  return RetryLater("The provider is temporarily unavailable; the token could not be refreshed.",
+                    std::chrono::ceil<core::Seconds>(it->second.retry_at - now));
 }
 
 core::Seconds TokenService::StartBackoff(const std::string& connection_id,
@@ -332,8 +331,8 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
     const core::Seconds window = StartBackoff(connection_id, *transient);
     spdlog::warn("transient failure refreshing connection {}: {} (next attempt in {} s)",
                  connection_id, transient->message, window.count());
-    return RetryLater(
-        "The provider is temporarily unavailable; the token could not be refreshed.", window);
+    return RetryLater("The provider is temporarily unavailable; the token could not be refreshed.",
+                      window);
   }
   if (!stored.ok()) {
     return stored;

@@ -77,9 +77,10 @@ class TokenService {
                TokenServiceOptions options);
 
   // The caller's connection with a token valid for at least max(margin, min_valid) when the
-  // provider allows it (min_valid is clamped to the token lifetime minus the margin). kNotFound (absent or someone else's), kPermissionDenied (pending: never
-  // connected), kReauthorizationRequired (the provider rejected the refresh token; message names
-  // the reconnect URL), kUnavailable (transient provider failure or back-off window; detail
+  // provider allows it (min_valid is clamped to the token lifetime minus the margin). kNotFound
+  // (absent or someone else's), kPermissionDenied (pending: never connected),
+  // kReauthorizationRequired (the provider rejected the refresh token; message names the reconnect
+  // URL), kUnavailable (transient provider failure or back-off window; detail
   // "retry_after=<seconds>"), kInvalidArgument (force_refresh without the rejected hash),
   // kUpstreamFailed.
   //

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "crypto/hash.h"
-
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
 #include "support/scripted_http_client.h"
@@ -257,9 +256,9 @@ class ThrowingOnceHttpClient final : public core::HttpClient {
 TEST_F(TokenServiceTest, AThrowingRefreshAnswersWithAnErrorAndLeavesNothingBehind) {
   ThrowingOnceHttpClient throwing(http_);
   ProviderGateway gateway(throwing, clock_);
-  TokenService tokens(connections_, providers_, gateway, clock_, scope_,
-                      TokenServiceOptions{core::Seconds(300),
-                                          core::PublicUrls("https://kb.example.org")});
+  TokenService tokens(
+      connections_, providers_, gateway, clock_, scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")});
   http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
   clock_.Advance(core::Seconds(8000));
 
@@ -276,9 +275,9 @@ TEST_F(TokenServiceTest, AThrowingRefreshAnswersWithAnErrorAndLeavesNothingBehin
 TEST_F(TokenServiceTest, ConcurrentReadersOfAThrowingRefreshAllGetAnAnswer) {
   ThrowingOnceHttpClient throwing(http_);
   ProviderGateway gateway(throwing, clock_);
-  TokenService tokens(connections_, providers_, gateway, clock_, scope_,
-                      TokenServiceOptions{core::Seconds(300),
-                                          core::PublicUrls("https://kb.example.org")});
+  TokenService tokens(
+      connections_, providers_, gateway, clock_, scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")});
   http_.Always("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
   clock_.Advance(core::Seconds(8000));
 
@@ -346,8 +345,9 @@ TEST_F(TokenServiceTest, MinValidIsClampedToWhatARefreshCanGive) {
   http_.Always("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
 
   // Just issued, 7200 s left; 86400 s asked, at most 7200 - 300 honoured.
-  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(86400))->token->access_token.Reveal(),
-            "old-access");
+  EXPECT_EQ(
+      tokens_.FreshConnection(Alice(), id_, core::Seconds(86400))->token->access_token.Reveal(),
+      "old-access");
   clock_.Advance(core::Seconds(400));  // 6800 s left < 6900
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(
@@ -358,9 +358,9 @@ TEST_F(TokenServiceTest, MinValidIsClampedToWhatARefreshCanGive) {
 }
 
 TEST_F(TokenServiceTest, ATimedOutRefreshIsNotedAndTheConnectionStaysUsable) {
-  http_.Enqueue("POST", kTokenUrl,
-                core::MakeError(core::ErrorCode::kUnavailable,
-                                "request to gitlab.example.org timed out"));
+  http_.Enqueue(
+      "POST", kTokenUrl,
+      core::MakeError(core::ErrorCode::kUnavailable, "request to gitlab.example.org timed out"));
   http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
   clock_.Advance(core::Seconds(7000));  // 200 s left: inside the margin, still valid
 

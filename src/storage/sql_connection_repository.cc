@@ -47,7 +47,10 @@ std::string RandomInstanceId() {
 
 SqlConnectionRepository::SqlConnectionRepository(Database& database, crypto::KeyRing& keys,
                                                  RefreshLeaseOptions lease)
-    : database_(database), keys_(keys), lease_(std::move(lease)), instance_id_(RandomInstanceId()) {}
+    : database_(database),
+      keys_(keys),
+      lease_(std::move(lease)),
+      instance_id_(RandomInstanceId()) {}
 
 core::TimePoint SqlConnectionRepository::Now() const {
   return lease_.clock != nullptr ? lease_.clock->Now() : system_clock_.Now();
@@ -191,8 +194,7 @@ core::Result<core::Connection> SqlConnectionRepository::StoreToken(const std::st
   return Find(id);
 }
 
-core::Status SqlConnectionRepository::TakeLease(const std::string& id,
-                                               const std::string& owner) {
+core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std::string& owner) {
   std::chrono::milliseconds poll = lease_.first_poll;
   for (;;) {
     const core::TimePoint now = Now();
@@ -220,8 +222,8 @@ core::Status SqlConnectionRepository::TakeLease(const std::string& id,
     }
     // Wait for the holder without a connection, never past its lease's expiry (then it is ours
     // to take, whatever happened to the holder).
-    const auto to_expiry = std::chrono::duration_cast<std::chrono::milliseconds>(
-        core::FromUnixSeconds(*until) - now);
+    const auto to_expiry =
+        std::chrono::duration_cast<std::chrono::milliseconds>(core::FromUnixSeconds(*until) - now);
     const auto wait = std::clamp(to_expiry, std::chrono::milliseconds(1), poll);
     if (lease_.sleep) {
       lease_.sleep(wait);

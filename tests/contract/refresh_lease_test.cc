@@ -59,7 +59,9 @@ class RefreshLease : public StoreContract<Backend> {
     c.provider_id = "gitlab";
     c.created_at = clock_.Now();
     ASSERT_TRUE(this->connections().FindOrInsert(c).ok());
-    ASSERT_TRUE(this->connections().StoreToken(kConnectionId, Token("one", clock_.Now()), clock_.Now()).ok());
+    ASSERT_TRUE(this->connections()
+                    .StoreToken(kConnectionId, Token("one", clock_.Now()), clock_.Now())
+                    .ok());
     RefreshLeaseOptions options;
     options.clock = &clock_;
     // Waiting moves the fake clock instead of sleeping: the lease expires deterministically.
@@ -178,9 +180,8 @@ class SlowProvider final : public core::HttpClient {
     }
     release_.wait();
     return keybridge::testing::JsonResponse(
-        200,
-        R"({"access_token":"new-access","token_type":"Bearer","expires_in":7200,)"
-        R"("refresh_token":"new-refresh"})");
+        200, R"({"access_token":"new-access","token_type":"Bearer","expires_in":7200,)"
+             R"("refresh_token":"new-refresh"})");
   }
   std::future<void> InCall() { return in_call_.get_future(); }
   void Release() { release_promise_.set_value(); }
@@ -260,9 +261,9 @@ TEST(TwoReplicas, TheSecondWaitsWithoutAConnectionAndAdoptsTheFirstOnesToken) {
   c.created_at = a.clock.Now();
   ASSERT_TRUE(a.connections->FindOrInsert(c).ok());
   // Expired 800 s ago: every read must refresh.
-  ASSERT_TRUE(a.connections->StoreToken(kConnectionId, Token("old", a.clock.Now() - 8000s),
-                                        a.clock.Now())
-                  .ok());
+  ASSERT_TRUE(
+      a.connections->StoreToken(kConnectionId, Token("old", a.clock.Now() - 8000s), a.clock.Now())
+          .ok());
   const core::Caller alice = core::Caller::User("alice");
 
   std::optional<core::Result<core::Connection>> a_result;
