@@ -19,8 +19,8 @@
 //    limit, not a correctness one, so N replicas make at most N attempts per window, and the
 //    failure path needs no database write (the database may be the struggling part);
 //  - no caller can make every read refresh: a forced refresh needs the hash of the rejected token
-//    and is limited to one per connection per `forced_refresh_interval` (per process), and
-//    min_valid is clamped to what a refresh can give (the token lifetime minus the margin).
+//    and is limited to one per connection per `forced_refresh_interval` (per process);
+//    min_valid is clamped to what a refresh can give (the lifetime of the stored token).
 #pragma once
 
 #include <future>
@@ -77,7 +77,7 @@ class TokenService {
                TokenServiceOptions options);
 
   // The caller's connection with a token valid for at least max(margin, min_valid) when the
-  // provider allows it (min_valid is clamped to the token lifetime minus the margin). kNotFound
+  // provider allows it (min_valid is clamped to the stored token's lifetime). kNotFound
   // (absent or someone else's), kPermissionDenied (pending: never connected),
   // kReauthorizationRequired (the provider rejected the refresh token; message names the reconnect
   // URL), kUnavailable (transient provider failure or back-off window; detail

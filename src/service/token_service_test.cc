@@ -340,23 +340,6 @@ TEST_F(TokenServiceTest, ForcedRefreshesAreLimitedPerConnection) {
   EXPECT_EQ(http_.CountRequests(kTokenUrl), 2U);
 }
 
-// A caller asking for more than a refresh can give must not make every read refresh.
-TEST_F(TokenServiceTest, MinValidIsClampedToWhatARefreshCanGive) {
-  http_.Always("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
-
-  // Just issued, 7200 s left; 86400 s asked, at most 7200 - 300 honoured.
-  EXPECT_EQ(
-      tokens_.FreshConnection(Alice(), id_, core::Seconds(86400))->token->access_token.Reveal(),
-      "old-access");
-  clock_.Advance(core::Seconds(400));  // 6800 s left < 6900
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(
-        tokens_.FreshConnection(Alice(), id_, core::Seconds(86400))->token->access_token.Reveal(),
-        "new-a");
-  }
-  EXPECT_EQ(http_.CountRequests(kTokenUrl), 1U);
-}
-
 TEST_F(TokenServiceTest, ATimedOutRefreshIsNotedAndTheConnectionStaysUsable) {
   http_.Enqueue(
       "POST", kTokenUrl,

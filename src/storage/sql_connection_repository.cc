@@ -196,6 +196,7 @@ core::Result<core::Connection> SqlConnectionRepository::StoreToken(const std::st
 
 core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std::string& owner) {
   std::chrono::milliseconds poll = lease_.first_poll;
+  std::chrono::milliseconds waited{0};
   for (;;) {
     const core::TimePoint now = Now();
     // One statement, so one short transaction: taken only if nobody holds an unexpired lease.
@@ -220,6 +221,12 @@ core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std
     if (!until) {
       continue;  // released between the two statements: try again at once
     }
+    if (waited >= lease_.max_wait) {
+      const auto left = std::max<std::int64_t>(1, *until - core::ToUnixSeconds(now));
+      return core::MakeError(core::ErrorCode::kUnavailable,
+                             "Another refresh of this connection is in progress; retry shortly.",
+                             "retry_after=" + std::to_string(left));
+    }
     // Wait for the holder without a connection, never past its lease's expiry (then it is ours
     // to take, whatever happened to the holder).
     const auto to_expiry =
@@ -230,6 +237,7 @@ core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std
     } else {
       std::this_thread::sleep_for(wait);
     }
+    waited += wait;
     poll = std::min(poll * 2, lease_.max_poll);
   }
 }

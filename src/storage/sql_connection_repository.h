@@ -28,6 +28,10 @@ struct RefreshLeaseOptions {
   // past the holder's lease expiry.
   std::chrono::milliseconds first_poll{25};
   std::chrono::milliseconds max_poll{1000};
+  // A waiter gives up after this long with kUnavailable (retry_after in detail) instead of
+  // holding a request thread until a dead holder's lease expires; a live holder's provider call
+  // ends within its 10 s timeout, so a waiter normally adopts its token well before.
+  std::chrono::milliseconds max_wait{8000};
   // Time and sleeping, replaceable by tests; nullptr / empty = the system's.
   const core::Clock* clock = nullptr;
   std::function<void(std::chrono::milliseconds)> sleep;
@@ -62,7 +66,7 @@ class SqlConnectionRepository final : public core::ConnectionRepository {
   core::Result<std::int64_t> Persist(Database& db, const core::Connection& current,
                                      const core::RefreshOutcome& outcome, const std::string& owner);
   // Takes the refresh lease of `id` for `owner`, waiting (without a database connection) while
-  // someone else holds an unexpired one. kNotFound if the row is absent.
+  // someone else holds an unexpired one, at most max_wait. kNotFound if the row is absent.
   core::Status TakeLease(const std::string& id, const std::string& owner);
   void ReleaseLease(const std::string& id, const std::string& owner);
   core::TimePoint Now() const;

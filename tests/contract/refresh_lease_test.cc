@@ -64,6 +64,7 @@ class RefreshLease : public StoreContract<Backend> {
                     .ok());
     RefreshLeaseOptions options;
     options.clock = &clock_;
+    options.max_wait = 60s;
     // Waiting moves the fake clock instead of sleeping: the lease expires deterministically.
     options.sleep = [this](std::chrono::milliseconds wait) {
       ++sleeps_;
@@ -115,6 +116,30 @@ TYPED_TEST(RefreshLease, ALiveLeaseIsWaitedForUntilItExpires) {
   EXPECT_NE(lease_while_running, "<NULL>");
   EXPECT_EQ(result->token->access_token.Reveal(), "access-two");
   EXPECT_EQ(this->LeaseOwner(), "<NULL>");  // the token write cleared the lease
+}
+
+// A waiter does not hold its request thread until a dead holder's lease expires.
+TYPED_TEST(RefreshLease, AWaiterGivesUpAfterMaxWait) {
+  this->SetLease("another-replica", this->clock_.Now() + 20s);
+  RefreshLeaseOptions options;
+  options.clock = &this->clock_;
+  options.max_wait = 3s;
+  options.sleep = [this](std::chrono::milliseconds wait) {
+    this->clock_.Advance(std::chrono::ceil<core::Seconds>(wait));
+  };
+  SqlConnectionRepository impatient(this->db(), *this->keys_, options);
+  bool ran = false;
+
+  auto result = impatient.WithRefreshLock(kConnectionId, [&](const core::Connection&) {
+    ran = true;
+    return core::Result<core::RefreshOutcome>(core::RefreshNoChange{});
+  });
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_TRUE(result.error().detail.starts_with("retry_after=")) << result.error().detail;
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(this->LeaseOwner(), "another-replica");
 }
 
 TYPED_TEST(RefreshLease, AKilledReplicasExpiredLeaseIsTakenAtOnce) {
