@@ -289,6 +289,12 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
         if (!still_rejected && !token.IsExpiring(clock_.Now(), min_valid)) {
           return core::RefreshOutcome(core::RefreshNoChange{});
         }
+        // Someone else stored a new token while we waited for the lease: adopt it (it is as
+        // fresh as ours would be) instead of refreshing again because min_valid asked for more.
+        if (!force && current.token_version != before.token_version
+            && !token.IsExpiring(clock_.Now(), std::min(min_valid, options_.refresh_margin))) {
+          return core::RefreshOutcome(core::RefreshNoChange{});
+        }
         if (!token.refresh_token) {
           if (token.expires_at && *token.expires_at <= clock_.Now()) {
             return core::RefreshOutcome(core::RefreshMarkInvalid{

@@ -340,6 +340,68 @@ TEST_F(TokenServiceTest, ForcedRefreshesAreLimitedPerConnection) {
   EXPECT_EQ(http_.CountRequests(kTokenUrl), 2U);
 }
 
+// Another replica stores a new token between our read and our lease: a caller that asked for
+// more than any token gives adopts it rather than refreshing again.
+class RefreshedMeanwhileRepository final : public core::ConnectionRepository {
+ public:
+  RefreshedMeanwhileRepository(testing::InMemoryConnectionRepository& rows, core::TokenSet next,
+                               core::TimePoint now)
+      : rows_(rows), next_(std::move(next)), now_(now) {}
+  core::Result<std::vector<core::Connection>> ListForUser(const std::string& user) override {
+    return rows_.ListForUser(user);
+  }
+  core::Result<core::Connection> Find(const std::string& id) override { return rows_.Find(id); }
+  core::Result<core::Connection> FindOrInsert(const core::Connection& c) override {
+    return rows_.FindOrInsert(c);
+  }
+  core::Result<core::Connection> StoreToken(const std::string& id, const core::TokenSet& token,
+                                            core::TimePoint now) override {
+    return rows_.StoreToken(id, token, now);
+  }
+  core::Result<core::Connection> WithRefreshLock(
+      const std::string& id,
+      const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
+      override {
+    static_cast<void>(rows_.StoreToken(id, next_, now_));  // the other replica won
+    return rows_.WithRefreshLock(id, refresh);
+  }
+  core::Result<bool> Delete(const std::string& id) override { return rows_.Delete(id); }
+  core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
+                                                           core::Seconds claim_for,
+                                                           std::size_t limit) override {
+    return rows_.ClaimDueRefreshes(now, claim_for, limit);
+  }
+  core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
+    return rows_.CountForProvider(provider_id);
+  }
+
+ private:
+  testing::InMemoryConnectionRepository& rows_;
+  core::TokenSet next_;
+  core::TimePoint now_;
+};
+
+TEST_F(TokenServiceTest, AWaiterAdoptsTheTokenAnotherReplicaStoredMeanwhile) {
+  http_.Always("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("ours", "ours-r")));
+  clock_.Advance(core::Seconds(8000));
+  core::TokenSet theirs;
+  theirs.access_token = core::Secret("theirs");
+  theirs.refresh_token = core::Secret("theirs-r");
+  theirs.expires_in = 7200;
+  theirs.obtained_at = clock_.Now();
+  theirs.expires_at = clock_.Now() + core::Seconds(7200);
+  RefreshedMeanwhileRepository connections(connections_, theirs, clock_.Now());
+  TokenService tokens(
+      connections, providers_, gateway_, clock_, scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")});
+
+  auto c = tokens.FreshConnection(Alice(), id_, core::Seconds(86400));
+
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->token->access_token.Reveal(), "theirs");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 0U);
+}
+
 TEST_F(TokenServiceTest, ATimedOutRefreshIsNotedAndTheConnectionStaysUsable) {
   http_.Enqueue(
       "POST", kTokenUrl,
