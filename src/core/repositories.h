@@ -56,7 +56,13 @@ struct RefreshMarkInvalid {
   std::string reason;
 };
 struct RefreshNoChange {};
-using RefreshOutcome = std::variant<RefreshNewToken, RefreshMarkInvalid, RefreshNoChange>;
+// The stored token stays (same version, still connected) but status_reason records something
+// support must be able to tell apart from a revocation, e.g. a refresh whose answer was lost.
+struct RefreshNoteReason {
+  std::string reason;
+};
+using RefreshOutcome =
+    std::variant<RefreshNewToken, RefreshMarkInvalid, RefreshNoChange, RefreshNoteReason>;
 
 class ConnectionRepository {
  public:
@@ -72,11 +78,14 @@ class ConnectionRepository {
   // kNotFound if the connection was deleted meanwhile.
   virtual Result<Connection> StoreToken(const std::string& id, const TokenSet& token,
                                         TimePoint now) = 0;
-  // Runs `refresh` while holding this connection's cross-replica refresh lock (PostgreSQL: the
-  // row is locked FOR UPDATE in a transaction, released at once if the process dies; SQLite: a
-  // per-process lock, since SQLite is single-host). `refresh` receives the row as re-read AFTER
-  // the lock was taken, so a waiter sees the token another replica just stored. Its outcome is
-  // persisted (version+1) before the lock is released; the stored row is returned.
+  // Runs `refresh` while holding this connection's cross-replica refresh lock, a lease: taken
+  // with a short compare-and-set, held WITHOUT a database connection or transaction while
+  // `refresh` runs (it calls the provider), and expiring on its own if the holder dies. A second
+  // caller waits for the lease without holding a connection. `refresh` receives the row as
+  // re-read AFTER the lease was taken, so a waiter sees the token another replica just stored.
+  // Its outcome is persisted (version+1; RefreshNoteReason changes only status_reason) with a
+  // compare-and-set on the version and the lease before the lease is released; the stored row is
+  // returned. The lease is released also when `refresh` fails or throws.
   virtual Result<Connection> WithRefreshLock(
       const std::string& id,
       const std::function<Result<RefreshOutcome>(const Connection&)>& refresh) = 0;

@@ -270,14 +270,18 @@ TEST_F(GitCredentialServiceTest, ForcedRefreshReplacesARejectedTokenOnceForManyR
       << "the second report names a token that was already replaced";
 }
 
-TEST_F(GitCredentialServiceTest, ForcedRefreshWithoutAHashAlwaysRefreshes) {
+// A forced refresh must name the token it replaces, so no client can make every read refresh.
+TEST_F(GitCredentialServiceTest, ForcedRefreshWithoutAHashIsRefused) {
   http_.Enqueue("POST", kGitLabTokenUrl, testing::JsonResponse(200, RefreshBody("one")));
-  http_.Enqueue("POST", kGitLabTokenUrl, testing::JsonResponse(200, RefreshBody("two")));
   TokenDemand forced;
   forced.force_refresh = true;
 
-  EXPECT_EQ(Lookup(Alice(), kRepoA, forced)->credential->password.Reveal(), "one");
-  EXPECT_EQ(Lookup(Alice(), kRepoA, forced)->credential->password.Reveal(), "two");
+  auto lookup = Lookup(Alice(), kRepoA, forced);
+
+  ASSERT_TRUE(lookup.ok());
+  ASSERT_FALSE(lookup->credential.ok());
+  EXPECT_EQ(lookup->credential.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(http_.CountRequests(kGitLabTokenUrl), 0U);
 }
 
 // TokenService::FreshConnection applies the same scope to the connection token route.

@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <exception>
 #include <optional>
+#include <string>
 
 #include "crypto/hash.h"
 #include "service/provider_service.h"
@@ -16,6 +19,56 @@ using core::MakeError;
 
 core::Error NotFound() {
   return MakeError(ErrorCode::kNotFound, "Connection does not exist or you do not have access.");
+}
+
+// What status_reason says after a refresh timed out: the provider may have rotated the refresh
+// token without us seeing the answer, which support must tell apart from a revocation.
+constexpr const char* kLostAnswerReason =
+    "the provider did not answer the last refresh in time; if it was rotated, reconnect";
+
+// The provider's Retry-After in seconds, if the error carries one ("retry_after=<n>" in detail,
+// as oauth/token_response writes it).
+std::optional<long long> RetryAfterSeconds(const core::Error& error) {
+  constexpr std::string_view kKey = "retry_after=";
+  const std::size_t at = error.detail.find(kKey);
+  if (at == std::string::npos) {
+    return std::nullopt;
+  }
+  long long value = 0;
+  std::size_t digits = 0;
+  for (std::size_t i = at + kKey.size(); i < error.detail.size() && digits < 9; ++i, ++digits) {
+    const char c = error.detail[i];
+    if (std::isdigit(static_cast<unsigned char>(c)) == 0) {
+      break;
+    }
+    value = value * 10 + (c - '0');
+  }
+  return digits == 0 ? std::nullopt : std::optional(value);
+}
+
+// A transport timeout (net/curl_http_client: "request to <host> timed out"): the request may
+// have reached the provider, so a rotated refresh token may have been lost with the answer.
+bool TimedOut(const core::Error& error) {
+  return error.code == ErrorCode::kUnavailable
+         && error.message.find("timed out") != std::string::npos;
+}
+
+core::Error RetryLater(const std::string& what, core::Seconds left) {
+  const long long seconds = std::max<long long>(1, left.count());
+  return MakeError(ErrorCode::kUnavailable,
+                   what + " Try again in " + std::to_string(seconds) + " s.",
+                   "retry_after=" + std::to_string(seconds));
+}
+
+// How long a token lasts from issue to expiry, if known.
+std::optional<core::Seconds> Lifetime(const core::TokenSet& token) {
+  if (token.expires_in && *token.expires_in > 0) {
+    return core::Seconds(*token.expires_in);
+  }
+  if (token.expires_at && *token.expires_at > token.obtained_at) {
+    return std::chrono::duration_cast<core::Seconds>(*token.expires_at - token.obtained_at);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -94,25 +147,73 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
   // Before the status: a session must not learn anything about connections outside its scope.
   KEYBRIDGE_RETURN_IF_ERROR(scope_.CheckConnection(caller, found->provider_id, found->id));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, Usable(std::move(found).value()));
-  const core::Seconds min_valid = demand.min_valid;
-  core::Seconds margin = options_.refresh_margin;
-  if (connection.token->expires_in && *connection.token->expires_in > 0) {
-    // A provider issuing tokens shorter than the margin must not be refreshed on every read.
-    margin = std::min(margin, core::Seconds(*connection.token->expires_in / 2));
+  if (demand.force_refresh && demand.rejected_token_sha256.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "force_refresh requires rejected_token_sha256 (the hex SHA-256 of the access "
+                     "token the provider rejected)");
   }
-  // An explicit min_valid_seconds is honoured as asked.
+  core::Seconds min_valid = demand.min_valid;
+  core::Seconds margin = options_.refresh_margin;
+  const std::optional<core::Seconds> lifetime = Lifetime(*connection.token);
+  if (lifetime) {
+    // A provider issuing tokens shorter than the margin must not be refreshed on every read.
+    margin = std::min(margin, *lifetime / 2);
+    // No refresh can give more than the lifetime the provider grants, so no more is asked.
+    // (A caller asking for the whole lifetime still makes most reads refresh: the integration
+    // tests rely on min_valid_seconds above the lifetime forcing an immediate refresh, see
+    // tests/integration/connect_flow_test.cc and git_e2e_test.cc.)
+    min_valid = std::min(min_valid, *lifetime);
+  }
   const core::Seconds needed = std::max(min_valid, margin);
-  // A rejection another client already reported got the token replaced: no lock, no refresh.
+  // A rejection another client already reported got the token replaced: no lease, no refresh.
   if (demand.force_refresh
-      && (demand.rejected_token_sha256.empty()
-          || crypto::ConstantTimeEquals(crypto::Sha256Hex(connection.token->access_token.Reveal()),
-                                        demand.rejected_token_sha256))) {
+      && crypto::ConstantTimeEquals(crypto::Sha256Hex(connection.token->access_token.Reveal()),
+                                    demand.rejected_token_sha256)) {
+    const core::TimePoint now = clock_.Now();
+    {
+      std::lock_guard lock(mu_);
+      auto it = last_forced_.find(connection_id);
+      if (it != last_forced_.end() && now < it->second + options_.forced_refresh_interval) {
+        return RetryLater("This connection's token was force-refreshed moments ago.",
+                          std::chrono::duration_cast<core::Seconds>(
+                              it->second + options_.forced_refresh_interval - now));
+      }
+      last_forced_[connection_id] = now;
+    }
     return SharedRefresh(connection_id, needed, /*force=*/true, demand.rejected_token_sha256);
   }
   if (!connection.token->IsExpiring(clock_.Now(), needed)) {
     return connection;
   }
   return SharedRefresh(connection_id, needed, /*force=*/false);
+}
+
+core::Status TokenService::CheckBackoff(const std::string& connection_id) {
+  const core::TimePoint now = clock_.Now();
+  std::lock_guard lock(mu_);
+  auto it = backoff_.find(connection_id);
+  if (it == backoff_.end() || now >= it->second.retry_at) {
+    return core::OkStatus();
+  }
+  return RetryLater("The provider is temporarily unavailable; the token could not be refreshed.",
+                    std::chrono::ceil<core::Seconds>(it->second.retry_at - now));
+}
+
+core::Seconds TokenService::StartBackoff(const std::string& connection_id,
+                                         const core::Error& error) {
+  constexpr core::Seconds kMaxProviderRetryAfter{3600};
+  std::lock_guard lock(mu_);
+  Backoff& backoff = backoff_[connection_id];
+  if (const std::optional<long long> asked = RetryAfterSeconds(error)) {
+    // The provider said when: obey it, within sane bounds.
+    backoff.window = std::clamp(core::Seconds(*asked), core::Seconds(1), kMaxProviderRetryAfter);
+  } else {
+    backoff.window = backoff.window.count() == 0
+                         ? options_.first_backoff
+                         : std::min(backoff.window * 2, options_.max_backoff);
+  }
+  backoff.retry_at = clock_.Now() + backoff.window;
+  return backoff.window;
 }
 
 core::Status TokenService::KeepAlive(const std::string& connection_id) {
@@ -139,12 +240,25 @@ core::Result<core::Connection> TokenService::SharedRefresh(const std::string& co
     }
   }
   if (leader) {
-    auto result = RefreshUnderLock(connection_id, min_valid, force, only_if_sha256);
+    std::optional<core::Result<core::Connection>> result;
+    try {
+      core::Status waited = CheckBackoff(connection_id);
+      result = waited.ok() ? RefreshUnderLock(connection_id, min_valid, force, only_if_sha256)
+                           : core::Result<core::Connection>(std::move(waited).TakeError());
+    } catch (const std::exception& e) {
+      // Last resort: a throw must not leave a broken promise in the map, which would answer
+      // every later read of this connection with an error until a restart.
+      result = MakeError(ErrorCode::kInternal, "The token could not be refreshed.",
+                         std::string("refresh threw: ") + e.what());
+    } catch (...) {
+      result = MakeError(ErrorCode::kInternal, "The token could not be refreshed.",
+                         "refresh threw a non-standard exception");
+    }
     {
       std::lock_guard lock(mu_);
       inflight_.erase(connection_id);
     }
-    promise.set_value(std::move(result));
+    promise.set_value(std::move(*result));
   }
   return future.get();
 }
@@ -173,6 +287,12 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
                 || crypto::ConstantTimeEquals(crypto::Sha256Hex(token.access_token.Reveal()),
                                               only_if_sha256));
         if (!still_rejected && !token.IsExpiring(clock_.Now(), min_valid)) {
+          return core::RefreshOutcome(core::RefreshNoChange{});
+        }
+        // Someone else stored a new token while we waited for the lease: adopt it (it is as
+        // fresh as ours would be) instead of refreshing again because min_valid asked for more.
+        if (!force && current.token_version != before.token_version
+            && !token.IsExpiring(clock_.Now(), std::min(min_valid, options_.refresh_margin))) {
           return core::RefreshOutcome(core::RefreshNoChange{});
         }
         if (!token.refresh_token) {
@@ -207,18 +327,27 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
               + (error.detail.empty() ? "invalid_grant" : error.detail) + ")"});
         }
         transient = error;
+        if (TimedOut(error)) {
+          // The request may have been answered after all (with a rotated refresh token we never
+          // saw): keep the token, which may still work, but say so where support looks.
+          return core::RefreshOutcome(core::RefreshNoteReason{kLostAnswerReason});
+        }
         return std::move(refreshed).TakeError();
       });
+  if (transient && transient->code == ErrorCode::kUnavailable) {
+    const core::Seconds window = StartBackoff(connection_id, *transient);
+    spdlog::warn("transient failure refreshing connection {}: {} (next attempt in {} s)",
+                 connection_id, transient->message, window.count());
+    return RetryLater("The provider is temporarily unavailable; the token could not be refreshed.",
+                      window);
+  }
   if (!stored.ok()) {
-    if (transient && (transient->code == ErrorCode::kUnavailable)) {
-      spdlog::warn("transient failure refreshing connection {}: {}", connection_id,
-                   transient->message);
-      return MakeError(ErrorCode::kUnavailable,
-                       "The provider is temporarily unavailable; the token could not be "
-                       "refreshed. Try again shortly.",
-                       transient->detail);
-    }
     return stored;
+  }
+  {
+    // The provider answered (or there was nothing to ask): no back-off.
+    std::lock_guard lock(mu_);
+    backoff_.erase(connection_id);
   }
   return Usable(std::move(stored).value());
 }

@@ -3,14 +3,25 @@
 // (applied here before a token leaves), which provider serves a URL is ProviderMatcher's, and
 // links are core::PublicUrls'. Refresh tokens may rotate (RFC 9700 §4.14: each refresh token is
 // single use), so a lost race loses the grant; the rules are:
-//  - one refresh per connection at a time: an in-process single-flight in front of the store's
-//    cross-replica refresh lock;
-//  - the row is re-read after the lock, so a waiter adopts the winner's token instead of
-//    replaying a spent refresh token;
+//  - one refresh per connection at a time: an in-process single-flight (exception-safe: a
+//    throwing refresh answers every waiter with an error and leaves no entry behind) in front of
+//    the store's cross-replica refresh lease, which is held without a database connection while
+//    the provider is called;
+//  - the row is re-read after the lease is taken, so a waiter adopts the winner's token instead
+//    of replaying a spent refresh token;
 //  - the new token set is persisted before anyone gets it;
-//  - invalid_grant/bad_refresh_token (under the lock, so not our own race) marks the connection
+//  - invalid_grant/bad_refresh_token (under the lease, so not our own race) marks the connection
 //    invalid_credentials with the reason; timeouts, 5xx and 429 are transient (503, refresh
-//    token kept, connection untouched).
+//    token kept, connection untouched, except that a timeout notes in status_reason that the
+//    answer may have been lost);
+//  - after a transient failure the provider is not asked again for that connection until its
+//    back-off window has passed (the provider's Retry-After, else exponential); reads in between
+//    get 503 with the time left. The window is kept in memory, per process: it is a politeness
+//    limit, not a correctness one, so N replicas make at most N attempts per window, and the
+//    failure path needs no database write (the database may be the struggling part);
+//  - no caller can make every read refresh: a forced refresh needs the hash of the rejected token
+//    and is limited to one per connection per `forced_refresh_interval` (per process);
+//    min_valid is clamped to what a refresh can give (the lifetime of the stored token).
 #pragma once
 
 #include <future>
@@ -36,6 +47,13 @@ struct TokenServiceOptions {
   core::Seconds refresh_margin{300};
   // For the reconnect link in errors.
   core::PublicUrls public_urls;
+  // Back-off after a transient refresh failure when the provider sent no Retry-After: starts
+  // here and doubles per failure up to `max_backoff`.
+  core::Seconds first_backoff{5};
+  core::Seconds max_backoff{300};
+  // At most one forced refresh per connection per interval (GitLab and GitHub Apps invalidate
+  // the previous token on refresh, so forced refreshes must not come from every client).
+  core::Seconds forced_refresh_interval{30};
 };
 
 // What a reader needs from FreshConnection.
@@ -43,9 +61,11 @@ struct TokenDemand {
   // The token must stay valid at least this long (a larger refresh margin still applies).
   core::Seconds min_valid{0};
   // Refresh even though the stored token looks valid, because a client saw the provider reject
-  // it (git erased it). With `rejected_token_sha256` (hex SHA-256 of the rejected access token)
-  // only while the stored token is still that one, so several clients that saw the same
-  // rejection cause one refresh, not one each.
+  // it (git erased it). Needs `rejected_token_sha256` (hex SHA-256 of the rejected access token;
+  // kInvalidArgument without it) and refreshes only while the stored token is still that one, so
+  // several clients that saw the same rejection cause one refresh, not one each. At most one per
+  // connection per forced_refresh_interval: a later one gets the stored token if it differs from
+  // the rejected one, else kUnavailable naming the seconds left ("retry_after=<n>" in detail).
   bool force_refresh = false;
   std::string rejected_token_sha256;
 };
@@ -58,9 +78,12 @@ class TokenService {
                TokenServiceOptions options);
 
   // The caller's connection with a token valid for at least max(margin, min_valid) when the
-  // provider allows it. kNotFound (absent or someone else's), kPermissionDenied (pending: never
-  // connected), kReauthorizationRequired (the provider rejected the refresh token; message names
-  // the reconnect URL), kUnavailable (transient provider failure), kUpstreamFailed.
+  // provider allows it (min_valid is clamped to the stored token's lifetime). kNotFound
+  // (absent or someone else's), kPermissionDenied (pending: never connected),
+  // kReauthorizationRequired (the provider rejected the refresh token; message names the reconnect
+  // URL), kUnavailable (transient provider failure or back-off window; detail
+  // "retry_after=<seconds>"), kInvalidArgument (force_refresh without the rejected hash),
+  // kUpstreamFailed.
   //
   // A session caller (Caller::session) gets a connection only within its scope, else
   // kPermissionDenied (SessionScopePolicy::CheckConnection).
@@ -85,6 +108,15 @@ class TokenService {
                                                   core::Seconds min_valid, bool force,
                                                   const std::string& only_if_sha256);
   core::Result<core::Connection> Usable(core::Connection connection) const;
+  // kUnavailable while `connection_id` is inside its back-off window.
+  core::Status CheckBackoff(const std::string& connection_id);
+  // Opens (or widens) the back-off window after a transient failure; returns its length.
+  core::Seconds StartBackoff(const std::string& connection_id, const core::Error& error);
+
+  struct Backoff {
+    core::TimePoint retry_at;
+    core::Seconds window{0};
+  };
 
   core::ConnectionRepository& connections_;
   core::ProviderRepository& providers_;
@@ -94,6 +126,9 @@ class TokenService {
   const TokenServiceOptions options_;
   std::mutex mu_;
   std::map<std::string, std::shared_future<core::Result<core::Connection>>> inflight_;
+  // Per connection, in memory (see above); entries go when a refresh succeeds or is refused.
+  std::map<std::string, Backoff> backoff_;
+  std::map<std::string, core::TimePoint> last_forced_;
 };
 
 // Audit line for every access token handed to a client (who, which session token, which

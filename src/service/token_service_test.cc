@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "support/fake_clock.h"
 #include "support/in_memory_repositories.h"
 #include "support/scripted_http_client.h"
@@ -184,6 +186,244 @@ TEST_F(TokenServiceTest, ARefreshWithoutANewRefreshTokenKeepsTheOldOne) {
   ASSERT_TRUE(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).ok());
 
   EXPECT_EQ(connections_.Find(id_)->token->refresh_token->Reveal(), "old-refresh");
+}
+
+// Issue "Serving core": while a provider fails, a read of an expired token must not reach it
+// again before the back-off window has passed.
+TEST_F(TokenServiceTest, ATransientFailureOpensAnExponentialBackoffWindow) {
+  http_.Always("POST", kTokenUrl, testing::JsonResponse(503, "{}"));
+  clock_.Advance(core::Seconds(8000));
+
+  for (int i = 0; i < 10; ++i) {
+    auto c = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, core::ErrorCode::kUnavailable);
+    EXPECT_EQ(c.error().detail, "retry_after=5") << i;
+  }
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 1U);
+
+  clock_.Advance(core::Seconds(5));
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
+            "retry_after=10");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 2U);
+  clock_.Advance(core::Seconds(9));
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
+            "retry_after=1");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 2U);
+  clock_.Advance(core::Seconds(1));
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
+            "retry_after=20");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 3U);
+}
+
+TEST_F(TokenServiceTest, TheProvidersRetryAfterIsTheWindowAndSuccessEndsIt) {
+  core::HttpResponse limited = testing::JsonResponse(429, "{}");
+  limited.headers.push_back({"retry-after", "60"});
+  http_.Enqueue("POST", kTokenUrl, limited);
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  clock_.Advance(core::Seconds(8000));
+
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
+            "retry_after=60");
+  clock_.Advance(core::Seconds(59));
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
+            "retry_after=1");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 1U);
+  clock_.Advance(core::Seconds(1));
+  auto c = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->token->access_token.Reveal(), "new-a");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 2U);
+}
+
+// An HttpClient whose first request throws (a bug somewhere below the service).
+class ThrowingOnceHttpClient final : public core::HttpClient {
+ public:
+  explicit ThrowingOnceHttpClient(core::HttpClient& next) : next_(next) {}
+  core::Result<core::HttpResponse> Send(const core::HttpRequest& request) override {
+    if (!thrown_.exchange(true)) {
+      throw std::runtime_error("bug");
+    }
+    return next_.Send(request);
+  }
+
+ private:
+  core::HttpClient& next_;
+  std::atomic<bool> thrown_{false};
+};
+
+TEST_F(TokenServiceTest, AThrowingRefreshAnswersWithAnErrorAndLeavesNothingBehind) {
+  ThrowingOnceHttpClient throwing(http_);
+  ProviderGateway gateway(throwing, clock_);
+  TokenService tokens(
+      connections_, providers_, gateway, clock_, scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")});
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  clock_.Advance(core::Seconds(8000));
+
+  auto failed = tokens.FreshConnection(Alice(), id_, core::Seconds(0));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, core::ErrorCode::kInternal);
+  // The single-flight entry is gone: the next read refreshes normally instead of finding a
+  // broken promise.
+  auto next = tokens.FreshConnection(Alice(), id_, core::Seconds(0));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->token->access_token.Reveal(), "new-a");
+}
+
+TEST_F(TokenServiceTest, ConcurrentReadersOfAThrowingRefreshAllGetAnAnswer) {
+  ThrowingOnceHttpClient throwing(http_);
+  ProviderGateway gateway(throwing, clock_);
+  TokenService tokens(
+      connections_, providers_, gateway, clock_, scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")});
+  http_.Always("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  clock_.Advance(core::Seconds(8000));
+
+  std::vector<std::thread> readers;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 8; ++i) {
+    readers.emplace_back([&] {
+      auto c = tokens.FreshConnection(Alice(), id_, core::Seconds(0));
+      if (c.ok() || c.error().code == core::ErrorCode::kInternal) {
+        ++answered;
+      }
+    });
+  }
+  for (auto& t : readers) {
+    t.join();
+  }
+
+  EXPECT_EQ(answered.load(), 8);
+  EXPECT_EQ(tokens.FreshConnection(Alice(), id_, core::Seconds(0))->token->access_token.Reveal(),
+            "new-a");
+}
+
+TEST_F(TokenServiceTest, ForceRefreshWithoutTheRejectedHashIsRefused) {
+  TokenDemand forced;
+  forced.force_refresh = true;
+
+  auto c = tokens_.FreshConnection(Alice(), id_, forced);
+
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.error().message.find("rejected_token_sha256"), std::string::npos);
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 0U);
+}
+
+TEST_F(TokenServiceTest, ForcedRefreshesAreLimitedPerConnection) {
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("newer-a", "newer-r")));
+  TokenDemand old_rejected;
+  old_rejected.force_refresh = true;
+  old_rejected.rejected_token_sha256 = crypto::Sha256Hex("old-access");
+  TokenDemand new_rejected = old_rejected;
+  new_rejected.rejected_token_sha256 = crypto::Sha256Hex("new-a");
+
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, old_rejected)->token->access_token.Reveal(),
+            "new-a");
+  clock_.Advance(core::Seconds(10));
+  // Within the interval: a report of the replaced token gets the current one...
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, old_rejected)->token->access_token.Reveal(),
+            "new-a");
+  // ...and a report of the current one is told when to come back, without a provider call.
+  auto limited = tokens_.FreshConnection(Alice(), id_, new_rejected);
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_EQ(limited.error().detail, "retry_after=20");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 1U);
+
+  clock_.Advance(core::Seconds(20));
+  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, new_rejected)->token->access_token.Reveal(),
+            "newer-a");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 2U);
+}
+
+// Another replica stores a new token between our read and our lease: a caller that asked for
+// more than any token gives adopts it rather than refreshing again.
+class RefreshedMeanwhileRepository final : public core::ConnectionRepository {
+ public:
+  RefreshedMeanwhileRepository(testing::InMemoryConnectionRepository& rows, core::TokenSet next,
+                               core::TimePoint now)
+      : rows_(rows), next_(std::move(next)), now_(now) {}
+  core::Result<std::vector<core::Connection>> ListForUser(const std::string& user) override {
+    return rows_.ListForUser(user);
+  }
+  core::Result<core::Connection> Find(const std::string& id) override { return rows_.Find(id); }
+  core::Result<core::Connection> FindOrInsert(const core::Connection& c) override {
+    return rows_.FindOrInsert(c);
+  }
+  core::Result<core::Connection> StoreToken(const std::string& id, const core::TokenSet& token,
+                                            core::TimePoint now) override {
+    return rows_.StoreToken(id, token, now);
+  }
+  core::Result<core::Connection> WithRefreshLock(
+      const std::string& id,
+      const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
+      override {
+    static_cast<void>(rows_.StoreToken(id, next_, now_));  // the other replica won
+    return rows_.WithRefreshLock(id, refresh);
+  }
+  core::Result<bool> Delete(const std::string& id) override { return rows_.Delete(id); }
+  core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
+                                                           core::Seconds claim_for,
+                                                           std::size_t limit) override {
+    return rows_.ClaimDueRefreshes(now, claim_for, limit);
+  }
+  core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
+    return rows_.CountForProvider(provider_id);
+  }
+
+ private:
+  testing::InMemoryConnectionRepository& rows_;
+  core::TokenSet next_;
+  core::TimePoint now_;
+};
+
+TEST_F(TokenServiceTest, AWaiterAdoptsTheTokenAnotherReplicaStoredMeanwhile) {
+  http_.Always("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("ours", "ours-r")));
+  clock_.Advance(core::Seconds(8000));
+  core::TokenSet theirs;
+  theirs.access_token = core::Secret("theirs");
+  theirs.refresh_token = core::Secret("theirs-r");
+  theirs.expires_in = 7200;
+  theirs.obtained_at = clock_.Now();
+  theirs.expires_at = clock_.Now() + core::Seconds(7200);
+  RefreshedMeanwhileRepository connections(connections_, theirs, clock_.Now());
+  TokenService tokens(
+      connections, providers_, gateway_, clock_, scope_,
+      TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")});
+
+  auto c = tokens.FreshConnection(Alice(), id_, core::Seconds(86400));
+
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->token->access_token.Reveal(), "theirs");
+  EXPECT_EQ(http_.CountRequests(kTokenUrl), 0U);
+}
+
+TEST_F(TokenServiceTest, ATimedOutRefreshIsNotedAndTheConnectionStaysUsable) {
+  http_.Enqueue(
+      "POST", kTokenUrl,
+      core::MakeError(core::ErrorCode::kUnavailable, "request to gitlab.example.org timed out"));
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  clock_.Advance(core::Seconds(7000));  // 200 s left: inside the margin, still valid
+
+  auto timed_out = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().code, core::ErrorCode::kUnavailable);
+  auto stored = connections_.Find(id_);
+  EXPECT_EQ(stored->status, core::ConnectionStatus::kConnected);
+  EXPECT_EQ(stored->status_reason,
+            "the provider did not answer the last refresh in time; if it was rotated, reconnect");
+  EXPECT_EQ(stored->token->access_token.Reveal(), "old-access");
+  EXPECT_EQ(stored->token->refresh_token->Reveal(), "old-refresh");
+
+  clock_.Advance(core::Seconds(5));
+  auto next = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->token->access_token.Reveal(), "new-a");
+  EXPECT_EQ(connections_.Find(id_)->status_reason, "");
 }
 
 }  // namespace

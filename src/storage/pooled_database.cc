@@ -96,14 +96,23 @@ std::string SqlForLog(std::string_view sql) {
 }
 
 PooledDatabase::PooledDatabase(Dialect dialect, ConnectionFactory factory,
-                               std::size_t max_connections)
-    : dialect_(dialect), factory_(std::move(factory)), max_connections_(max_connections) {}
+                               std::size_t max_connections,
+                               std::chrono::milliseconds acquire_timeout)
+    : dialect_(dialect),
+      factory_(std::move(factory)),
+      max_connections_(max_connections),
+      acquire_timeout_(acquire_timeout) {}
 
 PooledDatabase::~PooledDatabase() = default;
 
 core::Result<PooledDatabase::Lease> PooledDatabase::Acquire() {
   std::unique_lock lock(mu_);
-  available_.wait(lock, [this] { return !idle_.empty() || open_ < max_connections_; });
+  if (!available_.wait_for(lock, acquire_timeout_,
+                           [this] { return !idle_.empty() || open_ < max_connections_; })) {
+    return core::MakeError(core::ErrorCode::kUnavailable, "the database is busy; retry shortly",
+                           "no pooled database connection became free within "
+                               + std::to_string(acquire_timeout_.count()) + " ms");
+  }
   if (!idle_.empty()) {
     std::unique_ptr<SqlConnection> connection = std::move(idle_.back());
     idle_.pop_back();

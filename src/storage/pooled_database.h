@@ -3,6 +3,7 @@
 // thread-safety once. Internal to storage/.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -37,8 +38,12 @@ using ConnectionFactory = std::function<core::Result<std::unique_ptr<SqlConnecti
 
 class PooledDatabase final : public Database {
  public:
-  // Opens at most `max_connections` connections, lazily; callers beyond that wait for one.
-  PooledDatabase(Dialect dialect, ConnectionFactory factory, std::size_t max_connections);
+  // Opens at most `max_connections` connections, lazily; callers beyond that wait for one, but
+  // only up to `acquire_timeout`: past it they get kUnavailable ("the database is busy; retry
+  // shortly") instead of holding a request thread forever behind a pool that is used up.
+  PooledDatabase(Dialect dialect, ConnectionFactory factory, std::size_t max_connections,
+                 std::chrono::milliseconds acquire_timeout = kDefaultAcquireTimeout);
+  static constexpr std::chrono::milliseconds kDefaultAcquireTimeout{2000};
   ~PooledDatabase() override;
   PooledDatabase(const PooledDatabase&) = delete;
   PooledDatabase& operator=(const PooledDatabase&) = delete;
@@ -60,6 +65,7 @@ class PooledDatabase final : public Database {
   const Dialect dialect_;
   const ConnectionFactory factory_;
   const std::size_t max_connections_;
+  const std::chrono::milliseconds acquire_timeout_;
   std::mutex mu_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<SqlConnection>> idle_;

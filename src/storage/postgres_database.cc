@@ -14,7 +14,6 @@
 namespace keybridge::storage {
 namespace {
 
-constexpr std::size_t kMaxConnections = 8;
 // Type OIDs from pg_type.h (stable since PostgreSQL 7); integers and booleans are read as int64.
 constexpr Oid kBoolOid = 16;
 constexpr Oid kInt8Oid = 20;
@@ -213,8 +212,14 @@ core::Result<std::unique_ptr<SqlConnection>> Connect(const std::string& conninfo
 }  // namespace
 
 core::Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo) {
+  return OpenPostgresDatabase(conninfo, PostgresPoolOptions{});
+}
+
+core::Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo,
+                                                             const PostgresPoolOptions& options) {
   auto database = std::make_unique<PooledDatabase>(
-      Dialect::kPostgres, [conninfo] { return Connect(conninfo); }, kMaxConnections);
+      Dialect::kPostgres, [conninfo] { return Connect(conninfo); }, options.max_connections,
+      options.acquire_timeout);
   KEYBRIDGE_RETURN_IF_ERROR(database->Ping());
   return std::unique_ptr<Database>(std::move(database));
 }

@@ -2,6 +2,8 @@
 // server drops one.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -14,5 +16,13 @@ namespace keybridge::storage {
 // one connection now (kUnavailable with libpq's reason if that fails) and up to 8 on demand.
 // Thread-safe.
 core::Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo);
+
+struct PostgresPoolOptions {
+  std::size_t max_connections = 8;
+  // How long a statement waits for a free pooled connection before it fails with kUnavailable.
+  std::chrono::milliseconds acquire_timeout{2000};
+};
+core::Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& conninfo,
+                                                             const PostgresPoolOptions& options);
 
 }  // namespace keybridge::storage

@@ -1,6 +1,9 @@
 #include "storage/sql_connection_repository.h"
 
+#include <algorithm>
 #include <functional>
+#include <random>
+#include <thread>
 #include <utility>
 
 #include "core/text.h"
@@ -27,10 +30,34 @@ std::string Select(std::string_view where) {
   return "SELECT " + std::string(kColumns) + " FROM oauth2_connections " + std::string(where);
 }
 
+std::string RandomInstanceId() {
+  // Not a secret: it only has to differ between replicas.
+  std::random_device device;
+  std::uniform_int_distribution<std::uint64_t> bits;
+  const std::uint64_t value = bits(device);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    out.push_back(kHex[(value >> shift) & 0xF]);
+  }
+  return out;
+}
+
 }  // namespace
 
-std::mutex& SqlConnectionRepository::ProcessLockFor(const std::string& id) {
-  return process_locks_[std::hash<std::string>{}(id) % process_locks_.size()];
+SqlConnectionRepository::SqlConnectionRepository(Database& database, crypto::KeyRing& keys,
+                                                 RefreshLeaseOptions lease)
+    : database_(database),
+      keys_(keys),
+      lease_(std::move(lease)),
+      instance_id_(RandomInstanceId()) {}
+
+core::TimePoint SqlConnectionRepository::Now() const {
+  return lease_.clock != nullptr ? lease_.clock->Now() : system_clock_.Now();
+}
+
+std::string SqlConnectionRepository::NewLeaseOwner() {
+  return instance_id_ + "-" + std::to_string(next_attempt_.fetch_add(1));
 }
 
 core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) {
@@ -59,13 +86,9 @@ core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) 
   return c;
 }
 
-core::Result<core::Connection> SqlConnectionRepository::FindIn(Database& db, const std::string& id,
-                                                               bool for_update) {
-  std::string sql = Select("WHERE id = $1");
-  if (for_update && db.dialect() == Dialect::kPostgres) {
-    sql += " FOR UPDATE";
-  }
-  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, db.Query(sql, {id}));
+core::Result<core::Connection> SqlConnectionRepository::FindIn(Database& db,
+                                                               const std::string& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, db.Query(Select("WHERE id = $1"), {id}));
   if (rows.empty()) {
     return NotFound();
   }
@@ -86,7 +109,7 @@ core::Result<std::vector<core::Connection>> SqlConnectionRepository::ListForUser
 }
 
 core::Result<core::Connection> SqlConnectionRepository::Find(const std::string& id) {
-  return FindIn(database_, id, false);
+  return FindIn(database_, id);
 }
 
 core::Result<core::Connection> SqlConnectionRepository::FindOrInsert(
@@ -113,27 +136,41 @@ core::Result<core::Connection> SqlConnectionRepository::FindOrInsert(
 
 core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
                                                             const core::Connection& current,
-                                                            const core::RefreshOutcome& outcome) {
+                                                            const core::RefreshOutcome& outcome,
+                                                            const std::string& owner) {
+  // Every write is a compare-and-set on token_version AND the lease owner: a holder whose lease
+  // expired (and was taken over) cannot overwrite what the next holder stored.
   if (const auto* fresh = std::get_if<core::RefreshNewToken>(&outcome)) {
     KEYBRIDGE_ASSIGN_OR_RETURN(
         std::string sealed,
         keys_.Seal(EncodeTokenSet(fresh->token), kConnectionToken.AssociatedData(current.id)));
     return db.Execute(
         "UPDATE oauth2_connections SET status = 'connected', status_reason = '', token = $3, "
-        "token_version = token_version + 1, expires_at = $4, refresh_due_at = $5, updated_at = $6 "
-        "WHERE id = $1 AND token_version = $2",
+        "token_version = token_version + 1, expires_at = $4, refresh_due_at = $5, updated_at = $6, "
+        "refresh_lease_owner = NULL, refresh_lease_until = NULL "
+        "WHERE id = $1 AND token_version = $2 AND refresh_lease_owner = $7",
         {current.id, current.token_version, std::move(sealed),
          OptionalSeconds(fresh->token.expires_at),
          OptionalSeconds(core::RefreshDueAt(fresh->token)),
          std::max(core::ToUnixSeconds(fresh->token.obtained_at),
-                  core::ToUnixSeconds(current.updated_at))});
+                  core::ToUnixSeconds(current.updated_at)),
+         owner});
   }
   if (const auto* invalid = std::get_if<core::RefreshMarkInvalid>(&outcome)) {
     return db.Execute(
         "UPDATE oauth2_connections SET status = 'invalid_credentials', status_reason = $3, "
-        "token_version = token_version + 1, refresh_due_at = NULL "
-        "WHERE id = $1 AND token_version = $2",
-        {current.id, current.token_version, core::TruncateUtf8(invalid->reason, 500)});
+        "token_version = token_version + 1, refresh_due_at = NULL, "
+        "refresh_lease_owner = NULL, refresh_lease_until = NULL "
+        "WHERE id = $1 AND token_version = $2 AND refresh_lease_owner = $4",
+        {current.id, current.token_version, core::TruncateUtf8(invalid->reason, 500), owner});
+  }
+  if (const auto* note = std::get_if<core::RefreshNoteReason>(&outcome)) {
+    // The token stays as it is (no version change): only the reason support reads is updated.
+    return db.Execute(
+        "UPDATE oauth2_connections SET status_reason = $3, refresh_lease_owner = NULL, "
+        "refresh_lease_until = NULL "
+        "WHERE id = $1 AND token_version = $2 AND refresh_lease_owner = $4",
+        {current.id, current.token_version, core::TruncateUtf8(note->reason, 500), owner});
   }
   return std::int64_t{1};
 }
@@ -157,28 +194,92 @@ core::Result<core::Connection> SqlConnectionRepository::StoreToken(const std::st
   return Find(id);
 }
 
+core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std::string& owner) {
+  std::chrono::milliseconds poll = lease_.first_poll;
+  std::chrono::milliseconds waited{0};
+  for (;;) {
+    const core::TimePoint now = Now();
+    // One statement, so one short transaction: taken only if nobody holds an unexpired lease.
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        auto taken,
+        database_.Execute(
+            "UPDATE oauth2_connections SET refresh_lease_owner = $2, refresh_lease_until = $3 "
+            "WHERE id = $1 AND (refresh_lease_until IS NULL OR refresh_lease_until <= $4)",
+            {id, owner, core::ToUnixSeconds(now + lease_.lease_length), core::ToUnixSeconds(now)}));
+    if (taken == 1) {
+      return core::OkStatus();
+    }
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        auto rows,
+        database_.Query("SELECT refresh_lease_until FROM oauth2_connections WHERE id = $1", {id}));
+    if (rows.empty()) {
+      return NotFound();
+    }
+    RowReader reader(rows.front(), kConnectionToken.table);
+    const std::optional<std::int64_t> until = reader.OptionalInt(0);
+    KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+    if (!until) {
+      continue;  // released between the two statements: try again at once
+    }
+    if (waited >= lease_.max_wait) {
+      const auto left = std::max<std::int64_t>(1, *until - core::ToUnixSeconds(now));
+      return core::MakeError(core::ErrorCode::kUnavailable,
+                             "Another refresh of this connection is in progress; retry shortly.",
+                             "retry_after=" + std::to_string(left));
+    }
+    // Wait for the holder without a connection, never past its lease's expiry (then it is ours
+    // to take, whatever happened to the holder).
+    const auto to_expiry =
+        std::chrono::duration_cast<std::chrono::milliseconds>(core::FromUnixSeconds(*until) - now);
+    const auto wait = std::clamp(to_expiry, std::chrono::milliseconds(1), poll);
+    if (lease_.sleep) {
+      lease_.sleep(wait);
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
+    waited += wait;
+    poll = std::min(poll * 2, lease_.max_poll);
+  }
+}
+
+void SqlConnectionRepository::ReleaseLease(const std::string& id, const std::string& owner) {
+  // A failure leaves the lease to expire on its own: slower, never wrong.
+  static_cast<void>(database_.Execute(
+      "UPDATE oauth2_connections SET refresh_lease_owner = NULL, refresh_lease_until = NULL "
+      "WHERE id = $1 AND refresh_lease_owner = $2",
+      {id, owner}));
+}
+
 core::Result<core::Connection> SqlConnectionRepository::WithRefreshLock(
     const std::string& id,
     const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh) {
-  if (database_.dialect() == Dialect::kPostgres) {
-    // The row lock is held for the whole provider call: a second replica blocks here and then
-    // re-reads the row the winner committed. If this process dies, PostgreSQL drops the session
-    // and the lock with it, so a crash mid-refresh never wedges the connection.
-    std::optional<core::Connection> stored;
-    KEYBRIDGE_RETURN_IF_ERROR(database_.Transaction([&](Database& tx) -> core::Status {
-      KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection current, FindIn(tx, id, /*for_update=*/true));
-      KEYBRIDGE_ASSIGN_OR_RETURN(core::RefreshOutcome outcome, refresh(current));
-      KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] auto affected, Persist(tx, current, outcome));
-      KEYBRIDGE_ASSIGN_OR_RETURN(stored, FindIn(tx, id, false));
-      return core::OkStatus();
-    }));
-    return *stored;
-  }
-  std::lock_guard lock(ProcessLockFor(id));
+  // A lease instead of a row lock: the provider call (seconds, when the provider is slow) runs
+  // while this process holds no database connection and no transaction, so a slow provider can
+  // neither use up the pool nor make readers queue behind a lock. A second replica waits for the
+  // lease by polling, then re-reads the row and sees the winner's token; a killed replica's lease
+  // expires after lease_length.
+  const std::string owner = NewLeaseOwner();
+  KEYBRIDGE_RETURN_IF_ERROR(TakeLease(id, owner));
+  struct Release {
+    SqlConnectionRepository* self;
+    const std::string& id;
+    const std::string& owner;
+    bool done = false;
+    ~Release() {
+      if (!done) {
+        self->ReleaseLease(id, owner);  // also when `refresh` throws
+      }
+    }
+  } release{this, id, owner};
+  // Re-read AFTER the lease was taken: a waiter sees the token another replica just stored.
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection current, Find(id));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::RefreshOutcome outcome, refresh(current));
-  KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] auto affected, Persist(database_, current, outcome));
-  // affected == 0: another process wrote a newer version meanwhile; return what is stored.
+  if (std::holds_alternative<core::RefreshNoChange>(outcome)) {
+    return current;  // the lease is released on the way out
+  }
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto affected, Persist(database_, current, outcome, owner));
+  release.done = affected == 1;
+  // affected == 0: our lease expired and someone else wrote meanwhile; return what is stored.
   return Find(id);
 }
 

@@ -3,22 +3,45 @@
 // The token set and the PKCE verifier are sealed with the KeyRing before they reach SQL.
 #pragma once
 
-#include <array>
-#include <mutex>
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/repositories.h"
 #include "crypto/key_ring.h"
 #include "storage/database.h"
 
 namespace keybridge::storage {
 
+// How WithRefreshLock's lease behaves (migrations 0005): the lease is a pair of columns taken
+// and cleared with short compare-and-set statements, so no database connection or transaction is
+// held while the provider is called, on either database.
+struct RefreshLeaseOptions {
+  // How long a lease lives if its holder never clears it (a killed replica). Longer than one
+  // provider call may take: a token request times out after 10 s (core::HttpRequest), and a
+  // refresh may first fetch the OIDC discovery document, so 2 x 10 s plus a margin.
+  core::Seconds lease_length{30};
+  // A waiter polls the row with back-off from `first_poll` doubling up to `max_poll`, never
+  // past the holder's lease expiry.
+  std::chrono::milliseconds first_poll{25};
+  std::chrono::milliseconds max_poll{1000};
+  // A waiter gives up after this long with kUnavailable (retry_after in detail) instead of
+  // holding a request thread until a dead holder's lease expires; a live holder's provider call
+  // ends within its 10 s timeout, so a waiter normally adopts its token well before.
+  std::chrono::milliseconds max_wait{8000};
+  // Time and sleeping, replaceable by tests; nullptr / empty = the system's.
+  const core::Clock* clock = nullptr;
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+
 class SqlConnectionRepository final : public core::ConnectionRepository {
  public:
-  // `database` and `keys` must outlive the repository. Thread-safe.
-  SqlConnectionRepository(Database& database, crypto::KeyRing& keys)
-      : database_(database), keys_(keys) {}
+  // `database` and `keys` (and `lease.clock`, if set) must outlive the repository. Thread-safe.
+  SqlConnectionRepository(Database& database, crypto::KeyRing& keys,
+                          RefreshLeaseOptions lease = {});
 
   core::Result<std::vector<core::Connection>> ListForUser(const std::string& user_id) override;
   core::Result<core::Connection> Find(const std::string& id) override;
@@ -37,17 +60,26 @@ class SqlConnectionRepository final : public core::ConnectionRepository {
 
  private:
   core::Result<core::Connection> FromRow(const Row& row);
-  core::Result<core::Connection> FindIn(Database& db, const std::string& id, bool for_update);
-  // Writes a refresh outcome with compare-and-set on token_version; returns rows affected.
+  core::Result<core::Connection> FindIn(Database& db, const std::string& id);
+  // Writes a refresh outcome with compare-and-set on token_version and the lease owner, clearing
+  // the lease; returns rows affected.
   core::Result<std::int64_t> Persist(Database& db, const core::Connection& current,
-                                     const core::RefreshOutcome& outcome);
-  std::mutex& ProcessLockFor(const std::string& id);
+                                     const core::RefreshOutcome& outcome, const std::string& owner);
+  // Takes the refresh lease of `id` for `owner`, waiting (without a database connection) while
+  // someone else holds an unexpired one, at most max_wait. kNotFound if the row is absent.
+  core::Status TakeLease(const std::string& id, const std::string& owner);
+  void ReleaseLease(const std::string& id, const std::string& owner);
+  core::TimePoint Now() const;
+  std::string NewLeaseOwner();
 
   Database& database_;
   crypto::KeyRing& keys_;
-  // SQLite only: refreshes of one connection are serialised within the process by a striped
-  // lock (SQLite deployments are single-host; the version compare-and-set guards the rest).
-  std::array<std::mutex, 64> process_locks_;
+  const RefreshLeaseOptions lease_;
+  const core::SystemClock system_clock_;
+  // Lease owners are "<random instance id>-<counter>": unique per refresh attempt, across
+  // replicas and within one.
+  const std::string instance_id_;
+  std::atomic<std::uint64_t> next_attempt_{0};
 };
 
 class SqlAuthorizationFlowRepository final : public core::AuthorizationFlowRepository {

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -215,9 +216,15 @@ class ConnectionSuite : public Base {
         id, [&outcome](const core::Connection&) { return Outcome(outcome); });
   }
 
-  // Returns once the second refresh is known to be blocked behind the first, or has run (see the
-  // backends' AwaitLockWaiterOr).
-  void AwaitLockWaiterOr(const std::atomic<bool>& ran) { this->backend_.AwaitLockWaiterOr(ran); }
+  // The refresh lock is a lease the second refresh waits for by polling, without a database
+  // session that could be observed waiting; the first refresh is held inside its callback until
+  // after this returns, so whenever the second one gets to the lease, it finds it taken. Yielding
+  // here only gives the second thread a chance to get there first.
+  void AwaitLockWaiterOr(const std::atomic<bool>& ran) {
+    for (int i = 0; i < 1000 && !ran; ++i) {
+      std::this_thread::yield();
+    }
+  }
 };
 
 template <typename Backend>
@@ -666,6 +673,44 @@ TYPED_TEST(ConnectionContract, RefreshesOfOneConnectionAreSerialised) {
   EXPECT_EQ(found->token_version, 3);
   ASSERT_TRUE(found->token.has_value());
   EXPECT_EQ(found->token->access_token.Reveal(), "access-second");
+}
+
+TYPED_TEST(ConnectionContract, RefreshNoteReasonKeepsTheTokenAndRecordsTheReason) {
+  const core::Connection before = this->Connected(ConnectionId(1), MakeTokenSet("one", kNow));
+
+  auto result = this->Refresh(ConnectionId(1), core::RefreshNoteReason{"answer lost"});
+  auto found = this->connections().Find(ConnectionId(1));
+
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  for (const core::Connection& c : {*result, *found}) {
+    EXPECT_EQ(c.status, ConnectionStatus::kConnected);
+    EXPECT_EQ(c.status_reason, "answer lost");
+    EXPECT_EQ(c.token_version, before.token_version);
+    ASSERT_TRUE(c.token.has_value());
+    ExpectSameTokenSet(*c.token, *before.token);
+  }
+  // The next new token clears the note.
+  auto fresh = this->Refresh(ConnectionId(1), core::RefreshNewToken{MakeTokenSet("two", kNow)});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->status_reason, "");
+}
+
+// A callback that throws must not leave the connection locked: the next refresh runs (and, with
+// a lease, at once rather than after the lease expired, which the refresh-lease tests check).
+TYPED_TEST(ConnectionContract, RefreshCallbackThatThrowsReleasesTheLock) {
+  this->Connected(ConnectionId(1), MakeTokenSet("one", kNow));
+
+  EXPECT_THROW(static_cast<void>(this->connections().WithRefreshLock(
+                   ConnectionId(1),
+                   [](const core::Connection&) -> core::Result<core::RefreshOutcome> {
+                     throw std::runtime_error("refresh blew up");
+                   })),
+               std::runtime_error);
+  auto next = this->Refresh(ConnectionId(1), core::RefreshNewToken{MakeTokenSet("two", kNow)});
+
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->token_version, 2);
 }
 
 // ClaimDueRefreshes.

@@ -105,9 +105,6 @@ class InMemoryBackend {
   void SetUp() {}
   void Open() {}
   void Close() {}
-  // The refresh lock is an in-process mutex, reached long before the first refresh returns (as on
-  // SQLite, see ConnectionContract::AwaitLockWaiterOr).
-  void AwaitLockWaiterOr(const std::atomic<bool>& /*ran*/) {}
 
   core::ProviderRepository& providers() { return store_.providers; }
   core::ApiTokenRepository& api_tokens() { return store_.api_tokens; }
@@ -169,10 +166,6 @@ class SqliteBackend : public SqlBackend {
     const std::string path = url_.substr(std::string_view("sqlite://").size());
     return ReadFile(path) + ReadFile(path + "-wal");
   }
-  // SQLite's refresh lock is an in-process mutex nobody can observe; the second thread reaches it
-  // long before the first refresh has written its outcome (no I/O on the way), so returning at
-  // once is enough.
-  void AwaitLockWaiterOr(const std::atomic<bool>& /*ran*/) {}
 };
 
 class PostgresBackend : public SqlBackend {
@@ -232,28 +225,6 @@ class PostgresBackend : public SqlBackend {
     std::optional<std::string> dump = Capture(pg_dump + " --dbname='" + url_ + "'");
     EXPECT_TRUE(dump.has_value()) << "pg_dump failed";
     return dump.value_or("");
-  }
-
-  // Returns once `ran` is set or a session of the test database waits for a lock (the
-  // contract's row lock), so a second refresh is known to be blocked behind the first.
-  void AwaitLockWaiterOr(const std::atomic<bool>& ran) {
-    using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace): literals only
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!ran) {
-      auto rows = store_->database->Query(
-          "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-          "wait_event_type = 'Lock'",
-          {});
-      ASSERT_TRUE(rows.ok()) << rows.error().message;
-      ASSERT_EQ(rows->size(), 1U);
-      RowReader reader(rows->front(), "pg_stat_activity");
-      if (reader.Int(0) > 0) {
-        return;
-      }
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "the second refresh neither ran nor waited for the row lock";
-      std::this_thread::yield();
-    }
   }
 
  private:

@@ -3,9 +3,11 @@
 // provider failures, and disconnects. Each flow-security rule has a test that fails without it.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "fakes/fake_github.h"
 #include "fakes/fake_gitlab.h"
@@ -191,16 +193,26 @@ TEST_F(ConnectFlowTest, RejectedRefreshMarksInvalidCredentialsWithReasonAndRecon
 TEST_F(ConnectFlowTest, TransientProviderFailureIs503AndKeepsTheConnection) {
   ASSERT_EQ(kb_.Connect(alice_, "gitlab").status, 200);
   const std::string id = kb_.ConnectionId(alice_, "gitlab");
-  gitlab_.FailNextTokenRequests(1, 503, 30);
+  gitlab_.FailNextTokenRequests(1, 503, 1);
+  const std::string path = "/api/data/oauth2/connections/" + id + "/token?min_valid_seconds=7300";
 
-  auto r = kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/token?min_valid_seconds=7300",
-                    alice_);
+  auto r = kb_.Call("GET", path, alice_);
 
   EXPECT_EQ(r.status, 503);
   EXPECT_FALSE(r.Header("retry-after").empty());
   auto conn = json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id, alice_).body);
   EXPECT_EQ(conn["status"], "connected");
-  Token(id, 7300);  // the kept refresh token still works once the provider is back
+  // Within the provider's Retry-After window a read does not reach the provider; once the window
+  // (1 s) has passed, the kept refresh token works.
+  EXPECT_EQ(kb_.Call("GET", path, alice_).status, 503);
+  EXPECT_EQ(gitlab_.RefreshRequestCount(), 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while ((status = kb_.Call("GET", path, alice_).status) == 503
+         && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // waiting for time to pass
+  }
+  EXPECT_EQ(status, 200);
   EXPECT_EQ(gitlab_.RefreshRequestCount(), 2);
 }
 

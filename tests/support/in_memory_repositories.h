@@ -271,6 +271,8 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       c.status = core::ConnectionStatus::kInvalidCredentials;
       c.status_reason = core::TruncateUtf8(invalid->reason, 500);  // as the SQL repository keeps
       ++c.token_version;
+    } else if (const auto* note = std::get_if<core::RefreshNoteReason>(&outcome)) {
+      c.status_reason = note->reason;  // token and version stay
     }
   }
   std::mutex& LockFor(const std::string& id) {
