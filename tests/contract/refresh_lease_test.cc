@@ -71,7 +71,7 @@ class RefreshLease : public StoreContract<Backend> {
       ++sleeps_;
       clock_.Advance(std::chrono::ceil<core::Seconds>(wait));
     };
-    repo_ = std::make_unique<SqlConnectionRepository>(this->db(), *this->keys_, options);
+    repo_ = std::make_unique<SqlConnectionRepository>(this->db(), this->keys(), options);
   }
   void TearDown() override {
     repo_.reset();
@@ -94,7 +94,7 @@ class RefreshLease : public StoreContract<Backend> {
   std::unique_ptr<SqlConnectionRepository> repo_;
 };
 
-TYPED_TEST_SUITE(RefreshLease, Backends, BackendNames);
+TYPED_TEST_SUITE(RefreshLease, SqlBackends, BackendNames);
 
 TYPED_TEST(RefreshLease, ALiveLeaseIsWaitedForUntilItExpires) {
   const core::TimePoint until = this->clock_.Now() + 20s;
@@ -128,7 +128,7 @@ TYPED_TEST(RefreshLease, AWaiterGivesUpAfterMaxWait) {
   options.sleep = [this](std::chrono::milliseconds wait) {
     this->clock_.Advance(std::chrono::ceil<core::Seconds>(wait));
   };
-  SqlConnectionRepository impatient(this->db(), *this->keys_, options);
+  SqlConnectionRepository impatient(this->db(), this->keys(), options);
   bool ran = false;
 
   auto result = impatient.WithRefreshLock(kConnectionId, [&](const core::Connection&) {
