@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <charconv>
+#include <cstdint>
 #include <fstream>
 
 #include "core/url.h"
@@ -11,12 +12,12 @@ core::Result<core::Seconds> ParseDuration(const std::string& text) {
   if (text.empty()) {
     return core::MakeError(core::ErrorCode::kInvalidArgument, "empty duration");
   }
-  long long value = 0;
+  std::int64_t value = 0;
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, value);
   const std::string unit(ptr, end);
-  long long factor = 0;
+  std::int64_t factor = 0;
   if (unit.empty() || unit == "s") {
     factor = 1;
   } else if (unit == "m") {

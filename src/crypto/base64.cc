@@ -45,7 +45,7 @@ std::string Encode(std::string_view bytes, std::string_view alphabet, bool pad) 
   if (rest == 0) {
     return out;
   }
-  std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]) << 16U);
+  auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]) << 16U);
   if (rest == 2) {
     n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1]) << 8U);
   }

@@ -286,7 +286,7 @@ TEST_F(GitProxyTest, AnAnswerBeforeTheUploadEndsReachesTheClientAndClosesTheConn
   SendAll(client,
           "POST /gitlab/group/p.git/git-receive-pack HTTP/1.1\r\nHost: x\r\n"
           "Content-Length: 10485760\r\n\r\n");
-  SendAll(client, std::string(64 * 1024, 'p'));
+  SendAll(client, std::string(std::size_t{64} * 1024, 'p'));
   const std::string response = ReadToEnd(client);  // ends: the proxy closes the connection
   ::close(client);
 

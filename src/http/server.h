@@ -49,7 +49,9 @@ class Server {
   Server(ServerOptions options, Handler handler);
   // The same for a handler that may answer with an Offload.
   Server(ServerOptions options, OffloadingHandler handler);
-  ~Server();  // stops and joins all threads
+  // Stops and joins all threads. A failure to join is unrecoverable (std::terminate), as for any
+  // joined std::thread.
+  ~Server();  // NOLINT(bugprone-exception-escape): see above
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   Server(Server&&) = delete;

@@ -82,7 +82,7 @@ class ApiTokenAuthenticatorTest : public ::testing::Test {
   // Stores a token for user-1 and returns its plaintext.
   std::string Issue(char seed, bool is_admin = false) {
     FixedRandom random(seed);
-    const std::string token = GenerateApiToken(random).Reveal();
+    std::string token = GenerateApiToken(random).Reveal();
     core::ApiToken stored;
     stored.id = std::string("id-") + seed;
     stored.user_id = "user-1";

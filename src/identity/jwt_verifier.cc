@@ -15,7 +15,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::size_t kMaxTokenSize = 16 * 1024;
+constexpr std::size_t kMaxTokenSize = std::size_t{16} * 1024;
 
 core::Error Reject(std::string reason) {
   return core::MakeError(core::ErrorCode::kUnauthenticated, std::move(reason));

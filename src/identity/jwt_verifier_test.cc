@@ -417,7 +417,7 @@ TEST_F(JwtVerifierTest, RejectsMalformedTokensWithoutFetching) {
 
 TEST_F(JwtVerifierTest, RejectsHugeToken) {
   nlohmann::json claims = Claims();
-  claims["padding"] = std::string(16 * 1024, 'x');
+  claims["padding"] = std::string(std::size_t{16} * 1024, 'x');
 
   ExpectRejected(verifier_.Verify(issuer_.Mint(claims)), "token too large");
 }

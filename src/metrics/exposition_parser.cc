@@ -60,7 +60,7 @@ std::string FamilyOf(const std::string& sample, const std::map<std::string, std:
   for (const char* suffix : {"_bucket", "_sum", "_count"}) {
     const std::string_view s(suffix);
     if (sample.size() > s.size() && sample.compare(sample.size() - s.size(), s.size(), s) == 0) {
-      const std::string base = sample.substr(0, sample.size() - s.size());
+      std::string base = sample.substr(0, sample.size() - s.size());
       const auto it = types.find(base);
       if (it != types.end()
           && (it->second == "histogram" || (it->second == "summary" && s != "_bucket"))) {

@@ -220,7 +220,7 @@ Family<Counter>& Registry::AddCounter(std::string name, std::string help,
   std::shared_ptr<Family<Counter>> family(new Family<Counter>(
       name, std::move(help), std::move(label_names), [] { return std::make_unique<Counter>(); }));
   auto entry = std::make_unique<Entry>();
-  entry->name = name;
+  entry->name = std::move(name);
   entry->render = [family](std::string& out) {
     AppendHeader(out, family->name_, family->help_, MetricType::kCounter);
     const std::shared_lock lock(family->mutex_);
@@ -239,7 +239,7 @@ Family<Gauge>& Registry::AddGauge(std::string name, std::string help,
   std::shared_ptr<Family<Gauge>> family(new Family<Gauge>(
       name, std::move(help), std::move(label_names), [] { return std::make_unique<Gauge>(); }));
   auto entry = std::make_unique<Entry>();
-  entry->name = name;
+  entry->name = std::move(name);
   entry->render = [family](std::string& out) {
     AppendHeader(out, family->name_, family->help_, MetricType::kGauge);
     const std::shared_lock lock(family->mutex_);
@@ -257,11 +257,11 @@ Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
   CheckNames(name, label_names, true);
   Histogram check(upper_bounds);  // aborts on unsorted or non-finite bounds now, not on first use
   // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): the constructor is private to Registry
-  std::shared_ptr<Family<Histogram>> family(
-      new Family<Histogram>(name, std::move(help), std::move(label_names),
-                            [upper_bounds] { return std::make_unique<Histogram>(upper_bounds); }));
+  std::shared_ptr<Family<Histogram>> family(new Family<Histogram>(
+      name, std::move(help), std::move(label_names),
+      [bounds = std::move(upper_bounds)] { return std::make_unique<Histogram>(bounds); }));
   auto entry = std::make_unique<Entry>();
-  entry->name = name;
+  entry->name = std::move(name);
   entry->render = [family](std::string& out) {
     AppendHeader(out, family->name_, family->help_, MetricType::kHistogram);
     const std::shared_lock lock(family->mutex_);
@@ -292,7 +292,8 @@ void Registry::AddCallback(std::string name, std::string help, MetricType type,
   CheckNames(name, label_names, false);
   auto entry = std::make_unique<Entry>();
   entry->name = name;
-  entry->render = [name, help = std::move(help), type, label_names = std::move(label_names),
+  entry->render = [name = std::move(name), help = std::move(help), type,
+                   label_names = std::move(label_names),
                    source = std::move(source)](std::string& out) {
     AppendHeader(out, name, help, type);
     std::vector<Sample> samples = source();

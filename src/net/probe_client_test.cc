@@ -403,12 +403,14 @@ TEST(ProbeClient, IgnoresProxiesFromTheEnvironment) {
   ProbeClient::Options options;
   options.policy = AnyAddressPolicy();
   ProbeClient client(options);
-  ::setenv("http_proxy", "http://127.0.0.1:1", 1);
-  ::setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+  // The test changes the process environment while no other thread reads it (the server thread
+  // only serves sockets), which is what concurrency-mt-unsafe warns about.
+  ::setenv("http_proxy", "http://127.0.0.1:1", 1);  // NOLINT(concurrency-mt-unsafe): see above
+  ::setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);  // NOLINT(concurrency-mt-unsafe): see above
 
   auto response = client.Send(Get(server.Url("/direct")));
-  ::unsetenv("http_proxy");
-  ::unsetenv("HTTP_PROXY");
+  ::unsetenv("http_proxy");  // NOLINT(concurrency-mt-unsafe): see above
+  ::unsetenv("HTTP_PROXY");  // NOLINT(concurrency-mt-unsafe): see above
 
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(server.Paths(), std::vector<std::string>{"/direct"});

@@ -35,9 +35,10 @@ inline const std::string* StringMember(const Json& object, const char* key) {
   return it->get_ptr<const std::string*>();
 }
 
-inline std::string StringMemberOr(const Json& object, const char* key, std::string fallback = {}) {
+inline std::string StringMemberOr(const Json& object, const char* key,
+                                  const std::string& fallback = {}) {
   const std::string* value = StringMember(object, key);
-  return value != nullptr ? *value : std::move(fallback);
+  return value != nullptr ? *value : fallback;
 }
 
 // The integer member `key` (a JSON integer, not a float or a string), or std::nullopt.

@@ -322,6 +322,9 @@ TokenProbe ClassifyTokenProbe(const core::HttpResponse& response) {
     probe.verdict = TokenProbeVerdict::kServerError;
   } else if (probe.error == "invalid_grant" || probe.error == "bad_verification_code") {
     probe.verdict = TokenProbeVerdict::kCredentialsAccepted;
+    // A bare 401 below means the same as invalid_client, but only when no OAuth error says
+    // something else, so the two branches cannot be merged.
+    // NOLINTNEXTLINE(bugprone-branch-clone)
   } else if (probe.error == "invalid_client" || probe.error == "incorrect_client_credentials") {
     probe.verdict = TokenProbeVerdict::kCredentialsRejected;
   } else if (probe.error == "redirect_uri_mismatch") {

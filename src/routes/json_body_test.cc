@@ -39,7 +39,7 @@ TEST(ParseJsonObject, RefusesNestingDeeperThanTheLimitWithAClearMessage) {
 
 TEST(ParseJsonObject, AcceptsNestingUpToTheLimitAndBracketsInsideStrings) {
   EXPECT_TRUE(ParseJsonObject(WithBody(Nested(kMaxJsonDepth))).ok());
-  const std::string brackets = "{\"s\":\"" + std::string(100, '[') + "\\\"{{{\"}";
+  const std::string brackets = R"({"s":")" + std::string(100, '[') + R"(\"{{{"})";
   EXPECT_TRUE(ParseJsonObject(WithBody(brackets)).ok()) << brackets;
 }
 

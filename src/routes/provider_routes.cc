@@ -129,16 +129,17 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                }
                return JsonResponse(200, out);
              });
-  routes.Add("GET", kItem, Access::kAnonymous,
-             [&service, count](http::Request& request) -> core::Result<http::Response> {
-               KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider provider,
-                                          service.Get(request.PathParam("provider_id")));
-               json out = ProviderToJson(provider, request.caller.is_admin);
-               if (request.caller.is_admin && count) {
-                 KEYBRIDGE_ASSIGN_OR_RETURN(out["connection_count"], count(provider.id));
-               }
-               return JsonResponse(200, out);
-             });
+  routes.Add(
+      "GET", kItem, Access::kAnonymous,
+      [&service, count = std::move(count)](http::Request& request) -> core::Result<http::Response> {
+        KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider provider,
+                                   service.Get(request.PathParam("provider_id")));
+        json out = ProviderToJson(provider, request.caller.is_admin);
+        if (request.caller.is_admin && count) {
+          KEYBRIDGE_ASSIGN_OR_RETURN(out["connection_count"], count(provider.id));
+        }
+        return JsonResponse(200, out);
+      });
   // Admin routes: the route table refuses other callers before the body is parsed, so an
   // anonymous caller learns nothing about the schema.
   routes.Add("POST", kCollection, Access::kAdmin,

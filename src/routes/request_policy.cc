@@ -23,7 +23,7 @@ std::string OriginOf(const std::string& url) {
   return path == std::string::npos ? url : url.substr(0, path);
 }
 
-// CSRF defence for requests the browser session cookie authenticates (issue #5; OWASP CSRF
+// CSRF defence for requests the browser session cookie authenticates (OWASP CSRF
 // cheat sheet: synchronizer token + origin check). A cross-site page can make a browser send the
 // cookie (SameSite=Lax still allows some cross-site requests and all same-site ones), but it can
 // neither read the token nor forge the Origin header. Bearer-authenticated requests carry no
@@ -80,7 +80,7 @@ RequestPolicy::RequestPolicy(identity::Authenticator& authenticator, RequestPoli
         },
         std::move(options)) {}
 
-RequestPolicy::RequestPolicy(Authenticate authenticate, RequestPolicyOptions options)
+RequestPolicy::RequestPolicy(Authenticate authenticate, const RequestPolicyOptions& options)
     : authenticate_(std::move(authenticate)),
       public_origin_(OriginOf(options.public_url)),
       session_cookie_name_(SessionCookieName(options.secure_cookies)) {}
@@ -93,7 +93,7 @@ core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& rou
           ? http::CookieValue(request.Header("cookie"), session_cookie_name_).value_or("")
           : "";
   request.caller = authenticate_(authorization, session_cookie);
-  // Default deny for session tokens (issue #4): a session may obtain access tokens (its scope is
+  // Default deny for session tokens: a session may obtain access tokens (its scope is
   // checked by TokenService), run the repository check and reach the health probes; it can list,
   // change or mint nothing.
   if (request.caller.IsSessionToken() && !AdmitsSessionTokens(route.access)) {

@@ -54,7 +54,7 @@ class RequestPolicy {
   // `authenticator` must outlive the policy.
   RequestPolicy(identity::Authenticator& authenticator, RequestPolicyOptions options);
   // For tests and embedders that decide the caller themselves.
-  RequestPolicy(Authenticate authenticate, RequestPolicyOptions options);
+  RequestPolicy(Authenticate authenticate, const RequestPolicyOptions& options);
 
   // Sets request.caller, then: 403 for a session token the route does not admit ("session
   // tokens can only obtain tokens"), the CSRF/Origin check (RoutePolicy::csrf), 401/403 for a

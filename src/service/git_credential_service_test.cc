@@ -75,7 +75,7 @@ class GitCredentialServiceTest : public ::testing::Test {
     return caller;
   }
   core::Result<GitCredentialLookup> Lookup(const core::Caller& caller, const std::string& url,
-                                           TokenDemand demand = TokenDemand{}) {
+                                           const TokenDemand& demand = TokenDemand{}) {
     return credentials_.Lookup(caller, url, demand);
   }
 

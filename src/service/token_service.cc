@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
@@ -28,13 +29,13 @@ constexpr const char* kLostAnswerReason =
 
 // The provider's Retry-After in seconds, if the error carries one ("retry_after=<n>" in detail,
 // as oauth/token_response writes it).
-std::optional<long long> RetryAfterSeconds(const core::Error& error) {
+std::optional<std::int64_t> RetryAfterSeconds(const core::Error& error) {
   constexpr std::string_view kKey = "retry_after=";
   const std::size_t at = error.detail.find(kKey);
   if (at == std::string::npos) {
     return std::nullopt;
   }
-  long long value = 0;
+  std::int64_t value = 0;
   std::size_t digits = 0;
   for (std::size_t i = at + kKey.size(); i < error.detail.size() && digits < 9; ++i, ++digits) {
     const char c = error.detail[i];
@@ -54,7 +55,7 @@ bool TimedOut(const core::Error& error) {
 }
 
 core::Error RetryLater(const std::string& what, core::Seconds left) {
-  const long long seconds = std::max<long long>(1, left.count());
+  const std::int64_t seconds = std::max<std::int64_t>(1, left.count());
   return MakeError(ErrorCode::kUnavailable,
                    what + " Try again in " + std::to_string(seconds) + " s.",
                    "retry_after=" + std::to_string(seconds));
@@ -204,7 +205,7 @@ core::Seconds TokenService::StartBackoff(const std::string& connection_id,
   constexpr core::Seconds kMaxProviderRetryAfter{3600};
   std::lock_guard lock(mu_);
   Backoff& backoff = backoff_[connection_id];
-  if (const std::optional<long long> asked = RetryAfterSeconds(error)) {
+  if (const std::optional<std::int64_t> asked = RetryAfterSeconds(error)) {
     // The provider said when: obey it, within sane bounds.
     backoff.window = std::clamp(core::Seconds(*asked), core::Seconds(1), kMaxProviderRetryAfter);
   } else {

@@ -113,10 +113,10 @@ TEST_F(TokenServiceTest, ConcurrentReadsOfAnExpiredConnectionCauseOneRefresh) {
 
   std::vector<std::thread> readers;
   std::vector<std::string> seen(50);
-  for (std::size_t i = 0; i < seen.size(); ++i) {
-    readers.emplace_back([&, i] {
+  for (std::string& slot : seen) {
+    readers.emplace_back([&, out = &slot] {
       auto c = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
-      seen[i] = c.ok() ? c->token->access_token.Reveal() : c.error().message;
+      *out = c.ok() ? c->token->access_token.Reveal() : c.error().message;
     });
   }
   for (auto& t : readers) {
