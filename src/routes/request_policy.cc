@@ -73,12 +73,13 @@ bool AdmitsSessionTokens(Access access) {
   return access == Access::kAnonymousOrSession || access == Access::kUserOrSession;
 }
 
-RequestPolicy::RequestPolicy(identity::Authenticator& authenticator, RequestPolicyOptions options)
+RequestPolicy::RequestPolicy(identity::Authenticator& authenticator,
+                             const RequestPolicyOptions& options)
     : RequestPolicy(
         [&authenticator](std::string_view authorization, std::string_view session_cookie) {
           return authenticator.Authenticate(authorization, session_cookie);
         },
-        std::move(options)) {}
+        options) {}
 
 RequestPolicy::RequestPolicy(Authenticate authenticate, const RequestPolicyOptions& options)
     : authenticate_(std::move(authenticate)),

@@ -52,7 +52,7 @@ class RequestPolicy {
       std::function<core::Caller(std::string_view authorization, std::string_view session_cookie)>;
 
   // `authenticator` must outlive the policy.
-  RequestPolicy(identity::Authenticator& authenticator, RequestPolicyOptions options);
+  RequestPolicy(identity::Authenticator& authenticator, const RequestPolicyOptions& options);
   // For tests and embedders that decide the caller themselves.
   RequestPolicy(Authenticate authenticate, const RequestPolicyOptions& options);
 
