@@ -207,7 +207,7 @@ class Application::Impl {
   // Embedded default (no identity issuer): while no administrator has a browser session, every
   // start prints one single-use administrator sign-in link to stdout (logs go to stderr). The
   // token sits in the URL fragment, which browsers never send to a server or proxy log.
-  void PrintAdminSignInLink() {
+  void PrintAdminSignInLink(std::ostream& out) {
     if (!config_.oidc_issuer.empty()) {
       return;
     }
@@ -219,7 +219,7 @@ class Application::Impl {
     if (!token->has_value()) {
       return;
     }
-    std::cout << "Sign in as administrator (one-time link, valid for 1 hour): "
+    out << "Sign in as administrator (one-time link, valid for 1 hour): "
               << core::PublicUrls(config_.public_url).SignInLink((*token)->Reveal()) << std::endl;
   }
 
@@ -274,8 +274,8 @@ void Application::Start() {
 void Application::Stop() {
   impl_->Stop();
 }
-void Application::AnnounceAdminSignInLink() {
-  impl_->PrintAdminSignInLink();
+void Application::AnnounceAdminSignInLink(std::ostream& out) {
+  impl_->PrintAdminSignInLink(out);
 }
 std::uint16_t Application::port() const {
   return impl_->port();

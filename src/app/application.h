@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 
@@ -23,9 +24,9 @@ class Application {
   // Starts serving on background threads.
   void Start();
   // Embedded default (no identity issuer): while no administrator has a browser session, prints
-  // one line with a single-use administrator sign-in link to stdout. `keybridge serve` calls it
-  // after its ready line.
-  void AnnounceAdminSignInLink();
+  // one line with a single-use administrator sign-in link to `out`. `keybridge serve` calls it
+  // with stdout after its ready line.
+  void AnnounceAdminSignInLink(std::ostream& out);
   // Stops serving; idempotent.
   void Stop();
   // The bound port (useful with --listen 127.0.0.1:0).

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include "core/text.h"
@@ -49,9 +50,9 @@ class EmbeddedSignInTest : public ::testing::Test {
   void SetUp() override {
     kb_ = std::make_unique<testing::KeybridgeHarness>(
         [](app::ServeConfig& config) { config.oidc_issuer.clear(); });
-    ::testing::internal::CaptureStdout();
-    kb_->application().AnnounceAdminSignInLink();
-    stdout_ = ::testing::internal::GetCapturedStdout();
+    std::ostringstream announced;
+    kb_->application().AnnounceAdminSignInLink(announced);
+    stdout_ = announced.str();
   }
 
   // The token of the one-time link keybridge printed ("" if none).
@@ -112,9 +113,9 @@ TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCooki
   auto again = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump());
   EXPECT_EQ(again.status, 401) << "single use";
   // An administrator has a session now: the next start prints no link.
-  ::testing::internal::CaptureStdout();
-  kb_->application().AnnounceAdminSignInLink();
-  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+  std::ostringstream announced;
+  kb_->application().AnnounceAdminSignInLink(announced);
+  EXPECT_EQ(announced.str(), "");
   auto wrong = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", "x" + token}}.dump());
   EXPECT_EQ(wrong.status, 401);
 }

@@ -26,7 +26,7 @@ int Serve(ServeConfig config) {
   std::cout << "keybridge ready on http://" << application.config().listen_host << ":"
             << application.port() << std::endl;
   // After the ready line, so scripts that read the first line keep working.
-  application.AnnounceAdminSignInLink();
+  application.AnnounceAdminSignInLink(std::cout);
   const int received = WaitForTerminationSignal(signals);
   spdlog::info("received signal {}, shutting down", received);
   application.Stop();
