@@ -220,7 +220,7 @@ class Application::Impl {
       return;
     }
     out << "Sign in as administrator (one-time link, valid for 1 hour): "
-              << core::PublicUrls(config_.public_url).SignInLink((*token)->Reveal()) << std::endl;
+        << core::PublicUrls(config_.public_url).SignInLink((*token)->Reveal()) << std::endl;
   }
 
   void Stop() {
