@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
+#include "core/bounded_executor.h"
 #include "core/startup_error.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
@@ -12,6 +14,7 @@
 #include "identity/api_token_authenticator.h"
 #include "identity/authenticator.h"
 #include "identity/jwt_verifier.h"
+#include "metrics/serving_metrics.h"
 #include "net/curl_http_client.h"
 #include "net/probe_client.h"
 #include "routes/api_routes.h"
@@ -26,6 +29,7 @@
 #include "service/provider_gateway.h"
 #include "service/provider_matcher.h"
 #include "service/provider_service.h"
+#include "service/readiness_monitor.h"
 #include "service/repository_service.h"
 #include "service/session_scope.h"
 #include "service/session_token_service.h"
@@ -62,6 +66,50 @@ net::ProbeClient::Options ProbeOptions(const ServeConfig& config) {
   return options;
 }
 
+// The compartments (ARCHITECTURE.md, "Compartments"): each class of outside dependency gets its
+// own bounded executor, so a slow one fills only its own. Queues are short: a request that cannot
+// start soon is better answered 503/429 with Retry-After at once than after a long wait.
+core::BoundedExecutorOptions DatabaseCompartment(const ServeConfig& config) {
+  // Database work takes milliseconds: a deep queue absorbs bursts (the pool's wait deadline
+  // bounds each request when the database itself is slow).
+  return {.name = "database",
+          .threads = config.worker_threads,
+          .queue_capacity = 1024,
+          .retry_after = std::chrono::seconds(1)};
+}
+core::BoundedExecutorOptions ProviderCompartment(const ServeConfig& config) {
+  // A refresh storm on one connection sends every reader here, where all but one wait on the
+  // in-process single-flight and then answer at once: a queue of 8x the threads lets a burst of
+  // a few hundred such readers through while each provider call stays bounded by its timeout.
+  return {.name = "provider",
+          .threads = config.provider_concurrency,
+          .queue_capacity = config.provider_concurrency * 8,
+          .retry_after = std::chrono::seconds(5)};
+}
+core::BoundedExecutorOptions ProbeCompartment(const ServeConfig& config) {
+  // Anyone may ask for a repository check, so past the cap the answer is 429, not 503.
+  return {.name = "probe",
+          .threads = config.probe_concurrency,
+          .queue_capacity = config.probe_concurrency,
+          .retry_after = std::chrono::seconds(5),
+          .when_full = core::ErrorCode::kTooManyRequests};
+}
+core::BoundedExecutorOptions IntegrationCheckCompartment() {
+  return {.name = "integration-check",
+          .threads = 2,
+          .queue_capacity = 4,
+          .retry_after = std::chrono::seconds(5)};
+}
+
+nlohmann::json CompartmentReport(const core::BoundedExecutor& compartment) {
+  const core::BoundedExecutorStats stats = compartment.Stats();
+  return {{"in_flight", stats.in_flight},
+          {"queued", stats.queued},
+          {"threads", compartment.threads()},
+          {"queue_capacity", compartment.queue_capacity()},
+          {"rejected", stats.rejected}};
+}
+
 template <typename T>
 T OrThrow(core::Result<T> result, const std::string& what) {
   if (!result.ok()) {
@@ -78,7 +126,9 @@ class Application::Impl {
       : config_(std::move(config)),
         // Bind first, so that a defaulted public URL can name the port actually bound (--listen
         // 127.0.0.1:0). Requests are only handled after Start(), when every member exists.
-        server_(Bind(config_, [this](http::Request& request) { return Handle(request); })),
+        server_(Bind(config_, metrics_, http::OffloadingHandler{[this](http::Request& request) {
+                       return Handle(request);
+                     }})),
         keys_(OrThrow(crypto::KeyRing::LoadOrCreate(config_.key_file, random_),
                       "cannot open the key file " + config_.key_file)),
         store_(OrThrow(storage::OpenStore(config_.database, *keys_), "cannot open the database")),
@@ -110,7 +160,12 @@ class Application::Impl {
             service::ProviderCheckServiceOptions{core::PublicUrls(config_.public_url)}),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
-        browser_sessions_(*store_->browser_sessions, api_tokens_, random_, clock_) {
+        browser_sessions_(*store_->browser_sessions, api_tokens_, random_, clock_),
+        readiness_([this] { return store_->Ping(); }, clock_, service::ReadinessMonitorOptions{}),
+        database_compartment_(DatabaseCompartment(config_)),
+        provider_compartment_(ProviderCompartment(config_)),
+        probe_compartment_(ProbeCompartment(config_)),
+        integration_check_compartment_(IntegrationCheckCompartment()) {
     const bool secure_cookies = config_.public_url.starts_with("https://");
     if (!config_.oidc_issuer.empty()) {
       identity::JwtVerifier::Options options;
@@ -142,7 +197,8 @@ class Application::Impl {
         .git_credentials = git_credentials_,
         .browser_sessions = browser_sessions_,
         .provider_checks = provider_checks_,
-        .database_ping = [this] { return store_->Ping(); },
+        .readiness = [this] { return Readiness(); },
+        .metrics = [this] { return metrics_.Render(); },
         .connection_options = routes::ConnectionRouteOptions{secure_cookies},
         .auth_options = routes::AuthRouteOptions{secure_cookies, config_.public_url},
         .provider_connection_count =
@@ -153,21 +209,55 @@ class Application::Impl {
     }
     policy_ = std::make_unique<routes::RequestPolicy>(
         *authenticator_, routes::RequestPolicyOptions{config_.public_url, secure_cookies});
-    routes_ = std::make_unique<routes::RouteTable>(*policy_);
+    routes_ = std::make_unique<routes::RouteTable>(
+        *policy_, routes::Compartments{.database = &database_compartment_,
+                                       .provider = &provider_compartment_,
+                                       .probe = &probe_compartment_,
+                                       .integration_check = &integration_check_compartment_});
     routes::AddApiRoutes(*routes_, services);
+    for (const core::BoundedExecutor* compartment :
+         {&database_compartment_, &provider_compartment_, &probe_compartment_,
+          &integration_check_compartment_}) {
+      metrics_.WatchCompartment(*compartment);
+    }
     // The web UI is public: its pages load before anyone signs in.
     http::Router web_pages;
     web::AddWebRoutes(web_pages);
-    routes_->AddAll(web_pages, routes::Access::kAnonymous);
+    routes_->AddAll(web_pages);
   }
 
   // Stop serving before any member a handler uses is destroyed.
-  ~Impl() { Stop(); }
+  ~Impl() {
+    Stop();
+    for (const core::BoundedExecutor* compartment :
+         {&database_compartment_, &provider_compartment_, &probe_compartment_,
+          &integration_check_compartment_}) {
+      metrics_.UnwatchCompartment(*compartment);
+    }
+  }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  // Authentication, access, CSRF and error answers all happen in the route table.
-  http::Response Handle(http::Request& request) { return routes_->Dispatch(request); }
+  // Authentication, access, CSRF, compartments and error answers all happen in the route table.
+  http::Reply Handle(http::Request& request) { return routes_->Dispatch(request); }
+
+  // /readyz, from memory: the database as the readiness monitor last saw it, and how full each
+  // compartment is (a full provider compartment is a provider's problem, not a reason to take
+  // this replica out of service, so it is reported but does not fail the probe).
+  core::Result<nlohmann::json> Readiness() const {
+    const service::DatabaseReadiness database = readiness_.Database();
+    if (!database.reachable) {
+      return core::MakeError(core::ErrorCode::kUnavailable, "Not ready: " + database.problem + ".")
+          .WithRetryAfter(std::chrono::seconds(1));
+    }
+    return nlohmann::json{
+        {"database", "ok"},
+        {"compartments",
+         {{"database", CompartmentReport(database_compartment_)},
+          {"provider", CompartmentReport(provider_compartment_)},
+          {"probe", CompartmentReport(probe_compartment_)},
+          {"integration-check", CompartmentReport(integration_check_compartment_)}}}};
+  }
 
   static service::SessionTokenServiceOptions SessionOptions(const ServeConfig& config) {
     service::SessionTokenServiceOptions options;
@@ -175,11 +265,14 @@ class Application::Impl {
     return options;
   }
 
-  static std::unique_ptr<http::Server> Bind(ServeConfig& config, http::Handler handler) {
+  static std::unique_ptr<http::Server> Bind(ServeConfig& config, metrics::ServingMetrics& metrics,
+                                            http::OffloadingHandler handler) {
     http::ServerOptions options;
+    options.metrics = &metrics;
     options.host = config.listen_host;
     options.port = config.listen_port;
-    options.worker_threads = config.worker_threads;
+    options.worker_threads = config.io_threads;
+    options.max_connections = config.max_connections;
     auto server = std::make_unique<http::Server>(options, std::move(handler));
     if (config.public_url_defaulted) {
       const bool v6 = config.listen_host.find(':') != std::string::npos;
@@ -190,6 +283,7 @@ class Application::Impl {
   }
 
   void Start() {
+    readiness_.Start();
     server_->Start();
     if (config_.background_refresh_seconds.count() > 0) {
       refresher_.Start();
@@ -226,12 +320,14 @@ class Application::Impl {
   void Stop() {
     refresher_.Stop();
     server_->Stop();
+    readiness_.Stop();
   }
   std::uint16_t port() const { return server_->port(); }
   const ServeConfig& config() const { return config_; }
 
  private:
   ServeConfig config_;
+  metrics::ServingMetrics metrics_{KEYBRIDGE_VERSION_STRING};  // before server_, which records
   std::unique_ptr<http::Server> server_;
   core::SystemClock clock_;
   crypto::SystemRandom random_;
@@ -256,6 +352,11 @@ class Application::Impl {
   service::BackgroundRefresher refresher_;
   service::BrowserSessionService browser_sessions_;
   std::unique_ptr<service::BrowserLoginService> browser_login_;
+  service::ReadinessMonitor readiness_;
+  core::BoundedExecutor database_compartment_;
+  core::BoundedExecutor provider_compartment_;
+  core::BoundedExecutor probe_compartment_;
+  core::BoundedExecutor integration_check_compartment_;
   std::unique_ptr<routes::RequestPolicy> policy_;
   std::unique_ptr<routes::RouteTable> routes_;
 };

@@ -139,6 +139,18 @@ core::Status Validate(ServeConfig& config) {
   if (config.worker_threads == 0 || config.worker_threads > 1024) {
     problems.push_back("--worker-threads must be between 1 and 1024");
   }
+  if (config.io_threads == 0 || config.io_threads > 64) {
+    problems.push_back("--io-threads must be between 1 and 64");
+  }
+  if (config.provider_concurrency == 0 || config.provider_concurrency > 1024) {
+    problems.push_back("--provider-concurrency must be between 1 and 1024");
+  }
+  if (config.probe_concurrency == 0 || config.probe_concurrency > 256) {
+    problems.push_back("--probe-concurrency must be between 1 and 256");
+  }
+  if (config.max_connections < 8 || config.max_connections > 65536) {
+    problems.push_back("--max-connections must be between 8 and 65536");
+  }
   if (problems.empty()) {
     return core::OkStatus();
   }

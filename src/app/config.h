@@ -26,7 +26,13 @@ struct ServeConfig {
   std::string admin_role = "renku-admin";
   std::string ca_file;
   std::string log_level = "info";
+  // Threads of the database compartment: handlers that wait only on the database. The I/O
+  // threads (io_threads) never wait; provider calls and probes have compartments of their own.
   std::size_t worker_threads = 16;
+  std::size_t io_threads = 2;
+  std::size_t provider_concurrency = 32;  // provider calls at once (refresh, connect, account)
+  std::size_t probe_concurrency = 8;      // repository checks at once (anonymous callers too)
+  std::size_t max_connections = 512;      // open client connections; past it new ones get 503
   // Origins besides public_url's that next_url may redirect to after connecting.
   std::vector<std::string> allowed_redirect_origins;
   std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read

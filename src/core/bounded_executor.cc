@@ -18,15 +18,17 @@ BoundedExecutor::~BoundedExecutor() {  // NOLINT(bugprone-exception-escape)
 }
 
 Error BoundedExecutor::FullError() const {
-  return MakeError(ErrorCode::kUnavailable,
+  return MakeError(options_.when_full,
                    "The server is busy (" + options_.name + "); retry in "
                        + std::to_string(options_.retry_after.count()) + " s",
-                   "compartment " + options_.name + " is full");
+                   "compartment " + options_.name + " is full")
+      .WithRetryAfter(options_.retry_after);
 }
 
 Error BoundedExecutor::ShutdownError() const {
   return MakeError(ErrorCode::kUnavailable, "The server is shutting down; retry later",
-                   "compartment " + options_.name + " is shut down");
+                   "compartment " + options_.name + " is shut down")
+      .WithRetryAfter(options_.retry_after);
 }
 
 Status BoundedExecutor::TrySubmit(std::function<void()> run, std::function<void()> on_cancel) {

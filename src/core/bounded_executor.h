@@ -32,6 +32,10 @@ struct BoundedExecutorOptions {
   std::size_t queue_capacity = 16;  // tasks allowed to wait for a thread, Q (may be 0)
   // What a refused caller is told to wait before retrying (HTTP Retry-After).
   std::chrono::seconds retry_after{1};
+  // The code of the "full" refusal: kUnavailable (503) when the server is busy, kTooManyRequests
+  // (429) for a compartment that rations what callers may ask for (the anonymous repository
+  // probe).
+  ErrorCode when_full = ErrorCode::kUnavailable;
 };
 
 // A snapshot of the live counters; each field is read atomically, the set is not one instant.

@@ -18,6 +18,8 @@ std::string_view ToString(ErrorCode code) {
       return "conflict";
     case ErrorCode::kPayloadTooLarge:
       return "payload_too_large";
+    case ErrorCode::kTooManyRequests:
+      return "too_many_requests";
     case ErrorCode::kReauthorizationRequired:
       return "reauthorization_required";
     case ErrorCode::kDecryptionFailed:
@@ -28,6 +30,8 @@ std::string_view ToString(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kWouldWait:
+      return "would_wait";
   }
   return "internal";
 }

@@ -28,6 +28,8 @@ std::string_view DefaultMessage(int status) {
       return "Payload too large";
     case 422:
       return "Invalid argument";
+    case 429:
+      return "Too many requests; retry later";
     case 431:
       return "Request header fields too large";
     case 502:
@@ -74,6 +76,8 @@ int StatusFor(core::ErrorCode code) {
       return 409;
     case ErrorCode::kPayloadTooLarge:
       return 413;
+    case ErrorCode::kTooManyRequests:
+      return 429;
     case ErrorCode::kReauthorizationRequired:
       return 401;
     case ErrorCode::kDecryptionFailed:
@@ -84,6 +88,8 @@ int StatusFor(core::ErrorCode code) {
       return 503;
     case ErrorCode::kInternal:
       return 500;
+    case ErrorCode::kWouldWait:
+      return 503;
   }
   return 500;  // unreachable for valid enumerators; -Wswitch flags unmapped ones
 }
@@ -92,7 +98,11 @@ Response ErrorResponse(const core::Error& error) {
   const int status = StatusFor(error.code);
   const int code =
       error.code == core::ErrorCode::kDecryptionFailed ? kDecryptionFailedCode : 1000 + status;
-  return Build(status, code, error.message, error.public_fields);
+  Response response = Build(status, code, error.message, error.public_fields);
+  if (error.retry_after) {
+    response.headers.push_back({"Retry-After", std::to_string(error.retry_after->count())});
+  }
+  return response;
 }
 
 Response ErrorResponse(int status, std::string message) {

@@ -114,5 +114,24 @@ TEST(ErrorResponse, TransportErrorUsesStatusCode) {
             R"({"error":{"code":1431,"message":"Request header fields too large"}})");
 }
 
+TEST(ErrorResponse, RetryAfterBecomesTheHeaderAndTooManyRequestsIs429) {
+  core::Error limited = core::MakeError(ErrorCode::kTooManyRequests, "slow down");
+  limited.WithRetryAfter(std::chrono::seconds(12));
+  const Response response = ErrorResponse(limited);
+
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(BodyOf(response)["error"]["code"], 1429);
+  ASSERT_EQ(response.headers.size(), 2U);
+  EXPECT_EQ(response.headers[1].name, "Retry-After");
+  EXPECT_EQ(response.headers[1].value, "12");
+}
+
+TEST(ErrorResponse, RetryAfterIsAtLeastOneSecond) {
+  core::Error error = core::MakeError(ErrorCode::kUnavailable, "busy");
+  error.WithRetryAfter(std::chrono::seconds(0));
+
+  EXPECT_EQ(ErrorResponse(error).headers.back().value, "1");
+}
+
 }  // namespace
 }  // namespace keybridge::http

@@ -27,6 +27,10 @@ struct Request {
   std::map<std::string, std::string> path_params;
   // Filled by routes::RequestPolicy (authentication) before the route handler runs.
   core::Caller caller;
+  // False while a route runs on the database compartment (routes/route_table.h): work that would
+  // wait on a provider (a token refresh) answers core::ErrorCode::kWouldWait instead, and the
+  // route table runs the handler again on the provider compartment with this true.
+  bool may_wait_on_providers = true;
 
   // First header with this lower-case name, or "" if absent.
   std::string Header(std::string_view lower_name) const;

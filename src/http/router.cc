@@ -81,9 +81,18 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
 }
 
 Response Router::Dispatch(Request& request) const {
+  std::variant<std::size_t, Response> found = Find(request);
+  if (auto* refusal = std::get_if<Response>(&found)) {
+    return std::move(*refusal);
+  }
+  return routes_[std::get<std::size_t>(found)].handler(request);
+}
+
+std::variant<std::size_t, Response> Router::Find(Request& request) const {
   const std::vector<std::string_view> path = SplitPath(request.path);
   std::vector<std::string> allowed;
-  for (const Route& route : routes_) {
+  for (std::size_t index = 0; index < routes_.size(); ++index) {
+    const Route& route = routes_[index];
     std::map<std::string, std::string> params;
     if (path.empty() || !Match(route.segments, path, params)) {
       continue;
@@ -91,7 +100,7 @@ Response Router::Dispatch(Request& request) const {
     if (route.method == request.method) {
       request.route_pattern = route.pattern;
       request.path_params = std::move(params);
-      return route.handler(request);
+      return index;
     }
     if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
       allowed.push_back(route.method);

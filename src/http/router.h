@@ -3,7 +3,9 @@
 // both as Renku-shaped JSON errors.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "http/message.h"
@@ -24,6 +26,9 @@ class Router {
   void Add(std::string method, std::string pattern, Handler handler);
   // Not thread-safe against Add; call after all routes are added (then safe from any thread).
   Response Dispatch(Request& request) const;
+  // Matching only: the index (in Add order) of the route that serves `request`, with
+  // request.route_pattern and path_params filled, or the 404/405 answer.
+  std::variant<std::size_t, Response> Find(Request& request) const;
   std::vector<RouteInfo> Routes() const;
 
  private:

@@ -163,49 +163,115 @@ class OpenConnection {
   std::atomic<std::size_t>& count_;
 };
 
-// The 503 for a compartment that refused work; its Retry-After is the compartment's hint.
-Response Refused(const core::Error& error, std::chrono::seconds retry_after) {
-  return ErrorResponse(error).WithHeader("Retry-After", std::to_string(retry_after.count()));
+// The answer for a compartment that refused work (503, or 429 for a rationing compartment) with
+// the compartment's Retry-After.
+Response Refused(core::Error error, std::chrono::seconds retry_after) {
+  if (!error.retry_after) {
+    error.WithRetryAfter(retry_after);
+  }
+  return ErrorResponse(error);
 }
 
-// Submits `work` to `compartment` and completes `handler` (a coroutine's) with the Response,
-// posted to the handler's executor (the connection's strand), never inline.
+// The rest of one request's life across compartments: `complete` hands the final Response back
+// to the connection's coroutine (posted to its strand) exactly once.
+struct OffloadChain {
+  std::function<void(Response)> complete;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+// Runs `work` (already on some thread) and goes on with what it answered: a Response completes
+// the chain; another Offload is submitted to its compartment or, without one, run right here.
+void Continue(const std::shared_ptr<OffloadChain>& chain, const std::function<Reply()>& work);
+
+// Submits `work` to `compartment`; a refusal (full, or shut down) completes the chain with 503
+// and the compartment's Retry-After.
+void Submit(const std::shared_ptr<OffloadChain>& chain, core::BoundedExecutor& compartment,
+            std::function<Reply()> work) {
+  const std::chrono::seconds retry_after = compartment.retry_after();
+  std::function<core::Result<Reply>()> run = [work = std::move(work)]() -> core::Result<Reply> {
+    return work();
+  };
+  core::Status accepted = compartment.TrySubmit<Reply>(
+      std::move(run), [chain, retry_after, name = compartment.name()](core::Result<Reply> result) {
+        if (!result.ok()) {
+          if (result.error().code == core::ErrorCode::kUnavailable) {
+            chain->complete(Refused(result.error(), retry_after));  // shut down before it ran
+          } else {
+            // A throwing task is a bug: the client gets a 500 and the log the reason.
+            chain->logger->error("offloaded work in compartment {} failed: {}", name,
+                                 result.error().detail);
+            chain->complete(ErrorResponse(result.error()));
+          }
+          return;
+        }
+        Reply reply = std::move(result).value();
+        if (auto* next = std::get_if<Offload>(&reply)) {
+          Offload offload = std::move(*next);
+          Continue(chain, [offload = std::move(offload)]() -> Reply { return offload; });
+          return;
+        }
+        chain->complete(std::get<Response>(std::move(reply)));
+      });
+  if (!accepted.ok()) {
+    chain->complete(Refused(accepted.error(), retry_after));
+  }
+}
+
+void Continue(const std::shared_ptr<OffloadChain>& chain, const std::function<Reply()>& work) {
+  // Bounded: each step either completes, submits (ending this loop) or runs inline work that a
+  // handler chose to run here.
+  Reply reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+  try {
+    reply = work();
+  } catch (const std::exception& e) {
+    chain->logger->error("offloaded work threw: {}", e.what());
+  } catch (...) {
+    chain->logger->error("offloaded work threw a non-exception");
+  }
+  while (auto* offload = std::get_if<Offload>(&reply)) {
+    if (!offload->work) {
+      chain->logger->error("handler offloaded no work; answering 500");
+      reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+      break;
+    }
+    if (offload->compartment != nullptr) {
+      Submit(chain, *offload->compartment, std::move(offload->work));
+      return;
+    }
+    std::function<Reply()> inline_work = std::move(offload->work);
+    try {
+      reply = inline_work();
+    } catch (const std::exception& e) {
+      chain->logger->error("offloaded work threw: {}", e.what());
+      reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+    } catch (...) {
+      chain->logger->error("offloaded work threw a non-exception");
+      reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
+    }
+  }
+  chain->complete(std::get<Response>(std::move(reply)));
+}
+
+// Starts an offload chain and completes `handler` (a coroutine's) with its final Response, posted
+// to the handler's executor (the connection's strand), never inline.
 template <typename CompletionHandler>
-void StartOffload(CompletionHandler handler, core::BoundedExecutor& compartment,
-                  std::function<Response()> work, std::shared_ptr<spdlog::logger> logger) {
+void StartOffload(CompletionHandler handler, Offload offload,
+                  std::shared_ptr<spdlog::logger> logger) {
   // The work guard keeps io_context::run() going while the coroutine waits for a worker.
   struct Pending {
     CompletionHandler handler;
     asio::executor_work_guard<asio::associated_executor_t<CompletionHandler>> guard;
-    void Complete(Response response) {
-      auto executor = guard.get_executor();
-      asio::post(executor, asio::append(std::move(handler), std::move(response)));
-      guard.reset();
-    }
   };
   auto guard = asio::make_work_guard(handler);
   auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(guard)});
-  const std::chrono::seconds retry_after = compartment.retry_after();
-  std::function<core::Result<Response>()> run = [work =
-                                                     std::move(work)]() -> core::Result<Response> {
-    return work();
+  auto chain = std::make_shared<OffloadChain>();
+  chain->logger = std::move(logger);
+  chain->complete = [pending](Response response) {
+    auto executor = pending->guard.get_executor();
+    asio::post(executor, asio::append(std::move(pending->handler), std::move(response)));
+    pending->guard.reset();
   };
-  core::Status accepted = compartment.TrySubmit<Response>(
-      std::move(run), [pending, retry_after, logger = std::move(logger),
-                       name = compartment.name()](core::Result<Response> result) {
-        if (result.ok()) {
-          pending->Complete(std::move(result).value());
-        } else if (result.error().code == core::ErrorCode::kUnavailable) {
-          pending->Complete(Refused(result.error(), retry_after));  // shut down before it ran
-        } else {
-          // A throwing task is a bug: the client gets a 500 and the log the reason.
-          logger->error("offloaded work in compartment {} failed: {}", name, result.error().detail);
-          pending->Complete(ErrorResponse(result.error()));
-        }
-      });
-  if (!accepted.ok()) {
-    pending->Complete(Refused(accepted.error(), retry_after));
-  }
+  Continue(chain, [offload = std::move(offload)]() -> Reply { return offload; });
 }
 
 }  // namespace
@@ -229,7 +295,6 @@ class Server::Impl {
                                                  beast::flat_buffer& buffer, RequestParser& parser,
                                                  bool first) const;
   asio::awaitable<Response> RunOffloaded(Offload offload) const;
-  Response RunInline(const std::function<Response()>& work) const;
   asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, Response response,
                                       bool head_request, bool keep_alive) const;
   asio::awaitable<void> DrainAndClose(beast::tcp_stream& stream) const;
@@ -550,34 +615,14 @@ Reply Server::Impl::InvokeHandler(Request& request) const {
   return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
 }
 
-Response Server::Impl::RunInline(const std::function<Response()>& work) const {
-  // InvokeHandler's last-resort catch, for work a handler chose to run on this I/O thread.
-  try {
-    return work();
-  } catch (const std::exception& e) {
-    logger_->error("offloaded work threw: {}", e.what());
-  } catch (...) {
-    logger_->error("offloaded work threw a non-exception");
-  }
-  return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
-}
-
 asio::awaitable<Response> Server::Impl::RunOffloaded(Offload offload) const {
-  if (!offload.work) {
-    logger_->error("handler offloaded no work; answering 500");
-    co_return ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
-  }
-  if (offload.compartment == nullptr) {
-    co_return RunInline(offload.work);
-  }
   // Named locals, and a lambda capturing only pointers: GCC 12 has destroyed non-trivial
   // temporaries inside a co_await expression twice.
-  core::BoundedExecutor* compartment = offload.compartment;
-  auto initiation = [this, compartment](auto handler, std::function<Response()> work) {
-    StartOffload(std::move(handler), *compartment, std::move(work), logger_);
+  auto initiation = [this](auto handler, Offload work) {
+    StartOffload(std::move(handler), std::move(work), logger_);
   };
   auto answer = asio::async_initiate<decltype(asio::use_awaitable), void(Response)>(
-      initiation, asio::use_awaitable, std::move(offload.work));
+      initiation, asio::use_awaitable, std::move(offload));
   Response response = co_await std::move(answer);
   co_return response;
 }

@@ -39,13 +39,22 @@ core::Status CheckApiStatus(const core::HttpResponse& response, std::string_view
           && (response.Header("x-ratelimit-remaining") == "0" || !retry_after.empty()));
   if (rate_limited) {
     std::string detail = "rate_limited";
+    std::optional<std::chrono::seconds> wait;
     if (IsNumber(retry_after)) {
       detail = "retry_after=" + retry_after;
+      if (retry_after.size() <= 9) {
+        wait = std::chrono::seconds(std::stoll(retry_after));
+      }
     } else if (IsNumber(reset)) {
       detail = "ratelimit_reset=" + reset;
     }
-    return core::MakeError(core::ErrorCode::kUnavailable,
-                           subject + " hit the provider's rate limit; try again later", detail);
+    core::Error error =
+        core::MakeError(core::ErrorCode::kUnavailable,
+                        subject + " hit the provider's rate limit; try again later", detail);
+    if (wait) {
+      error.WithRetryAfter(*wait);
+    }
+    return error;
   }
   if (status >= 500) {
     return core::MakeError(core::ErrorCode::kUnavailable,

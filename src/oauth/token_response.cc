@@ -170,6 +170,18 @@ std::string RetryDetail(const core::HttpResponse& response) {
   return numeric ? "retry_after=" + retry_after : "http_" + std::to_string(response.status);
 }
 
+// The provider's numeric Retry-After (RFC 9110 §10.2.3), carried on the error so the answer to
+// our own caller can pass it on and the refresh back-off can honour it.
+core::Error WithProviderRetryAfter(core::Error error, const core::HttpResponse& response) {
+  const std::string retry_after = response.Header("retry-after");
+  if (!retry_after.empty() && retry_after.size() <= 9
+      && std::all_of(retry_after.begin(), retry_after.end(),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
+    error.WithRetryAfter(std::chrono::seconds(std::stoll(retry_after)));
+  }
+  return error;
+}
+
 bool IsOneOf(std::string_view value, std::initializer_list<std::string_view> options) {
   return std::find(options.begin(), options.end(), value) != options.end();
 }
@@ -210,10 +222,12 @@ core::Error MapOAuthError(const std::string& raw_error, const FieldMap& fields, 
     if (!response.Header("retry-after").empty()) {
       detail = RetryDetail(response);
     }
-    return core::MakeError(core::ErrorCode::kUnavailable,
-                           "the provider's token endpoint is temporarily unavailable; try again "
-                           "later",
-                           std::move(detail));
+    return WithProviderRetryAfter(
+        core::MakeError(core::ErrorCode::kUnavailable,
+                        "the provider's token endpoint is temporarily unavailable; try again "
+                        "later",
+                        std::move(detail)),
+        response);
   }
   std::string message = "the provider's token endpoint refused the request (" + error + ")";
   if (const std::string description = SafeDescription(fields); !description.empty()) {
@@ -307,10 +321,12 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
 core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& response,
                                                 core::TimePoint now, GrantKind kind) {
   if (response.status == 429 || response.status >= 500) {
-    return core::MakeError(core::ErrorCode::kUnavailable,
-                           "the provider's token endpoint is temporarily unavailable (HTTP "
-                               + std::to_string(response.status) + "); try again later",
-                           RetryDetail(response));
+    return WithProviderRetryAfter(
+        core::MakeError(core::ErrorCode::kUnavailable,
+                        "the provider's token endpoint is temporarily unavailable (HTTP "
+                            + std::to_string(response.status) + "); try again later",
+                        RetryDetail(response)),
+        response);
   }
   const auto fields = ReadFields(response);
   // GitHub reports errors with HTTP 200, so `error` is checked before the status and before

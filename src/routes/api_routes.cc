@@ -9,7 +9,8 @@
 namespace keybridge::routes {
 
 void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
-  AddHealthRoutes(routes, services.database_ping);
+  AddHealthRoutes(routes, services.readiness);
+  AddMetricsRoute(routes, services.metrics);
   AddSpecRoute(routes);
   AddProviderRoutes(routes, services.providers, services.provider_connection_count);
   AddProviderCheckRoute(routes, services.provider_checks);

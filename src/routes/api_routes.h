@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "routes/auth_routes.h"
 #include "routes/connection_routes.h"
+#include "routes/health_routes.h"
 #include "routes/provider_routes.h"
 #include "routes/route_table.h"
 #include "service/browser_login_service.h"
@@ -31,7 +32,8 @@ struct ApiServices {
   service::GitCredentialService& git_credentials;
   service::BrowserSessionService& browser_sessions;
   service::ProviderCheckService& provider_checks;
-  std::function<core::Status()> database_ping;
+  Readiness readiness;
+  std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics
   // Absent unless OIDC sign-in is configured; its routes then answer 404.
   std::optional<std::reference_wrapper<service::BrowserLoginService>> browser_login{};
   ConnectionRouteOptions connection_options{};

@@ -79,44 +79,48 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
   const std::string cookie_name = SessionCookieName(options.secure_cookies);
 
   // Anonymous: the UI asks who is signed in, and a signed-out browser gets its own 401.
-  routes.Add("GET", "/api/data/user", Access::kAnonymous, [cookie_name](http::Request& request) {
-    const core::Caller& caller = request.caller;
-    if (!caller.IsAuthenticated()) {
-      return NoStore(http::ErrorResponse(core::MakeError(
-          core::ErrorCode::kUnauthenticated,
-          caller.rejected_reason.empty() ? "You are not signed in." : caller.rejected_reason)));
-    }
-    std::string csrf;
-    if (caller.browser_session) {
-      csrf = service::BrowserSessionService::CsrfToken(
-          http::CookieValue(request.Header("cookie"), cookie_name).value_or(""));
-    }
-    return NoStore(JsonResponse(200, UserJson(caller, csrf)));
-  });
+  routes.Add(
+      "GET", "/api/data/user", Access::kAnonymous, Compartment::kDatabase,
+      [cookie_name](http::Request& request) {
+        const core::Caller& caller = request.caller;
+        if (!caller.IsAuthenticated()) {
+          return NoStore(http::ErrorResponse(core::MakeError(
+              core::ErrorCode::kUnauthenticated,
+              caller.rejected_reason.empty() ? "You are not signed in." : caller.rejected_reason)));
+        }
+        std::string csrf;
+        if (caller.browser_session) {
+          csrf = service::BrowserSessionService::CsrfToken(
+              http::CookieValue(request.Header("cookie"), cookie_name).value_or(""));
+        }
+        return NoStore(JsonResponse(200, UserJson(caller, csrf)));
+      });
 
-  routes.Add("GET", "/api/data/auth/methods", Access::kAnonymous, [login, options](http::Request&) {
-    return JsonResponse(
-        200, {{"oidc", login.has_value()},
-              {"local_token", true},
-              {"public_url", options.public_url},
-              {"oauth_callback_url", core::PublicUrls(options.public_url).OAuthCallback()}});
-  });
+  routes.Add("GET", "/api/data/auth/methods", Access::kAnonymous, Compartment::kDatabase,
+             [login, options](http::Request&) {
+               return JsonResponse(200, {{"oidc", login.has_value()},
+                                         {"local_token", true},
+                                         {"public_url", options.public_url},
+                                         {"oauth_callback_url",
+                                          core::PublicUrls(options.public_url).OAuthCallback()}});
+             });
 
   // The printed link is <public_url>/api/data/auth/once#<token>: the token is in the fragment, so
   // it never reaches a server or proxy log. A redirect without a fragment keeps the request's
   // fragment (RFC 9110 10.2.2), so the page at /?signin=once can read it and POST it.
-  routes.Add("GET", core::kSignInLinkPath, Access::kAnonymous, [](http::Request&) {
-    return NoStore(http::Response::Redirect("/?signin=once", 303))
-        .WithHeader("Referrer-Policy", "no-referrer");
-  });
+  routes.Add("GET", core::kSignInLinkPath, Access::kAnonymous, Compartment::kDatabase,
+             [](http::Request&) {
+               return NoStore(http::Response::Redirect("/?signin=once", 303))
+                   .WithHeader("Referrer-Policy", "no-referrer");
+             });
 
-  routes.Add("POST", core::kSignInLinkPath, Access::kAnonymous,
+  routes.Add("POST", core::kSignInLinkPath, Access::kAnonymous, Compartment::kDatabase,
              [&sessions, options](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
                return SignedInResponse(request, sessions.SignInWithLink(token), sessions, options);
              });
 
-  routes.Add("POST", "/api/data/auth/token", Access::kAnonymous,
+  routes.Add("POST", "/api/data/auth/token", Access::kAnonymous, Compartment::kDatabase,
              [&sessions, options](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
                return SignedInResponse(request, sessions.SignInWithApiToken(token), sessions,
@@ -125,7 +129,7 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
 
   // Anonymous: only a browser session can sign out, and anyone else gets this route's own 401.
   routes.Add(
-      "POST", "/api/data/auth/logout", Access::kAnonymous,
+      "POST", "/api/data/auth/logout", Access::kAnonymous, Compartment::kDatabase,
       [&sessions, options, cookie_name](http::Request& request) -> core::Result<http::Response> {
         if (!request.caller.browser_session) {
           return core::MakeError(core::ErrorCode::kUnauthenticated,
@@ -137,7 +141,7 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
             "Set-Cookie", SessionCookie(cookie_name, "", 0, options.secure_cookies)));
       });
 
-  routes.Add("GET", "/api/data/auth/login", Access::kAnonymous,
+  routes.Add("GET", "/api/data/auth/login", Access::kAnonymous, Compartment::kProvider,
              [login, options](http::Request& request) -> core::Result<http::Response> {
                if (!login) {
                  return NotConfigured();
@@ -154,7 +158,7 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
                    .WithHeader("Referrer-Policy", "no-referrer");
              });
 
-  routes.Add("GET", core::kBrowserSignInCallbackPath, Access::kAnonymous,
+  routes.Add("GET", core::kBrowserSignInCallbackPath, Access::kAnonymous, Compartment::kProvider,
              [login, &sessions, options](http::Request& request) -> core::Result<http::Response> {
                if (!login) {
                  return NotConfigured();

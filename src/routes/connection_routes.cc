@@ -93,7 +93,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
   http::CookieAttributes clear_flow_cookie = flow_cookie;
   clear_flow_cookie.max_age = 0;
 
-  routes.Add("GET", core::kProviderAuthorizePathTemplate, Access::kUser,
+  routes.Add("GET", core::kProviderAuthorizePathTemplate, Access::kUser, Compartment::kDatabase,
              [&connections, flow_cookie](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
                KEYBRIDGE_ASSIGN_OR_RETURN(
@@ -110,7 +110,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
              });
 
   // The provider sends the browser here, signed in or not: the flow decides.
-  routes.Add("GET", kCallbackPath, Access::kAnonymous,
+  routes.Add("GET", kCallbackPath, Access::kAnonymous, Compartment::kProvider,
              [&connections, clear_flow_cookie](http::Request& request) {
                service::CallbackParameters params;
                params.state = request.Query("state");
@@ -145,7 +145,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
 
   // The connection routes answer anonymous callers themselves, as Renku does: an empty list, and
   // 404 for one connection (never confirming that someone's connection exists).
-  routes.Add("GET", "/api/data/oauth2/connections", Access::kAnonymous,
+  routes.Add("GET", "/api/data/oauth2/connections", Access::kAnonymous, Compartment::kDatabase,
              [&connections](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const auto list, connections.List(request.caller));
                json out = json::array();
@@ -156,6 +156,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
              });
 
   routes.Add("GET", "/api/data/oauth2/connections/{connection_id}", Access::kAnonymous,
+             Compartment::kDatabase,
              [&connections](http::Request& request) -> core::Result<http::Response> {
                const std::string id = request.PathParam("connection_id");
                KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
@@ -164,6 +165,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
              });
 
   routes.Add("DELETE", "/api/data/oauth2/connections/{connection_id}", Access::kAnonymous,
+             Compartment::kProvider,
              [&connections](http::Request& request) -> core::Result<http::Response> {
                const std::string id = request.PathParam("connection_id");
                KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
@@ -173,15 +175,17 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
 
   // Session tokens obtain their access tokens here (TokenService checks the session's scope).
   routes.Add("GET", "/api/data/oauth2/connections/{connection_id}/token",
-             Access::kAnonymousOrSession,
+             Access::kAnonymousOrSession, Compartment::kDatabase,
              [&tokens](http::Request& request) -> core::Result<http::Response> {
                const std::string id = request.PathParam("connection_id");
                KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
                KEYBRIDGE_ASSIGN_OR_RETURN(const int min_valid,
                                           IntParam(request, "min_valid_seconds", 0, 0, 86400));
-               KEYBRIDGE_ASSIGN_OR_RETURN(
-                   const core::Connection connection,
-                   tokens.FreshConnection(request.caller, id, core::Seconds(min_valid)));
+               service::TokenDemand demand;
+               demand.min_valid = core::Seconds(min_valid);
+               demand.may_call_provider = request.may_wait_on_providers;
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::Connection connection,
+                                          tokens.FreshConnection(request.caller, id, demand));
                // Audit: who (and which session token) obtained which connection's token.
                service::AuditTokenHandedOut(request.caller, connection, "connection-token");
                return JsonResponse(200, TokenToJson(*connection.token));
@@ -189,6 +193,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
 
   routes.Add(
       "GET", "/api/data/oauth2/connections/{connection_id}/account", Access::kAnonymous,
+      Compartment::kProvider,
       [&connections](http::Request& request) -> core::Result<http::Response> {
         const std::string id = request.PathParam("connection_id");
         KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
@@ -198,6 +203,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
 
   routes.Add(
       "GET", "/api/data/oauth2/connections/{connection_id}/installations", Access::kAnonymous,
+      Compartment::kProvider,
       [&connections](http::Request& request) -> core::Result<http::Response> {
         const std::string id = request.PathParam("connection_id");
         KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));

@@ -80,7 +80,7 @@ core::Error LookupError(const service::GitCredentialLookup& lookup) {
 
 void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& credentials) {
   routes.Add(
-      "GET", kGitCredentialsPath, Access::kUserOrSession,
+      "GET", kGitCredentialsPath, Access::kUserOrSession, Compartment::kDatabase,
       [&credentials](http::Request& request) -> core::Result<http::Response> {
         // Either the remote's URL (the credential helper), or an integration id and the
         // repository path below its URL (keybridge git-proxy, which names the integration in its
@@ -95,11 +95,16 @@ void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& 
               "give either query parameter 'url' (the git remote URL) or both 'provider_id' and "
               "'path' (the repository path below the integration's URL)");
         }
-        KEYBRIDGE_ASSIGN_OR_RETURN(const service::TokenDemand demand, ParseDemand(request));
+        KEYBRIDGE_ASSIGN_OR_RETURN(service::TokenDemand demand, ParseDemand(request));
+        demand.may_call_provider = request.may_wait_on_providers;
         KEYBRIDGE_ASSIGN_OR_RETURN(
             const service::GitCredentialLookup lookup,
             by_url ? credentials.Lookup(request.caller, *url, demand)
                    : credentials.LookupAt(request.caller, *provider_id, *path, demand));
+        if (!lookup.credential.ok()
+            && lookup.credential.error().code == core::ErrorCode::kWouldWait) {
+          return lookup.credential.error();  // the route table runs this again on the provider
+        }
         if (!lookup.credential.ok()) {
           // The answer depends on the caller's connections: never from a cache.
           http::Response response = ErrorAnswer(request, LookupError(lookup));

@@ -16,24 +16,34 @@ std::string_view OpenApiDocument() {
   return EmbeddedApiFiles().at(0).second;
 }
 
-void AddHealthRoutes(RouteTable& routes, std::function<core::Status()> database_ping) {
-  routes.Add("GET", "/healthz", Access::kAnonymousOrSession, [](http::Request&) {
+void AddHealthRoutes(RouteTable& routes, Readiness readiness) {
+  routes.Add("GET", "/healthz", Access::kPublic, Compartment::kInline, [](http::Request&) {
     return JsonResponse(200, {{"status", "ok"}});
   });
-  routes.Add("GET", "/readyz", Access::kAnonymousOrSession,
-             [ping = std::move(database_ping)](http::Request&) -> core::Result<http::Response> {
-               if (auto status = ping(); !status.ok()) {
-                 return core::MakeError(core::ErrorCode::kUnavailable,
-                                        "The database is not reachable.", status.error().message);
-               }
-               return JsonResponse(200, {{"status", "ready"}});
+  routes.Add("GET", "/readyz", Access::kPublic, Compartment::kInline,
+             [readiness = std::move(readiness)](http::Request&) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(nlohmann::json report, readiness());
+               report["status"] = "ready";
+               return JsonResponse(200, report);
              });
 }
 
+void AddMetricsRoute(RouteTable& routes, std::function<std::string()> render) {
+  routes.Add(
+      "GET", "/metrics", Access::kAdmin, Compartment::kDatabase,
+      [render = std::move(render)](http::Request&) -> core::Result<http::Response> {
+        http::Response response;
+        response.status = 200;
+        response.headers.push_back({"Content-Type", "text/plain; version=0.0.4; charset=utf-8"});
+        response.body = render();
+        return response;
+      });
+}
+
 void AddSpecRoute(RouteTable& routes) {
-  routes.Add("GET", "/api/data/spec.json", Access::kAnonymous, [](http::Request&) {
-    return http::Response::Json(200, std::string(OpenApiDocument()));
-  });
+  routes.Add(
+      "GET", "/api/data/spec.json", Access::kPublic, Compartment::kInline,
+      [](http::Request&) { return http::Response::Json(200, std::string(OpenApiDocument())); });
 }
 
 }  // namespace keybridge::routes

@@ -24,6 +24,7 @@ nlohmann::json SecurityFor(Access access) {
   const nlohmann::json cookie = {{"cookie", nlohmann::json::array()}};
   const nlohmann::json session = {{"sessionToken", nlohmann::json::array()}};
   switch (access) {
+    case Access::kPublic:
     case Access::kAnonymous:
       return nlohmann::json::array();
     case Access::kAnonymousOrSession:
@@ -62,17 +63,21 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::BrowserSessionService browser_sessions(browser_repo, local_tokens, random, clock);
   RequestPolicy policy([](std::string_view, std::string_view) { return core::Caller(); }, {});
   RouteTable routes(policy);
-  AddApiRoutes(routes, ApiServices{.providers = providers,
-                                   .connections = connections,
-                                   .tokens = tokens,
-                                   .repositories = repositories,
-                                   .sessions = sessions,
-                                   .git_credentials = git_credentials,
-                                   .browser_sessions = browser_sessions,
-                                   .provider_checks = provider_checks,
-                                   .database_ping = [] {
-                                     return core::OkStatus();
-                                   }});
+  AddApiRoutes(
+      routes, ApiServices{.providers = providers,
+                          .connections = connections,
+                          .tokens = tokens,
+                          .repositories = repositories,
+                          .sessions = sessions,
+                          .git_credentials = git_credentials,
+                          .browser_sessions = browser_sessions,
+                          .provider_checks = provider_checks,
+                          .readiness =
+                              [] { return core::Result<nlohmann::json>(nlohmann::json::object()); },
+                          .metrics =
+                              [] {
+                                return std::string();
+                              }});
   const auto spec = nlohmann::json::parse(OpenApiDocument());
 
   std::set<std::pair<std::string, std::string>> registered;

@@ -120,7 +120,7 @@ json ReportToJson(const service::ProviderCheckReport& report) {
 
 void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                        ConnectionCounter count) {
-  routes.Add("GET", kCollection, Access::kAnonymous,
+  routes.Add("GET", kCollection, Access::kAnonymous, Compartment::kDatabase,
              [&service](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const auto providers, service.List());
                json out = json::array();
@@ -130,7 +130,7 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                return JsonResponse(200, out);
              });
   routes.Add(
-      "GET", kItem, Access::kAnonymous,
+      "GET", kItem, Access::kAnonymous, Compartment::kDatabase,
       [&service, count = std::move(count)](http::Request& request) -> core::Result<http::Response> {
         KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider provider,
                                    service.Get(request.PathParam("provider_id")));
@@ -142,7 +142,7 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
       });
   // Admin routes: the route table refuses other callers before the body is parsed, so an
   // anonymous caller learns nothing about the schema.
-  routes.Add("POST", kCollection, Access::kAdmin,
+  routes.Add("POST", kCollection, Access::kAdmin, Compartment::kDatabase,
              [&service](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(auto create, ParseCreate(request));
                KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider created,
@@ -150,7 +150,7 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                return JsonResponse(201, ProviderToJson(created, true));
              });
   routes.Add(
-      "PATCH", kItem, Access::kAdmin,
+      "PATCH", kItem, Access::kAdmin, Compartment::kDatabase,
       [&service](http::Request& request) -> core::Result<http::Response> {
         KEYBRIDGE_ASSIGN_OR_RETURN(auto patch, ParsePatch(request));
         KEYBRIDGE_ASSIGN_OR_RETURN(
@@ -159,7 +159,7 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
         return JsonResponse(200, ProviderToJson(updated, true));
       });
   routes.Add(
-      "DELETE", kItem, Access::kAdmin,
+      "DELETE", kItem, Access::kAdmin, Compartment::kDatabase,
       [&service](http::Request& request) -> core::Result<http::Response> {
         KEYBRIDGE_RETURN_IF_ERROR(service.Delete(request.caller, request.PathParam("provider_id")));
         return http::Response::NoContent();
@@ -167,7 +167,7 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
 }
 
 void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks) {
-  routes.Add("POST", kCheck, Access::kAdmin,
+  routes.Add("POST", kCheck, Access::kAdmin, Compartment::kIntegrationCheck,
              [&checks](http::Request& request) -> core::Result<http::Response> {
                // 200 also when checks fail: the check ran, and its report is the answer.
                KEYBRIDGE_ASSIGN_OR_RETURN(

@@ -53,7 +53,7 @@ json CheckToJson(const service::RepositoryCheck& check) {
 }  // namespace
 
 void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories) {
-  routes.Add("GET", "/api/data/repository", Access::kAnonymousOrSession,
+  routes.Add("GET", "/api/data/repository", Access::kAnonymousOrSession, Compartment::kProbe,
              [&repositories](http::Request& request) -> core::Result<http::Response> {
                for (const auto& [key, value] : request.QueryParams()) {
                  if (key != "url") {

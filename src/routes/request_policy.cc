@@ -55,6 +55,8 @@ core::Status CheckBrowserRequest(const http::Request& request, const std::string
 
 std::string_view ToString(Access access) {
   switch (access) {
+    case Access::kPublic:
+      return "public";
     case Access::kAnonymous:
       return "anonymous";
     case Access::kAnonymousOrSession:
@@ -70,7 +72,8 @@ std::string_view ToString(Access access) {
 }
 
 bool AdmitsSessionTokens(Access access) {
-  return access == Access::kAnonymousOrSession || access == Access::kUserOrSession;
+  return access == Access::kPublic || access == Access::kAnonymousOrSession
+         || access == Access::kUserOrSession;
 }
 
 RequestPolicy::RequestPolicy(identity::Authenticator& authenticator,
@@ -87,6 +90,9 @@ RequestPolicy::RequestPolicy(Authenticate authenticate, const RequestPolicyOptio
       session_cookie_name_(SessionCookieName(options.secure_cookies)) {}
 
 core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& route) const {
+  if (route.access == Access::kPublic) {
+    return core::OkStatus();  // nobody is authenticated: the caller stays anonymous
+  }
   // A present Authorization header always wins, so bearer clients are never affected by cookies.
   const std::string authorization = request.Header("authorization");
   const std::string session_cookie =
@@ -107,6 +113,7 @@ core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& rou
     KEYBRIDGE_RETURN_IF_ERROR(CheckBrowserRequest(request, public_origin_, session_cookie));
   }
   switch (route.access) {
+    case Access::kPublic:
     case Access::kAnonymous:
     case Access::kAnonymousOrSession:
       return core::OkStatus();

@@ -21,6 +21,9 @@ namespace keybridge::routes {
 // #4: default deny, a session may only obtain tokens); api/openapi.json states each route's level
 // in `x-keybridge-access` (ToString) and `security`.
 enum class Access {
+  // anyone; credentials are not even looked at, so the route can answer from memory on an I/O
+  // thread (health probes, the OpenAPI document, the web UI's files)
+  kPublic,
   kAnonymous,           // anyone without a session token; the handler decides what they see
   kAnonymousOrSession,  // anyone, session tokens included (health probes, token reads)
   kUser,                // a signed-in user (401 otherwise)
@@ -28,7 +31,7 @@ enum class Access {
   kAdmin,               // an administrator (401 anonymous, 403 other users)
 };
 
-// "anonymous", "anonymous-or-session-token", "user", "user-or-session-token", "admin".
+// "public", "anonymous", "anonymous-or-session-token", "user", "user-or-session-token", "admin".
 std::string_view ToString(Access access);
 bool AdmitsSessionTokens(Access access);
 

@@ -2,43 +2,112 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
 #include <utility>
+#include <variant>
 
 #include "http/error_response.h"
 
 namespace keybridge::routes {
 
-RouteTable::RouteTable(const RequestPolicy& policy) : policy_(policy) {}
+std::string_view ToString(Compartment compartment) {
+  switch (compartment) {
+    case Compartment::kInline:
+      return "inline";
+    case Compartment::kDatabase:
+      return "database";
+    case Compartment::kProvider:
+      return "provider";
+    case Compartment::kProbe:
+      return "probe";
+    case Compartment::kIntegrationCheck:
+      return "integration-check";
+  }
+  return "inline";  // unreachable for valid enumerators; -Wswitch flags unnamed ones
+}
 
-void RouteTable::Add(std::string method, std::string pattern, Access access, RouteHandler handler,
-                     Csrf csrf) {
+RouteTable::RouteTable(const RequestPolicy& policy, Compartments compartments)
+    : policy_(policy), compartments_(compartments) {}
+
+void RouteTable::Add(std::string method, std::string pattern, Access access,
+                     Compartment compartment, RouteHandler handler, Csrf csrf) {
+  if (compartment == Compartment::kInline && access != Access::kPublic) {
+    throw std::logic_error("route " + method + " " + pattern
+                           + " runs inline but is not public: authenticating may wait");
+  }
   const bool safe = method == "GET" || method == "HEAD";
-  RouteSpec spec{method, pattern, RoutePolicy{access, csrf == Csrf::kForUnsafeMethods && !safe}};
-  router_.Add(std::move(method), std::move(pattern),
-              [this, policy = spec.policy, handler = std::move(handler)](http::Request& request) {
-                if (auto admitted = policy_.Admit(request, policy); !admitted.ok()) {
-                  return ErrorAnswer(request, admitted.error());
-                }
-                core::Result<http::Response> response = handler(request);
-                if (!response.ok()) {
-                  return ErrorAnswer(request, response.error());
-                }
-                return std::move(response).value();
-              });
+  RouteSpec spec{method, pattern, RoutePolicy{access, csrf == Csrf::kForUnsafeMethods && !safe},
+                 compartment};
+  entries_.push_back(Entry{spec.policy, compartment, std::move(handler)});
+  // The router only matches (Router::Find): Dispatch runs the entry, never this handler.
+  router_.Add(std::move(method), std::move(pattern), [](http::Request&) {
+    return http::ErrorResponse(500, "route dispatched past its compartment");
+  });
   specs_.push_back(std::move(spec));
 }
 
-void RouteTable::AddAll(const http::Router& routes, Access access) {
+void RouteTable::AddAll(const http::Router& routes) {
   for (http::RouteInfo& route : routes.Routes()) {
-    Add(std::move(route.method), std::move(route.pattern), access,
+    Add(std::move(route.method), std::move(route.pattern), Access::kPublic, Compartment::kInline,
         [handler = std::move(route.handler)](http::Request& request) {
           return core::Result<http::Response>(handler(request));
         });
   }
 }
 
-http::Response RouteTable::Dispatch(http::Request& request) const {
-  return router_.Dispatch(request);
+http::Reply RouteTable::Dispatch(http::Request& request) const {
+  std::variant<std::size_t, http::Response> found = router_.Find(request);
+  if (auto* refusal = std::get_if<http::Response>(&found)) {
+    return std::move(*refusal);
+  }
+  const Entry& entry = entries_.at(std::get<std::size_t>(found));
+  if (entry.compartment == Compartment::kInline) {
+    return Run(entry, request);
+  }
+  return http::Offload{ExecutorFor(entry.compartment), [this, &entry, &request]() -> http::Reply {
+                         return Run(entry, request);
+                       }};
+}
+
+http::Reply RouteTable::Run(const Entry& entry, http::Request& request) const {
+  if (auto admitted = policy_.Admit(request, entry.policy); !admitted.ok()) {
+    return ErrorAnswer(request, admitted.error());
+  }
+  request.may_wait_on_providers = entry.compartment != Compartment::kDatabase;
+  core::Result<http::Response> response = entry.handler(request);
+  if (!response.ok() && response.error().code == core::ErrorCode::kWouldWait) {
+    // Again from the start, where waiting on a provider is what the compartment is for. The
+    // first run only read; the caller is already admitted.
+    request.may_wait_on_providers = true;
+    return http::Offload{ExecutorFor(Compartment::kProvider), [&entry, &request]() -> http::Reply {
+                           return Answer(request, entry.handler(request));
+                         }};
+  }
+  return Answer(request, std::move(response));
+}
+
+http::Response RouteTable::Answer(const http::Request& request,
+                                  core::Result<http::Response> response) {
+  if (!response.ok()) {
+    return ErrorAnswer(request, response.error());
+  }
+  return std::move(response).value();
+}
+
+core::BoundedExecutor* RouteTable::ExecutorFor(Compartment compartment) const {
+  switch (compartment) {
+    case Compartment::kInline:
+      return nullptr;
+    case Compartment::kDatabase:
+      return compartments_.database;
+    case Compartment::kProvider:
+      return compartments_.provider;
+    case Compartment::kProbe:
+      return compartments_.probe;
+    case Compartment::kIntegrationCheck:
+      return compartments_.integration_check;
+  }
+  return nullptr;
 }
 
 http::Response ErrorAnswer(const http::Request& request, const core::Error& error) {

@@ -1,12 +1,18 @@
 // RouteTable: the one table of every route keybridge serves. Each line names the method, the
-// path pattern, who may call it (Access) and the handler:
+// path pattern, who may call it (Access), where its handler runs (Compartment) and the handler:
 //
-//   routes.Add("GET", "/api/data/repository", Access::kAnonymousOrSession, handler);
+//   routes.Add("GET", "/api/data/repository", Access::kAnonymousOrSession, Compartment::kProbe,
+//              handler);
 //
-// Before a handler runs, RequestPolicy authenticates the request and admits or refuses it; a
-// handler returns core::Result<http::Response>, and every Error becomes its Renku error body here
-// (http::ErrorResponse), with Error::detail logged for server-side failures. The OpenAPI
-// conformance test checks the table against api/openapi.json, access included.
+// Dispatch matches the route on the I/O thread and hands the rest to the route's compartment (a
+// core::BoundedExecutor; a full one answers 503 + Retry-After at once): there RequestPolicy
+// authenticates the request and admits or refuses it, and the handler runs. A handler returns
+// core::Result<http::Response>; every Error becomes its Renku error body here
+// (http::ErrorResponse, with Retry-After when the error carries one), with Error::detail logged
+// for server-side failures. A database-compartment handler that answers kWouldWait (it must call
+// a provider, e.g. to refresh a token) runs again on the provider compartment, so reads that need
+// no provider never queue behind a slow one. The OpenAPI conformance test checks the table against
+// api/openapi.json, access included.
 #pragma once
 
 #include <functional>
@@ -14,10 +20,37 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/offload.h"
 #include "http/router.h"
 #include "routes/request_policy.h"
 
+namespace keybridge::core {
+class BoundedExecutor;
+}  // namespace keybridge::core
+
 namespace keybridge::routes {
+
+// Where a route's handler runs. Each class of outside dependency has its own bounded compartment,
+// so a slow one fills only its own (ARCHITECTURE.md, "Compartments").
+enum class Compartment {
+  kInline,            // on the I/O thread, from memory only; Access::kPublic routes
+  kDatabase,          // waits on the database only (most routes; fresh token reads)
+  kProvider,          // calls providers: connect callback, disconnect, account, token refresh
+  kProbe,             // the repository check: probes URLs callers choose
+  kIntegrationCheck,  // "Test this integration" (administrators)
+};
+
+// "inline", "database", "provider", "probe", "integration-check" (metrics labels).
+std::string_view ToString(Compartment compartment);
+
+// The executors behind the compartments. Not owned; must outlive the table and the server. A
+// nullptr runs that compartment's work on the thread that dispatched (tests).
+struct Compartments {
+  core::BoundedExecutor* database = nullptr;
+  core::BoundedExecutor* provider = nullptr;
+  core::BoundedExecutor* probe = nullptr;
+  core::BoundedExecutor* integration_check = nullptr;
+};
 
 using RouteHandler = std::function<core::Result<http::Response>(http::Request&)>;
 
@@ -30,29 +63,44 @@ struct RouteSpec {
   std::string method;
   std::string pattern;
   RoutePolicy policy;
+  Compartment compartment = Compartment::kDatabase;
 };
 
 class RouteTable {
  public:
   // `policy` must outlive the table.
-  explicit RouteTable(const RequestPolicy& policy);
+  explicit RouteTable(const RequestPolicy& policy, Compartments compartments = {});
   RouteTable(const RouteTable&) = delete;
   RouteTable& operator=(const RouteTable&) = delete;
 
-  void Add(std::string method, std::string pattern, Access access, RouteHandler handler,
-           Csrf csrf = Csrf::kForUnsafeMethods);
-  // Every route of `routes` (built by a module that knows only http::Router, e.g. the web UI) at
-  // the same `access`.
-  void AddAll(const http::Router& routes, Access access);
+  // Throws std::logic_error (start-up only) for an inline route that is not Access::kPublic:
+  // authenticating may wait on the database, which the I/O threads never do.
+  void Add(std::string method, std::string pattern, Access access, Compartment compartment,
+           RouteHandler handler, Csrf csrf = Csrf::kForUnsafeMethods);
+  // Every route of `routes` (built by a module that knows only http::Router, e.g. the web UI),
+  // public and inline.
+  void AddAll(const http::Router& routes);
 
-  // Unknown paths answer 404, other methods 405 (http::Router); then the policy, then the
-  // handler. Not thread-safe against Add; safe from any thread once all routes are added.
-  http::Response Dispatch(http::Request& request) const;
+  // Unknown paths answer 404, other methods 405 (http::Router) at once; a known route continues
+  // on its compartment (an http::Offload): the policy, then the handler. Not thread-safe against
+  // Add; safe from any thread once all routes are added.
+  http::Reply Dispatch(http::Request& request) const;
   const std::vector<RouteSpec>& Routes() const { return specs_; }
 
  private:
+  struct Entry {
+    RoutePolicy policy;
+    Compartment compartment;
+    RouteHandler handler;
+  };
+  http::Reply Run(const Entry& entry, http::Request& request) const;
+  static http::Response Answer(const http::Request& request, core::Result<http::Response> response);
+  core::BoundedExecutor* ExecutorFor(Compartment compartment) const;
+
   const RequestPolicy& policy_;
+  const Compartments compartments_;
   http::Router router_;
+  std::vector<Entry> entries_;  // by the router's route index
   std::vector<RouteSpec> specs_;
 };
 

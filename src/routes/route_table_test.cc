@@ -10,7 +10,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
+#include <variant>
+#include <vector>
 
+#include "core/bounded_executor.h"
 #include "service/browser_session_service.h"
 
 namespace keybridge::routes {
@@ -61,11 +65,12 @@ class RouteTableTest : public ::testing::Test {
     for (const Access access : {Access::kAnonymous, Access::kAnonymousOrSession, Access::kUser,
                                 Access::kUserOrSession, Access::kAdmin}) {
       const std::string path = "/" + std::string(ToString(access));
-      routes_.Add("GET", path, access, Ok());
-      routes_.Add("POST", path, access, Ok());
+      routes_.Add("GET", path, access, Compartment::kDatabase, Ok());
+      routes_.Add("POST", path, access, Compartment::kDatabase, Ok());
     }
-    routes_.Add("POST", "/no-csrf", Access::kUser, Ok(), Csrf::kNotRequired);
-    routes_.Add("GET", "/fails/{status}", Access::kAnonymous,
+    routes_.Add("POST", "/no-csrf", Access::kUser, Compartment::kDatabase, Ok(),
+                Csrf::kNotRequired);
+    routes_.Add("GET", "/fails/{status}", Access::kAnonymous, Compartment::kDatabase,
                 [](http::Request& request) -> core::Result<http::Response> {
                   const std::string status = request.PathParam("status");
                   const core::ErrorCode code = status == "500"   ? core::ErrorCode::kInternal
@@ -88,7 +93,7 @@ class RouteTableTest : public ::testing::Test {
     request.method = method;
     request.path = path;
     request.headers = std::move(headers);
-    return routes_.Dispatch(request);
+    return http::RunHere(routes_.Dispatch(request));
   }
 
   static std::string Message(const http::Response& response) {
@@ -225,14 +230,74 @@ TEST_F(RouteTableTest, UnavailableIsAWarningAndClientErrorsAreNotLogged) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
 }
 
-TEST_F(RouteTableTest, AddAllKeepsPlainHandlersBehindThePolicy) {
+TEST_F(RouteTableTest, AddAllServesPlainHandlersPubliclyOnTheIoThreadWithoutAuthenticating) {
   http::Router pages;
   pages.Add("GET", "/", [](http::Request&) { return http::Response::Json(200, "{}"); });
-  routes_.AddAll(pages, Access::kAnonymous);
+  routes_.AddAll(pages);
+  http::Request request;
+  request.method = "GET";
+  request.path = "/";
+  request.headers = {{"authorization", "Bearer kbs_x"}};
 
-  EXPECT_EQ(Call("GET", "/").status, 200);
-  caller_ = SessionCaller();
-  EXPECT_EQ(Call("GET", "/").status, 403);
+  http::Reply reply = routes_.Dispatch(request);
+
+  ASSERT_TRUE(std::holds_alternative<http::Response>(reply)) << "answered inline, not offloaded";
+  EXPECT_EQ(std::get<http::Response>(reply).status, 200);
+  EXPECT_EQ(seen_authorization_, "") << "public routes never authenticate";
+}
+
+TEST_F(RouteTableTest, AnInlineRouteMustBePublic) {
+  EXPECT_THROW(routes_.Add("GET", "/inline", Access::kAnonymous, Compartment::kInline, Ok()),
+               std::logic_error);
+}
+
+TEST(RouteTableCompartments, ARouteRunsOnItsCompartmentAndMovesToTheProviderOnlyWhenItMustWait) {
+  core::BoundedExecutor database({.name = "database", .threads = 1});
+  core::BoundedExecutor provider({.name = "provider", .threads = 1});
+  core::BoundedExecutor probe({.name = "probe", .threads = 1});
+  RequestPolicy policy([](std::string_view, std::string_view) { return core::Caller(); }, {});
+  RouteTable routes(policy,
+                    Compartments{.database = &database, .provider = &provider, .probe = &probe});
+  std::vector<bool> runs;  // may_wait_on_providers of each run of the handler
+  routes.Add("GET", "/token/{state}", Access::kAnonymous, Compartment::kDatabase,
+             [&runs](http::Request& request) -> core::Result<http::Response> {
+               runs.push_back(request.may_wait_on_providers);
+               if (request.PathParam("state") == "expired" && !request.may_wait_on_providers) {
+                 return core::MakeError(core::ErrorCode::kWouldWait, "");
+               }
+               return http::Response::Json(200, "{}");
+             });
+  routes.Add("GET", "/check", Access::kAnonymous, Compartment::kProbe,
+             [](http::Request&) -> core::Result<http::Response> {
+               return http::Response::Json(200, "{}");
+             });
+  http::Request fresh;
+  fresh.method = "GET";
+  fresh.path = "/token/fresh";
+  http::Request expired = fresh;
+  expired.path = "/token/expired";
+  http::Request check = fresh;
+  check.path = "/check";
+
+  http::Reply fresh_reply = routes.Dispatch(fresh);
+  ASSERT_TRUE(std::holds_alternative<http::Offload>(fresh_reply));
+  EXPECT_EQ(std::get<http::Offload>(fresh_reply).compartment, &database);
+  http::Reply fresh_done = std::get<http::Offload>(fresh_reply).work();
+  ASSERT_TRUE(std::holds_alternative<http::Response>(fresh_done)) << "a fresh read stays there";
+  EXPECT_EQ(runs, std::vector<bool>({false}));
+
+  runs.clear();
+  http::Reply expired_reply = routes.Dispatch(expired);
+  http::Reply moved = std::get<http::Offload>(expired_reply).work();
+  ASSERT_TRUE(std::holds_alternative<http::Offload>(moved));
+  EXPECT_EQ(std::get<http::Offload>(moved).compartment, &provider);
+  http::Reply expired_done = std::get<http::Offload>(moved).work();
+  ASSERT_TRUE(std::holds_alternative<http::Response>(expired_done));
+  EXPECT_EQ(std::get<http::Response>(expired_done).status, 200);
+  EXPECT_EQ(runs, std::vector<bool>({false, true}));
+
+  http::Reply check_reply = routes.Dispatch(check);
+  EXPECT_EQ(std::get<http::Offload>(check_reply).compartment, &probe);
 }
 
 }  // namespace

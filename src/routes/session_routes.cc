@@ -80,7 +80,7 @@ json SessionTokenToJson(const core::SessionToken& t) {
 }  // namespace
 
 void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions) {
-  routes.Add("POST", kCollection, Access::kUser,
+  routes.Add("POST", kCollection, Access::kUser, Compartment::kDatabase,
              [&sessions](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(auto create, ParseCreate(request));
                KEYBRIDGE_ASSIGN_OR_RETURN(auto issued, sessions.Create(request.caller, create));
@@ -99,7 +99,7 @@ void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions
                        .WithHeader("Cache-Control", "no-store"));
              });
 
-  routes.Add("GET", kCollection, Access::kUser,
+  routes.Add("GET", kCollection, Access::kUser, Compartment::kDatabase,
              [&sessions](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const auto listed, sessions.List(request.caller));
                json out = json::array();
@@ -112,6 +112,7 @@ void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions
              });
 
   routes.Add("DELETE", std::string(kCollection) + "/{token_id}", Access::kUser,
+             Compartment::kDatabase,
              [&sessions](http::Request& request) -> core::Result<http::Response> {
                const std::string id = request.PathParam("token_id");
                if (!service::IsSessionTokenId(id)) {

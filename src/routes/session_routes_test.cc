@@ -57,7 +57,7 @@ class SessionRoutesTest : public ::testing::Test {
     if (!body.empty()) {
       request.headers.push_back({"content-type", "application/json"});
     }
-    return routes_.Dispatch(request);
+    return http::RunHere(routes_.Dispatch(request));
   }
   static std::string Header(const http::Response& response, const std::string& name) {
     for (const auto& h : response.headers) {

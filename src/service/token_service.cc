@@ -27,24 +27,13 @@ core::Error NotFound() {
 constexpr const char* kLostAnswerReason =
     "the provider did not answer the last refresh in time; if it was rotated, reconnect";
 
-// The provider's Retry-After in seconds, if the error carries one ("retry_after=<n>" in detail,
-// as oauth/token_response writes it).
+// The provider's Retry-After in seconds, if the error carries one (oauth/ sets it from the
+// provider's answer).
 std::optional<std::int64_t> RetryAfterSeconds(const core::Error& error) {
-  constexpr std::string_view kKey = "retry_after=";
-  const std::size_t at = error.detail.find(kKey);
-  if (at == std::string::npos) {
+  if (!error.retry_after) {
     return std::nullopt;
   }
-  std::int64_t value = 0;
-  std::size_t digits = 0;
-  for (std::size_t i = at + kKey.size(); i < error.detail.size() && digits < 9; ++i, ++digits) {
-    const char c = error.detail[i];
-    if (std::isdigit(static_cast<unsigned char>(c)) == 0) {
-      break;
-    }
-    value = value * 10 + (c - '0');
-  }
-  return digits == 0 ? std::nullopt : std::optional(value);
+  return error.retry_after->count();
 }
 
 // A transport timeout (net/curl_http_client: "request to <host> timed out"): the request may
@@ -58,7 +47,8 @@ core::Error RetryLater(const std::string& what, core::Seconds left) {
   const std::int64_t seconds = std::max<std::int64_t>(1, left.count());
   return MakeError(ErrorCode::kUnavailable,
                    what + " Try again in " + std::to_string(seconds) + " s.",
-                   "retry_after=" + std::to_string(seconds));
+                   "retry_after=" + std::to_string(seconds))
+      .WithRetryAfter(core::Seconds(seconds));
 }
 
 // How long a token lasts from issue to expiry, if known.
@@ -166,10 +156,19 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
     min_valid = std::min(min_valid, *lifetime);
   }
   const core::Seconds needed = std::max(min_valid, margin);
-  // A rejection another client already reported got the token replaced: no lease, no refresh.
-  if (demand.force_refresh
+  const bool forced =
+      demand.force_refresh
       && crypto::ConstantTimeEquals(crypto::Sha256Hex(connection.token->access_token.Reveal()),
-                                    demand.rejected_token_sha256)) {
+                                    demand.rejected_token_sha256);
+  if (!forced && !connection.token->IsExpiring(clock_.Now(), needed)) {
+    return connection;
+  }
+  if (!demand.may_call_provider) {
+    KEYBRIDGE_RETURN_IF_ERROR(CheckBackoff(connection_id));
+    return MakeError(ErrorCode::kWouldWait, "", "token refresh needs the provider");
+  }
+  // A rejection another client already reported got the token replaced: no lease, no refresh.
+  if (forced) {
     const core::TimePoint now = clock_.Now();
     {
       std::lock_guard lock(mu_);
@@ -182,9 +181,6 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
       last_forced_[connection_id] = now;
     }
     return SharedRefresh(connection_id, needed, /*force=*/true, demand.rejected_token_sha256);
-  }
-  if (!connection.token->IsExpiring(clock_.Now(), needed)) {
-    return connection;
   }
   return SharedRefresh(connection_id, needed, /*force=*/false);
 }

@@ -68,6 +68,11 @@ struct TokenDemand {
   // the rejected one, else kUnavailable naming the seconds left ("retry_after=<n>" in detail).
   bool force_refresh = false;
   std::string rejected_token_sha256;
+  // False: answer only from the stored token; when the provider would have to be called (a
+  // refresh), fail with kWouldWait instead, so the caller can move to where waiting on a provider
+  // is allowed (routes: from the database compartment to the provider compartment). A connection
+  // inside its back-off window still gets its 503 at once.
+  bool may_call_provider = true;
 };
 
 class TokenService {

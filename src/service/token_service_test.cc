@@ -199,6 +199,7 @@ TEST_F(TokenServiceTest, ATransientFailureOpensAnExponentialBackoffWindow) {
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, core::ErrorCode::kUnavailable);
     EXPECT_EQ(c.error().detail, "retry_after=5") << i;
+    EXPECT_EQ(c.error().retry_after, core::Seconds(5)) << "becomes the answer's Retry-After";
   }
   EXPECT_EQ(http_.CountRequests(kTokenUrl), 1U);
 
@@ -223,8 +224,9 @@ TEST_F(TokenServiceTest, TheProvidersRetryAfterIsTheWindowAndSuccessEndsIt) {
   http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
   clock_.Advance(core::Seconds(8000));
 
-  EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
-            "retry_after=60");
+  auto limited_answer = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+  EXPECT_EQ(limited_answer.error().detail, "retry_after=60");
+  EXPECT_EQ(limited_answer.error().retry_after, core::Seconds(60));
   clock_.Advance(core::Seconds(59));
   EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0)).error().detail,
             "retry_after=1");

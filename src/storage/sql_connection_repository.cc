@@ -225,7 +225,8 @@ core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std
       const auto left = std::max<std::int64_t>(1, *until - core::ToUnixSeconds(now));
       return core::MakeError(core::ErrorCode::kUnavailable,
                              "Another refresh of this connection is in progress; retry shortly.",
-                             "retry_after=" + std::to_string(left));
+                             "retry_after=" + std::to_string(left))
+          .WithRetryAfter(std::chrono::seconds(left));
     }
     // Wait for the holder without a connection, never past its lease's expiry (then it is ours
     // to take, whatever happened to the holder).

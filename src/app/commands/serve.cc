@@ -92,8 +92,28 @@ Command AddServeCommand(CLI::App& cli) {
       ->envname("KEYBRIDGE_CA_FILE");
   serve
       ->add_option("--worker-threads", state->config.worker_threads,
-                   "Threads that run request handlers")
+                   "Threads of the database compartment (handlers that wait on the database)")
       ->envname("KEYBRIDGE_WORKER_THREADS")
+      ->capture_default_str();
+  serve
+      ->add_option("--io-threads", state->config.io_threads,
+                   "Threads that read and write connections (they never wait on anything else)")
+      ->envname("KEYBRIDGE_IO_THREADS")
+      ->capture_default_str();
+  serve
+      ->add_option("--provider-concurrency", state->config.provider_concurrency,
+                   "Provider calls (token refresh, connect, account) in flight at once")
+      ->envname("KEYBRIDGE_PROVIDER_CONCURRENCY")
+      ->capture_default_str();
+  serve
+      ->add_option("--probe-concurrency", state->config.probe_concurrency,
+                   "Repository checks in flight at once, all callers together")
+      ->envname("KEYBRIDGE_PROBE_CONCURRENCY")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", state->config.max_connections,
+                   "Open client connections; past it a new connection gets 503")
+      ->envname("KEYBRIDGE_MAX_CONNECTIONS")
       ->capture_default_str();
 
   serve
