@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bounded_executor.h"
+#include "core/rate_limiter.h"
 #include "core/startup_error.h"
 #include "crypto/key_ring.h"
 #include "crypto/system_random.h"
@@ -62,6 +63,9 @@ net::ProbeClient::Options ProbeOptions(const ServeConfig& config) {
   options.ca_file = config.ca_file;
   if (config.allow_private_probe) {
     options.policy = net::AnyAddressPolicy();
+  }
+  if (!config.allow_any_probe_port) {
+    options.allowed_ports = {80, 443};
   }
   return options;
 }
@@ -162,6 +166,12 @@ class Application::Impl {
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
         browser_sessions_(*store_->browser_sessions, api_tokens_, random_, clock_),
         readiness_([this] { return store_->Ping(); }, clock_, service::ReadinessMonitorOptions{}),
+        probe_limiter_(clock_,
+                       core::RateLimiterOptions{
+                           .what = "repository checks",
+                           .per_minute = static_cast<double>(config_.probe_rate),
+                           .burst = std::max(1.0, static_cast<double>(config_.probe_rate) / 3),
+                       }),
         database_compartment_(DatabaseCompartment(config_)),
         provider_compartment_(ProviderCompartment(config_)),
         probe_compartment_(ProbeCompartment(config_)),
@@ -199,6 +209,7 @@ class Application::Impl {
         .provider_checks = provider_checks_,
         .readiness = [this] { return Readiness(); },
         .metrics = [this] { return metrics_.Render(); },
+        .repository_check_limiter = &probe_limiter_,
         .connection_options = routes::ConnectionRouteOptions{secure_cookies},
         .auth_options = routes::AuthRouteOptions{secure_cookies, config_.public_url},
         .provider_connection_count =
@@ -353,6 +364,7 @@ class Application::Impl {
   service::BrowserSessionService browser_sessions_;
   std::unique_ptr<service::BrowserLoginService> browser_login_;
   service::ReadinessMonitor readiness_;
+  core::RateLimiter probe_limiter_;
   core::BoundedExecutor database_compartment_;
   core::BoundedExecutor provider_compartment_;
   core::BoundedExecutor probe_compartment_;

@@ -145,6 +145,9 @@ core::Status Validate(ServeConfig& config) {
   if (config.provider_concurrency == 0 || config.provider_concurrency > 1024) {
     problems.push_back("--provider-concurrency must be between 1 and 1024");
   }
+  if (config.probe_rate == 0 || config.probe_rate > 100000) {
+    problems.push_back("--probe-rate must be between 1 and 100000");
+  }
   if (config.probe_concurrency == 0 || config.probe_concurrency > 256) {
     problems.push_back("--probe-concurrency must be between 1 and 256");
   }

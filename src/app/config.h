@@ -32,7 +32,10 @@ struct ServeConfig {
   std::size_t io_threads = 2;
   std::size_t provider_concurrency = 32;  // provider calls at once (refresh, connect, account)
   std::size_t probe_concurrency = 8;      // repository checks at once (anonymous callers too)
-  std::size_t max_connections = 512;      // open client connections; past it new ones get 503
+  std::size_t probe_rate = 60;            // repository checks per minute per client address
+  // The repository check's git probe uses only ports 80 and 443 unless this is set.
+  bool allow_any_probe_port = false;
+  std::size_t max_connections = 512;  // open client connections; past it new ones get 503
   // Origins besides public_url's that next_url may redirect to after connecting.
   std::vector<std::string> allowed_redirect_origins;
   std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read

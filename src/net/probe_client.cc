@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -352,7 +353,15 @@ core::Result<core::HttpResponse> ProbeClient::Send(const core::HttpRequest& requ
                                   "refused to follow a redirect that leaves http(s)");
     }
     const std::string& host = target->host;
-    const std::string refused = "refused to probe " + host + ": it is not a public address";
+    // One message for "not public", "does not resolve" and "port not allowed": a caller must not
+    // learn which, or the probe becomes a map of the network. The detail (logged) says which.
+    const std::string refused = "cannot probe " + host + ": not a public address that resolves";
+    if (!options_.allowed_ports.empty()
+        && std::find(options_.allowed_ports.begin(), options_.allowed_ports.end(),
+                     static_cast<std::uint16_t>(std::atoi(target->port.c_str())))
+               == options_.allowed_ports.end()) {
+      return MakeError(ErrorCode::kPermissionDenied, refused, "port " + target->port);
+    }
 
     // Resolve once, judge every address, and connect only to those (no second lookup).
     std::vector<IpAddress> addresses;
@@ -362,12 +371,16 @@ core::Result<core::HttpResponse> ProbeClient::Send(const core::HttpRequest& requ
     } else if (LooksNumeric(host)) {
       return MakeError(ErrorCode::kPermissionDenied, refused, "numeric host shorthand");
     } else {
-      KEYBRIDGE_ASSIGN_OR_RETURN(
-          addresses,
-          options_.resolver(host, std::max(Remaining(deadline), std::chrono::milliseconds(1))));
+      auto resolved =
+          options_.resolver(host, std::max(Remaining(deadline), std::chrono::milliseconds(1)));
+      if (!resolved.ok()) {
+        return MakeError(ErrorCode::kPermissionDenied, refused,
+                         "does not resolve: " + resolved.error().message);
+      }
+      addresses = std::move(resolved).value();
     }
     if (addresses.empty()) {
-      return MakeError(ErrorCode::kUnavailable, "cannot resolve " + host);
+      return MakeError(ErrorCode::kPermissionDenied, refused, "no addresses");
     }
     for (const auto& address : addresses) {
       if (!options_.policy(address, hop)) {

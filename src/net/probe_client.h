@@ -74,6 +74,9 @@ class ProbeClient final : public core::HttpClient {
     // the status and headers. Header blocks larger than this are an error.
     std::size_t max_body_bytes = std::size_t{64} * 1024;
     int max_redirects = 3;
+    // Ports a probe may connect to, on every hop; empty allows any. The server allows 80 and 443
+    // only (unless --allow-any-probe-port), so a probe cannot map services on other ports.
+    std::vector<std::uint16_t> allowed_ports;
   };
 
   ProbeClient();

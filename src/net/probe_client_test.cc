@@ -441,18 +441,43 @@ TEST(ProbeClient, TimesOutOnAServerThatNeverAnswers) {
   EXPECT_NE(response.error().message.find("timed out"), std::string::npos);
 }
 
-TEST(ProbeClient, ResolverFailuresAreUnavailable) {
+TEST(ProbeClient, ANameThatDoesNotResolveAndAPrivateAddressGetTheSameAnswer) {
   ProbeClient::Options options;
   options.resolver = [](const std::string& host, std::chrono::milliseconds) {
+    if (host == "inside.example.test") {
+      return core::Result<std::vector<IpAddress>>(
+          std::vector<IpAddress>{*IpAddress::Parse("10.1.2.3")});
+    }
     return core::Result<std::vector<IpAddress>>(
         core::MakeError(ErrorCode::kUnavailable, "cannot resolve " + host));
   };
   ProbeClient client(options);
 
-  auto response = client.Send(Get("https://nowhere.example.test/x"));
+  auto nowhere = client.Send(Get("https://nowhere.example.test/x"));
+  auto inside = client.Send(Get("https://inside.example.test/x"));
 
-  ASSERT_FALSE(response.ok());
-  EXPECT_EQ(response.error().code, ErrorCode::kUnavailable);
+  ASSERT_FALSE(nowhere.ok());
+  ASSERT_FALSE(inside.ok());
+  EXPECT_EQ(nowhere.error().code, inside.error().code);
+  EXPECT_EQ(nowhere.error().message,
+            "cannot probe nowhere.example.test: not a public address that resolves");
+  EXPECT_EQ(inside.error().message,
+            "cannot probe inside.example.test: not a public address that resolves");
+  EXPECT_NE(nowhere.error().detail, inside.error().detail) << "the log still tells them apart";
+}
+
+TEST(ProbeClient, OnlyTheAllowedPortsAreProbed) {
+  ProbeClient::Options options;
+  options.resolver = NoDns;
+  options.policy = AnyAddressPolicy();
+  options.allowed_ports = {80, 443};
+  ProbeClient client(options);
+
+  auto odd_port = client.Send(Get("http://192.0.2.10:22/x"));
+
+  ASSERT_FALSE(odd_port.ok());
+  EXPECT_EQ(odd_port.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(odd_port.error().detail, "port 22");
 }
 
 TEST(ProbeClient, OnlyHttpGetAndHeadWithoutBody) {

@@ -15,7 +15,7 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
   AddProviderRoutes(routes, services.providers, services.provider_connection_count);
   AddProviderCheckRoute(routes, services.provider_checks);
   AddConnectionRoutes(routes, services.connections, services.tokens, services.connection_options);
-  AddRepositoryRoutes(routes, services.repositories);
+  AddRepositoryRoutes(routes, services.repositories, services.repository_check_limiter);
   AddSessionRoutes(routes, services.sessions);
   AddAuthRoutes(routes, services.browser_sessions, services.browser_login, services.auth_options);
   AddGitCredentialsRoutes(routes, services.git_credentials);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/rate_limiter.h"
 #include "core/result.h"
 #include "routes/auth_routes.h"
 #include "routes/connection_routes.h"
@@ -34,6 +35,7 @@ struct ApiServices {
   service::ProviderCheckService& provider_checks;
   Readiness readiness;
   std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics
+  core::RateLimiter* repository_check_limiter = nullptr;  // per client address; null: none
   // Absent unless OIDC sign-in is configured; its routes then answer 404.
   std::optional<std::reference_wrapper<service::BrowserLoginService>> browser_login{};
   ConnectionRouteOptions connection_options{};

@@ -52,7 +52,8 @@ json CheckToJson(const service::RepositoryCheck& check) {
 
 }  // namespace
 
-void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories) {
+void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories,
+                         core::RateLimiter* per_client) {
   routes.Add("GET", "/api/data/repository", Access::kAnonymousOrSession, Compartment::kProbe,
              [&repositories](http::Request& request) -> core::Result<http::Response> {
                for (const auto& [key, value] : request.QueryParams()) {
@@ -78,6 +79,9 @@ void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& reposit
                }
                return std::move(response.WithHeader("Cache-Control", "private, no-cache"));
              });
+  if (per_client != nullptr) {
+    routes.LimitPerClient("GET", "/api/data/repository", *per_client);
+  }
 }
 
 }  // namespace keybridge::routes

@@ -12,6 +12,9 @@ namespace keybridge::routes {
 // an empty body when the provider answered 304 to the forwarded If-None-Match; 422 when `url` is
 // missing or empty or another query parameter is given. Open to anonymous and session callers.
 // The service must outlive the route table.
-void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories);
+// `per_client` (may be null) rations the check per client address: anyone may ask for it, and
+// each check may probe a URL the caller chose.
+void AddRepositoryRoutes(RouteTable& routes, service::RepositoryService& repositories,
+                         core::RateLimiter* per_client);
 
 }  // namespace keybridge::routes

@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/rate_limiter.h"
 #include "http/error_response.h"
 
 namespace keybridge::routes {
@@ -55,12 +56,28 @@ void RouteTable::AddAll(const http::Router& routes) {
   }
 }
 
+void RouteTable::LimitPerClient(const std::string& method, const std::string& pattern,
+                                core::RateLimiter& limiter) {
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    if (specs_[i].method == method && specs_[i].pattern == pattern) {
+      entries_[i].per_client = &limiter;
+      return;
+    }
+  }
+  throw std::logic_error("no route " + method + " " + pattern + " to limit");
+}
+
 http::Reply RouteTable::Dispatch(http::Request& request) const {
   std::variant<std::size_t, http::Response> found = router_.Find(request);
   if (auto* refusal = std::get_if<http::Response>(&found)) {
     return std::move(*refusal);
   }
   const Entry& entry = entries_.at(std::get<std::size_t>(found));
+  if (entry.per_client != nullptr) {
+    if (core::Status admitted = entry.per_client->Admit(request.remote_address); !admitted.ok()) {
+      return ErrorAnswer(request, admitted.error());
+    }
+  }
   if (entry.compartment == Compartment::kInline) {
     return Run(entry, request);
   }

@@ -26,6 +26,7 @@
 
 namespace keybridge::core {
 class BoundedExecutor;
+class RateLimiter;
 }  // namespace keybridge::core
 
 namespace keybridge::routes {
@@ -80,6 +81,11 @@ class RouteTable {
   // Every route of `routes` (built by a module that knows only http::Router, e.g. the web UI),
   // public and inline.
   void AddAll(const http::Router& routes);
+  // Rations an added route per client address: past `limiter`'s rate the answer is 429 with
+  // Retry-After, decided on the I/O thread before the request takes a place in its compartment.
+  // `limiter` must outlive the table.
+  void LimitPerClient(const std::string& method, const std::string& pattern,
+                      core::RateLimiter& limiter);
 
   // Unknown paths answer 404, other methods 405 (http::Router) at once; a known route continues
   // on its compartment (an http::Offload): the policy, then the handler. Not thread-safe against
@@ -92,6 +98,7 @@ class RouteTable {
     RoutePolicy policy;
     Compartment compartment;
     RouteHandler handler;
+    core::RateLimiter* per_client = nullptr;
   };
   http::Reply Run(const Entry& entry, http::Request& request) const;
   static http::Response Answer(const http::Request& request, core::Result<http::Response> response);

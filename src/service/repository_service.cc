@@ -294,6 +294,18 @@ void RepositoryService::AskProvider(const core::Caller& caller, const core::Prov
 }
 
 void RepositoryService::Probe(const std::string& url, RepositoryCheck& check) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(failed_probes_mutex_);
+    auto it = failed_probes_.find(url);
+    if (it != failed_probes_.end() && now < it->second.until) {
+      if (!check.error) {
+        check.error = it->second.error;
+        check.message = it->second.message;
+      }
+      return;
+    }
+  }
   // Git smart HTTP discovery (gitprotocol-http): a git server answers the ref advertisement.
   core::HttpRequest request;
   request.method = "GET";
@@ -302,22 +314,36 @@ void RepositoryService::Probe(const std::string& url, RepositoryCheck& check) {
   request.timeout = std::chrono::seconds(5);
   auto response = probe_.Send(request);
   if (!response.ok()) {
+    spdlog::info("repository check: probe failed: {} ({})", response.error().message,
+                 response.error().detail);
+    FailedProbe failed;
     if (response.error().code == ErrorCode::kPermissionDenied) {
-      spdlog::info("repository check: probe refused: {} ({})", response.error().message,
-                   response.error().detail);
+      // One answer for "private", "does not resolve" and "port not allowed" (net::ProbeClient).
+      failed.error = RepositoryErrorCode::kInvalidGitUrl;
+      failed.message =
+          "keybridge probes only public addresses that resolve, on ports 80 and 443; this URL "
+          "leads elsewhere";
+    } else {
+      failed.error = RepositoryErrorCode::kNoGitRepo;
+      failed.message = "No git repository answered at this URL: " + response.error().message;
+    }
+    failed.until = now + kFailedProbeMemory;
+    {
+      std::lock_guard lock(failed_probes_mutex_);
+      if (failed_probes_.size() >= kMaxFailedProbes) {
+        std::erase_if(failed_probes_,
+                      [now](const auto& entry) { return entry.second.until <= now; });
+        if (failed_probes_.size() >= kMaxFailedProbes) {
+          failed_probes_.erase(failed_probes_.begin());
+        }
+      }
+      failed_probes_[url] = failed;
     }
     if (check.error) {
       return;  // the provider's error says more
     }
-    if (response.error().code == ErrorCode::kPermissionDenied) {
-      check.error = RepositoryErrorCode::kInvalidGitUrl;
-      check.message =
-          "The URL leads to a loopback, private or link-local address, which keybridge does not "
-          "probe";
-    } else {
-      check.error = RepositoryErrorCode::kNoGitRepo;
-      check.message = "No git repository answered at this URL: " + response.error().message;
-    }
+    check.error = failed.error;
+    check.message = failed.message;
     return;
   }
   if (response->status == 200 && MediaType(response->Header("content-type")) == kGitAdvertisement) {

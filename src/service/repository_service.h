@@ -14,6 +14,9 @@
 //    redirect, unless the server runs with --allow-private-probe.
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,6 +94,18 @@ class RepositoryService {
                    std::string_view if_none_match, RepositoryCheck& check);
   // GET <url>/info/refs?service=git-upload-pack through the guarded probe client.
   void Probe(const std::string& url, RepositoryCheck& check);
+
+  // Probe failures, remembered briefly per URL: anyone may ask for a check, and a URL that leads
+  // nowhere (a silent address, a private one) must not cost a probe each time it is asked.
+  struct FailedProbe {
+    RepositoryErrorCode error;
+    std::string message;
+    std::chrono::steady_clock::time_point until;
+  };
+  static constexpr std::chrono::seconds kFailedProbeMemory{30};
+  static constexpr std::size_t kMaxFailedProbes = 4096;
+  std::mutex failed_probes_mutex_;
+  std::map<std::string, FailedProbe> failed_probes_;
 
   ProviderMatcher& matcher_;
   core::ConnectionRepository& connections_;

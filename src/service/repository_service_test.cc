@@ -224,6 +224,22 @@ TEST_F(RepositoryServiceTest, AnUnreachableProbeIsNoGitRepo) {
   EXPECT_EQ(ToString(*check.error), "no_git_repo");
 }
 
+TEST_F(RepositoryServiceTest, AFailedProbeIsRememberedSoAskingAgainCostsNoProbe) {
+  const std::string silent = "https://silent.other.org/r";
+  probe_.Enqueue("GET", silent + kProbeSuffix,
+                 core::MakeError(ErrorCode::kUnavailable, "request to silent.other.org timed out"));
+
+  const auto first = Check(Alice(), silent);
+  const auto again = Check(core::Caller(), silent);
+  const auto other = Check(Alice(), "https://other.other.org/r");
+
+  EXPECT_EQ(ToString(*first.error), "no_git_repo");
+  EXPECT_EQ(ToString(*again.error), "no_git_repo");
+  EXPECT_EQ(again.message, first.message);
+  ASSERT_EQ(probe_.Requests().size(), 2U) << "the silent URL once, the other URL once";
+  EXPECT_EQ(probe_.Requests().at(1).url, "https://other.other.org/r" + std::string(kProbeSuffix));
+}
+
 TEST_F(RepositoryServiceTest, AnonymousCallerGetsPublicMetadataAndAConnectUrl) {
   http_.Always("GET", kGitLabProject, testing::JsonResponse(200, kPublicGitLabBody));
 

@@ -329,7 +329,10 @@ TEST_F(RepositoryCheckTest, AMissingOrEmptyUrlIs422) {
 
 TEST(RepositoryCheckPrivateProbe, TheAllowFlagLetsTheProbeReachAPrivateGitServer) {
   TwoGroupGitLab git;
-  testing::KeybridgeHarness kb([](app::ServeConfig& config) { config.allow_private_probe = true; });
+  testing::KeybridgeHarness kb([](app::ServeConfig& config) {
+    config.allow_private_probe = true;
+    config.allow_any_probe_port = true;
+  });
   const std::string url = git.Origin() + "/plain/repo.git";
 
   const auto response = kb.Call("GET", "/api/data/repository?url=" + core::PercentEncode(url), "");

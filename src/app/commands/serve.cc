@@ -111,6 +111,11 @@ Command AddServeCommand(CLI::App& cli) {
       ->envname("KEYBRIDGE_PROBE_CONCURRENCY")
       ->capture_default_str();
   serve
+      ->add_option("--probe-rate", state->config.probe_rate,
+                   "Repository checks per minute per client address (bursts of a third of it)")
+      ->envname("KEYBRIDGE_PROBE_RATE")
+      ->capture_default_str();
+  serve
       ->add_option("--max-connections", state->config.max_connections,
                    "Open client connections; past it a new connection gets 503")
       ->envname("KEYBRIDGE_MAX_CONNECTIONS")
@@ -144,6 +149,10 @@ Command AddServeCommand(CLI::App& cli) {
                  "Let the repository check probe loopback, private and link-local addresses "
                  "(only for git servers on an internal network; off by default)")
       ->envname("KEYBRIDGE_ALLOW_PRIVATE_PROBE");
+  serve
+      ->add_flag("--allow-any-probe-port", state->config.allow_any_probe_port,
+                 "Let the repository check probe ports other than 80 and 443 (off by default)")
+      ->envname("KEYBRIDGE_ALLOW_ANY_PROBE_PORT");
   return {serve, [state] {
             if (!state->audiences.empty()) {
               state->config.oidc_audiences = {state->audiences};
