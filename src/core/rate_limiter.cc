@@ -9,8 +9,7 @@ RateLimiter::RateLimiter(const Clock& clock, RateLimiterOptions options)
     : clock_(clock), options_(std::move(options)) {}
 
 void RateLimiter::Refill(Bucket& bucket, TimePoint now) const {
-  const double minutes =
-      std::chrono::duration<double>(now - bucket.updated).count() / 60.0;
+  const double minutes = std::chrono::duration<double>(now - bucket.updated).count() / 60.0;
   if (minutes > 0) {
     bucket.tokens = std::min(options_.burst, bucket.tokens + minutes * options_.per_minute);
     bucket.updated = now;
@@ -26,9 +25,9 @@ void RateLimiter::MakeRoom(TimePoint now) {
   if (buckets_.size() < options_.max_keys) {
     return;
   }
-  auto oldest = std::min_element(buckets_.begin(), buckets_.end(), [](const auto& a, const auto& b) {
-    return a.second.updated < b.second.updated;
-  });
+  auto oldest = std::min_element(
+      buckets_.begin(), buckets_.end(),
+      [](const auto& a, const auto& b) { return a.second.updated < b.second.updated; });
   buckets_.erase(oldest);
 }
 

@@ -252,7 +252,20 @@ core::Result<JwtVerifier::CachedKey> JwtVerifier::KeyFor(const std::string& kid)
     }
   }
 
-  std::lock_guard fetch_lock(fetch_mu_);
+  // Never wait for another caller's fetch: a request thread must not queue behind the issuer
+  // (a slow issuer would hold every request that carries a new key id). While a fetch runs, a
+  // known key (even stale) is used, and an unknown one is answered 503 with a short Retry-After.
+  std::unique_lock fetch_lock(fetch_mu_, std::try_to_lock);
+  if (!fetch_lock.owns_lock()) {
+    std::lock_guard lock(mu_);
+    if (const auto it = keys_.find(kid); it != keys_.end()) {
+      return it->second;
+    }
+    return core::MakeError(core::ErrorCode::kUnavailable,
+                           "The identity issuer's signing keys are being fetched; retry shortly.",
+                           "JWKS fetch in progress")
+        .WithRetryAfter(std::chrono::seconds(1));
+  }
   {
     std::lock_guard lock(mu_);
     const core::TimePoint now = clock_.Now();

@@ -57,7 +57,9 @@ class JwtVerifier {
   core::HttpClient& http_;
   const core::Clock& clock_;
 
-  std::mutex fetch_mu_;    // serialises FetchKeys(); taken before mu_, never while holding it
+  // Serialises FetchKeys(); only ever try-locked (a caller never waits for another's fetch);
+  // taken before mu_, never while holding it.
+  std::mutex fetch_mu_;
   mutable std::mutex mu_;  // guards the members below
   std::map<std::string, CachedKey, std::less<>> keys_;
   std::optional<core::TimePoint> keys_fetched_at_;  // last successful JWKS fetch

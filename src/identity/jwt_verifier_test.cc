@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -476,6 +478,63 @@ TEST_F(JwtVerifierTest, IgnoresUnusableJwksEntries) {
   EXPECT_TRUE(verifier.Verify(issuer_.Mint(Claims())).ok());
   ExpectRejected(verifier.Verify(issuer_.Mint(Claims(), MintOptions{.alg = "ES256"})),
                  "unknown signing key");
+}
+
+// An issuer whose JWKS answer is held until the test releases it: a slow identity provider.
+class HeldJwksClient final : public core::HttpClient {
+ public:
+  explicit HeldJwksClient(const TestJwtIssuer& issuer) : issuer_(issuer) {}
+  core::Result<core::HttpResponse> Send(const core::HttpRequest& request) override {
+    if (request.url == issuer_.DiscoveryUrl()) {
+      return JsonResponse(200, issuer_.DiscoveryJson(issuer_.JwksUrl()));
+    }
+    std::unique_lock lock(mu_);
+    arrived_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return released_; });
+    return JsonResponse(200, issuer_.JwksJson());
+  }
+  void WaitUntilAFetchIsHeld() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return arrived_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  const TestJwtIssuer& issuer_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool arrived_ = false;
+  bool released_ = false;
+};
+
+TEST(JwtVerifierFetch, NoCallerWaitsForAnotherCallersKeyFetch) {
+  FakeClock clock;
+  TestJwtIssuer issuer{kIssuer};
+  HeldJwksClient http(issuer);
+  JwtVerifier::Options options;
+  options.issuer = kIssuer;
+  options.audiences = {"renku"};
+  JwtVerifier verifier(options, http, clock);
+  const std::string jwt = issuer.Mint(issuer.DefaultClaims("user-1", {}, clock.Now()));
+  bool first_ok = false;
+  std::thread first([&] { first_ok = verifier.Verify(jwt).ok(); });
+  http.WaitUntilAFetchIsHeld();
+
+  // If this waited for the first caller's fetch, the test would never get to Release().
+  const auto second = verifier.Verify(jwt);
+  http.Release();
+  first.join();
+
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_EQ(second.error().retry_after, std::chrono::seconds(1));
+  EXPECT_TRUE(first_ok);
+  EXPECT_TRUE(verifier.Verify(jwt).ok()) << "the fetched keys serve everyone afterwards";
 }
 
 }  // namespace

@@ -101,9 +101,8 @@ TEST(ServingCore, ASilentGitServerFillsOnlyTheProbeCompartmentAndPastItTheAnswer
       statuses[i] = kb.Call("GET", CheckPath(silent.Url("/g/p" + std::to_string(i)))).status;
     });
   }
-  const bool full = WaitForCompartments(kb, [](const json& c) {
-    return c["probe"]["in_flight"] == 2 && c["probe"]["queued"] == 2;
-  });
+  const bool full = WaitForCompartments(
+      kb, [](const json& c) { return c["probe"]["in_flight"] == 2 && c["probe"]["queued"] == 2; });
 
   const auto refused = kb.Call("GET", CheckPath(silent.Url("/g/one-too-many")));
   const auto health = kb.Call("GET", "/healthz");
