@@ -134,7 +134,7 @@ int Run(const Flags& flags) {
   keybridge::storage::Database* tx = nullptr;  // the transaction's connection while seeding
   const auto flush = [&](std::int64_t rows) -> keybridge::core::Status {
     sql =
-        "INSERT INTO oauth2_connections (id, user_id, client_id, status, status_reason, token, "
+        "INSERT INTO oauth2_connections (id, user_id, provider_id, status, status_reason, token, "
         "token_version, expires_at, refresh_due_at, creation_date, updated_at) VALUES ";
     for (std::int64_t r = 0; r < rows; ++r) {
       sql += r == 0 ? "(" : ",(";

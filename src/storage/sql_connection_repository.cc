@@ -14,7 +14,7 @@ namespace keybridge::storage {
 namespace {
 
 constexpr std::string_view kColumns =
-    "id, user_id, client_id, status, status_reason, token, token_version, creation_date, "
+    "id, user_id, provider_id, status, status_reason, token, token_version, creation_date, "
     "updated_at";
 
 core::Error NotFound() {
@@ -98,7 +98,7 @@ core::Result<core::Connection> SqlConnectionRepository::FindIn(Database& db,
 core::Result<std::vector<core::Connection>> SqlConnectionRepository::ListForUser(
     const std::string& user_id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto rows, database_.Query(Select("WHERE user_id = $1 ORDER BY client_id"), {user_id}));
+      auto rows, database_.Query(Select("WHERE user_id = $1 ORDER BY provider_id"), {user_id}));
   std::vector<core::Connection> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
@@ -119,14 +119,14 @@ core::Result<core::Connection> SqlConnectionRepository::FindOrInsert(
   KEYBRIDGE_ASSIGN_OR_RETURN(
       [[maybe_unused]] auto inserted,
       database_.Execute(
-          "INSERT INTO oauth2_connections (id, user_id, client_id, status, status_reason, token, "
+          "INSERT INTO oauth2_connections (id, user_id, provider_id, status, status_reason, token, "
           "token_version, expires_at, refresh_due_at, creation_date, updated_at) VALUES ($1, $2, "
-          "$3, $4, '', NULL, 0, NULL, NULL, $5, $5) ON CONFLICT (user_id, client_id) DO NOTHING",
+          "$3, $4, '', NULL, 0, NULL, NULL, $5, $5) ON CONFLICT (user_id, provider_id) DO NOTHING",
           {candidate.id, candidate.user_id, candidate.provider_id,
            std::string(core::ToString(candidate.status)),
            core::ToUnixSeconds(candidate.created_at)}));
   KEYBRIDGE_ASSIGN_OR_RETURN(auto rows,
-                             database_.Query(Select("WHERE user_id = $1 AND client_id = $2"),
+                             database_.Query(Select("WHERE user_id = $1 AND provider_id = $2"),
                                              {candidate.user_id, candidate.provider_id}));
   if (rows.empty()) {
     return NotFound();  // deleted between the two statements
@@ -322,7 +322,7 @@ core::Result<std::vector<std::string>> SqlConnectionRepository::ClaimDueRefreshe
 core::Result<std::int64_t> SqlConnectionRepository::CountForProvider(
     const std::string& provider_id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto rows, database_.Query("SELECT COUNT(*) FROM oauth2_connections WHERE client_id = $1",
+      auto rows, database_.Query("SELECT COUNT(*) FROM oauth2_connections WHERE provider_id = $1",
                                  {provider_id}));
   RowReader reader(rows.at(0), kConnectionToken.table);
   const std::int64_t count = reader.Int(0);
@@ -340,7 +340,7 @@ core::Status SqlAuthorizationFlowRepository::Insert(const core::AuthorizationFlo
   KEYBRIDGE_ASSIGN_OR_RETURN(
       [[maybe_unused]] auto affected,
       database_.Execute(
-          "INSERT INTO oauth2_flows (state_hash, user_id, client_id, connection_id, "
+          "INSERT INTO oauth2_flows (state_hash, user_id, provider_id, connection_id, "
           "code_verifier, next_url, browser_binding_hash, creation_date, expires_at) VALUES ($1, "
           "$2, $3, $4, $5, $6, $7, $8, $9)",
           {flow.state_hash, flow.user_id, flow.provider_id, flow.connection_id, std::move(verifier),
@@ -355,7 +355,7 @@ core::Result<core::AuthorizationFlow> SqlAuthorizationFlowRepository::Take(
   KEYBRIDGE_ASSIGN_OR_RETURN(
       auto rows,
       database_.Query("DELETE FROM oauth2_flows WHERE state_hash = $1 RETURNING state_hash, "
-                      "user_id, client_id, connection_id, code_verifier, next_url, "
+                      "user_id, provider_id, connection_id, code_verifier, next_url, "
                       "browser_binding_hash, creation_date, expires_at",
                       {state_hash}));
   if (rows.empty()) {
