@@ -223,7 +223,7 @@ core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_j
   }
 
   core::Caller caller;
-  caller.user_id = StringMember(*claims, "sub");
+  caller.user_id = core::UserId(StringMember(*claims, "sub"));
   if (caller.user_id.empty()) {
     return Reject("token has no subject");
   }

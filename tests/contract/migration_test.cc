@@ -27,8 +27,9 @@ namespace {
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace): literals only
 
 constexpr std::int64_t kBeforeProviderIdColumns = 5;
-constexpr const char* kConnectionId = "01HZZZZZZZZZZZZZZZZZZZZZZ1";
-constexpr const char* kStateHash = "5f1d0c3a9e0b4b0e8f3e2d1c0b9a8f7e6d5c4b3a29180f0e1d2c3b4a59687766";
+const core::ConnectionId kConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZ1");
+constexpr const char* kStateHash =
+    "5f1d0c3a9e0b4b0e8f3e2d1c0b9a8f7e6d5c4b3a29180f0e1d2c3b4a59687766";
 constexpr std::int64_t kCreated = 1'700'000'000;
 
 template <typename Backend>
@@ -46,9 +47,10 @@ class Upgrade : public StoreContract<Backend> {
   // The names of the indexes on `table`.
   static std::vector<std::string> IndexNames(Database& db, const std::string& table) {
     auto rows = db.dialect() == Dialect::kSqlite
-                    ? db.Query("SELECT name FROM sqlite_master WHERE type = 'index' "
-                               "AND tbl_name = $1",
-                               {table})
+                    ? db.Query(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' "
+                        "AND tbl_name = $1",
+                        {table})
                     : db.Query("SELECT indexname FROM pg_indexes WHERE tablename = $1", {table});
     KEYBRIDGE_CHECK(rows.ok(), "cannot list indexes");
     std::vector<std::string> names;
@@ -72,23 +74,23 @@ TYPED_TEST(Upgrade, ConnectionsAndFlowsWrittenBeforeTheProviderIdRenameStayReada
   token.refresh_token = core::Secret("refresh-before-upgrade");
   token.obtained_at = core::FromUnixSeconds(kCreated);
   token.expires_at = token.obtained_at + 7200s;
-  auto sealed =
-      this->keys().Seal(EncodeTokenSet(token), kConnectionToken.AssociatedData(kConnectionId));
+  auto sealed = this->keys().Seal(EncodeTokenSet(token),
+                                  kConnectionToken.AssociatedData(kConnectionId.value()));
   ASSERT_TRUE(sealed.ok());
   // The statements of the release before 0006, with its column names.
   ASSERT_TRUE(db->Execute("INSERT INTO oauth2_connections (id, user_id, client_id, status, "
                           "status_reason, token, token_version, expires_at, refresh_due_at, "
                           "creation_date, updated_at) VALUES ($1, 'alice', 'gitlab', 'connected', "
                           "'', $2, 1, NULL, NULL, $3, $3)",
-                          {std::string(kConnectionId), *sealed, kCreated})
+                          {kConnectionId.value(), *sealed, kCreated})
                   .ok());
-  ASSERT_TRUE(db->Execute("INSERT INTO oauth2_flows (state_hash, user_id, client_id, "
-                          "connection_id, code_verifier, next_url, browser_binding_hash, "
-                          "creation_date, expires_at) VALUES ($1, 'alice', 'gitlab', $2, NULL, "
-                          "'', 'binding', $3, $4)",
-                          {std::string(kStateHash), std::string(kConnectionId), kCreated,
-                           kCreated + 600})
-                  .ok());
+  ASSERT_TRUE(
+      db->Execute("INSERT INTO oauth2_flows (state_hash, user_id, client_id, "
+                  "connection_id, code_verifier, next_url, browser_binding_hash, "
+                  "creation_date, expires_at) VALUES ($1, 'alice', 'gitlab', $2, NULL, "
+                  "'', 'binding', $3, $4)",
+                  {std::string(kStateHash), kConnectionId.value(), kCreated, kCreated + 600})
+          .ok());
 
   const core::Status migrated = Migrate(*db);
 
@@ -103,18 +105,18 @@ TYPED_TEST(Upgrade, ConnectionsAndFlowsWrittenBeforeTheProviderIdRenameStayReada
   EXPECT_EQ(found->token_version, 1);
   ASSERT_TRUE(found->token.has_value());
   EXPECT_EQ(found->token->access_token.Reveal(), "access-before-upgrade");
-  auto listed = connections.ListForUser("alice");
+  auto listed = connections.ListForUser(core::UserId("alice"));
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1U);
   EXPECT_EQ(listed->front().id, kConnectionId);
-  auto count = connections.CountForProvider("gitlab");
+  auto count = connections.CountForProvider(core::ProviderId("gitlab"));
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 1);
   // The unique (user, provider) pair still holds: a reconnect finds the old row.
   core::Connection candidate;
-  candidate.id = "01HZZZZZZZZZZZZZZZZZZZZZZ2";
-  candidate.user_id = "alice";
-  candidate.provider_id = "gitlab";
+  candidate.id = core::ConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZ2");
+  candidate.user_id = core::UserId("alice");
+  candidate.provider_id = core::ProviderId("gitlab");
   candidate.created_at = core::FromUnixSeconds(kCreated + 60);
   auto reconnected = connections.FindOrInsert(candidate);
   ASSERT_TRUE(reconnected.ok()) << reconnected.error().detail;
@@ -130,7 +132,7 @@ TYPED_TEST(Upgrade, ConnectionsAndFlowsWrittenBeforeTheProviderIdRenameStayReada
   EXPECT_EQ(std::find(indexes.begin(), indexes.end(), "ix_oauth2_connections_client_id"),
             indexes.end());
   // The foreign key to the provider still cascades.
-  ASSERT_TRUE(providers.Delete("gitlab").ok());
+  ASSERT_TRUE(providers.Delete(core::ProviderId("gitlab")).ok());
   auto gone = connections.Find(kConnectionId);
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, core::ErrorCode::kNotFound);
