@@ -103,7 +103,7 @@ void BM_MatchRepositoryUrl(benchmark::State& state) {
   const auto count = static_cast<std::size_t>(state.range(0));
   for (std::size_t i = 0; i < count; ++i) {
     core::Provider p;
-    p.id = "p" + std::to_string(i);
+    p.id = core::ProviderId("p" + std::to_string(i));
     p.kind = core::ProviderKind::kGitLab;
     p.url = "https://gitlab" + std::to_string(i) + ".example.org/prefix";
     providers.push_back(std::move(p));

@@ -81,15 +81,15 @@ int Run(const Flags& flags) {
   if (flags.create_providers) {
     for (int p = 0; p < flags.providers; ++p) {
       keybridge::core::Provider provider;
-      provider.id = ProviderId(p);
+      provider.id = keybridge::core::ProviderId(ProviderId(p));
       provider.kind = keybridge::core::ProviderKind::kGitLab;
       provider.client_id = flags.client_id;
       provider.client_secret = keybridge::core::Secret(flags.client_secret);
-      provider.display_name = "Bench GitLab " + provider.id;
+      provider.display_name = "Bench GitLab " + provider.id.value();
       provider.scope = "api";
       provider.url = flags.provider_url;
       provider.use_pkce = true;
-      provider.created_by = "bench";
+      provider.created_by = keybridge::core::UserId("bench");
       provider.created_at = now;
       provider.updated_at = now;
       auto inserted = store->providers->Insert(provider);
@@ -134,7 +134,7 @@ int Run(const Flags& flags) {
   keybridge::storage::Database* tx = nullptr;  // the transaction's connection while seeding
   const auto flush = [&](std::int64_t rows) -> keybridge::core::Status {
     sql =
-        "INSERT INTO oauth2_connections (id, user_id, client_id, status, status_reason, token, "
+        "INSERT INTO oauth2_connections (id, user_id, provider_id, status, status_reason, token, "
         "token_version, expires_at, refresh_due_at, creation_date, updated_at) VALUES ";
     for (std::int64_t r = 0; r < rows; ++r) {
       sql += r == 0 ? "(" : ",(";

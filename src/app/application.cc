@@ -213,7 +213,9 @@ class Application::Impl {
         .connection_options = routes::ConnectionRouteOptions{secure_cookies},
         .auth_options = routes::AuthRouteOptions{secure_cookies, config_.public_url},
         .provider_connection_count =
-            [this](const std::string& id) { return store_->connections->CountForProvider(id); },
+            [this](const core::ProviderId& id) {
+              return store_->connections->CountForProvider(id);
+            },
     };
     if (browser_login_ != nullptr) {
       services.browser_login = *browser_login_;

@@ -6,13 +6,14 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/ids.h"
 
 namespace keybridge::core {
 
 struct ApiToken {
-  std::string id;       // short public id, used by `tokens list|revoke`
-  std::string user_id;  // the identity the token acts as
-  std::string name;     // free label
+  std::string id;    // short public id, used by `tokens list|revoke`
+  UserId user_id;    // the identity the token acts as
+  std::string name;  // free label
   bool is_admin = false;
   std::string token_hash;  // hex SHA-256 of the full token string
   TimePoint created_at{};

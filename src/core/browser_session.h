@@ -6,12 +6,13 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/ids.h"
 
 namespace keybridge::core {
 
 struct BrowserSession {
   std::string id_hash;  // hex SHA-256 of the cookie value
-  std::string user_id;
+  UserId user_id;
   std::string name;  // what the UI shows ("Administrator", the OIDC name, the token's user)
   bool is_admin = false;
   TimePoint created_at{};

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/ids.h"
+
 namespace keybridge::core {
 
 // What a session token (minted for one interactive session) may reach. A session caller may only
@@ -16,12 +18,12 @@ namespace keybridge::core {
 struct SessionScope {
   std::string token_id;      // the session token's public id (audit)
   std::string session_name;  // e.g. the session/server name it was minted for
-  std::vector<std::string> connection_ids;
+  std::vector<ConnectionId> connection_ids;
   std::vector<std::string> repository_urls;
 };
 
 struct Caller {
-  std::string user_id;  // empty for anonymous callers
+  UserId user_id;  // empty for anonymous callers
   bool is_admin = false;
   std::string email;
   std::string name;
@@ -38,7 +40,7 @@ struct Caller {
   bool IsAuthenticated() const { return !user_id.empty(); }
   bool IsSessionToken() const { return session_scope.has_value(); }
   static Caller Anonymous() { return Caller{}; }
-  static Caller User(std::string id, bool admin = false) {
+  static Caller User(UserId id, bool admin = false) {
     Caller caller;
     caller.user_id = std::move(id);
     caller.is_admin = admin;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/result.h"
 #include "core/secret.h"
 #include "core/token_set.h"
@@ -25,9 +26,9 @@ std::string_view ToString(ConnectionStatus status);
 Result<ConnectionStatus> ParseConnectionStatus(std::string_view text);
 
 struct Connection {
-  std::string id;  // ULID (26 chars, Crockford base32), stable across reconnects
-  std::string user_id;
-  std::string provider_id;
+  ConnectionId id;  // ULID (26 chars, Crockford base32), stable across reconnects
+  UserId user_id;
+  ProviderId provider_id;
   ConnectionStatus status = ConnectionStatus::kPending;
   std::string status_reason;  // why it is not connected; "" when connected
   std::optional<TokenSet> token;
@@ -40,9 +41,9 @@ struct Connection {
 
 struct AuthorizationFlow {
   std::string state_hash;  // hex SHA-256 of the `state` sent to the provider; never the state
-  std::string user_id;     // who started it; the callback must come from the same browser
-  std::string provider_id;
-  std::string connection_id;
+  UserId user_id;          // who started it; the callback must come from the same browser
+  ProviderId provider_id;
+  ConnectionId connection_id;
   std::optional<Secret> code_verifier;  // PKCE (RFC 7636), sealed at rest
   std::string next_url;                 // validated same-origin URL, "" if none
   std::string browser_binding_hash;     // hex SHA-256 of the flow cookie value

@@ -130,7 +130,7 @@ bool IsGitHubApp(const Provider& provider) {
          && (!provider.image_registry_url || provider.image_registry_url->empty());
 }
 
-Result<std::string> SlugifyProviderId(std::string_view raw) {
+Result<ProviderId> SlugifyProviderId(std::string_view raw) {
   std::string folded;
   for (std::size_t i = 0; i < raw.size();) {
     const auto c = static_cast<unsigned char>(raw[i]);
@@ -186,14 +186,14 @@ Result<std::string> SlugifyProviderId(std::string_view raw) {
     return Invalid("id is too long: at most " + std::to_string(kMaxProviderIdLength)
                    + " characters");
   }
-  return slug;
+  return ProviderId(std::move(slug));
 }
 
 Status ValidateProvider(const Provider& p) {
   if (p.id.empty()) {
     return Invalid("id must not be empty");
   }
-  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("id", p.id, kMaxProviderIdLength));
+  KEYBRIDGE_RETURN_IF_ERROR(CheckLength("id", p.id.value(), kMaxProviderIdLength));
   if (p.display_name.empty() || HasControlCharacters(p.display_name)) {
     return Invalid("display_name must be a non-empty name without control characters");
   }

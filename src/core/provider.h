@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/result.h"
 #include "core/secret.h"
 
@@ -19,7 +20,7 @@ std::string_view ToString(ProviderKind kind);
 Result<ProviderKind> ParseProviderKind(std::string_view text);
 
 struct Provider {
-  std::string id;  // slug, primary key
+  ProviderId id;  // slug, primary key
   ProviderKind kind = ProviderKind::kGitLab;
   std::string app_slug;
   std::string client_id;
@@ -30,7 +31,7 @@ struct Provider {
   bool use_pkce = false;
   std::optional<std::string> image_registry_url;
   std::optional<std::string> oidc_issuer_url;
-  std::string created_by;  // user id of the creating admin
+  UserId created_by;  // the creating admin
   TimePoint created_at{};
   TimePoint updated_at{};
 };
@@ -48,7 +49,7 @@ inline constexpr std::size_t kMaxAppSlugLength = 500;
 // characters become '-', common accented Latin letters lose their accent, separator runs collapse,
 // leading/trailing separators and a trailing ".git"/".atom" are dropped. kInvalidArgument if
 // nothing usable is left.
-Result<std::string> SlugifyProviderId(std::string_view raw);
+Result<ProviderId> SlugifyProviderId(std::string_view raw);
 
 // Checks every field of a provider about to be stored. Returns kInvalidArgument whose message
 // names the field and says what is wrong, so an administrator can fix it without reading code.

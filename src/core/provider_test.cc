@@ -7,7 +7,7 @@ namespace {
 
 Provider ValidGitLab() {
   Provider p;
-  p.id = "gitlab.example.org";
+  p.id = ProviderId("gitlab.example.org");
   p.kind = ProviderKind::kGitLab;
   p.client_id = "abc123";
   p.display_name = "Example GitLab";

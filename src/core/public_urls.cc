@@ -18,13 +18,13 @@ std::string PublicUrls::SignInCallback() const {
   return base_ + kBrowserSignInCallbackPath;
 }
 
-std::string PublicUrls::Authorize(std::string_view provider_id) const {
+std::string PublicUrls::Authorize(const ProviderId& provider_id) const {
   constexpr std::string_view kTemplate = kProviderAuthorizePathTemplate;
   constexpr std::string_view kParameter = "{provider_id}";
   const auto at = kTemplate.find(kParameter);
   std::string url = base_;
   url.append(kTemplate.substr(0, at));
-  url.append(provider_id);
+  url.append(provider_id.value());
   url.append(kTemplate.substr(at + kParameter.size()));
   return url;
 }

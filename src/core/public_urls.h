@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/ids.h"
+
 namespace keybridge::core {
 
 // The OAuth2 redirect URI of every integration (RFC 6749 3.1.2): <public-url> + this path.
@@ -35,7 +37,7 @@ class PublicUrls {
   std::string OAuthCallback() const;
   std::string SignInCallback() const;
   // Where the owner of a connection to `provider_id` connects or reconnects.
-  std::string Authorize(std::string_view provider_id) const;
+  std::string Authorize(const ProviderId& provider_id) const;
   // <base>/api/data/auth/once#<token>. The result contains the token: show it, never log it.
   std::string SignInLink(std::string_view token) const;
 

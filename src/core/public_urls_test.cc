@@ -11,7 +11,7 @@ TEST(PublicUrls, BuildsEveryLinkFromTheBaseAndTheRoutePaths) {
   EXPECT_EQ(urls.base(), "https://kb.example.org");
   EXPECT_EQ(urls.OAuthCallback(), "https://kb.example.org/api/data/oauth2/callback");
   EXPECT_EQ(urls.SignInCallback(), "https://kb.example.org/api/data/auth/callback");
-  EXPECT_EQ(urls.Authorize("gitlab"),
+  EXPECT_EQ(urls.Authorize(ProviderId("gitlab")),
             "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize");
   EXPECT_EQ(urls.SignInLink("kbl_x"), "https://kb.example.org/api/data/auth/once#kbl_x");
 }
@@ -21,7 +21,7 @@ TEST(PublicUrls, KeepsABasePathAndDropsTrailingSlashes) {
 
   EXPECT_EQ(urls.base(), "https://renku.example.org/keybridge");
   EXPECT_EQ(urls.OAuthCallback(), "https://renku.example.org/keybridge/api/data/oauth2/callback");
-  EXPECT_EQ(urls.Authorize("github"),
+  EXPECT_EQ(urls.Authorize(ProviderId("github")),
             "https://renku.example.org/keybridge/api/data/oauth2/providers/github/authorize");
 }
 
@@ -30,7 +30,7 @@ TEST(PublicUrls, AnEmptyBaseYieldsThePaths) {
 
   EXPECT_EQ(urls.OAuthCallback(), kOAuthCallbackPath);
   EXPECT_EQ(urls.SignInCallback(), kBrowserSignInCallbackPath);
-  EXPECT_EQ(urls.Authorize("p"), "/api/data/oauth2/providers/p/authorize");
+  EXPECT_EQ(urls.Authorize(ProviderId("p")), "/api/data/oauth2/providers/p/authorize");
 }
 
 }  // namespace

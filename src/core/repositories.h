@@ -13,6 +13,7 @@
 #include "core/api_token.h"
 #include "core/browser_session.h"
 #include "core/connection.h"
+#include "core/ids.h"
 #include "core/provider.h"
 #include "core/result.h"
 #include "core/session_token.h"
@@ -25,13 +26,13 @@ class ProviderRepository {
   // Ordered by id.
   virtual Result<std::vector<Provider>> List() = 0;
   // kNotFound if there is no provider with this id.
-  virtual Result<Provider> Find(const std::string& id) = 0;
+  virtual Result<Provider> Find(const ProviderId& id) = 0;
   // kConflict if the id is taken.
   virtual Status Insert(const Provider& provider) = 0;
   // Replaces every field of the stored row with `provider` (matched by id); kNotFound if absent.
   virtual Status Update(const Provider& provider) = 0;
   // Returns whether a row was deleted.
-  virtual Result<bool> Delete(const std::string& id) = 0;
+  virtual Result<bool> Delete(const ProviderId& id) = 0;
 };
 
 class ApiTokenRepository {
@@ -68,15 +69,15 @@ class ConnectionRepository {
  public:
   virtual ~ConnectionRepository() = default;
   // The user's connections, ordered by provider id.
-  virtual Result<std::vector<Connection>> ListForUser(const std::string& user_id) = 0;
+  virtual Result<std::vector<Connection>> ListForUser(const UserId& user_id) = 0;
   // kNotFound if absent.
-  virtual Result<Connection> Find(const std::string& id) = 0;
+  virtual Result<Connection> Find(const ConnectionId& id) = 0;
   // Returns the (user, provider) connection, inserting `candidate` (status pending, no token) if
   // there is none. Two concurrent calls for the same pair return the same row, never an error.
   virtual Result<Connection> FindOrInsert(const Connection& candidate) = 0;
   // Stores a token from a completed authorization: status connected, reason cleared, version+1.
   // kNotFound if the connection was deleted meanwhile.
-  virtual Result<Connection> StoreToken(const std::string& id, const TokenSet& token,
+  virtual Result<Connection> StoreToken(const ConnectionId& id, const TokenSet& token,
                                         TimePoint now) = 0;
   // Runs `refresh` while holding this connection's cross-replica refresh lock, a lease: taken
   // with a short compare-and-set, held WITHOUT a database connection or transaction while
@@ -87,17 +88,17 @@ class ConnectionRepository {
   // compare-and-set on the version and the lease before the lease is released; the stored row is
   // returned. The lease is released also when `refresh` fails or throws.
   virtual Result<Connection> WithRefreshLock(
-      const std::string& id,
+      const ConnectionId& id,
       const std::function<Result<RefreshOutcome>(const Connection&)>& refresh) = 0;
   // Returns whether a row was deleted.
-  virtual Result<bool> Delete(const std::string& id) = 0;
+  virtual Result<bool> Delete(const ConnectionId& id) = 0;
   // Background refresh: atomically claims up to `limit` connected connections whose refresh is
   // due (core::RefreshDueAt of the stored token <= now), pushing their due time to
   // `now + claim_for` so other replicas skip them; returns the claimed ids, most overdue first.
-  virtual Result<std::vector<std::string>> ClaimDueRefreshes(TimePoint now, Seconds claim_for,
-                                                             std::size_t limit) = 0;
+  virtual Result<std::vector<ConnectionId>> ClaimDueRefreshes(TimePoint now, Seconds claim_for,
+                                                              std::size_t limit) = 0;
   // Number of connections to a provider (the admin UI warns before deleting it).
-  virtual Result<std::int64_t> CountForProvider(const std::string& provider_id) = 0;
+  virtual Result<std::int64_t> CountForProvider(const ProviderId& provider_id) = 0;
 };
 
 class AuthorizationFlowRepository {
@@ -121,10 +122,10 @@ class SessionTokenRepository {
   // decides).
   virtual Result<SessionToken> FindByHash(const std::string& token_hash) = 0;
   // The user's tokens (revoked and expired ones included), ordered by created_at, then id.
-  virtual Result<std::vector<SessionToken>> ListForUser(const std::string& user_id) = 0;
+  virtual Result<std::vector<SessionToken>> ListForUser(const UserId& user_id) = 0;
   // Sets revoked_at if not yet revoked (the first time is kept); returns whether `user_id` owns a
   // token with this id.
-  virtual Result<bool> Revoke(const std::string& id, const std::string& user_id, TimePoint now) = 0;
+  virtual Result<bool> Revoke(const std::string& id, const UserId& user_id, TimePoint now) = 0;
 };
 
 // Browser sign-in: sessions, one-time administrator sign-in links and pending OIDC
@@ -142,7 +143,7 @@ class BrowserSessionRepository {
   virtual Result<bool> Delete(const std::string& id_hash) = 0;
   // Signs `user_id` out of every browser (e.g. after one of their API tokens was revoked);
   // returns how many sessions were removed.
-  virtual Result<std::int64_t> DeleteForUser(const std::string& user_id) = 0;
+  virtual Result<std::int64_t> DeleteForUser(const UserId& user_id) = 0;
   // Removes sessions, links and login flows that expired before `now`; returns how many rows.
   virtual Result<std::int64_t> DeleteExpired(TimePoint now) = 0;
   // Whether an administrator has a session that has not reached expires_at.

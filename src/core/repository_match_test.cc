@@ -12,7 +12,7 @@ namespace {
 
 Provider Make(std::string id, ProviderKind kind, std::string url) {
   Provider p;
-  p.id = std::move(id);
+  p.id = ProviderId(std::move(id));
   p.kind = kind;
   p.url = std::move(url);
   return p;
@@ -30,7 +30,7 @@ Url RepoUrl(std::string_view text) {
 // The id of the matched provider, or "" when none matches.
 std::string MatchedId(const std::vector<Provider>& providers, std::string_view repository) {
   const auto match = MatchProvider(providers, RepoUrl(repository));
-  return match ? providers[match->index].id : "";
+  return match ? providers[match->index].id.value() : "";
 }
 
 std::optional<RepositoryUrlProblem> ProblemOf(std::string_view text) {

@@ -10,17 +10,18 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/ids.h"
 
 namespace keybridge::core {
 
 struct SessionToken {
-  std::string id;       // "st_" + 12 hex digits: public, used to list and revoke
-  std::string user_id;  // the owner; a session acts as this user within its scope
+  std::string id;  // "st_" + 12 hex digits: public, used to list and revoke
+  UserId user_id;  // the owner; a session acts as this user within its scope
   std::string session_name;
   std::string token_hash;  // hex SHA-256 of the full token string
   // Scope: connections it may obtain tokens for, and repositories whose provider's connection it
   // may use. Either may be empty, not both.
-  std::vector<std::string> connection_ids;
+  std::vector<ConnectionId> connection_ids;
   std::vector<std::string> repository_urls;
   TimePoint created_at{};
   TimePoint expires_at{};  // session tokens always expire

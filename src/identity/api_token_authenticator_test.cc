@@ -85,7 +85,7 @@ class ApiTokenAuthenticatorTest : public ::testing::Test {
     std::string token = GenerateApiToken(random).Reveal();
     core::ApiToken stored;
     stored.id = std::string("id-") + seed;
-    stored.user_id = "user-1";
+    stored.user_id = core::UserId("user-1");
     stored.is_admin = is_admin;
     stored.token_hash = HashApiToken(token);
     stored.created_at = clock_.Now();

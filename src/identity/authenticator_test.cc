@@ -34,7 +34,7 @@ class OneTokenRepository final : public core::ApiTokenRepository {
     }
     core::ApiToken token;
     token.id = "t1";
-    token.user_id = "local-user";
+    token.user_id = core::UserId("local-user");
     token.token_hash = token_hash;
     return token;
   }
@@ -53,7 +53,7 @@ class OneBrowserSession final : public BrowserSessionVerifier {
     if (cookie_value != "good-cookie") {
       return core::MakeError(core::ErrorCode::kUnauthenticated, "signed out");
     }
-    core::Caller caller = core::Caller::User("cookie-user");
+    core::Caller caller = core::Caller::User(core::UserId("cookie-user"));
     caller.browser_session = true;
     return caller;
   }

@@ -223,7 +223,7 @@ core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_j
   }
 
   core::Caller caller;
-  caller.user_id = StringMember(*claims, "sub");
+  caller.user_id = core::UserId(StringMember(*claims, "sub"));
   if (caller.user_id.empty()) {
     return Reject("token has no subject");
   }
@@ -252,10 +252,22 @@ core::Result<JwtVerifier::CachedKey> JwtVerifier::KeyFor(const std::string& kid)
     }
   }
 
-  // Never wait for another caller's fetch: a request thread must not queue behind the issuer
-  // (a slow issuer would hold every request that carries a new key id). While a fetch runs, a
-  // known key (even stale) is used, and an unknown one is answered 503 with a short Retry-After.
-  std::unique_lock fetch_lock(fetch_mu_, std::try_to_lock);
+  // Once keys are known, never wait for another caller's fetch: a request thread must not queue
+  // behind the issuer because someone sent a token with a new (possibly made-up) key id. While a
+  // fetch runs, a known key (even stale) is used and an unknown one is answered 503 with a short
+  // Retry-After. Only before the first keys arrive do callers wait for that one fetch (every
+  // token needs it; it is bounded by the HTTP timeout and happens once).
+  bool have_keys = false;
+  {
+    std::lock_guard lock(mu_);
+    have_keys = keys_fetched_at_.has_value();
+  }
+  std::unique_lock fetch_lock(fetch_mu_, std::defer_lock);
+  if (have_keys) {
+    (void)fetch_lock.try_lock();
+  } else {
+    fetch_lock.lock();
+  }
   if (!fetch_lock.owns_lock()) {
     std::lock_guard lock(mu_);
     if (const auto it = keys_.find(kid); it != keys_.end()) {

@@ -57,8 +57,8 @@ class JwtVerifier {
   core::HttpClient& http_;
   const core::Clock& clock_;
 
-  // Serialises FetchKeys(); only ever try-locked (a caller never waits for another's fetch);
-  // taken before mu_, never while holding it.
+  // Serialises FetchKeys(); once keys are known only try-locked (a caller never waits for
+  // another's fetch); taken before mu_, never while holding it.
   std::mutex fetch_mu_;
   mutable std::mutex mu_;  // guards the members below
   std::map<std::string, CachedKey, std::less<>> keys_;

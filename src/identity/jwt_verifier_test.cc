@@ -480,7 +480,8 @@ TEST_F(JwtVerifierTest, IgnoresUnusableJwksEntries) {
                  "unknown signing key");
 }
 
-// An issuer whose JWKS answer is held until the test releases it: a slow identity provider.
+// An issuer whose JWKS answers are held, once Hold() is called, until the test releases them: a
+// slow identity provider.
 class HeldJwksClient final : public core::HttpClient {
  public:
   explicit HeldJwksClient(const TestJwtIssuer& issuer) : issuer_(issuer) {}
@@ -489,10 +490,16 @@ class HeldJwksClient final : public core::HttpClient {
       return JsonResponse(200, issuer_.DiscoveryJson(issuer_.JwksUrl()));
     }
     std::unique_lock lock(mu_);
-    arrived_ = true;
-    changed_.notify_all();
-    changed_.wait(lock, [this] { return released_; });
+    if (holding_) {
+      arrived_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return !holding_; });
+    }
     return JsonResponse(200, issuer_.JwksJson());
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    holding_ = true;
   }
   void WaitUntilAFetchIsHeld() {
     std::unique_lock lock(mu_);
@@ -500,7 +507,7 @@ class HeldJwksClient final : public core::HttpClient {
   }
   void Release() {
     std::lock_guard lock(mu_);
-    released_ = true;
+    holding_ = false;
     changed_.notify_all();
   }
 
@@ -508,11 +515,11 @@ class HeldJwksClient final : public core::HttpClient {
   const TestJwtIssuer& issuer_;
   std::mutex mu_;
   std::condition_variable changed_;
+  bool holding_ = false;
   bool arrived_ = false;
-  bool released_ = false;
 };
 
-TEST(JwtVerifierFetch, NoCallerWaitsForAnotherCallersKeyFetch) {
+TEST(JwtVerifierFetch, OnceKeysAreKnownNoCallerWaitsForAnotherCallersKeyFetch) {
   FakeClock clock;
   TestJwtIssuer issuer{kIssuer};
   HeldJwksClient http(issuer);
@@ -520,21 +527,28 @@ TEST(JwtVerifierFetch, NoCallerWaitsForAnotherCallersKeyFetch) {
   options.issuer = kIssuer;
   options.audiences = {"renku"};
   JwtVerifier verifier(options, http, clock);
-  const std::string jwt = issuer.Mint(issuer.DefaultClaims("user-1", {}, clock.Now()));
+  const std::string old_key = issuer.Mint(issuer.DefaultClaims("user-1", {}, clock.Now()));
+  ASSERT_TRUE(verifier.Verify(old_key).ok());
+  issuer.RotateKeys();
+  clock.Advance(core::Seconds(60));  // past the refetch interval
+  const std::string new_key = issuer.Mint(issuer.DefaultClaims("user-2", {}, clock.Now()));
+  http.Hold();
   bool first_ok = false;
-  std::thread first([&] { first_ok = verifier.Verify(jwt).ok(); });
+  std::thread first([&] { first_ok = verifier.Verify(new_key).ok(); });
   http.WaitUntilAFetchIsHeld();
 
-  // If this waited for the first caller's fetch, the test would never get to Release().
-  const auto second = verifier.Verify(jwt);
+  // If these waited for the first caller's fetch, the test would never get to Release().
+  const auto known = verifier.Verify(old_key);
+  const auto unknown = verifier.Verify(new_key);
   http.Release();
   first.join();
 
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().code, core::ErrorCode::kUnavailable);
-  EXPECT_EQ(second.error().retry_after, std::chrono::seconds(1));
+  EXPECT_TRUE(known.ok()) << "a known key is used while the fetch runs";
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_EQ(unknown.error().retry_after, std::chrono::seconds(1));
   EXPECT_TRUE(first_ok);
-  EXPECT_TRUE(verifier.Verify(jwt).ok()) << "the fetched keys serve everyone afterwards";
+  EXPECT_TRUE(verifier.Verify(new_key).ok()) << "the fetched keys serve everyone afterwards";
 }
 
 }  // namespace

@@ -21,12 +21,12 @@ core::Result<std::string> BaseUrl(const core::Provider& provider) {
   if (!parsed.ok()) {
     return core::MakeError(
         core::ErrorCode::kInvalidArgument,
-        "provider '" + provider.id + "' has an unusable url: " + parsed.error().message);
+        "provider '" + provider.id.value() + "' has an unusable url: " + parsed.error().message);
   }
   if (parsed->has_query || parsed->has_fragment) {
     return core::MakeError(
         core::ErrorCode::kInvalidArgument,
-        "provider '" + provider.id + "' url must not contain a query or fragment");
+        "provider '" + provider.id.value() + "' url must not contain a query or fragment");
   }
   std::string base = provider.url;
   while (!base.empty() && base.back() == '/') {
@@ -73,9 +73,9 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
     }
     case core::ProviderKind::kGenericOidc:
       if (discovered == nullptr) {
-        return core::MakeError(
-            core::ErrorCode::kInternal,
-            "OpenID Connect metadata was not discovered for provider '" + provider.id + "'");
+        return core::MakeError(core::ErrorCode::kInternal,
+                               "OpenID Connect metadata was not discovered for provider '"
+                                   + provider.id.value() + "'");
       }
       endpoints.authorize_url = discovered->authorization_endpoint;
       endpoints.token_url = discovered->token_endpoint;

@@ -14,7 +14,7 @@ namespace keybridge::oauth::testing {
 
 inline core::Provider GitLabProvider(std::string url = "https://gitlab.example.com") {
   core::Provider p;
-  p.id = "gitlab";
+  p.id = core::ProviderId("gitlab");
   p.kind = core::ProviderKind::kGitLab;
   p.client_id = "gl-client";
   p.client_secret = core::Secret("gl-secret");
@@ -26,7 +26,7 @@ inline core::Provider GitLabProvider(std::string url = "https://gitlab.example.c
 
 inline core::Provider GitHubProvider(std::string url = "https://github.com") {
   core::Provider p;
-  p.id = "github";
+  p.id = core::ProviderId("github");
   p.kind = core::ProviderKind::kGitHub;
   p.app_slug = "keybridge-app";
   p.client_id = "Iv23liABC";
@@ -38,7 +38,7 @@ inline core::Provider GitHubProvider(std::string url = "https://github.com") {
 
 inline core::Provider OidcProvider() {
   core::Provider p;
-  p.id = "sso";
+  p.id = core::ProviderId("sso");
   p.kind = core::ProviderKind::kGenericOidc;
   p.client_id = "kb";
   p.client_secret = core::Secret("oidc-secret");

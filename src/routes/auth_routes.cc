@@ -23,9 +23,9 @@ http::CookieAttributes LoginFlowCookie(bool secure, std::int64_t max_age) {
 }
 
 json UserJson(const core::Caller& caller, const std::string& csrf_token) {
-  json out = {{"id", caller.user_id},
-              {"username", caller.user_id},
-              {"name", caller.name.empty() ? caller.user_id : caller.name},
+  json out = {{"id", caller.user_id.value()},
+              {"username", caller.user_id.value()},
+              {"name", caller.name.empty() ? caller.user_id.value() : caller.name},
               {"is_admin", caller.is_admin}};
   if (!csrf_token.empty()) {
     out["csrf_token"] = csrf_token;

@@ -19,8 +19,8 @@ constexpr const char* kCallbackPath = core::kOAuthCallbackPath;
 constexpr std::int64_t kFlowCookieSeconds = 600;  // as long as the authorization flow lives
 
 json ConnectionToJson(const core::Connection& c) {
-  json out = {{"id", c.id},
-              {"provider_id", c.provider_id},
+  json out = {{"id", c.id.value()},
+              {"provider_id", c.provider_id.value()},
               {"status", std::string(core::ToString(c.status))}};
   if (!c.status_reason.empty()) {
     out["status_reason"] = c.status_reason;
@@ -74,13 +74,15 @@ core::Status OnlyQueryKeys(const http::Request& request,
   return core::OkStatus();
 }
 
-// Connection ids are ULIDs; anything else cannot exist (Renku: the route does not match -> 404).
-core::Status CheckConnectionId(const std::string& id) {
+// The connection the path names. Connection ids are ULIDs; anything else cannot exist (Renku: the
+// route does not match -> 404).
+core::Result<core::ConnectionId> PathConnectionId(const http::Request& request) {
+  std::string id = request.PathParam("connection_id");
   if (!service::IsUlid(id)) {
     return core::MakeError(core::ErrorCode::kNotFound,
                            "Connection does not exist or you do not have access.");
   }
-  return core::OkStatus();
+  return core::ConnectionId(std::move(id));
 }
 
 }  // namespace
@@ -98,8 +100,9 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
                KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
                KEYBRIDGE_ASSIGN_OR_RETURN(
                    const auto started,
-                   connections.StartAuthorization(request.caller, request.PathParam("provider_id"),
-                                                  request.Query("next_url").value_or("")));
+                   connections.StartAuthorization(
+                       request.caller, core::ProviderId(request.PathParam("provider_id")),
+                       request.Query("next_url").value_or("")));
                return std::move(
                    http::Response::Redirect(started.redirect_url)
                        .WithHeader("Set-Cookie", http::SetCookieHeader(
@@ -158,8 +161,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
   routes.Add("GET", "/api/data/oauth2/connections/{connection_id}", Access::kAnonymous,
              Compartment::kDatabase,
              [&connections](http::Request& request) -> core::Result<http::Response> {
-               const std::string id = request.PathParam("connection_id");
-               KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::ConnectionId id, PathConnectionId(request));
                KEYBRIDGE_ASSIGN_OR_RETURN(const auto c, connections.Get(request.caller, id));
                return JsonResponse(200, ConnectionToJson(c));
              });
@@ -167,8 +169,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
   routes.Add("DELETE", "/api/data/oauth2/connections/{connection_id}", Access::kAnonymous,
              Compartment::kProvider,
              [&connections](http::Request& request) -> core::Result<http::Response> {
-               const std::string id = request.PathParam("connection_id");
-               KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::ConnectionId id, PathConnectionId(request));
                KEYBRIDGE_RETURN_IF_ERROR(connections.Delete(request.caller, id));
                return http::Response::NoContent();
              });
@@ -177,8 +178,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
   routes.Add("GET", "/api/data/oauth2/connections/{connection_id}/token",
              Access::kAnonymousOrSession, Compartment::kDatabase,
              [&tokens](http::Request& request) -> core::Result<http::Response> {
-               const std::string id = request.PathParam("connection_id");
-               KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::ConnectionId id, PathConnectionId(request));
                KEYBRIDGE_ASSIGN_OR_RETURN(const int min_valid,
                                           IntParam(request, "min_valid_seconds", 0, 0, 86400));
                service::TokenDemand demand;
@@ -195,8 +195,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
       "GET", "/api/data/oauth2/connections/{connection_id}/account", Access::kAnonymous,
       Compartment::kProvider,
       [&connections](http::Request& request) -> core::Result<http::Response> {
-        const std::string id = request.PathParam("connection_id");
-        KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const core::ConnectionId id, PathConnectionId(request));
         KEYBRIDGE_ASSIGN_OR_RETURN(const auto account, connections.Account(request.caller, id));
         return JsonResponse(200, {{"username", account.username}, {"web_url", account.web_url}});
       });
@@ -205,8 +204,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
       "GET", "/api/data/oauth2/connections/{connection_id}/installations", Access::kAnonymous,
       Compartment::kProvider,
       [&connections](http::Request& request) -> core::Result<http::Response> {
-        const std::string id = request.PathParam("connection_id");
-        KEYBRIDGE_RETURN_IF_ERROR(CheckConnectionId(id));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const core::ConnectionId id, PathConnectionId(request));
         KEYBRIDGE_ASSIGN_OR_RETURN(const int page, IntParam(request, "page", 1, 1, 1000000));
         KEYBRIDGE_ASSIGN_OR_RETURN(const int per_page, IntParam(request, "per_page", 20, 1, 100));
         KEYBRIDGE_ASSIGN_OR_RETURN(const auto result,

@@ -65,7 +65,7 @@ core::Result<service::TokenDemand> ParseDemand(const http::Request& request) {
 // for GitHub Apps where to install the App (clients read these next to "error").
 core::Error LookupError(const service::GitCredentialLookup& lookup) {
   core::Error error = lookup.credential.error();
-  error.WithPublicField("provider_id", lookup.provider.id)
+  error.WithPublicField("provider_id", lookup.provider.id.value())
       .WithPublicField("provider_name", lookup.provider.display_name);
   if (!lookup.connect_url.empty()) {
     error.WithPublicField("connect_url", lookup.connect_url);
@@ -100,7 +100,8 @@ void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& 
         KEYBRIDGE_ASSIGN_OR_RETURN(
             const service::GitCredentialLookup lookup,
             by_url ? credentials.Lookup(request.caller, *url, demand)
-                   : credentials.LookupAt(request.caller, *provider_id, *path, demand));
+                   : credentials.LookupAt(request.caller, core::ProviderId(*provider_id), *path,
+                                          demand));
         if (!lookup.credential.ok()
             && lookup.credential.error().code == core::ErrorCode::kWouldWait) {
           return lookup.credential.error();  // the route table runs this again on the provider
@@ -114,9 +115,9 @@ void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& 
         service::AuditTokenHandedOut(request.caller, credential.connection, "git-credentials");
         json out = {{"username", credential.username},
                     {"password", credential.password.Reveal()},
-                    {"provider_id", lookup.provider.id},
+                    {"provider_id", lookup.provider.id.value()},
                     {"repository_url", lookup.repository_url},
-                    {"connection_id", credential.connection.id}};
+                    {"connection_id", credential.connection.id.value()}};
         if (!lookup.install_url.empty()) {
           // A GitHub App token reaches only installed repositories; clients name this URL when
           // the provider refuses one.

@@ -18,7 +18,7 @@ constexpr const char* kCheck = "/api/data/oauth2/providers/{provider_id}/check";
 // set. The secret itself never leaves the server. Null optionals are omitted (exclude none).
 json ProviderToJson(const core::Provider& p, bool admin) {
   json out = {
-      {"id", p.id},
+      {"id", p.id.value()},
       {"kind", std::string(core::ToString(p.kind))},
       {"app_slug", p.app_slug},
       {"client_id", admin ? p.client_id : ""},
@@ -97,6 +97,10 @@ core::Result<service::ProviderPatch> ParsePatch(const http::Request& request) {
   return p;
 }
 
+core::ProviderId PathProviderId(const http::Request& request) {
+  return core::ProviderId(request.PathParam("provider_id"));
+}
+
 // The checklist the admin UI renders. `fix` is omitted on pass.
 json ReportToJson(const service::ProviderCheckReport& report) {
   json checks = json::array();
@@ -110,7 +114,7 @@ json ReportToJson(const service::ProviderCheckReport& report) {
     }
     checks.push_back(std::move(item));
   }
-  return {{"provider_id", report.provider_id},
+  return {{"provider_id", report.provider_id.value()},
           {"ok", report.ok},
           {"checked_at", core::FormatIso8601(report.checked_at)},
           {"checks", std::move(checks)}};
@@ -133,7 +137,7 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
       "GET", kItem, Access::kAnonymous, Compartment::kDatabase,
       [&service, count = std::move(count)](http::Request& request) -> core::Result<http::Response> {
         KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider provider,
-                                   service.Get(request.PathParam("provider_id")));
+                                   service.Get(PathProviderId(request)));
         json out = ProviderToJson(provider, request.caller.is_admin);
         if (request.caller.is_admin && count) {
           KEYBRIDGE_ASSIGN_OR_RETURN(out["connection_count"], count(provider.id));
@@ -149,30 +153,27 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                                           service.Create(request.caller, std::move(create)));
                return JsonResponse(201, ProviderToJson(created, true));
              });
-  routes.Add(
-      "PATCH", kItem, Access::kAdmin, Compartment::kDatabase,
-      [&service](http::Request& request) -> core::Result<http::Response> {
-        KEYBRIDGE_ASSIGN_OR_RETURN(auto patch, ParsePatch(request));
-        KEYBRIDGE_ASSIGN_OR_RETURN(
-            const core::Provider updated,
-            service.Update(request.caller, request.PathParam("provider_id"), std::move(patch)));
-        return JsonResponse(200, ProviderToJson(updated, true));
-      });
-  routes.Add(
-      "DELETE", kItem, Access::kAdmin, Compartment::kDatabase,
-      [&service](http::Request& request) -> core::Result<http::Response> {
-        KEYBRIDGE_RETURN_IF_ERROR(service.Delete(request.caller, request.PathParam("provider_id")));
-        return http::Response::NoContent();
-      });
+  routes.Add("PATCH", kItem, Access::kAdmin, Compartment::kDatabase,
+             [&service](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_ASSIGN_OR_RETURN(auto patch, ParsePatch(request));
+               KEYBRIDGE_ASSIGN_OR_RETURN(
+                   const core::Provider updated,
+                   service.Update(request.caller, PathProviderId(request), std::move(patch)));
+               return JsonResponse(200, ProviderToJson(updated, true));
+             });
+  routes.Add("DELETE", kItem, Access::kAdmin, Compartment::kDatabase,
+             [&service](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_RETURN_IF_ERROR(service.Delete(request.caller, PathProviderId(request)));
+               return http::Response::NoContent();
+             });
 }
 
 void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks) {
   routes.Add("POST", kCheck, Access::kAdmin, Compartment::kIntegrationCheck,
              [&checks](http::Request& request) -> core::Result<http::Response> {
                // 200 also when checks fail: the check ran, and its report is the answer.
-               KEYBRIDGE_ASSIGN_OR_RETURN(
-                   const auto report,
-                   checks.Check(request.caller, request.PathParam("provider_id")));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const auto report,
+                                          checks.Check(request.caller, PathProviderId(request)));
                return JsonResponse(200, ReportToJson(report));
              });
 }

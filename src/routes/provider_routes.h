@@ -14,7 +14,7 @@ namespace keybridge::routes {
 
 // How many user connections an integration has (deleting it removes them); admins see it as
 // `connection_count` on GET of one integration, so the UI can warn before a delete.
-using ConnectionCounter = std::function<core::Result<std::int64_t>(const std::string&)>;
+using ConnectionCounter = std::function<core::Result<std::int64_t>(const core::ProviderId&)>;
 
 // `service` must outlive the route table. `count` may be empty (no connection_count).
 void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,

@@ -13,12 +13,12 @@ using nlohmann::json;
 json CheckToJson(const service::RepositoryCheck& check) {
   json out = {{"status", std::string(check.Status())}};
   if (check.connection) {
-    out["connection"] = {{"id", check.connection->id},
-                         {"provider_id", check.connection->provider_id},
+    out["connection"] = {{"id", check.connection->id.value()},
+                         {"provider_id", check.connection->provider_id.value()},
                          {"status", std::string(core::ToString(check.connection->status))}};
   }
   if (check.provider) {
-    out["provider"] = {{"id", check.provider->id},
+    out["provider"] = {{"id", check.provider->id.value()},
                        {"name", check.provider->display_name},
                        {"url", check.provider->url}};
   }

@@ -26,13 +26,13 @@ constexpr const char* kPublicUrl = "https://kb.example.org";
 constexpr const char* kCookie = "cookie-value";
 
 core::Caller SessionCaller() {
-  core::Caller caller = core::Caller::User("alice");
+  core::Caller caller = core::Caller::User(core::UserId("alice"));
   caller.session_scope = core::SessionScope{"st_1", "jupyter", {}, {}};
   return caller;
 }
 
 core::Caller BrowserCaller() {
-  core::Caller caller = core::Caller::User("alice");
+  core::Caller caller = core::Caller::User(core::UserId("alice"));
   caller.browser_session = true;
   return caller;
 }
@@ -83,7 +83,7 @@ class RouteTableTest : public ::testing::Test {
 
   static RouteHandler Ok() {
     return [](http::Request& request) -> core::Result<http::Response> {
-      return http::Response::Json(200, R"({"user":")" + request.caller.user_id + "\"}");
+      return http::Response::Json(200, R"({"user":")" + request.caller.user_id.value() + "\"}");
     };
   }
 
@@ -140,9 +140,9 @@ TEST_F(RouteTableTest, AnonymousCallersGet401BelowUserRoutes) {
 }
 
 TEST_F(RouteTableTest, OnlyAdministratorsReachAdminRoutes) {
-  caller_ = core::Caller::User("alice");
+  caller_ = core::Caller::User(core::UserId("alice"));
   const http::Response user = Call("GET", "/admin");
-  caller_ = core::Caller::User("root", /*admin=*/true);
+  caller_ = core::Caller::User(core::UserId("root"), /*admin=*/true);
   const http::Response admin = Call("GET", "/admin");
 
   EXPECT_EQ(user.status, 403);
@@ -185,7 +185,7 @@ TEST_F(RouteTableTest, CookieAuthenticatedChangesNeedTheCsrfTokenAndOurOrigin) {
 }
 
 TEST_F(RouteTableTest, BearerRequestsAreNotCsrfChecked) {
-  caller_ = core::Caller::User("alice");
+  caller_ = core::Caller::User(core::UserId("alice"));
 
   EXPECT_EQ(
       Call("POST", "/user", {{"authorization", "Bearer kb_x"}, {"origin", "https://evil"}}).status,

@@ -58,16 +58,28 @@ core::Result<service::SessionTokenRequest> ParseCreate(const http::Request& requ
   service::SessionTokenRequest create;
   KEYBRIDGE_ASSIGN_OR_RETURN(create.session_name, RequiredString(body, "session_name"));
   KEYBRIDGE_ASSIGN_OR_RETURN(create.ttl, OptionalSeconds(body, "ttl_seconds"));
-  KEYBRIDGE_ASSIGN_OR_RETURN(create.connection_ids, StringList(body, "connection_ids"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<std::string> connection_ids,
+                             StringList(body, "connection_ids"));
+  for (std::string& id : connection_ids) {
+    create.connection_ids.emplace_back(std::move(id));
+  }
   KEYBRIDGE_ASSIGN_OR_RETURN(create.repository_urls, StringList(body, "repository_urls"));
   return create;
+}
+
+json ConnectionIdsToJson(const std::vector<core::ConnectionId>& ids) {
+  json out = json::array();
+  for (const core::ConnectionId& id : ids) {
+    out.push_back(id.value());
+  }
+  return out;
 }
 
 // Never carries the token value: only POST adds it, once.
 json SessionTokenToJson(const core::SessionToken& t) {
   json out = {{"id", t.id},
               {"session_name", t.session_name},
-              {"connection_ids", t.connection_ids},
+              {"connection_ids", ConnectionIdsToJson(t.connection_ids)},
               {"repository_urls", t.repository_urls},
               {"created_at", core::FormatIso8601(t.created_at)},
               {"expires_at", core::FormatIso8601(t.expires_at)}};
@@ -87,7 +99,7 @@ void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions
                spdlog::info(
                    "session token created: id={} user={} session={} connections={} "
                    "repositories={}",
-                   issued.record.id, issued.record.user_id, issued.record.session_name,
+                   issued.record.id, issued.record.user_id.value(), issued.record.session_name,
                    issued.record.connection_ids.size(), issued.record.repository_urls.size());
                json out = SessionTokenToJson(issued.record);
                out["status"] = "active";
@@ -111,18 +123,18 @@ void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions
                return JsonResponse(200, out);
              });
 
-  routes.Add("DELETE", std::string(kCollection) + "/{token_id}", Access::kUser,
-             Compartment::kDatabase,
-             [&sessions](http::Request& request) -> core::Result<http::Response> {
-               const std::string id = request.PathParam("token_id");
-               if (!service::IsSessionTokenId(id)) {
-                 return core::MakeError(core::ErrorCode::kNotFound,
-                                        "You have no session token with this id.");
-               }
-               KEYBRIDGE_RETURN_IF_ERROR(sessions.Revoke(request.caller, id));
-               spdlog::info("session token revoked: id={} user={}", id, request.caller.user_id);
-               return http::Response::NoContent();
-             });
+  routes.Add(
+      "DELETE", std::string(kCollection) + "/{token_id}", Access::kUser, Compartment::kDatabase,
+      [&sessions](http::Request& request) -> core::Result<http::Response> {
+        const std::string id = request.PathParam("token_id");
+        if (!service::IsSessionTokenId(id)) {
+          return core::MakeError(core::ErrorCode::kNotFound,
+                                 "You have no session token with this id.");
+        }
+        KEYBRIDGE_RETURN_IF_ERROR(sessions.Revoke(request.caller, id));
+        spdlog::info("session token revoked: id={} user={}", id, request.caller.user_id.value());
+        return http::Response::NoContent();
+      });
 }
 
 }  // namespace keybridge::routes

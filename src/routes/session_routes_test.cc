@@ -25,7 +25,7 @@ class SessionRoutesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     core::Provider gitlab;
-    gitlab.id = "gitlab";
+    gitlab.id = core::ProviderId("gitlab");
     gitlab.kind = core::ProviderKind::kGitLab;
     gitlab.display_name = "GitLab";
     gitlab.url = "https://gitlab.example.org";
@@ -36,9 +36,9 @@ class SessionRoutesTest : public ::testing::Test {
 
   void ConnectAlice() {
     core::Connection c;
-    c.id = kConnection;
-    c.user_id = "alice";
-    c.provider_id = "gitlab";
+    c.id = core::ConnectionId(kConnection);
+    c.user_id = core::UserId("alice");
+    c.provider_id = core::ProviderId("gitlab");
     ASSERT_TRUE(connections_.FindOrInsert(c).ok());
     core::TokenSet token;
     token.access_token = core::Secret("glpat-abc");
@@ -68,7 +68,7 @@ class SessionRoutesTest : public ::testing::Test {
     return "";
   }
 
-  core::Caller caller_ = core::Caller::User("alice");
+  core::Caller caller_ = core::Caller::User(core::UserId("alice"));
   testing::FakeClock clock_;
   crypto::SystemRandom random_;
   testing::InMemorySessionTokenRepository tokens_;

@@ -9,7 +9,7 @@ ApiTokenService::ApiTokenService(core::ApiTokenRepository& tokens, core::Random&
                                  const core::Clock& clock)
     : tokens_(tokens), random_(random), clock_(clock) {}
 
-core::Result<IssuedApiToken> ApiTokenService::Create(const std::string& user_id, bool is_admin,
+core::Result<IssuedApiToken> ApiTokenService::Create(const core::UserId& user_id, bool is_admin,
                                                      const std::string& name,
                                                      std::optional<core::Seconds> ttl) {
   if (user_id.empty()) {

@@ -23,7 +23,7 @@ struct IssuedApiToken {
 
 // What RevokeAndSignOut did once the token was revoked.
 struct ApiTokenRevocation {
-  std::string user_id;  // the token's owner ("" if the listing that names it failed)
+  core::UserId user_id;  // the token's owner (empty if the listing that names it failed)
   std::int64_t browser_sessions_ended = 0;
   // Set when the token is revoked but the owner's browser sessions could not be deleted (they
   // may have been signed in with it): the caller must report it.
@@ -36,7 +36,7 @@ class ApiTokenService {
   ApiTokenService(core::ApiTokenRepository& tokens, core::Random& random, const core::Clock& clock);
 
   // kInvalidArgument for an empty user id or a non-positive ttl.
-  core::Result<IssuedApiToken> Create(const std::string& user_id, bool is_admin,
+  core::Result<IssuedApiToken> Create(const core::UserId& user_id, bool is_admin,
                                       const std::string& name, std::optional<core::Seconds> ttl);
   core::Result<std::vector<core::ApiToken>> List();
   // kNotFound if no token has this id.

@@ -29,7 +29,7 @@ TEST(ApiTokenService, StoresOnlyTheHashAndHonoursTtl) {
   testing::FakeClock clock;
   ApiTokenService service(repo, random, clock);
 
-  auto issued = service.Create("alice", true, "laptop", core::Seconds(3600));
+  auto issued = service.Create(core::UserId("alice"), true, "laptop", core::Seconds(3600));
 
   ASSERT_TRUE(issued.ok());
   const auto stored = repo.List().value().at(0);
@@ -44,7 +44,7 @@ TEST(ApiTokenService, RevokeUnknownIsNotFound) {
   CountingRandom random;
   testing::FakeClock clock;
   ApiTokenService service(repo, random, clock);
-  auto issued = service.Create("alice", false, "", std::nullopt);
+  auto issued = service.Create(core::UserId("alice"), false, "", std::nullopt);
   ASSERT_TRUE(issued.ok());
 
   EXPECT_TRUE(service.Revoke(issued->record.id).ok());
@@ -58,14 +58,14 @@ TEST(ApiTokenService, RejectsEmptyUserAndNonPositiveTtl) {
   testing::FakeClock clock;
   ApiTokenService service(repo, random, clock);
 
-  EXPECT_FALSE(service.Create("", false, "", std::nullopt).ok());
-  EXPECT_FALSE(service.Create("a", false, "", core::Seconds(0)).ok());
+  EXPECT_FALSE(service.Create(core::UserId(""), false, "", std::nullopt).ok());
+  EXPECT_FALSE(service.Create(core::UserId("a"), false, "", core::Seconds(0)).ok());
 }
 
 core::BrowserSession SessionOf(const std::string& user_id, const std::string& id_hash) {
   core::BrowserSession session;
   session.id_hash = id_hash;
-  session.user_id = user_id;
+  session.user_id = core::UserId(user_id);
   return session;
 }
 
@@ -75,7 +75,7 @@ TEST(ApiTokenService, RevokingSignsTheOwnerOutOfEveryBrowser) {
   CountingRandom random;
   testing::FakeClock clock;
   ApiTokenService service(repo, random, clock);
-  auto issued = service.Create("alice", false, "", std::nullopt);
+  auto issued = service.Create(core::UserId("alice"), false, "", std::nullopt);
   ASSERT_TRUE(issued.ok());
   ASSERT_TRUE(sessions.Insert(SessionOf("alice", "a1")).ok());
   ASSERT_TRUE(sessions.Insert(SessionOf("alice", "a2")).ok());

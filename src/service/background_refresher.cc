@@ -48,7 +48,8 @@ std::size_t BackgroundRefresher::RunOnce() {
     if (status.ok()) {
       ++refreshed;
     } else {
-      spdlog::warn("background refresh of connection {} failed: {}", id, status.error().message);
+      spdlog::warn("background refresh of connection {} failed: {}", id.value(),
+                   status.error().message);
     }
   }
   if (!claimed->empty()) {

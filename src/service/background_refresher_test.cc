@@ -16,7 +16,7 @@ class BackgroundRefresherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     core::Provider p;
-    p.id = "github";
+    p.id = core::ProviderId("github");
     p.kind = core::ProviderKind::kGitHub;
     p.client_id = "Iv1.x";
     p.client_secret = core::Secret("s");
@@ -25,9 +25,9 @@ class BackgroundRefresherTest : public ::testing::Test {
     p.app_slug = "app";
     ASSERT_TRUE(providers_.Insert(p).ok());
     core::Connection c;
-    c.id = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
-    c.user_id = "alice";
-    c.provider_id = "github";
+    c.id = core::ConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZZ");
+    c.user_id = core::UserId("alice");
+    c.provider_id = core::ProviderId("github");
     ASSERT_TRUE(connections_.FindOrInsert(c).ok());
     core::TokenSet token;
     token.access_token = core::Secret("ghu_old");
@@ -75,7 +75,7 @@ TEST_F(BackgroundRefresherTest, RefreshesAnIdleConnectionBeforeItsRefreshTokenLa
 
   EXPECT_EQ(refresher_.RunOnce(), 1U);
 
-  auto stored = connections_.Find("01HZZZZZZZZZZZZZZZZZZZZZZZ");
+  auto stored = connections_.Find(core::ConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZZ"));
   EXPECT_EQ(stored->token->refresh_token->Reveal(), "ghr_new");
   EXPECT_EQ(refresher_.RunOnce(), 0U) << "the new grant is not due for months";
   EXPECT_EQ(http_.CountRequests(kTokenUrl), 1U);
@@ -87,7 +87,7 @@ TEST_F(BackgroundRefresherTest, ATransientFailureIsRetriedLaterNotMarkedBroken) 
 
   EXPECT_EQ(refresher_.RunOnce(), 0U);
   EXPECT_EQ(refresher_.RunOnce(), 0U) << "claimed: not retried before claim_for passes";
-  EXPECT_EQ(connections_.Find("01HZZZZZZZZZZZZZZZZZZZZZZZ")->status,
+  EXPECT_EQ(connections_.Find(core::ConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZZ"))->status,
             core::ConnectionStatus::kConnected);
   http_.Enqueue("POST", kTokenUrl,
                 testing::JsonResponse(200, R"({"access_token":"ghu_new","expires_in":28800,)"

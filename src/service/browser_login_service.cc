@@ -62,7 +62,7 @@ std::string BrowserLoginService::CallbackUrl() const {
 
 core::Provider BrowserLoginService::IssuerAsProvider() const {
   core::Provider provider;
-  provider.id = "keybridge-sign-in";
+  provider.id = core::ProviderId("keybridge-sign-in");
   provider.kind = core::ProviderKind::kGenericOidc;
   provider.client_id = options_.client_id;
   provider.client_secret = options_.client_secret;
@@ -148,7 +148,7 @@ core::Result<CompletedLogin> BrowserLoginService::Complete(const LoginCallback& 
     return error;
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(SignedIn session, sessions_.SignIn(*caller));
-  spdlog::info("user {} signed in through the identity issuer", caller->user_id);
+  spdlog::info("user {} signed in through the identity issuer", caller->user_id.value());
   return CompletedLogin{std::move(session), flow->next_path};
 }
 

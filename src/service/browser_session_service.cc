@@ -73,7 +73,7 @@ core::Result<SignedIn> BrowserSessionService::SignInWithLink(std::string_view li
     return SignInAgain("This sign-in link has expired. Restart keybridge serve for a new one.");
   }
   spdlog::info("administrator signed in with the one-time link");
-  return Create(core::Caller::User(kLinkAdminUser, true), "Administrator");
+  return Create(core::Caller::User(core::UserId(kLinkAdminUser), true), "Administrator");
 }
 
 core::Result<SignedIn> BrowserSessionService::SignInWithApiToken(std::string_view local_token) {
@@ -89,7 +89,7 @@ core::Result<SignedIn> BrowserSessionService::SignInWithApiToken(std::string_vie
     }
     return std::move(caller).TakeError();
   }
-  const std::string name = caller->user_id;
+  const std::string name = caller->user_id.value();
   return Create(*caller, name);
 }
 
@@ -97,7 +97,7 @@ core::Result<SignedIn> BrowserSessionService::SignIn(const core::Caller& caller)
   if (!caller.IsAuthenticated() || caller.IsSessionToken()) {
     return SignInAgain("Sign-in was not completed.");
   }
-  return Create(caller, caller.name.empty() ? caller.user_id : caller.name);
+  return Create(caller, caller.name.empty() ? caller.user_id.value() : caller.name);
 }
 
 core::Result<SignedIn> BrowserSessionService::Create(const core::Caller& caller, std::string name) {

@@ -28,7 +28,7 @@ class BrowserSessionServiceTest : public ::testing::Test {
   }
 
   SignedIn SignInUser(const std::string& id, bool admin = false) {
-    auto signed_in = service_.SignIn(core::Caller::User(id, admin));
+    auto signed_in = service_.SignIn(core::Caller::User(core::UserId(id), admin));
     EXPECT_TRUE(signed_in.ok());
     return std::move(signed_in).value();
   }

@@ -101,12 +101,13 @@ core::Status ConnectionService::CheckNextUrl(const std::string& next_url) const 
 }
 
 core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
-    const core::Caller& caller, const std::string& provider_id, const std::string& next_url) {
+    const core::Caller& caller, const core::ProviderId& provider_id, const std::string& next_url) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireUser(caller));
   auto provider = providers_.Find(provider_id);
   if (!provider.ok()) {
     if (provider.error().code == ErrorCode::kNotFound) {
-      return MakeError(ErrorCode::kNotFound, "Integration '" + provider_id + "' does not exist.");
+      return MakeError(ErrorCode::kNotFound,
+                       "Integration '" + provider_id.value() + "' does not exist.");
     }
     return std::move(provider).TakeError();
   }
@@ -114,7 +115,7 @@ core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
   KEYBRIDGE_ASSIGN_OR_RETURN(auto endpoints, gateway_.Endpoints(*provider));
 
   core::Connection candidate;
-  candidate.id = NewUlid(clock_, random_);
+  candidate.id = core::ConnectionId(NewUlid(clock_, random_));
   candidate.user_id = caller.user_id;
   candidate.provider_id = provider->id;
   candidate.status = core::ConnectionStatus::kPending;
@@ -149,8 +150,8 @@ core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
   KEYBRIDGE_RETURN_IF_ERROR(flows_.Insert(flow));
   started.redirect_url = oauth::BuildAuthorizationUrl(
       *provider, endpoints, CallbackUrl(), state.Reveal(), pkce ? &pkce->challenge : nullptr);
-  spdlog::info("user {} started connecting provider {} (connection {})", caller.user_id,
-               provider->id, connection.id);
+  spdlog::info("user {} started connecting provider {} (connection {})", caller.user_id.value(),
+               provider->id.value(), connection.id.value());
   return started;
 }
 
@@ -193,20 +194,21 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
       || !crypto::ConstantTimeEquals(crypto::Sha256Hex(params.browser_binding->Reveal()),
                                      flow.browser_binding_hash)) {
     spdlog::warn("callback for connection {} came from another browser; refused",
-                 flow.connection_id);
+                 flow.connection_id.value());
     return MakeError(ErrorCode::kPermissionDenied,
                      "This authorization was started in another browser (or cookies are "
                      "blocked). Start connecting again in this browser.");
   }
   if (params.caller.IsAuthenticated() && params.caller.user_id != flow.user_id) {
     spdlog::warn("callback for connection {} completed by another user; refused",
-                 flow.connection_id);
+                 flow.connection_id.value());
     return MakeError(ErrorCode::kPermissionDenied,
                      "This authorization was started by another user.");
   }
   if (params.error) {
     spdlog::info("provider {} returned an authorization error for connection {}: {}",
-                 flow.provider_id, flow.connection_id, SanitizeErrorCode(*params.error));
+                 flow.provider_id.value(), flow.connection_id.value(),
+                 SanitizeErrorCode(*params.error));
     return Fail(flow, SanitizeErrorCode(*params.error),
                 core::TruncateUtf8(params.error_description.value_or(""), 300));
   }
@@ -219,8 +221,9 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
   auto token = gateway_.ExchangeCode(provider, CallbackUrl(), *params.code,
                                      flow.code_verifier ? &*flow.code_verifier : nullptr);
   if (!token.ok()) {
-    spdlog::warn("code exchange with provider {} failed for connection {}: {} ({})", provider.id,
-                 flow.connection_id, token.error().message, token.error().detail);
+    spdlog::warn("code exchange with provider {} failed for connection {}: {} ({})",
+                 provider.id.value(), flow.connection_id.value(), token.error().message,
+                 token.error().detail);
     if (flow.next_url.empty()) {
       return std::move(token).TakeError();
     }
@@ -229,7 +232,8 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
     return CompletedAuthorization{WithError(flow.next_url, error, token.error().message)};
   }
   KEYBRIDGE_RETURN_IF_ERROR(connections_.StoreToken(flow.connection_id, *token, clock_.Now()));
-  spdlog::info("connection {} to provider {} is connected", flow.connection_id, provider.id);
+  spdlog::info("connection {} to provider {} is connected", flow.connection_id.value(),
+               provider.id.value());
   return CompletedAuthorization{flow.next_url};
 }
 
@@ -241,7 +245,7 @@ core::Result<std::vector<core::Connection>> ConnectionService::List(const core::
 }
 
 core::Result<core::Connection> ConnectionService::Get(const core::Caller& caller,
-                                                      const std::string& id) {
+                                                      const core::ConnectionId& id) {
   if (!caller.IsAuthenticated()) {
     return ConnectionNotFound();
   }
@@ -256,7 +260,7 @@ core::Result<core::Connection> ConnectionService::Get(const core::Caller& caller
   return found;
 }
 
-core::Status ConnectionService::Delete(const core::Caller& caller, const std::string& id) {
+core::Status ConnectionService::Delete(const core::Caller& caller, const core::ConnectionId& id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, Get(caller, id));
   if (connection.token) {
     auto provider = providers_.Find(connection.provider_id);
@@ -264,27 +268,26 @@ core::Status ConnectionService::Delete(const core::Caller& caller, const std::st
                                  : core::Status(provider.error());
     if (!revoked.ok()) {
       // RFC 7009 is best effort for us: a failed revocation must not keep the local copy.
-      spdlog::warn("could not revoke the token of connection {} at provider {}: {}", id,
-                   connection.provider_id, revoked.error().message);
+      spdlog::warn("could not revoke the token of connection {} at provider {}: {}", id.value(),
+                   connection.provider_id.value(), revoked.error().message);
     }
   }
   KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] bool deleted, connections_.Delete(id));
-  spdlog::info("user {} disconnected connection {} (provider {})", caller.user_id, id,
-               connection.provider_id);
+  spdlog::info("user {} disconnected connection {} (provider {})", caller.user_id.value(),
+               id.value(), connection.provider_id.value());
   return core::OkStatus();
 }
 
 core::Result<oauth::Account> ConnectionService::Account(const core::Caller& caller,
-                                                        const std::string& id) {
+                                                        const core::ConnectionId& id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection,
                              tokens_.FreshConnection(caller, id, core::Seconds(0)));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider provider, providers_.Find(connection.provider_id));
   return gateway_.Account(provider, connection.token->access_token);
 }
 
-core::Result<oauth::InstallationsPage> ConnectionService::Installations(const core::Caller& caller,
-                                                                        const std::string& id,
-                                                                        int page, int per_page) {
+core::Result<oauth::InstallationsPage> ConnectionService::Installations(
+    const core::Caller& caller, const core::ConnectionId& id, int page, int per_page) {
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection,
                              tokens_.FreshConnection(caller, id, core::Seconds(0)));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider provider, providers_.Find(connection.provider_id));

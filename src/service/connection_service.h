@@ -65,7 +65,7 @@ class ConnectionService {
   // kUnauthenticated, kNotFound (unknown provider, not Renku's `no_client` redirect),
   // kInvalidArgument (next_url not allowed), kUpstreamFailed (OIDC discovery).
   core::Result<StartedAuthorization> StartAuthorization(const core::Caller& caller,
-                                                        const std::string& provider_id,
+                                                        const core::ProviderId& provider_id,
                                                         const std::string& next_url);
   // kBadRequest (missing/unknown/used/expired state), kPermissionDenied (flow cookie missing or
   // from another browser), kInvalidArgument (the provider rejected the code), kUnavailable.
@@ -74,13 +74,13 @@ class ConnectionService {
 
   core::Result<std::vector<core::Connection>> List(const core::Caller& caller);
   // kNotFound for absent or someone else's connection (and for anonymous callers).
-  core::Result<core::Connection> Get(const core::Caller& caller, const std::string& id);
+  core::Result<core::Connection> Get(const core::Caller& caller, const core::ConnectionId& id);
   // Revokes at the provider (best effort, logged) then deletes. kNotFound as Get.
-  core::Status Delete(const core::Caller& caller, const std::string& id);
-  core::Result<oauth::Account> Account(const core::Caller& caller, const std::string& id);
+  core::Status Delete(const core::Caller& caller, const core::ConnectionId& id);
+  core::Result<oauth::Account> Account(const core::Caller& caller, const core::ConnectionId& id);
   // GitHub Apps only; other kinds return an empty page.
   core::Result<oauth::InstallationsPage> Installations(const core::Caller& caller,
-                                                       const std::string& id, int page,
+                                                       const core::ConnectionId& id, int page,
                                                        int per_page);
 
  private:

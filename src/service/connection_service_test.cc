@@ -34,11 +34,11 @@ std::string QueryValue(const std::string& url, const std::string& key) {
 
 core::Provider Provider(std::string id, core::ProviderKind kind, std::string url) {
   core::Provider p;
-  p.id = std::move(id);
+  p.id = core::ProviderId(id);
   p.kind = kind;
   p.client_id = "cid";
   p.client_secret = core::Secret("csecret");
-  p.display_name = p.id;
+  p.display_name = std::move(id);
   p.url = std::move(url);
   p.app_slug = "app";
   p.use_pkce = kind == core::ProviderKind::kGitLab;
@@ -57,7 +57,7 @@ class ConnectionServiceTest : public ::testing::Test {
             .ok());
   }
 
-  static core::Caller User(const std::string& id) { return core::Caller::User(id); }
+  static core::Caller User(const std::string& id) { return core::Caller::User(core::UserId(id)); }
 
   CallbackParameters CallbackFor(const StartedAuthorization& started, const std::string& code) {
     CallbackParameters p;
@@ -103,8 +103,8 @@ class ConnectionServiceTest : public ::testing::Test {
 };
 
 TEST_F(ConnectionServiceTest, AuthorizeRedirectsWithStateAndPkceAndCreatesAPendingConnection) {
-  auto started =
-      service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/integrations");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"),
+                                             "https://kb.example.org/integrations");
 
   ASSERT_TRUE(started.ok()) << started.error().message;
   EXPECT_EQ(started->redirect_url.rfind("https://gitlab.example.org/oauth/authorize?", 0), 0U);
@@ -120,8 +120,8 @@ TEST_F(ConnectionServiceTest, AuthorizeRedirectsWithStateAndPkceAndCreatesAPendi
 }
 
 TEST_F(ConnectionServiceTest, CallbackStoresTheTokenAndRedirectsToNextUrl) {
-  auto started =
-      service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/done?x=1");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"),
+                                             "https://kb.example.org/done?x=1");
   ScriptGitLabToken("tok1");
 
   auto done = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
@@ -137,7 +137,7 @@ TEST_F(ConnectionServiceTest, CallbackStoresTheTokenAndRedirectsToNextUrl) {
 }
 
 TEST_F(ConnectionServiceTest, StateIsSingleUse) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   ScriptGitLabToken("tok1");
   ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "code1")).ok());
 
@@ -149,7 +149,7 @@ TEST_F(ConnectionServiceTest, StateIsSingleUse) {
 }
 
 TEST_F(ConnectionServiceTest, StateExpiresAfterTenMinutes) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   clock_.Advance(core::Seconds(601));
 
   auto late = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
@@ -170,7 +170,7 @@ TEST_F(ConnectionServiceTest, UnknownAndMissingStatesAreRejected) {
 }
 
 TEST_F(ConnectionServiceTest, CallbackFromAnotherBrowserIsRefused) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   auto params = CallbackFor(*started, "code1");
   params.browser_binding = core::Secret("someone-elses-cookie");
 
@@ -183,7 +183,7 @@ TEST_F(ConnectionServiceTest, CallbackFromAnotherBrowserIsRefused) {
 }
 
 TEST_F(ConnectionServiceTest, CallbackWithoutTheCookieIsRefused) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   auto params = CallbackFor(*started, "code1");
   params.browser_binding.reset();
 
@@ -192,7 +192,7 @@ TEST_F(ConnectionServiceTest, CallbackWithoutTheCookieIsRefused) {
 }
 
 TEST_F(ConnectionServiceTest, CallbackCompletedByAnotherSignedInUserIsRefused) {
-  auto started = service_.StartAuthorization(User("mallory"), "gitlab", "");
+  auto started = service_.StartAuthorization(User("mallory"), core::ProviderId("gitlab"), "");
   auto params = CallbackFor(*started, "victims-code");
   params.caller = User("alice");
 
@@ -202,8 +202,8 @@ TEST_F(ConnectionServiceTest, CallbackCompletedByAnotherSignedInUserIsRefused) {
 }
 
 TEST_F(ConnectionServiceTest, TheCodeGoesOnlyToTheProviderTheFlowWasStartedFor) {
-  auto github_flow = service_.StartAuthorization(User("alice"), "github", "");
-  ASSERT_TRUE(service_.StartAuthorization(User("alice"), "gitlab", "").ok());
+  auto github_flow = service_.StartAuthorization(User("alice"), core::ProviderId("github"), "");
+  ASSERT_TRUE(service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "").ok());
   http_.Enqueue("POST", kGitHubToken,
                 testing::JsonResponse(200, R"({"error":"bad_verification_code"})"));
 
@@ -223,29 +223,36 @@ TEST_F(ConnectionServiceTest, NextUrlMustBeSameOriginOrAllowListed) {
   for (const char* bad : {"https://evil.example.com/", "//evil.example.com", "javascript:alert(1)",
                           "https://kb.example.org.evil.com/", "http://kb.example.org/x",
                           "https://user@kb.example.org/"}) {
-    auto r = service_.StartAuthorization(User("alice"), "gitlab", bad);
+    auto r = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, core::ErrorCode::kInvalidArgument) << bad;
   }
+  EXPECT_TRUE(service_
+                  .StartAuthorization(User("alice"), core::ProviderId("gitlab"),
+                                      "https://renku.example.org/x")
+                  .ok());
   EXPECT_TRUE(
-      service_.StartAuthorization(User("alice"), "gitlab", "https://renku.example.org/x").ok());
-  EXPECT_TRUE(service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/").ok());
+      service_
+          .StartAuthorization(User("alice"), core::ProviderId("gitlab"), "https://kb.example.org/")
+          .ok());
 }
 
 TEST_F(ConnectionServiceTest, UnknownProviderIs404AndAnonymousIs401) {
-  EXPECT_EQ(service_.StartAuthorization(User("alice"), "nope", "").error().code,
+  EXPECT_EQ(service_.StartAuthorization(User("alice"), core::ProviderId("nope"), "").error().code,
             core::ErrorCode::kNotFound);
-  EXPECT_EQ(service_.StartAuthorization(core::Caller::Anonymous(), "gitlab", "").error().code,
+  EXPECT_EQ(service_.StartAuthorization(core::Caller::Anonymous(), core::ProviderId("gitlab"), "")
+                .error()
+                .code,
             core::ErrorCode::kUnauthenticated);
 }
 
 TEST_F(ConnectionServiceTest, ReconnectKeepsServingTheOldTokenUntilTheNewOneArrives) {
-  auto first = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto first = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   ScriptGitLabToken("old");
   ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*first, "c1")).ok());
-  const std::string id = service_.List(User("alice"))->at(0).id;
+  const core::ConnectionId id = service_.List(User("alice"))->at(0).id;
 
-  auto second = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto second = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   ASSERT_TRUE(second.ok());
 
   auto during = tokens_.FreshConnection(User("alice"), id, core::Seconds(0));
@@ -260,11 +267,11 @@ TEST_F(ConnectionServiceTest, ReconnectKeepsServingTheOldTokenUntilTheNewOneArri
 }
 
 TEST_F(ConnectionServiceTest, ProviderErrorRedirectsWithoutCodeAndKeepsTheOldToken) {
-  auto first = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto first = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   ScriptGitLabToken("old");
   ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*first, "c1")).ok());
-  auto second =
-      service_.StartAuthorization(User("alice"), "gitlab", "https://kb.example.org/done?tab=1");
+  auto second = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"),
+                                            "https://kb.example.org/done?tab=1");
   auto params = CallbackFor(*second, "should-not-be-forwarded");
   params.error = "access_denied";
   params.error_description = "The resource owner or authorization server denied the request.";
@@ -287,8 +294,9 @@ TEST_F(ConnectionServiceTest, ConcurrentAuthorizeCallsShareOneConnection) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 20; ++i) {
-    threads.emplace_back(
-        [&] { ok += service_.StartAuthorization(User("alice"), "gitlab", "").ok() ? 1 : 0; });
+    threads.emplace_back([&] {
+      ok += service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "").ok() ? 1 : 0;
+    });
   }
   for (auto& t : threads) {
     t.join();
@@ -298,10 +306,10 @@ TEST_F(ConnectionServiceTest, ConcurrentAuthorizeCallsShareOneConnection) {
 }
 
 TEST_F(ConnectionServiceTest, DisconnectRevokesThenDeletesEvenIfRevocationFails) {
-  auto started = service_.StartAuthorization(User("alice"), "gitlab", "");
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"), "");
   ScriptGitLabToken("tok");
   ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "c")).ok());
-  const std::string id = service_.List(User("alice"))->at(0).id;
+  const core::ConnectionId id = service_.List(User("alice"))->at(0).id;
   http_.Enqueue("POST", "https://gitlab.example.org/oauth/revoke",
                 core::MakeError(core::ErrorCode::kUnavailable, "down"));
 

@@ -40,22 +40,21 @@ core::Result<GitCredentialLookup> GitCredentialService::Lookup(const core::Calle
   return LookupFor(caller, std::move(served->provider), repository, demand);
 }
 
-core::Result<GitCredentialLookup> GitCredentialService::LookupAt(const core::Caller& caller,
-                                                                 const std::string& provider_id,
-                                                                 std::string_view repository_path,
-                                                                 const TokenDemand& demand) {
+core::Result<GitCredentialLookup> GitCredentialService::LookupAt(
+    const core::Caller& caller, const core::ProviderId& provider_id,
+    std::string_view repository_path, const TokenDemand& demand) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireUser(caller));
   auto provider = providers_.Find(provider_id);
   if (!provider.ok()) {
     if (provider.error().code == ErrorCode::kNotFound) {
-      return MakeError(ErrorCode::kNotFound,
-                       "There is no integration with the id '" + provider_id.substr(0, 100) + "'.");
+      return MakeError(ErrorCode::kNotFound, "There is no integration with the id '"
+                                                 + provider_id.value().substr(0, 100) + "'.");
     }
     return std::move(provider).TakeError();
   }
   if (!core::ServesRepositories(*provider)) {
-    return MakeError(ErrorCode::kNotFound,
-                     "The integration '" + provider->id + "' does not serve git repositories.");
+    return MakeError(ErrorCode::kNotFound, "The integration '" + provider->id.value()
+                                               + "' does not serve git repositories.");
   }
   // An encoded '/' or a backslash would name another path once the provider decodes it; everything
   // else that could leave the provider's URL (".", "..", empty segments, a query) is refused by
@@ -88,7 +87,8 @@ core::Result<GitCredentialLookup> GitCredentialService::LookupFor(
   const auto connection =
       std::find_if(connections.begin(), connections.end(),
                    [&](const core::Connection& c) { return c.provider_id == provider.id; });
-  const std::string connection_id = connection != connections.end() ? connection->id : "";
+  const core::ConnectionId connection_id =
+      connection != connections.end() ? connection->id : core::ConnectionId();
   GitCredentialLookup lookup{std::move(provider), repository.text,
                              MakeError(ErrorCode::kInternal, "unset"), "", ""};
   lookup.install_url = oauth::InstallUrl(lookup.provider);

@@ -61,7 +61,7 @@ class GitCredentialService {
   // its own URL. kNotFound for an unknown provider, kInvalidArgument for a path that could leave
   // the provider's URL (empty, ".", ".." or encoded segments; see core::ParseRepositoryUrl).
   core::Result<GitCredentialLookup> LookupAt(const core::Caller& caller,
-                                             const std::string& provider_id,
+                                             const core::ProviderId& provider_id,
                                              std::string_view repository_path,
                                              const TokenDemand& demand);
 

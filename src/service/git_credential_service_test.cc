@@ -13,15 +13,15 @@ namespace {
 using core::ErrorCode;
 
 constexpr const char* kGitLabTokenUrl = "https://gitlab.example.org/gitlab/oauth/token";
-constexpr const char* kGitLabConnection = "01HAAAAAAAAAAAAAAAAAAAAAAA";
-constexpr const char* kGitHubConnection = "01HBBBBBBBBBBBBBBBBBBBBBBB";
+const core::ConnectionId kGitLabConnection("01HAAAAAAAAAAAAAAAAAAAAAAA");
+const core::ConnectionId kGitHubConnection("01HBBBBBBBBBBBBBBBBBBBBBBB");
 constexpr const char* kRepoA = "https://gitlab.example.org/gitlab/group/a.git";
 constexpr const char* kGitHubRepo = "https://github.com/alice/b.git";
 
 core::Provider MakeProvider(const std::string& id, core::ProviderKind kind,
                             const std::string& url) {
   core::Provider p;
-  p.id = id;
+  p.id = core::ProviderId(id);
   p.kind = kind;
   p.client_id = "cid-" + id;
   p.client_secret = core::Secret("secret-" + id);
@@ -51,11 +51,12 @@ class GitCredentialServiceTest : public ::testing::Test {
     Connect(kGitLabConnection, "gitlab", "gitlab-access");
   }
 
-  void Connect(const std::string& id, const std::string& provider, const std::string& access) {
+  void Connect(const core::ConnectionId& id, const std::string& provider,
+               const std::string& access) {
     core::Connection c;
     c.id = id;
-    c.user_id = "alice";
-    c.provider_id = provider;
+    c.user_id = core::UserId("alice");
+    c.provider_id = core::ProviderId(provider);
     ASSERT_TRUE(connections_.FindOrInsert(c).ok());
     core::TokenSet token;
     token.access_token = core::Secret(access);
@@ -66,8 +67,8 @@ class GitCredentialServiceTest : public ::testing::Test {
     ASSERT_TRUE(connections_.StoreToken(id, token, clock_.Now()).ok());
   }
 
-  static core::Caller Alice() { return core::Caller::User("alice"); }
-  static core::Caller Session(std::vector<std::string> connection_ids,
+  static core::Caller Alice() { return core::Caller::User(core::UserId("alice")); }
+  static core::Caller Session(std::vector<core::ConnectionId> connection_ids,
                               std::vector<std::string> repository_urls) {
     core::Caller caller = Alice();
     caller.session_scope = core::SessionScope{
@@ -137,8 +138,8 @@ TEST_F(GitCredentialServiceTest, WithoutAConnectionTheAnswerSaysWhereToConnect) 
 TEST_F(GitCredentialServiceTest, APendingConnectionCountsAsNoConnection) {
   core::Connection pending;
   pending.id = kGitHubConnection;
-  pending.user_id = "alice";
-  pending.provider_id = "github";
+  pending.user_id = core::UserId("alice");
+  pending.provider_id = core::ProviderId("github");
   ASSERT_TRUE(connections_.FindOrInsert(pending).ok());
 
   auto lookup = Lookup(Alice(), kGitHubRepo);
@@ -198,22 +199,25 @@ TEST_F(GitCredentialServiceTest, ASessionScopedToAConnectionReachesEveryReposito
 TEST_F(GitCredentialServiceTest, LookupAtJoinsTheProviderUrlAndThePathWithoutPrefixMatching) {
   TokenDemand demand;
 
-  auto lookup = credentials_.LookupAt(Alice(), "gitlab", "group/a.git", demand);
+  auto lookup = credentials_.LookupAt(Alice(), core::ProviderId("gitlab"), "group/a.git", demand);
 
   ASSERT_TRUE(lookup.ok()) << lookup.error().message;
   EXPECT_EQ(lookup->repository_url, "https://gitlab.example.org/gitlab/group/a.git");
   ASSERT_TRUE(lookup->credential.ok()) << lookup->credential.error().message;
   EXPECT_EQ(lookup->credential->username, "oauth2");
-  EXPECT_EQ(credentials_.LookupAt(Alice(), "nope", "group/a.git", demand).error().code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      credentials_.LookupAt(Alice(), core::ProviderId("nope"), "group/a.git", demand).error().code,
+      ErrorCode::kNotFound);
   for (const char* escape : {"../other/a.git", "group/../../x.git", "group/%2e%2e/x.git",
                              "group%2Fa.git", "group%2fa.git", "/group/a.git", "group//a.git",
                              "group\\a.git", "group/a.git?x=1", "group/a.git#f", ""}) {
-    EXPECT_EQ(credentials_.LookupAt(Alice(), "gitlab", escape, demand).error().code,
-              ErrorCode::kInvalidArgument)
+    EXPECT_EQ(
+        credentials_.LookupAt(Alice(), core::ProviderId("gitlab"), escape, demand).error().code,
+        ErrorCode::kInvalidArgument)
         << escape;
   }
-  EXPECT_EQ(credentials_.LookupAt(Session({}, {kRepoA}), "gitlab", "group/b.git", demand)
+  EXPECT_EQ(credentials_
+                .LookupAt(Session({}, {kRepoA}), core::ProviderId("gitlab"), "group/b.git", demand)
                 ->credential.error()
                 .code,
             ErrorCode::kPermissionDenied);
@@ -295,7 +299,7 @@ TEST_F(GitCredentialServiceTest, FreshConnectionHonoursTheSessionScope) {
   auto outside =
       tokens_.FreshConnection(Session({}, {kRepoA}), kGitHubConnection, core::Seconds(0));
   core::Caller bob_session = Session({kGitHubConnection}, {});
-  bob_session.user_id = "bob";
+  bob_session.user_id = core::UserId("bob");
   auto someone_elses = tokens_.FreshConnection(bob_session, kGitHubConnection, core::Seconds(0));
 
   EXPECT_TRUE(by_id.ok());

@@ -27,13 +27,13 @@ ProviderCheckService::ProviderCheckService(core::ProviderRepository& providers,
     : providers_(providers), http_(http), clock_(clock), options_(std::move(options)) {}
 
 core::Result<ProviderCheckReport> ProviderCheckService::Check(const core::Caller& caller,
-                                                              const std::string& provider_id) {
+                                                              const core::ProviderId& provider_id) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
   auto provider = providers_.Find(provider_id);
   if (!provider.ok()) {
     if (provider.error().code == core::ErrorCode::kNotFound) {
       return core::MakeError(core::ErrorCode::kNotFound,
-                             "OAuth2 Client with id '" + provider_id
+                             "OAuth2 Client with id '" + provider_id.value()
                                  + "' does not exist or you do not have access to it.");
     }
     return std::move(provider).TakeError();
@@ -44,7 +44,8 @@ core::Result<ProviderCheckReport> ProviderCheckService::Check(const core::Caller
     summary += " " + check.id + "=" + std::string(oauth::ToString(check.status));
   }
   // Ids and statuses only: details quote provider answers, which stay out of the logs.
-  spdlog::info("integration check of '{}' by {}:{}", report.provider_id, caller.user_id, summary);
+  spdlog::info("integration check of '{}' by {}:{}", report.provider_id.value(),
+               caller.user_id.value(), summary);
   return report;
 }
 

@@ -18,7 +18,7 @@
 namespace keybridge::service {
 
 struct ProviderCheckReport {
-  std::string provider_id;
+  core::ProviderId provider_id;
   bool ok = false;  // no check failed (skips and warnings do not count)
   core::TimePoint checked_at{};
   // base_url, endpoints, client_credentials, redirect_uri, app_slug: always all five, in order.
@@ -42,7 +42,7 @@ class ProviderCheckService {
   // Errors: kUnauthenticated / kPermissionDenied (admins only), kNotFound; a provider that
   // answers badly is a report with failed checks, not an error.
   core::Result<ProviderCheckReport> Check(const core::Caller& caller,
-                                          const std::string& provider_id);
+                                          const core::ProviderId& provider_id);
 
  private:
   ProviderCheckReport Run(const core::Provider& provider);

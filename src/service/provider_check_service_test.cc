@@ -19,7 +19,7 @@ constexpr const char* kGitHubSecret = "gh-very-secret-value";
 
 core::Provider GitLab() {
   core::Provider p;
-  p.id = "gitlab";
+  p.id = core::ProviderId("gitlab");
   p.kind = core::ProviderKind::kGitLab;
   p.client_id = "gl-app-id";
   p.client_secret = core::Secret(kGitLabSecret);
@@ -31,7 +31,7 @@ core::Provider GitLab() {
 
 core::Provider GitHub() {
   core::Provider p;
-  p.id = "github";
+  p.id = core::ProviderId("github");
   p.kind = core::ProviderKind::kGitHub;
   p.app_slug = "renku-app";
   p.client_id = "Iv23liRenku";
@@ -64,7 +64,7 @@ class ProviderCheckServiceTest : public ::testing::Test {
   void Add(const core::Provider& p) { ASSERT_TRUE(repo_.Insert(p).ok()); }
 
   ProviderCheckReport Run(const std::string& id) {
-    auto report = service_.Check(admin_, id);
+    auto report = service_.Check(admin_, core::ProviderId(id));
     EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().message);
     return report.ok() ? *report : ProviderCheckReport{};
   }
@@ -104,15 +104,15 @@ class ProviderCheckServiceTest : public ::testing::Test {
   testing::FakeClock clock_;
   ProviderCheckService service_{repo_, http_, clock_,
                                 ProviderCheckServiceOptions{core::PublicUrls(kPublicUrl)}};
-  core::Caller admin_ = core::Caller::User("admin-1", true);
+  core::Caller admin_ = core::Caller::User(core::UserId("admin-1"), true);
 };
 
 TEST_F(ProviderCheckServiceTest, OnlyAdminsMayRunItAndUnknownProvidersAre404) {
   Add(GitLab());
 
-  auto anonymous = service_.Check(core::Caller::Anonymous(), "gitlab");
-  auto user = service_.Check(core::Caller::User("alice"), "gitlab");
-  auto unknown = service_.Check(admin_, "nope");
+  auto anonymous = service_.Check(core::Caller::Anonymous(), core::ProviderId("gitlab"));
+  auto user = service_.Check(core::Caller::User(core::UserId("alice")), core::ProviderId("gitlab"));
+  auto unknown = service_.Check(admin_, core::ProviderId("nope"));
 
   ASSERT_FALSE(anonymous.ok());
   EXPECT_EQ(anonymous.error().code, core::ErrorCode::kUnauthenticated);
@@ -303,7 +303,7 @@ TEST_F(GitHubCheckTest, AWrongOrMissingSlugFailsAppSlug) {
   http_.Always("GET", "https://api.github.com/apps/renku-ap",
                JsonResponse(404, R"({"message":"Not Found"})"));
   auto empty = GitHub();
-  empty.id = "github-empty";
+  empty.id = core::ProviderId("github-empty");
   empty.app_slug = "";
   Add(empty);
 
@@ -341,7 +341,7 @@ TEST_F(ProviderCheckServiceTest, AnEnterpriseAppIsLookedUpUnderApiV3) {
 
 TEST_F(ProviderCheckServiceTest, OidcUsesDiscoveryAndTheDiscoveredTokenEndpoint) {
   core::Provider p;
-  p.id = "sso";
+  p.id = core::ProviderId("sso");
   p.kind = core::ProviderKind::kGenericOidc;
   p.client_id = "kb";
   p.client_secret = core::Secret("oidc-secret");

@@ -37,11 +37,11 @@ core::Result<oauth::ProviderEndpoints> ProviderGateway::Endpoints(const core::Pr
     std::lock_guard lock(mu_);
     if (auto it = discovery_.find(issuer); it != discovery_.end()) {
       spdlog::warn("OIDC discovery for provider {} failed ({}); using the cached document",
-                   provider.id, metadata.error().message);
+                   provider.id.value(), metadata.error().message);
       return oauth::EndpointsFor(provider, &it->second.metadata);
     }
     return core::MakeError(core::ErrorCode::kUpstreamFailed,
-                           "OpenID Connect discovery failed for integration '" + provider.id
+                           "OpenID Connect discovery failed for integration '" + provider.id.value()
                                + "': " + metadata.error().message);
   }
   std::lock_guard lock(mu_);

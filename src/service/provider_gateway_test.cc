@@ -13,7 +13,7 @@ constexpr const char* kDiscovery =
 
 core::Provider Oidc() {
   core::Provider p;
-  p.id = "hpc";
+  p.id = core::ProviderId("hpc");
   p.kind = core::ProviderKind::kGenericOidc;
   p.client_id = "c";
   p.display_name = "HPC";

@@ -11,7 +11,7 @@ using core::ErrorCode;
 
 core::Provider GitLab(const std::string& id, const std::string& url) {
   core::Provider p;
-  p.id = id;
+  p.id = core::ProviderId(id);
   p.kind = core::ProviderKind::kGitLab;
   p.client_id = "cid-" + id;
   p.client_secret = core::Secret("secret-" + id);
@@ -27,10 +27,10 @@ class CountingProviders final : public core::ProviderRepository {
     ++list_calls;
     return inner.List();
   }
-  core::Result<core::Provider> Find(const std::string& id) override { return inner.Find(id); }
+  core::Result<core::Provider> Find(const core::ProviderId& id) override { return inner.Find(id); }
   core::Status Insert(const core::Provider& provider) override { return inner.Insert(provider); }
   core::Status Update(const core::Provider& provider) override { return inner.Update(provider); }
-  core::Result<bool> Delete(const std::string& id) override { return inner.Delete(id); }
+  core::Result<bool> Delete(const core::ProviderId& id) override { return inner.Delete(id); }
 
   testing::InMemoryProviderRepository inner;
   int list_calls = 0;

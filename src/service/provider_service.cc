@@ -8,8 +8,8 @@ namespace {
 using core::ErrorCode;
 using core::MakeError;
 
-core::Error NotFound(const std::string& id) {
-  return MakeError(ErrorCode::kNotFound, "OAuth2 Client with id '" + id
+core::Error NotFound(const core::ProviderId& id) {
+  return MakeError(ErrorCode::kNotFound, "OAuth2 Client with id '" + id.value()
                                              + "' does not exist or you do not have access to it.");
 }
 
@@ -62,7 +62,7 @@ core::Result<std::vector<core::Provider>> ProviderService::List() {
   return providers_.List();
 }
 
-core::Result<core::Provider> ProviderService::Get(const std::string& id) {
+core::Result<core::Provider> ProviderService::Get(const core::ProviderId& id) {
   auto found = providers_.Find(id);
   if (!found.ok() && found.error().code == ErrorCode::kNotFound) {
     return NotFound(id);
@@ -73,7 +73,7 @@ core::Result<core::Provider> ProviderService::Get(const std::string& id) {
 core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
                                                      ProviderCreate request) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
-  KEYBRIDGE_ASSIGN_OR_RETURN(std::string id, core::SlugifyProviderId(request.id));
+  KEYBRIDGE_ASSIGN_OR_RETURN(core::ProviderId id, core::SlugifyProviderId(request.id));
   core::Provider p;
   p.id = std::move(id);
   p.kind = request.kind;
@@ -98,7 +98,7 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
   if (!inserted.ok()) {
     if (inserted.error().code == ErrorCode::kConflict) {
       return MakeError(ErrorCode::kConflict,
-                       "OAuth2 Client with id '" + p.id + "' already exists.");
+                       "OAuth2 Client with id '" + p.id.value() + "' already exists.");
     }
     return std::move(inserted).TakeError();
   }
@@ -106,7 +106,8 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
 }
 
 core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
-                                                     const std::string& id, ProviderPatch patch) {
+                                                     const core::ProviderId& id,
+                                                     ProviderPatch patch) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider p, Get(id));
   if (patch.kind) {
@@ -161,7 +162,7 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
   return p;
 }
 
-core::Status ProviderService::Delete(const core::Caller& caller, const std::string& id) {
+core::Status ProviderService::Delete(const core::Caller& caller, const core::ProviderId& id) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
   KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] bool deleted, providers_.Delete(id));
   return core::OkStatus();

@@ -53,15 +53,15 @@ class ProviderService {
 
   core::Result<std::vector<core::Provider>> List();
   // kNotFound with Renku's message if absent.
-  core::Result<core::Provider> Get(const std::string& id);
+  core::Result<core::Provider> Get(const core::ProviderId& id);
   // kUnauthenticated (anonymous) / kPermissionDenied (not admin); kInvalidArgument naming the
   // field; kConflict if the slugged id exists.
   core::Result<core::Provider> Create(const core::Caller& caller, ProviderCreate request);
   // As Create, plus kNotFound. A patch never touches existing connections.
-  core::Result<core::Provider> Update(const core::Caller& caller, const std::string& id,
+  core::Result<core::Provider> Update(const core::Caller& caller, const core::ProviderId& id,
                                       ProviderPatch patch);
   // Idempotent like Renku: succeeds whether or not the provider existed.
-  core::Status Delete(const core::Caller& caller, const std::string& id);
+  core::Status Delete(const core::Caller& caller, const core::ProviderId& id);
 
  private:
   core::ProviderRepository& providers_;

@@ -9,10 +9,10 @@ namespace keybridge::service {
 namespace {
 
 core::Caller Admin() {
-  return core::Caller::User("admin-1", true);
+  return core::Caller::User(core::UserId("admin-1"), true);
 }
 core::Caller User() {
-  return core::Caller::User("user-1");
+  return core::Caller::User(core::UserId("user-1"));
 }
 
 ProviderCreate GitLabRequest(std::string id = "My GitLab") {
@@ -41,7 +41,7 @@ TEST_F(ProviderServiceTest, CreateSlugsTheIdAndDefaultsPkceForGitLab) {
   EXPECT_EQ(created->id, "my-gitlab");
   EXPECT_TRUE(created->use_pkce);
   EXPECT_EQ(created->created_by, "admin-1");
-  EXPECT_TRUE(repo_.Find("my-gitlab").ok());
+  EXPECT_TRUE(repo_.Find(core::ProviderId("my-gitlab")).ok());
 }
 
 TEST_F(ProviderServiceTest, CreateRequiresAnAdmin) {
@@ -65,16 +65,16 @@ TEST_F(ProviderServiceTest, PatchEmptySecretClearsItAndAbsentKeepsIt) {
   ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
   ProviderPatch keep;
   keep.display_name = "Renamed";
-  ASSERT_TRUE(service_.Update(Admin(), "x", keep).ok());
-  EXPECT_TRUE(repo_.Find("x")->client_secret.has_value());
+  ASSERT_TRUE(service_.Update(Admin(), core::ProviderId("x"), keep).ok());
+  EXPECT_TRUE(repo_.Find(core::ProviderId("x"))->client_secret.has_value());
 
   ProviderPatch clear;
   clear.client_secret = core::Secret("");
-  auto updated = service_.Update(Admin(), "x", clear);
+  auto updated = service_.Update(Admin(), core::ProviderId("x"), clear);
 
   ASSERT_TRUE(updated.ok());
-  EXPECT_FALSE(repo_.Find("x")->client_secret.has_value());
-  EXPECT_EQ(repo_.Find("x")->display_name, "Renamed");
+  EXPECT_FALSE(repo_.Find(core::ProviderId("x"))->client_secret.has_value());
+  EXPECT_EQ(repo_.Find(core::ProviderId("x"))->display_name, "Renamed");
 }
 
 TEST_F(ProviderServiceTest, PatchToGenericOidcNeedsAnIssuerInTheSamePatch) {
@@ -82,9 +82,10 @@ TEST_F(ProviderServiceTest, PatchToGenericOidcNeedsAnIssuerInTheSamePatch) {
   ProviderPatch patch;
   patch.kind = core::ProviderKind::kGenericOidc;
 
-  EXPECT_EQ(service_.Update(Admin(), "x", patch).error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service_.Update(Admin(), core::ProviderId("x"), patch).error().code,
+            core::ErrorCode::kInvalidArgument);
   patch.oidc_issuer_url = "https://id.example.org";
-  EXPECT_TRUE(service_.Update(Admin(), "x", patch).ok());
+  EXPECT_TRUE(service_.Update(Admin(), core::ProviderId("x"), patch).ok());
 }
 
 TEST_F(ProviderServiceTest, InvalidPatchLeavesTheStoredProviderUnchanged) {
@@ -93,21 +94,23 @@ TEST_F(ProviderServiceTest, InvalidPatchLeavesTheStoredProviderUnchanged) {
   patch.display_name = "New";
   patch.url = "ftp://nope";
 
-  EXPECT_FALSE(service_.Update(Admin(), "x", patch).ok());
-  EXPECT_EQ(repo_.Find("x")->display_name, "GitLab");
+  EXPECT_FALSE(service_.Update(Admin(), core::ProviderId("x"), patch).ok());
+  EXPECT_EQ(repo_.Find(core::ProviderId("x"))->display_name, "GitLab");
 }
 
 TEST_F(ProviderServiceTest, GetAndUpdateOfUnknownIdAreNotFound) {
-  EXPECT_EQ(service_.Get("nope").error().code, core::ErrorCode::kNotFound);
-  EXPECT_EQ(service_.Update(Admin(), "nope", {}).error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(service_.Get(core::ProviderId("nope")).error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(service_.Update(Admin(), core::ProviderId("nope"), {}).error().code,
+            core::ErrorCode::kNotFound);
 }
 
 TEST_F(ProviderServiceTest, DeleteIsIdempotentButAdminOnly) {
   ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
-  EXPECT_EQ(service_.Delete(User(), "x").error().code, core::ErrorCode::kPermissionDenied);
-  EXPECT_TRUE(service_.Delete(Admin(), "x").ok());
-  EXPECT_TRUE(service_.Delete(Admin(), "x").ok());
-  EXPECT_FALSE(repo_.Find("x").ok());
+  EXPECT_EQ(service_.Delete(User(), core::ProviderId("x")).error().code,
+            core::ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x")).ok());
+  EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x")).ok());
+  EXPECT_FALSE(repo_.Find(core::ProviderId("x")).ok());
 }
 
 }  // namespace

@@ -220,7 +220,7 @@ void RepositoryService::AskProvider(const core::Caller& caller, const core::Prov
   const auto lookup = [&](const core::HttpRequest& request) {
     auto response = provider_http_.Send(request);
     if (!response.ok()) {
-      spdlog::warn("repository check: provider {} unreachable: {}", provider.id,
+      spdlog::warn("repository check: provider {} unreachable: {}", provider.id.value(),
                    response.error().message);
       return oauth::RepositoryLookup{};  // kFailed, http_status 0
     }

@@ -19,17 +19,17 @@ constexpr const char* kGitHubRepo = "https://api.github.com/repos/octo/repo";
 constexpr const char* kGheRepo = "https://ghe.example.org/api/v3/repos/acme/tools";
 constexpr const char* kProbeSuffix = "/info/refs?service=git-upload-pack";
 
-constexpr const char* kAlice = "alice";
-constexpr const char* kGitLabConnection = "01HAAAAAAAAAAAAAAAAAAAAAAA";
-constexpr const char* kGitHubConnection = "01HBBBBBBBBBBBBBBBBBBBBBBB";
+const core::UserId kAlice("alice");
+const core::ConnectionId kGitLabConnection("01HAAAAAAAAAAAAAAAAAAAAAAA");
+const core::ConnectionId kGitHubConnection("01HBBBBBBBBBBBBBBBBBBBBBBB");
 
 core::Provider Provider(std::string id, core::ProviderKind kind, std::string url) {
   core::Provider p;
-  p.id = std::move(id);
+  p.id = core::ProviderId(std::move(id));
   p.kind = kind;
   p.client_id = "cid";
   p.client_secret = core::Secret("csecret");
-  p.display_name = "The " + p.id;
+  p.display_name = "The " + p.id.value();
   p.url = std::move(url);
   p.app_slug = kind == core::ProviderKind::kGitHub ? "kb-app" : "";
   return p;
@@ -90,12 +90,13 @@ class RepositoryServiceTest : public ::testing::Test {
   }
 
   // Gives alice a connected connection to `provider_id` whose access token lives two hours.
-  void Connect(const std::string& id, const std::string& provider_id, const std::string& access) {
+  void Connect(const core::ConnectionId& id, const std::string& provider_id,
+               const std::string& access) {
     const core::Seconds ttl(7200);
     core::Connection c;
     c.id = id;
     c.user_id = kAlice;
-    c.provider_id = provider_id;
+    c.provider_id = core::ProviderId(provider_id);
     ASSERT_TRUE(connections_.FindOrInsert(c).ok());
     core::TokenSet token;
     token.access_token = core::Secret(access);
@@ -114,7 +115,7 @@ class RepositoryServiceTest : public ::testing::Test {
   }
 
   static core::Caller Alice() { return core::Caller::User(kAlice); }
-  static core::Caller Session(std::vector<std::string> connection_ids,
+  static core::Caller Session(std::vector<core::ConnectionId> connection_ids,
                               std::vector<std::string> repository_urls) {
     core::Caller caller = core::Caller::User(kAlice);
     caller.session_scope = core::SessionScope{"tok1", "session-1", std::move(connection_ids),
@@ -437,7 +438,7 @@ TEST_F(RepositoryServiceTest, APendingConnectionIsReportedWithAConnectUrl) {
   core::Connection pending;
   pending.id = kGitLabConnection;
   pending.user_id = kAlice;
-  pending.provider_id = "gitlab";
+  pending.provider_id = core::ProviderId("gitlab");
   ASSERT_TRUE(connections_.FindOrInsert(pending).ok());
   http_.Always("GET", kGitLabProject, testing::JsonResponse(200, kPublicGitLabBody));
 

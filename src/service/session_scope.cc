@@ -24,9 +24,10 @@ std::string Quoted(const std::string& value) {
   return "'" + value.substr(0, kMaxEcho) + (value.size() > kMaxEcho ? "...'" : "'");
 }
 
-void Deduplicate(std::vector<std::string>& items) {
-  std::vector<std::string> unique;
-  for (std::string& item : items) {
+template <typename T>
+void Deduplicate(std::vector<T>& items) {
+  std::vector<T> unique;
+  for (T& item : items) {
     if (std::find(unique.begin(), unique.end(), item) == unique.end()) {
       unique.push_back(std::move(item));
     }
@@ -52,7 +53,8 @@ core::Status CheckRepositoryUrl(const std::string& url) {
   return core::OkStatus();
 }
 
-bool Contains(const std::vector<std::string>& items, const std::string& item) {
+template <typename T>
+bool Contains(const std::vector<T>& items, const T& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
 
@@ -63,7 +65,7 @@ SessionScopePolicy::SessionScopePolicy(core::ConnectionRepository& connections,
     : connections_(connections), providers_(providers) {}
 
 core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
-                                              std::vector<std::string>& connection_ids,
+                                              std::vector<core::ConnectionId>& connection_ids,
                                               std::vector<std::string>& repository_urls) {
   Deduplicate(connection_ids);
   Deduplicate(repository_urls);
@@ -78,14 +80,15 @@ core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
     return Invalid("connection_ids and repository_urls may have at most "
                    + std::to_string(core::kMaxSessionScopeEntries) + " entries each");
   }
-  for (const std::string& id : connection_ids) {
+  for (const core::ConnectionId& id : connection_ids) {
     auto found = connections_.Find(id);
     if (!found.ok() && found.error().code != ErrorCode::kNotFound) {
       return std::move(found).TakeError();
     }
     // Someone else's connection reads exactly like an absent one.
     if (!found.ok() || found->user_id != caller.user_id) {
-      return Invalid("connection_ids entry " + Quoted(id) + " is not one of your connections");
+      return Invalid("connection_ids entry " + Quoted(id.value())
+                     + " is not one of your connections");
     }
   }
   std::optional<ProviderSnapshot> providers;  // read on first need, then reused
@@ -103,8 +106,8 @@ core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
 }
 
 core::Status SessionScopePolicy::CheckConnection(const core::Caller& caller,
-                                                 const std::string& provider_id,
-                                                 const std::string& connection_id) {
+                                                 const core::ProviderId& provider_id,
+                                                 const core::ConnectionId& connection_id) {
   if (!caller.session_scope) {
     return core::OkStatus();
   }
@@ -136,7 +139,7 @@ core::Status SessionScopePolicy::CheckConnection(const core::Caller& caller,
 
 core::Status SessionScopePolicy::CheckRepository(const core::Caller& caller,
                                                  const core::Url& repository,
-                                                 const std::string& connection_id) {
+                                                 const core::ConnectionId& connection_id) {
   if (!caller.session_scope) {
     return core::OkStatus();
   }

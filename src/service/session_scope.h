@@ -32,18 +32,19 @@ class SessionScopePolicy {
   // kInvalidArgument naming the entry for: an empty scope, more than kMaxSessionScopeEntries
   // entries in either list, a connection id that is not the caller's, a URL that is not an http(s)
   // repository URL or that no integration serves. Providers are read at most once.
-  core::Status CheckRequest(const core::Caller& caller, std::vector<std::string>& connection_ids,
+  core::Status CheckRequest(const core::Caller& caller,
+                            std::vector<core::ConnectionId>& connection_ids,
                             std::vector<std::string>& repository_urls);
   // OK unless `caller` is a session whose scope covers neither `connection_id` nor a repository
   // that `provider_id` serves; then kPermissionDenied. Providers are read at most once, however
   // many repositories the scope names.
-  core::Status CheckConnection(const core::Caller& caller, const std::string& provider_id,
-                               const std::string& connection_id);
+  core::Status CheckConnection(const core::Caller& caller, const core::ProviderId& provider_id,
+                               const core::ConnectionId& connection_id);
   // For requests addressed by repository URL: OK unless `caller` is a session whose scope covers
   // neither `connection_id` (may be "" when the caller has no connection) nor `repository`; then
   // kPermissionDenied. Reads nothing.
   static core::Status CheckRepository(const core::Caller& caller, const core::Url& repository,
-                                      const std::string& connection_id);
+                                      const core::ConnectionId& connection_id);
 
  private:
   core::ConnectionRepository& connections_;

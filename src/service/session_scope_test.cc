@@ -12,13 +12,14 @@ namespace {
 
 using core::ErrorCode;
 
-constexpr const char* kAliceConnection = "01HAAAAAAAAAAAAAAAAAAAAAAA";
-constexpr const char* kBobConnection = "01HBBBBBBBBBBBBBBBBBBBBBBB";
+const core::ConnectionId kAliceConnection("01HAAAAAAAAAAAAAAAAAAAAAAA");
+const core::ConnectionId kBobConnection("01HBBBBBBBBBBBBBBBBBBBBBBB");
+const core::ProviderId kGitLab("gitlab");
 constexpr const char* kRepoA = "https://gitlab.example.org/group/a.git";
 
 core::Provider GitLab(const std::string& id, const std::string& url) {
   core::Provider p;
-  p.id = id;
+  p.id = core::ProviderId(id);
   p.kind = core::ProviderKind::kGitLab;
   p.client_id = "cid-" + id;
   p.client_secret = core::Secret("secret-" + id);
@@ -38,10 +39,10 @@ class CountingProviders final : public core::ProviderRepository {
     }
     return inner.List();
   }
-  core::Result<core::Provider> Find(const std::string& id) override { return inner.Find(id); }
+  core::Result<core::Provider> Find(const core::ProviderId& id) override { return inner.Find(id); }
   core::Status Insert(const core::Provider& provider) override { return inner.Insert(provider); }
   core::Status Update(const core::Provider& provider) override { return inner.Update(provider); }
-  core::Result<bool> Delete(const std::string& id) override { return inner.Delete(id); }
+  core::Result<bool> Delete(const core::ProviderId& id) override { return inner.Delete(id); }
 
   testing::InMemoryProviderRepository inner;
   int list_calls = 0;
@@ -56,15 +57,15 @@ class SessionScopePolicyTest : public ::testing::Test {
     for (const auto& [id, user] : {std::pair{kAliceConnection, "alice"}, {kBobConnection, "bob"}}) {
       core::Connection c;
       c.id = id;
-      c.user_id = user;
-      c.provider_id = "gitlab";
+      c.user_id = core::UserId(user);
+      c.provider_id = kGitLab;
       ASSERT_TRUE(connections_.FindOrInsert(c).ok());
     }
     providers_.list_calls = 0;
   }
 
-  static core::Caller Alice() { return core::Caller::User("alice"); }
-  static core::Caller Session(std::vector<std::string> connection_ids,
+  static core::Caller Alice() { return core::Caller::User(core::UserId("alice")); }
+  static core::Caller Session(std::vector<core::ConnectionId> connection_ids,
                               std::vector<std::string> repository_urls) {
     core::Caller caller = Alice();
     caller.session_scope = core::SessionScope{
@@ -93,31 +94,31 @@ class SessionScopePolicyTest : public ::testing::Test {
 // --- CheckConnection (was TokenService::CheckSessionScope) ---
 
 TEST_F(SessionScopePolicyTest, AConnectionIsInScopeByIdOrThroughARepositoryOfItsProvider) {
-  EXPECT_TRUE(policy_.CheckConnection(Alice(), "gitlab", kAliceConnection).ok());
+  EXPECT_TRUE(policy_.CheckConnection(Alice(), kGitLab, kAliceConnection).ok());
   EXPECT_TRUE(
-      policy_.CheckConnection(Session({kAliceConnection}, {}), "gitlab", kAliceConnection).ok());
-  EXPECT_TRUE(policy_.CheckConnection(Session({}, {kRepoA}), "gitlab", kAliceConnection).ok());
-  EXPECT_EQ(policy_.CheckConnection(Session({}, OtherRepositories(1)), "gitlab", kAliceConnection)
+      policy_.CheckConnection(Session({kAliceConnection}, {}), kGitLab, kAliceConnection).ok());
+  EXPECT_TRUE(policy_.CheckConnection(Session({}, {kRepoA}), kGitLab, kAliceConnection).ok());
+  EXPECT_EQ(policy_.CheckConnection(Session({}, OtherRepositories(1)), kGitLab, kAliceConnection)
                 .error()
                 .code,
             ErrorCode::kPermissionDenied);
-  EXPECT_EQ(
-      policy_
-          .CheckConnection(Session({"01HCCCCCCCCCCCCCCCCCCCCCCC"}, {}), "gitlab", kAliceConnection)
-          .error()
-          .code,
-      ErrorCode::kPermissionDenied);
+  EXPECT_EQ(policy_
+                .CheckConnection(Session({core::ConnectionId("01HCCCCCCCCCCCCCCCCCCCCCCC")}, {}),
+                                 kGitLab, kAliceConnection)
+                .error()
+                .code,
+            ErrorCode::kPermissionDenied);
 }
 
 TEST_F(SessionScopePolicyTest, ASessionScopedToManyRepositoriesListsProvidersOncePerCheck) {
   constexpr int kRepositories = 8;
 
   const auto denied = policy_.CheckConnection(Session({}, OtherRepositories(kRepositories)),
-                                              "gitlab", kAliceConnection);
+                                              kGitLab, kAliceConnection);
   const int denied_lists = providers_.list_calls;
   providers_.list_calls = 0;
   const auto allowed = policy_.CheckConnection(
-      Session({}, OtherRepositories(kRepositories, kRepoA)), "gitlab", kAliceConnection);
+      Session({}, OtherRepositories(kRepositories, kRepoA)), kGitLab, kAliceConnection);
 
   EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(denied_lists, 1) << "one provider list for " << kRepositories << " scoped URLs";
@@ -145,7 +146,7 @@ TEST_F(SessionScopePolicyTest, AFreshTokenForASessionScopedToManyRepositoriesLis
 TEST_F(SessionScopePolicyTest, UnusableScopedUrlsServeNothingAndReadNothing) {
   const auto denied = policy_.CheckConnection(
       Session({}, {"ssh://gitlab.example.org/group/a.git", "https://gitlab.example.org/a/../b"}),
-      "gitlab", kAliceConnection);
+      kGitLab, kAliceConnection);
 
   EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(providers_.list_calls, 0);
@@ -154,7 +155,7 @@ TEST_F(SessionScopePolicyTest, UnusableScopedUrlsServeNothingAndReadNothing) {
 TEST_F(SessionScopePolicyTest, ADatabaseFailureIsNotADenial) {
   providers_.fail_list = true;
 
-  const auto failed = policy_.CheckConnection(Session({}, {kRepoA}), "gitlab", kAliceConnection);
+  const auto failed = policy_.CheckConnection(Session({}, {kRepoA}), kGitLab, kAliceConnection);
 
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
 }
@@ -164,10 +165,10 @@ TEST_F(SessionScopePolicyTest, ADatabaseFailureIsNotADenial) {
 TEST_F(SessionScopePolicyTest, ARepositoryIsInScopeOnlyAsItselfOrThroughItsConnection) {
   const core::Caller scoped = Session({}, {kRepoA});
 
-  EXPECT_TRUE(SessionScopePolicy::CheckRepository(Alice(), Url(kRepoA), "").ok());
-  EXPECT_TRUE(
-      SessionScopePolicy::CheckRepository(scoped, Url("https://GITLAB.example.org/group/A/"), "")
-          .ok());
+  EXPECT_TRUE(SessionScopePolicy::CheckRepository(Alice(), Url(kRepoA), core::ConnectionId()).ok());
+  EXPECT_TRUE(SessionScopePolicy::CheckRepository(
+                  scoped, Url("https://GITLAB.example.org/group/A/"), core::ConnectionId())
+                  .ok());
   EXPECT_EQ(SessionScopePolicy::CheckRepository(
                 scoped, Url("https://gitlab.example.org/group/b.git"), kAliceConnection)
                 .error()
@@ -179,7 +180,8 @@ TEST_F(SessionScopePolicyTest, ARepositoryIsInScopeOnlyAsItselfOrThroughItsConne
                                                   kAliceConnection)
                   .ok());
   EXPECT_EQ(SessionScopePolicy::CheckRepository(Session({kAliceConnection}, {}),
-                                                Url("https://gitlab.example.org/group/b.git"), "")
+                                                Url("https://gitlab.example.org/group/b.git"),
+                                                core::ConnectionId())
                 .error()
                 .code,
             ErrorCode::kPermissionDenied);
@@ -189,25 +191,26 @@ TEST_F(SessionScopePolicyTest, ARepositoryIsInScopeOnlyAsItselfOrThroughItsConne
 // --- CheckRequest (was SessionTokenService::CheckScope) ---
 
 TEST_F(SessionScopePolicyTest, ARequestedScopeIsDeduplicatedAndMustNameSomething) {
-  std::vector<std::string> ids = {kAliceConnection, kAliceConnection};
+  std::vector<core::ConnectionId> ids = {kAliceConnection, kAliceConnection};
   std::vector<std::string> urls = {kRepoA, kRepoA};
-  std::vector<std::string> no_ids;
+  std::vector<core::ConnectionId> no_ids;
   std::vector<std::string> no_urls;
 
   EXPECT_TRUE(policy_.CheckRequest(Alice(), ids, urls).ok());
-  EXPECT_EQ(ids, std::vector<std::string>{kAliceConnection});
+  EXPECT_EQ(ids, std::vector<core::ConnectionId>{kAliceConnection});
   EXPECT_EQ(urls, std::vector<std::string>{kRepoA});
   EXPECT_EQ(policy_.CheckRequest(Alice(), no_ids, no_urls).error().code,
             ErrorCode::kInvalidArgument);
 }
 
 TEST_F(SessionScopePolicyTest, ARequestedScopeNamesOnlyOwnConnectionsAndServedRepositories) {
-  const auto check = [&](std::vector<std::string> ids, std::vector<std::string> urls) {
+  const auto check = [&](std::vector<core::ConnectionId> ids, std::vector<std::string> urls) {
     return policy_.CheckRequest(Alice(), ids, urls);
   };
 
   EXPECT_EQ(check({kBobConnection}, {}).error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(check({"01HCCCCCCCCCCCCCCCCCCCCCCC"}, {}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(check({core::ConnectionId("01HCCCCCCCCCCCCCCCCCCCCCCC")}, {}).error().code,
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(check({}, {"https://nobody.example.org/a.git"}).error().code,
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(check({}, {"https://user:pw@gitlab.example.org/a.git"}).error().code,
@@ -221,7 +224,7 @@ TEST_F(SessionScopePolicyTest, ARequestedScopeNamesOnlyOwnConnectionsAndServedRe
 }
 
 TEST_F(SessionScopePolicyTest, MintingAScopeOfManyRepositoriesListsProvidersOnce) {
-  std::vector<std::string> ids;
+  std::vector<core::ConnectionId> ids;
   std::vector<std::string> urls = OtherRepositories(10, kRepoA);
 
   EXPECT_TRUE(policy_.CheckRequest(Alice(), ids, urls).ok());

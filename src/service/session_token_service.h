@@ -28,7 +28,7 @@ struct SessionTokenServiceOptions {
 struct SessionTokenRequest {
   std::string session_name;
   std::optional<core::Seconds> ttl;
-  std::vector<std::string> connection_ids;
+  std::vector<core::ConnectionId> connection_ids;
   std::vector<std::string> repository_urls;
 };
 

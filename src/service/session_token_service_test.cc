@@ -12,8 +12,8 @@ namespace {
 
 using core::ErrorCode;
 
-constexpr const char* kAliceConnection = "01HAAAAAAAAAAAAAAAAAAAAAAA";
-constexpr const char* kBobConnection = "01HBBBBBBBBBBBBBBBBBBBBBBB";
+const core::ConnectionId kAliceConnection("01HAAAAAAAAAAAAAAAAAAAAAAA");
+const core::ConnectionId kBobConnection("01HBBBBBBBBBBBBBBBBBBBBBBB");
 constexpr const char* kRepo = "https://gitlab.example.org/group/project.git";
 
 class CountingRandom final : public core::Random {
@@ -30,11 +30,11 @@ class CountingRandom final : public core::Random {
   unsigned char next_ = 1;
 };
 
-core::Connection MakeConnection(const std::string& id, const std::string& user) {
+core::Connection MakeConnection(const core::ConnectionId& id, const std::string& user) {
   core::Connection c;
   c.id = id;
-  c.user_id = user;
-  c.provider_id = "gitlab";
+  c.user_id = core::UserId(user);
+  c.provider_id = core::ProviderId("gitlab");
   return c;
 }
 
@@ -42,7 +42,7 @@ class SessionTokenServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     core::Provider gitlab;
-    gitlab.id = "gitlab";
+    gitlab.id = core::ProviderId("gitlab");
     gitlab.kind = core::ProviderKind::kGitLab;
     gitlab.display_name = "GitLab";
     gitlab.url = "https://gitlab.example.org";
@@ -57,7 +57,7 @@ class SessionTokenServiceTest : public ::testing::Test {
     request.repository_urls = {kRepo};
     return request;
   }
-  static core::Caller Alice() { return core::Caller::User("alice"); }
+  static core::Caller Alice() { return core::Caller::User(core::UserId("alice")); }
   static core::Caller AliceSession() {
     core::Caller caller = Alice();
     caller.session_scope = core::SessionScope{"st_000000000001", "s", {kAliceConnection}, {}};
@@ -81,7 +81,7 @@ TEST_F(SessionTokenServiceTest, CreateStoresOnlyTheHashAndExpiresAfterTwelveHour
   EXPECT_EQ(issued->token.Reveal().rfind("kbs_", 0), 0U);
   EXPECT_EQ(issued->token.Reveal().size(), 4U + 43U);
   EXPECT_TRUE(IsSessionTokenId(issued->record.id)) << issued->record.id;
-  const auto stored = tokens_.ListForUser("alice").value().at(0);
+  const auto stored = tokens_.ListForUser(core::UserId("alice")).value().at(0);
   EXPECT_EQ(stored.token_hash, identity::HashBearerToken(issued->token.Reveal()));
   EXPECT_EQ(stored.token_hash.find(issued->token.Reveal()), std::string::npos);
   EXPECT_EQ(stored.expires_at, clock_.Now() + core::Seconds(12 * 3600));
@@ -132,7 +132,7 @@ TEST_F(SessionTokenServiceTest, ConnectionIdsMustBeTheCallersOwn) {
   SessionTokenRequest foreign = Request();
   foreign.connection_ids = {kBobConnection};
   SessionTokenRequest unknown = Request();
-  unknown.connection_ids = {"01HCCCCCCCCCCCCCCCCCCCCCCC"};
+  unknown.connection_ids = {core::ConnectionId("01HCCCCCCCCCCCCCCCCCCCCCCC")};
 
   auto denied = service_.Create(Alice(), foreign);
   auto absent = service_.Create(Alice(), unknown);
@@ -142,8 +142,8 @@ TEST_F(SessionTokenServiceTest, ConnectionIdsMustBeTheCallersOwn) {
   ASSERT_FALSE(absent.ok());
   EXPECT_EQ(denied.error().code, ErrorCode::kInvalidArgument);
   // Someone else's connection reads exactly like one that does not exist.
-  EXPECT_EQ(denied.error().message, "connection_ids entry '" + std::string(kBobConnection)
-                                        + "' is not one of your connections");
+  EXPECT_EQ(denied.error().message,
+            "connection_ids entry '" + kBobConnection.value() + "' is not one of your connections");
   EXPECT_EQ(absent.error().message,
             "connection_ids entry '01HCCCCCCCCCCCCCCCCCCCCCCC' is not one of your connections");
 }
@@ -205,15 +205,16 @@ TEST_F(SessionTokenServiceTest, ListShowsOnlyTheCallersTokensWithTheirState) {
   EXPECT_EQ((*listed)[0].state, SessionTokenState::kActive);
   EXPECT_EQ((*listed)[1].state, SessionTokenState::kExpired);
   EXPECT_EQ((*listed)[2].state, SessionTokenState::kRevoked);
-  EXPECT_TRUE(service_.List(core::Caller::User("bob"))->empty());
+  EXPECT_TRUE(service_.List(core::Caller::User(core::UserId("bob")))->empty());
 }
 
 TEST_F(SessionTokenServiceTest, OnlyTheOwnerCanRevoke) {
   auto issued = service_.Create(Alice(), Request());
   ASSERT_TRUE(issued.ok());
 
-  EXPECT_EQ(service_.Revoke(core::Caller::User("bob"), issued->record.id).error().code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      service_.Revoke(core::Caller::User(core::UserId("bob")), issued->record.id).error().code,
+      ErrorCode::kNotFound);
   EXPECT_TRUE(service_.Revoke(Alice(), issued->record.id).ok());
   EXPECT_TRUE(service_.Revoke(Alice(), issued->record.id).ok()) << "revoking twice is fine";
 }
@@ -250,7 +251,8 @@ class SessionTokenAuthenticationTest : public SessionTokenServiceTest {
 };
 
 TEST_F(SessionTokenAuthenticationTest, AMintedTokenActsAsItsOwnerWithinItsScope) {
-  auto issued = service_.Create(core::Caller::User("alice", /*admin=*/true), Request());
+  auto issued =
+      service_.Create(core::Caller::User(core::UserId("alice"), /*admin=*/true), Request());
   ASSERT_TRUE(issued.ok());
 
   const core::Caller caller = Authenticate(issued->token.Reveal());

@@ -69,12 +69,12 @@ void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& con
   if (caller.session_scope) {
     spdlog::info(
         "token handed out: connection={} provider={} user={} session_token={} session={} via={}",
-        connection.id, connection.provider_id, caller.user_id, caller.session_scope->token_id,
-        caller.session_scope->session_name, via);
+        connection.id.value(), connection.provider_id.value(), caller.user_id.value(),
+        caller.session_scope->token_id, caller.session_scope->session_name, via);
     return;
   }
-  spdlog::info("token handed out: connection={} provider={} user={} via={}", connection.id,
-               connection.provider_id, caller.user_id, via);
+  spdlog::info("token handed out: connection={} provider={} user={} via={}", connection.id.value(),
+               connection.provider_id.value(), caller.user_id.value(), via);
 }
 
 TokenService::TokenService(core::ConnectionRepository& connections,
@@ -93,7 +93,7 @@ core::Result<core::Connection> TokenService::Usable(core::Connection connection)
     case core::ConnectionStatus::kConnected:
       if (!connection.token) {
         return MakeError(ErrorCode::kInternal, "connected connection without a token",
-                         "connection " + connection.id);
+                         "connection " + connection.id.value());
       }
       return connection;
     case core::ConnectionStatus::kPending:
@@ -112,17 +112,16 @@ core::Result<core::Connection> TokenService::Usable(core::Connection connection)
   return MakeError(ErrorCode::kInternal, "unknown connection status");
 }
 
-core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
-                                                             const std::string& connection_id,
-                                                             core::Seconds min_valid) {
+core::Result<core::Connection> TokenService::FreshConnection(
+    const core::Caller& caller, const core::ConnectionId& connection_id, core::Seconds min_valid) {
   TokenDemand demand;
   demand.min_valid = min_valid;
   return FreshConnection(caller, connection_id, demand);
 }
 
-core::Result<core::Connection> TokenService::FreshConnection(const core::Caller& caller,
-                                                             const std::string& connection_id,
-                                                             const TokenDemand& demand) {
+core::Result<core::Connection> TokenService::FreshConnection(
+    const core::Caller& caller, const core::ConnectionId& connection_id,
+    const TokenDemand& demand) {
   if (!caller.IsAuthenticated() && !caller.rejected_reason.empty()) {
     // A credential was presented and refused (revoked or expired session token...): say so (401)
     // rather than hiding the connection, which a bare anonymous caller gets (404).
@@ -185,7 +184,7 @@ core::Result<core::Connection> TokenService::FreshConnection(const core::Caller&
   return SharedRefresh(connection_id, needed, /*force=*/false);
 }
 
-core::Status TokenService::CheckBackoff(const std::string& connection_id) {
+core::Status TokenService::CheckBackoff(const core::ConnectionId& connection_id) {
   const core::TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
   auto it = backoff_.find(connection_id);
@@ -196,7 +195,7 @@ core::Status TokenService::CheckBackoff(const std::string& connection_id) {
                     std::chrono::ceil<core::Seconds>(it->second.retry_at - now));
 }
 
-core::Seconds TokenService::StartBackoff(const std::string& connection_id,
+core::Seconds TokenService::StartBackoff(const core::ConnectionId& connection_id,
                                          const core::Error& error) {
   constexpr core::Seconds kMaxProviderRetryAfter{3600};
   std::lock_guard lock(mu_);
@@ -213,13 +212,13 @@ core::Seconds TokenService::StartBackoff(const std::string& connection_id,
   return backoff.window;
 }
 
-core::Status TokenService::KeepAlive(const std::string& connection_id) {
+core::Status TokenService::KeepAlive(const core::ConnectionId& connection_id) {
   KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] auto connection,
                              SharedRefresh(connection_id, options_.refresh_margin, /*force=*/true));
   return core::OkStatus();
 }
 
-core::Result<core::Connection> TokenService::SharedRefresh(const std::string& connection_id,
+core::Result<core::Connection> TokenService::SharedRefresh(const core::ConnectionId& connection_id,
                                                            core::Seconds min_valid, bool force,
                                                            const std::string& only_if_sha256) {
   std::promise<core::Result<core::Connection>> promise;
@@ -260,9 +259,9 @@ core::Result<core::Connection> TokenService::SharedRefresh(const std::string& co
   return future.get();
 }
 
-core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string& connection_id,
-                                                              core::Seconds min_valid, bool force,
-                                                              const std::string& only_if_sha256) {
+core::Result<core::Connection> TokenService::RefreshUnderLock(
+    const core::ConnectionId& connection_id, core::Seconds min_valid, bool force,
+    const std::string& only_if_sha256) {
   // Set inside the callback when the provider call failed transiently: nothing is persisted and
   // the caller gets a 503, never invalid_credentials.
   std::optional<core::Error> transient;
@@ -309,8 +308,8 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
               next.refresh_token_expires_at = token.refresh_token_expires_at;
             }
           }
-          spdlog::info("refreshed token of connection {} (provider {})", current.id,
-                       current.provider_id);
+          spdlog::info("refreshed token of connection {} (provider {})", current.id.value(),
+                       current.provider_id.value());
           return core::RefreshOutcome(core::RefreshNewToken{std::move(next)});
         }
         const core::Error& error = refreshed.error();
@@ -318,7 +317,7 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
           // We hold the refresh lock and re-read the row, so this is not a lost race with
           // another replica: the provider really refuses this grant.
           spdlog::warn("provider {} rejected the refresh token of connection {}: {}",
-                       current.provider_id, current.id, error.detail);
+                       current.provider_id.value(), current.id.value(), error.detail);
           return core::RefreshOutcome(core::RefreshMarkInvalid{
               provider.display_name + " rejected the stored refresh token ("
               + (error.detail.empty() ? "invalid_grant" : error.detail) + ")"});
@@ -334,7 +333,7 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(const std::string&
   if (transient && transient->code == ErrorCode::kUnavailable) {
     const core::Seconds window = StartBackoff(connection_id, *transient);
     spdlog::warn("transient failure refreshing connection {}: {} (next attempt in {} s)",
-                 connection_id, transient->message, window.count());
+                 connection_id.value(), transient->message, window.count());
     return RetryLater("The provider is temporarily unavailable; the token could not be refreshed.",
                       window);
   }

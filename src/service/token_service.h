@@ -93,30 +93,30 @@ class TokenService {
   // A session caller (Caller::session) gets a connection only within its scope, else
   // kPermissionDenied (SessionScopePolicy::CheckConnection).
   core::Result<core::Connection> FreshConnection(const core::Caller& caller,
-                                                 const std::string& connection_id,
+                                                 const core::ConnectionId& connection_id,
                                                  core::Seconds min_valid);
   core::Result<core::Connection> FreshConnection(const core::Caller& caller,
-                                                 const std::string& connection_id,
+                                                 const core::ConnectionId& connection_id,
                                                  const TokenDemand& demand);
   // Background refresher entry point: refreshes `connection_id` if it has a refresh token,
   // regardless of the access token's expiry (to keep the grant alive). No ownership check.
-  core::Status KeepAlive(const std::string& connection_id);
+  core::Status KeepAlive(const core::ConnectionId& connection_id);
 
  private:
   // Single-flight: concurrent callers for one connection share one RefreshUnderLock.
   // `force`: refresh even if valid for `min_valid`; with a non-empty `only_if_sha256`, only
   // while the stored access token still hashes to it (re-checked under the lock).
-  core::Result<core::Connection> SharedRefresh(const std::string& connection_id,
+  core::Result<core::Connection> SharedRefresh(const core::ConnectionId& connection_id,
                                                core::Seconds min_valid, bool force,
                                                const std::string& only_if_sha256 = "");
-  core::Result<core::Connection> RefreshUnderLock(const std::string& connection_id,
+  core::Result<core::Connection> RefreshUnderLock(const core::ConnectionId& connection_id,
                                                   core::Seconds min_valid, bool force,
                                                   const std::string& only_if_sha256);
   core::Result<core::Connection> Usable(core::Connection connection) const;
   // kUnavailable while `connection_id` is inside its back-off window.
-  core::Status CheckBackoff(const std::string& connection_id);
+  core::Status CheckBackoff(const core::ConnectionId& connection_id);
   // Opens (or widens) the back-off window after a transient failure; returns its length.
-  core::Seconds StartBackoff(const std::string& connection_id, const core::Error& error);
+  core::Seconds StartBackoff(const core::ConnectionId& connection_id, const core::Error& error);
 
   struct Backoff {
     core::TimePoint retry_at;
@@ -130,10 +130,10 @@ class TokenService {
   SessionScopePolicy& scope_;
   const TokenServiceOptions options_;
   std::mutex mu_;
-  std::map<std::string, std::shared_future<core::Result<core::Connection>>> inflight_;
+  std::map<core::ConnectionId, std::shared_future<core::Result<core::Connection>>> inflight_;
   // Per connection, in memory (see above); entries go when a refresh succeeds or is refused.
-  std::map<std::string, Backoff> backoff_;
-  std::map<std::string, core::TimePoint> last_forced_;
+  std::map<core::ConnectionId, Backoff> backoff_;
+  std::map<core::ConnectionId, core::TimePoint> last_forced_;
 };
 
 // Audit line for every access token handed to a client (who, which session token, which

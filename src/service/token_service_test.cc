@@ -18,7 +18,7 @@ constexpr const char* kTokenUrl = "https://gitlab.example.org/oauth/token";
 
 core::Provider GitLab() {
   core::Provider p;
-  p.id = "gitlab";
+  p.id = core::ProviderId("gitlab");
   p.kind = core::ProviderKind::kGitLab;
   p.client_id = "cid";
   p.client_secret = core::Secret("csecret");
@@ -37,9 +37,9 @@ class TokenServiceTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(providers_.Insert(GitLab()).ok());
     core::Connection c;
-    c.id = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
-    c.user_id = "alice";
-    c.provider_id = "gitlab";
+    c.id = core::ConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZZ");
+    c.user_id = core::UserId("alice");
+    c.provider_id = core::ProviderId("gitlab");
     ASSERT_TRUE(connections_.FindOrInsert(c).ok());
     core::TokenSet token;
     token.access_token = core::Secret("old-access");
@@ -50,8 +50,8 @@ class TokenServiceTest : public ::testing::Test {
     ASSERT_TRUE(connections_.StoreToken(c.id, token, clock_.Now()).ok());
   }
 
-  core::Caller Alice() { return core::Caller::User("alice"); }
-  const std::string id_ = "01HZZZZZZZZZZZZZZZZZZZZZZZ";
+  core::Caller Alice() { return core::Caller::User(core::UserId("alice")); }
+  const core::ConnectionId id_{"01HZZZZZZZZZZZZZZZZZZZZZZZ"};
   testing::FakeClock clock_;
   testing::InMemoryProviderRepository providers_;
   testing::InMemoryConnectionRepository connections_;
@@ -171,7 +171,9 @@ TEST_F(TokenServiceTest, TransientFailuresKeepTheRefreshTokenAndTheConnection) {
 }
 
 TEST_F(TokenServiceTest, OtherUsersAndAnonymousGetNotFound) {
-  EXPECT_EQ(tokens_.FreshConnection(core::Caller::User("bob"), id_, core::Seconds(0)).error().code,
+  EXPECT_EQ(tokens_.FreshConnection(core::Caller::User(core::UserId("bob")), id_, core::Seconds(0))
+                .error()
+                .code,
             core::ErrorCode::kNotFound);
   EXPECT_EQ(tokens_.FreshConnection(core::Caller::Anonymous(), id_, core::Seconds(0)).error().code,
             core::ErrorCode::kNotFound);
@@ -349,31 +351,34 @@ class RefreshedMeanwhileRepository final : public core::ConnectionRepository {
   RefreshedMeanwhileRepository(testing::InMemoryConnectionRepository& rows, core::TokenSet next,
                                core::TimePoint now)
       : rows_(rows), next_(std::move(next)), now_(now) {}
-  core::Result<std::vector<core::Connection>> ListForUser(const std::string& user) override {
+  core::Result<std::vector<core::Connection>> ListForUser(const core::UserId& user) override {
     return rows_.ListForUser(user);
   }
-  core::Result<core::Connection> Find(const std::string& id) override { return rows_.Find(id); }
+  core::Result<core::Connection> Find(const core::ConnectionId& id) override {
+    return rows_.Find(id);
+  }
   core::Result<core::Connection> FindOrInsert(const core::Connection& c) override {
     return rows_.FindOrInsert(c);
   }
-  core::Result<core::Connection> StoreToken(const std::string& id, const core::TokenSet& token,
+  core::Result<core::Connection> StoreToken(const core::ConnectionId& id,
+                                            const core::TokenSet& token,
                                             core::TimePoint now) override {
     return rows_.StoreToken(id, token, now);
   }
   core::Result<core::Connection> WithRefreshLock(
-      const std::string& id,
+      const core::ConnectionId& id,
       const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
       override {
     static_cast<void>(rows_.StoreToken(id, next_, now_));  // the other replica won
     return rows_.WithRefreshLock(id, refresh);
   }
-  core::Result<bool> Delete(const std::string& id) override { return rows_.Delete(id); }
-  core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
-                                                           core::Seconds claim_for,
-                                                           std::size_t limit) override {
+  core::Result<bool> Delete(const core::ConnectionId& id) override { return rows_.Delete(id); }
+  core::Result<std::vector<core::ConnectionId>> ClaimDueRefreshes(core::TimePoint now,
+                                                                  core::Seconds claim_for,
+                                                                  std::size_t limit) override {
     return rows_.ClaimDueRefreshes(now, claim_for, limit);
   }
-  core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
+  core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override {
     return rows_.CountForProvider(provider_id);
   }
 

@@ -113,7 +113,12 @@ core::Result<bool> ApplyNext(Database& tx, const std::vector<Migration>& migrati
 }  // namespace
 
 core::Status Migrate(Database& database) {
-  const std::vector<Migration> migrations = MigrationsFor(database.dialect());
+  return MigrateTo(database, LatestSchemaVersion(database.dialect()));
+}
+
+core::Status MigrateTo(Database& database, std::int64_t version) {
+  std::vector<Migration> migrations = MigrationsFor(database.dialect());
+  std::erase_if(migrations, [&](const Migration& m) { return m.version > version; });
   for (bool more = true; more;) {
     KEYBRIDGE_RETURN_IF_ERROR(database.Transaction([&](Database& tx) -> core::Status {
       KEYBRIDGE_ASSIGN_OR_RETURN(more, ApplyNext(tx, migrations));

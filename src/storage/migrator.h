@@ -16,6 +16,11 @@ namespace keybridge::storage {
 // write to a newer schema); other failures are the Database's errors.
 core::Status Migrate(Database& database);
 
+// Migrate() as a binary whose newest migration is `version` would run it: applies the missing
+// migrations up to and including `version`, and refuses a database already past it. Upgrade
+// tests use it to build a database as an older release left it.
+core::Status MigrateTo(Database& database, std::int64_t version);
+
 // The highest migration version embedded for `dialect`.
 std::int64_t LatestSchemaVersion(Dialect dialect);
 

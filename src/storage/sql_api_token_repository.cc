@@ -24,7 +24,7 @@ core::Result<core::ApiToken> FromRow(const Row& row) {
   RowReader reader(row, "api_tokens");
   core::ApiToken token;
   token.id = reader.Text(0);
-  token.user_id = reader.Text(1);
+  token.user_id = core::UserId(reader.Text(1));
   token.name = reader.Text(2);
   token.is_admin = reader.Bool(3);
   token.token_hash = reader.Text(4);
@@ -41,8 +41,8 @@ core::Status SqlApiTokenRepository::Insert(const core::ApiToken& token) {
   core::Result<std::int64_t> inserted = database_.Execute(
       "INSERT INTO api_tokens (id, user_id, name, is_admin, token_hash, created_at, expires_at, "
       "revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      {token.id, token.user_id, token.name, std::int64_t{token.is_admin ? 1 : 0}, token.token_hash,
-       core::ToUnixSeconds(token.created_at), NullableTime(token.expires_at),
+      {token.id, token.user_id.value(), token.name, std::int64_t{token.is_admin ? 1 : 0},
+       token.token_hash, core::ToUnixSeconds(token.created_at), NullableTime(token.expires_at),
        NullableTime(token.revoked_at)});
   if (!inserted.ok()) {
     core::Error error = std::move(inserted).TakeError();

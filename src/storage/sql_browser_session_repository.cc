@@ -23,9 +23,9 @@ core::Status SqlBrowserSessionRepository::Insert(const core::BrowserSession& ses
       database_.Execute(
           "INSERT INTO browser_sessions (id_hash, user_id, name, is_admin, created_at, "
           "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-          {session.id_hash, session.user_id, session.name, std::int64_t{session.is_admin ? 1 : 0},
-           core::ToUnixSeconds(session.created_at), core::ToUnixSeconds(session.last_seen_at),
-           core::ToUnixSeconds(session.expires_at)}),
+          {session.id_hash, session.user_id.value(), session.name,
+           std::int64_t{session.is_admin ? 1 : 0}, core::ToUnixSeconds(session.created_at),
+           core::ToUnixSeconds(session.last_seen_at), core::ToUnixSeconds(session.expires_at)}),
       "A browser session with the same id already exists.");
 }
 
@@ -42,7 +42,7 @@ core::Result<core::BrowserSession> SqlBrowserSessionRepository::FindByHash(
   RowReader reader(rows.front(), "browser_sessions");
   core::BrowserSession session;
   session.id_hash = reader.Text(0);
-  session.user_id = reader.Text(1);
+  session.user_id = core::UserId(reader.Text(1));
   session.name = reader.Text(2);
   session.is_admin = reader.Bool(3);
   session.created_at = core::FromUnixSeconds(reader.Int(4));
@@ -69,8 +69,8 @@ core::Result<bool> SqlBrowserSessionRepository::Delete(const std::string& id_has
   return deleted > 0;
 }
 
-core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteForUser(const std::string& user_id) {
-  return database_.Execute("DELETE FROM browser_sessions WHERE user_id = $1", {user_id});
+core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteForUser(const core::UserId& user_id) {
+  return database_.Execute("DELETE FROM browser_sessions WHERE user_id = $1", {user_id.value()});
 }
 
 core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteExpired(core::TimePoint now) {

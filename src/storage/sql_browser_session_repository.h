@@ -19,7 +19,7 @@ class SqlBrowserSessionRepository final : public core::BrowserSessionRepository 
   core::Result<core::BrowserSession> FindByHash(const std::string& id_hash) override;
   core::Status Touch(const std::string& id_hash, core::TimePoint last_seen_at) override;
   core::Result<bool> Delete(const std::string& id_hash) override;
-  core::Result<std::int64_t> DeleteForUser(const std::string& user_id) override;
+  core::Result<std::int64_t> DeleteForUser(const core::UserId& user_id) override;
   core::Result<std::int64_t> DeleteExpired(core::TimePoint now) override;
   core::Result<bool> AnyAdminSession(core::TimePoint now) override;
   core::Status InsertSignInLink(const std::string& token_hash, core::TimePoint created_at,

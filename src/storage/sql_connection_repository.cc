@@ -14,7 +14,7 @@ namespace keybridge::storage {
 namespace {
 
 constexpr std::string_view kColumns =
-    "id, user_id, client_id, status, status_reason, token, token_version, creation_date, "
+    "id, user_id, provider_id, status, status_reason, token, token_version, creation_date, "
     "updated_at";
 
 core::Error NotFound() {
@@ -63,9 +63,9 @@ std::string SqlConnectionRepository::NewLeaseOwner() {
 core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) {
   RowReader reader(row, kConnectionToken.table);
   core::Connection c;
-  c.id = reader.Text(0);
-  c.user_id = reader.Text(1);
-  c.provider_id = reader.Text(2);
+  c.id = core::ConnectionId(reader.Text(0));
+  c.user_id = core::UserId(reader.Text(1));
+  c.provider_id = core::ProviderId(reader.Text(2));
   const std::string status = reader.Text(3);
   c.status_reason = reader.Text(4);
   const std::optional<std::string> sealed = reader.OptionalText(5);
@@ -75,11 +75,11 @@ core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) 
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
   KEYBRIDGE_ASSIGN_OR_RETURN(c.status, core::ParseConnectionStatus(status));
   if (sealed) {
-    auto opened = keys_.Open(*sealed, kConnectionToken.AssociatedData(c.id));
+    auto opened = keys_.Open(*sealed, kConnectionToken.AssociatedData(c.id.value()));
     if (!opened.ok()) {
       return core::MakeError(core::ErrorCode::kDecryptionFailed,
                              "Token decryption failed. Please reconnect the integration.",
-                             "connection " + c.id + ": " + opened.error().message);
+                             "connection " + c.id.value() + ": " + opened.error().message);
     }
     KEYBRIDGE_ASSIGN_OR_RETURN(c.token, DecodeTokenSet(*opened));
   }
@@ -87,8 +87,8 @@ core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) 
 }
 
 core::Result<core::Connection> SqlConnectionRepository::FindIn(Database& db,
-                                                               const std::string& id) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, db.Query(Select("WHERE id = $1"), {id}));
+                                                               const core::ConnectionId& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, db.Query(Select("WHERE id = $1"), {id.value()}));
   if (rows.empty()) {
     return NotFound();
   }
@@ -96,9 +96,10 @@ core::Result<core::Connection> SqlConnectionRepository::FindIn(Database& db,
 }
 
 core::Result<std::vector<core::Connection>> SqlConnectionRepository::ListForUser(
-    const std::string& user_id) {
+    const core::UserId& user_id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto rows, database_.Query(Select("WHERE user_id = $1 ORDER BY client_id"), {user_id}));
+      auto rows,
+      database_.Query(Select("WHERE user_id = $1 ORDER BY provider_id"), {user_id.value()}));
   std::vector<core::Connection> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
@@ -108,7 +109,7 @@ core::Result<std::vector<core::Connection>> SqlConnectionRepository::ListForUser
   return out;
 }
 
-core::Result<core::Connection> SqlConnectionRepository::Find(const std::string& id) {
+core::Result<core::Connection> SqlConnectionRepository::Find(const core::ConnectionId& id) {
   return FindIn(database_, id);
 }
 
@@ -119,15 +120,15 @@ core::Result<core::Connection> SqlConnectionRepository::FindOrInsert(
   KEYBRIDGE_ASSIGN_OR_RETURN(
       [[maybe_unused]] auto inserted,
       database_.Execute(
-          "INSERT INTO oauth2_connections (id, user_id, client_id, status, status_reason, token, "
+          "INSERT INTO oauth2_connections (id, user_id, provider_id, status, status_reason, token, "
           "token_version, expires_at, refresh_due_at, creation_date, updated_at) VALUES ($1, $2, "
-          "$3, $4, '', NULL, 0, NULL, NULL, $5, $5) ON CONFLICT (user_id, client_id) DO NOTHING",
-          {candidate.id, candidate.user_id, candidate.provider_id,
+          "$3, $4, '', NULL, 0, NULL, NULL, $5, $5) ON CONFLICT (user_id, provider_id) DO NOTHING",
+          {candidate.id.value(), candidate.user_id.value(), candidate.provider_id.value(),
            std::string(core::ToString(candidate.status)),
            core::ToUnixSeconds(candidate.created_at)}));
-  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows,
-                             database_.Query(Select("WHERE user_id = $1 AND client_id = $2"),
-                                             {candidate.user_id, candidate.provider_id}));
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      auto rows, database_.Query(Select("WHERE user_id = $1 AND provider_id = $2"),
+                                 {candidate.user_id.value(), candidate.provider_id.value()}));
   if (rows.empty()) {
     return NotFound();  // deleted between the two statements
   }
@@ -141,15 +142,15 @@ core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
   // Every write is a compare-and-set on token_version AND the lease owner: a holder whose lease
   // expired (and was taken over) cannot overwrite what the next holder stored.
   if (const auto* fresh = std::get_if<core::RefreshNewToken>(&outcome)) {
-    KEYBRIDGE_ASSIGN_OR_RETURN(
-        std::string sealed,
-        keys_.Seal(EncodeTokenSet(fresh->token), kConnectionToken.AssociatedData(current.id)));
+    KEYBRIDGE_ASSIGN_OR_RETURN(std::string sealed,
+                               keys_.Seal(EncodeTokenSet(fresh->token),
+                                          kConnectionToken.AssociatedData(current.id.value())));
     return db.Execute(
         "UPDATE oauth2_connections SET status = 'connected', status_reason = '', token = $3, "
         "token_version = token_version + 1, expires_at = $4, refresh_due_at = $5, updated_at = $6, "
         "refresh_lease_owner = NULL, refresh_lease_until = NULL "
         "WHERE id = $1 AND token_version = $2 AND refresh_lease_owner = $7",
-        {current.id, current.token_version, std::move(sealed),
+        {current.id.value(), current.token_version, std::move(sealed),
          OptionalSeconds(fresh->token.expires_at),
          OptionalSeconds(core::RefreshDueAt(fresh->token)),
          std::max(core::ToUnixSeconds(fresh->token.obtained_at),
@@ -162,7 +163,8 @@ core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
         "token_version = token_version + 1, refresh_due_at = NULL, "
         "refresh_lease_owner = NULL, refresh_lease_until = NULL "
         "WHERE id = $1 AND token_version = $2 AND refresh_lease_owner = $4",
-        {current.id, current.token_version, core::TruncateUtf8(invalid->reason, 500), owner});
+        {current.id.value(), current.token_version, core::TruncateUtf8(invalid->reason, 500),
+         owner});
   }
   if (const auto* note = std::get_if<core::RefreshNoteReason>(&outcome)) {
     // The token stays as it is (no version change): only the reason support reads is updated.
@@ -170,23 +172,24 @@ core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
         "UPDATE oauth2_connections SET status_reason = $3, refresh_lease_owner = NULL, "
         "refresh_lease_until = NULL "
         "WHERE id = $1 AND token_version = $2 AND refresh_lease_owner = $4",
-        {current.id, current.token_version, core::TruncateUtf8(note->reason, 500), owner});
+        {current.id.value(), current.token_version, core::TruncateUtf8(note->reason, 500), owner});
   }
   return std::int64_t{1};
 }
 
-core::Result<core::Connection> SqlConnectionRepository::StoreToken(const std::string& id,
+core::Result<core::Connection> SqlConnectionRepository::StoreToken(const core::ConnectionId& id,
                                                                    const core::TokenSet& token,
                                                                    core::TimePoint now) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
-      std::string sealed, keys_.Seal(EncodeTokenSet(token), kConnectionToken.AssociatedData(id)));
+      std::string sealed,
+      keys_.Seal(EncodeTokenSet(token), kConnectionToken.AssociatedData(id.value())));
   KEYBRIDGE_ASSIGN_OR_RETURN(
       auto affected,
       database_.Execute(
           "UPDATE oauth2_connections SET status = 'connected', status_reason = '', token = $2, "
           "token_version = token_version + 1, expires_at = $3, refresh_due_at = $4, "
           "updated_at = $5 WHERE id = $1",
-          {id, std::move(sealed), OptionalSeconds(token.expires_at),
+          {id.value(), std::move(sealed), OptionalSeconds(token.expires_at),
            OptionalSeconds(core::RefreshDueAt(token)), core::ToUnixSeconds(now)}));
   if (affected == 0) {
     return NotFound();
@@ -194,7 +197,8 @@ core::Result<core::Connection> SqlConnectionRepository::StoreToken(const std::st
   return Find(id);
 }
 
-core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std::string& owner) {
+core::Status SqlConnectionRepository::TakeLease(const core::ConnectionId& id,
+                                                const std::string& owner) {
   std::chrono::milliseconds poll = lease_.first_poll;
   std::chrono::milliseconds waited{0};
   for (;;) {
@@ -205,13 +209,15 @@ core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std
         database_.Execute(
             "UPDATE oauth2_connections SET refresh_lease_owner = $2, refresh_lease_until = $3 "
             "WHERE id = $1 AND (refresh_lease_until IS NULL OR refresh_lease_until <= $4)",
-            {id, owner, core::ToUnixSeconds(now + lease_.lease_length), core::ToUnixSeconds(now)}));
+            {id.value(), owner, core::ToUnixSeconds(now + lease_.lease_length),
+             core::ToUnixSeconds(now)}));
     if (taken == 1) {
       return core::OkStatus();
     }
     KEYBRIDGE_ASSIGN_OR_RETURN(
         auto rows,
-        database_.Query("SELECT refresh_lease_until FROM oauth2_connections WHERE id = $1", {id}));
+        database_.Query("SELECT refresh_lease_until FROM oauth2_connections WHERE id = $1",
+                        {id.value()}));
     if (rows.empty()) {
       return NotFound();
     }
@@ -243,16 +249,16 @@ core::Status SqlConnectionRepository::TakeLease(const std::string& id, const std
   }
 }
 
-void SqlConnectionRepository::ReleaseLease(const std::string& id, const std::string& owner) {
+void SqlConnectionRepository::ReleaseLease(const core::ConnectionId& id, const std::string& owner) {
   // A failure leaves the lease to expire on its own: slower, never wrong.
   static_cast<void>(database_.Execute(
       "UPDATE oauth2_connections SET refresh_lease_owner = NULL, refresh_lease_until = NULL "
       "WHERE id = $1 AND refresh_lease_owner = $2",
-      {id, owner}));
+      {id.value(), owner}));
 }
 
 core::Result<core::Connection> SqlConnectionRepository::WithRefreshLock(
-    const std::string& id,
+    const core::ConnectionId& id,
     const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh) {
   // A lease instead of a row lock: the provider call (seconds, when the provider is slow) runs
   // while this process holds no database connection and no transaction, so a slow provider can
@@ -263,7 +269,7 @@ core::Result<core::Connection> SqlConnectionRepository::WithRefreshLock(
   KEYBRIDGE_RETURN_IF_ERROR(TakeLease(id, owner));
   struct Release {
     SqlConnectionRepository* self;
-    const std::string& id;
+    const core::ConnectionId& id;
     const std::string& owner;
     bool done = false;
     ~Release() {
@@ -284,15 +290,16 @@ core::Result<core::Connection> SqlConnectionRepository::WithRefreshLock(
   return Find(id);
 }
 
-core::Result<bool> SqlConnectionRepository::Delete(const std::string& id) {
+core::Result<bool> SqlConnectionRepository::Delete(const core::ConnectionId& id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto affected, database_.Execute("DELETE FROM oauth2_connections WHERE id = $1", {id}));
+      auto affected,
+      database_.Execute("DELETE FROM oauth2_connections WHERE id = $1", {id.value()}));
   return affected > 0;
 }
 
-core::Result<std::vector<std::string>> SqlConnectionRepository::ClaimDueRefreshes(
+core::Result<std::vector<core::ConnectionId>> SqlConnectionRepository::ClaimDueRefreshes(
     core::TimePoint now, core::Seconds claim_for, std::size_t limit) {
-  std::vector<std::string> claimed;
+  std::vector<core::ConnectionId> claimed;
   KEYBRIDGE_RETURN_IF_ERROR(database_.Transaction([&](Database& tx) -> core::Status {
     KEYBRIDGE_ASSIGN_OR_RETURN(
         auto rows,
@@ -312,7 +319,7 @@ core::Result<std::vector<std::string>> SqlConnectionRepository::ClaimDueRefreshe
                      "refresh_due_at = $2",
                      {id, due, core::ToUnixSeconds(now + claim_for)}));
       if (affected == 1) {
-        claimed.push_back(id);
+        claimed.emplace_back(id);
       }
     }
     return core::OkStatus();
@@ -321,10 +328,10 @@ core::Result<std::vector<std::string>> SqlConnectionRepository::ClaimDueRefreshe
 }
 
 core::Result<std::int64_t> SqlConnectionRepository::CountForProvider(
-    const std::string& provider_id) {
+    const core::ProviderId& provider_id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto rows, database_.Query("SELECT COUNT(*) FROM oauth2_connections WHERE client_id = $1",
-                                 {provider_id}));
+      auto rows, database_.Query("SELECT COUNT(*) FROM oauth2_connections WHERE provider_id = $1",
+                                 {provider_id.value()}));
   RowReader reader(rows.at(0), kConnectionToken.table);
   const std::int64_t count = reader.Int(0);
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
@@ -341,11 +348,12 @@ core::Status SqlAuthorizationFlowRepository::Insert(const core::AuthorizationFlo
   KEYBRIDGE_ASSIGN_OR_RETURN(
       [[maybe_unused]] auto affected,
       database_.Execute(
-          "INSERT INTO oauth2_flows (state_hash, user_id, client_id, connection_id, "
+          "INSERT INTO oauth2_flows (state_hash, user_id, provider_id, connection_id, "
           "code_verifier, next_url, browser_binding_hash, creation_date, expires_at) VALUES ($1, "
           "$2, $3, $4, $5, $6, $7, $8, $9)",
-          {flow.state_hash, flow.user_id, flow.provider_id, flow.connection_id, std::move(verifier),
-           flow.next_url, flow.browser_binding_hash, core::ToUnixSeconds(flow.created_at),
+          {flow.state_hash, flow.user_id.value(), flow.provider_id.value(),
+           flow.connection_id.value(), std::move(verifier), flow.next_url,
+           flow.browser_binding_hash, core::ToUnixSeconds(flow.created_at),
            core::ToUnixSeconds(flow.expires_at)}));
   return core::OkStatus();
 }
@@ -356,7 +364,7 @@ core::Result<core::AuthorizationFlow> SqlAuthorizationFlowRepository::Take(
   KEYBRIDGE_ASSIGN_OR_RETURN(
       auto rows,
       database_.Query("DELETE FROM oauth2_flows WHERE state_hash = $1 RETURNING state_hash, "
-                      "user_id, client_id, connection_id, code_verifier, next_url, "
+                      "user_id, provider_id, connection_id, code_verifier, next_url, "
                       "browser_binding_hash, creation_date, expires_at",
                       {state_hash}));
   if (rows.empty()) {
@@ -365,9 +373,9 @@ core::Result<core::AuthorizationFlow> SqlAuthorizationFlowRepository::Take(
   RowReader reader(rows.front(), kFlowCodeVerifier.table);
   core::AuthorizationFlow flow;
   flow.state_hash = reader.Text(0);
-  flow.user_id = reader.Text(1);
-  flow.provider_id = reader.Text(2);
-  flow.connection_id = reader.Text(3);
+  flow.user_id = core::UserId(reader.Text(1));
+  flow.provider_id = core::ProviderId(reader.Text(2));
+  flow.connection_id = core::ConnectionId(reader.Text(3));
   const std::optional<std::string> sealed = reader.OptionalText(4);
   flow.next_url = reader.Text(5);
   flow.browser_binding_hash = reader.Text(6);

@@ -43,32 +43,33 @@ class SqlConnectionRepository final : public core::ConnectionRepository {
   SqlConnectionRepository(Database& database, crypto::KeyRing& keys,
                           RefreshLeaseOptions lease = {});
 
-  core::Result<std::vector<core::Connection>> ListForUser(const std::string& user_id) override;
-  core::Result<core::Connection> Find(const std::string& id) override;
+  core::Result<std::vector<core::Connection>> ListForUser(const core::UserId& user_id) override;
+  core::Result<core::Connection> Find(const core::ConnectionId& id) override;
   core::Result<core::Connection> FindOrInsert(const core::Connection& candidate) override;
-  core::Result<core::Connection> StoreToken(const std::string& id, const core::TokenSet& token,
+  core::Result<core::Connection> StoreToken(const core::ConnectionId& id,
+                                            const core::TokenSet& token,
                                             core::TimePoint now) override;
   core::Result<core::Connection> WithRefreshLock(
-      const std::string& id,
+      const core::ConnectionId& id,
       const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
       override;
-  core::Result<bool> Delete(const std::string& id) override;
-  core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
-                                                           core::Seconds claim_for,
-                                                           std::size_t limit) override;
-  core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override;
+  core::Result<bool> Delete(const core::ConnectionId& id) override;
+  core::Result<std::vector<core::ConnectionId>> ClaimDueRefreshes(core::TimePoint now,
+                                                                  core::Seconds claim_for,
+                                                                  std::size_t limit) override;
+  core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override;
 
  private:
   core::Result<core::Connection> FromRow(const Row& row);
-  core::Result<core::Connection> FindIn(Database& db, const std::string& id);
+  core::Result<core::Connection> FindIn(Database& db, const core::ConnectionId& id);
   // Writes a refresh outcome with compare-and-set on token_version and the lease owner, clearing
   // the lease; returns rows affected.
   core::Result<std::int64_t> Persist(Database& db, const core::Connection& current,
                                      const core::RefreshOutcome& outcome, const std::string& owner);
   // Takes the refresh lease of `id` for `owner`, waiting (without a database connection) while
   // someone else holds an unexpired one, at most max_wait. kNotFound if the row is absent.
-  core::Status TakeLease(const std::string& id, const std::string& owner);
-  void ReleaseLease(const std::string& id, const std::string& owner);
+  core::Status TakeLease(const core::ConnectionId& id, const std::string& owner);
+  void ReleaseLease(const core::ConnectionId& id, const std::string& owner);
   core::TimePoint Now() const;
   std::string NewLeaseOwner();
 

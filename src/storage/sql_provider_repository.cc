@@ -26,10 +26,10 @@ SqlValue Nullable(const std::optional<std::string>& value) {
   return value ? SqlValue(*value) : SqlValue();
 }
 
-core::Error NotFound(const std::string& id) {
+core::Error NotFound(const core::ProviderId& id) {
   return core::MakeError(
       core::ErrorCode::kNotFound,
-      "OAuth2 Client with id '" + id + "' does not exist or you do not have access to it.");
+      "OAuth2 Client with id '" + id.value() + "' does not exist or you do not have access to it.");
 }
 
 }  // namespace
@@ -37,11 +37,11 @@ core::Error NotFound(const std::string& id) {
 core::Result<Params> SqlProviderRepository::ToParams(const core::Provider& provider) {
   SqlValue secret;
   if (provider.client_secret) {
-    KEYBRIDGE_ASSIGN_OR_RETURN(secret,
-                               keys_.Seal(provider.client_secret->Reveal(),
-                                          kProviderClientSecret.AssociatedData(provider.id)));
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        secret, keys_.Seal(provider.client_secret->Reveal(),
+                           kProviderClientSecret.AssociatedData(provider.id.value())));
   }
-  return Params{provider.id,
+  return Params{provider.id.value(),
                 std::string(core::ToString(provider.kind)),
                 provider.app_slug,
                 provider.client_id,
@@ -52,7 +52,7 @@ core::Result<Params> SqlProviderRepository::ToParams(const core::Provider& provi
                 std::int64_t{provider.use_pkce ? 1 : 0},
                 Nullable(provider.image_registry_url),
                 Nullable(provider.oidc_issuer_url),
-                provider.created_by,
+                provider.created_by.value(),
                 core::ToUnixSeconds(provider.created_at),
                 core::ToUnixSeconds(provider.updated_at)};
 }
@@ -60,7 +60,7 @@ core::Result<Params> SqlProviderRepository::ToParams(const core::Provider& provi
 core::Result<core::Provider> SqlProviderRepository::FromRow(const Row& row) {
   RowReader reader(row, kProviderClientSecret.table);
   core::Provider provider;
-  provider.id = reader.Text(0);
+  provider.id = core::ProviderId(reader.Text(0));
   const std::string kind = reader.Text(1);
   provider.app_slug = reader.Text(2);
   provider.client_id = reader.Text(3);
@@ -71,25 +71,26 @@ core::Result<core::Provider> SqlProviderRepository::FromRow(const Row& row) {
   provider.use_pkce = reader.Bool(8);
   provider.image_registry_url = reader.OptionalText(9);
   provider.oidc_issuer_url = reader.OptionalText(10);
-  provider.created_by = reader.Text(11);
+  provider.created_by = core::UserId(reader.Text(11));
   provider.created_at = core::FromUnixSeconds(reader.Int(12));
   provider.updated_at = core::FromUnixSeconds(reader.Int(13));
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
 
   core::Result<core::ProviderKind> parsed_kind = core::ParseProviderKind(kind);
   if (!parsed_kind.ok()) {
-    return core::MakeError(core::ErrorCode::kInternal, "unexpected data in the database",
-                           "provider '" + provider.id + "' has unknown kind '" + kind + "'");
+    return core::MakeError(
+        core::ErrorCode::kInternal, "unexpected data in the database",
+        "provider '" + provider.id.value() + "' has unknown kind '" + kind + "'");
   }
   provider.kind = *parsed_kind;
 
   if (sealed_secret) {
     core::Result<std::string> secret =
-        keys_.Open(*sealed_secret, kProviderClientSecret.AssociatedData(provider.id));
+        keys_.Open(*sealed_secret, kProviderClientSecret.AssociatedData(provider.id.value()));
     if (!secret.ok()) {
       return core::MakeError(
           core::ErrorCode::kDecryptionFailed,
-          "The client secret of OAuth2 Client '" + provider.id + "' cannot be decrypted.",
+          "The client secret of OAuth2 Client '" + provider.id.value() + "' cannot be decrypted.",
           "sealed with key id '" + crypto::KeyRing::KeyIdOf(*sealed_secret)
               + "': " + secret.error().message);
     }
@@ -110,9 +111,10 @@ core::Result<std::vector<core::Provider>> SqlProviderRepository::List() {
   return providers;
 }
 
-core::Result<core::Provider> SqlProviderRepository::Find(const std::string& id) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows,
-                             database_.Query(std::string(kSelect) + " WHERE id = $1", {id}));
+core::Result<core::Provider> SqlProviderRepository::Find(const core::ProviderId& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      database_.Query(std::string(kSelect) + " WHERE id = $1", {id.value()}));
   if (rows.empty()) {
     return NotFound(id);
   }
@@ -125,7 +127,7 @@ core::Status SqlProviderRepository::Insert(const core::Provider& provider) {
   if (!inserted.ok()) {
     core::Error error = std::move(inserted).TakeError();
     if (error.code == core::ErrorCode::kConflict) {
-      error.message = "OAuth2 Client with id '" + provider.id + "' already exists.";
+      error.message = "OAuth2 Client with id '" + provider.id.value() + "' already exists.";
     }
     return error;
   }
@@ -141,9 +143,10 @@ core::Status SqlProviderRepository::Update(const core::Provider& provider) {
   return core::OkStatus();
 }
 
-core::Result<bool> SqlProviderRepository::Delete(const std::string& id) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(std::int64_t deleted,
-                             database_.Execute("DELETE FROM oauth2_clients WHERE id = $1", {id}));
+core::Result<bool> SqlProviderRepository::Delete(const core::ProviderId& id) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      std::int64_t deleted,
+      database_.Execute("DELETE FROM oauth2_clients WHERE id = $1", {id.value()}));
   return deleted > 0;
 }
 

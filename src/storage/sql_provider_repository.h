@@ -22,10 +22,10 @@ class SqlProviderRepository final : public core::ProviderRepository {
   // cannot be opened (unknown key, tampered or moved ciphertext) is kDecryptionFailed naming the
   // provider id; an unknown `kind` in the database is kInternal.
   core::Result<std::vector<core::Provider>> List() override;
-  core::Result<core::Provider> Find(const std::string& id) override;
+  core::Result<core::Provider> Find(const core::ProviderId& id) override;
   core::Status Insert(const core::Provider& provider) override;
   core::Status Update(const core::Provider& provider) override;
-  core::Result<bool> Delete(const std::string& id) override;
+  core::Result<bool> Delete(const core::ProviderId& id) override;
 
  private:
   core::Result<Params> ToParams(const core::Provider& provider);

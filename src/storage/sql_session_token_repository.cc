@@ -15,6 +15,15 @@ std::string EncodeList(const std::vector<std::string>& items) {
   return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string EncodeList(const std::vector<core::ConnectionId>& ids) {
+  std::vector<std::string> items;
+  items.reserve(ids.size());
+  for (const core::ConnectionId& id : ids) {
+    items.push_back(id.value());
+  }
+  return EncodeList(items);
+}
+
 // nullopt unless `text` is a JSON array of strings.
 std::optional<std::vector<std::string>> DecodeList(const std::string& text) {
   const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
@@ -35,7 +44,7 @@ core::Result<core::SessionToken> FromRow(const Row& row) {
   RowReader reader(row, "session_tokens");
   core::SessionToken token;
   token.id = reader.Text(0);
-  token.user_id = reader.Text(1);
+  token.user_id = core::UserId(reader.Text(1));
   token.session_name = reader.Text(2);
   token.token_hash = reader.Text(3);
   const std::string connection_ids = reader.Text(4);
@@ -53,7 +62,9 @@ core::Result<core::SessionToken> FromRow(const Row& row) {
     return core::MakeError(core::ErrorCode::kInternal, "stored session token scope is malformed",
                            "session_tokens row " + token.id);
   }
-  token.connection_ids = std::move(*connections);
+  for (std::string& id : *connections) {
+    token.connection_ids.emplace_back(std::move(id));
+  }
   token.repository_urls = std::move(*repositories);
   return token;
 }
@@ -67,7 +78,7 @@ core::Status SqlSessionTokenRepository::Insert(const core::SessionToken& token) 
       "INSERT INTO session_tokens (id, user_id, session_name, token_hash, connection_ids, "
       "repository_urls, created_at, expires_at, revoked_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-      {token.id, token.user_id, token.session_name, token.token_hash,
+      {token.id, token.user_id.value(), token.session_name, token.token_hash,
        EncodeList(token.connection_ids), EncodeList(token.repository_urls),
        core::ToUnixSeconds(token.created_at), core::ToUnixSeconds(token.expires_at), revoked_at});
   if (!inserted.ok()) {
@@ -92,11 +103,11 @@ core::Result<core::SessionToken> SqlSessionTokenRepository::FindByHash(
 }
 
 core::Result<std::vector<core::SessionToken>> SqlSessionTokenRepository::ListForUser(
-    const std::string& user_id) {
+    const core::UserId& user_id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       database_.Query(std::string(kSelect) + " WHERE user_id = $1 ORDER BY created_at, id",
-                      {user_id}));
+                      {user_id.value()}));
   std::vector<core::SessionToken> tokens;
   tokens.reserve(rows.size());
   for (const Row& row : rows) {
@@ -107,14 +118,14 @@ core::Result<std::vector<core::SessionToken>> SqlSessionTokenRepository::ListFor
 }
 
 core::Result<bool> SqlSessionTokenRepository::Revoke(const std::string& id,
-                                                     const std::string& user_id,
+                                                     const core::UserId& user_id,
                                                      core::TimePoint now) {
   // COALESCE keeps the first revocation time; the row still counts as matched.
   KEYBRIDGE_ASSIGN_OR_RETURN(
       std::int64_t matched,
       database_.Execute("UPDATE session_tokens SET revoked_at = COALESCE(revoked_at, $3) "
                         "WHERE id = $1 AND user_id = $2",
-                        {id, user_id, core::ToUnixSeconds(now)}));
+                        {id, user_id.value(), core::ToUnixSeconds(now)}));
   return matched > 0;
 }
 

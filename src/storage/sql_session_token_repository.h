@@ -18,8 +18,8 @@ class SqlSessionTokenRepository final : public core::SessionTokenRepository {
 
   core::Status Insert(const core::SessionToken& token) override;
   core::Result<core::SessionToken> FindByHash(const std::string& token_hash) override;
-  core::Result<std::vector<core::SessionToken>> ListForUser(const std::string& user_id) override;
-  core::Result<bool> Revoke(const std::string& id, const std::string& user_id,
+  core::Result<std::vector<core::SessionToken>> ListForUser(const core::UserId& user_id) override;
+  core::Result<bool> Revoke(const std::string& id, const core::UserId& user_id,
                             core::TimePoint now) override;
 
  private:

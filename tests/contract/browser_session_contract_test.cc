@@ -18,7 +18,7 @@ using core::ErrorCode;
 core::BrowserSession MakeSession(const std::string& hash, bool admin, std::int64_t created_at) {
   core::BrowserSession session;
   session.id_hash = hash;
-  session.user_id = "user-" + hash;
+  session.user_id = core::UserId("user-" + hash);
   session.name = "Ada 'quoted' \"name\"; DROP TABLE browser_sessions; --";
   session.is_admin = admin;
   session.created_at = core::FromUnixSeconds(created_at);
@@ -87,7 +87,7 @@ TYPED_TEST(BrowserSessionContract, DeleteForUserSignsOutEveryBrowserOfThatUserOn
   EXPECT_EQ(this->sessions().FindByHash("h1").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(this->sessions().FindByHash("h2").error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(this->sessions().FindByHash("h3").ok());
-  EXPECT_EQ(this->sessions().DeleteForUser("nobody").value(), 0);
+  EXPECT_EQ(this->sessions().DeleteForUser(core::UserId("nobody")).value(), 0);
 }
 
 TYPED_TEST(BrowserSessionContract, AnyAdminSessionCountsOnlyUnexpiredAdministrators) {

@@ -43,17 +43,17 @@ const core::TimePoint kCreated = core::FromUnixSeconds(1'700'000'000);
 const core::TimePoint kNow = core::FromUnixSeconds(1'750'000'000);
 
 // A ULID-shaped (26 characters) connection id; ids sort by `n`.
-std::string ConnectionId(int n) {
+core::ConnectionId ConnectionId(int n) {
   const std::string digits = std::to_string(n);
-  return "01J" + std::string(23 - digits.size(), '0') + digits;
+  return core::ConnectionId("01J" + std::string(23 - digits.size(), '0') + digits);
 }
 
-core::Connection MakeConnection(const std::string& id, const std::string& user_id,
+core::Connection MakeConnection(const core::ConnectionId& id, const std::string& user_id,
                                 const std::string& provider_id) {
   core::Connection connection;
   connection.id = id;
-  connection.user_id = user_id;
-  connection.provider_id = provider_id;
+  connection.user_id = core::UserId(user_id);
+  connection.provider_id = core::ProviderId(provider_id);
   connection.status = ConnectionStatus::kPending;
   connection.created_at = kCreated;
   connection.updated_at = kCreated;
@@ -84,12 +84,13 @@ core::TokenSet TokenDueAt(const std::string& tag, core::TimePoint due) {
   return token;
 }
 
-core::AuthorizationFlow MakeFlow(const std::string& state_hash, const std::string& connection_id,
+core::AuthorizationFlow MakeFlow(const std::string& state_hash,
+                                 const core::ConnectionId& connection_id,
                                  core::TimePoint expires_at) {
   core::AuthorizationFlow flow;
   flow.state_hash = state_hash;
-  flow.user_id = "user-1";
-  flow.provider_id = kGitLab;
+  flow.user_id = core::UserId("user-1");
+  flow.provider_id = core::ProviderId(kGitLab);
   flow.connection_id = connection_id;
   flow.code_verifier = core::Secret("verifier-for-" + state_hash);
   flow.next_url = "https://app.example/settings?tab=integrations&x=%C3%BC";
@@ -135,7 +136,7 @@ void ExpectSameFlow(const core::AuthorizationFlow& actual,
 std::vector<std::string> ProviderIds(const std::vector<core::Connection>& connections) {
   std::vector<std::string> ids;
   for (const core::Connection& connection : connections) {
-    ids.push_back(connection.provider_id);
+    ids.push_back(connection.provider_id.value());
   }
   return ids;
 }
@@ -194,7 +195,7 @@ class ConnectionSuite : public Base {
     ASSERT_TRUE(this->providers().Insert(MakeProvider(kGitHub)).ok());
   }
 
-  core::Connection Pending(const std::string& id, const std::string& user_id = "user-1",
+  core::Connection Pending(const core::ConnectionId& id, const std::string& user_id = "user-1",
                            const std::string& provider_id = kGitLab) {
     core::Connection stored = Must(
         this->connections().FindOrInsert(MakeConnection(id, user_id, provider_id)), "FindOrInsert");
@@ -202,7 +203,7 @@ class ConnectionSuite : public Base {
     return stored;
   }
 
-  core::Connection Connected(const std::string& id, const core::TokenSet& token,
+  core::Connection Connected(const core::ConnectionId& id, const core::TokenSet& token,
                              const std::string& user_id = "user-1",
                              const std::string& provider_id = kGitLab) {
     Pending(id, user_id, provider_id);
@@ -210,7 +211,7 @@ class ConnectionSuite : public Base {
   }
 
   // WithRefreshLock with a callback that decides `outcome`.
-  core::Result<core::Connection> Refresh(const std::string& id,
+  core::Result<core::Connection> Refresh(const core::ConnectionId& id,
                                          const core::RefreshOutcome& outcome) {
     return this->connections().WithRefreshLock(
         id, [&outcome](const core::Connection&) { return Outcome(outcome); });
@@ -233,9 +234,9 @@ class ConnectionContract : public ConnectionSuite<Contract<Backend>> {};
 template <typename Backend>
 class ConnectionStorageContract : public ConnectionSuite<StoreContract<Backend>> {
  protected:
-  std::string RawToken(const std::string& id) {
+  std::string RawToken(const core::ConnectionId& id) {
     return this->RawColumn(kConnectionToken.table, kConnectionToken.column,
-                           kConnectionToken.id_column, id);
+                           kConnectionToken.id_column, id.value());
   }
   std::string RawVerifier(const std::string& state_hash) {
     return this->RawColumn(kFlowCodeVerifier.table, kFlowCodeVerifier.column,
@@ -308,7 +309,7 @@ TYPED_TEST(ConnectionContract, ConcurrentFindOrInsertOfOnePairYieldsOneRow) {
     thread.join();
   }
 
-  std::set<std::string> ids;
+  std::set<core::ConnectionId> ids;
   for (const auto& result : results) {
     ASSERT_TRUE(result->ok()) << result->error().message << " / " << result->error().detail;
     ids.insert((*result)->id);
@@ -316,11 +317,11 @@ TYPED_TEST(ConnectionContract, ConcurrentFindOrInsertOfOnePairYieldsOneRow) {
   ASSERT_EQ(ids.size(), 1U);
   EXPECT_GE(*ids.begin(), ConnectionId(100));
   EXPECT_LT(*ids.begin(), ConnectionId(100 + kThreads));
-  auto listed = this->connections().ListForUser("user-1");
+  auto listed = this->connections().ListForUser(core::UserId("user-1"));
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1U);
   EXPECT_EQ(listed->front().id, *ids.begin());
-  EXPECT_EQ(this->connections().CountForProvider(kGitLab).value(), 1);
+  EXPECT_EQ(this->connections().CountForProvider(core::ProviderId(kGitLab)).value(), 1);
 }
 
 TYPED_TEST(ConnectionContract, ListForUserIsOrderedByProviderIdAndHoldsOnlyThatUser) {
@@ -338,9 +339,9 @@ TYPED_TEST(ConnectionContract, ListForUserIsOrderedByProviderIdAndHoldsOnlyThatU
   std::vector<std::string> expected = order;
   std::sort(expected.begin(), expected.end());
 
-  auto first = this->connections().ListForUser("user-1");
-  auto second = this->connections().ListForUser("user-2");
-  auto nobody = this->connections().ListForUser("user-3");
+  auto first = this->connections().ListForUser(core::UserId("user-1"));
+  auto second = this->connections().ListForUser(core::UserId("user-2"));
+  auto nobody = this->connections().ListForUser(core::UserId("user-3"));
 
   ASSERT_TRUE(first.ok() && second.ok() && nobody.ok());
   EXPECT_EQ(ProviderIds(*first), expected);
@@ -425,7 +426,7 @@ TYPED_TEST(ConnectionContract, StoreTokenOnADeletedConnectionIsNotFound) {
   ASSERT_FALSE(stored.ok());
   EXPECT_EQ(stored.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(this->connections().Find(ConnectionId(1)).error().code, ErrorCode::kNotFound);
-  EXPECT_TRUE(this->connections().ListForUser("user-1").value().empty());
+  EXPECT_TRUE(this->connections().ListForUser(core::UserId("user-1")).value().empty());
 }
 
 // Delete and CountForProvider.
@@ -450,16 +451,16 @@ TYPED_TEST(ConnectionContract, DeletingTheProviderDeletesItsConnectionsAndFlows)
   this->Pending(ConnectionId(3), "user-1", kGitHub);
   ASSERT_TRUE(this->flows().Insert(MakeFlow("state-1", ConnectionId(1), kNow + kDay)).ok());
   core::AuthorizationFlow github_flow = MakeFlow("state-3", ConnectionId(3), kNow + kDay);
-  github_flow.provider_id = kGitHub;
+  github_flow.provider_id = core::ProviderId(kGitHub);
   ASSERT_TRUE(this->flows().Insert(github_flow).ok());
 
-  auto deleted = this->providers().Delete(kGitLab);
+  auto deleted = this->providers().Delete(core::ProviderId(kGitLab));
 
   ASSERT_TRUE(deleted.ok() && *deleted);
   EXPECT_EQ(this->connections().Find(ConnectionId(1)).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(this->connections().Find(ConnectionId(2)).error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(this->connections().CountForProvider(kGitLab).value(), 0);
-  EXPECT_EQ(ProviderIds(this->connections().ListForUser("user-1").value()),
+  EXPECT_EQ(this->connections().CountForProvider(core::ProviderId(kGitLab)).value(), 0);
+  EXPECT_EQ(ProviderIds(this->connections().ListForUser(core::UserId("user-1")).value()),
             (std::vector<std::string>{kGitHub}));
   EXPECT_EQ(this->flows().Take("state-1").error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(this->flows().Take("state-3").ok());
@@ -471,9 +472,9 @@ TYPED_TEST(ConnectionContract, CountForProviderCountsEveryUsersConnections) {
   this->Pending(ConnectionId(3), "user-3", kGitLab);
   this->Pending(ConnectionId(4), "user-1", kGitHub);
 
-  auto gitlab = this->connections().CountForProvider(kGitLab);
-  auto github = this->connections().CountForProvider(kGitHub);
-  auto unknown = this->connections().CountForProvider("unknown.example");
+  auto gitlab = this->connections().CountForProvider(core::ProviderId(kGitLab));
+  auto github = this->connections().CountForProvider(core::ProviderId(kGitHub));
+  auto unknown = this->connections().CountForProvider(core::ProviderId("unknown.example"));
 
   ASSERT_TRUE(gitlab.ok() && github.ok() && unknown.ok());
   EXPECT_EQ(*gitlab, 3);
@@ -736,8 +737,9 @@ TYPED_TEST(ConnectionContract, ClaimDueRefreshesClaimsDueConnectedRowsMostOverdu
   auto third = this->connections().ClaimDueRefreshes(kNow, 600s, 10);
 
   ASSERT_TRUE(first.ok() && second.ok() && third.ok());
-  EXPECT_EQ(*first, (std::vector<std::string>{ConnectionId(2), ConnectionId(4), ConnectionId(1)}));
-  EXPECT_EQ(*second, (std::vector<std::string>{ConnectionId(3)}));
+  EXPECT_EQ(*first,
+            (std::vector<core::ConnectionId>{ConnectionId(2), ConnectionId(4), ConnectionId(1)}));
+  EXPECT_EQ(*second, (std::vector<core::ConnectionId>{ConnectionId(3)}));
   EXPECT_TRUE(third->empty());
 }
 
@@ -750,10 +752,10 @@ TYPED_TEST(ConnectionContract, ClaimedConnectionsAreDueAgainAfterClaimFor) {
   auto after = this->connections().ClaimDueRefreshes(kNow + 600s, 600s, 10);
 
   ASSERT_TRUE(claimed.ok() && before.ok() && after.ok());
-  EXPECT_EQ(*claimed, (std::vector<std::string>{ConnectionId(2), ConnectionId(1)}));
+  EXPECT_EQ(*claimed, (std::vector<core::ConnectionId>{ConnectionId(2), ConnectionId(1)}));
   EXPECT_TRUE(before->empty());
   std::sort(after->begin(), after->end());  // equally overdue now
-  EXPECT_EQ(*after, (std::vector<std::string>{ConnectionId(1), ConnectionId(2)}));
+  EXPECT_EQ(*after, (std::vector<core::ConnectionId>{ConnectionId(1), ConnectionId(2)}));
 }
 
 TYPED_TEST(ConnectionContract, ConcurrentClaimsNeverClaimAConnectionTwice) {
@@ -764,7 +766,7 @@ TYPED_TEST(ConnectionContract, ConcurrentClaimsNeverClaimAConnectionTwice) {
                     TokenDueAt(std::to_string(i), kNow - (i + 1) * core::Seconds(1)),
                     "user-" + std::to_string(i));
   }
-  std::vector<std::vector<std::string>> claimed(kThreads);
+  std::vector<std::vector<core::ConnectionId>> claimed(kThreads);
   std::atomic<int> failures{0};
   std::latch start(kThreads);
 
@@ -793,21 +795,21 @@ TYPED_TEST(ConnectionContract, ConcurrentClaimsNeverClaimAConnectionTwice) {
 
   EXPECT_EQ(failures.load(), 0);
   ASSERT_TRUE(rest.ok());
-  std::vector<std::string> all = *rest;
+  std::vector<core::ConnectionId> all = *rest;
   for (const auto& batch : claimed) {
     all.insert(all.end(), batch.begin(), batch.end());
   }
-  std::map<std::string, int> claims;
-  for (const std::string& id : all) {
+  std::map<core::ConnectionId, int> claims;
+  for (const core::ConnectionId& id : all) {
     ++claims[id];
   }
-  std::vector<std::string> claimed_twice;
+  std::vector<core::ConnectionId> claimed_twice;
   for (const auto& [id, count] : claims) {
     if (count > 1) {
       claimed_twice.push_back(id);
     }
   }
-  EXPECT_EQ(claimed_twice, std::vector<std::string>{});
+  EXPECT_EQ(claimed_twice, std::vector<core::ConnectionId>{});
   EXPECT_EQ(claims.size(), static_cast<std::size_t>(kConnections));
 }
 
@@ -937,7 +939,7 @@ TYPED_TEST(ConnectionStorageContract, TokenMovedToAnotherConnectionIsDecryptionF
   const std::string stolen = this->RawToken(ConnectionId(1));
   ASSERT_TRUE(this->db()
                   .Execute("UPDATE oauth2_connections SET token = $1 WHERE id = $2",
-                           {stolen, ConnectionId(2)})
+                           {stolen, ConnectionId(2).value()})
                   .ok());
 
   auto found = this->connections().Find(ConnectionId(2));
@@ -972,7 +974,7 @@ TYPED_TEST(ConnectionStorageContract, TokensAndVerifierNeverAppearAtRest) {
   const std::string raw = this->RawBytesAtRest();
 
   ASSERT_FALSE(raw.empty());
-  EXPECT_NE(raw.find(ConnectionId(1)), std::string::npos);
+  EXPECT_NE(raw.find(ConnectionId(1).value()), std::string::npos);
   EXPECT_NE(raw.find("at-rest-state-hash"), std::string::npos);
   for (const std::string& secret : secrets) {
     EXPECT_EQ(raw.find(secret), std::string::npos) << secret;
@@ -1004,7 +1006,7 @@ TYPED_TEST(ConnectionStorageContract, ReencryptSecretsMovesTokensAndVerifiersToT
   ASSERT_TRUE(report.ok()) << report.error().message << " / " << report.error().detail;
   EXPECT_EQ(report->reencrypted, 6);  // 2 client secrets, 2 token sets, 2 verifiers
   EXPECT_EQ(report->already_current, 0);
-  for (const std::string& id : {ConnectionId(1), ConnectionId(2)}) {
+  for (const core::ConnectionId& id : {ConnectionId(1), ConnectionId(2)}) {
     EXPECT_EQ(crypto::KeyRing::KeyIdOf(this->RawToken(id)), *new_key) << id;
   }
   EXPECT_EQ(this->RawToken(ConnectionId(3)), "<NULL>");

@@ -247,7 +247,7 @@ using SqlBackends = ::testing::Types<SqliteBackend, PostgresBackend>;
 
 inline core::Provider MakeProvider(const std::string& id) {
   core::Provider provider;
-  provider.id = id;
+  provider.id = core::ProviderId(id);
   provider.kind = core::ProviderKind::kGitLab;
   provider.app_slug = "app-" + id;
   provider.client_id = "client-" + id;
@@ -257,7 +257,7 @@ inline core::Provider MakeProvider(const std::string& id) {
   provider.url = "https://" + id + "/";
   provider.use_pkce = true;
   provider.image_registry_url = "https://registry." + id;
-  provider.created_by = "admin-1";
+  provider.created_by = core::UserId("admin-1");
   provider.created_at = core::FromUnixSeconds(1'700'000'000);
   provider.updated_at = core::FromUnixSeconds(1'700'000'100);
   return provider;

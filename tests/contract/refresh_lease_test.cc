@@ -33,7 +33,7 @@ namespace {
 
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace): literals only
 
-constexpr const char* kConnectionId = "01HZZZZZZZZZZZZZZZZZZZZZZ1";
+const core::ConnectionId kConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZ1");
 
 core::TokenSet Token(const std::string& tag, core::TimePoint obtained_at) {
   core::TokenSet token;
@@ -56,8 +56,8 @@ class RefreshLease : public StoreContract<Backend> {
     ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab")).ok());
     core::Connection c;
     c.id = kConnectionId;
-    c.user_id = "alice";
-    c.provider_id = "gitlab";
+    c.user_id = core::UserId("alice");
+    c.provider_id = core::ProviderId("gitlab");
     c.created_at = clock_.Now();
     ASSERT_TRUE(this->connections().FindOrInsert(c).ok());
     ASSERT_TRUE(this->connections()
@@ -82,11 +82,12 @@ class RefreshLease : public StoreContract<Backend> {
     auto updated = this->db().Execute(
         "UPDATE oauth2_connections SET refresh_lease_owner = $2, refresh_lease_until = $3 "
         "WHERE id = $1",
-        {std::string(kConnectionId), owner, core::ToUnixSeconds(until)});
+        {kConnectionId.value(), owner, core::ToUnixSeconds(until)});
     ASSERT_TRUE(updated.ok() && *updated == 1);
   }
   std::string LeaseOwner() {
-    return this->RawColumn("oauth2_connections", "refresh_lease_owner", "id", kConnectionId);
+    return this->RawColumn("oauth2_connections", "refresh_lease_owner", "id",
+                           kConnectionId.value());
   }
 
   testing::FakeClock clock_;
@@ -282,15 +283,15 @@ TEST(TwoReplicas, TheSecondWaitsWithoutAConnectionAndAdoptsTheFirstOnesToken) {
   ASSERT_TRUE(a.providers->Insert(MakeProvider("gitlab")).ok());
   core::Connection c;
   c.id = kConnectionId;
-  c.user_id = "alice";
-  c.provider_id = "gitlab";
+  c.user_id = core::UserId("alice");
+  c.provider_id = core::ProviderId("gitlab");
   c.created_at = a.clock.Now();
   ASSERT_TRUE(a.connections->FindOrInsert(c).ok());
   // Expired 800 s ago: every read must refresh.
   ASSERT_TRUE(
       a.connections->StoreToken(kConnectionId, Token("old", a.clock.Now() - 8000s), a.clock.Now())
           .ok());
-  const core::Caller alice = core::Caller::User("alice");
+  const core::Caller alice = core::Caller::User(core::UserId("alice"));
 
   std::optional<core::Result<core::Connection>> a_result;
   std::optional<core::Result<core::Connection>> b_result;

@@ -52,7 +52,7 @@ void ExpectSameProvider(const core::Provider& actual, const core::Provider& expe
 core::ApiToken MakeToken(const std::string& id, std::int64_t created_at) {
   core::ApiToken token;
   token.id = id;
-  token.user_id = "user-" + id;
+  token.user_id = core::UserId("user-" + id);
   token.name = "token " + id;
   token.is_admin = false;
   token.token_hash = "hash-of-" + id;
@@ -119,14 +119,14 @@ TYPED_TEST(RepositoryContract, InsertedProviderIsFoundWithEveryField) {
   const core::Provider provider = MakeProvider("gitlab.example");
 
   ASSERT_TRUE(this->providers().Insert(provider).ok());
-  auto found = this->providers().Find("gitlab.example");
+  auto found = this->providers().Find(core::ProviderId("gitlab.example"));
 
   ASSERT_TRUE(found.ok()) << found.error().message;
   ExpectSameProvider(*found, provider);
 }
 
 TYPED_TEST(RepositoryContract, FindOfUnknownProviderIsNotFound) {
-  auto found = this->providers().Find("nobody.example");
+  auto found = this->providers().Find(core::ProviderId("nobody.example"));
 
   ASSERT_FALSE(found.ok());
   EXPECT_EQ(found.error().code, ErrorCode::kNotFound);
@@ -145,7 +145,7 @@ TYPED_TEST(RepositoryContract, ListIsOrderedByIdBytewise) {
   ASSERT_TRUE(listed.ok()) << listed.error().message;
   std::vector<std::string> listed_ids;
   for (const core::Provider& provider : *listed) {
-    listed_ids.push_back(provider.id);
+    listed_ids.push_back(provider.id.value());
   }
   EXPECT_EQ(listed_ids, expected);
 }
@@ -173,12 +173,12 @@ TYPED_TEST(RepositoryContract, UpdateReplacesEveryField) {
   changed.use_pkce = false;
   changed.image_registry_url = std::nullopt;
   changed.oidc_issuer_url = "https://login.example/realms/x";
-  changed.created_by = "admin-2";
+  changed.created_by = core::UserId("admin-2");
   changed.created_at = core::FromUnixSeconds(1'600'000'000);
   changed.updated_at = core::FromUnixSeconds(1'800'000'000);
 
   ASSERT_TRUE(this->providers().Update(changed).ok());
-  auto found = this->providers().Find("gitlab.example");
+  auto found = this->providers().Find(core::ProviderId("gitlab.example"));
 
   ASSERT_TRUE(found.ok()) << found.error().message;
   ExpectSameProvider(*found, changed);
@@ -194,13 +194,14 @@ TYPED_TEST(RepositoryContract, UpdateOfUnknownProviderIsNotFound) {
 TYPED_TEST(RepositoryContract, DeleteReportsWhetherARowWasDeleted) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
 
-  auto first = this->providers().Delete("gitlab.example");
-  auto second = this->providers().Delete("gitlab.example");
+  auto first = this->providers().Delete(core::ProviderId("gitlab.example"));
+  auto second = this->providers().Delete(core::ProviderId("gitlab.example"));
 
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_TRUE(*first);
   EXPECT_FALSE(*second);
-  EXPECT_EQ(this->providers().Find("gitlab.example").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(this->providers().Find(core::ProviderId("gitlab.example")).error().code,
+            ErrorCode::kNotFound);
 }
 
 TYPED_TEST(RepositoryContract, AbsentOptionalsRoundTripAbsent) {
@@ -222,7 +223,7 @@ TYPED_TEST(RepositoryStorageContract, AbsentClientSecretIsStoredAsNull) {
 
   ASSERT_TRUE(this->providers().Insert(provider).ok());
 
-  EXPECT_EQ(this->RawClientSecret(provider.id), "<NULL>");
+  EXPECT_EQ(this->RawClientSecret(provider.id.value()), "<NULL>");
 }
 
 TYPED_TEST(RepositoryContract, EmptyClientSecretIsKeptDistinctFromNone) {
@@ -256,7 +257,7 @@ TYPED_TEST(RepositoryStorageContract,
                            {stolen, std::string("gitlab.example")})
                   .ok());
 
-  auto found = this->providers().Find("gitlab.example");
+  auto found = this->providers().Find(core::ProviderId("gitlab.example"));
 
   ASSERT_FALSE(found.ok());
   EXPECT_EQ(found.error().code, ErrorCode::kDecryptionFailed);
@@ -409,7 +410,7 @@ TYPED_TEST(RepositoryStorageContract, ReadsRecoverWhenTheServerDropsConnections)
   ASSERT_TRUE(this->providers().Insert(MakeProvider("gitlab.example")).ok());
 
   this->backend_.DropConnections();
-  auto found = this->providers().Find("gitlab.example");
+  auto found = this->providers().Find(core::ProviderId("gitlab.example"));
 
   ASSERT_TRUE(found.ok()) << found.error().message << " / " << found.error().detail;
   EXPECT_TRUE(this->store().Ping().ok());
@@ -439,7 +440,7 @@ TYPED_TEST(RepositoryStorageContract, MigrateIsIdempotent) {
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_EQ(this->AppliedMigrations(this->db()), LatestSchemaVersion(this->db().dialect()));
-  EXPECT_TRUE(this->providers().Find("gitlab.example").ok());
+  EXPECT_TRUE(this->providers().Find(core::ProviderId("gitlab.example")).ok());
 }
 
 TYPED_TEST(RepositoryStorageContract, ConcurrentMigrationsApplyEachVersionOnce) {
@@ -500,7 +501,7 @@ TYPED_TEST(RepositoryContract, FiftyConcurrentWritersAndReadersDoNotError) {
       };
       count(this->providers().Insert(MakeProvider(id)).ok());
       count(this->tokens().Insert(MakeToken("tok-" + std::to_string(i), 1'700'000'000 + i)).ok());
-      count(this->providers().Find(id).ok());
+      count(this->providers().Find(core::ProviderId(id)).ok());
       count(this->providers().List().ok());
       count(this->tokens().List().ok());
       core::Provider updated = MakeProvider(id);
@@ -546,7 +547,7 @@ TYPED_TEST(RepositoryStorageContract, ReencryptSecretsMovesEveryCiphertextToTheN
   EXPECT_EQ(again->already_current, 3);
   for (const char* id : {"a.example", "b.example", "c.example"}) {
     EXPECT_EQ(crypto::KeyRing::KeyIdOf(this->RawClientSecret(id)), *new_key) << id;
-    auto found = this->providers().Find(id);
+    auto found = this->providers().Find(core::ProviderId(id));
     ASSERT_TRUE(found.ok()) << found.error().message;
     ASSERT_TRUE(found->client_secret.has_value());
     EXPECT_EQ(found->client_secret->Reveal(), std::string("secret-for-") + id);
@@ -570,7 +571,7 @@ TYPED_TEST(RepositoryStorageContract, ReencryptSecretsNeverOverwritesAConcurrent
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->reencrypted, 1);
   EXPECT_EQ(report->already_current, 1);
-  auto found = this->providers().Find("a.example");
+  auto found = this->providers().Find(core::ProviderId("a.example"));
   ASSERT_TRUE(found.ok()) << found.error().message;
   EXPECT_EQ(found->client_secret->Reveal(), "written-concurrently");
   EXPECT_EQ(crypto::KeyRing::KeyIdOf(this->RawClientSecret("b.example")),

@@ -22,10 +22,11 @@ core::SessionToken MakeSessionToken(const std::string& id, const std::string& us
                                     std::int64_t created_at) {
   core::SessionToken token;
   token.id = id;
-  token.user_id = user;
+  token.user_id = core::UserId(user);
   token.session_name = "session of " + id;
   token.token_hash = "hash-" + id;
-  token.connection_ids = {"01HAAAAAAAAAAAAAAAAAAAAAAA", "01HBBBBBBBBBBBBBBBBBBBBBBB"};
+  token.connection_ids = {core::ConnectionId("01HAAAAAAAAAAAAAAAAAAAAAAA"),
+                          core::ConnectionId("01HBBBBBBBBBBBBBBBBBBBBBBB")};
   token.repository_urls = {"https://gitlab.example.org/group/" + id + ".git"};
   token.created_at = core::FromUnixSeconds(created_at);
   token.expires_at = core::FromUnixSeconds(created_at + 12 * 3600);
@@ -128,8 +129,8 @@ TYPED_TEST(SessionTokenContract, ListForUserHasOnlyThatUsersTokensByCreationTime
     ASSERT_TRUE(this->sessions().Insert(MakeSessionToken(id, user, at)).ok());
   }
 
-  auto alice = this->sessions().ListForUser("alice");
-  auto nobody = this->sessions().ListForUser("carol");
+  auto alice = this->sessions().ListForUser(core::UserId("alice"));
+  auto nobody = this->sessions().ListForUser(core::UserId("carol"));
 
   ASSERT_TRUE(alice.ok());
   std::vector<std::string> ids;
@@ -146,11 +147,14 @@ TYPED_TEST(SessionTokenContract, OnlyTheOwnerRevokesAndTheFirstTimeIsKept) {
   core::SessionToken token = MakeSessionToken("st_000000000001", "alice", 1'700'000'000);
   ASSERT_TRUE(this->sessions().Insert(token).ok());
 
-  auto by_bob = this->sessions().Revoke(token.id, "bob", core::FromUnixSeconds(1'700'000'100));
-  auto first = this->sessions().Revoke(token.id, "alice", core::FromUnixSeconds(1'700'000'200));
-  auto second = this->sessions().Revoke(token.id, "alice", core::FromUnixSeconds(1'700'000'300));
-  auto unknown =
-      this->sessions().Revoke("st_000000000009", "alice", core::FromUnixSeconds(1'700'000'300));
+  auto by_bob =
+      this->sessions().Revoke(token.id, core::UserId("bob"), core::FromUnixSeconds(1'700'000'100));
+  auto first = this->sessions().Revoke(token.id, core::UserId("alice"),
+                                       core::FromUnixSeconds(1'700'000'200));
+  auto second = this->sessions().Revoke(token.id, core::UserId("alice"),
+                                        core::FromUnixSeconds(1'700'000'300));
+  auto unknown = this->sessions().Revoke("st_000000000009", core::UserId("alice"),
+                                         core::FromUnixSeconds(1'700'000'300));
 
   ASSERT_TRUE(by_bob.ok() && first.ok() && second.ok() && unknown.ok());
   EXPECT_FALSE(*by_bob);
@@ -171,7 +175,7 @@ TYPED_TEST(SessionTokenStorageContract, AMalformedStoredScopeIsRefusedNotWidened
                   .ok());
 
   auto found = this->sessions().FindByHash(token.token_hash);
-  auto listed = this->sessions().ListForUser("alice");
+  auto listed = this->sessions().ListForUser(core::UserId("alice"));
 
   ASSERT_FALSE(found.ok());
   EXPECT_EQ(found.error().code, ErrorCode::kInternal);

@@ -71,7 +71,7 @@ class EmbeddedSignInTest : public ::testing::Test {
     EXPECT_TRUE(store.ok());
     core::SystemClock clock;
     service::ApiTokenService tokens(*(*store)->api_tokens, random, clock);
-    auto issued = tokens.Create(user, admin, "browser test", std::nullopt);
+    auto issued = tokens.Create(core::UserId(user), admin, "browser test", std::nullopt);
     EXPECT_TRUE(issued.ok());
     return issued->token.Reveal();
   }

@@ -23,7 +23,7 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
  public:
   InMemoryProviderRepository() = default;
   // `on_delete` runs with the id of each deleted provider, after the delete (ON DELETE CASCADE).
-  explicit InMemoryProviderRepository(std::function<void(const std::string&)> on_delete)
+  explicit InMemoryProviderRepository(std::function<void(const core::ProviderId&)> on_delete)
       : on_delete_(std::move(on_delete)) {}
 
   core::Result<std::vector<core::Provider>> List() override {
@@ -34,11 +34,11 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
     }
     return out;
   }
-  core::Result<core::Provider> Find(const std::string& id) override {
+  core::Result<core::Provider> Find(const core::ProviderId& id) override {
     std::lock_guard lock(mu_);
     auto it = rows_.find(id);
     if (it == rows_.end()) {
-      return core::MakeError(core::ErrorCode::kNotFound, "no provider " + id);
+      return core::MakeError(core::ErrorCode::kNotFound, "no provider " + id.value());
     }
     return it->second;
   }
@@ -46,7 +46,7 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
     std::lock_guard lock(mu_);
     if (!rows_.emplace(provider.id, provider).second) {
       return core::MakeError(core::ErrorCode::kConflict,
-                             "OAuth2 Client with id '" + provider.id + "' already exists.");
+                             "OAuth2 Client with id '" + provider.id.value() + "' already exists.");
     }
     return core::OkStatus();
   }
@@ -54,12 +54,12 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
     std::lock_guard lock(mu_);
     auto it = rows_.find(provider.id);
     if (it == rows_.end()) {
-      return core::MakeError(core::ErrorCode::kNotFound, "no provider " + provider.id);
+      return core::MakeError(core::ErrorCode::kNotFound, "no provider " + provider.id.value());
     }
     it->second = provider;
     return core::OkStatus();
   }
-  core::Result<bool> Delete(const std::string& id) override {
+  core::Result<bool> Delete(const core::ProviderId& id) override {
     bool deleted = false;
     {
       std::lock_guard lock(mu_);
@@ -72,9 +72,9 @@ class InMemoryProviderRepository final : public core::ProviderRepository {
   }
 
  private:
-  std::function<void(const std::string&)> on_delete_;
+  std::function<void(const core::ProviderId&)> on_delete_;
   std::mutex mu_;
-  std::map<std::string, core::Provider> rows_;
+  std::map<core::ProviderId, core::Provider> rows_;
 };
 
 class InMemoryApiTokenRepository final : public core::ApiTokenRepository {
@@ -128,10 +128,10 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
  public:
   InMemoryConnectionRepository() = default;
   // `on_delete` runs with the id of each deleted connection, after the delete (ON DELETE CASCADE).
-  explicit InMemoryConnectionRepository(std::function<void(const std::string&)> on_delete)
+  explicit InMemoryConnectionRepository(std::function<void(const core::ConnectionId&)> on_delete)
       : on_delete_(std::move(on_delete)) {}
 
-  core::Result<std::vector<core::Connection>> ListForUser(const std::string& user_id) override {
+  core::Result<std::vector<core::Connection>> ListForUser(const core::UserId& user_id) override {
     std::lock_guard lock(mu_);
     std::vector<core::Connection> out;
     for (const auto& [id, c] : rows_) {
@@ -143,7 +143,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
               [](const auto& a, const auto& b) { return a.provider_id < b.provider_id; });
     return out;
   }
-  core::Result<core::Connection> Find(const std::string& id) override {
+  core::Result<core::Connection> Find(const core::ConnectionId& id) override {
     std::lock_guard lock(mu_);
     auto it = rows_.find(id);
     if (it == rows_.end()) {
@@ -161,7 +161,8 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     rows_[candidate.id] = candidate;
     return candidate;
   }
-  core::Result<core::Connection> StoreToken(const std::string& id, const core::TokenSet& token,
+  core::Result<core::Connection> StoreToken(const core::ConnectionId& id,
+                                            const core::TokenSet& token,
                                             core::TimePoint now) override {
     std::lock_guard lock(mu_);
     auto it = rows_.find(id);
@@ -172,7 +173,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     return it->second;
   }
   core::Result<core::Connection> WithRefreshLock(
-      const std::string& id,
+      const core::ConnectionId& id,
       const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
       override {
     std::unique_lock refresh_lock(LockFor(id));
@@ -192,7 +193,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     Apply(it->second, *outcome, it->second.updated_at);
     return it->second;
   }
-  core::Result<bool> Delete(const std::string& id) override {
+  core::Result<bool> Delete(const core::ConnectionId& id) override {
     bool deleted = false;
     {
       std::lock_guard lock(mu_);
@@ -204,11 +205,11 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     return deleted;
   }
   // Most overdue first, ties by id (the SQL ORDER BY refresh_due_at, id).
-  core::Result<std::vector<std::string>> ClaimDueRefreshes(core::TimePoint now,
-                                                           core::Seconds claim_for,
-                                                           std::size_t limit) override {
+  core::Result<std::vector<core::ConnectionId>> ClaimDueRefreshes(core::TimePoint now,
+                                                                  core::Seconds claim_for,
+                                                                  std::size_t limit) override {
     std::lock_guard lock(mu_);
-    std::vector<std::pair<core::TimePoint, std::string>> due_rows;
+    std::vector<std::pair<core::TimePoint, core::ConnectionId>> due_rows;
     for (const auto& [id, c] : rows_) {
       auto claimed = claimed_until_.find(id);
       const std::optional<core::TimePoint> due = claimed != claimed_until_.end()
@@ -220,7 +221,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       }
     }
     std::sort(due_rows.begin(), due_rows.end());
-    std::vector<std::string> out;
+    std::vector<core::ConnectionId> out;
     for (const auto& [due, id] : due_rows) {
       if (out.size() >= limit) {
         break;
@@ -232,8 +233,8 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
   }
   // The provider's side of ON DELETE CASCADE: removes its connections (and, through on_delete,
   // their flows).
-  void DeleteForProvider(const std::string& provider_id) {
-    std::vector<std::string> deleted;
+  void DeleteForProvider(const core::ProviderId& provider_id) {
+    std::vector<core::ConnectionId> deleted;
     {
       std::lock_guard lock(mu_);
       for (auto it = rows_.begin(); it != rows_.end();) {
@@ -246,12 +247,12 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       }
     }
     if (on_delete_) {
-      for (const std::string& id : deleted) {
+      for (const core::ConnectionId& id : deleted) {
         on_delete_(id);
       }
     }
   }
-  core::Result<std::int64_t> CountForProvider(const std::string& provider_id) override {
+  core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(std::count_if(rows_.begin(), rows_.end(), [&](const auto& kv) {
       return kv.second.provider_id == provider_id;
@@ -275,16 +276,16 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       c.status_reason = note->reason;  // token and version stay
     }
   }
-  std::mutex& LockFor(const std::string& id) {
+  std::mutex& LockFor(const core::ConnectionId& id) {
     std::lock_guard lock(mu_);
     return refresh_locks_[id];
   }
 
-  std::function<void(const std::string&)> on_delete_;
+  std::function<void(const core::ConnectionId&)> on_delete_;
   std::mutex mu_;
-  std::map<std::string, core::Connection> rows_;
-  std::map<std::string, core::TimePoint> claimed_until_;
-  std::map<std::string, std::mutex> refresh_locks_;
+  std::map<core::ConnectionId, core::Connection> rows_;
+  std::map<core::ConnectionId, core::TimePoint> claimed_until_;
+  std::map<core::ConnectionId, std::mutex> refresh_locks_;
 };
 
 class InMemoryAuthorizationFlowRepository final : public core::AuthorizationFlowRepository {
@@ -324,11 +325,11 @@ class InMemoryAuthorizationFlowRepository final : public core::AuthorizationFlow
     return rows_.size();
   }
   // ON DELETE CASCADE from the flow's connection, or from its provider.
-  void DeleteForConnection(const std::string& connection_id) {
+  void DeleteForConnection(const core::ConnectionId& connection_id) {
     std::lock_guard lock(mu_);
     std::erase_if(rows_, [&](const auto& kv) { return kv.second.connection_id == connection_id; });
   }
-  void DeleteForProvider(const std::string& provider_id) {
+  void DeleteForProvider(const core::ProviderId& provider_id) {
     std::lock_guard lock(mu_);
     std::erase_if(rows_, [&](const auto& kv) { return kv.second.provider_id == provider_id; });
   }
@@ -359,7 +360,7 @@ class InMemorySessionTokenRepository final : public core::SessionTokenRepository
     }
     return core::MakeError(core::ErrorCode::kNotFound, "no session token");
   }
-  core::Result<std::vector<core::SessionToken>> ListForUser(const std::string& user_id) override {
+  core::Result<std::vector<core::SessionToken>> ListForUser(const core::UserId& user_id) override {
     std::lock_guard lock(mu_);
     std::vector<core::SessionToken> out;
     for (const auto& t : rows_) {
@@ -372,7 +373,7 @@ class InMemorySessionTokenRepository final : public core::SessionTokenRepository
     });
     return out;
   }
-  core::Result<bool> Revoke(const std::string& id, const std::string& user_id,
+  core::Result<bool> Revoke(const std::string& id, const core::UserId& user_id,
                             core::TimePoint now) override {
     std::lock_guard lock(mu_);
     for (auto& t : rows_) {
@@ -419,7 +420,7 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
     std::lock_guard lock(mu_);
     return sessions_.erase(id_hash) > 0;
   }
-  core::Result<std::int64_t> DeleteForUser(const std::string& user_id) override {
+  core::Result<std::int64_t> DeleteForUser(const core::UserId& user_id) override {
     std::lock_guard lock(mu_);
     return static_cast<std::int64_t>(
         std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user_id == user_id; }));
@@ -488,10 +489,10 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
 // flows, a connection's delete its flows. Declared in dependency order (flows first).
 struct InMemoryStore {
   InMemoryAuthorizationFlowRepository flows;
-  InMemoryConnectionRepository connections{[this](const std::string& id) {
+  InMemoryConnectionRepository connections{[this](const core::ConnectionId& id) {
     flows.DeleteForConnection(id);
   }};
-  InMemoryProviderRepository providers{[this](const std::string& id) {
+  InMemoryProviderRepository providers{[this](const core::ProviderId& id) {
     connections.DeleteForProvider(id);
     flows.DeleteForProvider(id);
   }};

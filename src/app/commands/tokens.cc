@@ -34,7 +34,7 @@ int Create(service::ApiTokenService& service, const TokensState& state) {
     }
     ttl = *parsed;
   }
-  auto issued = service.Create(state.user, state.admin, state.name, ttl);
+  auto issued = service.Create(core::UserId(state.user), state.admin, state.name, ttl);
   if (!issued.ok()) {
     std::cerr << "error: " << issued.error().message << "\n";
     return 1;
