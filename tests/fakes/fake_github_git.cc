@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <ranges>
 #include <stdexcept>
 #include <utility>
 
@@ -58,9 +59,9 @@ std::vector<std::string> FakeGitHub::GitUsernames() const {
 const GitHubRepository* FakeGitHub::FindRepositoryLocked(std::string_view full_name) const {
   const std::string wanted = core::AsciiLower(full_name);
   // The newest registration wins, as AddRepository appends.
-  for (auto it = repositories_.rbegin(); it != repositories_.rend(); ++it) {
-    if (core::AsciiLower(it->full_name) == wanted) {
-      return &*it;
+  for (const GitHubRepository& repository : std::views::reverse(repositories_)) {
+    if (core::AsciiLower(repository.full_name) == wanted) {
+      return &repository;
     }
   }
   return nullptr;
