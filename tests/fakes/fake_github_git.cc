@@ -4,7 +4,6 @@
 #include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <ranges>
 #include <stdexcept>
 #include <utility>
 
@@ -59,12 +58,11 @@ std::vector<std::string> FakeGitHub::GitUsernames() const {
 const GitHubRepository* FakeGitHub::FindRepositoryLocked(std::string_view full_name) const {
   const std::string wanted = core::AsciiLower(full_name);
   // The newest registration wins, as AddRepository appends.
-  for (const GitHubRepository& repository : std::views::reverse(repositories_)) {
-    if (core::AsciiLower(repository.full_name) == wanted) {
-      return &repository;
-    }
-  }
-  return nullptr;
+  const auto found = std::find_if(repositories_.rbegin(), repositories_.rend(),
+                                  [&wanted](const GitHubRepository& repository) {
+                                    return core::AsciiLower(repository.full_name) == wanted;
+                                  });
+  return found == repositories_.rend() ? nullptr : &*found;
 }
 
 http::Response FakeGitHub::GitRequest(const http::Request& request, const GitRoute& route) {
