@@ -138,10 +138,10 @@ class SqliteConnection final : public SqlConnection {
   // Prepares (or reuses) the single statement in `sql` and binds params[i] to "$<i+1>".
   core::Result<Lease> Prepare(std::string_view sql, const Params& params) {
     sqlite3_stmt* raw = nullptr;
-    bool cached = false;
+    Lease statement;
     if (const auto found = statements_.find(sql); found != statements_.end()) {
       raw = found->second;
-      cached = true;
+      statement = Lease(raw, Release{true});
     } else {
       const char* tail = nullptr;
       const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
@@ -156,14 +156,14 @@ class SqliteConnection final : public SqlConnection {
         return core::MakeError(core::ErrorCode::kInternal, "database error",
                                "expected exactly one statement; sql: " + SqlForLog(sql));
       }
-      if (statements_.size() < kMaxCachedStatements) {
-        statements_.emplace(std::string(sql), compiled.release());
-        cached = true;
-      } else {
-        compiled.release();
+      const bool cached = statements_.size() < kMaxCachedStatements;
+      if (cached) {
+        statements_.emplace(std::string(sql), raw);
       }
+      // The lease takes the statement over: reset after use when the cache keeps it, finalized
+      // otherwise.
+      statement = Lease(compiled.release(), Release{cached});
     }
-    Lease statement(raw, Release{cached});
     if (static_cast<std::size_t>(sqlite3_bind_parameter_count(raw)) != params.size()) {
       return core::MakeError(core::ErrorCode::kInternal, "database error",
                              "statement takes " + std::to_string(sqlite3_bind_parameter_count(raw))

@@ -11,7 +11,7 @@
 namespace keybridge::storage {
 
 std::string EncodeTokenSet(const core::TokenSet& token);
-// kInternal if the JSON is not a token set written by EncodeTokenSet.
-core::Result<core::TokenSet> DecodeTokenSet(std::string_view json);
+// kInternal if `text` is not the JSON of a token set written by EncodeTokenSet.
+core::Result<core::TokenSet> DecodeTokenSet(std::string_view text);
 
 }  // namespace keybridge::storage

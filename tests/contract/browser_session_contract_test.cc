@@ -4,6 +4,7 @@
 // an administrator" question, and single use of sign-in links and login flows.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "contract/contract_fixture.h"
@@ -15,6 +16,8 @@ namespace {
 
 using core::ErrorCode;
 
+constexpr std::int64_t kDay = 86400;  // seconds
+
 core::BrowserSession MakeSession(const std::string& hash, bool admin, std::int64_t created_at) {
   core::BrowserSession session;
   session.id_hash = hash;
@@ -23,7 +26,7 @@ core::BrowserSession MakeSession(const std::string& hash, bool admin, std::int64
   session.is_admin = admin;
   session.created_at = core::FromUnixSeconds(created_at);
   session.last_seen_at = core::FromUnixSeconds(created_at + 5);
-  session.expires_at = core::FromUnixSeconds(created_at + 7 * 86400);
+  session.expires_at = core::FromUnixSeconds(created_at + 7 * kDay);
   return session;
 }
 
@@ -98,7 +101,7 @@ TYPED_TEST(BrowserSessionContract, AnyAdminSessionCountsOnlyUnexpiredAdministrat
   ASSERT_TRUE(this->sessions().Insert(MakeSession("admin", true, t0)).ok());
   EXPECT_TRUE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0)).value());
   // Past its absolute expiry the administrator no longer counts.
-  EXPECT_FALSE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0 + 8 * 86400)).value());
+  EXPECT_FALSE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0 + 8 * kDay)).value());
 }
 
 TYPED_TEST(BrowserSessionContract, SignInLinkIsSingleUse) {
@@ -135,7 +138,7 @@ TYPED_TEST(BrowserSessionContract, LoginFlowIsSingleUseWithEveryField) {
 
 TYPED_TEST(BrowserSessionContract, DeleteExpiredSweepsAllThreeTables) {
   const std::int64_t t0 = 1'700'000'000;
-  ASSERT_TRUE(this->sessions().Insert(MakeSession("old", false, t0 - 8 * 86400)).ok());
+  ASSERT_TRUE(this->sessions().Insert(MakeSession("old", false, t0 - 8 * kDay)).ok());
   ASSERT_TRUE(this->sessions().Insert(MakeSession("new", false, t0)).ok());
   ASSERT_TRUE(this->sessions()
                   .InsertSignInLink("old-link", core::FromUnixSeconds(t0 - 7200),

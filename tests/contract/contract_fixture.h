@@ -173,9 +173,12 @@ class PostgresBackend : public SqlBackend {
   static constexpr const char* kName = "Postgres";
 
   void SetUp() {
-    const char* base = std::getenv("KEYBRIDGE_TEST_POSTGRES_URL");
+    // getenv: read on the test's main thread before the test starts any thread, and nothing in
+    // the tests sets the environment.
+    const char* base = std::getenv("KEYBRIDGE_TEST_POSTGRES_URL");  // NOLINT(concurrency-mt-unsafe)
     if (base == nullptr || *base == '\0') {
-      const char* required = std::getenv("KEYBRIDGE_REQUIRE_POSTGRES");
+      const char* required =
+          std::getenv("KEYBRIDGE_REQUIRE_POSTGRES");  // NOLINT(concurrency-mt-unsafe)
       if (required != nullptr && std::string_view(required) == "1") {
         FAIL() << "KEYBRIDGE_REQUIRE_POSTGRES=1 but KEYBRIDGE_TEST_POSTGRES_URL is not set";
       }

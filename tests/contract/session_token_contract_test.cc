@@ -5,6 +5,7 @@
 // restriction".
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -29,7 +30,7 @@ core::SessionToken MakeSessionToken(const std::string& id, const std::string& us
                           core::ConnectionId("01HBBBBBBBBBBBBBBBBBBBBBBB")};
   token.repository_urls = {"https://gitlab.example.org/group/" + id + ".git"};
   token.created_at = core::FromUnixSeconds(created_at);
-  token.expires_at = core::FromUnixSeconds(created_at + 12 * 3600);
+  token.expires_at = core::FromUnixSeconds(created_at) + std::chrono::hours(12);
   return token;
 }
 

@@ -26,7 +26,7 @@ FakeGitHub::Options::Options() {
   refresh_token_lifetime = core::Seconds(15897600);
 }
 
-FakeGitHub::FakeGitHub(const core::Clock& clock, Options options)
+FakeGitHub::FakeGitHub(const core::Clock& clock, const Options& options)
     : FakeOAuthProvider(clock, options),
       enterprise_(options.enterprise),
       enterprise_version_(options.enterprise_version),
@@ -192,7 +192,7 @@ std::int64_t FakeGitHub::AddRepository(GitHubRepository repository) {
   return id;
 }
 
-TokenPair FakeGitHub::IssueTokenPair(const FakeUser& user, std::string scope) {
+TokenPair FakeGitHub::IssueTokenPair(const FakeUser& user, const std::string& scope) {
   const std::lock_guard lock(mutex_);
   TokenRecord& record = IssueTokensLocked(options_.client_id, user, scope, expiring_tokens_);
   if (!expiring_tokens_) {

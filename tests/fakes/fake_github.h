@@ -81,7 +81,7 @@ class FakeGitHub final : public FakeOAuthProvider {
   };
 
   // `clock` must outlive the fake. Starts serving on 127.0.0.1 before returning.
-  explicit FakeGitHub(const core::Clock& clock, Options options = Options());
+  explicit FakeGitHub(const core::Clock& clock, const Options& options = Options());
   ~FakeGitHub() override;
 
   std::string BaseUrl() const override;  // the web host (github.com / https://HOST)
@@ -123,7 +123,7 @@ class FakeGitHub final : public FakeOAuthProvider {
   // The repositories themselves; repository O/R lives at "O/R.git" (see GitHttpBackend).
   GitHttpBackend& Git() { return *git_; }
 
-  TokenPair IssueTokenPair(const FakeUser& user, std::string scope) override;
+  TokenPair IssueTokenPair(const FakeUser& user, const std::string& scope) override;
 
  private:
   http::Response HandleWeb(http::Request& request);

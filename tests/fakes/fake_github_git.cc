@@ -58,12 +58,11 @@ std::vector<std::string> FakeGitHub::GitUsernames() const {
 const GitHubRepository* FakeGitHub::FindRepositoryLocked(std::string_view full_name) const {
   const std::string wanted = core::AsciiLower(full_name);
   // The newest registration wins, as AddRepository appends.
-  for (auto it = repositories_.rbegin(); it != repositories_.rend(); ++it) {
-    if (core::AsciiLower(it->full_name) == wanted) {
-      return &*it;
-    }
-  }
-  return nullptr;
+  const auto found = std::find_if(repositories_.rbegin(), repositories_.rend(),
+                                  [&wanted](const GitHubRepository& repository) {
+                                    return core::AsciiLower(repository.full_name) == wanted;
+                                  });
+  return found == repositories_.rend() ? nullptr : &*found;
 }
 
 http::Response FakeGitHub::GitRequest(const http::Request& request, const GitRoute& route) {

@@ -87,13 +87,13 @@ http::Response FakeGitHub::Authorize(const FormFields& params, std::string_view 
   if (decision.empty() && !options_.auto_approve) {
     std::string hidden;
     for (const auto& [name, value] : params) {
-      hidden += "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\""
+      hidden += R"(<input type="hidden" name=")" + HtmlEscape(name) + "\" value=\""
                 + HtmlEscape(value) + "\">";
     }
     const std::string action = HtmlEscape(BaseUrl() + "/login/oauth/authorize");
     http::Response page =
         HtmlPage(200, "Authorize application", "An application would like to access your account.");
-    page.body += "<form method=\"post\" action=\"" + action + "\">" + hidden
+    page.body += R"(<form method="post" action=")" + action + "\">" + hidden
                  + "<button type=\"submit\" name=\"authorize\" value=\"1\">Authorize</button>"
                    "<button type=\"submit\" name=\"authorize\" value=\"0\">Cancel</button>"
                    "</form>\n";

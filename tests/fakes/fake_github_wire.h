@@ -121,7 +121,7 @@ inline FormFields RequestParams(const http::Request& request) {
 }
 
 inline std::string IsoTime(core::TimePoint t) {
-  const std::time_t seconds = static_cast<std::time_t>(core::ToUnixSeconds(t));
+  const auto seconds = static_cast<std::time_t>(core::ToUnixSeconds(t));
   std::tm parts{};
   gmtime_r(&seconds, &parts);
   char buffer[64];

@@ -111,18 +111,15 @@ std::int64_t FakeGitLab::AddProject(GitLabProject project) {
   std::int64_t id = 0;
   {
     const std::lock_guard lock(mutex_);
-    bool replaced = false;
-    for (auto& existing : projects_) {
-      if (core::AsciiLower(existing.path_with_namespace)
-          == core::AsciiLower(project.path_with_namespace)) {
-        project.id = project.id == 0 ? existing.id : project.id;
-        existing = std::move(project);
-        id = existing.id;
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) {
+    const std::string wanted = core::AsciiLower(project.path_with_namespace);
+    const auto existing = std::find_if(projects_.begin(), projects_.end(), [&](const auto& known) {
+      return core::AsciiLower(known.path_with_namespace) == wanted;
+    });
+    if (existing != projects_.end()) {
+      project.id = project.id == 0 ? existing->id : project.id;
+      *existing = std::move(project);
+      id = existing->id;
+    } else {
       if (project.id == 0) {
         project.id = next_project_id_++;
       }

@@ -64,16 +64,16 @@ http::Response FakeGitLab::Authorize(http::Request& /*request*/, const FormField
     // The consent screen: both buttons post the same hidden fields back to this endpoint.
     std::string hidden;
     for (const auto& [name, value] : params) {
-      hidden += "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\""
+      hidden += R"(<input type="hidden" name=")" + HtmlEscape(name) + "\" value=\""
                 + HtmlEscape(value) + "\">";
     }
     const std::string action = HtmlEscape(BaseUrl() + "/oauth/authorize");
     http::Response page = HtmlPage(200, "Authorize application",
                                    "An application is requesting access to your GitLab account.");
-    page.body += "<form method=\"post\" action=\"" + action + "\">" + hidden
+    page.body += R"(<form method="post" action=")" + action + "\">" + hidden
                  + "<button type=\"submit\">Authorize</button></form><form method=\"post\" "
                    "action=\""
-                 + action + "\"><input type=\"hidden\" name=\"_method\" value=\"delete\">" + hidden
+                 + action + R"("><input type="hidden" name="_method" value="delete">)" + hidden
                  + "<button type=\"submit\">Deny</button></form>\n";
     return page;
   }

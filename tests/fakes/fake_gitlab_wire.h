@@ -113,7 +113,7 @@ inline http::Response DoorkeeperError(int status, std::string_view error,
   response.headers.push_back({"Cache-Control", "no-store, no-cache"});
   response.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
   response.headers.push_back(
-      {"WWW-Authenticate", "Bearer realm=\"Doorkeeper\", error=\"" + std::string(error)
+      {"WWW-Authenticate", R"(Bearer realm="Doorkeeper", error=")" + std::string(error)
                                + "\", error_description=\"" + std::string(description) + "\""});
   response.body = body.dump();
   return response;
@@ -128,7 +128,7 @@ inline http::Response ApiTokenError(int status, std::string_view error,
   if (!scope.empty()) {
     body["scope"] = scope;
   }
-  std::string challenge = "Bearer realm=\"Protected by OAuth 2.0\", error=\"" + std::string(error)
+  std::string challenge = R"(Bearer realm="Protected by OAuth 2.0", error=")" + std::string(error)
                           + "\", error_description=\"" + std::string(description) + "\"";
   if (!scope.empty()) {
     challenge += ", scope=\"" + std::string(scope) + "\"";
@@ -141,7 +141,7 @@ inline http::Response ApiMessage(int status, std::string_view message) {
 }
 
 inline std::string HttpDate(core::TimePoint t) {
-  const std::time_t seconds = static_cast<std::time_t>(core::ToUnixSeconds(t));
+  const auto seconds = static_cast<std::time_t>(core::ToUnixSeconds(t));
   std::tm parts{};
   gmtime_r(&seconds, &parts);
   char buffer[64];
@@ -150,7 +150,7 @@ inline std::string HttpDate(core::TimePoint t) {
 }
 
 inline std::string IsoTime(core::TimePoint t) {
-  const std::time_t seconds = static_cast<std::time_t>(core::ToUnixSeconds(t));
+  const auto seconds = static_cast<std::time_t>(core::ToUnixSeconds(t));
   std::tm parts{};
   gmtime_r(&seconds, &parts);
   char buffer[64];

@@ -226,7 +226,7 @@ void FakeOAuthProvider::RevokeAllTokens() {
   }
 }
 
-TokenPair FakeOAuthProvider::IssueTokenPair(const FakeUser& user, std::string scope) {
+TokenPair FakeOAuthProvider::IssueTokenPair(const FakeUser& user, const std::string& scope) {
   const std::lock_guard lock(mutex_);
   const TokenRecord& record = IssueTokensLocked(options_.client_id, user, scope, true);
   return TokenPair{record.access_token, record.refresh_token};

@@ -149,7 +149,7 @@ class FakeOAuthProvider {
   // Kills every access and refresh token, as when the user de-authorizes the application.
   void RevokeAllTokens();
   // Mints a pair for `user` without a browser flow (for tests that only need a valid token).
-  virtual TokenPair IssueTokenPair(const FakeUser& user, std::string scope);
+  virtual TokenPair IssueTokenPair(const FakeUser& user, const std::string& scope);
   // Whether the token would currently be accepted (unexpired, unrevoked). No side effects.
   bool IsAccessTokenLive(std::string_view access_token) const;
   bool IsRefreshTokenLive(std::string_view refresh_token) const;

@@ -10,13 +10,13 @@
 //   {"gitlab":{"url":"http://127.0.0.1:41234",...},"github":{...}}
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -247,7 +247,9 @@ int Run(const Flags& flags) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Only building the command line can throw outside the try below (CLI11 on a duplicate option
+// name, a programming error): std::terminate is the right end for that.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see above
   Flags flags;
   CLI::App app{"Loopback fake GitLab and GitHub for scripts (benchmarks, browser tests)."};
   app.add_option("--redirect-uri", flags.redirect_uris,

@@ -2,12 +2,12 @@
 // to both fakes, then stop it by closing stdin or with SIGTERM and expect exit status 0.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,8 +15,6 @@
 #include <vector>
 
 #include "fakes/fake_test_client.h"
-
-extern char** environ;
 
 namespace keybridge::fakes {
 namespace {

@@ -14,10 +14,10 @@
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 #include "core/text.h"
@@ -27,7 +27,13 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::size_t kIoChunk = 64 * 1024;
+constexpr std::size_t kIoChunk = std::size_t{64} * 1024;
+
+// The text of an errno value. Not strerror: the fake serves requests on several threads, and
+// strerror may reuse one buffer.
+std::string ErrnoText(int err) {
+  return std::generic_category().message(err);
+}
 
 // Installed as hooks/pre-receive in every repository. Without the variables it accepts every
 // push; the fakes set them for users whose pushes to protected branches must be refused.
@@ -168,19 +174,19 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   std::array<int, 2> out_pair{-1, -1};
   std::array<int, 2> err_pair{-1, -1};
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair.data()) != 0) {
-    result.err = std::string("socketpair: ") + std::strerror(errno);
+    result.err = std::string("socketpair: ") + ErrnoText(errno);
     return result;
   }
   Fd in(in_pair[0]);
   Fd child_in(in_pair[1]);
   if (::pipe2(out_pair.data(), O_CLOEXEC) != 0) {
-    result.err = std::string("pipe2: ") + std::strerror(errno);
+    result.err = std::string("pipe2: ") + ErrnoText(errno);
     return result;
   }
   Fd out(out_pair[0]);
   Fd child_out(out_pair[1]);
   if (::pipe2(err_pair.data(), O_CLOEXEC) != 0) {
-    result.err = std::string("pipe2: ") + std::strerror(errno);
+    result.err = std::string("pipe2: ") + ErrnoText(errno);
     return result;
   }
   Fd err(err_pair[0]);
@@ -211,6 +217,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   posix_spawnattr_setsigdefault(&attributes, &default_signals);
   constexpr int kSpawnFlags =
       POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP;
+  // NOLINTNEXTLINE(google-runtime-int): posix_spawnattr_setflags takes a short
   posix_spawnattr_setflags(&attributes, static_cast<short>(kSpawnFlags));
   std::vector<std::string> argv_copy = argv;
   std::vector<std::string> env_copy = env;
@@ -225,7 +232,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
   child_out.Reset();
   child_err.Reset();
   if (spawned != 0) {
-    result.err = "posix_spawnp " + argv[0] + ": " + std::strerror(spawned);
+    result.err = "posix_spawnp " + argv[0] + ": " + ErrnoText(spawned);
     return result;
   }
 
@@ -244,7 +251,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::vector
     nfds_t count = 0;
     for (Fd* fd : {&in, &out, &err}) {
       if (fd->open()) {
-        polled[count] = pollfd{fd->get(), static_cast<short>(fd == &in ? POLLOUT : POLLIN), 0};
+        const auto events = static_cast<decltype(pollfd::events)>(fd == &in ? POLLOUT : POLLIN);
+        polled[count] = pollfd{fd->get(), events, 0};
         owners[count] = fd;
         ++count;
       }
@@ -382,7 +390,7 @@ const std::filesystem::path& GitHttpBackend::ProjectRoot() const {
     const std::filesystem::path temp = std::filesystem::temp_directory_path(ec);
     std::string pattern = ((ec ? std::filesystem::path("/tmp") : temp) / "keybridge-git-XXXXXX");
     if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
+      throw std::runtime_error("mkdtemp " + pattern + ": " + ErrnoText(errno));
     }
     root_ = pattern;
   });
@@ -468,7 +476,7 @@ std::string GitHttpBackend::Commit(const std::string& name, const std::string& b
   std::string index_info;
   for (const auto& [file, content] : files) {
     const std::string blob = Trim(GitOrThrow(name, {"hash-object", "-w", "--stdin"}, content, env));
-    index_info += "100644 " + blob + "\t" + file + "\n";
+    index_info.append("100644 ").append(blob).append("\t").append(file).append("\n");
   }
   if (!index_info.empty()) {
     GitOrThrow(name, {"update-index", "--add", "--index-info"}, index_info, env);
@@ -479,7 +487,7 @@ std::string GitHttpBackend::Commit(const std::string& name, const std::string& b
     commit_args.push_back("-p");
     commit_args.push_back(*parent);
   }
-  const std::string commit = Trim(GitOrThrow(name, std::move(commit_args), {}, env));
+  std::string commit = Trim(GitOrThrow(name, std::move(commit_args), {}, env));
   std::vector<std::string> update_args = {"update-ref", "refs/heads/" + branch, commit};
   if (parent) {
     update_args.push_back(*parent);  // refuses to lose a concurrent push

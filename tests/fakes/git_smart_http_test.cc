@@ -447,9 +447,9 @@ class FakeGitHubGitTest : public ::testing::Test {
  protected:
   FakeGitHubGitTest() { Start(FakeGitHub::Options()); }
 
-  void Start(FakeGitHub::Options options) {
+  void Start(const FakeGitHub::Options& options) {
     github_.reset();
-    github_ = std::make_unique<FakeGitHub>(clock_, std::move(options));
+    github_ = std::make_unique<FakeGitHub>(clock_, options);
     GitHubInstallation writer;
     writer.account_login = "octo-org";
     writer.account_id = 500;

@@ -258,7 +258,7 @@ TEST_F(ApiTest, MalformedInputGetsClear4xxAndTheServerKeepsServing) {
   ExpectStillServing();
   EXPECT_EQ(post(R"({"id": 5})").status, 422);
   EXPECT_EQ(post(R"({"use_pkce": "yes"})").status, 422);
-  auto huge = post("{\"id\":\"" + std::string(3 * 1024 * 1024, 'a') + "\"}");
+  auto huge = post(R"({"id":")" + std::string(std::size_t{3} * 1024 * 1024, 'a') + "\"}");
   EXPECT_EQ(huge.status, 413);
   ExpectStillServing();
   // Deeper than routes::kMaxJsonDepth, and under the 64 KiB body limit so that depth is checked.

@@ -58,7 +58,7 @@ class EmbeddedSignInTest : public ::testing::Test {
   // The token of the one-time link keybridge printed ("" if none).
   std::string LinkToken() const {
     std::smatch match;
-    const std::regex link("(http://127\\.0\\.0\\.1:[0-9]+)/api/data/auth/once#([A-Za-z0-9_-]+)");
+    const std::regex link(R"((http://127\.0\.0\.1:[0-9]+)/api/data/auth/once#([A-Za-z0-9_-]+))");
     return std::regex_search(stdout_, match, link) ? match[2].str() : "";
   }
 

@@ -28,17 +28,18 @@ using nlohmann::json;
 fakes::ProcessResult GitInSession(const fs::path& home, const std::string& keybridge_url,
                                   const std::string& session_token, std::vector<std::string> args,
                                   const fs::path& cwd = {}) {
-  std::vector<std::string> argv = {"git",
-                                   "-C",
-                                   (cwd.empty() ? home : cwd).string(),
-                                   "-c",
-                                   "credential.helper=!" KEYBRIDGE_BINARY_PATH " git-credential",
-                                   "-c",
-                                   "credential.useHttpPath=true",
-                                   "-c",
-                                   "user.name=Alice",
-                                   "-c",
-                                   "user.email=alice@example.org"};
+  std::vector<std::string> argv = {
+      "git",
+      "-C",
+      (cwd.empty() ? home : cwd).string(),
+      "-c",
+      std::string("credential.helper=!") + KEYBRIDGE_BINARY_PATH + " git-credential",
+      "-c",
+      "credential.useHttpPath=true",
+      "-c",
+      "user.name=Alice",
+      "-c",
+      "user.email=alice@example.org"};
   argv.insert(argv.end(), args.begin(), args.end());
   return fakes::RunProcess(argv,
                            {"HOME=" + home.string(), "PATH=/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",

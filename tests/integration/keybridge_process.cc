@@ -1,19 +1,17 @@
 #include "integration/keybridge_process.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string_view>
 
-extern char** environ;
-
 namespace keybridge::testing {
 
-KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path)
+KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, const std::string& log_path)
     : KeybridgeProcess(
         [&args] {
           std::vector<std::string> argv = {"--log-format", "json", "serve", "--listen",
@@ -21,10 +19,10 @@ KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string lo
           argv.insert(argv.end(), args.begin(), args.end());
           return argv;
         }(),
-        std::move(log_path), "keybridge ready on ", {}) {}
+        log_path, "keybridge ready on ", {}) {}
 
-KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, std::string log_path,
-                                   std::string ready_prefix,
+KeybridgeProcess::KeybridgeProcess(std::vector<std::string> args, const std::string& log_path,
+                                   const std::string& ready_prefix,
                                    const std::vector<std::string>& extra_env) {
   std::vector<std::string> argv = {KEYBRIDGE_BINARY_PATH};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -14,12 +14,12 @@ namespace keybridge::testing {
 class KeybridgeProcess {
  public:
   // `args` follow `keybridge serve`; --listen 127.0.0.1:0 is added. stderr goes to `log_path`.
-  KeybridgeProcess(std::vector<std::string> args, std::string log_path);
-  // Any subcommand: `argv` follows the binary; waits for a stdout line starting with
+  KeybridgeProcess(std::vector<std::string> args, const std::string& log_path);
+  // Any subcommand: `args` follow the binary; waits for a stdout line starting with
   // `ready_prefix` and keeps the rest of it as base_url(). `extra_env` ("NAME=value") is added
   // to this process's environment.
-  KeybridgeProcess(std::vector<std::string> argv, std::string log_path, std::string ready_prefix,
-                   const std::vector<std::string>& extra_env);
+  KeybridgeProcess(std::vector<std::string> args, const std::string& log_path,
+                   const std::string& ready_prefix, const std::vector<std::string>& extra_env);
   ~KeybridgeProcess();  // SIGTERM and wait, unless already killed
   KeybridgeProcess(const KeybridgeProcess&) = delete;
   KeybridgeProcess& operator=(const KeybridgeProcess&) = delete;

@@ -25,9 +25,12 @@ using nlohmann::json;
 class RefreshRaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* admin_url = std::getenv("KEYBRIDGE_TEST_POSTGRES_URL");
+    // getenv: read on the test's main thread before the test starts any thread, and nothing in
+    // the tests sets the environment.
+    const char* admin_url =
+        std::getenv("KEYBRIDGE_TEST_POSTGRES_URL");  // NOLINT(concurrency-mt-unsafe)
     if (admin_url == nullptr || *admin_url == '\0') {
-      if (std::getenv("KEYBRIDGE_REQUIRE_POSTGRES") != nullptr) {
+      if (std::getenv("KEYBRIDGE_REQUIRE_POSTGRES") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
         FAIL() << "KEYBRIDGE_TEST_POSTGRES_URL is not set but KEYBRIDGE_REQUIRE_POSTGRES is";
       }
       GTEST_SKIP() << "needs KEYBRIDGE_TEST_POSTGRES_URL (./dev test sets it)";

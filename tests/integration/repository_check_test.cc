@@ -68,11 +68,12 @@ class TwoGroupGitLab {
         not_modified.status = 304;
         return not_modified.WithHeader("ETag", etag);
       }
+      const std::string web_url = Origin().append(group).append("/").append(id);
       const json body = {{"id", 7},
                          {"path_with_namespace", id},
                          {"visibility", "public"},
-                         {"http_url_to_repo", Origin() + group + "/" + id + ".git"},
-                         {"web_url", Origin() + group + "/" + id}};
+                         {"http_url_to_repo", web_url + ".git"},
+                         {"web_url", web_url}};
       return http::Response::Json(200, body.dump()).WithHeader("ETag", etag);
     }
     if (request.path.starts_with("/plain/") && request.path.ends_with("/info/refs")) {

@@ -70,6 +70,7 @@ std::string DigestSign(EVP_PKEY* key, std::string_view input) {
 // DER ECDSA-Sig-Value -> JOSE r || s (RFC 7518 §3.4).
 std::string DerToJose(const std::string& der) {
   const auto* p = Bytes(der);
+  // NOLINTNEXTLINE(google-runtime-int): OpenSSL's length type
   ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
   Require(sig != nullptr, "d2i_ECDSA_SIG");
   std::string out(64, '\0');
@@ -186,7 +187,7 @@ std::string TestJwtIssuer::RsaPublicKeyPem() const {
   return pem;
 }
 
-std::string TestJwtIssuer::Mint(nlohmann::json claims, MintOptions opts) const {
+std::string TestJwtIssuer::Mint(const nlohmann::json& claims, const MintOptions& opts) const {
   std::string alg = opts.alg;
   if (opts.alg_none) {
     alg = "none";

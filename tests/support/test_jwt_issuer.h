@@ -51,7 +51,7 @@ class TestJwtIssuer {
   // PEM (SubjectPublicKeyInfo) of the current RSA public key.
   std::string RsaPublicKeyPem() const;
 
-  std::string Mint(nlohmann::json claims, MintOptions opts = {}) const;
+  std::string Mint(const nlohmann::json& claims, const MintOptions& opts = {}) const;
   // iss, sub, aud "renku", iat, exp (now + 5 min), email, name, realm_access.roles.
   nlohmann::json DefaultClaims(std::string sub, std::vector<std::string> roles,
                                std::chrono::system_clock::time_point now) const;

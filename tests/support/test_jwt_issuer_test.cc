@@ -13,7 +13,7 @@ struct Parts {
   std::string signature_b64;
 };
 
-std::string DecodeSegment(std::string segment) {
+std::string DecodeSegment(const std::string& segment) {
   // Minimal base64url decoder, enough to read back what the issuer wrote.
   static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
