@@ -42,6 +42,7 @@
 #include "core/startup_error.h"
 #include "core/text.h"
 #include "http/error_response.h"
+#include "http/offload_chain.h"
 #include "http/response_rules.h"
 #include "metrics/serving_metrics.h"
 
@@ -162,95 +163,6 @@ class OpenConnection {
  private:
   std::atomic<std::size_t>& count_;
 };
-
-// The answer for a compartment that refused work (503, or 429 for a rationing compartment) with
-// the compartment's Retry-After.
-Response Refused(core::Error error, std::chrono::seconds retry_after) {
-  if (!error.retry_after) {
-    error.WithRetryAfter(retry_after);
-  }
-  return ErrorResponse(error);
-}
-
-// The rest of one request's life across compartments: `complete` hands the final Response back
-// to the connection's coroutine (posted to its strand) exactly once.
-struct OffloadChain {
-  std::function<void(Response)> complete;
-  std::shared_ptr<spdlog::logger> logger;
-};
-
-// Runs `work` (already on some thread) and goes on with what it answered: a Response completes
-// the chain; another Offload is submitted to its compartment or, without one, run right here.
-void Continue(const std::shared_ptr<OffloadChain>& chain, const std::function<Reply()>& work);
-
-// Submits `work` to `compartment`; a refusal (full, or shut down) completes the chain with 503
-// and the compartment's Retry-After.
-void Submit(const std::shared_ptr<OffloadChain>& chain, core::BoundedExecutor& compartment,
-            std::function<Reply()> work) {
-  const std::chrono::seconds retry_after = compartment.retry_after();
-  std::function<core::Result<Reply>()> run = [work = std::move(work)]() -> core::Result<Reply> {
-    return work();
-  };
-  core::Status accepted = compartment.TrySubmit<Reply>(
-      std::move(run), [chain, retry_after, name = compartment.name()](core::Result<Reply> result) {
-        if (!result.ok()) {
-          if (result.error().code == core::ErrorCode::kUnavailable) {
-            chain->complete(Refused(result.error(), retry_after));  // shut down before it ran
-          } else {
-            // A throwing task is a bug: the client gets a 500 and the log the reason.
-            chain->logger->error("offloaded work in compartment {} failed: {}", name,
-                                 result.error().detail);
-            chain->complete(ErrorResponse(result.error()));
-          }
-          return;
-        }
-        Reply reply = std::move(result).value();
-        if (auto* next = std::get_if<Offload>(&reply)) {
-          Offload offload = std::move(*next);
-          Continue(chain, [offload = std::move(offload)]() -> Reply { return offload; });
-          return;
-        }
-        chain->complete(std::get<Response>(std::move(reply)));
-      });
-  if (!accepted.ok()) {
-    chain->complete(Refused(accepted.error(), retry_after));
-  }
-}
-
-void Continue(const std::shared_ptr<OffloadChain>& chain, const std::function<Reply()>& work) {
-  // Bounded: each step either completes, submits (ending this loop) or runs inline work that a
-  // handler chose to run here.
-  Reply reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
-  try {
-    reply = work();
-  } catch (const std::exception& e) {
-    chain->logger->error("offloaded work threw: {}", e.what());
-  } catch (...) {
-    chain->logger->error("offloaded work threw a non-exception");
-  }
-  while (auto* offload = std::get_if<Offload>(&reply)) {
-    if (!offload->work) {
-      chain->logger->error("handler offloaded no work; answering 500");
-      reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
-      break;
-    }
-    if (offload->compartment != nullptr) {
-      Submit(chain, *offload->compartment, std::move(offload->work));
-      return;
-    }
-    std::function<Reply()> inline_work = std::move(offload->work);
-    try {
-      reply = inline_work();
-    } catch (const std::exception& e) {
-      chain->logger->error("offloaded work threw: {}", e.what());
-      reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
-    } catch (...) {
-      chain->logger->error("offloaded work threw a non-exception");
-      reply = ErrorResponse(core::MakeError(core::ErrorCode::kInternal, ""));
-    }
-  }
-  chain->complete(std::get<Response>(std::move(reply)));
-}
 
 // Starts an offload chain and completes `handler` (a coroutine's) with its final Response, posted
 // to the handler's executor (the connection's strand), never inline.

@@ -97,6 +97,41 @@ TEST(ServerOffload, ABlockedCompartmentNeitherStopsInlineHandlersNorQueuesPastIt
   EXPECT_EQ(compartment.Stats().rejected, 1U);
 }
 
+TEST(ServerOffload, WorkMayContinueInASecondCompartmentWhoseRefusalIsAnsweredAtOnce) {
+  core::BoundedExecutor first(Compartment(1, 4));
+  core::BoundedExecutorOptions second_options = Compartment(1, 0);
+  second_options.name = "provider";
+  second_options.retry_after = std::chrono::seconds(3);
+  core::BoundedExecutor second(second_options);
+  Gate gate;
+  Server server(ServerOptions{}, OffloadingHandler{[&](Request& request) -> Reply {
+                  return Offload{&first, [&]() -> Reply {
+                                   // The first step read; the rest must wait on the outside.
+                                   return Offload{&second, [&]() -> Reply {
+                                                    if (request.path == "/held") {
+                                                      gate.Wait();
+                                                    }
+                                                    return Echo(request);
+                                                  }};
+                                 }};
+                }});
+  server.Start();
+
+  std::optional<RawResponse> held;
+  std::thread waiting([&] { held = Exchange(server.port(), Get("/held")); });
+  gate.WaitUntilInside(1);
+  auto refused = Exchange(server.port(), Get("/second-is-full"));
+  gate.Open();
+  waiting.join();
+
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->status, 200);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("retry-after"), "3") << "the second compartment's hint";
+  EXPECT_EQ(second.Stats().rejected, 1U);  // counted before the refusal is answered
+}
+
 TEST(ServerOffload, OffloadedWorkSeesTheRequestAndAThrowOnlyFailsItsOwnRequest) {
   core::BoundedExecutor compartment(Compartment(1, 4));
   ServerOptions options;
