@@ -28,6 +28,7 @@ class Id {
   bool empty() const { return value_.empty(); }
 
   friend bool operator==(const Id& a, const Id& b) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted <=> (no pointer)
   friend std::strong_ordering operator<=>(const Id& a, const Id& b) = default;
   friend bool operator==(const Id& id, std::string_view text) { return id.value_ == text; }
   friend std::ostream& operator<<(std::ostream& out, const Id& id) { return out << id.value_; }

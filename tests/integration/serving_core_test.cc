@@ -175,8 +175,8 @@ TEST_F(SlowProviderTest, RefreshesWaitInTheProviderCompartmentWhileFreshReadsAnd
   gitlab_.HoldTokenRequests();
   std::vector<int> statuses(9, 0);
   std::vector<std::thread> readers;
-  for (std::size_t i = 0; i < statuses.size(); ++i) {
-    readers.emplace_back([&, i] { statuses[i] = kb_.Call("GET", alice_path_, alice_).status; });
+  for (int& status : statuses) {
+    readers.emplace_back([&] { status = kb_.Call("GET", alice_path_, alice_).status; });
   }
   const bool held = gitlab_.WaitForHeldRequests(1);
   const bool full = WaitForCompartments(kb_, [](const json& c) {
