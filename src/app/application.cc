@@ -145,8 +145,7 @@ class Application::Impl {
         provider_matcher_(*store_->providers),
         session_scope_(*store_->connections, provider_matcher_),
         tokens_(*store_->connections, *store_->providers, gateway_, clock_, session_scope_,
-                service::TokenServiceOptions{config_.refresh_margin_seconds,
-                                             core::PublicUrls(config_.public_url)}),
+                TokenOptions(config_, metrics_)),
         sessions_(*store_->session_tokens, session_scope_, random_, clock_,
                   SessionOptions(config_)),
         git_credentials_(*store_->providers, *store_->connections, provider_matcher_, tokens_,
@@ -270,6 +269,17 @@ class Application::Impl {
           {"provider", CompartmentReport(provider_compartment_)},
           {"probe", CompartmentReport(probe_compartment_)},
           {"integration-check", CompartmentReport(integration_check_compartment_)}}}};
+  }
+
+  static service::TokenServiceOptions TokenOptions(const ServeConfig& config,
+                                                   metrics::ServingMetrics& metrics) {
+    service::TokenServiceOptions options{config.refresh_margin_seconds,
+                                         core::PublicUrls(config.public_url)};
+    options.on_provider_refresh = [&metrics](const core::ProviderId& provider,
+                                             std::string_view outcome) {
+      metrics.RecordRefresh(provider.value(), outcome);
+    };
+    return options;
   }
 
   static service::SessionTokenServiceOptions SessionOptions(const ServeConfig& config) {

@@ -130,6 +130,22 @@ TEST(Counter, ConcurrentIncrementsAreNotLost) {
   EXPECT_EQ(family.WithLabels({"same"}).Value(), 40000);
 }
 
+TEST(ServingMetrics, CountsRefreshesByIntegrationAndOutcome) {
+  ServingMetrics metrics("1.2.3");
+
+  metrics.RecordRefresh("gitlab", "refreshed");
+  metrics.RecordRefresh("gitlab", "refreshed");
+  metrics.RecordRefresh("github", "unavailable");
+  const auto families = MustParse(metrics.Render());
+
+  EXPECT_EQ(ValueOf(families, "keybridge_token_refreshes_total",
+                    {{"provider", "gitlab"}, {"outcome", "refreshed"}}),
+            2);
+  EXPECT_EQ(ValueOf(families, "keybridge_token_refreshes_total",
+                    {{"provider", "github"}, {"outcome", "unavailable"}}),
+            1);
+}
+
 TEST(ServingMetrics, RecordsRequestsCompartmentsAndBuildInfo) {
   ServingMetrics metrics("1.2.3");
   core::BoundedExecutorOptions options;

@@ -26,7 +26,11 @@ ServingMetrics::ServingMetrics(std::string version)
       durations_(registry_.AddHistogram(
           "keybridge_http_request_duration_seconds",
           "Time from a request's complete header to its answer being written, by route pattern.",
-          {"route"}, DurationBuckets())) {
+          {"route"}, DurationBuckets())),
+      refreshes_(registry_.AddCounter(
+          "keybridge_token_refreshes_total",
+          "Refresh requests sent to providers, by integration and how they ended.",
+          {"provider", "outcome"})) {
   registry_.AddCallback("keybridge_compartment_in_flight", "Tasks running in a compartment now.",
                         MetricType::kGauge, {"compartment"}, [this] {
                           return CompartmentSamples([](const core::BoundedExecutorStats& s) {
@@ -51,6 +55,10 @@ ServingMetrics::ServingMetrics(std::string version)
       .AddGauge("keybridge_build_info", "Always 1; the version label names the build.", {"version"})
       .WithLabels({std::move(version)})
       .Set(1);
+}
+
+void ServingMetrics::RecordRefresh(std::string_view provider, std::string_view outcome) {
+  refreshes_.WithLabels({std::string(provider), std::string(outcome)}).Increment();
 }
 
 void ServingMetrics::RecordRequest(std::string_view route, std::string_view method, int status,

@@ -5,6 +5,7 @@
 //   keybridge_compartment_queued{compartment}                gauge, read from each watched executor
 //   keybridge_compartment_rejected_total{compartment}        counter, read from each watched
 //   executor keybridge_build_info{version}                            gauge, always 1
+//   keybridge_token_refreshes_total{provider,outcome}         counter, recorded by TokenService
 // Render() produces the whole exposition for a /metrics route.
 #pragma once
 
@@ -28,6 +29,9 @@ class ServingMetrics {
   // as "other" for the same reason.
   void RecordRequest(std::string_view route, std::string_view method, int status,
                      std::chrono::duration<double> duration);
+  // One refresh request sent to a provider and how it ended ("refreshed", "rejected",
+  // "unavailable", "lost_answer", "failed"): keybridge_token_refreshes_total{provider,outcome}.
+  void RecordRefresh(std::string_view provider, std::string_view outcome);
 
   // Reports this executor's counters under its name at every Render. The executor must outlive
   // this object or be unwatched first.
@@ -47,6 +51,7 @@ class ServingMetrics {
   Registry registry_;
   Family<Counter>& requests_;
   Family<Histogram>& durations_;
+  Family<Counter>& refreshes_;
   mutable std::mutex compartments_mutex_;
   std::vector<const core::BoundedExecutor*> compartments_;
 };

@@ -299,7 +299,13 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(
           return core::RefreshOutcome(core::RefreshNoChange{});
         }
         auto refreshed = gateway_.Refresh(provider, *token.refresh_token);
+        const auto record = [&](std::string_view outcome) {
+          if (options_.on_provider_refresh) {
+            options_.on_provider_refresh(provider.id, outcome);
+          }
+        };
         if (refreshed.ok()) {
+          record("refreshed");
           core::TokenSet next = std::move(refreshed).value();
           if (!next.refresh_token) {
             // RFC 6749 6: the server MAY keep the old refresh token valid and not return one.
@@ -314,6 +320,7 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(
         }
         const core::Error& error = refreshed.error();
         if (error.code == ErrorCode::kReauthorizationRequired) {
+          record("rejected");
           // We hold the refresh lock and re-read the row, so this is not a lost race with
           // another replica: the provider really refuses this grant.
           spdlog::warn("provider {} rejected the refresh token of connection {}: {}",
@@ -323,6 +330,9 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(
               + (error.detail.empty() ? "invalid_grant" : error.detail) + ")"});
         }
         transient = error;
+        record(TimedOut(error)                         ? "lost_answer"
+               : error.code == ErrorCode::kUnavailable ? "unavailable"
+                                                       : "failed");
         if (TimedOut(error)) {
           // The request may have been answered after all (with a rotated refresh token we never
           // saw): keep the token, which may still work, but say so where support looks.

@@ -24,6 +24,7 @@
 //    min_valid is clamped to what a refresh can give (the lifetime of the stored token).
 #pragma once
 
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -54,6 +55,10 @@ struct TokenServiceOptions {
   // At most one forced refresh per connection per interval (GitLab and GitHub Apps invalidate
   // the previous token on refresh, so forced refreshes must not come from every client).
   core::Seconds forced_refresh_interval{30};
+  // Called once per refresh request sent to a provider, with how it ended: "refreshed",
+  // "rejected" (the grant is gone), "unavailable" (transient), "lost_answer" (timed out after
+  // sending), "failed" (any other error). For metrics; may be empty. Must not block.
+  std::function<void(const core::ProviderId&, std::string_view outcome)> on_provider_refresh{};
 };
 
 // What a reader needs from FreshConnection.

@@ -129,6 +129,31 @@ TEST_F(TokenServiceTest, ConcurrentReadsOfAnExpiredConnectionCauseOneRefresh) {
   }
 }
 
+TEST_F(TokenServiceTest, EveryRefreshSentToTheProviderIsReportedWithItsOutcome) {
+  std::vector<std::string> outcomes;
+  TokenServiceOptions options{core::Seconds(300), core::PublicUrls("https://kb.example.org")};
+  options.on_provider_refresh = [&outcomes](const core::ProviderId& provider,
+                                            std::string_view outcome) {
+    outcomes.push_back(provider.value() + ":" + std::string(outcome));
+  };
+  TokenService observed(connections_, providers_, gateway_, clock_, scope_, options);
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(503, "{}"));
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(400, R"({"error":"invalid_grant"})"));
+  clock_.Advance(core::Seconds(8000));
+
+  EXPECT_FALSE(observed.FreshConnection(Alice(), id_, core::Seconds(0)).ok());
+  EXPECT_FALSE(observed.FreshConnection(Alice(), id_, core::Seconds(0)).ok()) << "back-off";
+  clock_.Advance(core::Seconds(5));
+  EXPECT_TRUE(observed.FreshConnection(Alice(), id_, core::Seconds(0)).ok());
+  clock_.Advance(core::Seconds(8000));
+  EXPECT_FALSE(observed.FreshConnection(Alice(), id_, core::Seconds(0)).ok());
+
+  EXPECT_EQ(outcomes,
+            (std::vector<std::string>{"gitlab:unavailable", "gitlab:refreshed", "gitlab:rejected"}))
+      << "one report per request sent; none for the read refused by the back-off";
+}
+
 TEST_F(TokenServiceTest, InvalidGrantMarksTheConnectionWithAReasonAndAReconnectUrl) {
   http_.Enqueue("POST", kTokenUrl,
                 testing::JsonResponse(
