@@ -114,6 +114,10 @@ nlohmann::json CompartmentReport(const core::BoundedExecutor& compartment) {
           {"rejected", stats.rejected}};
 }
 
+storage::StoreOptions StoreOptionsOf(const ServeConfig& config) {
+  return storage::StoreOptions{.cache_entries = config.cache_entries};
+}
+
 template <typename T>
 T OrThrow(core::Result<T> result, const std::string& what) {
   if (!result.ok()) {
@@ -135,7 +139,8 @@ class Application::Impl {
                      }})),
         keys_(OrThrow(crypto::KeyRing::LoadOrCreate(config_.key_file, random_),
                       "cannot open the key file " + config_.key_file)),
-        store_(OrThrow(storage::OpenStore(config_.database, *keys_), "cannot open the database")),
+        store_(OrThrow(storage::OpenStore(config_.database, *keys_, StoreOptionsOf(config_)),
+                       "cannot open the database")),
         http_client_(net::CurlHttpClient::Options{.ca_file = config_.ca_file}),
         probe_client_(ProbeOptions(config_)),
         api_tokens_(*store_->api_tokens, clock_),

@@ -154,6 +154,9 @@ core::Status Validate(ServeConfig& config) {
   if (config.max_connections < 8 || config.max_connections > 65536) {
     problems.push_back("--max-connections must be between 8 and 65536");
   }
+  if (config.cache_entries > 10000000) {
+    problems.push_back("--cache-entries must be at most 10000000 (0 turns the caches off)");
+  }
   if (problems.empty()) {
     return core::OkStatus();
   }

@@ -36,6 +36,8 @@ struct ServeConfig {
   // The repository check's git probe uses only ports 80 and 443 unless this is set.
   bool allow_any_probe_port = false;
   std::size_t max_connections = 512;  // open client connections; past it new ones get 503
+  // Entries per read cache (connections, session and API tokens); 0 turns the caches off.
+  std::size_t cache_entries = 50000;
   // Origins besides public_url's that next_url may redirect to after connecting.
   std::vector<std::string> allowed_redirect_origins;
   std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read

@@ -28,17 +28,31 @@ core::Caller Rejected(std::string reason) {
   return caller;
 }
 
-// `unavailable_reason` names what could not be reached: the identity issuer or the token store.
-core::Caller FromResult(core::Result<core::Caller> result, std::string_view unavailable_reason) {
+// Where a credential is checked: our own database (local, session and browser tokens) or the
+// identity issuer (JWTs).
+enum class CheckedBy { kTokenStore, kIdentityIssuer };
+
+core::Result<core::Caller> FromResult(core::Result<core::Caller> result, CheckedBy checked_by) {
   if (result.ok()) {
-    return std::move(result).value();
+    return result;
   }
   const core::ErrorCode code = result.error().code;
   if (code == core::ErrorCode::kUnauthenticated) {
     return Rejected(result.error().message);
   }
+  if (code == core::ErrorCode::kWouldWait) {
+    return result;  // asked again where waiting is allowed
+  }
   if (code == core::ErrorCode::kUnavailable || code == core::ErrorCode::kUpstreamFailed) {
-    return Rejected(std::string(unavailable_reason));
+    if (checked_by == CheckedBy::kTokenStore) {
+      // Our database is away: the credential may be fine, so "retry" (503), not "rejected" (401).
+      return result;
+    }
+    if (result.error().retry_after) {
+      return result;  // a key fetch is under way: retry in a moment (JwtVerifier)
+    }
+    // As Renku: a JWT that cannot be checked is not accepted.
+    return Rejected("identity issuer unavailable");
   }
   return Rejected("credentials could not be checked");
 }
@@ -50,7 +64,8 @@ Authenticator::Authenticator(JwtVerifier* jwt, ApiTokenAuthenticator& local,
                              BrowserSessionVerifier& browser_sessions)
     : jwt_(jwt), local_(local), sessions_(sessions), browser_sessions_(browser_sessions) {}
 
-core::Caller Authenticator::Authenticate(std::string_view authorization_header_value) {
+core::Result<core::Caller> Authenticator::Authenticate(
+    std::string_view authorization_header_value) {
   const std::string_view value = Trim(authorization_header_value);
   if (value.empty()) {
     return core::Caller::Anonymous();
@@ -66,24 +81,23 @@ core::Caller Authenticator::Authenticate(std::string_view authorization_header_v
   }
   const std::string_view token = Trim(value.substr(space));
   if (token.substr(0, kApiTokenPrefix.size()) == kApiTokenPrefix) {
-    return FromResult(local_.Authenticate(token), "credentials could not be checked");
+    return FromResult(local_.Authenticate(token), CheckedBy::kTokenStore);
   }
   if (token.substr(0, kSessionTokenPrefix.size()) == kSessionTokenPrefix) {
-    return FromResult(sessions_.Authenticate(token), "credentials could not be checked");
+    return FromResult(sessions_.Authenticate(token), CheckedBy::kTokenStore);
   }
   if (jwt_ == nullptr) {
     return Rejected("token not accepted: no identity issuer is configured");
   }
-  return FromResult(jwt_->Verify(token), "identity issuer unavailable");
+  return FromResult(jwt_->Verify(token), CheckedBy::kIdentityIssuer);
 }
 
-core::Caller Authenticator::Authenticate(std::string_view authorization_header_value,
-                                         std::string_view session_cookie) {
+core::Result<core::Caller> Authenticator::Authenticate(std::string_view authorization_header_value,
+                                                       std::string_view session_cookie) {
   if (!Trim(authorization_header_value).empty() || session_cookie.empty()) {
     return Authenticate(authorization_header_value);
   }
-  return FromResult(browser_sessions_.VerifySession(session_cookie),
-                    "sessions could not be checked");
+  return FromResult(browser_sessions_.VerifySession(session_cookie), CheckedBy::kTokenStore);
 }
 
 }  // namespace keybridge::identity

@@ -32,15 +32,18 @@ class Authenticator {
                 BrowserSessionVerifier& browser_sessions);
 
   // `authorization_header_value` is the raw header value ("" when absent). "Bearer <token>", the
-  // scheme case-insensitive. Never fails and never logs the token: an absent header is an
-  // anonymous caller with no reason; a rejected one is anonymous with `rejected_reason` set
-  // ("token expired", "identity issuer unavailable", ...). Thread-safe.
-  core::Caller Authenticate(std::string_view authorization_header_value);
+  // scheme case-insensitive. Never logs the token: an absent header is an anonymous caller with
+  // no reason; a rejected one is anonymous with `rejected_reason` set ("token expired",
+  // "identity issuer unavailable", ...). Fails only when the answer is not known yet:
+  // kUnavailable when the token store cannot be reached (the caller should retry, not be told
+  // its credential is bad), kWouldWait on a memory-only thread (core/memory_only.h) when the
+  // credential is not in memory. Thread-safe.
+  core::Result<core::Caller> Authenticate(std::string_view authorization_header_value);
   // As above; when there is no Authorization header, a non-empty `session_cookie` (the browser
   // session cookie's value) is checked by the BrowserSessionVerifier. A present Authorization
   // header always wins, so bearer clients are never affected by cookies.
-  core::Caller Authenticate(std::string_view authorization_header_value,
-                            std::string_view session_cookie);
+  core::Result<core::Caller> Authenticate(std::string_view authorization_header_value,
+                                          std::string_view session_cookie);
 
  private:
   JwtVerifier* jwt_;

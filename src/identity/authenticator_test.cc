@@ -91,7 +91,7 @@ class AuthenticatorTest : public ::testing::Test {
 };
 
 TEST_F(AuthenticatorTest, NoHeaderIsAnonymousWithoutReason) {
-  const core::Caller caller = authenticator_.Authenticate("");
+  const core::Caller caller = authenticator_.Authenticate("").value();
 
   EXPECT_FALSE(caller.IsAuthenticated());
   EXPECT_TRUE(caller.rejected_reason.empty());
@@ -99,20 +99,22 @@ TEST_F(AuthenticatorTest, NoHeaderIsAnonymousWithoutReason) {
 }
 
 TEST_F(AuthenticatorTest, ApiTokenGoesToTheApiTokenAuthenticator) {
-  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kApiToken);
+  const core::Caller caller =
+      authenticator_.Authenticate(std::string("Bearer ") + kApiToken).value();
 
   EXPECT_EQ(caller.user_id, "local-user");
   EXPECT_TRUE(http_.Requests().empty());
 }
 
 TEST_F(AuthenticatorTest, SchemeIsCaseInsensitive) {
-  EXPECT_EQ(authenticator_.Authenticate(std::string("bearer ") + kApiToken).user_id, "local-user");
-  EXPECT_EQ(authenticator_.Authenticate(std::string("BEARER  ") + kApiToken + " ").user_id,
+  EXPECT_EQ(authenticator_.Authenticate(std::string("bearer ") + kApiToken).value().user_id,
+            "local-user");
+  EXPECT_EQ(authenticator_.Authenticate(std::string("BEARER  ") + kApiToken + " ").value().user_id,
             "local-user");
 }
 
 TEST_F(AuthenticatorTest, JwtGoesToVerifier) {
-  const core::Caller caller = authenticator_.Authenticate("Bearer " + Jwt());
+  const core::Caller caller = authenticator_.Authenticate("Bearer " + Jwt()).value();
 
   EXPECT_EQ(caller.user_id, "jwt-user");
   EXPECT_TRUE(caller.is_admin);
@@ -123,7 +125,7 @@ TEST_F(AuthenticatorTest, RejectedJwtIsAnonymousWithReason) {
   const std::string jwt = Jwt();
   clock_.Advance(std::chrono::hours(1));
 
-  const core::Caller caller = authenticator_.Authenticate("Bearer " + jwt);
+  const core::Caller caller = authenticator_.Authenticate("Bearer " + jwt).value();
 
   EXPECT_FALSE(caller.IsAuthenticated());
   EXPECT_FALSE(caller.is_admin);
@@ -133,7 +135,7 @@ TEST_F(AuthenticatorTest, RejectedJwtIsAnonymousWithReason) {
 TEST_F(AuthenticatorTest, RejectedApiTokenIsAnonymousWithReason) {
   const std::string unknown = "kb_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 
-  const core::Caller caller = authenticator_.Authenticate("Bearer " + unknown);
+  const core::Caller caller = authenticator_.Authenticate("Bearer " + unknown).value();
 
   EXPECT_FALSE(caller.IsAuthenticated());
   EXPECT_EQ(caller.rejected_reason, "unknown token");
@@ -145,7 +147,7 @@ TEST_F(AuthenticatorTest, UnavailableIssuerIsAnonymousWithReason) {
   JwtVerifier verifier(Options(), down, clock_);
   Authenticator authenticator(&verifier, local_, sessions_, browser_sessions_);
 
-  const core::Caller caller = authenticator.Authenticate("Bearer " + Jwt());
+  const core::Caller caller = authenticator.Authenticate("Bearer " + Jwt()).value();
 
   EXPECT_FALSE(caller.IsAuthenticated());
   EXPECT_EQ(caller.rejected_reason, "identity issuer unavailable");
@@ -154,8 +156,9 @@ TEST_F(AuthenticatorTest, UnavailableIssuerIsAnonymousWithReason) {
 TEST_F(AuthenticatorTest, JwtWithoutConfiguredIssuerIsRejected) {
   Authenticator local_only(nullptr, local_, sessions_, browser_sessions_);
 
-  const core::Caller jwt_caller = local_only.Authenticate("Bearer " + Jwt());
-  const core::Caller local_caller = local_only.Authenticate(std::string("Bearer ") + kApiToken);
+  const core::Caller jwt_caller = local_only.Authenticate("Bearer " + Jwt()).value();
+  const core::Caller local_caller =
+      local_only.Authenticate(std::string("Bearer ") + kApiToken).value();
 
   EXPECT_FALSE(jwt_caller.IsAuthenticated());
   EXPECT_FALSE(jwt_caller.rejected_reason.empty());
@@ -164,8 +167,8 @@ TEST_F(AuthenticatorTest, JwtWithoutConfiguredIssuerIsRejected) {
 }
 
 TEST_F(AuthenticatorTest, OtherSchemesAreRejected) {
-  const core::Caller basic = authenticator_.Authenticate("Basic dXNlcjpwYXNz");
-  const core::Caller bare = authenticator_.Authenticate(kApiToken);
+  const core::Caller basic = authenticator_.Authenticate("Basic dXNlcjpwYXNz").value();
+  const core::Caller bare = authenticator_.Authenticate(kApiToken).value();
 
   EXPECT_FALSE(basic.IsAuthenticated());
   EXPECT_EQ(basic.rejected_reason, "unsupported authorization scheme");
@@ -174,25 +177,38 @@ TEST_F(AuthenticatorTest, OtherSchemesAreRejected) {
 }
 
 TEST_F(AuthenticatorTest, EmptyBearerIsRejected) {
-  EXPECT_EQ(authenticator_.Authenticate("Bearer").rejected_reason, "missing bearer token");
-  EXPECT_EQ(authenticator_.Authenticate("bearer    ").rejected_reason, "missing bearer token");
-  EXPECT_EQ(authenticator_.Authenticate("Bearer \t x").rejected_reason, "malformed token");
+  EXPECT_EQ(authenticator_.Authenticate("Bearer").value().rejected_reason, "missing bearer token");
+  EXPECT_EQ(authenticator_.Authenticate("bearer    ").value().rejected_reason,
+            "missing bearer token");
+  EXPECT_EQ(authenticator_.Authenticate("Bearer \t x").value().rejected_reason, "malformed token");
 }
 
-TEST_F(AuthenticatorTest, TokenStoreFailureIsAnonymousWithReason) {
+TEST_F(AuthenticatorTest, TokenStoreFailureIsRetryNotRejection) {
+  // The database being away says nothing about the credential: 503 (retry), not 401.
   tokens_.failure = core::MakeError(core::ErrorCode::kUnavailable, "database down");
 
-  const core::Caller caller = authenticator_.Authenticate(std::string("Bearer ") + kApiToken);
+  const core::Result<core::Caller> caller =
+      authenticator_.Authenticate(std::string("Bearer ") + kApiToken);
 
-  EXPECT_FALSE(caller.IsAuthenticated());
-  EXPECT_EQ(caller.rejected_reason, "credentials could not be checked");
+  ASSERT_FALSE(caller.ok());
+  EXPECT_EQ(caller.error().code, core::ErrorCode::kUnavailable);
+}
+
+TEST_F(AuthenticatorTest, OnAMemoryOnlyThreadAStoreLookupWouldWait) {
+  tokens_.failure = core::MakeError(core::ErrorCode::kWouldWait, "", "not in memory");
+
+  const core::Result<core::Caller> caller =
+      authenticator_.Authenticate(std::string("Bearer ") + kApiToken);
+
+  ASSERT_FALSE(caller.ok());
+  EXPECT_EQ(caller.error().code, core::ErrorCode::kWouldWait);
 }
 
 TEST_F(AuthenticatorTest, CookieCountsOnlyWithoutAnAuthorizationHeader) {
-  const core::Caller by_cookie = authenticator_.Authenticate("", "good-cookie");
+  const core::Caller by_cookie = authenticator_.Authenticate("", "good-cookie").value();
   const core::Caller bearer_wins =
-      authenticator_.Authenticate(std::string("Bearer ") + kApiToken, "good-cookie");
-  const core::Caller signed_out = authenticator_.Authenticate("", "old-cookie");
+      authenticator_.Authenticate(std::string("Bearer ") + kApiToken, "good-cookie").value();
+  const core::Caller signed_out = authenticator_.Authenticate("", "old-cookie").value();
 
   EXPECT_EQ(by_cookie.user_id, "cookie-user");
   EXPECT_TRUE(by_cookie.browser_session);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "core/memory_only.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 
@@ -250,6 +251,10 @@ core::Result<JwtVerifier::CachedKey> JwtVerifier::KeyFor(const std::string& kid)
     if (const auto it = keys_.find(kid); it != keys_.end() && is_fresh(clock_.Now())) {
       return it->second;
     }
+  }
+  if (core::MemoryOnlyScope::Active()) {
+    // An I/O thread does not even try the lock: the request continues where fetching is allowed.
+    return core::MakeError(core::ErrorCode::kWouldWait, "", "signing key not in memory");
   }
 
   // Once keys are known, never wait for another caller's fetch: a request thread must not queue

@@ -176,7 +176,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
 
   // Session tokens obtain their access tokens here (TokenService checks the session's scope).
   routes.Add("GET", "/api/data/oauth2/connections/{connection_id}/token",
-             Access::kAnonymousOrSession, Compartment::kDatabase,
+             Access::kAnonymousOrSession, Compartment::kMemoryFirst,
              [&tokens](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const core::ConnectionId id, PathConnectionId(request));
                KEYBRIDGE_ASSIGN_OR_RETURN(const int min_valid,

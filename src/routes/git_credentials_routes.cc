@@ -80,7 +80,7 @@ core::Error LookupError(const service::GitCredentialLookup& lookup) {
 
 void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& credentials) {
   routes.Add(
-      "GET", kGitCredentialsPath, Access::kUserOrSession, Compartment::kDatabase,
+      "GET", kGitCredentialsPath, Access::kUserOrSession, Compartment::kMemoryFirst,
       [&credentials](http::Request& request) -> core::Result<http::Response> {
         // Either the remote's URL (the credential helper), or an integration id and the
         // repository path below its URL (keybridge git-proxy, which names the integration in its

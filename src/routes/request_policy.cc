@@ -99,7 +99,7 @@ core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& rou
       authorization.empty()
           ? http::CookieValue(request.Header("cookie"), session_cookie_name_).value_or("")
           : "";
-  request.caller = authenticate_(authorization, session_cookie);
+  KEYBRIDGE_ASSIGN_OR_RETURN(request.caller, authenticate_(authorization, session_cookie));
   // Default deny for session tokens: a session may obtain access tokens (its scope is
   // checked by TokenService), run the repository check and reach the health probes; it can list,
   // change or mint nothing.

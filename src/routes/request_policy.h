@@ -50,18 +50,20 @@ struct RequestPolicyOptions {
 
 class RequestPolicy {
  public:
-  // Decides who calls from the Authorization header and the session cookie's value.
-  using Authenticate =
-      std::function<core::Caller(std::string_view authorization, std::string_view session_cookie)>;
+  // Decides who calls from the Authorization header and the session cookie's value; fails only
+  // when that is not known yet (identity::Authenticator::Authenticate).
+  using Authenticate = std::function<core::Result<core::Caller>(std::string_view authorization,
+                                                                std::string_view session_cookie)>;
 
   // `authenticator` must outlive the policy.
   RequestPolicy(identity::Authenticator& authenticator, const RequestPolicyOptions& options);
   // For tests and embedders that decide the caller themselves.
   RequestPolicy(Authenticate authenticate, const RequestPolicyOptions& options);
 
-  // Sets request.caller, then: 403 for a session token the route does not admit ("session
-  // tokens can only obtain tokens"), the CSRF/Origin check (RoutePolicy::csrf), 401/403 for a
-  // caller below the route's level. Thread-safe.
+  // Sets request.caller (or fails as the authenticator did: kUnavailable, kWouldWait), then: 403
+  // for a session token the route does not admit ("session tokens can only obtain tokens"), the
+  // CSRF/Origin check (RoutePolicy::csrf), 401/403 for a caller below the route's level.
+  // Thread-safe.
   core::Status Admit(http::Request& request, const RoutePolicy& route) const;
 
  private:

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <variant>
 
+#include "core/memory_only.h"
 #include "core/rate_limiter.h"
 #include "http/error_response.h"
 
@@ -15,6 +17,8 @@ std::string_view ToString(Compartment compartment) {
   switch (compartment) {
     case Compartment::kInline:
       return "inline";
+    case Compartment::kMemoryFirst:
+      return "memory-first";
     case Compartment::kDatabase:
       return "database";
     case Compartment::kProvider:
@@ -78,26 +82,38 @@ http::Reply RouteTable::Dispatch(http::Request& request) const {
       return ErrorAnswer(request, admitted.error());
     }
   }
-  if (entry.compartment == Compartment::kInline) {
-    return Run(entry, request);
+  if (entry.compartment == Compartment::kInline || entry.compartment == Compartment::kMemoryFirst) {
+    return Run(entry, request, entry.compartment, /*admitted=*/false);
   }
   return http::Offload{ExecutorFor(entry.compartment), [this, &entry, &request]() -> http::Reply {
-                         return Run(entry, request);
+                         return Run(entry, request, entry.compartment, /*admitted=*/false);
                        }};
 }
 
-http::Reply RouteTable::Run(const Entry& entry, http::Request& request) const {
-  if (auto admitted = policy_.Admit(request, entry.policy); !admitted.ok()) {
-    return ErrorAnswer(request, admitted.error());
-  }
-  request.may_wait_on_providers = entry.compartment != Compartment::kDatabase;
-  core::Result<http::Response> response = entry.handler(request);
-  if (!response.ok() && response.error().code == core::ErrorCode::kWouldWait) {
-    // Again from the start, where waiting on a provider is what the compartment is for. The
-    // first run only read; the caller is already admitted.
-    request.may_wait_on_providers = true;
-    return http::Offload{ExecutorFor(Compartment::kProvider), [&entry, &request]() -> http::Reply {
-                           return Answer(request, entry.handler(request));
+http::Reply RouteTable::Run(const Entry& entry, http::Request& request, Compartment where,
+                            bool admitted) const {
+  const auto attempt = [&]() -> core::Result<http::Response> {
+    std::optional<core::MemoryOnlyScope> memory_only;
+    if (where == Compartment::kMemoryFirst) {
+      memory_only.emplace();
+    }
+    if (!admitted) {
+      KEYBRIDGE_RETURN_IF_ERROR(policy_.Admit(request, entry.policy));
+      admitted = true;
+    }
+    request.may_wait_on_providers =
+        where != Compartment::kMemoryFirst && where != Compartment::kDatabase;
+    return entry.handler(request);
+  };
+  core::Result<http::Response> response = attempt();
+  if (!response.ok() && response.error().code == core::ErrorCode::kWouldWait
+      && (where == Compartment::kMemoryFirst || where == Compartment::kDatabase)) {
+    // Again from the start, where that wait is what the compartment is for. The earlier attempt
+    // only read.
+    const Compartment next =
+        where == Compartment::kMemoryFirst ? Compartment::kDatabase : Compartment::kProvider;
+    return http::Offload{ExecutorFor(next), [this, &entry, &request, next, admitted]() {
+                           return Run(entry, request, next, admitted);
                          }};
   }
   return Answer(request, std::move(response));
@@ -114,6 +130,7 @@ http::Response RouteTable::Answer(const http::Request& request,
 core::BoundedExecutor* RouteTable::ExecutorFor(Compartment compartment) const {
   switch (compartment) {
     case Compartment::kInline:
+    case Compartment::kMemoryFirst:
       return nullptr;
     case Compartment::kDatabase:
       return compartments_.database;

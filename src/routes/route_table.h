@@ -9,9 +9,11 @@
 // authenticates the request and admits or refuses it, and the handler runs. A handler returns
 // core::Result<http::Response>; every Error becomes its Renku error body here
 // (http::ErrorResponse, with Retry-After when the error carries one), with Error::detail logged
-// for server-side failures. A database-compartment handler that answers kWouldWait (it must call
-// a provider, e.g. to refresh a token) runs again on the provider compartment, so reads that need
-// no provider never queue behind a slow one. The OpenAPI conformance test checks the table against
+// for server-side failures. A handler that answers kWouldWait moves on: from the I/O thread
+// (kMemoryFirst: it needed the database) to the database compartment, from there (it must call a
+// provider, e.g. to refresh a token) to the provider compartment. So a token read that the caches
+// can answer never leaves the I/O thread, and reads that need no provider never queue behind a
+// slow one. The OpenAPI conformance test checks the table against
 // api/openapi.json, access included.
 #pragma once
 
@@ -35,13 +37,15 @@ namespace keybridge::routes {
 // so a slow one fills only its own (ARCHITECTURE.md, "Compartments").
 enum class Compartment {
   kInline,            // on the I/O thread, from memory only; Access::kPublic routes
+  kMemoryFirst,       // on the I/O thread while the caches can answer, else as kDatabase
   kDatabase,          // waits on the database only (most routes; fresh token reads)
   kProvider,          // calls providers: connect callback, disconnect, account, token refresh
   kProbe,             // the repository check: probes URLs callers choose
   kIntegrationCheck,  // "Test this integration" (administrators)
 };
 
-// "inline", "database", "provider", "probe", "integration-check" (metrics labels).
+// "inline", "memory-first", "database", "provider", "probe", "integration-check" (metrics
+// labels).
 std::string_view ToString(Compartment compartment);
 
 // The executors behind the compartments. Not owned; must outlive the table and the server. A
@@ -100,7 +104,10 @@ class RouteTable {
     RouteHandler handler;
     core::RateLimiter* per_client = nullptr;
   };
-  http::Reply Run(const Entry& entry, http::Request& request) const;
+  // One attempt of the route in compartment `where`; kWouldWait moves it to the next one.
+  // `admitted`: the policy already admitted the caller in an earlier attempt.
+  http::Reply Run(const Entry& entry, http::Request& request, Compartment where,
+                  bool admitted) const;
   static http::Response Answer(const http::Request& request, core::Result<http::Response> response);
   core::BoundedExecutor* ExecutorFor(Compartment compartment) const;
 

@@ -240,7 +240,7 @@ class SessionTokenAuthenticationTest : public SessionTokenServiceTest {
   };
 
   core::Caller Authenticate(const std::string& token) {
-    return authenticator_.Authenticate("Bearer " + token);
+    return authenticator_.Authenticate("Bearer " + token).value();
   }
 
   testing::InMemoryApiTokenRepository api_tokens_;

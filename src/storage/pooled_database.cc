@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/memory_only.h"
 #include "storage/log.h"
 
 namespace keybridge::storage {
@@ -106,6 +107,11 @@ PooledDatabase::PooledDatabase(Dialect dialect, ConnectionFactory factory,
 PooledDatabase::~PooledDatabase() = default;
 
 core::Result<PooledDatabase::Lease> PooledDatabase::Acquire() {
+  if (core::MemoryOnlyScope::Active()) {
+    // An I/O thread never waits on the database (core/memory_only.h): the route continues on its
+    // database compartment.
+    return core::MakeError(core::ErrorCode::kWouldWait, "", "a query on a memory-only thread");
+  }
   std::unique_lock lock(mu_);
   if (!available_.wait_for(lock, acquire_timeout_,
                            [this] { return !idle_.empty() || open_ < max_connections_; })) {

@@ -4,6 +4,7 @@
 #include <system_error>
 #include <utility>
 
+#include "storage/cached_repositories.h"
 #include "storage/migrator.h"
 #include "storage/postgres_database.h"
 #include "storage/sql_api_token_repository.h"
@@ -96,8 +97,61 @@ core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database
   return database;
 }
 
+namespace {
+
+// Wraps the hot-path repositories of `store` in caches fed by a ChangeFeed on its own connection.
+void AddCaches(Store& store, const std::string& database_url, const StoreOptions& options) {
+  std::unique_ptr<ChangeSource> source =
+      database_url.starts_with(kSqliteScheme)
+          ? MakeSqliteChangeSource(database_url.substr(kSqliteScheme.size()))
+          : MakePostgresChangeSource(database_url);
+  store.changes = std::make_unique<ChangeFeed>(std::move(source), options.change_feed);
+  ChangeFeed& feed = *store.changes;
+  auto connections = std::make_unique<CachedConnectionRepository>(std::move(store.connections),
+                                                                  options.cache_entries, feed);
+  auto sessions = std::make_unique<CachedSessionTokenRepository>(std::move(store.session_tokens),
+                                                                 options.cache_entries, feed);
+  auto api_tokens = std::make_unique<CachedApiTokenRepository>(std::move(store.api_tokens),
+                                                               options.cache_entries, feed);
+  auto providers = std::make_unique<CachedProviderRepository>(std::move(store.providers), feed);
+  feed.Subscribe([connections = &connections->cache(), by_user = &connections->by_user(),
+                  sessions = &sessions->cache(), api_tokens = &api_tokens->cache(),
+                  providers = &providers->cache()](const Change& change) {
+    if (change.table.empty()) {
+      connections->Clear();
+      by_user->Clear();
+      sessions->Clear();
+      api_tokens->Clear();
+      providers->Clear();
+    } else if (change.table == kConnectionsTable) {
+      connections->Invalidate(change.key);
+    } else if (change.table == kUserConnections) {
+      by_user->Invalidate(change.key);
+    } else if (change.table == kSessionTokensTable) {
+      sessions->Invalidate(change.key);
+    } else if (change.table == kApiTokensTable) {
+      api_tokens->Invalidate(change.key);
+    } else if (change.table == kProvidersTable) {
+      providers->Clear();
+    }
+  });
+  store.cache_stats = [connections = &connections->cache(), by_user = &connections->by_user(),
+                       sessions = &sessions->cache(), api_tokens = &api_tokens->cache(),
+                       providers = &providers->cache()] {
+    return std::vector<ReadCacheStats>{connections->Stats(), by_user->Stats(), sessions->Stats(),
+                                       api_tokens->Stats(), providers->Stats()};
+  };
+  store.connections = std::move(connections);
+  store.session_tokens = std::move(sessions);
+  store.api_tokens = std::move(api_tokens);
+  store.providers = std::move(providers);
+  feed.Start();
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
-                                               crypto::KeyRing& keys) {
+                                               crypto::KeyRing& keys, const StoreOptions& options) {
   KEYBRIDGE_ASSIGN_OR_RETURN(std::unique_ptr<Database> database, OpenDatabase(database_url));
   core::Status migrated = Migrate(*database);
   if (!migrated.ok()) {
@@ -114,6 +168,9 @@ core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
   store->flows = std::make_unique<SqlAuthorizationFlowRepository>(*store->database, keys);
   store->session_tokens = std::make_unique<SqlSessionTokenRepository>(*store->database);
   store->browser_sessions = std::make_unique<SqlBrowserSessionRepository>(*store->database);
+  if (options.cache_entries > 0) {
+    AddCaches(*store, database_url, options);
+  }
   return store;
 }
 

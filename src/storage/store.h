@@ -2,12 +2,17 @@
 // database URL and hands the repositories to the services.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/repositories.h"
 #include "crypto/key_ring.h"
+#include "storage/change_feed.h"
 #include "storage/database.h"
+#include "storage/read_cache.h"
 
 namespace keybridge::storage {
 
@@ -20,6 +25,13 @@ struct Store {
   std::unique_ptr<core::AuthorizationFlowRepository> flows;
   std::unique_ptr<core::SessionTokenRepository> session_tokens;
   std::unique_ptr<core::BrowserSessionRepository> browser_sessions;
+  // Set when the store caches (StoreOptions::cache_entries > 0). Declared after the repositories
+  // so that it is destroyed first: its thread feeds their caches.
+  std::unique_ptr<ChangeFeed> changes;
+  // Each cache's counters (empty without caches), for metrics.
+  std::function<std::vector<ReadCacheStats>()> cache_stats = [] {
+    return std::vector<ReadCacheStats>{};
+  };
 
   // kUnavailable if the database cannot be reached (readiness probe).
   core::Status Ping() const { return database->Ping(); }
@@ -32,9 +44,19 @@ struct Store {
 // opened or reached. Messages name the URL with its password replaced by "****".
 core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url);
 
-// OpenDatabase(), then Migrate(), then the repositories. `keys` must outlive the store.
+struct StoreOptions {
+  // Entries per read cache (connections, session tokens, API tokens; storage/
+  // cached_repositories.h); 0 reads the database every time. The caches only answer while a
+  // ChangeFeed on a dedicated connection vouches for them.
+  std::size_t cache_entries = 0;
+  ChangeFeed::Options change_feed{};
+};
+
+// OpenDatabase(), then Migrate(), then the repositories (cached ones, with a started ChangeFeed,
+// when options.cache_entries > 0). `keys` must outlive the store.
 core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
-                                               crypto::KeyRing& keys);
+                                               crypto::KeyRing& keys,
+                                               const StoreOptions& options = {});
 
 // `database_url` with the password (in the user-info part or a password= query parameter)
 // replaced by "****", for logs and error messages.

@@ -122,6 +122,13 @@ Command AddServeCommand(CLI::App& cli) {
       ->capture_default_str();
 
   serve
+      ->add_option("--cache-entries", state->config.cache_entries,
+                   "Entries per in-memory cache of connections and session/API tokens; changes "
+                   "from any replica are seen within 1 s (0 turns the caches off)")
+      ->envname("KEYBRIDGE_CACHE_ENTRIES")
+      ->capture_default_str();
+
+  serve
       ->add_option("--allowed-redirect-origins", state->config.allowed_redirect_origins,
                    "Extra origins (https://host[:port]) that next_url may point to after "
                    "connecting; the public URL's origin is always allowed")
