@@ -114,6 +114,61 @@ nlohmann::json CompartmentReport(const core::BoundedExecutor& compartment) {
           {"rejected", stats.rejected}};
 }
 
+// The read caches and their change feed in /metrics (read at each scrape; the store outlives
+// every scrape, which happens only while the server runs).
+void AddCacheMetrics(metrics::Registry& registry, const storage::Store& store) {
+  using Field = std::uint64_t storage::ReadCacheStats::*;
+  const auto per_cache = [&store](Field field) {
+    return [&store, field] {
+      std::vector<metrics::Sample> samples;
+      for (const storage::ReadCacheStats& stats : store.cache_stats()) {
+        samples.push_back({{stats.name}, static_cast<double>(stats.*field)});
+      }
+      return samples;
+    };
+  };
+  using metrics::MetricType;
+  registry.AddCallback("keybridge_cache_hits_total", "Reads answered from a cache.",
+                       MetricType::kCounter, {"cache"}, per_cache(&storage::ReadCacheStats::hits));
+  registry.AddCallback(
+      "keybridge_cache_misses_total", "Reads a cache could not answer and sent to the database.",
+      MetricType::kCounter, {"cache"}, per_cache(&storage::ReadCacheStats::misses));
+  registry.AddCallback(
+      "keybridge_cache_bypassed_total",
+      "Reads sent to the database because the change feed could not vouch for the cache.",
+      MetricType::kCounter, {"cache"}, per_cache(&storage::ReadCacheStats::bypassed));
+  registry.AddCallback("keybridge_cache_invalidations_total",
+                       "Entries dropped because the database row changed.", MetricType::kCounter,
+                       {"cache"}, per_cache(&storage::ReadCacheStats::invalidations));
+  registry.AddCallback("keybridge_cache_evictions_total", "Entries dropped to make room.",
+                       MetricType::kCounter, {"cache"},
+                       per_cache(&storage::ReadCacheStats::evictions));
+  registry.AddCallback("keybridge_cache_entries", "Entries in a cache now.", MetricType::kGauge,
+                       {"cache"}, [&store] {
+                         std::vector<metrics::Sample> samples;
+                         for (const storage::ReadCacheStats& stats : store.cache_stats()) {
+                           samples.push_back({{stats.name}, static_cast<double>(stats.entries)});
+                         }
+                         return samples;
+                       });
+  registry.AddCallback(
+      "keybridge_change_feed_current",
+      "1 while the change feed vouches for the caches (changes from every replica seen within "
+      "1 s), else 0: reads then go to the database.",
+      MetricType::kGauge, {}, [&store] {
+        const bool current = store.changes != nullptr && store.changes->Current();
+        return std::vector<metrics::Sample>{{{}, current ? 1.0 : 0.0}};
+      });
+  registry.AddCallback(
+      "keybridge_change_feed_reconnects_total",
+      "Times the change feed lost its database connection and reconnected.", MetricType::kCounter,
+      {}, [&store] {
+        const double reconnects =
+            store.changes == nullptr ? 0.0 : static_cast<double>(store.changes->Reconnects());
+        return std::vector<metrics::Sample>{{{}, reconnects}};
+      });
+}
+
 storage::StoreOptions StoreOptionsOf(const ServeConfig& config) {
   return storage::StoreOptions{.cache_entries = config.cache_entries};
 }
@@ -237,6 +292,7 @@ class Application::Impl {
           &integration_check_compartment_}) {
       metrics_.WatchCompartment(*compartment);
     }
+    AddCacheMetrics(metrics_.registry(), *store_);
     // The web UI is public: its pages load before anyone signs in.
     http::Router web_pages;
     web::AddWebRoutes(web_pages);

@@ -71,6 +71,7 @@ void ChangeFeed::Run() {
   std::chrono::milliseconds retry = kFirstRetry;
   bool connected = false;
   bool ever_connected = false;
+  bool just_connected = false;
   while (!stopping_.load()) {
     if (!connected) {
       if (core::Status status = source_->Connect(); !status.ok()) {
@@ -88,11 +89,16 @@ void ChangeFeed::Run() {
         Log()->info("change feed: reconnected; caches start empty");
       }
       ever_connected = true;
+      just_connected = true;
       // Anything may have changed while nobody listened.
       Deliver(Change{});
     }
+    // Right after connecting, confirm at once: the caches start answering a round trip later.
+    const std::chrono::milliseconds wait =
+        just_connected ? std::chrono::milliseconds(0) : options_.poll_interval;
+    just_connected = false;
     core::Result<std::chrono::steady_clock::time_point> began =
-        source_->Poll(options_.poll_interval, options_.round_trip_timeout, wake_read_,
+        source_->Poll(wait, options_.round_trip_timeout, wake_read_,
                       [this](const Change& change) { Deliver(change); });
     if (!began.ok()) {
       current_until_.store(0, std::memory_order_release);

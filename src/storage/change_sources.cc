@@ -27,9 +27,8 @@ bool WaitReadable(int fd, int wake_fd, std::chrono::milliseconds timeout) {
   std::array<pollfd, 2> fds{pollfd{fd, POLLIN, 0}, pollfd{wake_fd, POLLIN, 0}};
   const int count = fd < 0 ? 1 : 2;
   pollfd* first = fd < 0 ? &fds[1] : fds.data();
-  const int ready =
-      ::poll(first, static_cast<nfds_t>(count), static_cast<int>(std::max<std::int64_t>(
-                                                    0, timeout.count())));
+  const int ready = ::poll(first, static_cast<nfds_t>(count),
+                           static_cast<int>(std::max<std::int64_t>(0, timeout.count())));
   return ready >= 0;
 }
 

@@ -113,8 +113,8 @@ class ReadCache {
 
   ReadCacheStats Stats() const {
     std::lock_guard lock(mu_);
-    return ReadCacheStats{name_,         index_.size(),  capacity_,
-                          hits_,         misses_,        bypassed_.load(std::memory_order_relaxed),
+    return ReadCacheStats{name_,          index_.size(), capacity_,
+                          hits_,          misses_,       bypassed_.load(std::memory_order_relaxed),
                           invalidations_, evictions_};
   }
 
