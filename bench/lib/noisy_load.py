@@ -78,7 +78,10 @@ def caller(target, stop, outcomes, budget, requests):
     stop is set."""
     conn = None
     sequence = requests()
-    path, headers = next(sequence)
+    try:
+        path, headers = next(sequence)
+    except StopIteration:
+        return
     while not stop.is_set():
         if conn is None:
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=budget)
