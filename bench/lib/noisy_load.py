@@ -207,6 +207,7 @@ def main():
         t.join()
     print(json.dumps({"probes": probe_outcomes.report(), "refreshes": refresh_outcomes.report(),
                       "refresh_workers_out_of_connections": exhausted[0],
+                      "compartments_when_ready": state,
                       "compartments_at_end": in_place_end}), flush=True)
 
 
