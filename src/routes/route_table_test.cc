@@ -11,10 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <variant>
 #include <vector>
 
 #include "core/bounded_executor.h"
+#include "core/memory_only.h"
 #include "service/browser_session_service.h"
 
 namespace keybridge::routes {
@@ -298,6 +300,88 @@ TEST(RouteTableCompartments, ARouteRunsOnItsCompartmentAndMovesToTheProviderOnly
 
   http::Reply check_reply = routes.Dispatch(check);
   EXPECT_EQ(std::get<http::Offload>(check_reply).compartment, &probe);
+}
+
+TEST(RouteTableCompartments, AMemoryFirstRouteAnswersOnTheIoThreadUntilItNeedsTheDatabase) {
+  core::BoundedExecutor database({.name = "database", .threads = 1});
+  core::BoundedExecutor provider({.name = "provider", .threads = 1});
+  // The authenticator, as the real one: from memory when it can, else kWouldWait.
+  std::vector<bool> authenticated_in_memory;
+  RequestPolicy policy(
+      [&](std::string_view authorization, std::string_view) -> core::Result<core::Caller> {
+        authenticated_in_memory.push_back(core::MemoryOnlyScope::Active());
+        if (authorization == "Bearer uncached" && core::MemoryOnlyScope::Active()) {
+          return core::MakeError(core::ErrorCode::kWouldWait, "");
+        }
+        return core::Caller::User(core::UserId("alice"));
+      },
+      {});
+  RouteTable routes(policy, Compartments{.database = &database, .provider = &provider});
+  std::vector<std::string> runs;  // where each run of the handler was allowed to wait
+  routes.Add("GET", "/token/{state}", Access::kUserOrSession, Compartment::kMemoryFirst,
+             [&runs](http::Request& request) -> core::Result<http::Response> {
+               const bool memory_only = core::MemoryOnlyScope::Active();
+               runs.push_back(memory_only                      ? "memory"
+                              : !request.may_wait_on_providers ? "database"
+                                                               : "provider");
+               const std::string state = request.PathParam("state");
+               if ((state == "uncached" && memory_only)
+                   || (state == "expired" && !request.may_wait_on_providers)) {
+                 return core::MakeError(core::ErrorCode::kWouldWait, "");
+               }
+               return http::Response::Json(200, "{}");
+             });
+  const auto request_for = [](const std::string& state, const std::string& bearer) {
+    http::Request request;
+    request.method = "GET";
+    request.path = "/token/" + state;
+    request.headers = {{"authorization", "Bearer " + bearer}};
+    return request;
+  };
+
+  // Cached caller, cached token: answered right here, no compartment.
+  http::Request hot = request_for("cached", "cached");
+  http::Reply hot_reply = routes.Dispatch(hot);
+  ASSERT_TRUE(std::holds_alternative<http::Response>(hot_reply));
+  EXPECT_EQ(std::get<http::Response>(hot_reply).status, 200);
+  EXPECT_EQ(runs, std::vector<std::string>({"memory"}));
+  EXPECT_FALSE(core::MemoryOnlyScope::Active()) << "the scope ends with the attempt";
+
+  // The token is not cached: on to the database compartment, where the caller is not
+  // authenticated again.
+  runs.clear();
+  authenticated_in_memory.clear();
+  http::Request cold = request_for("uncached", "cached");
+  http::Reply cold_reply = routes.Dispatch(cold);
+  ASSERT_TRUE(std::holds_alternative<http::Offload>(cold_reply));
+  EXPECT_EQ(std::get<http::Offload>(cold_reply).compartment, &database);
+  http::Reply cold_done = std::get<http::Offload>(cold_reply).work();
+  ASSERT_TRUE(std::holds_alternative<http::Response>(cold_done));
+  EXPECT_EQ(runs, std::vector<std::string>({"memory", "database"}));
+  EXPECT_EQ(authenticated_in_memory, std::vector<bool>({true}));
+
+  // The caller is not cached: authenticated again on the database compartment.
+  runs.clear();
+  authenticated_in_memory.clear();
+  http::Request stranger = request_for("cached", "uncached");
+  http::Reply stranger_reply = routes.Dispatch(stranger);
+  ASSERT_TRUE(std::holds_alternative<http::Offload>(stranger_reply));
+  http::Reply stranger_done = std::get<http::Offload>(stranger_reply).work();
+  ASSERT_TRUE(std::holds_alternative<http::Response>(stranger_done));
+  EXPECT_EQ(runs, std::vector<std::string>({"database"}));
+  EXPECT_EQ(authenticated_in_memory, std::vector<bool>({true, false}));
+
+  // An expired token: memory, database, provider.
+  runs.clear();
+  http::Request expired = request_for("expired", "cached");
+  http::Reply expired_reply = routes.Dispatch(expired);
+  http::Reply moved = std::get<http::Offload>(expired_reply).work();
+  ASSERT_TRUE(std::holds_alternative<http::Offload>(moved));
+  EXPECT_EQ(std::get<http::Offload>(moved).compartment, &provider);
+  http::Reply expired_done = std::get<http::Offload>(moved).work();
+  ASSERT_TRUE(std::holds_alternative<http::Response>(expired_done));
+  EXPECT_EQ(std::get<http::Response>(expired_done).status, 200);
+  EXPECT_EQ(runs, std::vector<std::string>({"memory", "database", "provider"}));
 }
 
 }  // namespace

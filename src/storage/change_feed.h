@@ -55,10 +55,18 @@ std::unique_ptr<ChangeSource> MakePostgresChangeSource(std::string conninfo);
 // `keybridge tokens revoke`) commits; it cannot say what changed, so it reports everything.
 std::unique_ptr<ChangeSource> MakeSqliteChangeSource(std::string path);
 
+// What a ReadCache asks before it answers (ChangeFeed in production, a switch in tests).
+class CacheValidity {
+ public:
+  virtual ~CacheValidity() = default;
+  // Whether cached rows may be used now. Lock-free, cheap: asked on every cache read.
+  virtual bool Current() const = 0;
+};
+
 // The PostgreSQL channel.
 inline constexpr std::string_view kChangeChannel = "keybridge_changes";
 
-class ChangeFeed {
+class ChangeFeed final : public CacheValidity {
  public:
   struct Options {
     // The staleness the caches may show at most.
@@ -70,7 +78,7 @@ class ChangeFeed {
   };
 
   ChangeFeed(std::unique_ptr<ChangeSource> source, Options options);
-  ~ChangeFeed();  // stops the thread
+  ~ChangeFeed() override;  // stops the thread
   ChangeFeed(const ChangeFeed&) = delete;
   ChangeFeed& operator=(const ChangeFeed&) = delete;
   ChangeFeed(ChangeFeed&&) = delete;
@@ -81,8 +89,8 @@ class ChangeFeed {
   void Subscribe(std::function<void(const Change&)> subscriber);
   void Start();
 
-  // Whether the caches may answer now. Lock-free.
-  bool Current() const;
+  // Whether the caches may answer now: the last confirmation began less than `promise` ago.
+  bool Current() const override;
   // Whether the source is connected (for /readyz and metrics).
   bool Connected() const { return connected_.load(std::memory_order_relaxed); }
   std::uint64_t Reconnects() const { return reconnects_.load(std::memory_order_relaxed); }

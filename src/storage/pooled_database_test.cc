@@ -5,6 +5,8 @@
 #include <memory>
 #include <optional>
 
+#include "core/memory_only.h"
+
 namespace keybridge::storage {
 namespace {
 
@@ -67,6 +69,21 @@ TEST(PooledDatabaseTest, AFreeConnectionIsHandedOutWithoutWaiting) {
   ASSERT_TRUE(inner.has_value());
   EXPECT_TRUE(inner->ok());
   EXPECT_EQ(opened, 2);
+}
+
+TEST(PooledDatabaseTest, AMemoryOnlyThreadNeverQueriesOrWaits) {
+  int opened = 0;
+  PooledDatabase pool(Dialect::kPostgres, FakeFactory(&opened), 1, 50ms);
+  core::Result<std::vector<Row>> during = std::vector<Row>{};
+  {
+    core::MemoryOnlyScope io_thread;
+    during = pool.Query("SELECT 1", {});
+  }
+
+  ASSERT_FALSE(during.ok());
+  EXPECT_EQ(during.error().code, core::ErrorCode::kWouldWait);
+  EXPECT_EQ(opened, 0);
+  EXPECT_TRUE(pool.Query("SELECT 1", {}).ok()) << "only while the scope lives";
 }
 
 }  // namespace

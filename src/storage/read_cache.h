@@ -43,7 +43,7 @@ class ReadCache {
   };
 
   // `feed` must outlive the cache. `capacity` > 0.
-  ReadCache(std::string name, std::size_t capacity, const ChangeFeed& feed)
+  ReadCache(std::string name, std::size_t capacity, const CacheValidity& feed)
       : name_(std::move(name)), capacity_(capacity), feed_(feed) {}
 
   // The cached value, if the feed is current and `key` is cached.
@@ -123,7 +123,7 @@ class ReadCache {
 
   const std::string name_;
   const std::size_t capacity_;
-  const ChangeFeed& feed_;
+  const CacheValidity& feed_;
   mutable std::mutex mu_;  // guards everything below but bypassed_
   Entries entries_;        // most recently used first
   std::unordered_map<std::string, typename Entries::iterator> index_;

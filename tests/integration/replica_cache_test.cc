@@ -115,8 +115,7 @@ TEST_F(ReplicaCacheTest, AConnectionDeletedOnAIsGoneOnBWithinTheSecond) {
   ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), alice_).status, 200);
   EXPECT_GT(CacheHitsOnB("oauth2_connections"), hits_before) << "B did not answer from its cache";
 
-  auto deleted =
-      call_a_->Call("DELETE", "/api/data/oauth2/connections/" + connection_id_, alice_);
+  auto deleted = call_a_->Call("DELETE", "/api/data/oauth2/connections/" + connection_id_, alice_);
   ASSERT_EQ(deleted.status, 204) << deleted.body;
   const auto took = UntilBSays(PlainTokenPath(), alice_, steady_clock::now(),
                                [](const core::HttpResponse& r) { return r.status == 404; });
@@ -138,12 +137,11 @@ TEST_F(ReplicaCacheTest, ATokenRefreshedOnAIsTheOneBHandsOutWithinTheSecond) {
   const std::string new_token = json::parse(refreshed.body)["access_token"];
   ASSERT_NE(new_token, old_token);
   EXPECT_FALSE(gitlab_.IsAccessTokenLive(old_token));
-  const auto took = UntilBSays(PlainTokenPath(), alice_, steady_clock::now(),
-                               [&](const core::HttpResponse& r) {
-                                 const json body = json::parse(r.body, nullptr, false);
-                                 return r.status == 200
-                                        && body.value("access_token", "") == new_token;
-                               });
+  const auto took =
+      UntilBSays(PlainTokenPath(), alice_, steady_clock::now(), [&](const core::HttpResponse& r) {
+        const json body = json::parse(r.body, nullptr, false);
+        return r.status == 200 && body.value("access_token", "") == new_token;
+      });
 
   ASSERT_TRUE(took.has_value()) << "B kept handing out the token A's refresh replaced";
 }

@@ -72,12 +72,12 @@ class TwoReplicasTest : public ::testing::Test {
 
     gitlab_.SetRedirectUris({a_->base_url() + "/api/data/oauth2/callback"});
     nlohmann::json provider = {{"id", "gitlab"},
-                     {"kind", "gitlab"},
-                     {"client_id", gitlab_.AppOptions().client_id},
-                     {"client_secret", gitlab_.AppOptions().client_secret},
-                     {"display_name", "Fake GitLab"},
-                     {"scope", "api"},
-                     {"url", gitlab_.BaseUrl()}};
+                               {"kind", "gitlab"},
+                               {"client_id", gitlab_.AppOptions().client_id},
+                               {"client_secret", gitlab_.AppOptions().client_secret},
+                               {"display_name", "Fake GitLab"},
+                               {"scope", "api"},
+                               {"url", gitlab_.BaseUrl()}};
     auto created =
         call_a_->Call("POST", "/api/data/oauth2/providers", issuer_.AdminToken(), provider.dump());
     ASSERT_EQ(created.status, 201) << created.body;
@@ -109,7 +109,8 @@ class TwoReplicasTest : public ::testing::Test {
     auto done = call_a_->Call("GET", at_gitlab.Header("location"), alice_, "",
                               {{"Cookie", CookiePair(authorize)}});
     ASSERT_EQ(done.status, 200) << done.body;
-    auto list = nlohmann::json::parse(call_a_->Call("GET", "/api/data/oauth2/connections", alice_).body);
+    auto list =
+        nlohmann::json::parse(call_a_->Call("GET", "/api/data/oauth2/connections", alice_).body);
     ASSERT_EQ(list.size(), 1U);
     connection_id_ = list[0]["id"];
   }
