@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -110,6 +111,33 @@ TEST_F(CliTest, RevokingATokenSignsItsUserOutOfTheWebUi) {
   EXPECT_NE(revoked.err.find("out of 1 browser session"), std::string::npos) << revoked.err;
   EXPECT_EQ(call.Call("GET", "/api/data/user", "", "", {{"Cookie", cookie}}).status, 401)
       << "the browser session made with the revoked token must end with it";
+}
+
+TEST_F(CliTest, ATokenRevokedFromTheCommandLineIsRefusedByTheRunningServerWithinTheSecond) {
+  // The server caches callers in memory; on SQLite another process's write is seen through the
+  // database file's data_version (storage/change_feed.h) within the 1 s promise.
+  auto created = Run("tokens create --user dave");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string token = created.out.substr(0, created.out.find('\n'));
+  testing::KeybridgeProcess server({"--database", database_, "--key-file", key_file_},
+                                   (dir_ / "server.log").string());
+  ASSERT_FALSE(server.base_url().empty());
+  testing::HttpCaller call(server.base_url());
+  ASSERT_EQ(call.Call("GET", "/api/data/user", token).status, 200);
+  ASSERT_EQ(call.Call("GET", "/api/data/user", token).status, 200);
+  auto list = Run("tokens list");
+  const std::string id = list.out.substr(list.out.find("tok_"), 16);
+
+  ASSERT_EQ(Run("tokens revoke " + id).exit_code, 0);
+  const auto revoked_at = std::chrono::steady_clock::now();
+  int status = 200;
+  // The promise, plus a slack for this test's own requests on a loaded machine.
+  while (status != 401
+         && std::chrono::steady_clock::now() < revoked_at + std::chrono::milliseconds(1500)) {
+    status = call.Call("GET", "/api/data/user", token).status;
+  }
+
+  EXPECT_EQ(status, 401) << "the server kept accepting the revoked token";
 }
 
 TEST_F(CliTest, BadFlagsFailWithAMessage) {
