@@ -21,7 +21,8 @@
 //    failure path needs no database write (the database may be the struggling part);
 //  - no caller can make every read refresh: a forced refresh needs the hash of the rejected token
 //    and is limited to one per connection per `forced_refresh_interval` (per process);
-//    min_valid is clamped to what a refresh can give (the lifetime of the stored token).
+//    min_valid is clamped to half the lifetime of the stored token, which a refresh meets for
+//    half the token's life.
 #pragma once
 
 #include <functional>
@@ -88,7 +89,7 @@ class TokenService {
                TokenServiceOptions options);
 
   // The caller's connection with a token valid for at least max(margin, min_valid) when the
-  // provider allows it (min_valid is clamped to the stored token's lifetime). kNotFound
+  // provider allows it (min_valid is clamped to half the stored token's lifetime). kNotFound
   // (absent or someone else's), kPermissionDenied (pending: never connected),
   // kReauthorizationRequired (the provider rejected the refresh token; message names the reconnect
   // URL), kUnavailable (transient provider failure or back-off window; detail

@@ -93,16 +93,32 @@ TEST_F(TokenServiceTest, ExpiringTokenIsRefreshedAndPersistedBeforeItIsReturned)
 
 TEST_F(TokenServiceTest, MinValidSecondsForcesAnEarlierRefresh) {
   http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
-  clock_.Advance(core::Seconds(3000));  // 4200 s left: fresh for the margin, not for 5000 s
+  clock_.Advance(core::Seconds(4000));  // 3200 s left: fresh for the margin and for 3000 s
 
   EXPECT_EQ(tokens_.FreshConnection(Alice(), id_, core::Seconds(0))->token->access_token.Reveal(),
             "old-access");
   EXPECT_EQ(
-      tokens_.FreshConnection(Alice(), id_, core::Seconds(4000))->token->access_token.Reveal(),
+      tokens_.FreshConnection(Alice(), id_, core::Seconds(3000))->token->access_token.Reveal(),
       "old-access");
   EXPECT_EQ(
-      tokens_.FreshConnection(Alice(), id_, core::Seconds(5000))->token->access_token.Reveal(),
+      tokens_.FreshConnection(Alice(), id_, core::Seconds(3500))->token->access_token.Reveal(),
       "new-a");
+}
+
+TEST_F(TokenServiceTest, NoCallerCanMakeEveryReadRefresh) {
+  // Asking for the whole lifetime (or more) is asking for half of it: a refreshed token then
+  // satisfies every read for half its life, so GitLab and GitHub Apps (which revoke the previous
+  // token on refresh) do not pull the token from under other sessions on every read.
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  clock_.Advance(core::Seconds(3700));  // 3500 s left: less than half the lifetime
+
+  for (int i = 0; i < 5; ++i) {
+    auto c = tokens_.FreshConnection(Alice(), id_, core::Seconds(86400));
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->token->access_token.Reveal(), "new-a");
+    clock_.Advance(core::Seconds(60));
+  }
+  EXPECT_EQ(http_.Requests().size(), 1U) << "one refresh, not one per read";
 }
 
 TEST_F(TokenServiceTest, ConcurrentReadsOfAnExpiredConnectionCauseOneRefresh) {

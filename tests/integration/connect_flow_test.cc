@@ -73,6 +73,7 @@ class ConnectFlowTest : public ::testing::Test {
 };
 
 TEST_F(ConnectFlowTest, GitLabConnectTokenRefreshAccountAndDisconnect) {
+  gitlab_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
   auto done = kb_.Connect(alice_, "gitlab", kb_.BaseUrl() + "/integrations/complete");
 
   ASSERT_EQ(done.status, 303) << done.body;
@@ -88,7 +89,7 @@ TEST_F(ConnectFlowTest, GitLabConnectTokenRefreshAccountAndDisconnect) {
   auto first = Token(id);
   const std::string access = first["access_token"];
   EXPECT_TRUE(gitlab_.IsAccessTokenLive(access));
-  EXPECT_EQ(first["expires_in"], 7200);
+  EXPECT_EQ(first["expires_in"], testing::kShortTokenLifetime.count());
   EXPECT_FALSE(first.contains("refresh_token"));
   EXPECT_TRUE(first.contains("expires_at_iso"));
 
@@ -96,7 +97,9 @@ TEST_F(ConnectFlowTest, GitLabConnectTokenRefreshAccountAndDisconnect) {
       json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/account", alice_).body);
   EXPECT_EQ(account["username"], "alice");
 
-  // A reader that needs the token for longer than it lives forces a refresh.
+  // Past half its life the token is refreshed on read (a reader asking for more than the
+  // lifetime is asking for half of it).
+  testing::WaitUntilShortTokensNeedRefresh();
   auto refreshed = Token(id, 7300);
   EXPECT_NE(refreshed["access_token"], access);
   EXPECT_EQ(gitlab_.RefreshRequestCount(), 1);
@@ -117,6 +120,7 @@ TEST_F(ConnectFlowTest, GitHubEnterpriseConnectInstallationsAndStrictRotation) {
   installation.user_ids = {1};
   github_.AddInstallation(installation);
 
+  github_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
   ASSERT_EQ(kb_.Connect(alice_, "ghe").status, 200);
   const std::string id = kb_.ConnectionId(alice_, "ghe");
   auto token = Token(id);
@@ -133,6 +137,7 @@ TEST_F(ConnectFlowTest, GitHubEnterpriseConnectInstallationsAndStrictRotation) {
       json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/account", alice_).body);
   EXPECT_EQ(account["username"], "alice");
 
+  testing::WaitUntilShortTokensNeedRefresh();
   auto refreshed = Token(id, 30000);
   EXPECT_NE(refreshed["access_token"], token["access_token"]);
   EXPECT_EQ(github_.RefreshRequestCount(), 1);
@@ -169,9 +174,11 @@ TEST_F(ConnectFlowTest, ConsentDenialRedirectsWithTheErrorAndNoCode) {
 }
 
 TEST_F(ConnectFlowTest, RejectedRefreshMarksInvalidCredentialsWithReasonAndReconnectUrl) {
+  gitlab_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
   ASSERT_EQ(kb_.Connect(alice_, "gitlab").status, 200);
   const std::string id = kb_.ConnectionId(alice_, "gitlab");
   gitlab_.RevokeAllTokens();  // the user de-authorized the app at GitLab
+  testing::WaitUntilShortTokensNeedRefresh();
 
   auto r = kb_.Call("GET", "/api/data/oauth2/connections/" + id + "/token?min_valid_seconds=7300",
                     alice_);
@@ -191,8 +198,11 @@ TEST_F(ConnectFlowTest, RejectedRefreshMarksInvalidCredentialsWithReasonAndRecon
 }
 
 TEST_F(ConnectFlowTest, TransientProviderFailureIs503AndKeepsTheConnection) {
+  gitlab_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
   ASSERT_EQ(kb_.Connect(alice_, "gitlab").status, 200);
   const std::string id = kb_.ConnectionId(alice_, "gitlab");
+  gitlab_.SetAccessTokenLifetime(core::Seconds(7200));
+  testing::WaitUntilShortTokensNeedRefresh();
   gitlab_.FailNextTokenRequests(1, 503, 1);
   const std::string path = "/api/data/oauth2/connections/" + id + "/token?min_valid_seconds=7300";
 

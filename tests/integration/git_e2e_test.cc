@@ -131,8 +131,8 @@ class GitEndToEndTest : public ::testing::Test {
     gitlab_.AddProject(readonly);
     gitlab_.SeedRepository("group/readonly", {{"README.md", "read me\n"}});
 
-    // GitLab issues one-minute tokens here: every git operation needs keybridge to refresh.
-    gitlab_.SetAccessTokenLifetime(core::Seconds(60));
+    // GitLab issues two-second tokens here, so keybridge must refresh during the tests.
+    gitlab_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
     const std::string alice = kb_.issuer().TokenFor("alice");
     ASSERT_EQ(kb_.Connect(alice, "gitlab").status, 200);
     session_token_ = MintSessionToken(
@@ -174,6 +174,7 @@ TEST_F(GitEndToEndTest, CloneCommitPushAndPushAgainAfterTheTokenExpired) {
 
   // Two minutes later at GitLab every token keybridge handed out so far is dead.
   provider_clock_.Advance(core::Seconds(120));
+  testing::WaitUntilShortTokensNeedRefresh();  // and on keybridge's clock
   const int refreshes = gitlab_.RefreshRequestCount();
   std::ofstream(work / "notes.txt") << "second\n";
   ASSERT_TRUE(Git({"commit", "-am", "second"}, work).ok());
@@ -226,6 +227,7 @@ TEST_F(GitEndToEndTest, ThroughTheProxyCloneCommitPushPullAfterTheTokenExpired) 
 
   // Every token GitLab issued so far dies; the proxy's cached one too.
   provider_clock_.Advance(core::Seconds(120));
+  testing::WaitUntilShortTokensNeedRefresh();  // and on keybridge's clock
   const int refreshes = gitlab_.RefreshRequestCount();
   std::ofstream(work / "notes.txt") << "through the proxy\n";
   ASSERT_TRUE(ProxiedGit(*proxy, {"add", "notes.txt"}, work).ok());
@@ -336,7 +338,7 @@ class GitHubEnterpriseGitTest : public ::testing::Test {
     outside.collaborators = {{1, write}};
     github_.AddRepository(outside);
     github_.SeedRepository("bob-org/private", {{"README.md", "secret\n"}});
-    github_.SetAccessTokenLifetime(core::Seconds(60));
+    github_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
     const std::string alice = kb_.issuer().TokenFor("alice");
     ASSERT_EQ(kb_.Connect(alice, "ghe").status, 200);
     session_token_ = MintSessionToken(
@@ -373,6 +375,7 @@ TEST_F(GitHubEnterpriseGitTest, CloneAndPushWithTheAppsUserToken) {
   ASSERT_TRUE(Git({"add", "todo.txt"}, work).ok());
   ASSERT_TRUE(Git({"commit", "-m", "todo"}, work).ok());
   provider_clock_.Advance(core::Seconds(120));
+  testing::WaitUntilShortTokensNeedRefresh();  // and on keybridge's clock
 
   auto push = Git({"push", "origin", "HEAD"}, work);
 
@@ -393,6 +396,7 @@ TEST_F(GitHubEnterpriseGitTest, ThroughTheProxyCloneAndPushWithTheAppsUserToken)
   ASSERT_TRUE(ProxiedGit(*proxy, {"add", "proxy.txt"}, work).ok());
   ASSERT_TRUE(ProxiedGit(*proxy, {"commit", "-m", "proxy"}, work).ok());
   provider_clock_.Advance(core::Seconds(120));
+  testing::WaitUntilShortTokensNeedRefresh();  // and on keybridge's clock
 
   auto push = ProxiedGit(*proxy, {"push", "origin", "HEAD"}, work);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <thread>
 
 #include "core/url.h"
 #include "crypto/base64.h"
@@ -209,6 +210,10 @@ std::string KeybridgeHarness::ConnectionId(const std::string& bearer,
     }
   }
   return "";
+}
+
+void WaitUntilShortTokensNeedRefresh() {
+  std::this_thread::sleep_for(kShortTokenLifetime / 2 + std::chrono::milliseconds(100));
 }
 
 std::string QueryParam(const std::string& url, const std::string& key) {

@@ -3,6 +3,7 @@
 // helpers that play the browser through the OAuth redirects.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -113,6 +114,15 @@ class KeybridgeHarness {
   std::unique_ptr<app::Application> app_;
   std::unique_ptr<HttpCaller> caller_;
 };
+
+// A token that keybridge must refresh on the next read: issue it with this lifetime (the fake
+// providers' SetAccessTokenLifetime), then WaitUntilShortTokensNeedRefresh(). Keybridge refreshes
+// a token within half its lifetime of expiry and asks no more of a refresh than half the lifetime
+// whatever min_valid_seconds says, so a test cannot make it refresh a young token: time must
+// really pass on keybridge's own clock.
+inline constexpr std::chrono::seconds kShortTokenLifetime{2};
+// Sleeps just over half of kShortTokenLifetime: waiting for time to pass, not synchronisation.
+void WaitUntilShortTokensNeedRefresh();
 
 // The value of a query parameter in a URL ("" if absent), percent-decoded.
 std::string QueryParam(const std::string& url, const std::string& key);

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/url.h"
+#include "crypto/hash.h"
 #include "integration/two_replicas.h"
 #include "metrics/exposition_parser.h"
 
@@ -131,10 +133,14 @@ TEST_F(ReplicaCacheTest, ATokenRefreshedOnAIsTheOneBHandsOutWithinTheSecond) {
   ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), alice_).status, 200);
   EXPECT_GT(CacheHitsOnB("oauth2_connections"), hits_before) << "B did not answer from its cache";
 
-  // Asking for the token's whole lifetime makes A refresh (GitLab then revokes the old token).
-  auto refreshed = call_a_->Call("GET", PlainTokenPath() + "?min_valid_seconds=7200", alice_);
+  // Git on A's side saw GitLab reject the token: A refreshes (and GitLab revokes the old one).
+  auto refreshed = call_a_->Call(
+      "GET",
+      "/api/data/git/credentials?url=" + core::PercentEncode(gitlab_.GitUrl("group/project"))
+          + "&force_refresh=1&rejected_sha256=" + crypto::Sha256Hex(old_token),
+      alice_);
   ASSERT_EQ(refreshed.status, 200) << refreshed.body;
-  const std::string new_token = json::parse(refreshed.body)["access_token"];
+  const std::string new_token = json::parse(refreshed.body)["password"];
   ASSERT_NE(new_token, old_token);
   EXPECT_FALSE(gitlab_.IsAccessTokenLive(old_token));
   const auto took =

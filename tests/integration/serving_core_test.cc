@@ -148,15 +148,16 @@ class SlowProviderTest : public ::testing::Test {
                         {"display_name", "Fake GitLab"},
                         {"scope", "api"},
                         {"url", gitlab_.BaseUrl()}});
-    // Alice's token lives a minute and her readers ask for an hour: each read must refresh.
+    // Alice's token lives two seconds and is past half its life: her next read must refresh.
     // Bob's lives two hours: his reads need nothing but the database.
-    gitlab_.SetAccessTokenLifetime(core::Seconds(60));
+    gitlab_.SetAccessTokenLifetime(testing::kShortTokenLifetime);
     ASSERT_EQ(kb_.Connect(alice_, "gitlab").status, 200);
     gitlab_.SetAccessTokenLifetime(core::Seconds(7200));
     ASSERT_EQ(kb_.Connect(bob_, "gitlab").status, 200);
     alice_path_ = "/api/data/oauth2/connections/" + kb_.ConnectionId(alice_, "gitlab")
                   + "/token?min_valid_seconds=3600";
     bob_path_ = "/api/data/oauth2/connections/" + kb_.ConnectionId(bob_, "gitlab") + "/token";
+    testing::WaitUntilShortTokensNeedRefresh();
   }
 
   testing::KeybridgeHarness kb_{[](app::ServeConfig& config) {

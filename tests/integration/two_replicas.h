@@ -82,12 +82,13 @@ class TwoReplicasTest : public ::testing::Test {
         call_a_->Call("POST", "/api/data/oauth2/providers", issuer_.AdminToken(), provider.dump());
     ASSERT_EQ(created.status, 201) << created.body;
 
-    // The first token lives a minute; readers ask for an hour (min_valid_seconds), so the next
-    // read must refresh, and the refreshed two-hour token satisfies every later reader.
-    gitlab_.SetAccessTokenLifetime(core::Seconds(60));
+    // The first token lives two seconds and is past half its life when SetUp returns, so the next
+    // read must refresh; the refreshed two-hour token satisfies every later reader.
+    gitlab_.SetAccessTokenLifetime(kShortTokenLifetime);
     alice_ = issuer_.TokenFor("alice");
     ConnectThroughA();
     gitlab_.SetAccessTokenLifetime(core::Seconds(7200));
+    WaitUntilShortTokensNeedRefresh();
   }
 
   void TearDown() override {
