@@ -240,6 +240,8 @@ class Application::Impl {
       identity::JwtVerifier::Options options;
       options.issuer = config_.oidc_issuer;
       options.audiences = SplitAudiences(config_.oidc_audiences);
+      options.sign_in_client_id = config_.oidc_client_id;
+      options.extra_jwks_origins = config_.oidc_jwks_origins;
       options.admin_role = config_.admin_role;
       jwt_ = std::make_unique<identity::JwtVerifier>(options, http_client_, clock_);
     }

@@ -99,6 +99,15 @@ core::Status Validate(ServeConfig& config) {
       problems.push_back("--oidc-issuer must use https:// (http:// only for localhost)");
     }
   }
+  if (!config.oidc_issuer.empty() && config.oidc_audiences.empty()) {
+    if (config.oidc_client_id.empty()) {
+      problems.push_back(
+          "--oidc-issuer needs --oidc-audience: the client id your platform's access tokens are "
+          "issued for (tokens the issuer minted for other applications must not be accepted)");
+    } else {
+      config.oidc_audiences = {config.oidc_client_id};  // the browser sign-in's client
+    }
+  }
   if (!config.oidc_client_id.empty() && config.oidc_issuer.empty()) {
     problems.push_back("--oidc-client-id needs --oidc-issuer");
   }

@@ -19,6 +19,8 @@ struct ServeConfig {
   std::string key_file = "./var/keybridge.key";
   std::string oidc_issuer;
   std::vector<std::string> oidc_audiences;
+  // Origins besides the issuer's that its discovery document's jwks_uri may name.
+  std::vector<std::string> oidc_jwks_origins;
   // Browser sign-in through oidc_issuer; without a client id the browser signs in with
   // the one-time administrator link or an API token.
   std::string oidc_client_id;

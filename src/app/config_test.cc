@@ -30,6 +30,23 @@ TEST(ServeConfig, ReportsEveryProblemAtOnce) {
   EXPECT_NE(status.error().message.find("--oidc-issuer"), std::string::npos);
 }
 
+TEST(ServeConfig, AnIssuerNeedsAnAudienceWhichDefaultsToTheSignInClient) {
+  ServeConfig without;
+  without.oidc_issuer = "https://id.example.org/realms/renku";
+  ServeConfig with_client = without;
+  with_client.oidc_client_id = "renku-ui";
+  ServeConfig explicit_audience = with_client;
+  explicit_audience.oidc_audiences = {"renku"};
+
+  auto refused = Validate(without);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("--oidc-audience"), std::string::npos);
+  ASSERT_TRUE(Validate(with_client).ok());
+  EXPECT_EQ(with_client.oidc_audiences, std::vector<std::string>({"renku-ui"}));
+  ASSERT_TRUE(Validate(explicit_audience).ok());
+  EXPECT_EQ(explicit_audience.oidc_audiences, std::vector<std::string>({"renku"}));
+}
+
 TEST(ServeConfig, StripsTrailingSlashFromPublicUrl) {
   ServeConfig config;
   config.public_url = "https://renku.example.org/";

@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "core/memory_only.h"
+#include "core/text.h"
+#include "core/url.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 
@@ -105,7 +107,7 @@ JwtVerifier::JwtVerifier(Options options, core::HttpClient& http, const core::Cl
 constexpr core::Seconds kVerifiedSignatureMaxAge{300};
 constexpr std::size_t kMaxVerifiedSignatures = 10000;
 
-core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt) {
+core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt, TokenUse use) {
   if (jwt.size() > kMaxTokenSize) {
     return Reject("token too large");
   }
@@ -152,7 +154,7 @@ core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt) {
     if (const auto it = verified_.find(digest);
         it != verified_.end() && clock_.Now() - it->second.at < kVerifiedSignatureMaxAge
         && it->second.kid == kid && keys_.contains(kid)) {
-      return CheckClaims(*payload);
+      return CheckClaims(*payload, use);
     }
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(const CachedKey cached, KeyFor(kid));
@@ -168,10 +170,11 @@ core::Result<core::Caller> JwtVerifier::Verify(std::string_view jwt) {
     }
     verified_.insert_or_assign(digest, VerifiedSignature{clock_.Now(), kid});
   }
-  return CheckClaims(*payload);
+  return CheckClaims(*payload, use);
 }
 
-core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_json) const {
+core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_json,
+                                                    TokenUse use) const {
   const auto claims = ParseObject(payload_json);
   if (!claims) {
     return Reject("malformed token");
@@ -200,27 +203,43 @@ core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_j
     }
   }
 
-  if (!options_.audiences.empty()) {
-    // RFC 7519 §4.1.3: a single string or an array of strings.
-    std::vector<std::string> audiences;
-    if (const auto aud = claims->find("aud"); aud != claims->end()) {
-      if (aud->is_string()) {
-        audiences.push_back(aud->get<std::string>());
-      } else if (aud->is_array()) {
-        for (const auto& a : *aud) {
-          if (a.is_string()) {
-            audiences.push_back(a.get<std::string>());
-          }
+  // Only tokens minted for us: another application of the same realm must not be able to replay
+  // its users' tokens here. RFC 7519 §4.1.3: "aud" is a string or an array of strings; at least
+  // one must be ours (an empty list accepts nothing).
+  std::vector<std::string> audiences;
+  if (const auto aud = claims->find("aud"); aud != claims->end()) {
+    if (aud->is_string()) {
+      audiences.push_back(aud->get<std::string>());
+    } else if (aud->is_array()) {
+      for (const auto& a : *aud) {
+        if (a.is_string()) {
+          audiences.push_back(a.get<std::string>());
         }
       }
     }
-    const bool accepted = std::any_of(audiences.begin(), audiences.end(), [&](const auto& a) {
-      return std::find(options_.audiences.begin(), options_.audiences.end(), a)
-             != options_.audiences.end();
-    });
-    if (!accepted) {
-      return Reject("audience not accepted");
+  }
+  const std::vector<std::string> sign_in_client =
+      options_.sign_in_client_id.empty() ? std::vector<std::string>{}
+                                         : std::vector<std::string>{options_.sign_in_client_id};
+  const std::vector<std::string>& accepted =
+      use == TokenUse::kBearer ? options_.audiences : sign_in_client;
+  const auto ours = [&accepted](const std::string& value) {
+    return std::find(accepted.begin(), accepted.end(), value) != accepted.end();
+  };
+  if (std::none_of(audiences.begin(), audiences.end(), ours)) {
+    return Reject("audience not accepted");
+  }
+  // OpenID Connect Core 1.0 §3.1.3.7: the authorized party, when named, must be us too (a token
+  // another client obtained that merely lists us among its audiences is not ours to accept).
+  if (const auto azp = claims->find("azp"); azp != claims->end()) {
+    if (!azp->is_string() || !ours(azp->get<std::string>())) {
+      return Reject("authorized party not accepted");
     }
+  }
+  // An ID token says who signed in to some client; it is not a credential for APIs (Keycloak
+  // marks it "typ": "ID").
+  if (use == TokenUse::kBearer && core::EqualsIgnoreAsciiCase(StringMember(*claims, "typ"), "ID")) {
+    return Reject("ID tokens are not accepted as bearer credentials");
   }
 
   core::Caller caller;
@@ -319,6 +338,26 @@ core::Result<JwtVerifier::CachedKey> JwtVerifier::KeyFor(const std::string& kid)
   return Reject("unknown signing key");
 }
 
+core::Status JwtVerifier::CheckJwksUri(const std::string& jwks_uri) const {
+  // The keys that vouch for every user: fetched over TLS (plain http only on loopback, for tests
+  // and a local issuer), from the issuer's own origin unless the administrator named another.
+  auto url = core::ParseUrl(jwks_uri);
+  const bool secure =
+      url.ok() && (url->scheme == "https" || (url->scheme == "http" && url->IsLoopbackHost()));
+  if (!secure || url->has_fragment || !url->userinfo.empty()) {
+    return IssuerMisbehaves("jwks_uri is not an https URL without user name or fragment");
+  }
+  auto issuer = core::ParseUrl(options_.issuer);
+  const std::string origin = url->Origin();
+  if ((!issuer.ok() || issuer->Origin() != origin)
+      && std::find(options_.extra_jwks_origins.begin(), options_.extra_jwks_origins.end(), origin)
+             == options_.extra_jwks_origins.end()) {
+    return IssuerMisbehaves("jwks_uri " + origin + " is not on the issuer's origin (allow it with "
+                            "--oidc-jwks-origin)");
+  }
+  return core::OkStatus();
+}
+
 core::Status JwtVerifier::FetchKeys() {
   const core::TimePoint started = clock_.Now();
   {
@@ -329,6 +368,9 @@ core::Status JwtVerifier::FetchKeys() {
     std::lock_guard lock(mu_);
     last_error_ = error;
     return error;
+  };
+  const auto record_failure_if = [&record_failure](core::Status status) -> core::Status {
+    return status.ok() ? status : record_failure(std::move(status).TakeError());
   };
 
   // OpenID Connect Discovery 1.0 §4: the document's issuer must equal the configured one exactly,
@@ -344,6 +386,7 @@ core::Status JwtVerifier::FetchKeys() {
   if (jwks_uri.empty()) {
     return record_failure(IssuerMisbehaves("discovery document has no jwks_uri"));
   }
+  KEYBRIDGE_RETURN_IF_ERROR(record_failure_if(CheckJwksUri(jwks_uri)));
   auto jwks = FetchJsonObject(http_, jwks_uri);
   if (!jwks.ok()) {
     return record_failure(std::move(jwks).TakeError());

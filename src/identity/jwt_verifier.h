@@ -19,11 +19,23 @@
 
 namespace keybridge::identity {
 
+// What a token is presented as. An ID token says who signed in to a client; it is accepted only
+// by the sign-in that client completed, never as a bearer credential.
+enum class TokenUse { kBearer, kSignInIdToken };
+
 class JwtVerifier {
  public:
   struct Options {
-    std::string issuer;                      // compared exactly with discovery "issuer" and "iss"
-    std::vector<std::string> audiences;      // "aud" must name one of them; empty: not checked
+    std::string issuer;  // compared exactly with discovery "issuer" and "iss"
+    // "aud" must name one of them, and "azp", when present, must be one of them. Empty accepts
+    // no token (app/ refuses to start without one).
+    std::vector<std::string> audiences;
+    // The browser sign-in's client id: the only audience (and authorized party) of an ID token
+    // presented at sign-in (TokenUse::kSignInIdToken). Empty: no ID token is accepted.
+    std::string sign_in_client_id;
+    // Origins ("https://host[:port]") besides the issuer's own that the discovery document's
+    // jwks_uri may point to.
+    std::vector<std::string> extra_jwks_origins;
     std::string admin_role = "renku-admin";  // in realm_access.roles (Keycloak layout)
     std::chrono::seconds leeway{60};         // clock skew allowed for exp and nbf
     // An unknown kid triggers a JWKS refetch at most this often (issuer key rotation).
@@ -40,7 +52,7 @@ class JwtVerifier {
   // issuer cannot be reached or answers non-200; kUpstreamFailed when its documents are unusable
   // (e.g. the discovery "issuer" differs from the configured one). Thread-safe: concurrent calls
   // share the key cache; fetches are serialised.
-  core::Result<core::Caller> Verify(std::string_view jwt);
+  core::Result<core::Caller> Verify(std::string_view jwt, TokenUse use = TokenUse::kBearer);
 
  private:
   struct CachedKey {
@@ -51,7 +63,9 @@ class JwtVerifier {
   core::Result<CachedKey> KeyFor(const std::string& kid);
   // Fetches discovery and JWKS; on success replaces the cache. Caller holds fetch_mu_.
   core::Status FetchKeys();
-  core::Result<core::Caller> CheckClaims(const std::string& payload_json) const;
+  // https (http only on loopback), no user name or fragment, the issuer's origin or an extra one.
+  core::Status CheckJwksUri(const std::string& jwks_uri) const;
+  core::Result<core::Caller> CheckClaims(const std::string& payload_json, TokenUse use) const;
 
   const Options options_;
   core::HttpClient& http_;

@@ -231,14 +231,88 @@ TEST_F(JwtVerifierTest, ChecksAudienceAsStringOrArray) {
   ExpectRejected(verifier_.Verify(issuer_.Mint(missing)), "audience not accepted");
 }
 
-TEST_F(JwtVerifierTest, SkipsAudienceCheckWhenNoneConfigured) {
+TEST_F(JwtVerifierTest, WithoutConfiguredAudiencesNoTokenIsAccepted) {
+  // Accepting any audience would let every other application of the realm replay its users'
+  // tokens here; app/ refuses to start without an audience, and the verifier fails closed.
   JwtVerifier::Options options = DefaultOptions();
   options.audiences.clear();
   JwtVerifier verifier(options, http_, clock_);
   nlohmann::json claims = Claims();
   claims["aud"] = "anything";
 
-  EXPECT_TRUE(verifier.Verify(issuer_.Mint(claims)).ok());
+  ExpectRejected(verifier.Verify(issuer_.Mint(claims)), "audience not accepted");
+  ExpectRejected(verifier.Verify(issuer_.Mint(Claims())), "audience not accepted");
+}
+
+TEST_F(JwtVerifierTest, AnAuthorizedPartyThatIsNotUsIsRefused) {
+  // Another client's token that merely lists us among its audiences.
+  nlohmann::json other_client = Claims();
+  other_client["aud"] = {"renku", "account"};
+  other_client["azp"] = "grafana";
+  nlohmann::json not_a_string = Claims();
+  not_a_string["azp"] = 7;
+  nlohmann::json without_azp = Claims();
+  without_azp.erase("azp");
+
+  ExpectRejected(verifier_.Verify(issuer_.Mint(other_client)), "authorized party not accepted");
+  ExpectRejected(verifier_.Verify(issuer_.Mint(not_a_string)), "authorized party not accepted");
+  EXPECT_TRUE(verifier_.Verify(issuer_.Mint(without_azp)).ok());
+}
+
+TEST_F(JwtVerifierTest, IdTokensAreNotBearerCredentials) {
+  nlohmann::json id_token = Claims();
+  id_token["typ"] = "ID";
+  nlohmann::json access_token = Claims();
+  access_token["typ"] = "Bearer";
+
+  ExpectRejected(verifier_.Verify(issuer_.Mint(id_token)),
+                 "ID tokens are not accepted as bearer credentials");
+  EXPECT_TRUE(verifier_.Verify(issuer_.Mint(access_token)).ok());
+}
+
+TEST_F(JwtVerifierTest, AnIdTokenIsAcceptedOnlyByTheSignInOfItsOwnClient) {
+  JwtVerifier::Options options = DefaultOptions();
+  options.sign_in_client_id = "renku-ui";
+  JwtVerifier verifier(options, http_, clock_);
+  nlohmann::json ours = Claims();
+  ours["typ"] = "ID";
+  ours["aud"] = "renku-ui";
+  ours["azp"] = "renku-ui";
+  nlohmann::json another_clients = ours;
+  another_clients["aud"] = "grafana";
+  another_clients["azp"] = "grafana";
+
+  EXPECT_TRUE(verifier.Verify(issuer_.Mint(ours), TokenUse::kSignInIdToken).ok());
+  ExpectRejected(verifier.Verify(issuer_.Mint(ours)), "audience not accepted");
+  ExpectRejected(verifier.Verify(issuer_.Mint(another_clients), TokenUse::kSignInIdToken),
+                 "audience not accepted");
+}
+
+TEST_F(JwtVerifierTest, KeysComeOnlyOverTlsFromTheIssuersOriginOrANamedOne) {
+  const auto verify_with_jwks_at = [&](const std::string& jwks_url,
+                                       std::vector<std::string> extra_origins) {
+    ScriptedHttpClient http;
+    http.Always("GET", issuer_.DiscoveryUrl(), JsonResponse(200, issuer_.DiscoveryJson(jwks_url)));
+    http.Always("GET", jwks_url, JsonResponse(200, issuer_.JwksJson()));
+    JwtVerifier::Options options = DefaultOptions();
+    options.extra_jwks_origins = std::move(extra_origins);
+    JwtVerifier verifier(options, http, clock_);
+    auto result = verifier.Verify(issuer_.Mint(Claims()));
+    EXPECT_EQ(http.CountRequests(jwks_url), result.ok() ? 1U : 0U) << "never fetched if refused";
+    return result;
+  };
+
+  const auto plain = verify_with_jwks_at("http://keycloak.test/auth/realms/renku/certs", {});
+  const auto elsewhere = verify_with_jwks_at("https://keys.example.net/certs", {});
+  const auto named =
+      verify_with_jwks_at("https://keys.example.net/certs", {"https://keys.example.net"});
+
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().code, core::ErrorCode::kUpstreamFailed);
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_EQ(elsewhere.error().code, core::ErrorCode::kUpstreamFailed);
+  EXPECT_NE(elsewhere.error().detail.find("--oidc-jwks-origin"), std::string::npos);
+  EXPECT_TRUE(named.ok()) << named.error().detail;
 }
 
 TEST_F(JwtVerifierTest, RejectsMissingOrEmptySubject) {

@@ -135,7 +135,8 @@ core::Result<CompletedLogin> BrowserLoginService::Complete(const LoginCallback& 
   // id_token (audience = our client id), under the same signature, issuer and role rules.
   auto caller = verifier_.Verify(token.access_token.Reveal());
   if (!caller.ok() && token.id_token) {
-    auto from_id_token = verifier_.Verify(token.id_token->Reveal());
+    auto from_id_token =
+        verifier_.Verify(token.id_token->Reveal(), identity::TokenUse::kSignInIdToken);
     if (from_id_token.ok()) {
       caller = std::move(from_id_token);
     }

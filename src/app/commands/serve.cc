@@ -78,9 +78,17 @@ Command AddServeCommand(CLI::App& cli) {
                    "process lists show flags)")
       ->envname("KEYBRIDGE_OIDC_CLIENT_SECRET");
   serve
-      ->add_option("--oidc-audience", state->audiences,
-                   "Comma-separated accepted token audiences (empty: any)")
+      ->add_option(
+          "--oidc-audience", state->audiences,
+          "Comma-separated accepted token audiences (required with --oidc-issuer; defaults to "
+          "--oidc-client-id)")
       ->envname("KEYBRIDGE_OIDC_AUDIENCE");
+  serve
+      ->add_option("--oidc-jwks-origin", state->config.oidc_jwks_origins,
+                   "Origins (https://host[:port]) besides the issuer's own that its signing keys "
+                   "(jwks_uri) may be fetched from")
+      ->envname("KEYBRIDGE_OIDC_JWKS_ORIGIN")
+      ->delimiter(',');
   serve
       ->add_option("--admin-role", state->config.admin_role,
                    "Realm role (realm_access.roles) that makes a user an administrator")
