@@ -139,8 +139,8 @@ class ServerConnection final : public SqlConnection {
 ConnectionFactory ServerFactory(FakeServer& server) {
   return [&server]() -> core::Result<std::unique_ptr<SqlConnection>> {
     if (!server.up) {
-      return core::MakeError(core::ErrorCode::kUnavailable,
-                             "cannot connect to PostgreSQL: Connection refused");
+      return core::MakeError(core::ErrorCode::kUnavailable, "database unavailable",
+                             "cannot connect to PostgreSQL: libpq: Connection refused");
     }
     ++server.opened;
     return std::unique_ptr<SqlConnection>(std::make_unique<ServerConnection>(server));
@@ -203,7 +203,7 @@ TEST(PooledDatabaseTest, WhileTheServerIsDownStatementsFailAtOnceAndRecoverWhenI
 
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.error().code, core::ErrorCode::kUnavailable);
-  EXPECT_EQ(read.error().message, "cannot connect to PostgreSQL: Connection refused");
+  EXPECT_EQ(read.error().detail, "cannot connect to PostgreSQL: libpq: Connection refused");
   ASSERT_FALSE(write.ok());
   EXPECT_EQ(write.error().code, core::ErrorCode::kUnavailable);
   ASSERT_FALSE(transaction.ok());
