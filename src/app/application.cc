@@ -232,6 +232,12 @@ class Application::Impl {
           &integration_check_compartment_}) {
       metrics_.WatchCompartment(*compartment);
     }
+    metrics_.WatchDatabasePool([this] {
+      const storage::PoolStats pool = store_->database->Stats();
+      return metrics::DatabasePoolSnapshot{
+          pool.max_connections, pool.in_use,        pool.idle,
+          pool.waits,           pool.wait_timeouts, pool.connect_failures};
+    });
     // The web UI is public: its pages load before anyone signs in.
     http::Router web_pages;
     web::AddWebRoutes(web_pages);
@@ -246,6 +252,7 @@ class Application::Impl {
           &integration_check_compartment_}) {
       metrics_.UnwatchCompartment(*compartment);
     }
+    metrics_.WatchDatabasePool({});
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;

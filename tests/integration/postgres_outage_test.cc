@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 
 #include "fakes/fake_gitlab.h"
 #include "integration/harness.h"
+#include "metrics/exposition_parser.h"
 #include "net/curl_http_client.h"
 #include "support/fake_clock.h"
 
@@ -128,7 +130,7 @@ class ThrowawayPostgres {
   // Starts the server and returns once it accepts connections (pg_ctl -w); "" on success.
   std::string Start() {
     const CommandResult started =
-        Run(as_postgres_ + kPostgresBin + "/pg_ctl -D " + Data() + " -l " + (dir_ / "server.log").string()
+        Run(as_postgres_ + kPostgresBin + "/pg_ctl -D " + Data() + " -l " + Log()
             + " -w -o \"-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k "
             + dir_.string() + " -c fsync=off\" start");
     return started.ok ? "" : "pg_ctl start failed: " + started.output;
@@ -142,13 +144,22 @@ class ThrowawayPostgres {
     return stopped.ok ? "" : "pg_ctl stop failed: " + stopped.output;
   }
 
+  // Both, as one command: every session ends, and the server is back when it returns. (The
+  // server's output must go to the log: on Run()'s pipe it would keep it open forever.)
+  std::string Restart() {
+    const CommandResult restarted = Run(as_postgres_ + kPostgresBin + "/pg_ctl -D " + Data()
+                                        + " -l " + Log() + " -m fast -w restart");
+    return restarted.ok ? "" : "pg_ctl restart failed: " + restarted.output;
+  }
+
   std::string Url() const {
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
   }
-  std::string ServerLog() const { return Run("cat " + (dir_ / "server.log").string()).output; }
+  std::string ServerLog() const { return Run("cat " + Log()).output; }
 
  private:
   std::string Data() const { return (dir_ / "data").string(); }
+  std::string Log() const { return (dir_ / "server.log").string(); }
 
   fs::path dir_;
   std::string as_postgres_;
@@ -169,22 +180,26 @@ struct Outcome {
 };
 
 std::string Describe(const Outcome& o) {
-  return std::string(o.kind == Outcome::Kind::kTokenRead ? "token read" : "/healthz") + " by reader "
-         + std::to_string(o.reader) + ": "
+  return std::string(o.kind == Outcome::Kind::kTokenRead ? "token read" : "/healthz")
+         + " by reader " + std::to_string(o.reader) + ": "
          + (o.answered ? "HTTP " + std::to_string(o.status) + " " + o.detail
                        : "no answer: " + o.detail)
          + " after "
-         + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(o.end - o.start).count())
+         + std::to_string(
+             std::chrono::duration_cast<std::chrono::milliseconds>(o.end - o.start).count())
          + " ms";
 }
 
-// Readers that each alternate a token read and /healthz until Stop(), recording every outcome.
+// Readers that each alternate a token read and /healthz until Stop(), recording every outcome,
+// with `pause` between rounds.
 class Readers {
  public:
-  Readers(std::string base_url, std::string bearer, std::string token_path, int count)
+  Readers(std::string base_url, std::string bearer, std::string token_path, int count,
+          std::chrono::milliseconds pause = std::chrono::milliseconds(10))
       : base_url_(std::move(base_url)),
         bearer_(std::move(bearer)),
-        token_path_(std::move(token_path)) {
+        token_path_(std::move(token_path)),
+        pause_(pause) {
     for (int i = 0; i < count; ++i) {
       threads_.emplace_back([this, i] { Loop(i); });
     }
@@ -229,9 +244,9 @@ class Readers {
       Record(reader, Outcome::Kind::kTokenRead, token_path_, bearer_);
       Record(reader, Outcome::Kind::kHealth, "/healthz", "");
       std::unique_lock lock(mu_);
-      // Paces the load (about 100 requests per second per reader) so that the server's warn
-      // lines stay few; Stop() ends the wait at once.
-      if (wake_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stopping_; })) {
+      // Paces the load (10 ms: about 100 requests per second per reader) so that the server's
+      // warn lines stay few; Stop() ends the wait at once.
+      if (wake_.wait_for(lock, pause_, [this] { return stopping_; })) {
         return;
       }
     }
@@ -266,6 +281,7 @@ class Readers {
   const std::string base_url_;
   const std::string bearer_;
   const std::string token_path_;
+  const std::chrono::milliseconds pause_;
   net::CurlHttpClient client_{net::CurlHttpClient::Options{}};
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -328,6 +344,21 @@ class PostgresOutageTest : public ::testing::Test {
 
   core::HttpResponse Ready() const { return kb_->Call("GET", "/readyz"); }
 
+  // GET /metrics as an administrator, through the strict parser.
+  std::vector<metrics::ParsedFamily> Metrics() const {
+    const auto response = kb_->Call("GET", "/metrics", kb_->issuer().AdminToken());
+    EXPECT_EQ(response.status, 200) << response.body;
+    auto parsed = metrics::ParseExposition(response.body);
+    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message) << response.body;
+    return parsed.ok() ? std::move(parsed).value() : std::vector<metrics::ParsedFamily>{};
+  }
+  // A keybridge_db_pool_* sample; -1 if missing.
+  static double Pool(const std::vector<metrics::ParsedFamily>& families, const std::string& name,
+                     const std::map<std::string, std::string>& labels = {}) {
+    const metrics::ParsedSample* sample = metrics::FindSample(families, name, labels);
+    return sample == nullptr ? -1 : sample->value;
+  }
+
   std::unique_ptr<ThrowawayPostgres> postgres_;
   std::unique_ptr<testing::KeybridgeHarness> kb_;
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
@@ -341,8 +372,9 @@ TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutA
   const app::Application* const application = &kb_->application();
   Readers readers(kb_->BaseUrl(), alice_, token_path_, kReaders);
   const auto warm = Clock::now();
-  const bool warmed_up = PollUntil(
-      [&] { return readers.EveryReaderSaw(warm, [](const Outcome& o) { return o.status == 200; }); });
+  const bool warmed_up = PollUntil([&] {
+    return readers.EveryReaderSaw(warm, [](const Outcome& o) { return o.status == 200; });
+  });
 
   // --- The database goes away.
   const auto stopping = Clock::now();
@@ -362,9 +394,8 @@ TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutA
   const auto restarting = Clock::now();
   ASSERT_EQ(postgres_->Start(), "") << postgres_->ServerLog();
   const auto up = Clock::now();
-  const bool readers_recovered = PollUntil([&] {
-    return readers.EveryReaderSaw(up, [](const Outcome& o) { return o.status == 200; });
-  });
+  const bool readers_recovered = PollUntil(
+      [&] { return readers.EveryReaderSaw(up, [](const Outcome& o) { return o.status == 200; }); });
   core::HttpResponse ready_again;
   const bool readiness_recovered = PollUntil([&] {
     ready_again = Ready();
@@ -408,10 +439,47 @@ TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutA
     }
   }
   EXPECT_GT(down_reads, 0);
-  std::printf("%zu requests; %d token reads while the database was down, the slowest in %lld ms\n",
-              outcomes.size(), down_reads,
-              static_cast<long long>(  // NOLINT(google-runtime-int): printf's %lld
-                  std::chrono::duration_cast<std::chrono::milliseconds>(slowest_down_read).count()));
+  // What an operator's dashboard shows: the refused connections, and a pool that leaked nothing.
+  const auto families = Metrics();
+  EXPECT_GT(Pool(families, "keybridge_db_pool_connect_failures_total"), 0);
+  EXPECT_EQ(Pool(families, "keybridge_db_pool_wait_timeouts_total"), 0)
+      << "refused connections never made anyone wait for the pool";
+  EXPECT_EQ(Pool(families, "keybridge_db_pool_max"), 8);
+  EXPECT_LE(Pool(families, "keybridge_db_pool_connections", {{"state", "in_use"}})
+                + Pool(families, "keybridge_db_pool_connections", {{"state", "idle"}}),
+            8);
+  std::printf(
+      "%zu requests; %d token reads while the database was down, the slowest in %lld ms\n",
+      outcomes.size(), down_reads,
+      static_cast<long long>(  // NOLINT(google-runtime-int): printf's %lld
+          std::chrono::duration_cast<std::chrono::milliseconds>(slowest_down_read).count()));
+}
+
+// A quick restart ends every pooled session at once, between two requests. The next read must
+// still succeed: its retry opens a fresh connection instead of taking the next dead one, which
+// cost one failed request per idle connection after each restart.
+TEST_F(PostgresOutageTest, AQuickRestartBetweenTwoReadsCostsNoFailedRead) {
+  // Unpaced readers overlap, so the pool opens several connections; they stay open, idle.
+  const auto open_connections = [this] {
+    const auto families = Metrics();
+    return Pool(families, "keybridge_db_pool_connections", {{"state", "in_use"}})
+           + Pool(families, "keybridge_db_pool_connections", {{"state", "idle"}});
+  };
+  {
+    Readers readers(kb_->BaseUrl(), alice_, token_path_, 8, std::chrono::milliseconds(0));
+    ASSERT_TRUE(PollUntil([&] { return open_connections() >= 3; }))
+        << "the pool never opened three connections";
+  }
+  const double idle = Pool(Metrics(), "keybridge_db_pool_connections", {{"state", "idle"}});
+
+  ASSERT_EQ(postgres_->Restart(), "") << postgres_->ServerLog();
+  const auto read = kb_->Call("GET", token_path_, alice_);
+  const auto second = kb_->Call("GET", token_path_, alice_);
+
+  EXPECT_GE(idle, 3);
+  EXPECT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(second.status, 200) << second.body;
+  EXPECT_TRUE(PollUntil([&] { return Ready().status == 200; }));
 }
 
 }  // namespace
