@@ -343,6 +343,7 @@ class PostgresOutageTest : public ::testing::Test {
   }
 
   core::HttpResponse Ready() const { return kb_->Call("GET", "/readyz"); }
+  void OutageUnderLoad(const std::string& mode);
 
   // GET /metrics as an administrator, through the strict parser.
   std::vector<metrics::ParsedFamily> Metrics() const {
@@ -367,7 +368,8 @@ class PostgresOutageTest : public ::testing::Test {
   std::string token_path_;
 };
 
-TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutARestart) {
+// The outage under load, with PostgreSQL stopped in `mode` ("fast" or "immediate").
+void PostgresOutageTest::OutageUnderLoad(const std::string& mode) {
   constexpr int kReaders = 4;
   const app::Application* const application = &kb_->application();
   Readers readers(kb_->BaseUrl(), alice_, token_path_, kReaders);
@@ -378,7 +380,7 @@ TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutA
 
   // --- The database goes away.
   const auto stopping = Clock::now();
-  ASSERT_EQ(postgres_->Stop("fast"), "");
+  ASSERT_EQ(postgres_->Stop(mode), "");
   const auto down = Clock::now();
   core::HttpResponse not_ready;
   const bool readiness_noticed = PollUntil([&] {
@@ -453,6 +455,16 @@ TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutA
       outcomes.size(), down_reads,
       static_cast<long long>(  // NOLINT(google-runtime-int): printf's %lld
           std::chrono::duration_cast<std::chrono::milliseconds>(slowest_down_read).count()));
+}
+
+// Fast: the server ends every session (an administrator's stop, a failover).
+TEST_F(PostgresOutageTest, ReadsFailFastWhileTheDatabaseIsDownAndRecoverWithoutARestart) {
+  OutageUnderLoad("fast");
+}
+
+// Immediate: the server is killed without goodbyes, and recovers from its log at the next start.
+TEST_F(PostgresOutageTest, AKilledDatabaseIsSurvivedTheSameWay) {
+  OutageUnderLoad("immediate");
 }
 
 // A quick restart ends every pooled session at once, between two requests. The next read must
