@@ -170,7 +170,8 @@ void AddCacheMetrics(metrics::Registry& registry, const storage::Store& store) {
 }
 
 storage::StoreOptions StoreOptionsOf(const ServeConfig& config) {
-  return storage::StoreOptions{.cache_entries = config.cache_entries};
+  return storage::StoreOptions{.cache_entries = config.cache_entries,
+                               .postgres_connections = config.worker_threads};
 }
 
 template <typename T>
@@ -295,6 +296,12 @@ class Application::Impl {
       metrics_.WatchCompartment(*compartment);
     }
     AddCacheMetrics(metrics_.registry(), *store_);
+    metrics_.WatchDatabasePool([this] {
+      const storage::PoolStats pool = store_->database->Stats();
+      return metrics::DatabasePoolSnapshot{
+          pool.max_connections, pool.in_use,        pool.idle,
+          pool.waits,           pool.wait_timeouts, pool.connect_failures};
+    });
     // The web UI is public: its pages load before anyone signs in.
     http::Router web_pages;
     web::AddWebRoutes(web_pages);
@@ -309,6 +316,7 @@ class Application::Impl {
           &integration_check_compartment_}) {
       metrics_.UnwatchCompartment(*compartment);
     }
+    metrics_.WatchDatabasePool({});
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;

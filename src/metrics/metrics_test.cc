@@ -207,5 +207,43 @@ TEST(ServingMetrics, RecordsRequestsCompartmentsAndBuildInfo) {
             nullptr);
 }
 
+TEST(ServingMetrics, ReportsTheDatabasePoolThroughItsSource) {
+  ServingMetrics metrics("1.2.3");
+  EXPECT_EQ(FindSample(MustParse(metrics.Render()), "keybridge_db_pool_max", {}), nullptr)
+      << "no samples before a pool is watched";
+  DatabasePoolSnapshot pool{.max_connections = 8,
+                            .in_use = 3,
+                            .idle = 2,
+                            .waits = 41,
+                            .wait_timeouts = 7,
+                            .connect_failures = 1234};
+  metrics.WatchDatabasePool([&pool] { return pool; });
+
+  const auto families = MustParse(metrics.Render());
+  pool.in_use = 0;
+  pool.waits = 42;
+  const auto later = MustParse(metrics.Render());
+  metrics.WatchDatabasePool({});
+  const auto unwatched = MustParse(metrics.Render());
+
+  EXPECT_EQ(ValueOf(families, "keybridge_db_pool_max", {}), 8);
+  EXPECT_EQ(ValueOf(families, "keybridge_db_pool_connections", {{"state", "in_use"}}), 3);
+  EXPECT_EQ(ValueOf(families, "keybridge_db_pool_connections", {{"state", "idle"}}), 2);
+  EXPECT_EQ(ValueOf(families, "keybridge_db_pool_waits_total", {}), 41);
+  EXPECT_EQ(ValueOf(families, "keybridge_db_pool_wait_timeouts_total", {}), 7);
+  EXPECT_EQ(ValueOf(families, "keybridge_db_pool_connect_failures_total", {}), 1234);
+  for (const ParsedFamily& family : families) {
+    if (family.name == "keybridge_db_pool_max" || family.name == "keybridge_db_pool_connections") {
+      EXPECT_EQ(family.type, "gauge") << family.name;
+    } else if (family.name.starts_with("keybridge_db_pool_")) {
+      EXPECT_EQ(family.type, "counter") << family.name;
+    }
+  }
+  EXPECT_EQ(ValueOf(later, "keybridge_db_pool_connections", {{"state", "in_use"}}), 0)
+      << "read at every render";
+  EXPECT_EQ(ValueOf(later, "keybridge_db_pool_waits_total", {}), 42);
+  EXPECT_EQ(FindSample(unwatched, "keybridge_db_pool_waits_total", {}), nullptr);
+}
+
 }  // namespace
 }  // namespace keybridge::metrics

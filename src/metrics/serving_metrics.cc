@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 namespace keybridge::metrics {
 namespace {
@@ -51,10 +52,72 @@ ServingMetrics::ServingMetrics(std::string version)
         return CompartmentSamples(
             [](const core::BoundedExecutorStats& s) { return static_cast<double>(s.rejected); });
       });
+  AddDatabasePoolFamilies();
   registry_
       .AddGauge("keybridge_build_info", "Always 1; the version label names the build.", {"version"})
       .WithLabels({std::move(version)})
       .Set(1);
+}
+
+// Rendered only once app/ has watched a pool (no samples before): a pool that waits often is too
+// small for the load, wait timeouts are requests answered 503, and connect failures count while
+// the database is down or refusing connections.
+void ServingMetrics::AddDatabasePoolFamilies() {
+  registry_.AddCallback(
+      "keybridge_db_pool_max", "Connections the database pool may open.", MetricType::kGauge, {},
+      [this] {
+        return DatabasePoolSamples([](const DatabasePoolSnapshot& pool) {
+          return std::vector<Sample>{{{}, static_cast<double>(pool.max_connections)}};
+        });
+      });
+  registry_.AddCallback(
+      "keybridge_db_pool_connections",
+      "Open database connections: in_use (lent to a statement or transaction, or being opened) "
+      "or idle.",
+      MetricType::kGauge, {"state"}, [this] {
+        return DatabasePoolSamples([](const DatabasePoolSnapshot& pool) {
+          return std::vector<Sample>{{{"in_use"}, static_cast<double>(pool.in_use)},
+                                     {{"idle"}, static_cast<double>(pool.idle)}};
+        });
+      });
+  registry_.AddCallback(
+      "keybridge_db_pool_waits_total",
+      "Statements that found every pooled database connection in use and waited for one.",
+      MetricType::kCounter, {}, [this] {
+        return DatabasePoolSamples([](const DatabasePoolSnapshot& pool) {
+          return std::vector<Sample>{{{}, static_cast<double>(pool.waits)}};
+        });
+      });
+  registry_.AddCallback(
+      "keybridge_db_pool_wait_timeouts_total",
+      "Waits for a pooled database connection that ended at the deadline (answered 503).",
+      MetricType::kCounter, {}, [this] {
+        return DatabasePoolSamples([](const DatabasePoolSnapshot& pool) {
+          return std::vector<Sample>{{{}, static_cast<double>(pool.wait_timeouts)}};
+        });
+      });
+  registry_.AddCallback(
+      "keybridge_db_pool_connect_failures_total",
+      "New database connections that could not be opened (the database down or refusing).",
+      MetricType::kCounter, {}, [this] {
+        return DatabasePoolSamples([](const DatabasePoolSnapshot& pool) {
+          return std::vector<Sample>{{{}, static_cast<double>(pool.connect_failures)}};
+        });
+      });
+}
+
+void ServingMetrics::WatchDatabasePool(std::function<DatabasePoolSnapshot()> source) {
+  const std::lock_guard lock(database_pool_mutex_);
+  database_pool_ = std::move(source);
+}
+
+std::vector<Sample> ServingMetrics::DatabasePoolSamples(
+    const std::function<std::vector<Sample>(const DatabasePoolSnapshot&)>& samples) const {
+  const std::lock_guard lock(database_pool_mutex_);
+  if (!database_pool_) {
+    return {};
+  }
+  return samples(database_pool_());
 }
 
 void ServingMetrics::RecordRefresh(std::string_view provider, std::string_view outcome) {

@@ -4,12 +4,21 @@
 //   keybridge_compartment_in_flight{compartment}             gauge, read from each watched executor
 //   keybridge_compartment_queued{compartment}                gauge, read from each watched executor
 //   keybridge_compartment_rejected_total{compartment}        counter, read from each watched
-//   executor keybridge_build_info{version}                            gauge, always 1
+//                                                            executor
+//   keybridge_db_pool_max                                    gauge, read from the database pool
+//   keybridge_db_pool_connections{state}                     gauge (in_use, idle), same
+//   keybridge_db_pool_waits_total                            counter, same
+//   keybridge_db_pool_wait_timeouts_total                    counter, same
+//   keybridge_db_pool_connect_failures_total                 counter, same
+//   keybridge_build_info{version}                            gauge, always 1
 //   keybridge_token_refreshes_total{provider,outcome}         counter, recorded by TokenService
 // Render() produces the whole exposition for a /metrics route.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -19,6 +28,17 @@
 #include "metrics/metrics.h"
 
 namespace keybridge::metrics {
+
+// The database connection pool as counted so far. app/ fills it from storage's own stats, so that
+// metrics needs no storage types.
+struct DatabasePoolSnapshot {
+  std::size_t max_connections = 0;
+  std::size_t in_use = 0;  // lent to a statement or transaction, or being opened
+  std::size_t idle = 0;
+  std::uint64_t waits = 0;  // statements that found every connection in use and waited
+  std::uint64_t wait_timeouts = 0;
+  std::uint64_t connect_failures = 0;
+};
 
 class ServingMetrics {
  public:
@@ -38,6 +58,11 @@ class ServingMetrics {
   void WatchCompartment(const core::BoundedExecutor& executor);
   void UnwatchCompartment(const core::BoundedExecutor& executor);
 
+  // Reports the database pool through `source`, called at every Render; an empty function stops
+  // it (the keybridge_db_pool_* families then have no samples). Whatever `source` reads must
+  // outlive it or be unwatched first.
+  void WatchDatabasePool(std::function<DatabasePoolSnapshot()> source);
+
   std::string Render() const { return registry_.Render(); }
   Registry& registry() { return registry_; }
 
@@ -46,7 +71,10 @@ class ServingMetrics {
   static std::vector<double> DurationBuckets();
 
  private:
+  void AddDatabasePoolFamilies();
   std::vector<Sample> CompartmentSamples(double (*field)(const core::BoundedExecutorStats&)) const;
+  std::vector<Sample> DatabasePoolSamples(
+      const std::function<std::vector<Sample>(const DatabasePoolSnapshot&)>& samples) const;
 
   Registry registry_;
   Family<Counter>& requests_;
@@ -54,6 +82,8 @@ class ServingMetrics {
   Family<Counter>& refreshes_;
   mutable std::mutex compartments_mutex_;
   std::vector<const core::BoundedExecutor*> compartments_;
+  mutable std::mutex database_pool_mutex_;
+  std::function<DatabasePoolSnapshot()> database_pool_;
 };
 
 }  // namespace keybridge::metrics

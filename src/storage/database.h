@@ -3,6 +3,7 @@
 // integer or a string (timestamps are unix seconds, booleans 0/1, ciphertexts text).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -22,6 +23,16 @@ using Params = std::vector<SqlValue>;
 using Row = std::vector<SqlValue>;
 
 enum class Dialect { kSqlite, kPostgres };
+
+// The connection pool behind a Database, as counted so far (GET /metrics).
+struct PoolStats {
+  std::size_t max_connections = 0;
+  std::size_t in_use = 0;  // lent to a statement or transaction, or being opened
+  std::size_t idle = 0;
+  std::uint64_t waits = 0;             // statements that found no free connection and waited
+  std::uint64_t wait_timeouts = 0;     // of those, the ones that gave up at the deadline
+  std::uint64_t connect_failures = 0;  // new connections the database refused or never answered
+};
 
 // The databases OpenDatabase() returns are thread-safe; the one a Transaction() body receives
 // belongs to that transaction and must not be used after the body returns.
@@ -45,6 +56,8 @@ class Database {
   virtual Dialect dialect() const = 0;
   // kUnavailable if the database cannot be reached.
   virtual core::Status Ping() = 0;
+  // A database without a pool of its own (a transaction's) reports zeros.
+  virtual PoolStats Stats() const { return {}; }
 };
 
 // Reads typed columns from a Row. A column of an unexpected type (a schema the code does not

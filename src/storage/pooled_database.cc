@@ -113,11 +113,17 @@ core::Result<PooledDatabase::Lease> PooledDatabase::Acquire() {
     return core::MakeError(core::ErrorCode::kWouldWait, "", "a query on a memory-only thread");
   }
   std::unique_lock lock(mu_);
-  if (!available_.wait_for(lock, acquire_timeout_,
-                           [this] { return !idle_.empty() || open_ < max_connections_; })) {
-    return core::MakeError(core::ErrorCode::kUnavailable, "the database is busy; retry shortly",
-                           "no pooled database connection became free within "
-                               + std::to_string(acquire_timeout_.count()) + " ms");
+  const auto free = [this] {
+    return !idle_.empty() || open_ < max_connections_;
+  };
+  if (!free()) {
+    ++waits_;
+    if (!available_.wait_for(lock, acquire_timeout_, free)) {
+      ++wait_timeouts_;
+      return core::MakeError(core::ErrorCode::kUnavailable, "the database is busy; retry shortly",
+                             "no pooled database connection became free within "
+                                 + std::to_string(acquire_timeout_.count()) + " ms");
+    }
   }
   if (!idle_.empty()) {
     std::unique_ptr<SqlConnection> connection = std::move(idle_.back());
@@ -130,6 +136,7 @@ core::Result<PooledDatabase::Lease> PooledDatabase::Acquire() {
   if (!connection.ok()) {
     lock.lock();
     --open_;
+    ++connect_failures_;
     available_.notify_one();
     return std::move(connection).TakeError();
   }
@@ -150,6 +157,31 @@ void PooledDatabase::Release(std::unique_ptr<SqlConnection> connection) {
   available_.notify_one();
 }
 
+// A restart of the database server ends every session at once, so when one pooled connection
+// turns out to be dead the idle ones are almost surely dead too: closing them all lets the retry,
+// and the statements after it, open fresh connections instead of each finding a dead one (after
+// a quick restart that would be one failed request per idle connection).
+void PooledDatabase::DropIdle() {
+  std::vector<std::unique_ptr<SqlConnection>> dropped;
+  {
+    std::lock_guard lock(mu_);
+    dropped.swap(idle_);
+    open_ -= dropped.size();
+  }
+  available_.notify_all();
+  // `dropped` closes them here, outside the lock.
+}
+
+PoolStats PooledDatabase::Stats() const {
+  std::lock_guard lock(mu_);
+  return {.max_connections = max_connections_,
+          .in_use = open_ - idle_.size(),
+          .idle = idle_.size(),
+          .waits = waits_,
+          .wait_timeouts = wait_timeouts_,
+          .connect_failures = connect_failures_};
+}
+
 // Reads are retried once on a fresh connection when a pooled one turns out to be dead: that is
 // what a database restart looks like to every idle connection. Writes are not retried, since the
 // server may have applied them before the connection broke.
@@ -157,9 +189,12 @@ core::Result<std::vector<Row>> PooledDatabase::Query(std::string_view sql, const
   for (int attempt = 0;; ++attempt) {
     KEYBRIDGE_ASSIGN_OR_RETURN(Lease lease, Acquire());
     core::Result<std::vector<Row>> rows = lease->Query(sql, params);
-    if (attempt == 0 && lease.WasIdle() && LostConnection(rows, *lease)) {
-      Log()->warn("database connection lost; reconnecting");
-      continue;
+    if (LostConnection(rows, *lease)) {
+      DropIdle();
+      if (attempt == 0 && lease.WasIdle()) {
+        Log()->warn("database connection lost; reconnecting");
+        continue;
+      }
     }
     return rows;
   }
@@ -167,22 +202,33 @@ core::Result<std::vector<Row>> PooledDatabase::Query(std::string_view sql, const
 
 core::Result<std::int64_t> PooledDatabase::Execute(std::string_view sql, const Params& params) {
   KEYBRIDGE_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  return lease->Execute(sql, params);
+  core::Result<std::int64_t> changed = lease->Execute(sql, params);
+  if (LostConnection(changed, *lease)) {
+    DropIdle();
+  }
+  return changed;
 }
 
 core::Status PooledDatabase::ExecuteScript(std::string_view sql) {
   KEYBRIDGE_ASSIGN_OR_RETURN(Lease lease, Acquire());
-  return lease->ExecuteScript(sql);
+  core::Status status = lease->ExecuteScript(sql);
+  if (LostConnection(status, *lease)) {
+    DropIdle();
+  }
+  return status;
 }
 
 core::Status PooledDatabase::Transaction(const std::function<core::Status(Database&)>& body) {
   for (int attempt = 0;; ++attempt) {
     KEYBRIDGE_ASSIGN_OR_RETURN(Lease lease, Acquire());
     core::Status begun = lease->Begin();
-    if (attempt == 0 && lease.WasIdle() && LostConnection(begun, *lease)) {
-      // Nothing has run yet, so starting over on a fresh connection is safe.
-      Log()->warn("database connection lost; reconnecting");
-      continue;
+    if (LostConnection(begun, *lease)) {
+      DropIdle();
+      if (attempt == 0 && lease.WasIdle()) {
+        // Nothing has run yet, so starting over on a fresh connection is safe.
+        Log()->warn("database connection lost; reconnecting");
+        continue;
+      }
     }
     KEYBRIDGE_RETURN_IF_ERROR(begun);
     TransactionScope scope(*lease, dialect_);
@@ -195,6 +241,9 @@ core::Status PooledDatabase::Transaction(const std::function<core::Status(Databa
     }
     // If the rollback fails too, the transaction stays open and Release() closes the connection.
     static_cast<void>(lease->ExecuteScript("ROLLBACK"));
+    if (LostConnection(status, *lease)) {
+      DropIdle();
+    }
     return status;
   }
 }

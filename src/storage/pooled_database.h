@@ -56,20 +56,26 @@ class PooledDatabase final : public Database {
   core::Status Transaction(const std::function<core::Status(Database&)>& body) override;
   Dialect dialect() const override { return dialect_; }
   core::Status Ping() override;
+  PoolStats Stats() const override;
 
  private:
   class Lease;
   core::Result<Lease> Acquire();
   void Release(std::unique_ptr<SqlConnection> connection);
+  // Closes every idle connection, once one of them was found dead.
+  void DropIdle();
 
   const Dialect dialect_;
   const ConnectionFactory factory_;
   const std::size_t max_connections_;
   const std::chrono::milliseconds acquire_timeout_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<SqlConnection>> idle_;
   std::size_t open_ = 0;  // idle + leased + being opened
+  std::uint64_t waits_ = 0;
+  std::uint64_t wait_timeouts_ = 0;
+  std::uint64_t connect_failures_ = 0;
 };
 
 }  // namespace keybridge::storage

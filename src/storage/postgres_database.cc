@@ -25,9 +25,19 @@ using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 // Notices ("relation already exists, skipping") would go to stderr by default.
 void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
+// libpq's messages can run over several lines ("... failed: Connection refused\n\tIs the server
+// running on that host ...?\n"): one line, for logs.
 std::string Trimmed(const char* text) {
-  std::string out = text == nullptr ? "" : text;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+  std::string out;
+  for (const char* c = text == nullptr ? "" : text; *c != '\0'; ++c) {
+    const bool space = *c == '\n' || *c == '\t' || *c == ' ';
+    if (!space) {
+      out.push_back(*c);
+    } else if (!out.empty() && out.back() != ' ') {
+      out.push_back(' ');
+    }
+  }
+  while (!out.empty() && out.back() == ' ') {
     out.pop_back();
   }
   return out;
@@ -202,8 +212,11 @@ core::Result<std::unique_ptr<SqlConnection>> Connect(const std::string& conninfo
   auto connection = std::make_unique<PostgresConnection>(conn);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     const std::string reason = conn == nullptr ? "out of memory" : Trimmed(PQerrorMessage(conn));
-    return core::MakeError(core::ErrorCode::kUnavailable, "cannot connect to PostgreSQL: " + reason,
-                           "libpq: " + reason);
+    // The reason names the server's address (and may name the user): it goes to the detail,
+    // which is logged, while the message, which callers see in a 503 and in /readyz, stays the
+    // one a lost connection gives. OpenPostgresDatabase shows the reason at start-up.
+    return core::MakeError(core::ErrorCode::kUnavailable, "database unavailable",
+                           "cannot connect to PostgreSQL: libpq: " + reason);
   }
   PQsetNoticeProcessor(conn, &IgnoreNotice, nullptr);
   return std::unique_ptr<SqlConnection>(std::move(connection));
@@ -220,7 +233,12 @@ core::Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& 
   auto database = std::make_unique<PooledDatabase>(
       Dialect::kPostgres, [conninfo] { return Connect(conninfo); }, options.max_connections,
       options.acquire_timeout);
-  KEYBRIDGE_RETURN_IF_ERROR(database->Ping());
+  if (core::Status ping = database->Ping(); !ping.ok()) {
+    // At start-up the reader is the operator, who needs the reason.
+    core::Error error = std::move(ping).TakeError();
+    error.message += " (" + error.detail + ")";
+    return error;
+  }
   return std::unique_ptr<Database>(std::move(database));
 }
 

@@ -77,13 +77,19 @@ std::string RedactDatabaseUrl(const std::string& database_url) {
 }
 
 core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url) {
+  return OpenDatabase(database_url, PostgresPoolOptions{}.max_connections);
+}
+
+core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url,
+                                                     std::size_t postgres_connections) {
   core::Result<std::unique_ptr<Database>> database =
       [&]() -> core::Result<std::unique_ptr<Database>> {
     if (database_url.starts_with(kSqliteScheme)) {
       return OpenSqliteUrl(database_url.substr(kSqliteScheme.size()));
     }
     if (database_url.starts_with("postgresql://") || database_url.starts_with("postgres://")) {
-      return OpenPostgresDatabase(database_url);
+      return OpenPostgresDatabase(database_url,
+                                  PostgresPoolOptions{.max_connections = postgres_connections});
     }
     return core::MakeError(core::ErrorCode::kInvalidArgument,
                            "unsupported scheme: expected sqlite://path or postgresql://...");
@@ -152,7 +158,8 @@ void AddCaches(Store& store, const std::string& database_url, const StoreOptions
 
 core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
                                                crypto::KeyRing& keys, const StoreOptions& options) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(std::unique_ptr<Database> database, OpenDatabase(database_url));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::unique_ptr<Database> database,
+                             OpenDatabase(database_url, options.postgres_connections));
   core::Status migrated = Migrate(*database);
   if (!migrated.ok()) {
     core::Error error = std::move(migrated).TakeError();

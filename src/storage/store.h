@@ -12,6 +12,7 @@
 #include "crypto/key_ring.h"
 #include "storage/change_feed.h"
 #include "storage/database.h"
+#include "storage/postgres_database.h"
 #include "storage/read_cache.h"
 
 namespace keybridge::storage {
@@ -43,6 +44,9 @@ struct Store {
 // kInvalidArgument for another scheme or an empty path; kUnavailable if the database cannot be
 // opened or reached. Messages name the URL with its password replaced by "****".
 core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url);
+// As above, with a PostgreSQL pool of `postgres_connections`.
+core::Result<std::unique_ptr<Database>> OpenDatabase(const std::string& database_url,
+                                                     std::size_t postgres_connections);
 
 struct StoreOptions {
   // Entries per read cache (connections, session tokens, API tokens; storage/
@@ -50,6 +54,9 @@ struct StoreOptions {
   // ChangeFeed on a dedicated connection vouches for them.
   std::size_t cache_entries = 0;
   ChangeFeed::Options change_feed{};
+  // PostgreSQL connections in the pool: as many as threads that query at once (app/ passes the
+  // database compartment's threads), so none of them waits for a connection behind another.
+  std::size_t postgres_connections = 8;
 };
 
 // OpenDatabase(), then Migrate(), then the repositories (cached ones, with a started ChangeFeed,
