@@ -117,8 +117,11 @@ core::Result<UpstreamCredential> CredentialCache::Get(const ProxyTarget& target)
     if (it != entries_.end()) {
       const UpstreamCredential& cached = it->second;
       const core::TimePoint now = clock_.Now();
-      const bool fresh = cached.expires_at ? *cached.expires_at - now > options_.refetch_margin
-                                           : now - cached.fetched_at < options_.max_age;
+      // Never older than max_age, whatever the token's expiry: keybridge is asked again, so a
+      // revoked session token (or a disconnected connection) stops working within max_age.
+      const bool fresh =
+          now - cached.fetched_at < options_.max_age
+          && (!cached.expires_at || *cached.expires_at - now > options_.refetch_margin);
       if (fresh) {
         return cached;
       }

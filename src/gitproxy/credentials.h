@@ -63,8 +63,9 @@ struct CredentialCacheOptions {
   // A cached token is used while it stays valid for longer than this (the server hands out tokens
   // valid for at least 5 minutes, so a cached one is asked for again well before it expires).
   core::Seconds refetch_margin{120};
-  // Tokens without an expiry are asked for again after this, so a revocation is noticed.
-  core::Seconds max_age{600};
+  // Every token is asked for again after this (with or without an expiry), so a revoked session
+  // token or a disconnected connection stops working within it.
+  core::Seconds max_age{300};
   std::size_t max_entries = 1024;
 };
 

@@ -78,6 +78,22 @@ TEST_F(CredentialsTest, CachesPerRepositoryUntilShortlyBeforeExpiry) {
   EXPECT_EQ(http_.CountRequests(kCredentialsA), 2U);
 }
 
+TEST_F(CredentialsTest, EvenALongLivedTokenIsAskedForAgainAfterFiveMinutes) {
+  // keybridge is asked again, so a revoked session token stops working within five minutes.
+  http_.Enqueue("GET", kCredentialsA, testing::JsonResponse(200, Credential("one", Now() + 7200)));
+  http_.Enqueue("GET", kCredentialsA,
+                testing::JsonResponse(403, R"({"error":{"code":1403,"message":"revoked"}})"));
+
+  ASSERT_TRUE(cache_.Get(Target("group/a.git")).ok());
+  clock_.Advance(core::Seconds(299));
+  ASSERT_TRUE(cache_.Get(Target("group/a.git")).ok());
+  EXPECT_EQ(http_.CountRequests(kCredentialsA), 1U);
+  clock_.Advance(core::Seconds(1));
+
+  EXPECT_FALSE(cache_.Get(Target("group/a.git")).ok());
+  EXPECT_EQ(http_.CountRequests(kCredentialsA), 2U);
+}
+
 TEST_F(CredentialsTest, ReplaceReportsTheRejectedTokenForAForcedRefresh) {
   http_.Enqueue("GET", kCredentialsA, testing::JsonResponse(200, Credential("old", Now() + 7200)));
   const std::string forced =

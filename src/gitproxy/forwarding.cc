@@ -44,6 +44,31 @@ std::set<std::string> ConnectionOptions(std::string_view value) {
   return names;
 }
 
+std::optional<Refusal> RefuseNonGitClient(std::string_view host, std::string_view origin,
+                                          std::string_view sec_fetch_site,
+                                          std::string_view listen_host, std::uint16_t port) {
+  const std::string lower = core::AsciiLower(host);
+  const std::string port_suffix = ":" + std::to_string(port);
+  // The authority without our port (git sends the port it connected to; no port means 80).
+  std::string_view name = lower;
+  if (name.ends_with(port_suffix)) {
+    name.remove_suffix(port_suffix.size());
+  } else if (port != 80) {
+    name = {};  // another port, or none: not addressed to us
+  }
+  const bool ours = name == "localhost" || name == "127.0.0.1" || name == "[::1]"
+                    || (!listen_host.empty()
+                        && (name == listen_host || name == "[" + std::string(listen_host) + "]"));
+  if (!ours) {
+    return Refusal{421, "git-proxy answers only requests addressed to itself (Host: 127.0.0.1"
+                            + port_suffix + ")"};
+  }
+  if (!origin.empty() || (!sec_fetch_site.empty() && sec_fetch_site != "none")) {
+    return Refusal{403, "git-proxy serves git, not web pages"};
+  }
+  return std::nullopt;
+}
+
 int StatusFor(core::ErrorCode code) {
   switch (code) {
     case core::ErrorCode::kInvalidArgument:

@@ -4,6 +4,8 @@
 // upstream_connection.cc and relay.cc.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -22,6 +24,18 @@ bool DropFromResponse(const std::string& lower_name);
 
 // The field names a Connection header lists (lower-cased): hop-by-hop too.
 std::set<std::string> ConnectionOptions(std::string_view value);
+
+// Why a request is not git's, or std::nullopt. DNS rebinding lets a web page send requests to
+// the proxy from a browser (the page's name resolves to 127.0.0.1), but the browser still names
+// the page's host in Host (421 unless it is a loopback name or `listen_host`, with our `port`)
+// and marks cross-site requests with Origin or Sec-Fetch-Site (403; git sends neither).
+struct Refusal {
+  int status;
+  std::string message;
+};
+std::optional<Refusal> RefuseNonGitClient(std::string_view host, std::string_view origin,
+                                          std::string_view sec_fetch_site,
+                                          std::string_view listen_host, std::uint16_t port);
 
 // The status git sees for a credential error (never 401: git would prompt for a password).
 int StatusFor(core::ErrorCode code);

@@ -66,5 +66,22 @@ TEST(ForwardingTest, CredentialErrorsNeverBecome401) {
   EXPECT_EQ(StatusFor(core::ErrorCode::kUnauthenticated), 403);
 }
 
+TEST(RefuseNonGitClient, OnlyGitAddressingTheProxyItselfIsServed) {
+  EXPECT_FALSE(RefuseNonGitClient("127.0.0.1:65480", "", "", "127.0.0.1", 65480).has_value());
+  EXPECT_FALSE(RefuseNonGitClient("LOCALHOST:65480", "", "", "127.0.0.1", 65480).has_value());
+  EXPECT_FALSE(RefuseNonGitClient("[::1]:65480", "", "", "127.0.0.1", 65480).has_value());
+  EXPECT_FALSE(RefuseNonGitClient("localhost", "", "", "127.0.0.1", 80).has_value());
+  EXPECT_FALSE(RefuseNonGitClient("10.1.2.3:65480", "", "none", "10.1.2.3", 65480).has_value());
+
+  EXPECT_EQ(RefuseNonGitClient("evil.example:65480", "", "", "127.0.0.1", 65480)->status, 421);
+  EXPECT_EQ(RefuseNonGitClient("127.0.0.1", "", "", "127.0.0.1", 65480)->status, 421);
+  EXPECT_EQ(RefuseNonGitClient("127.0.0.1:1234", "", "", "127.0.0.1", 65480)->status, 421);
+  EXPECT_EQ(RefuseNonGitClient("127.evil.example:65480", "", "", "127.0.0.1", 65480)->status, 421);
+  EXPECT_EQ(RefuseNonGitClient("", "", "", "127.0.0.1", 65480)->status, 421);
+  EXPECT_EQ(RefuseNonGitClient("127.0.0.1:65480", "null", "", "127.0.0.1", 65480)->status, 403);
+  EXPECT_EQ(RefuseNonGitClient("127.0.0.1:65480", "", "same-origin", "127.0.0.1", 65480)->status,
+            403);
+}
+
 }  // namespace
 }  // namespace keybridge::gitproxy

@@ -169,6 +169,13 @@ asio::awaitable<bool> GitProxy::Impl::ServeOne(beast::tcp_stream& client,
   const bool body_pending = !parser->is_done();
   const bool client_keep_alive = request.keep_alive() && !body_pending;
 
+  if (const std::optional<Refusal> refusal = RefuseNonGitClient(
+          std::string(request[bhttp::field::host]), std::string(request[bhttp::field::origin]),
+          std::string(request["sec-fetch-site"]), options_.host, port_)) {
+    co_await Reply(client, refusal->status, refusal->message, false);
+    Log(method, nullptr, refusal->status, Exchange{}, started);
+    co_return false;
+  }
   auto target = ParseProxyTarget(method, request.target());
   if (!target.ok()) {
     const int status = StatusFor(target.error().code);

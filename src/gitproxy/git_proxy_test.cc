@@ -170,6 +170,15 @@ class GitProxyTest : public ::testing::Test {
     }
   }
 
+  // `request` with its "Host: PROXY" addressed to the proxy, as git addresses it.
+  std::string Addressed(std::string request) const {
+    const std::string placeholder = "Host: PROXY";
+    if (const auto at = request.find(placeholder); at != std::string::npos) {
+      request.replace(at, placeholder.size(), "Host: 127.0.0.1:" + std::to_string(proxy_->port()));
+    }
+    return request;
+  }
+
   testing::FakeClock clock_;
   std::unique_ptr<TwoTokenSource> source_;
   std::unique_ptr<CredentialCache> cache_;
@@ -185,10 +194,11 @@ TEST_F(GitProxyTest, ReplacesTheClientsCredentialsAndRelaysABodyEndedByClose) {
   StartProxy(upstream.port());
   const int client = Connect(proxy_->port());
 
-  SendAll(client,
-          "GET /gitlab/group/p.git/info/refs?service=git-upload-pack HTTP/1.1\r\n"
-          "Host: 127.0.0.1\r\nAuthorization: Basic c3RvbGVuOnN0b2xlbg==\r\nCookie: session=x\r\n"
-          "Git-Protocol: version=2\r\nConnection: close\r\n\r\n");
+  SendAll(
+      client,
+      Addressed("GET /gitlab/group/p.git/info/refs?service=git-upload-pack HTTP/1.1\r\n"
+                "Host: PROXY\r\nAuthorization: Basic c3RvbGVuOnN0b2xlbg==\r\nCookie: session=x\r\n"
+                "Git-Protocol: version=2\r\nConnection: close\r\n\r\n"));
   const std::string response = ReadToEnd(client);
   ::close(client);
 
@@ -221,8 +231,8 @@ TEST_F(GitProxyTest, AProvider401IsRetriedOnceWithARefreshedToken) {
   const int client = Connect(proxy_->port());
 
   SendAll(client,
-          "GET /gitlab/group/p.git/info/refs?service=git-receive-pack HTTP/1.1\r\n"
-          "Host: x\r\nConnection: close\r\n\r\n");
+          Addressed("GET /gitlab/group/p.git/info/refs?service=git-receive-pack HTTP/1.1\r\n"
+                    "Host: PROXY\r\nConnection: close\r\n\r\n"));
   const std::string response = ReadToEnd(client);
   ::close(client);
 
@@ -245,12 +255,11 @@ TEST_F(GitProxyTest, ExpectContinueAndAChunkedUploadStreamThrough) {
   StartProxy(upstream.port());
   const int client = Connect(proxy_->port());
 
-  SendAll(client,
-          "POST /gitlab/group/p.git/git-receive-pack HTTP/1.1\r\nHost: x\r\n"
-          "Content-Type: application/x-git-receive-pack-request\r\n"
-          "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+  SendAll(client, Addressed("POST /gitlab/group/p.git/git-receive-pack HTTP/1.1\r\nHost: PROXY\r\n"
+                            "Content-Type: application/x-git-receive-pack-request\r\n"
+                            "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
   const std::string interim = ReadUntil(client, "\r\n\r\n");
-  SendAll(client, "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  SendAll(client, Addressed("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
   const std::string response = ReadUntil(client, "stored");
   ::close(client);
 
@@ -283,10 +292,9 @@ TEST_F(GitProxyTest, AnAnswerBeforeTheUploadEndsReachesTheClientAndClosesTheConn
   StartProxy(upstream.port());
   const int client = Connect(proxy_->port());
 
-  SendAll(client,
-          "POST /gitlab/group/p.git/git-receive-pack HTTP/1.1\r\nHost: x\r\n"
-          "Content-Length: 10485760\r\n\r\n");
-  SendAll(client, std::string(std::size_t{64} * 1024, 'p'));
+  SendAll(client, Addressed("POST /gitlab/group/p.git/git-receive-pack HTTP/1.1\r\nHost: PROXY\r\n"
+                            "Content-Length: 10485760\r\n\r\n"));
+  SendAll(client, Addressed(std::string(std::size_t{64} * 1024, 'p')));
   const std::string response = ReadToEnd(client);  // ends: the proxy closes the connection
   ::close(client);
 
@@ -300,9 +308,11 @@ TEST_F(GitProxyTest, AnUnreachableProviderIsA502WithTheReason) {
   StartProxy(closed_port);
   const int client = Connect(proxy_->port());
 
-  SendAll(client,
-          "GET /gitlab/group/p.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: x\r\n"
-          "Connection: close\r\n\r\n");
+  SendAll(
+      client,
+      Addressed(
+          "GET /gitlab/group/p.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: PROXY\r\n"
+          "Connection: close\r\n\r\n"));
   const std::string response = ReadToEnd(client);
   ::close(client);
 
@@ -310,6 +320,30 @@ TEST_F(GitProxyTest, AnUnreachableProviderIsA502WithTheReason) {
   EXPECT_NE(response.find("cannot connect to 127.0.0.1:" + std::to_string(closed_port)),
             std::string::npos)
       << response;
+}
+
+TEST_F(GitProxyTest, ABrowserLedHereByDnsRebindingGetsNothing) {
+  ScriptedUpstream upstream({});
+  StartProxy(upstream.port());
+  const auto ask = [this](const std::string& extra_headers) {
+    const int client = Connect(proxy_->port());
+    SendAll(client, "GET /gitlab/group/p.git/info/refs?service=git-upload-pack HTTP/1.1\r\n"
+                        + extra_headers + "Connection: close\r\n\r\n");
+    std::string response = ReadToEnd(client);
+    ::close(client);
+    return response;
+  };
+  const std::string ours = "Host: 127.0.0.1:" + std::to_string(proxy_->port()) + "\r\n";
+
+  const std::string rebound = ask("Host: evil.example:" + std::to_string(proxy_->port()) + "\r\n");
+  const std::string cross_site = ask(ours + "Origin: https://evil.example\r\n");
+  const std::string fetched = ask(ours + "Sec-Fetch-Site: cross-site\r\n");
+
+  EXPECT_TRUE(rebound.starts_with("HTTP/1.1 421 ")) << rebound;
+  EXPECT_TRUE(cross_site.starts_with("HTTP/1.1 403 ")) << cross_site;
+  EXPECT_TRUE(fetched.starts_with("HTTP/1.1 403 ")) << fetched;
+  EXPECT_TRUE(upstream.heads().empty()) << "nothing reached the provider";
+  EXPECT_TRUE(source_->rejections().empty()) << "no credential was even asked for";
 }
 
 }  // namespace
