@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/admin_link.h"
 #include "core/bounded_executor.h"
 #include "core/rate_limiter.h"
 #include "core/startup_error.h"
@@ -232,6 +233,9 @@ class Application::Impl {
                            .per_minute = static_cast<double>(config_.probe_rate),
                            .burst = std::max(1.0, static_cast<double>(config_.probe_rate) / 3),
                        }),
+        sign_in_limiter_(
+            clock_,
+            core::RateLimiterOptions{.what = "sign-in starts", .per_minute = 30, .burst = 10}),
         database_compartment_(DatabaseCompartment(config_)),
         provider_compartment_(ProviderCompartment(config_)),
         probe_compartment_(ProbeCompartment(config_)),
@@ -272,6 +276,7 @@ class Application::Impl {
         .readiness = [this] { return Readiness(); },
         .metrics = [this] { return metrics_.Render(); },
         .repository_check_limiter = &probe_limiter_,
+        .sign_in_limiter = &sign_in_limiter_,
         .connection_options = routes::ConnectionRouteOptions{secure_cookies},
         .auth_options = routes::AuthRouteOptions{secure_cookies, config_.public_url},
         .provider_connection_count =
@@ -392,9 +397,10 @@ class Application::Impl {
           "network addresses");
     }
   }
-  // Embedded default (no identity issuer): while no administrator has a browser session, every
-  // start prints one single-use administrator sign-in link to stdout (logs go to stderr). The
-  // token sits in the URL fragment, which browsers never send to a server or proxy log.
+  // Embedded default (no identity issuer): until an administrator has signed in once, every start
+  // issues one single-use administrator sign-in link. It goes to a 0600 file next to the key
+  // file, and `out` (stdout) gets only where it is, so logs collected from stdout never carry a
+  // working admin link. Afterwards `keybridge admin-link` issues one on request.
   void PrintAdminSignInLink(std::ostream& out) {
     if (!config_.oidc_issuer.empty()) {
       return;
@@ -407,8 +413,15 @@ class Application::Impl {
     if (!token->has_value()) {
       return;
     }
-    out << "Sign in as administrator (one-time link, valid for 1 hour): "
-        << core::PublicUrls(config_.public_url).SignInLink((*token)->Reveal()) << std::endl;
+    const std::string path = AdminSignInLinkPath(config_.key_file);
+    const core::Status written = WriteAdminSignInLink(
+        path, core::PublicUrls(config_.public_url).SignInLink((*token)->Reveal()));
+    if (!written.ok()) {
+      spdlog::warn("could not write the administrator sign-in link: {}", written.error().message);
+      return;
+    }
+    out << "Sign in as administrator: open the one-time link in " << path << " (valid for 1 hour)"
+        << std::endl;
   }
 
   void Stop() {
@@ -448,6 +461,7 @@ class Application::Impl {
   std::unique_ptr<service::BrowserLoginService> browser_login_;
   service::ReadinessMonitor readiness_;
   core::RateLimiter probe_limiter_;
+  core::RateLimiter sign_in_limiter_;
   core::BoundedExecutor database_compartment_;
   core::BoundedExecutor provider_compartment_;
   core::BoundedExecutor probe_compartment_;

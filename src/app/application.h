@@ -23,9 +23,9 @@ class Application {
 
   // Starts serving on background threads.
   void Start();
-  // Embedded default (no identity issuer): while no administrator has a browser session, prints
-  // one line with a single-use administrator sign-in link to `out`. `keybridge serve` calls it
-  // with stdout after its ready line.
+  // Embedded default (no identity issuer): until an administrator has signed in once, writes a
+  // single-use administrator sign-in link to AdminSignInLinkPath(key_file) (0600) and prints one
+  // line saying where to `out`. `keybridge serve` calls it with stdout after its ready line.
   void AnnounceAdminSignInLink(std::ostream& out);
   // Stops serving; idempotent.
   void Stop();

@@ -146,8 +146,9 @@ class BrowserSessionRepository {
   virtual Result<std::int64_t> DeleteForUser(const UserId& user_id) = 0;
   // Removes sessions, links and login flows that expired before `now`; returns how many rows.
   virtual Result<std::int64_t> DeleteExpired(TimePoint now) = 0;
-  // Whether an administrator has a session that has not reached expires_at.
-  virtual Result<bool> AnyAdminSession(TimePoint now) = 0;
+  // Whether an administrator has ever had a browser session here (recorded by Insert, kept after
+  // the session is gone).
+  virtual Result<bool> AdminEverSignedIn() = 0;
 
   // kConflict if the hash is taken.
   virtual Status InsertSignInLink(const std::string& token_hash, TimePoint created_at,
@@ -155,8 +156,9 @@ class BrowserSessionRepository {
   // Deletes the link and returns its expiry, atomically (single use). kNotFound if absent.
   virtual Result<TimePoint> TakeSignInLink(const std::string& token_hash) = 0;
 
-  // kConflict if the state hash is taken.
-  virtual Status InsertLoginFlow(const BrowserLoginFlow& flow) = 0;
+  // kConflict if the state hash is taken. Keeps at most `max_pending` flows, dropping those that
+  // expire first, so that no number of anonymous sign-in starts grows storage past a bound.
+  virtual Status InsertLoginFlow(const BrowserLoginFlow& flow, std::size_t max_pending) = 0;
   // Deletes the flow and returns it, atomically (single use). kNotFound if absent.
   virtual Result<BrowserLoginFlow> TakeLoginFlow(const std::string& state_hash) = 0;
 };

@@ -18,6 +18,9 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
   AddRepositoryRoutes(routes, services.repositories, services.repository_check_limiter);
   AddSessionRoutes(routes, services.sessions);
   AddAuthRoutes(routes, services.browser_sessions, services.browser_login, services.auth_options);
+  if (services.sign_in_limiter != nullptr) {
+    routes.LimitPerClient("GET", "/api/data/auth/login", *services.sign_in_limiter);
+  }
   AddGitCredentialsRoutes(routes, services.git_credentials);
 }
 

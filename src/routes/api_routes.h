@@ -36,6 +36,8 @@ struct ApiServices {
   Readiness readiness;
   std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics
   core::RateLimiter* repository_check_limiter = nullptr;  // per client address; null: none
+  // Rations anonymous OIDC sign-in starts (each stores a pending flow) per client address.
+  core::RateLimiter* sign_in_limiter = nullptr;
   // Absent unless OIDC sign-in is configured; its routes then answer 404.
   std::optional<std::reference_wrapper<service::BrowserLoginService>> browser_login{};
   ConnectionRouteOptions connection_options{};

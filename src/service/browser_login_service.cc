@@ -15,6 +15,10 @@ namespace {
 using core::ErrorCode;
 using core::MakeError;
 
+// Sign-ins started and not finished, kept at most (the oldest go first): anyone may start one, so
+// storage must not grow with them. Ten thousand is far more than browsers signing in at once.
+constexpr std::size_t kMaxPendingLoginFlows = 10000;
+
 // RFC 7636 4.1: 43 characters of base64url from 256 bits; HMAC-SHA-256 keyed by the browser's
 // secret binding cookie, so only the browser that started the sign-in can finish it and nothing
 // secret is stored server-side.
@@ -87,7 +91,7 @@ core::Result<StartedLogin> BrowserLoginService::Start(const std::string& next) {
   flow.browser_binding_hash = crypto::Sha256Hex(started.browser_binding.Reveal());
   flow.next_path = std::move(next_path);
   flow.expires_at = clock_.Now() + options_.flow_lifetime;
-  KEYBRIDGE_RETURN_IF_ERROR(repository_.InsertLoginFlow(flow));
+  KEYBRIDGE_RETURN_IF_ERROR(repository_.InsertLoginFlow(flow, kMaxPendingLoginFlows));
   const std::string challenge =
       oauth::ChallengeFor(VerifierFor(started.browser_binding.Reveal()).Reveal());
   started.redirect_url =

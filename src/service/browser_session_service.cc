@@ -45,15 +45,20 @@ bool BrowserSessionService::IsCsrfTokenOf(std::string_view cookie_value,
 }
 
 core::Result<std::optional<core::Secret>> BrowserSessionService::IssueAdminLinkIfNoAdmin() {
-  const core::TimePoint now = clock_.Now();
-  KEYBRIDGE_ASSIGN_OR_RETURN(bool any_admin, sessions_.AnyAdminSession(now));
-  if (any_admin) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(bool signed_in_before, sessions_.AdminEverSignedIn());
+  if (signed_in_before) {
     return std::optional<core::Secret>();
   }
+  KEYBRIDGE_ASSIGN_OR_RETURN(core::Secret token, IssueAdminLink());
+  return std::optional<core::Secret>(std::move(token));
+}
+
+core::Result<core::Secret> BrowserSessionService::IssueAdminLink() {
+  const core::TimePoint now = clock_.Now();
   core::Secret token(crypto::Base64UrlEncode(random_.Bytes(kSecretBytes)));
   KEYBRIDGE_RETURN_IF_ERROR(sessions_.InsertSignInLink(crypto::Sha256Hex(token.Reveal()), now,
                                                        now + options_.link_lifetime));
-  return std::optional<core::Secret>(std::move(token));
+  return token;
 }
 
 core::Result<SignedIn> BrowserSessionService::SignInWithLink(std::string_view link_token) {

@@ -45,9 +45,12 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
                         identity::ApiTokenAuthenticator& local_tokens, core::Random& random,
                         const core::Clock& clock, BrowserSessionOptions options = {});
 
-  // A fresh one-time administrator sign-in token (stored hashed, single use, link_lifetime) when
-  // no administrator has a session; nullopt when one has.
+  // A fresh one-time administrator sign-in token (stored hashed, single use, link_lifetime) while
+  // no administrator has ever signed in here; nullopt once one has (then only IssueAdminLink).
   core::Result<std::optional<core::Secret>> IssueAdminLinkIfNoAdmin();
+  // A fresh one-time administrator sign-in token, whoever signed in before (`keybridge
+  // admin-link`, run by someone with access to the database and key).
+  core::Result<core::Secret> IssueAdminLink();
   // kUnauthenticated for an unknown, used or expired link. The session is an administrator's.
   core::Result<SignedIn> SignInWithLink(std::string_view link_token);
   // A `kb_` token from `keybridge tokens create`: a session with that token's user and admin

@@ -19,14 +19,24 @@ core::Status WithConflictMessage(core::Result<std::int64_t> inserted, std::strin
 }  // namespace
 
 core::Status SqlBrowserSessionRepository::Insert(const core::BrowserSession& session) {
-  return WithConflictMessage(
-      database_.Execute(
-          "INSERT INTO browser_sessions (id_hash, user_id, name, is_admin, created_at, "
-          "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-          {session.id_hash, session.user_id.value(), session.name,
-           std::int64_t{session.is_admin ? 1 : 0}, core::ToUnixSeconds(session.created_at),
-           core::ToUnixSeconds(session.last_seen_at), core::ToUnixSeconds(session.expires_at)}),
-      "A browser session with the same id already exists.");
+  return database_.Transaction([&session](Database& tx) -> core::Status {
+    KEYBRIDGE_RETURN_IF_ERROR(WithConflictMessage(
+        tx.Execute(
+            "INSERT INTO browser_sessions (id_hash, user_id, name, is_admin, created_at, "
+            "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            {session.id_hash, session.user_id.value(), session.name,
+             std::int64_t{session.is_admin ? 1 : 0}, core::ToUnixSeconds(session.created_at),
+             core::ToUnixSeconds(session.last_seen_at), core::ToUnixSeconds(session.expires_at)}),
+        "A browser session with the same id already exists."));
+    if (session.is_admin) {
+      KEYBRIDGE_ASSIGN_OR_RETURN(
+          [[maybe_unused]] std::int64_t recorded,
+          tx.Execute("INSERT INTO instance_facts (name, at) VALUES ('admin_signed_in', $1) "
+                     "ON CONFLICT (name) DO NOTHING",
+                     {core::ToUnixSeconds(session.created_at)}));
+    }
+    return core::OkStatus();
+  });
 }
 
 core::Result<core::BrowserSession> SqlBrowserSessionRepository::FindByHash(
@@ -85,12 +95,10 @@ core::Result<std::int64_t> SqlBrowserSessionRepository::DeleteExpired(core::Time
   return total;
 }
 
-core::Result<bool> SqlBrowserSessionRepository::AnyAdminSession(core::TimePoint now) {
+core::Result<bool> SqlBrowserSessionRepository::AdminEverSignedIn() {
   KEYBRIDGE_ASSIGN_OR_RETURN(
       std::vector<Row> rows,
-      database_.Query(
-          "SELECT id_hash FROM browser_sessions WHERE is_admin = 1 AND expires_at > $1 LIMIT 1",
-          {core::ToUnixSeconds(now)}));
+      database_.Query("SELECT at FROM instance_facts WHERE name = 'admin_signed_in'", {}));
   return !rows.empty();
 }
 
@@ -121,13 +129,25 @@ core::Result<core::TimePoint> SqlBrowserSessionRepository::TakeSignInLink(
   return core::FromUnixSeconds(expires_at);
 }
 
-core::Status SqlBrowserSessionRepository::InsertLoginFlow(const core::BrowserLoginFlow& flow) {
-  return WithConflictMessage(
-      database_.Execute("INSERT INTO browser_login_flows (state_hash, browser_binding_hash, "
-                        "next_path, expires_at) VALUES ($1, $2, $3, $4)",
-                        {flow.state_hash, flow.browser_binding_hash, flow.next_path,
-                         core::ToUnixSeconds(flow.expires_at)}),
-      "A sign-in flow with the same state already exists.");
+core::Status SqlBrowserSessionRepository::InsertLoginFlow(const core::BrowserLoginFlow& flow,
+                                                          std::size_t max_pending) {
+  return database_.Transaction([&flow, max_pending](Database& tx) -> core::Status {
+    KEYBRIDGE_RETURN_IF_ERROR(WithConflictMessage(
+        tx.Execute("INSERT INTO browser_login_flows (state_hash, browser_binding_hash, "
+                   "next_path, expires_at) VALUES ($1, $2, $3, $4)",
+                   {flow.state_hash, flow.browser_binding_hash, flow.next_path,
+                    core::ToUnixSeconds(flow.expires_at)}),
+        "A sign-in flow with the same state already exists."));
+    // Flows all live equally long, so those that expire first are the oldest. Everything past the
+    // newest `max_pending` goes (a row-value comparison: ties on the second are ordered by hash).
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        [[maybe_unused]] std::int64_t dropped,
+        tx.Execute("DELETE FROM browser_login_flows WHERE (expires_at, state_hash) <= (SELECT "
+                   "expires_at, state_hash FROM browser_login_flows ORDER BY expires_at DESC, "
+                   "state_hash DESC LIMIT 1 OFFSET $1)",
+                   {static_cast<std::int64_t>(max_pending)}));
+    return core::OkStatus();
+  });
 }
 
 core::Result<core::BrowserLoginFlow> SqlBrowserSessionRepository::TakeLoginFlow(

@@ -21,11 +21,12 @@ class SqlBrowserSessionRepository final : public core::BrowserSessionRepository 
   core::Result<bool> Delete(const std::string& id_hash) override;
   core::Result<std::int64_t> DeleteForUser(const core::UserId& user_id) override;
   core::Result<std::int64_t> DeleteExpired(core::TimePoint now) override;
-  core::Result<bool> AnyAdminSession(core::TimePoint now) override;
+  core::Result<bool> AdminEverSignedIn() override;
   core::Status InsertSignInLink(const std::string& token_hash, core::TimePoint created_at,
                                 core::TimePoint expires_at) override;
   core::Result<core::TimePoint> TakeSignInLink(const std::string& token_hash) override;
-  core::Status InsertLoginFlow(const core::BrowserLoginFlow& flow) override;
+  core::Status InsertLoginFlow(const core::BrowserLoginFlow& flow,
+                               std::size_t max_pending) override;
   core::Result<core::BrowserLoginFlow> TakeLoginFlow(const std::string& state_hash) override;
 
  private:

@@ -93,15 +93,39 @@ TYPED_TEST(BrowserSessionContract, DeleteForUserSignsOutEveryBrowserOfThatUserOn
   EXPECT_EQ(this->sessions().DeleteForUser(core::UserId("nobody")).value(), 0);
 }
 
-TYPED_TEST(BrowserSessionContract, AnyAdminSessionCountsOnlyUnexpiredAdministrators) {
+TYPED_TEST(BrowserSessionContract, AnAdministratorsSignInIsRememberedAfterTheSessionIsGone) {
   const std::int64_t t0 = 1'700'000'000;
-  EXPECT_FALSE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0)).value());
+  EXPECT_FALSE(this->sessions().AdminEverSignedIn().value());
   ASSERT_TRUE(this->sessions().Insert(MakeSession("user", false, t0)).ok());
-  EXPECT_FALSE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0)).value());
+  EXPECT_FALSE(this->sessions().AdminEverSignedIn().value());
   ASSERT_TRUE(this->sessions().Insert(MakeSession("admin", true, t0)).ok());
-  EXPECT_TRUE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0)).value());
-  // Past its absolute expiry the administrator no longer counts.
-  EXPECT_FALSE(this->sessions().AnyAdminSession(core::FromUnixSeconds(t0 + 8 * kDay)).value());
+  EXPECT_TRUE(this->sessions().AdminEverSignedIn().value());
+  ASSERT_TRUE(this->sessions().Insert(MakeSession("admin-again", true, t0 + 1)).ok());
+
+  ASSERT_TRUE(this->sessions().DeleteExpired(core::FromUnixSeconds(t0 + 8 * kDay)).ok());
+  ASSERT_EQ(this->sessions().FindByHash("admin").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(this->sessions().AdminEverSignedIn().value());
+}
+
+TYPED_TEST(BrowserSessionContract, PendingLoginFlowsAreBoundedOldestFirst) {
+  // Anonymous callers start sign-ins; no number of them grows storage past the bound.
+  for (int i = 0; i < 10; ++i) {
+    core::BrowserLoginFlow flow;
+    flow.state_hash = "state-" + std::to_string(i);
+    flow.browser_binding_hash = "b";
+    flow.next_path = "/";
+    flow.expires_at = core::FromUnixSeconds(1'700'000'000 + i / 2);  // pairs share a second
+    ASSERT_TRUE(this->sessions().InsertLoginFlow(flow, 4).ok());
+  }
+
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(this->sessions().TakeLoginFlow("state-" + std::to_string(i)).error().code,
+              ErrorCode::kNotFound)
+        << i;
+  }
+  for (int i = 6; i < 10; ++i) {
+    EXPECT_TRUE(this->sessions().TakeLoginFlow("state-" + std::to_string(i)).ok()) << i;
+  }
 }
 
 TYPED_TEST(BrowserSessionContract, SignInLinkIsSingleUse) {
@@ -125,7 +149,7 @@ TYPED_TEST(BrowserSessionContract, LoginFlowIsSingleUseWithEveryField) {
   flow.browser_binding_hash = "binding";
   flow.next_path = "/#/admin";
   flow.expires_at = core::FromUnixSeconds(1'700'000'600);
-  ASSERT_TRUE(this->sessions().InsertLoginFlow(flow).ok());
+  ASSERT_TRUE(this->sessions().InsertLoginFlow(flow, 100).ok());
 
   auto taken = this->sessions().TakeLoginFlow("state");
 
@@ -149,7 +173,7 @@ TYPED_TEST(BrowserSessionContract, DeleteExpiredSweepsAllThreeTables) {
   flow.browser_binding_hash = "b";
   flow.next_path = "/";
   flow.expires_at = core::FromUnixSeconds(t0 - 1);
-  ASSERT_TRUE(this->sessions().InsertLoginFlow(flow).ok());
+  ASSERT_TRUE(this->sessions().InsertLoginFlow(flow, 100).ok());
 
   auto deleted = this->sessions().DeleteExpired(core::FromUnixSeconds(t0));
 

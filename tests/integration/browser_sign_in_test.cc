@@ -4,6 +4,8 @@
 // sign-out, and the OIDC sign-in (authorization code + PKCE S256 + state) at the test issuer.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -55,11 +57,15 @@ class EmbeddedSignInTest : public ::testing::Test {
     stdout_ = announced.str();
   }
 
-  // The token of the one-time link keybridge printed ("" if none).
+  // The token of the one-time link keybridge wrote to its 0600 file ("" if none).
   std::string LinkToken() const {
+    std::ifstream file(kb_->dir() / "admin-sign-in-link");
+    std::stringstream text;
+    text << file.rdbuf();
+    const std::string written = text.str();
     std::smatch match;
     const std::regex link(R"((http://127\.0\.0\.1:[0-9]+)/api/data/auth/once#([A-Za-z0-9_-]+))");
-    return std::regex_search(stdout_, match, link) ? match[2].str() : "";
+    return std::regex_search(written, match, link) ? match[2].str() : "";
   }
 
   // An API token made the way `keybridge tokens create` makes it, on the same database.
@@ -89,7 +95,13 @@ class EmbeddedSignInTest : public ::testing::Test {
 
 TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCookie) {
   const std::string token = LinkToken();
-  ASSERT_FALSE(token.empty()) << "no sign-in link on stdout: " << stdout_;
+  ASSERT_FALSE(token.empty()) << "no sign-in link written; stdout: " << stdout_;
+  EXPECT_NE(stdout_.find((kb_->dir() / "admin-sign-in-link").string()), std::string::npos)
+      << "stdout says where the link is: " << stdout_;
+  EXPECT_EQ(stdout_.find(token), std::string::npos) << "stdout (a log) never carries the link";
+  EXPECT_EQ(std::filesystem::status(kb_->dir() / "admin-sign-in-link").permissions()
+                & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   // The landing URL keeps the token in the fragment: the server only redirects to the page.
   auto landing = kb_->Call("GET", "/api/data/auth/once");
   EXPECT_EQ(landing.status, 303);
@@ -112,7 +124,12 @@ TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCooki
 
   auto again = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump());
   EXPECT_EQ(again.status, 401) << "single use";
-  // An administrator has a session now: the next start prints no link.
+  // An administrator has signed in: later starts issue no link, even after the session ended.
+  auto signed_out = kb_->Call("POST", "/api/data/auth/logout", "", "",
+                              {{"Cookie", testing::CookiePair(r)},
+                               {"X-CSRF-Token", Body(r)["csrf_token"].get<std::string>()},
+                               {"Origin", kb_->BaseUrl()}});
+  EXPECT_EQ(signed_out.status, 204) << signed_out.body;
   std::ostringstream announced;
   kb_->application().AnnounceAdminSignInLink(announced);
   EXPECT_EQ(announced.str(), "");

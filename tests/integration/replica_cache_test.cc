@@ -3,9 +3,10 @@
 // A, a connection deleted on A and a token refreshed on A are seen by B within 1 s.
 //
 // Each test first shows that B answers from its cache (its cache-hit counter grows), so the test
-// fails if the caches are bypassed as much as if they go stale. The deadline is the promise plus
-// a slack for this test's own requests on a loaded machine; bench/run's "revoke" item measures
-// the actual latency.
+// fails if the caches are bypassed as much as if they go stale. The promise is checked on when
+// requests were SENT: any request sent more than 1 s after A confirmed the change must get the
+// new answer, however long a loaded machine takes to answer it. bench/run's "revoke" item
+// measures the actual latency.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -26,7 +27,8 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 constexpr milliseconds kPromise{1000};
-constexpr milliseconds kSlack{500};
+// How long the test waits at most for things that are not the promise (a loaded machine).
+constexpr std::chrono::seconds kPatience{15};
 
 class ReplicaCacheTest : public testing::TwoReplicasTest {
  protected:
@@ -66,19 +68,39 @@ class ReplicaCacheTest : public testing::TwoReplicasTest {
     return ScrapeB("keybridge_cache_hits_total", {{"cache", cache}});
   }
 
-  // Reads through B until `done` says so; returns how long after `since` that took, or nullopt
-  // past the promise and its slack.
-  template <typename Done>
-  std::optional<milliseconds> UntilBSays(const std::string& path, const std::string& bearer,
-                                         steady_clock::time_point since, Done done) {
-    const steady_clock::time_point deadline = since + kPromise + kSlack;
-    while (steady_clock::now() < deadline) {
+  // Reads through B until `fresh` says the answer reflects the change A confirmed at `since`;
+  // returns when the last stale answer's request was sent, relative to `since` (zero if none
+  // was stale), or nullopt if no fresh answer came within kPatience.
+  template <typename Fresh>
+  std::optional<milliseconds> LastStaleRequestAfter(const std::string& path,
+                                                    const std::string& bearer,
+                                                    steady_clock::time_point since, Fresh fresh) {
+    milliseconds last_stale{0};
+    while (steady_clock::now() < since + kPatience) {
+      const steady_clock::time_point sent = steady_clock::now();
       auto r = call_b_->Try("GET", path, bearer);
-      if (r.ok() && done(*r)) {
-        return std::chrono::duration_cast<milliseconds>(steady_clock::now() - since);
+      if (r.ok() && fresh(*r)) {
+        return last_stale;
       }
+      last_stale = std::chrono::duration_cast<milliseconds>(sent - since);
     }
     return std::nullopt;
+  }
+
+  // Reads through B until its cache answered one (the hit counter of `cache` grows).
+  bool BAnswersFromItsCache(const std::string& cache, const std::string& path,
+                            const std::string& bearer) {
+    const double before = CacheHitsOnB(cache);
+    const steady_clock::time_point deadline = steady_clock::now() + kPatience;
+    while (steady_clock::now() < deadline) {
+      if (call_b_->Call("GET", path, bearer).status != 200) {
+        return false;
+      }
+      if (CacheHitsOnB(cache) > before) {
+        return true;
+      }
+    }
+    return false;
   }
 
   std::string MintSessionToken(std::string* token_id) {
@@ -97,41 +119,36 @@ TEST_F(ReplicaCacheTest, ASessionTokenRevokedOnAIsRefusedByBWithinTheSecond) {
   std::string token_id;
   const std::string session = MintSessionToken(&token_id);
   ASSERT_FALSE(session.empty());
-  const double hits_before = CacheHitsOnB("session_tokens");
-  ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), session).status, 200);
-  ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), session).status, 200);
-  EXPECT_GT(CacheHitsOnB("session_tokens"), hits_before) << "B did not answer from its cache";
+  ASSERT_TRUE(BAnswersFromItsCache("session_tokens", PlainTokenPath(), session));
 
   auto revoked = call_a_->Call("DELETE", "/api/data/sessions/tokens/" + token_id, alice_);
   ASSERT_EQ(revoked.status, 204) << revoked.body;
-  const auto took = UntilBSays(PlainTokenPath(), session, steady_clock::now(),
-                               [](const core::HttpResponse& r) { return r.status == 401; });
+  const auto last_stale =
+      LastStaleRequestAfter(PlainTokenPath(), session, steady_clock::now(),
+                            [](const core::HttpResponse& r) { return r.status == 401; });
 
-  ASSERT_TRUE(took.has_value()) << "B still accepted the revoked session token";
-  EXPECT_LE(took->count(), (kPromise + kSlack).count());
+  ASSERT_TRUE(last_stale.has_value()) << "B kept accepting the revoked session token";
+  EXPECT_LE(last_stale->count(), kPromise.count());
 }
 
 TEST_F(ReplicaCacheTest, AConnectionDeletedOnAIsGoneOnBWithinTheSecond) {
-  const double hits_before = CacheHitsOnB("oauth2_connections");
-  ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), alice_).status, 200);
-  ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), alice_).status, 200);
-  EXPECT_GT(CacheHitsOnB("oauth2_connections"), hits_before) << "B did not answer from its cache";
+  ASSERT_TRUE(BAnswersFromItsCache("oauth2_connections", PlainTokenPath(), alice_));
 
   auto deleted = call_a_->Call("DELETE", "/api/data/oauth2/connections/" + connection_id_, alice_);
   ASSERT_EQ(deleted.status, 204) << deleted.body;
-  const auto took = UntilBSays(PlainTokenPath(), alice_, steady_clock::now(),
-                               [](const core::HttpResponse& r) { return r.status == 404; });
+  const auto last_stale =
+      LastStaleRequestAfter(PlainTokenPath(), alice_, steady_clock::now(),
+                            [](const core::HttpResponse& r) { return r.status == 404; });
 
-  ASSERT_TRUE(took.has_value()) << "B still handed out the deleted connection's token";
+  ASSERT_TRUE(last_stale.has_value()) << "B kept handing out the deleted connection's token";
+  EXPECT_LE(last_stale->count(), kPromise.count());
 }
 
 TEST_F(ReplicaCacheTest, ATokenRefreshedOnAIsTheOneBHandsOutWithinTheSecond) {
   auto before = call_b_->Call("GET", PlainTokenPath(), alice_);
   ASSERT_EQ(before.status, 200) << before.body;
   const std::string old_token = json::parse(before.body)["access_token"];
-  const double hits_before = CacheHitsOnB("oauth2_connections");
-  ASSERT_EQ(call_b_->Call("GET", PlainTokenPath(), alice_).status, 200);
-  EXPECT_GT(CacheHitsOnB("oauth2_connections"), hits_before) << "B did not answer from its cache";
+  ASSERT_TRUE(BAnswersFromItsCache("oauth2_connections", PlainTokenPath(), alice_));
 
   // Git on A's side saw GitLab reject the token: A refreshes (and GitLab revokes the old one).
   auto refreshed = call_a_->Call(
@@ -143,13 +160,14 @@ TEST_F(ReplicaCacheTest, ATokenRefreshedOnAIsTheOneBHandsOutWithinTheSecond) {
   const std::string new_token = json::parse(refreshed.body)["password"];
   ASSERT_NE(new_token, old_token);
   EXPECT_FALSE(gitlab_.IsAccessTokenLive(old_token));
-  const auto took =
-      UntilBSays(PlainTokenPath(), alice_, steady_clock::now(), [&](const core::HttpResponse& r) {
+  const auto last_stale = LastStaleRequestAfter(
+      PlainTokenPath(), alice_, steady_clock::now(), [&](const core::HttpResponse& r) {
         const json body = json::parse(r.body, nullptr, false);
         return r.status == 200 && body.value("access_token", "") == new_token;
       });
 
-  ASSERT_TRUE(took.has_value()) << "B kept handing out the token A's refresh replaced";
+  ASSERT_TRUE(last_stale.has_value()) << "B kept handing out the token A's refresh replaced";
+  EXPECT_LE(last_stale->count(), kPromise.count());
 }
 
 }  // namespace

@@ -399,6 +399,7 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
     if (!sessions_.emplace(session.id_hash, session).second) {
       return core::MakeError(core::ErrorCode::kConflict, "duplicate");
     }
+    admin_ever_signed_in_ = admin_ever_signed_in_ || session.is_admin;
     return core::OkStatus();
   }
   core::Result<core::BrowserSession> FindByHash(const std::string& id_hash) override {
@@ -436,11 +437,9 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
         std::erase_if(flows_, [&](const auto& kv) { return kv.second.expires_at < now; }));
     return n;
   }
-  core::Result<bool> AnyAdminSession(core::TimePoint now) override {
+  core::Result<bool> AdminEverSignedIn() override {
     std::lock_guard lock(mu_);
-    return std::any_of(sessions_.begin(), sessions_.end(), [&](const auto& kv) {
-      return kv.second.is_admin && kv.second.expires_at > now;
-    });
+    return admin_ever_signed_in_;
   }
   core::Status InsertSignInLink(const std::string& token_hash, core::TimePoint /*created_at*/,
                                 core::TimePoint expires_at) override {
@@ -460,10 +459,18 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
     links_.erase(it);
     return expires_at;
   }
-  core::Status InsertLoginFlow(const core::BrowserLoginFlow& flow) override {
+  core::Status InsertLoginFlow(const core::BrowserLoginFlow& flow,
+                               std::size_t max_pending) override {
     std::lock_guard lock(mu_);
     if (!flows_.emplace(flow.state_hash, flow).second) {
       return core::MakeError(core::ErrorCode::kConflict, "duplicate");
+    }
+    while (flows_.size() > max_pending) {  // drop the one that expires first (ties: lowest hash)
+      auto oldest =
+          std::min_element(flows_.begin(), flows_.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.second.expires_at, a.first) < std::tie(b.second.expires_at, b.first);
+          });
+      flows_.erase(oldest);
     }
     return core::OkStatus();
   }
@@ -483,6 +490,7 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
   std::map<std::string, core::BrowserSession> sessions_;
   std::map<std::string, core::TimePoint> links_;
   std::map<std::string, core::BrowserLoginFlow> flows_;
+  bool admin_ever_signed_in_ = false;
 };
 
 // The six repositories wired like one database: a provider's delete removes its connections and
