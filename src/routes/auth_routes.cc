@@ -5,6 +5,7 @@
 #include "core/public_urls.h"
 #include "http/error_response.h"
 #include "routes/json_body.h"
+#include "routes/request_policy.h"
 
 namespace keybridge::routes {
 namespace {
@@ -114,18 +115,22 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
                    .WithHeader("Referrer-Policy", "no-referrer");
              });
 
-  routes.Add("POST", core::kSignInLinkPath, Access::kAnonymous, Compartment::kDatabase,
-             [&sessions, options](http::Request& request) -> core::Result<http::Response> {
-               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
-               return SignedInResponse(request, sessions.SignInWithLink(token), sessions, options);
-             });
+  const std::string public_origin = PublicOrigin(options.public_url);
+  routes.Add(
+      "POST", core::kSignInLinkPath, Access::kAnonymous, Compartment::kDatabase,
+      [&sessions, options, public_origin](http::Request& request) -> core::Result<http::Response> {
+        KEYBRIDGE_RETURN_IF_ERROR(CheckSameOriginSignIn(request, public_origin));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
+        return SignedInResponse(request, sessions.SignInWithLink(token), sessions, options);
+      });
 
-  routes.Add("POST", "/api/data/auth/token", Access::kAnonymous, Compartment::kDatabase,
-             [&sessions, options](http::Request& request) -> core::Result<http::Response> {
-               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
-               return SignedInResponse(request, sessions.SignInWithApiToken(token), sessions,
-                                       options);
-             });
+  routes.Add(
+      "POST", "/api/data/auth/token", Access::kAnonymous, Compartment::kDatabase,
+      [&sessions, options, public_origin](http::Request& request) -> core::Result<http::Response> {
+        KEYBRIDGE_RETURN_IF_ERROR(CheckSameOriginSignIn(request, public_origin));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const std::string token, TokenField(request));
+        return SignedInResponse(request, sessions.SignInWithApiToken(token), sessions, options);
+      });
 
   // Anonymous: only a browser session can sign out, and anyone else gets this route's own 401.
   routes.Add(

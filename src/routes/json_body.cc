@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "core/text.h"
+
 namespace keybridge::routes {
 namespace {
 
@@ -38,9 +40,22 @@ std::size_t NestingDepth(std::string_view text) {
 
 }  // namespace
 
+bool IsJsonMediaType(std::string_view content_type) {
+  // RFC 9110 §8.3.1: type "/" subtype *( OWS ";" OWS parameter ), case-insensitive; the
+  // parameters (charset) do not matter for JSON.
+  std::string_view media_type = content_type.substr(0, content_type.find(';'));
+  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) {
+    media_type.remove_suffix(1);
+  }
+  while (!media_type.empty() && (media_type.front() == ' ' || media_type.front() == '\t')) {
+    media_type.remove_prefix(1);
+  }
+  return core::EqualsIgnoreAsciiCase(media_type, "application/json");
+}
+
 core::Result<nlohmann::json> ParseJsonObject(const http::Request& request) {
   const std::string content_type = request.Header("content-type");
-  if (!content_type.empty() && content_type.find("application/json") == std::string::npos) {
+  if (!content_type.empty() && !IsJsonMediaType(content_type)) {
     return core::MakeError(
         core::ErrorCode::kBadRequest,
         "Content-Type must be application/json (got \"" + content_type.substr(0, 60) + "\")");

@@ -21,6 +21,10 @@ inline constexpr std::size_t kMaxJsonDepth = 32;
 // kBadRequest unless the body is a JSON object (valid UTF-8, nothing trailing) nested at most
 // kMaxJsonDepth levels (the outer object is level 1).
 core::Result<nlohmann::json> ParseJsonObject(const http::Request& request);
+
+// Whether a Content-Type value names exactly application/json (any case, any parameters), not
+// merely contains it ("text/plain; x=application/json" does not).
+bool IsJsonMediaType(std::string_view content_type);
 // kInvalidArgument naming the first key not in `allowed`.
 core::Status RejectUnknownFields(const nlohmann::json& object,
                                  std::initializer_list<std::string_view> allowed);

@@ -67,5 +67,22 @@ TEST(Dump, NeverThrowsOnInvalidUtf8) {
   EXPECT_NO_THROW((void)Dump(value));
 }
 
+TEST(JsonMediaType, IsParsedNotSearched) {
+  EXPECT_TRUE(IsJsonMediaType("application/json"));
+  EXPECT_TRUE(IsJsonMediaType("Application/JSON; charset=utf-8"));
+  EXPECT_TRUE(IsJsonMediaType(" application/json ;charset=UTF-8"));
+  EXPECT_FALSE(IsJsonMediaType("text/plain; x=application/json"));
+  EXPECT_FALSE(IsJsonMediaType("application/jsonp"));
+  EXPECT_FALSE(IsJsonMediaType("application/json-patch+json"));
+  EXPECT_FALSE(IsJsonMediaType("multipart/form-data; boundary=application/json"));
+
+  http::Request smuggled;
+  smuggled.method = "POST";
+  smuggled.headers.push_back({"content-type", "text/plain; application/json"});
+  smuggled.body = R"({"token":"x"})";
+  EXPECT_EQ(ParseJsonObject(smuggled).error().code, core::ErrorCode::kBadRequest)
+      << "a cross-site form may send text/plain; it must not count as JSON";
+}
+
 }  // namespace
 }  // namespace keybridge::routes

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/url.h"
 #include "routes/auth_routes.h"
 #include "service/browser_session_service.h"
 #include "service/provider_service.h"
@@ -14,15 +15,6 @@ bool IsSafeMethod(std::string_view method) {
 }
 
 // "scheme://host[:port]" of an absolute URL (the public URL has no path that matters here).
-std::string OriginOf(const std::string& url) {
-  const auto authority = url.find("://");
-  if (authority == std::string::npos) {
-    return url;
-  }
-  const auto path = url.find('/', authority + 3);
-  return path == std::string::npos ? url : url.substr(0, path);
-}
-
 // CSRF defence for requests the browser session cookie authenticates (OWASP CSRF
 // cheat sheet: synchronizer token + origin check). A cross-site page can make a browser send the
 // cookie (SameSite=Lax still allows some cross-site requests and all same-site ones), but it can
@@ -52,6 +44,23 @@ core::Status CheckBrowserRequest(const http::Request& request, const std::string
 }
 
 }  // namespace
+
+std::string PublicOrigin(const std::string& public_url) {
+  auto url = core::ParseUrl(public_url);
+  return url.ok() ? url->Origin() : public_url;  // Validate() refused unparsable ones at start
+}
+
+core::Status CheckSameOriginSignIn(const http::Request& request, const std::string& public_origin) {
+  const std::string origin = request.Header("origin");
+  const bool same_origin =
+      origin.empty() ? request.Header("sec-fetch-site") == "same-origin" : origin == public_origin;
+  if (!same_origin) {
+    return core::MakeError(
+        core::ErrorCode::kPermissionDenied,
+        "Sign-in refused: it must come from keybridge's own page at " + public_origin + ".");
+  }
+  return core::OkStatus();
+}
 
 std::string_view ToString(Access access) {
   switch (access) {
@@ -86,7 +95,7 @@ RequestPolicy::RequestPolicy(identity::Authenticator& authenticator,
 
 RequestPolicy::RequestPolicy(Authenticate authenticate, const RequestPolicyOptions& options)
     : authenticate_(std::move(authenticate)),
-      public_origin_(OriginOf(options.public_url)),
+      public_origin_(PublicOrigin(options.public_url)),
       session_cookie_name_(SessionCookieName(options.secure_cookies)) {}
 
 core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& route) const {

@@ -48,6 +48,17 @@ struct RequestPolicyOptions {
   bool secure_cookies = false;  // https: the session cookie is `__Host-kb_session`
 };
 
+// The origin ("scheme://host[:port]", host lower-case, default port left out) browsers send in
+// Origin for pages of `public_url`; computed from the parsed URL, so "https://Host:443/x" gives
+// "https://host".
+std::string PublicOrigin(const std::string& public_url);
+
+// A sign-in POST (it sets the session cookie) must come from keybridge's own page: Origin equal to
+// `public_origin`, or, from a browser that sends no Origin, Sec-Fetch-Site: same-origin.
+// Otherwise kPermissionDenied: a cross-site page must not sign a victim's browser in to the
+// attacker's account (login CSRF).
+core::Status CheckSameOriginSignIn(const http::Request& request, const std::string& public_origin);
+
 class RequestPolicy {
  public:
   // Decides who calls from the Authorization header and the session cookie's value; fails only

@@ -384,5 +384,28 @@ TEST(RouteTableCompartments, AMemoryFirstRouteAnswersOnTheIoThreadUntilItNeedsTh
   EXPECT_EQ(runs, std::vector<std::string>({"memory", "database", "provider"}));
 }
 
+TEST(PublicOrigin, IsWhatBrowsersSendInOrigin) {
+  EXPECT_EQ(PublicOrigin("https://Renku.Example.org:443/keybridge"), "https://renku.example.org");
+  EXPECT_EQ(PublicOrigin("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+  EXPECT_EQ(PublicOrigin("http://kb.example:80/"), "http://kb.example");
+}
+
+TEST(SameOriginSignIn, OnlyKeybridgesOwnPageSignsIn) {
+  const auto with = [](std::vector<core::HttpHeader> headers) {
+    http::Request request;
+    request.method = "POST";
+    request.headers = std::move(headers);
+    return CheckSameOriginSignIn(request, "https://kb.example.org");
+  };
+
+  EXPECT_TRUE(with({{"origin", "https://kb.example.org"}}).ok());
+  EXPECT_TRUE(with({{"sec-fetch-site", "same-origin"}}).ok());
+  EXPECT_FALSE(with({{"origin", "https://evil.example"}}).ok());
+  EXPECT_FALSE(with({{"origin", "null"}}).ok());
+  EXPECT_FALSE(with({{"sec-fetch-site", "cross-site"}}).ok());
+  EXPECT_EQ(with({}).error().code, core::ErrorCode::kPermissionDenied)
+      << "a request with neither is not known to come from our page";
+}
+
 }  // namespace
 }  // namespace keybridge::routes

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,13 +61,16 @@ async function startKeybridge() {
     ['serve', '--listen', '127.0.0.1:0', '--database', db, '--key-file', key,
       '--background-refresh-interval', '0'],
     (line, found) => {
-      const link = line.match(/(http:\/\/127\.0\.0\.1:\d+\/api\/data\/auth\/once#\S+)/);
-      if (link) found.signInLink = link[1];
+      // stdout names the 0600 file that holds the one-time link; the link itself never is logged.
+      const hint = line.match(/open the one-time link in (\S+)/);
+      if (hint) found.signInLinkFile = hint[1];
       const ready = line.match(/keybridge ready on (http:\/\/127\.0\.0\.1:\d+)/);
       if (ready) found.url = ready[1];
-      return found.url && found.signInLink ? found : null;
+      return found.url && found.signInLinkFile ? found : null;
     }, 'keybridge serve');
-  return { ...value, db, key };
+  const signInLink = readFileSync(value.signInLinkFile, 'utf8').trim();
+  assert.match(signInLink, /^http:\/\/127\.0\.0\.1:\d+\/api\/data\/auth\/once#\S+$/);
+  return { ...value, signInLink, db, key };
 }
 
 function createUserToken(user) {
@@ -172,7 +175,7 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   // The link is single use: the address bar no longer holds it, and a second use is refused.
   assert.ok(!admin.url().includes('once'), admin.url());
   const reuse = await fetch(`${keybridge.url}/api/data/auth/once`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: keybridge.url },
     body: JSON.stringify({ token: keybridge.signInLink.split('#')[1] }),
   });
   assert.equal(reuse.status, 401);

@@ -84,7 +84,8 @@ class EmbeddedSignInTest : public ::testing::Test {
 
   // Signs in with `path` and `token`; returns the "kb_session=..." cookie pair and the CSRF token.
   std::pair<std::string, std::string> SignIn(const std::string& path, const std::string& token) {
-    auto r = kb_->Call("POST", path, "", json{{"token", token}}.dump());
+    auto r =
+        kb_->Call("POST", path, "", json{{"token", token}}.dump(), {{"Origin", kb_->BaseUrl()}});
     EXPECT_EQ(r.status, 200) << r.body;
     return {testing::CookiePair(r), Body(r).value("csrf_token", "")};
   }
@@ -107,7 +108,8 @@ TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCooki
   EXPECT_EQ(landing.status, 303);
   EXPECT_EQ(HeaderOf(landing, "location"), "/?signin=once");
 
-  auto r = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump());
+  auto r = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump(),
+                     {{"Origin", kb_->BaseUrl()}});
 
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string cookie = HeaderOf(r, "set-cookie");
@@ -122,7 +124,8 @@ TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCooki
   EXPECT_EQ(Body(me)["id"], "admin");
   EXPECT_EQ(Body(me)["csrf_token"], Body(r)["csrf_token"]);
 
-  auto again = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump());
+  auto again = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", token}}.dump(),
+                         {{"Origin", kb_->BaseUrl()}});
   EXPECT_EQ(again.status, 401) << "single use";
   // An administrator has signed in: later starts issue no link, even after the session ended.
   auto signed_out = kb_->Call("POST", "/api/data/auth/logout", "", "",
@@ -133,7 +136,8 @@ TEST_F(EmbeddedSignInTest, OneTimeLinkSignsInAnAdministratorOnceWithAStrictCooki
   std::ostringstream announced;
   kb_->application().AnnounceAdminSignInLink(announced);
   EXPECT_EQ(announced.str(), "");
-  auto wrong = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", "x" + token}}.dump());
+  auto wrong = kb_->Call("POST", "/api/data/auth/once", "", json{{"token", "x" + token}}.dump(),
+                         {{"Origin", kb_->BaseUrl()}});
   EXPECT_EQ(wrong.status, 401);
 }
 
@@ -168,7 +172,8 @@ TEST_F(EmbeddedSignInTest, CookieRequestsNeedTheCsrfTokenAndOurOriginButBearerRe
 
 TEST_F(EmbeddedSignInTest, ApiTokenSignsInWithItsUserAndAdminFlag) {
   const auto user = kb_->Call("POST", "/api/data/auth/token", "",
-                              json{{"token", ApiToken("researcher", false)}}.dump());
+                              json{{"token", ApiToken("researcher", false)}}.dump(),
+                              {{"Origin", kb_->BaseUrl()}});
   ASSERT_EQ(user.status, 200) << user.body;
   EXPECT_EQ(Body(user)["id"], "researcher");
   EXPECT_FALSE(Body(user)["is_admin"].get<bool>());
@@ -179,10 +184,12 @@ TEST_F(EmbeddedSignInTest, ApiTokenSignsInWithItsUserAndAdminFlag) {
   EXPECT_EQ(forbidden.status, 403) << "a user session is not an admin";
 
   auto bogus =
-      kb_->Call("POST", "/api/data/auth/token", "", json{{"token", "kb_not-a-real-token"}}.dump());
+      kb_->Call("POST", "/api/data/auth/token", "", json{{"token", "kb_not-a-real-token"}}.dump(),
+                {{"Origin", kb_->BaseUrl()}});
   EXPECT_EQ(bogus.status, 401);
   auto session_token =
-      kb_->Call("POST", "/api/data/auth/token", "", json{{"token", "kbs_a-session-token"}}.dump());
+      kb_->Call("POST", "/api/data/auth/token", "", json{{"token", "kbs_a-session-token"}}.dump(),
+                {{"Origin", kb_->BaseUrl()}});
   EXPECT_EQ(session_token.status, 401);
 }
 

@@ -98,7 +98,8 @@ TEST_F(CliTest, RevokingATokenSignsItsUserOutOfTheWebUi) {
   ASSERT_FALSE(server.base_url().empty());
   testing::HttpCaller call(server.base_url());
   auto signed_in =
-      call.Call("POST", "/api/data/auth/token", "", nlohmann::json{{"token", token}}.dump());
+      call.Call("POST", "/api/data/auth/token", "", nlohmann::json{{"token", token}}.dump(),
+                {{"Origin", server.base_url()}});
   ASSERT_EQ(signed_in.status, 200) << signed_in.body;
   const std::string cookie = testing::CookiePair(signed_in);
   ASSERT_EQ(call.Call("GET", "/api/data/user", "", "", {{"Cookie", cookie}}).status, 200);

@@ -1,11 +1,12 @@
 // `keybridge admin-link`: issues a one-time administrator sign-in link on request (after the
 // first administrator signed in, `keybridge serve` issues none by itself). Whoever runs it can
 // read the database and the key file, which is already everything an administrator can reach.
+#include "app/admin_link.h"
+
 #include <iostream>
 #include <memory>
 #include <string>
 
-#include "app/admin_link.h"
 #include "app/commands/commands.h"
 #include "app/commands/store.h"
 #include "core/clock.h"
@@ -42,8 +43,8 @@ Command AddAdminLinkCommand(CLI::App& cli) {
             auto opened = OpenStoreOrThrow(state->store);
             core::SystemClock clock;
             identity::ApiTokenAuthenticator local_tokens(*opened->store->api_tokens, clock);
-            service::BrowserSessionService sessions(*opened->store->browser_sessions,
-                                                    local_tokens, opened->random, clock);
+            service::BrowserSessionService sessions(*opened->store->browser_sessions, local_tokens,
+                                                    opened->random, clock);
             auto token = sessions.IssueAdminLink();
             if (!token.ok()) {
               throw StartupError("cannot issue a sign-in link: " + token.error().message);
