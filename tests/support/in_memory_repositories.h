@@ -194,7 +194,11 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     if (it == rows_.end()) {
       return core::MakeError(core::ErrorCode::kNotFound, "no connection");
     }
-    Apply(it->second, *outcome, it->second.updated_at);
+    // The SQL compare-and-set on token_version: a write meanwhile (e.g. InvalidateForProvider)
+    // wins over this refresh's outcome.
+    if (it->second.token_version == current->token_version) {
+      Apply(it->second, *outcome, it->second.updated_at);
+    }
     return it->second;
   }
   core::Result<bool> Delete(const core::ConnectionId& id) override {
