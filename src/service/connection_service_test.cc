@@ -81,7 +81,9 @@ class ConnectionServiceTest : public ::testing::Test {
   // Wired like the database: a connection's delete, and a provider's invalidation, drop flows.
   testing::InMemoryConnectionRepository connections_{
       [this](const core::ConnectionId& id) { flows_.DeleteForConnection(id); },
-      [this](const core::ProviderId& id) { flows_.DeleteForProvider(id); }};
+      [this](const core::ProviderId& id) {
+        flows_.DeleteForProvider(id);
+      }};
   testing::InMemoryAuthorizationFlowRepository flows_;
   testing::ScriptedHttpClient http_;
   ProviderGateway gateway_{http_, clock_};

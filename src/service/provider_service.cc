@@ -1,8 +1,8 @@
 #include "service/provider_service.h"
 
-#include <utility>
-
 #include <spdlog/spdlog.h>
+
+#include <utility>
 
 namespace keybridge::service {
 namespace {
@@ -254,7 +254,8 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
     std::string changes;
     for (const auto& field : retargeted) {
       const FieldValues values = ValuesOf(field, before, p);
-      changes += (changes.empty() ? "" : "; ") + field + ": " + values.before + " -> " + values.after;
+      changes +=
+          (changes.empty() ? "" : "; ") + field + ": " + values.before + " -> " + values.after;
     }
     spdlog::warn(
         "audit: admin {} changed the destination of integration {} ({}); a new client secret was "

@@ -103,12 +103,11 @@ core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) 
 }
 
 core::Result<std::string> SqlConnectionRepository::SealToken(Database& db,
-                                                          const core::ConnectionId& id,
-                                                          const core::TokenSet& token) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto rows, db.Query("SELECT " + std::string(kConnectionBindingColumns)
-                              + " FROM oauth2_connections WHERE id = $1",
-                          {id.value()}));
+                                                             const core::ConnectionId& id,
+                                                             const core::TokenSet& token) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT " + std::string(kConnectionBindingColumns)
+                                                     + " FROM oauth2_connections WHERE id = $1",
+                                                 {id.value()}));
   if (rows.empty()) {
     return NotFound();
   }
@@ -373,9 +372,8 @@ core::Result<std::vector<core::Connection>> SqlConnectionRepository::InvalidateF
   std::vector<core::Connection> before;
   KEYBRIDGE_RETURN_IF_ERROR(database_.Transaction([&](Database& tx) -> core::Status {
     before.clear();  // a retried transaction starts over
-    KEYBRIDGE_ASSIGN_OR_RETURN(auto rows,
-                               tx.Query(Select(std::string(kAffected) + " ORDER BY id"),
-                                        {provider_id.value()}));
+    KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, tx.Query(Select(std::string(kAffected) + " ORDER BY id"),
+                                                   {provider_id.value()}));
     for (const auto& row : rows) {
       auto c = FromRow(row);
       if (c.ok()) {
@@ -393,16 +391,16 @@ core::Result<std::vector<core::Connection>> SqlConnectionRepository::InvalidateF
     }
     KEYBRIDGE_ASSIGN_OR_RETURN(
         [[maybe_unused]] auto updated,
-        tx.Execute("UPDATE oauth2_connections SET status = 'invalid_credentials', "
-                   "status_reason = $2, token = NULL, token_version = token_version + 1, "
-                   "expires_at = NULL, refresh_due_at = NULL, refresh_lease_owner = NULL, "
-                   "refresh_lease_until = NULL, updated_at = $3 "
-                       + std::string(kAffected),
-                   {provider_id.value(), core::TruncateUtf8(reason, 500),
-                    core::ToUnixSeconds(now)}));
-    KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] auto flows,
-                               tx.Execute("DELETE FROM oauth2_flows WHERE provider_id = $1",
-                                          {provider_id.value()}));
+        tx.Execute(
+            "UPDATE oauth2_connections SET status = 'invalid_credentials', "
+            "status_reason = $2, token = NULL, token_version = token_version + 1, "
+            "expires_at = NULL, refresh_due_at = NULL, refresh_lease_owner = NULL, "
+            "refresh_lease_until = NULL, updated_at = $3 "
+                + std::string(kAffected),
+            {provider_id.value(), core::TruncateUtf8(reason, 500), core::ToUnixSeconds(now)}));
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        [[maybe_unused]] auto flows,
+        tx.Execute("DELETE FROM oauth2_flows WHERE provider_id = $1", {provider_id.value()}));
     return core::OkStatus();
   }));
   return before;

@@ -59,8 +59,7 @@ class SqlConnectionRepository final : public core::ConnectionRepository {
                                                                   std::size_t limit) override;
   core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override;
   core::Result<std::vector<core::Connection>> InvalidateForProvider(
-      const core::ProviderId& provider_id, const std::string& reason,
-      core::TimePoint now) override;
+      const core::ProviderId& provider_id, const std::string& reason, core::TimePoint now) override;
 
  private:
   core::Result<core::Connection> FromRow(const Row& row);

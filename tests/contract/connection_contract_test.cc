@@ -554,9 +554,8 @@ TYPED_TEST(ConnectionStorageContract, ATokenSetDoesNotOpenOnceItsProviderPointsE
                   .ok());
   ASSERT_TRUE(this->connections().Find(ConnectionId(1)).ok());
 
-  for (const auto& [column, value] :
-       std::vector<std::pair<std::string, std::string>>{{"url", "https://evil.example/"},
-                                                        {"kind", "github"}}) {
+  for (const auto& [column, value] : std::vector<std::pair<std::string, std::string>>{
+           {"url", "https://evil.example/"}, {"kind", "github"}}) {
     ASSERT_TRUE(this->db()
                     .Execute("UPDATE oauth2_clients SET url = 'https://gitlab.example/', "
                              "kind = 'gitlab' WHERE id = $1",
@@ -590,14 +589,16 @@ TYPED_TEST(ConnectionStorageContract, ATokenSealedBeforeTheBindingOpensAndIsRese
   ASSERT_TRUE(found->token.has_value());
   ExpectSameTokenSet(*found->token, one);
 
-  ASSERT_TRUE(this->Refresh(ConnectionId(1), core::RefreshNewToken{MakeTokenSet("two", kNow)}).ok());
+  ASSERT_TRUE(
+      this->Refresh(ConnectionId(1), core::RefreshNewToken{MakeTokenSet("two", kNow)}).ok());
   const std::string resealed = this->RawToken(ConnectionId(1));
   EXPECT_FALSE(this->keys().Open(resealed, legacy_ad).ok());
-  EXPECT_TRUE(this->keys()
-                  .Open(resealed, ConnectionTokenAssociatedData(
-                                      ConnectionId(1).value(),
-                                      ConnectionTokenBinding("gitlab", "https://gitlab.example/", "")))
-                  .ok());
+  EXPECT_TRUE(
+      this->keys()
+          .Open(resealed, ConnectionTokenAssociatedData(
+                              ConnectionId(1).value(),
+                              ConnectionTokenBinding("gitlab", "https://gitlab.example/", "")))
+          .ok());
 }
 
 TYPED_TEST(ConnectionStorageContract, KeyRotationResealsUnboundTokensEvenUnderTheActiveKey) {
@@ -614,7 +615,7 @@ TYPED_TEST(ConnectionStorageContract, KeyRotationResealsUnboundTokensEvenUnderTh
   auto report = ReencryptSecrets(this->store(), this->keys());
 
   ASSERT_TRUE(report.ok()) << report.error().message << " / " << report.error().detail;
-  EXPECT_EQ(report->reencrypted, 1);       // the unbound token set
+  EXPECT_EQ(report->reencrypted, 1);      // the unbound token set
   EXPECT_EQ(report->already_current, 3);  // 2 client secrets, the bound token set
   EXPECT_FALSE(this->keys().Open(this->RawToken(ConnectionId(1)), legacy_ad).ok());
   auto found = this->connections().Find(ConnectionId(1));

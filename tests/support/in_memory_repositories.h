@@ -525,7 +525,9 @@ struct InMemoryStore {
   InMemoryAuthorizationFlowRepository flows;
   InMemoryConnectionRepository connections{
       [this](const core::ConnectionId& id) { flows.DeleteForConnection(id); },
-      [this](const core::ProviderId& id) { flows.DeleteForProvider(id); }};
+      [this](const core::ProviderId& id) {
+        flows.DeleteForProvider(id);
+      }};
   InMemoryProviderRepository providers{[this](const core::ProviderId& id) {
     connections.DeleteForProvider(id);
     flows.DeleteForProvider(id);
