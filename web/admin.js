@@ -79,6 +79,44 @@ function integrationForm(existing, ctx, onDone) {
   const slugField = field('f-app-slug', 'Application slug', slug, 'From https://github.com/apps/<slug> (GitHub Apps).');
   const issuerField = field('f-oidc-issuer-url', 'Issuer URL', issuer, 'Required for OpenID Connect.');
   const error = h('div', { id: 'form-error' });
+  // Issue #12: changing where the secret and the users' tokens go needs a new secret and makes
+  // every user reconnect; the server enforces it (422), the form says so before the admin saves.
+  const retargetNote = h('div', { id: 'retarget-warning', 'aria-live': 'polite' });
+  let connectionCount;  // undefined: not asked yet; null: unknown
+  async function usersToReconnect() {
+    if (connectionCount === undefined) {
+      try {
+        connectionCount = (await api('GET', `/api/data/oauth2/providers/${enc(existing.id)}`)).connection_count ?? null;
+      } catch {
+        connectionCount = null;
+      }
+    }
+    return connectionCount === null ? 'Every user connected to it' : `${connectionCount} user${connectionCount === 1 ? '' : 's'}`;
+  }
+  function retargetedFields() {
+    if (!editing) return [];
+    const k = KINDS[kind];
+    const was = (key) => existing[key] || '';
+    const changed = [];
+    if (k.apiKind !== existing.kind) changed.push('Kind');
+    if (url.value.trim() !== was('url')) changed.push('URL');
+    if (clientId.value.trim() !== was('client_id')) changed.push('Client ID');
+    if ((k.apiKind === 'generic_oidc' ? issuer.value.trim() : '') !== was('oidc_issuer_url')) changed.push('Issuer URL');
+    if (registry.value.trim() !== was('image_registry_url')) changed.push('Image registry URL');
+    return changed;
+  }
+  async function showRetarget() {
+    const changed = retargetedFields();
+    if (!changed.length) {
+      retargetNote.replaceChildren();
+      return;
+    }
+    const who = await usersToReconnect();
+    if (retargetedFields().length === 0) return;  // changed back while we asked
+    retargetNote.replaceChildren(banner('warn',
+      `Changing ${changed.join(', ')} points this integration somewhere else: a new client secret is required `
+      + `(the stored one would be sent to the new destination), and ${who} must reconnect.`));
+  }
 
   function applyKind(newKind, prefill) {
     const previous = KINDS[kind];
@@ -97,6 +135,10 @@ function integrationForm(existing, ctx, onDone) {
   }
   kindSelect.addEventListener('change', () => applyKind(kindSelect.value, true));
   applyKind(kind, false);
+  if (editing) {
+    kindSelect.addEventListener('change', showRetarget);
+    for (const input of [url, clientId, issuer, registry]) input.addEventListener('input', showRetarget);
+  }
 
   const submit = h('button', { type: 'submit', class: 'primary', id: 'f-save' }, editing ? 'Save changes' : 'Create integration');
   const cancel = h('button', { type: 'button', class: 'secondary', id: 'f-cancel' }, 'Cancel');
@@ -120,6 +162,7 @@ function integrationForm(existing, ctx, onDone) {
     issuerField,
     field('f-image-registry-url', 'Image registry URL (optional)', registry, 'For GitLab, e.g. https://registry.gitlab.com.'),
     h('label', { class: 'check' }, pkce, ' Use PKCE (recommended for GitLab and OpenID Connect)'),
+    retargetNote,
     error,
     h('div', { class: 'actions' }, cancel, submit));
 
@@ -151,7 +194,20 @@ function integrationForm(existing, ctx, onDone) {
       error.append(banner('error', `Fill in: ${missing.join(', ')}.`));
       return;
     }
+    const retargeted = retargetedFields();
+    if (retargeted.length && !secret.value) {
+      error.append(banner('error', `Changing ${retargeted.join(', ')} requires a new client secret: type the secret of the new registration.`));
+      secret.focus();
+      return;
+    }
     busy(submit, async () => {
+      if (retargeted.length) {
+        const who = await usersToReconnect();
+        const ok = await confirmAction(`Point ${existing.display_name} somewhere else?`,
+          `You are changing ${retargeted.join(', ')}. ${who} must reconnect: their tokens are revoked at the old provider and removed.`,
+          'Change and disconnect users');
+        if (!ok) return;
+      }
       try {
         const saved = editing
           ? await api('PATCH', `/api/data/oauth2/providers/${enc(existing.id)}`, body)

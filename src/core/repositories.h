@@ -99,6 +99,16 @@ class ConnectionRepository {
                                                               std::size_t limit) = 0;
   // Number of connections to a provider (the admin UI warns before deleting it).
   virtual Result<std::int64_t> CountForProvider(const ProviderId& provider_id) = 0;
+  // The provider's destination changed (service::ProviderService): atomically, every connection
+  // to it that holds a token or is not pending loses its token set and becomes
+  // invalid_credentials with `reason` (token_version+1, no refresh due, the refresh lease
+  // cleared, so a refresh in flight cannot store its result), and the provider's pending
+  // authorization flows are dropped (their codes must not reach the new destination). Returns
+  // the connections as they were before, with the token sets that could be opened, so the caller
+  // can revoke them at the old provider.
+  virtual Result<std::vector<Connection>> InvalidateForProvider(const ProviderId& provider_id,
+                                                                const std::string& reason,
+                                                                TimePoint now) = 0;
 };
 
 class AuthorizationFlowRepository {

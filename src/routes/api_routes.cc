@@ -12,7 +12,8 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
   AddHealthRoutes(routes, services.readiness);
   AddMetricsRoute(routes, services.metrics);
   AddSpecRoute(routes);
-  AddProviderRoutes(routes, services.providers, services.provider_connection_count);
+  AddProviderRoutes(routes, services.providers, services.provider_connection_count,
+                    &services.connections);
   AddProviderCheckRoute(routes, services.provider_checks);
   AddConnectionRoutes(routes, services.connections, services.tokens, services.connection_options);
   AddRepositoryRoutes(routes, services.repositories, services.repository_check_limiter);

@@ -123,7 +123,7 @@ json ReportToJson(const service::ProviderCheckReport& report) {
 }  // namespace
 
 void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
-                       ConnectionCounter count) {
+                       ConnectionCounter count, service::ConnectionInvalidator* invalidator) {
   routes.Add("GET", kCollection, Access::kAnonymous, Compartment::kDatabase,
              [&service](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(const auto providers, service.List());
@@ -153,12 +153,14 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                                           service.Create(request.caller, std::move(create)));
                return JsonResponse(201, ProviderToJson(created, true));
              });
-  routes.Add("PATCH", kItem, Access::kAdmin, Compartment::kDatabase,
-             [&service](http::Request& request) -> core::Result<http::Response> {
+  // On the provider compartment: a change of destination revokes the old grants at the old
+  // provider (bounded, ConnectionService::InvalidateConnections).
+  routes.Add("PATCH", kItem, Access::kAdmin, Compartment::kProvider,
+             [&service, invalidator](http::Request& request) -> core::Result<http::Response> {
                KEYBRIDGE_ASSIGN_OR_RETURN(auto patch, ParsePatch(request));
-               KEYBRIDGE_ASSIGN_OR_RETURN(
-                   const core::Provider updated,
-                   service.Update(request.caller, PathProviderId(request), std::move(patch)));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const core::Provider updated,
+                                          service.Update(request.caller, PathProviderId(request),
+                                                         std::move(patch), invalidator));
                return JsonResponse(200, ProviderToJson(updated, true));
              });
   routes.Add("DELETE", kItem, Access::kAdmin, Compartment::kDatabase,

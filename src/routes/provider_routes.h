@@ -16,9 +16,12 @@ namespace keybridge::routes {
 // `connection_count` on GET of one integration, so the UI can warn before a delete.
 using ConnectionCounter = std::function<core::Result<std::int64_t>(const core::ProviderId&)>;
 
-// `service` must outlive the route table. `count` may be empty (no connection_count).
+// `service` (and `invalidator`, if set) must outlive the route table. `count` may be empty (no
+// connection_count). Without `invalidator` a PATCH that changes an integration's destination
+// fails (500) rather than keep its connections.
 void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
-                       ConnectionCounter count = {});
+                       ConnectionCounter count = {},
+                       service::ConnectionInvalidator* invalidator = nullptr);
 
 // POST /api/data/oauth2/providers/{provider_id}/check: "Test this integration" (admin only).
 // `checks` must outlive the route table.

@@ -278,6 +278,39 @@ core::Status ConnectionService::Delete(const core::Caller& caller, const core::C
   return core::OkStatus();
 }
 
+core::Result<std::int64_t> ConnectionService::InvalidateConnections(const core::Provider& before,
+                                                                    const std::string& reason) {
+  // Dropped first, revoked after: whatever happens to the revocations, nothing of the old grant
+  // is stored any more, and a refresh in flight cannot store its result (token_version moved).
+  KEYBRIDGE_ASSIGN_OR_RETURN(const std::vector<core::Connection> dropped,
+                             connections_.InvalidateForProvider(before.id, reason, clock_.Now()));
+  const auto deadline = std::chrono::steady_clock::now() + kRetargetRevocationBudget;
+  std::size_t attempted = 0;
+  std::size_t failed = 0;
+  std::size_t skipped = 0;
+  for (const core::Connection& connection : dropped) {
+    if (!connection.token) {
+      continue;
+    }
+    if (attempted >= kMaxRetargetRevocations || std::chrono::steady_clock::now() >= deadline) {
+      ++skipped;
+      continue;
+    }
+    ++attempted;
+    const core::Status revoked = gateway_.Revoke(before, *connection.token);
+    if (!revoked.ok()) {
+      ++failed;
+      spdlog::warn("could not revoke the token of connection {} at provider {}: {}",
+                   connection.id.value(), before.id.value(), revoked.error().message);
+    }
+  }
+  spdlog::info(
+      "integration {} changed destination: {} connections invalidated, {} revocations at the old "
+      "provider attempted ({} failed), {} dropped without revocation",
+      before.id.value(), dropped.size(), attempted, failed, skipped);
+  return static_cast<std::int64_t>(dropped.size());
+}
+
 core::Result<oauth::Account> ConnectionService::Account(const core::Caller& caller,
                                                         const core::ConnectionId& id) {
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection,

@@ -5,6 +5,8 @@
 // reconnect never disturbs a working token; provider errors never forward a code.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "oauth/account.h"
 #include "oauth/installations.h"
 #include "service/provider_gateway.h"
+#include "service/provider_service.h"
 #include "service/token_service.h"
 
 namespace keybridge::service {
@@ -50,7 +53,14 @@ struct CompletedAuthorization {
   std::string redirect_url;  // "" means: answer 200 {"status":"OK"}
 };
 
-class ConnectionService {
+// An integration's change of destination revokes at most this many connections' tokens at the
+// old provider, one after another, and starts none after kRetargetRevocationBudget; the rest are
+// only dropped (the admin's request must not hang on a slow provider, and each call is bounded
+// by its own HTTP timeout).
+inline constexpr std::size_t kMaxRetargetRevocations = 20;
+inline constexpr std::chrono::seconds kRetargetRevocationBudget{10};
+
+class ConnectionService final : public ConnectionInvalidator {
  public:
   // All references must outlive the service. Thread-safe.
   ConnectionService(core::ConnectionRepository& connections, core::ProviderRepository& providers,
@@ -77,6 +87,11 @@ class ConnectionService {
   core::Result<core::Connection> Get(const core::Caller& caller, const core::ConnectionId& id);
   // Revokes at the provider (best effort, logged) then deletes. kNotFound as Get.
   core::Status Delete(const core::Caller& caller, const core::ConnectionId& id);
+  // ConnectionInvalidator: the connections lose their token sets at once (the repository, in one
+  // transaction); then up to kMaxRetargetRevocations of them are revoked at `before` within
+  // kRetargetRevocationBudget (RFC 7009, best effort, failures logged).
+  core::Result<std::int64_t> InvalidateConnections(const core::Provider& before,
+                                                   const std::string& reason) override;
   core::Result<oauth::Account> Account(const core::Caller& caller, const core::ConnectionId& id);
   // GitHub Apps only; other kinds return an empty page.
   core::Result<oauth::InstallationsPage> Installations(const core::Caller& caller,

@@ -78,7 +78,12 @@ class ConnectionServiceTest : public ::testing::Test {
   testing::FakeClock clock_;
   crypto::SystemRandom random_;
   testing::InMemoryProviderRepository providers_;
-  testing::InMemoryConnectionRepository connections_;
+  // Wired like the database: a connection's delete, and a provider's invalidation, drop flows.
+  testing::InMemoryConnectionRepository connections_{
+      [this](const core::ConnectionId& id) { flows_.DeleteForConnection(id); },
+      [this](const core::ProviderId& id) {
+        flows_.DeleteForProvider(id);
+      }};
   testing::InMemoryAuthorizationFlowRepository flows_;
   testing::ScriptedHttpClient http_;
   ProviderGateway gateway_{http_, clock_};
@@ -318,6 +323,34 @@ TEST_F(ConnectionServiceTest, DisconnectRevokesThenDeletesEvenIfRevocationFails)
 
   EXPECT_EQ(http_.CountRequests("https://gitlab.example.org/oauth/revoke"), 1U);
   EXPECT_TRUE(service_.List(User("alice"))->empty());
+}
+
+TEST_F(ConnectionServiceTest, InvalidatingForARetargetDropsTokensThenRevokesAtTheOldProvider) {
+  for (const std::string user : {"alice", "bob"}) {
+    auto started = service_.StartAuthorization(User(user), core::ProviderId("gitlab"), "");
+    ScriptGitLabToken("tok-" + user);
+    ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "c")).ok());
+  }
+  auto pending = service_.StartAuthorization(User("carol"), core::ProviderId("gitlab"), "");
+  ASSERT_TRUE(pending.ok());
+  http_.Always("POST", "https://gitlab.example.org/oauth/revoke", testing::JsonResponse(200, "{}"));
+  const core::Provider before = *providers_.Find(core::ProviderId("gitlab"));
+
+  auto invalidated = service_.InvalidateConnections(before, "the URL changed; reconnect.");
+
+  ASSERT_TRUE(invalidated.ok()) << invalidated.error().message;
+  EXPECT_EQ(*invalidated, 2);  // carol's pending connection had nothing to lose
+  EXPECT_EQ(http_.CountRequests("https://gitlab.example.org/oauth/revoke"), 2U);
+  for (const std::string user : {"alice", "bob"}) {
+    const core::Connection c = service_.List(User(user))->at(0);
+    EXPECT_EQ(c.status, core::ConnectionStatus::kInvalidCredentials);
+    EXPECT_EQ(c.status_reason, "the URL changed; reconnect.");
+    EXPECT_FALSE(c.token.has_value());
+  }
+  // The pending flow's code must not be exchanged at the new destination.
+  auto completed = service_.CompleteAuthorization(CallbackFor(*pending, "late-code"));
+  ASSERT_FALSE(completed.ok());
+  EXPECT_EQ(http_.CountRequests(kGitLabToken), 2U);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "service/provider_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 namespace keybridge::service {
@@ -27,7 +29,66 @@ bool DefaultPkce(core::ProviderKind kind) {
   return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc;
 }
 
+std::string Quoted(const std::optional<std::string>& value) {
+  return value ? "'" + *value + "'" : std::string("(none)");
+}
+
+// Old and new value of one destination field, for the audit log and the status reason.
+struct FieldValues {
+  std::string before;
+  std::string after;
+};
+
+FieldValues ValuesOf(const std::string& field, const core::Provider& before,
+                     const core::Provider& after) {
+  if (field == "kind") {
+    return {std::string(core::ToString(before.kind)), std::string(core::ToString(after.kind))};
+  }
+  if (field == "url") {
+    return {before.url, after.url};
+  }
+  if (field == "client_id") {
+    return {before.client_id, after.client_id};
+  }
+  if (field == "oidc_issuer_url") {
+    return {Quoted(before.oidc_issuer_url), Quoted(after.oidc_issuer_url)};
+  }
+  return {Quoted(before.image_registry_url), Quoted(after.image_registry_url)};
+}
+
+std::string JoinFields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const auto& f : fields) {
+    out += (out.empty() ? "" : ", ") + f;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> ChangedDestinationFields(const core::Provider& before,
+                                                  const core::Provider& after) {
+  // kind and the URLs choose the host; client_id chooses whose registration the secret and the
+  // grants belong to (another client at the same host). The image registry is where sessions
+  // send the tokens keybridge hands out (Renku pulls images with them).
+  std::vector<std::string> changed;
+  if (before.kind != after.kind) {
+    changed.emplace_back("kind");
+  }
+  if (before.url != after.url) {
+    changed.emplace_back("url");
+  }
+  if (before.client_id != after.client_id) {
+    changed.emplace_back("client_id");
+  }
+  if (before.oidc_issuer_url != after.oidc_issuer_url) {
+    changed.emplace_back("oidc_issuer_url");
+  }
+  if (before.image_registry_url != after.image_registry_url) {
+    changed.emplace_back("image_registry_url");
+  }
+  return changed;
+}
 
 core::Status RequireUser(const core::Caller& caller) {
   if (!caller.IsAuthenticated()) {
@@ -107,9 +168,12 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
 
 core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
                                                      const core::ProviderId& id,
-                                                     ProviderPatch patch) {
+                                                     ProviderPatch patch,
+                                                     ConnectionInvalidator* invalidator) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider p, Get(id));
+  const core::Provider before = p;
+  const bool new_secret = patch.client_secret && !patch.client_secret->empty();
   if (patch.kind) {
     // Renku 2.2: switching to generic_oidc must bring its issuer in the same patch, so a stale
     // issuer from an earlier configuration is never silently reused.
@@ -152,12 +216,51 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
   }
   p.updated_at = clock_.Now();
   KEYBRIDGE_RETURN_IF_ERROR(core::ValidateProvider(p));
+  const std::vector<std::string> retargeted = ChangedDestinationFields(before, p);
+  std::int64_t invalidated = 0;
+  if (!retargeted.empty()) {
+    // The stored secret and every grant belong to the old destination: keeping them would send
+    // the client secret, and users' refresh and access tokens, to whatever host the new values
+    // name (issue #12: an admin could harvest them). The admin must prove they hold the new
+    // registration's secret, and users reconnect there.
+    if (!new_secret) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "Changing " + JoinFields(retargeted)
+                           + " requires a new client_secret in the same request: the stored one "
+                             "would otherwise be sent to the new destination. Every user "
+                             "connected to this integration will have to reconnect.");
+    }
+    if (invalidator == nullptr) {
+      return MakeError(ErrorCode::kInternal, "The integration's destination cannot be changed.",
+                       "ProviderService::Update without a ConnectionInvalidator");
+    }
+    std::string reason = "The integration's ";
+    for (std::size_t i = 0; i < retargeted.size(); ++i) {
+      const FieldValues values = ValuesOf(retargeted[i], before, p);
+      reason += (i == 0 ? "" : ", ") + retargeted[i] + " changed from " + values.before + " to "
+                + values.after;
+    }
+    reason += "; reconnect.";
+    KEYBRIDGE_ASSIGN_OR_RETURN(invalidated, invalidator->InvalidateConnections(before, reason));
+  }
   auto updated = providers_.Update(p);
   if (!updated.ok()) {
     if (updated.error().code == ErrorCode::kNotFound) {
       return NotFound(id);
     }
     return std::move(updated).TakeError();
+  }
+  if (!retargeted.empty()) {
+    std::string changes;
+    for (const auto& field : retargeted) {
+      const FieldValues values = ValuesOf(field, before, p);
+      changes +=
+          (changes.empty() ? "" : "; ") + field + ": " + values.before + " -> " + values.after;
+    }
+    spdlog::warn(
+        "audit: admin {} changed the destination of integration {} ({}); a new client secret was "
+        "set; {} connections invalidated",
+        caller.user_id.value(), id.value(), changes, invalidated);
   }
   return p;
 }

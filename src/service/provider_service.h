@@ -46,6 +46,23 @@ struct ProviderPatch {
   std::optional<std::string> oidc_issuer_url;
 };
 
+// What an integration's change of destination does to its connections (ConnectionService
+// implements it). Called before the changed integration is stored.
+class ConnectionInvalidator {
+ public:
+  virtual ~ConnectionInvalidator() = default;
+  // Drops the token set of every connection to `before.id` and marks it for reconnect with
+  // `reason`, then revokes the dropped tokens at `before` (the old destination), best effort and
+  // bounded in time. Returns how many connections were invalidated.
+  virtual core::Result<std::int64_t> InvalidateConnections(const core::Provider& before,
+                                                           const std::string& reason) = 0;
+};
+
+// The fields that decide where keybridge (and the sessions it hands tokens to) send the client
+// secret and users' tokens: changing one "retargets" the integration.
+std::vector<std::string> ChangedDestinationFields(const core::Provider& before,
+                                                  const core::Provider& after);
+
 class ProviderService {
  public:
   // `providers` and `clock` must outlive the service. Thread-safe.
@@ -57,9 +74,15 @@ class ProviderService {
   // kUnauthenticated (anonymous) / kPermissionDenied (not admin); kInvalidArgument naming the
   // field; kConflict if the slugged id exists.
   core::Result<core::Provider> Create(const core::Caller& caller, ProviderCreate request);
-  // As Create, plus kNotFound. A patch never touches existing connections.
+  // As Create, plus kNotFound. A patch that changes where secrets go (kind, url, client_id,
+  // oidc_issuer_url, image_registry_url; ChangedDestinationFields) must bring a new
+  // client_secret (kInvalidArgument naming the fields otherwise: the stored one would be sent to
+  // the new destination), and invalidates every connection through `invalidator` before the
+  // change is stored (kInternal if there is none); it is audit-logged without the secret. Any
+  // other patch never touches existing connections.
   core::Result<core::Provider> Update(const core::Caller& caller, const core::ProviderId& id,
-                                      ProviderPatch patch);
+                                      ProviderPatch patch,
+                                      ConnectionInvalidator* invalidator = nullptr);
   // Idempotent like Renku: succeeds whether or not the provider existed.
   core::Status Delete(const core::Caller& caller, const core::ProviderId& id);
 

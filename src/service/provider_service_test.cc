@@ -27,9 +27,47 @@ ProviderCreate GitLabRequest(std::string id = "My GitLab") {
   return r;
 }
 
+// Invalidates through the in-memory connections and records what it was asked.
+class RecordingInvalidator final : public ConnectionInvalidator {
+ public:
+  explicit RecordingInvalidator(core::ConnectionRepository& connections)
+      : connections_(connections) {}
+  core::Result<std::int64_t> InvalidateConnections(const core::Provider& before,
+                                                   const std::string& reason) override {
+    calls.push_back({before, reason});
+    KEYBRIDGE_ASSIGN_OR_RETURN(auto dropped,
+                               connections_.InvalidateForProvider(before.id, reason, {}));
+    return static_cast<std::int64_t>(dropped.size());
+  }
+  struct Call {
+    core::Provider before;
+    std::string reason;
+  };
+  std::vector<Call> calls;
+
+ private:
+  core::ConnectionRepository& connections_;
+};
+
 class ProviderServiceTest : public ::testing::Test {
  protected:
+  // A connected connection of `user` to provider `id`.
+  core::ConnectionId Connect(const std::string& id, const std::string& user) {
+    core::Connection c;
+    c.id = core::ConnectionId("conn-" + user);
+    c.user_id = core::UserId(user);
+    c.provider_id = core::ProviderId(id);
+    EXPECT_TRUE(connections_.FindOrInsert(c).ok());
+    core::TokenSet token;
+    token.access_token = core::Secret("access-" + user);
+    token.refresh_token = core::Secret("refresh-" + user);
+    EXPECT_TRUE(connections_.StoreToken(c.id, token, clock_.Now()).ok());
+    return c.id;
+  }
+
   testing::InMemoryProviderRepository repo_;
+  testing::InMemoryConnectionRepository connections_;
+  RecordingInvalidator invalidator_{connections_};
   testing::FakeClock clock_;
   ProviderService service_{repo_, clock_};
 };
@@ -85,7 +123,8 @@ TEST_F(ProviderServiceTest, PatchToGenericOidcNeedsAnIssuerInTheSamePatch) {
   EXPECT_EQ(service_.Update(Admin(), core::ProviderId("x"), patch).error().code,
             core::ErrorCode::kInvalidArgument);
   patch.oidc_issuer_url = "https://id.example.org";
-  EXPECT_TRUE(service_.Update(Admin(), core::ProviderId("x"), patch).ok());
+  patch.client_secret = core::Secret("oidc-secret");  // a new destination needs a new secret
+  EXPECT_TRUE(service_.Update(Admin(), core::ProviderId("x"), patch, &invalidator_).ok());
 }
 
 TEST_F(ProviderServiceTest, InvalidPatchLeavesTheStoredProviderUnchanged) {
@@ -111,6 +150,116 @@ TEST_F(ProviderServiceTest, DeleteIsIdempotentButAdminOnly) {
   EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x")).ok());
   EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x")).ok());
   EXPECT_FALSE(repo_.Find(core::ProviderId("x")).ok());
+}
+
+// Issue #12, defect 1: a retarget must not carry the stored secret or the users' grants along.
+TEST_F(ProviderServiceTest, ChangingADestinationFieldWithoutANewSecretIsRefusedNamingIt) {
+  ProviderCreate oidc = GitLabRequest("o");
+  oidc.kind = core::ProviderKind::kGenericOidc;
+  oidc.oidc_issuer_url = "https://id.example.org";
+  ASSERT_TRUE(service_.Create(Admin(), oidc).ok());
+  ProviderCreate github = GitLabRequest("g");
+  github.kind = core::ProviderKind::kGitHub;
+  github.url = "https://github.com";
+  github.image_registry_url = "https://ghcr.io";
+  ASSERT_TRUE(service_.Create(Admin(), github).ok());
+  Connect("o", "alice");
+  Connect("g", "bob");
+
+  struct Case {
+    std::string provider;
+    std::string field;
+    ProviderPatch patch;
+  };
+  std::vector<Case> cases(5);
+  cases[0] = {"o", "url", {}};
+  cases[0].patch.url = "https://evil.example.net";
+  cases[1] = {"o", "client_id", {}};
+  cases[1].patch.client_id = "someone-elses-client";
+  cases[2] = {"o", "oidc_issuer_url", {}};
+  cases[2].patch.oidc_issuer_url = "https://evil.example.net";
+  cases[3] = {"o", "kind", {}};
+  cases[3].patch.kind = core::ProviderKind::kGitLab;
+  cases[4] = {"g", "image_registry_url", {}};
+  cases[4].patch.image_registry_url = "https://registry.evil.example.net";
+  for (Case& c : cases) {
+    SCOPED_TRACE(c.field);
+    for (const bool clears_secret : {false, true}) {
+      ProviderPatch patch = c.patch;
+      if (clears_secret) {
+        patch.client_secret = core::Secret("");  // clearing is not a new secret either
+      }
+      auto updated = service_.Update(Admin(), core::ProviderId(c.provider), patch, &invalidator_);
+
+      ASSERT_FALSE(updated.ok());
+      EXPECT_EQ(updated.error().code, core::ErrorCode::kInvalidArgument);
+      EXPECT_NE(updated.error().message.find("Changing " + c.field), std::string::npos)
+          << updated.error().message;
+      EXPECT_NE(updated.error().message.find("requires a new client_secret"), std::string::npos);
+      EXPECT_NE(updated.error().message.find("new destination"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(invalidator_.calls.empty());
+  EXPECT_EQ(repo_.Find(core::ProviderId("o"))->url, "https://gitlab.example.org");
+  EXPECT_EQ(repo_.Find(core::ProviderId("o"))->client_secret->Reveal(), "s3cret");
+  EXPECT_TRUE(connections_.Find(core::ConnectionId("conn-alice"))->token.has_value());
+  EXPECT_TRUE(connections_.Find(core::ConnectionId("conn-bob"))->token.has_value());
+}
+
+TEST_F(ProviderServiceTest, ARetargetWithANewSecretInvalidatesEveryConnectionBeforeStoring) {
+  ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
+  ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("other")).ok());
+  const core::ConnectionId alice = Connect("x", "alice");
+  const core::ConnectionId bob = Connect("other", "bob");
+  ProviderPatch patch;
+  patch.url = "https://gitlab.new.example.net";
+  patch.client_secret = core::Secret("new-secret");
+
+  auto updated = service_.Update(Admin(), core::ProviderId("x"), patch, &invalidator_);
+
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  EXPECT_EQ(repo_.Find(core::ProviderId("x"))->url, "https://gitlab.new.example.net");
+  EXPECT_EQ(repo_.Find(core::ProviderId("x"))->client_secret->Reveal(), "new-secret");
+  ASSERT_EQ(invalidator_.calls.size(), 1U);
+  // The old destination and secret, for the revocation.
+  EXPECT_EQ(invalidator_.calls[0].before.url, "https://gitlab.example.org");
+  EXPECT_EQ(invalidator_.calls[0].before.client_secret->Reveal(), "s3cret");
+  const core::Connection c = *connections_.Find(alice);
+  EXPECT_EQ(c.status, core::ConnectionStatus::kInvalidCredentials);
+  EXPECT_FALSE(c.token.has_value());
+  EXPECT_EQ(c.status_reason,
+            "The integration's url changed from https://gitlab.example.org to "
+            "https://gitlab.new.example.net; reconnect.");
+  EXPECT_EQ(c.status_reason.find("secret"), std::string::npos);
+  EXPECT_TRUE(connections_.Find(bob)->token.has_value());  // another integration's
+}
+
+TEST_F(ProviderServiceTest, OtherPatchesAndUnchangedValuesKeepTheConnections) {
+  ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
+  const core::ConnectionId alice = Connect("x", "alice");
+  ProviderPatch patch;
+  patch.display_name = "Renamed";
+  patch.scope = "api";
+  patch.use_pkce = false;
+  patch.url = "https://gitlab.example.org";  // the same value is no change
+  patch.client_id = "client";
+
+  ASSERT_TRUE(service_.Update(Admin(), core::ProviderId("x"), patch).ok());
+
+  EXPECT_TRUE(invalidator_.calls.empty());
+  EXPECT_TRUE(connections_.Find(alice)->token.has_value());
+  EXPECT_EQ(repo_.Find(core::ProviderId("x"))->display_name, "Renamed");
+}
+
+TEST_F(ProviderServiceTest, ARetargetWithoutAnInvalidatorFailsClosed) {
+  ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
+  ProviderPatch patch;
+  patch.url = "https://gitlab.new.example.net";
+  patch.client_secret = core::Secret("new-secret");
+
+  EXPECT_EQ(service_.Update(Admin(), core::ProviderId("x"), patch).error().code,
+            core::ErrorCode::kInternal);
+  EXPECT_EQ(repo_.Find(core::ProviderId("x"))->url, "https://gitlab.example.org");
 }
 
 }  // namespace

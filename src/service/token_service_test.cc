@@ -422,6 +422,11 @@ class RefreshedMeanwhileRepository final : public core::ConnectionRepository {
   core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override {
     return rows_.CountForProvider(provider_id);
   }
+  core::Result<std::vector<core::Connection>> InvalidateForProvider(
+      const core::ProviderId& provider_id, const std::string& reason,
+      core::TimePoint now) override {
+    return rows_.InvalidateForProvider(provider_id, reason, now);
+  }
 
  private:
   testing::InMemoryConnectionRepository& rows_;

@@ -99,6 +99,16 @@ core::Result<std::int64_t> CachedConnectionRepository::CountForProvider(
   return inner_->CountForProvider(provider_id);
 }
 
+core::Result<std::vector<core::Connection>> CachedConnectionRepository::InvalidateForProvider(
+    const core::ProviderId& provider_id, const std::string& reason, core::TimePoint now) {
+  core::Result<std::vector<core::Connection>> before =
+      inner_->InvalidateForProvider(provider_id, reason, now);
+  // Also on failure: the transaction may have committed before the answer was lost.
+  cache_.Clear();
+  by_user_.Clear();
+  return before;
+}
+
 // --- session tokens ---------------------------------------------------------------------------
 
 CachedSessionTokenRepository::CachedSessionTokenRepository(

@@ -48,6 +48,8 @@ class CachedConnectionRepository final : public core::ConnectionRepository {
                                                                   core::Seconds claim_for,
                                                                   std::size_t limit) override;
   core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override;
+  core::Result<std::vector<core::Connection>> InvalidateForProvider(
+      const core::ProviderId& provider_id, const std::string& reason, core::TimePoint now) override;
 
   ReadCache<core::Connection>& cache() { return cache_; }
   ReadCache<std::vector<core::Connection>>& by_user() { return by_user_; }

@@ -20,17 +20,54 @@ std::string SelectOne(const SealedColumn& c) {
          + std::string(c.id_column) + " = $1";
 }
 
+// The associated data a value of `c` in row `id` is sealed with now, and the one it may have
+// been sealed with before (connection tokens written before they were bound to their provider's
+// destination, sealed_columns.h); rotation re-seals those too, so none is left unbound.
+struct AssociatedDataOf {
+  std::string current;
+  std::optional<std::string> legacy;
+};
+
+core::Result<AssociatedDataOf> AssociatedDataFor(Database& database, const SealedColumn& c,
+                                                 const std::string& id) {
+  if (c.table != kConnectionToken.table || c.column != kConnectionToken.column) {
+    return AssociatedDataOf{c.AssociatedData(id), std::nullopt};
+  }
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                             database.Query("SELECT " + std::string(kConnectionBindingColumns)
+                                                + " FROM oauth2_connections WHERE id = $1",
+                                            {id}));
+  std::string binding = ConnectionTokenBinding("", "", "");
+  if (!rows.empty()) {
+    RowReader reader(rows.front(), c.table);
+    const std::optional<std::string> kind = reader.OptionalText(0);
+    const std::optional<std::string> url = reader.OptionalText(1);
+    const std::optional<std::string> issuer = reader.OptionalText(2);
+    KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+    binding = ConnectionTokenBinding(kind.value_or(""), url.value_or(""), issuer.value_or(""));
+  }
+  return AssociatedDataOf{ConnectionTokenAssociatedData(id, binding), c.AssociatedData(id)};
+}
+
 core::Result<Outcome> ReencryptRow(Database& database, crypto::KeyRing& keys, const SealedColumn& c,
                                    const std::string& id, std::string sealed) {
-  const std::string associated_data = c.AssociatedData(id);
+  KEYBRIDGE_ASSIGN_OR_RETURN(const AssociatedDataOf associated, AssociatedDataFor(database, c, id));
+  const std::string& associated_data = associated.current;
   const std::string update = "UPDATE " + std::string(c.table) + " SET " + std::string(c.column)
                              + " = $1 WHERE " + std::string(c.id_column) + " = $2 AND "
                              + std::string(c.column) + " = $3";
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    if (crypto::KeyRing::KeyIdOf(sealed) == keys.ActiveKeyId()) {
+    const bool active_key = crypto::KeyRing::KeyIdOf(sealed) == keys.ActiveKeyId();
+    if (active_key && !associated.legacy) {
       return Outcome::kAlreadyCurrent;
     }
     core::Result<std::string> plaintext = keys.Open(sealed, associated_data);
+    if (plaintext.ok() && active_key) {
+      return Outcome::kAlreadyCurrent;
+    }
+    if (!plaintext.ok() && associated.legacy) {
+      plaintext = keys.Open(sealed, *associated.legacy);
+    }
     if (!plaintext.ok()) {
       return core::MakeError(core::ErrorCode::kDecryptionFailed,
                              "cannot decrypt " + std::string(c.table) + "." + std::string(c.column)

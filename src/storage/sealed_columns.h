@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/url.h"
+
 namespace keybridge::storage {
 
 struct SealedColumn {
@@ -38,5 +40,35 @@ inline constexpr SealedColumn kFlowCodeVerifier{"oauth2_flows", "state_hash", "c
 
 inline constexpr std::array kSealedColumns{kProviderClientSecret, kConnectionToken,
                                            kFlowCodeVerifier};
+
+// A connection's token set is also bound to where its provider sends it: the provider's kind and
+// the origins of its URL and OIDC issuer. A token set sealed while the integration pointed at
+// one host does not open once the row's provider points elsewhere (e.g. after a direct database
+// edit of oauth2_clients.url), so it can never be sent there. Paths are left out: a path change
+// on the same origin sends nothing to a new host.
+inline std::string ConnectionTokenBinding(std::string_view kind, std::string_view url,
+                                          std::string_view oidc_issuer_url) {
+  const auto origin = [](std::string_view text) -> std::string {
+    if (text.empty()) {
+      return "";
+    }
+    auto parsed = core::ParseUrl(text);
+    return parsed.ok() ? parsed->Origin() : std::string(text);
+  };
+  return std::string(kind) + " " + origin(url) + " " + origin(oidc_issuer_url);
+}
+
+// The associated data of a connection token sealed since the binding above: the column's own
+// (row and column) plus the binding.
+inline std::string ConnectionTokenAssociatedData(std::string_view id, std::string_view binding) {
+  return kConnectionToken.AssociatedData(id) + "@" + std::string(binding);
+}
+
+// Three scalar subqueries, selectable from oauth2_connections, giving the inputs of
+// ConnectionTokenBinding (NULLs when the provider row is gone).
+inline constexpr std::string_view kConnectionBindingColumns =
+    "(SELECT kind FROM oauth2_clients p WHERE p.id = oauth2_connections.provider_id), "
+    "(SELECT url FROM oauth2_clients p WHERE p.id = oauth2_connections.provider_id), "
+    "(SELECT oidc_issuer_url FROM oauth2_clients p WHERE p.id = oauth2_connections.provider_id)";
 
 }  // namespace keybridge::storage

@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, user_id, provider_id, status, status_reason, token, token_version, creation_date, "
-    "updated_at";
+    "updated_at, ";  // followed by kConnectionBindingColumns
 
 core::Error NotFound() {
   return core::MakeError(core::ErrorCode::kNotFound,
@@ -27,7 +27,16 @@ SqlValue OptionalSeconds(const std::optional<core::TimePoint>& t) {
 }
 
 std::string Select(std::string_view where) {
-  return "SELECT " + std::string(kColumns) + " FROM oauth2_connections " + std::string(where);
+  return "SELECT " + std::string(kColumns) + std::string(kConnectionBindingColumns)
+         + " FROM oauth2_connections " + std::string(where);
+}
+
+// ConnectionTokenBinding of the three kConnectionBindingColumns starting at `first`.
+std::string BindingAt(RowReader& reader, std::size_t first) {
+  const std::optional<std::string> kind = reader.OptionalText(first);
+  const std::optional<std::string> url = reader.OptionalText(first + 1);
+  const std::optional<std::string> issuer = reader.OptionalText(first + 2);
+  return ConnectionTokenBinding(kind.value_or(""), url.value_or(""), issuer.value_or(""));
 }
 
 std::string RandomInstanceId() {
@@ -72,10 +81,17 @@ core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) 
   c.token_version = reader.Int(6);
   c.created_at = core::FromUnixSeconds(reader.Int(7));
   c.updated_at = core::FromUnixSeconds(reader.Int(8));
+  const std::string binding = BindingAt(reader, 9);
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
   KEYBRIDGE_ASSIGN_OR_RETURN(c.status, core::ParseConnectionStatus(status));
   if (sealed) {
-    auto opened = keys_.Open(*sealed, kConnectionToken.AssociatedData(c.id.value()));
+    auto opened = keys_.Open(*sealed, ConnectionTokenAssociatedData(c.id.value(), binding));
+    if (!opened.ok()) {
+      // Written before token sets were bound to their provider's destination: the row-only
+      // associated data opens it (nobody without the key can make such a ciphertext now), and
+      // the next write or `keybridge keys rotate` seals it bound.
+      opened = keys_.Open(*sealed, kConnectionToken.AssociatedData(c.id.value()));
+    }
     if (!opened.ok()) {
       return core::MakeError(core::ErrorCode::kDecryptionFailed,
                              "Token decryption failed. Please reconnect the integration.",
@@ -84,6 +100,21 @@ core::Result<core::Connection> SqlConnectionRepository::FromRow(const Row& row) 
     KEYBRIDGE_ASSIGN_OR_RETURN(c.token, DecodeTokenSet(*opened));
   }
   return c;
+}
+
+core::Result<std::string> SqlConnectionRepository::SealToken(Database& db,
+                                                             const core::ConnectionId& id,
+                                                             const core::TokenSet& token) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT " + std::string(kConnectionBindingColumns)
+                                                     + " FROM oauth2_connections WHERE id = $1",
+                                                 {id.value()}));
+  if (rows.empty()) {
+    return NotFound();
+  }
+  RowReader reader(rows.front(), kConnectionToken.table);
+  const std::string binding = BindingAt(reader, 0);
+  KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+  return keys_.Seal(EncodeTokenSet(token), ConnectionTokenAssociatedData(id.value(), binding));
 }
 
 core::Result<core::Connection> SqlConnectionRepository::FindIn(Database& db,
@@ -142,9 +173,7 @@ core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
   // Every write is a compare-and-set on token_version AND the lease owner: a holder whose lease
   // expired (and was taken over) cannot overwrite what the next holder stored.
   if (const auto* fresh = std::get_if<core::RefreshNewToken>(&outcome)) {
-    KEYBRIDGE_ASSIGN_OR_RETURN(std::string sealed,
-                               keys_.Seal(EncodeTokenSet(fresh->token),
-                                          kConnectionToken.AssociatedData(current.id.value())));
+    KEYBRIDGE_ASSIGN_OR_RETURN(std::string sealed, SealToken(db, current.id, fresh->token));
     return db.Execute(
         "UPDATE oauth2_connections SET status = 'connected', status_reason = '', token = $3, "
         "token_version = token_version + 1, expires_at = $4, refresh_due_at = $5, updated_at = $6, "
@@ -180,9 +209,7 @@ core::Result<std::int64_t> SqlConnectionRepository::Persist(Database& db,
 core::Result<core::Connection> SqlConnectionRepository::StoreToken(const core::ConnectionId& id,
                                                                    const core::TokenSet& token,
                                                                    core::TimePoint now) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(
-      std::string sealed,
-      keys_.Seal(EncodeTokenSet(token), kConnectionToken.AssociatedData(id.value())));
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::string sealed, SealToken(database_, id, token));
   KEYBRIDGE_ASSIGN_OR_RETURN(
       auto affected,
       database_.Execute(
@@ -336,6 +363,47 @@ core::Result<std::int64_t> SqlConnectionRepository::CountForProvider(
   const std::int64_t count = reader.Int(0);
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
   return count;
+}
+
+core::Result<std::vector<core::Connection>> SqlConnectionRepository::InvalidateForProvider(
+    const core::ProviderId& provider_id, const std::string& reason, core::TimePoint now) {
+  constexpr std::string_view kAffected =
+      "WHERE provider_id = $1 AND (token IS NOT NULL OR status <> 'pending')";
+  std::vector<core::Connection> before;
+  KEYBRIDGE_RETURN_IF_ERROR(database_.Transaction([&](Database& tx) -> core::Status {
+    before.clear();  // a retried transaction starts over
+    KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, tx.Query(Select(std::string(kAffected) + " ORDER BY id"),
+                                                   {provider_id.value()}));
+    for (const auto& row : rows) {
+      auto c = FromRow(row);
+      if (c.ok()) {
+        before.push_back(*std::move(c));
+        continue;
+      }
+      // A token set that cannot be opened cannot be revoked either; the row is still invalidated.
+      RowReader reader(row, kConnectionToken.table);
+      core::Connection bare;
+      bare.id = core::ConnectionId(reader.Text(0));
+      bare.user_id = core::UserId(reader.Text(1));
+      bare.provider_id = provider_id;
+      KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+      before.push_back(std::move(bare));
+    }
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        [[maybe_unused]] auto updated,
+        tx.Execute(
+            "UPDATE oauth2_connections SET status = 'invalid_credentials', "
+            "status_reason = $2, token = NULL, token_version = token_version + 1, "
+            "expires_at = NULL, refresh_due_at = NULL, refresh_lease_owner = NULL, "
+            "refresh_lease_until = NULL, updated_at = $3 "
+                + std::string(kAffected),
+            {provider_id.value(), core::TruncateUtf8(reason, 500), core::ToUnixSeconds(now)}));
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        [[maybe_unused]] auto flows,
+        tx.Execute("DELETE FROM oauth2_flows WHERE provider_id = $1", {provider_id.value()}));
+    return core::OkStatus();
+  }));
+  return before;
 }
 
 core::Status SqlAuthorizationFlowRepository::Insert(const core::AuthorizationFlow& flow) {

@@ -58,9 +58,15 @@ class SqlConnectionRepository final : public core::ConnectionRepository {
                                                                   core::Seconds claim_for,
                                                                   std::size_t limit) override;
   core::Result<std::int64_t> CountForProvider(const core::ProviderId& provider_id) override;
+  core::Result<std::vector<core::Connection>> InvalidateForProvider(
+      const core::ProviderId& provider_id, const std::string& reason, core::TimePoint now) override;
 
  private:
   core::Result<core::Connection> FromRow(const Row& row);
+  // Seals `token` for connection `id` bound to the destination of the row's provider as stored
+  // now (ConnectionTokenBinding). kNotFound if the row is gone.
+  core::Result<std::string> SealToken(Database& db, const core::ConnectionId& id,
+                                      const core::TokenSet& token);
   core::Result<core::Connection> FindIn(Database& db, const core::ConnectionId& id);
   // Writes a refresh outcome with compare-and-set on token_version and the lease owner, clearing
   // the lease; returns rows affected.

@@ -283,6 +283,23 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await waitForText(user, '#status-github', /Not connected/);
   assert.equal(await text(user, '#status-gitlab'), 'Connected');
 
+  // --- Pointing GitLab elsewhere needs a new secret and says how many users must reconnect.
+  await admin.reload();
+  await admin.waitForSelector('#edit-gitlab');
+  await admin.click('#edit-gitlab');
+  await admin.waitForSelector('#integration-form');
+  await admin.fill('#f-url', 'https://gitlab.elsewhere.example');
+  await waitForText(admin, '#retarget-warning', /new client secret is required.*1 user must reconnect/);
+  await admin.click('#f-save');
+  await waitForText(admin, '#form-error', /Changing URL requires a new client secret/);
+  await admin.fill('#f-client-secret', 'the-new-registrations-secret');
+  await admin.click('#f-save');
+  await admin.waitForSelector('#confirm[open]');
+  assert.match(await text(admin, '#confirm-text'), /You are changing URL\. 1 user must reconnect/);
+  await admin.click('#confirm-cancel');
+  await admin.click('#f-cancel');
+  await admin.waitForSelector('#admin-provider-gitlab');
+
   // --- The administrator deletes the GitLab integration; the warning counts its connections.
   await admin.reload();
   await admin.waitForSelector('#delete-gitlab');

@@ -23,6 +23,7 @@
 #include "crypto/key_ring.h"
 #include "storage/key_rotation.h"
 #include "storage/sealed_columns.h"
+#include "storage/token_codec.h"
 
 namespace keybridge::storage::contract_test {
 namespace {
@@ -485,6 +486,141 @@ TYPED_TEST(ConnectionStorageContract, ReencryptSecretsMovesTokensAndVerifiersToT
   auto taken_c = this->flows().Take("state-c");
   ASSERT_TRUE(taken_c.ok()) << taken_c.error().message;
   EXPECT_FALSE(taken_c->code_verifier.has_value());
+}
+
+// A retargeted integration (issue #12, defect 1): nothing of the old grants stays usable.
+
+TYPED_TEST(ConnectionContract, InvalidateForProviderDropsTokensAndFlowsAndReturnsTheOldTokens) {
+  const core::TokenSet one = MakeTokenSet("one", kNow);
+  const core::Connection alice = this->Connected(ConnectionId(1), one, "user-1");
+  this->Connected(ConnectionId(2), MakeTokenSet("two", kNow), "user-2");
+  ASSERT_TRUE(this->Refresh(ConnectionId(2), core::RefreshMarkInvalid{"rejected"}).ok());
+  this->Pending(ConnectionId(3), "user-3");
+  this->Connected(ConnectionId(4), MakeTokenSet("other", kNow), "user-1", kGitHub);
+  ASSERT_TRUE(this->flows().Insert(MakeFlow("pending-flow", ConnectionId(3), kNow + 600s)).ok());
+
+  auto before = this->connections().InvalidateForProvider(core::ProviderId(kGitLab),
+                                                          "moved; reconnect", kNow + 60s);
+
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  ASSERT_EQ(before->size(), 2U);  // the pending connection had nothing to lose
+  std::sort(before->begin(), before->end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_EQ(before->at(0).id, ConnectionId(1));
+  ASSERT_TRUE(before->at(0).token.has_value());
+  ExpectSameTokenSet(*before->at(0).token, one);
+  EXPECT_EQ(before->at(1).id, ConnectionId(2));
+  for (const core::ConnectionId& id : {ConnectionId(1), ConnectionId(2)}) {
+    const core::Connection after = Must(this->connections().Find(id), "Find");
+    EXPECT_EQ(after.status, core::ConnectionStatus::kInvalidCredentials) << id;
+    EXPECT_EQ(after.status_reason, "moved; reconnect") << id;
+    EXPECT_FALSE(after.token.has_value()) << id;
+  }
+  EXPECT_EQ(Must(this->connections().Find(ConnectionId(1)), "Find").token_version,
+            alice.token_version + 1);
+  EXPECT_EQ(Must(this->connections().Find(ConnectionId(3)), "Find").status,
+            core::ConnectionStatus::kPending);
+  EXPECT_TRUE(Must(this->connections().Find(ConnectionId(4)), "Find").token.has_value());
+  EXPECT_EQ(this->flows().Take("pending-flow").error().code, ErrorCode::kNotFound);
+  // Nothing is due for a refresh any more.
+  auto due = this->connections().ClaimDueRefreshes(kNow + 3650 * kDay, 60s, 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, std::vector<core::ConnectionId>{ConnectionId(4)});
+}
+
+TYPED_TEST(ConnectionContract, ARefreshRacingAnInvalidationCannotStoreItsToken) {
+  this->Connected(ConnectionId(1), MakeTokenSet("one", kNow));
+
+  static_cast<void>(this->connections().WithRefreshLock(
+      ConnectionId(1), [this](const core::Connection&) -> core::Result<core::RefreshOutcome> {
+        Must(this->connections().InvalidateForProvider(core::ProviderId(kGitLab),
+                                                       "moved; reconnect", kNow),
+             "InvalidateForProvider");
+        return core::RefreshOutcome{core::RefreshNewToken{MakeTokenSet("late", kNow)}};
+      }));
+
+  const core::Connection after = Must(this->connections().Find(ConnectionId(1)), "Find");
+  EXPECT_EQ(after.status, core::ConnectionStatus::kInvalidCredentials);
+  EXPECT_FALSE(after.token.has_value());
+}
+
+// The token column is bound to the provider's destination (sealed_columns.h).
+TYPED_TEST(ConnectionStorageContract, ATokenSetDoesNotOpenOnceItsProviderPointsElsewhere) {
+  this->Connected(ConnectionId(1), MakeTokenSet("one", kNow));
+  // Another path on the same origin sends nothing to another host: still readable.
+  ASSERT_TRUE(this->db()
+                  .Execute("UPDATE oauth2_clients SET url = $2 WHERE id = $1",
+                           {std::string(kGitLab), "https://gitlab.example/sub/"})
+                  .ok());
+  ASSERT_TRUE(this->connections().Find(ConnectionId(1)).ok());
+
+  for (const auto& [column, value] : std::vector<std::pair<std::string, std::string>>{
+           {"url", "https://evil.example/"}, {"kind", "github"}}) {
+    ASSERT_TRUE(this->db()
+                    .Execute("UPDATE oauth2_clients SET url = 'https://gitlab.example/', "
+                             "kind = 'gitlab' WHERE id = $1",
+                             {std::string(kGitLab)})
+                    .ok());
+    ASSERT_TRUE(this->connections().Find(ConnectionId(1)).ok()) << column;
+    ASSERT_TRUE(this->db()
+                    .Execute("UPDATE oauth2_clients SET " + column + " = $2 WHERE id = $1",
+                             {std::string(kGitLab), value})
+                    .ok());
+
+    auto found = this->connections().Find(ConnectionId(1));
+
+    ASSERT_FALSE(found.ok()) << column;
+    EXPECT_EQ(found.error().code, ErrorCode::kDecryptionFailed) << column;
+  }
+}
+
+TYPED_TEST(ConnectionStorageContract, ATokenSealedBeforeTheBindingOpensAndIsResealedBound) {
+  const core::TokenSet one = MakeTokenSet("one", kNow);
+  this->Connected(ConnectionId(1), one);
+  const std::string legacy_ad = kConnectionToken.AssociatedData(ConnectionId(1).value());
+  const std::string legacy = Must(this->keys().Seal(EncodeTokenSet(one), legacy_ad), "Seal");
+  ASSERT_TRUE(this->db()
+                  .Execute("UPDATE oauth2_connections SET token = $2 WHERE id = $1",
+                           {ConnectionId(1).value(), legacy})
+                  .ok());
+
+  auto found = this->connections().Find(ConnectionId(1));
+  ASSERT_TRUE(found.ok()) << found.error().message << " / " << found.error().detail;
+  ASSERT_TRUE(found->token.has_value());
+  ExpectSameTokenSet(*found->token, one);
+
+  ASSERT_TRUE(
+      this->Refresh(ConnectionId(1), core::RefreshNewToken{MakeTokenSet("two", kNow)}).ok());
+  const std::string resealed = this->RawToken(ConnectionId(1));
+  EXPECT_FALSE(this->keys().Open(resealed, legacy_ad).ok());
+  EXPECT_TRUE(
+      this->keys()
+          .Open(resealed, ConnectionTokenAssociatedData(
+                              ConnectionId(1).value(),
+                              ConnectionTokenBinding("gitlab", "https://gitlab.example/", "")))
+          .ok());
+}
+
+TYPED_TEST(ConnectionStorageContract, KeyRotationResealsUnboundTokensEvenUnderTheActiveKey) {
+  const core::TokenSet one = MakeTokenSet("one", kNow);
+  this->Connected(ConnectionId(1), one);
+  this->Connected(ConnectionId(2), MakeTokenSet("two", kNow), "user-2");
+  const std::string legacy_ad = kConnectionToken.AssociatedData(ConnectionId(1).value());
+  ASSERT_TRUE(this->db()
+                  .Execute("UPDATE oauth2_connections SET token = $2 WHERE id = $1",
+                           {ConnectionId(1).value(),
+                            Must(this->keys().Seal(EncodeTokenSet(one), legacy_ad), "Seal")})
+                  .ok());
+
+  auto report = ReencryptSecrets(this->store(), this->keys());
+
+  ASSERT_TRUE(report.ok()) << report.error().message << " / " << report.error().detail;
+  EXPECT_EQ(report->reencrypted, 1);      // the unbound token set
+  EXPECT_EQ(report->already_current, 3);  // 2 client secrets, the bound token set
+  EXPECT_FALSE(this->keys().Open(this->RawToken(ConnectionId(1)), legacy_ad).ok());
+  auto found = this->connections().Find(ConnectionId(1));
+  ASSERT_TRUE(found.ok() && found->token.has_value());
+  ExpectSameTokenSet(*found->token, one);
 }
 
 }  // namespace

@@ -127,9 +127,13 @@ class InMemoryApiTokenRepository final : public core::ApiTokenRepository {
 class InMemoryConnectionRepository final : public core::ConnectionRepository {
  public:
   InMemoryConnectionRepository() = default;
-  // `on_delete` runs with the id of each deleted connection, after the delete (ON DELETE CASCADE).
-  explicit InMemoryConnectionRepository(std::function<void(const core::ConnectionId&)> on_delete)
-      : on_delete_(std::move(on_delete)) {}
+  // `on_delete` runs with the id of each deleted connection, after the delete (ON DELETE CASCADE);
+  // `on_invalidate_provider` with the provider id after InvalidateForProvider (its flows go).
+  explicit InMemoryConnectionRepository(
+      std::function<void(const core::ConnectionId&)> on_delete,
+      std::function<void(const core::ProviderId&)> on_invalidate_provider = {})
+      : on_delete_(std::move(on_delete)),
+        on_invalidate_provider_(std::move(on_invalidate_provider)) {}
 
   core::Result<std::vector<core::Connection>> ListForUser(const core::UserId& user_id) override {
     std::lock_guard lock(mu_);
@@ -190,7 +194,11 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     if (it == rows_.end()) {
       return core::MakeError(core::ErrorCode::kNotFound, "no connection");
     }
-    Apply(it->second, *outcome, it->second.updated_at);
+    // The SQL compare-and-set on token_version: a write meanwhile (e.g. InvalidateForProvider)
+    // wins over this refresh's outcome.
+    if (it->second.token_version == current->token_version) {
+      Apply(it->second, *outcome, it->second.updated_at);
+    }
     return it->second;
   }
   core::Result<bool> Delete(const core::ConnectionId& id) override {
@@ -258,6 +266,31 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
       return kv.second.provider_id == provider_id;
     }));
   }
+  core::Result<std::vector<core::Connection>> InvalidateForProvider(
+      const core::ProviderId& provider_id, const std::string& reason,
+      core::TimePoint now) override {
+    std::vector<core::Connection> before;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, c] : rows_) {
+        if (c.provider_id != provider_id
+            || (!c.token && c.status == core::ConnectionStatus::kPending)) {
+          continue;
+        }
+        before.push_back(c);
+        c.token.reset();
+        c.status = core::ConnectionStatus::kInvalidCredentials;
+        c.status_reason = core::TruncateUtf8(reason, 500);
+        ++c.token_version;
+        c.updated_at = now;
+        claimed_until_.erase(id);
+      }
+    }
+    if (on_invalidate_provider_) {
+      on_invalidate_provider_(provider_id);
+    }
+    return before;
+  }
 
  private:
   void Apply(core::Connection& c, const core::RefreshOutcome& outcome, core::TimePoint now) {
@@ -282,6 +315,7 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
   }
 
   std::function<void(const core::ConnectionId&)> on_delete_;
+  std::function<void(const core::ProviderId&)> on_invalidate_provider_;
   std::mutex mu_;
   std::map<core::ConnectionId, core::Connection> rows_;
   std::map<core::ConnectionId, core::TimePoint> claimed_until_;
@@ -497,9 +531,11 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
 // flows, a connection's delete its flows. Declared in dependency order (flows first).
 struct InMemoryStore {
   InMemoryAuthorizationFlowRepository flows;
-  InMemoryConnectionRepository connections{[this](const core::ConnectionId& id) {
-    flows.DeleteForConnection(id);
-  }};
+  InMemoryConnectionRepository connections{
+      [this](const core::ConnectionId& id) { flows.DeleteForConnection(id); },
+      [this](const core::ProviderId& id) {
+        flows.DeleteForProvider(id);
+      }};
   InMemoryProviderRepository providers{[this](const core::ProviderId& id) {
     connections.DeleteForProvider(id);
     flows.DeleteForProvider(id);
