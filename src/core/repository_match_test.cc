@@ -270,10 +270,9 @@ TEST(MatchProvider, ThousandProvidersPickTheDeepestPrefixAndTheRightIndex) {
 // other's token. Both now use RepositoryPathKey: URLs that are the same repository for the scope
 // are served by the same integration.
 TEST(MatchProvider, UrlsThatAreTheSameRepositoryAreServedByTheSameProvider) {
-  const std::vector<Provider> providers = {GitLab("upper", "https://h.example/Team"),
-                                           GitLab("lower", "https://h.example/team"),
-                                           GitLab("repo", "https://h.example/g/p"),
-                                           GitLab("root", "https://h.example")};
+  const std::vector<Provider> providers = {
+      GitLab("upper", "https://h.example/Team"), GitLab("lower", "https://h.example/team"),
+      GitLab("repo", "https://h.example/g/p"), GitLab("root", "https://h.example")};
   const std::vector<std::pair<std::string, std::string>> same = {
       {"https://h.example/Team/x", "https://h.example/team/x"},
       {"https://h.example/TEAM/x.git", "https://h.example/team/X"},

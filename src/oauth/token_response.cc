@@ -244,6 +244,46 @@ bool IsTokenText(std::string_view token) {
   });
 }
 
+// Whether `text` is well-formed UTF-8 (RFC 3629 §4: no overlong forms, no surrogates, nothing past
+// U+10FFFF).
+bool IsUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      low = lead == 0xE0 ? 0xA0 : 0x80;
+      high = lead == 0xED ? 0x9F : 0xBF;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      low = lead == 0xF0 ? 0x90 : 0x80;
+      high = lead == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) {
+      return false;
+    }
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) {
+        return false;
+      }
+    }
+    i += length;
+  }
+  return true;
+}
+
 // expires_in and refresh_token_expires_in: absent -> nullopt; a non-negative integer (number or
 // numeric string, RFC 6749 §5.1 allows either in practice) -> clamped seconds; else an error.
 core::Result<std::optional<std::int64_t>> Lifetime(const FieldMap& fields, const char* name) {
@@ -296,6 +336,17 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
     tokens.refresh_token = core::Secret(*refresh);
   }
   if (const std::string* scope = Find(fields, "scope"); scope != nullptr) {
+    // The scope is stored and shown as it came; broken UTF-8 or control bytes could only be kept
+    // by rewriting it (JSON output replaces them), so such a response is refused instead. RFC 6749
+    // §3.3 allows printable ASCII only.
+    if (!IsUtf8(*scope) || std::any_of(scope->begin(), scope->end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        })) {
+      return Upstream(
+          "the provider's token response has a scope that is not valid UTF-8 text; keybridge "
+          "refuses it rather than store a rewritten scope",
+          "malformed_scope");
+    }
     tokens.scope = *scope;
   }
   if (expires_in) {

@@ -140,6 +140,28 @@ TEST(ParseTokenResponse, RejectsMalformedLifetimes) {
   }
 }
 
+// Found by fuzzing: a form-encoded scope that decodes to broken UTF-8 was stored and later
+// rewritten (U+FFFD) on its way out; now the response is refused and a valid scope is kept as is.
+TEST(ParseTokenResponse, RefusesAScopeThatIsNotUtf8TextAndKeepsAValidOneByteExact) {
+  for (const char* scope :
+       {"repo%FF", "repo%C3", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "a%0Ab", "a%00", "a%7F"}) {
+    const auto error =
+        ErrorOf(Response(200, "application/x-www-form-urlencoded",
+                         std::string("access_token=a&token_type=bearer&scope=") + scope),
+                GrantKind::kCode);
+
+    EXPECT_EQ(error.code, core::ErrorCode::kUpstreamFailed) << scope;
+    EXPECT_EQ(error.detail, "malformed_scope") << scope;
+    EXPECT_NE(error.message.find("scope"), std::string::npos) << scope;
+  }
+  const auto tokens = ParseTokenResponse(
+      Response(200, "application/x-www-form-urlencoded",
+               "access_token=a&token_type=bearer&scope=repo%2Cgist+%C3%A9%F0%9F%94%91"),
+      kNow, GrantKind::kCode);
+  ASSERT_TRUE(tokens.ok()) << tokens.error().message;
+  EXPECT_EQ(tokens->scope, "repo,gist \xC3\xA9\xF0\x9F\x94\x91");
+}
+
 TEST(ParseTokenResponse, ClampsAbsurdLifetimesInsteadOfOverflowing) {
   const auto tokens = ParseTokenResponse(
       Json(200, R"({"access_token":"a","token_type":"bearer","expires_in":"99999999999999999999",)"
