@@ -9,13 +9,12 @@
 #include <string_view>
 #include <utility>
 
-#define FUZZ_CHECK(condition)                                                              \
-  do {                                                                                     \
-    if (!(condition)) {                                                                    \
-      std::fprintf(stderr, "fuzz property broken: %s (%s:%d)\n", #condition, __FILE__, \
-                   __LINE__);                                                              \
-      __builtin_trap();                                                                    \
-    }                                                                                      \
+#define FUZZ_CHECK(condition)                                                                     \
+  do {                                                                                            \
+    if (!(condition)) {                                                                           \
+      std::fprintf(stderr, "fuzz property broken: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
+      __builtin_trap();                                                                           \
+    }                                                                                             \
   } while (false)
 
 namespace keybridge::fuzz {

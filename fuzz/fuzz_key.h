@@ -16,7 +16,11 @@ inline constexpr std::string_view kAudience = "keybridge";
 inline constexpr std::string_view kKeyId = "fuzz-rsa";
 // RFC 7518 §6.3.1: the modulus and exponent, base64url.
 inline constexpr std::string_view kModulus =
-    "wVm65_Zip29ICg3nb7Ne5s6JKgIHFLoHiBur9kqjH6FasucmSIhoAP3jXyK1pTOAVBLqGNDIE4GdEvB1CoIxNOgNmiuCTbV93fOA8J_02uKxQ3U3K5rw8P-7iMPll6ANtRRPuA58ZHHARvIo-Sf2rmKFe4ddhjuJHsYWdAO-7ZtoGhS3C2i6m799DtNCS9SAy3PmXFAD17toOx2ju0ArtiJr9pPPqTBzBEuSVBcHrs26SxAKu3ozAJ2LIxWqd8jS0rolsTloj0mIo9p5P_vA4ifxQeXv97PPplYQ8lqiu0bOUpJxAwZysjIaX71B_RZNootTWq30zIY4929VamOKOQ";
+    "wVm65_"
+    "Zip29ICg3nb7Ne5s6JKgIHFLoHiBur9kqjH6FasucmSIhoAP3jXyK1pTOAVBLqGNDIE4GdEvB1CoIxNOgNmiuCTbV93fOA"
+    "8J_02uKxQ3U3K5rw8P-7iMPll6ANtRRPuA58ZHHARvIo-Sf2rmKFe4ddhjuJHsYWdAO-"
+    "7ZtoGhS3C2i6m799DtNCS9SAy3PmXFAD17toOx2ju0ArtiJr9pPPqTBzBEuSVBcHrs26SxAKu3ozAJ2LIxWqd8jS0rolsT"
+    "loj0mIo9p5P_vA4ifxQeXv97PPplYQ8lqiu0bOUpJxAwZysjIaX71B_RZNootTWq30zIY4929VamOKOQ";
 inline constexpr std::string_view kExponent = "AQAB";
 
 inline constexpr std::string_view kPublicKeyPem =

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       || rest.find("\nhost=") != std::string::npos || rest.find("\npath=") != std::string::npos) {
     return 0;
   }
-  const std::string line = text.substr(4, newline == std::string::npos ? std::string::npos : newline - 4);
+  const std::string line =
+      text.substr(4, newline == std::string::npos ? std::string::npos : newline - 4);
   const auto sent = keybridge::core::ParseUrl(line);
   if (!sent.ok() || (sent->scheme != "http" && sent->scheme != "https")) {
     return 0;

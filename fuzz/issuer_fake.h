@@ -44,8 +44,9 @@ class FakeIssuer final : public core::HttpClient {
 
 // The JWKS with the harness key (and an EC key no seed token uses).
 inline std::string HarnessJwks() {
-  return R"({"keys":[{"kty":"RSA","kid":")" + std::string(kKeyId) + R"(","use":"sig","alg":"RS256","n":")"
-         + std::string(kModulus) + R"(","e":")" + std::string(kExponent)
+  return R"({"keys":[{"kty":"RSA","kid":")" + std::string(kKeyId)
+         + R"(","use":"sig","alg":"RS256","n":")" + std::string(kModulus) + R"(","e":")"
+         + std::string(kExponent)
          + R"("},{"kty":"EC","kid":"fuzz-ec","crv":"P-256",)"
            R"("x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",)"
            R"("y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]})";

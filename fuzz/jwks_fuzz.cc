@@ -14,7 +14,14 @@ namespace {
 // {"alg":"RS256","kid":"fuzz-rsa","typ":"JWT"} with iss, sub "fuzz-user", aud "keybridge",
 // exp 4000000000, signed with the harness key (fuzz/fuzz_key.h).
 constexpr std::string_view kToken =
-    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImZ1enotcnNhIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwczovL3Nzby5leGFtcGxlLm9yZy9yZWFsbXMvcmVua3UiLCJzdWIiOiJmdXp6LXVzZXIiLCJhdWQiOiJrZXlicmlkZ2UiLCJleHAiOjQwMDAwMDAwMDAsImlhdCI6MTcwMDAwMDAwMCwiZW1haWwiOiJ1QGV4YW1wbGUub3JnIiwicmVhbG1fYWNjZXNzIjp7InJvbGVzIjpbInJlbmt1LWFkbWluIl19fQ.LcV4ODuNNv6RQ8xV1C-ci-hDt-RRrE-X0RXcvvNBhyQ3AaEwQSHUsU2QBum6omHAbGzNVrwbuGdBRwSk6MZoRvzBar8zAVZVXZzXssOjFbkoAyYfAr_3E587JYu4z7n3UeM15RqWys7Nzc3-EDXe_XgDht_N3TBEMx-0BwznCKcAvoFG-9qEUkjs7IiiTqHExYIz_ub736dQ10Z9H0YEiMCAayhYgtF5jsMDru2o-UUS-KVo5u-cRp8D6h3Q5zmc_61UCFF7kN2olztP5omPB65j0CsQGmpdBV33BIrWAKN4rxDWc40LHhnhYXWY5_QU3QakcLSas_eXm2AgcFSVvg";
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImZ1enotcnNhIiwidHlwIjoiSldUIn0."
+    "eyJpc3MiOiJodHRwczovL3Nzby5leGFtcGxlLm9yZy9yZWFsbXMvcmVua3UiLCJzdWIiOiJmdXp6LXVzZXIiLCJhdWQiOi"
+    "JrZXlicmlkZ2UiLCJleHAiOjQwMDAwMDAwMDAsImlhdCI6MTcwMDAwMDAwMCwiZW1haWwiOiJ1QGV4YW1wbGUub3JnIiwi"
+    "cmVhbG1fYWNjZXNzIjp7InJvbGVzIjpbInJlbmt1LWFkbWluIl19fQ.LcV4ODuNNv6RQ8xV1C-ci-hDt-RRrE-"
+    "X0RXcvvNBhyQ3AaEwQSHUsU2QBum6omHAbGzNVrwbuGdBRwSk6MZoRvzBar8zAVZVXZzXssOjFbkoAyYfAr_"
+    "3E587JYu4z7n3UeM15RqWys7Nzc3-EDXe_XgDht_N3TBEMx-0BwznCKcAvoFG-9qEUkjs7IiiTqHExYIz_"
+    "ub736dQ10Z9H0YEiMCAayhYgtF5jsMDru2o-UUS-KVo5u-cRp8D6h3Q5zmc_"
+    "61UCFF7kN2olztP5omPB65j0CsQGmpdBV33BIrWAKN4rxDWc40LHhnhYXWY5_QU3QakcLSas_eXm2AgcFSVvg";
 
 }  // namespace
 

@@ -36,18 +36,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string& input = lines[1];
   const std::string signature = keybridge::crypto::Base64UrlDecode(lines[2]).value_or(lines[2]);
 
-  static const auto harness_key = keybridge::crypto::PublicKey::FromJwk(
-      {.kty = "RSA",
-       .n = std::string(keybridge::fuzz::kModulus),
-       .e = std::string(keybridge::fuzz::kExponent)});
+  static const auto harness_key =
+      keybridge::crypto::PublicKey::FromJwk({.kty = "RSA",
+                                             .n = std::string(keybridge::fuzz::kModulus),
+                                             .e = std::string(keybridge::fuzz::kExponent)});
   FUZZ_CHECK(harness_key.ok());
   const bool ours = keybridge::crypto::VerifySignature(*harness_key, alg, input, signature).ok();
   const bool openssl = keybridge::fuzz::OpenSslVerifiesRs256(input, signature);
   FUZZ_CHECK(!ours || alg == "RS256");
   FUZZ_CHECK(alg != "RS256" || ours == openssl);
 
-  auto key = keybridge::crypto::PublicKey::FromJwk(
-      {.kty = lines[3], .n = lines[4], .e = lines[5], .crv = lines[6], .x = lines[7], .y = lines[8]});
+  auto key = keybridge::crypto::PublicKey::FromJwk({.kty = lines[3],
+                                                    .n = lines[4],
+                                                    .e = lines[5],
+                                                    .crv = lines[6],
+                                                    .x = lines[7],
+                                                    .y = lines[8]});
   if (key.ok()) {
     if (key->type() == keybridge::crypto::PublicKey::Type::kRsa) {
       FUZZ_CHECK(lines[3] == "RSA" && key->bits() >= 2048 && key->bits() <= 8192);

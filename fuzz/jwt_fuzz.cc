@@ -67,6 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!caller->user_id.empty() && claims.value("sub", "") == caller->user_id.value());
   FUZZ_CHECK(claims.contains("exp") && claims["exp"].is_number());
   FUZZ_CHECK(claims["exp"].get<double>()
-             >= static_cast<double>(keybridge::core::ToUnixSeconds(keybridge::fuzz::kFuzzNow)) - 60);
+             >= static_cast<double>(keybridge::core::ToUnixSeconds(keybridge::fuzz::kFuzzNow))
+                    - 60);
   return 0;
 }

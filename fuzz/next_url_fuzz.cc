@@ -34,9 +34,8 @@ std::optional<std::string> Part(CURLU* url, CURLUPart part, unsigned flags) {
 }
 
 const std::vector<std::string>& AllowedOrigins() {
-  static const std::vector<std::string> kOrigins = {"https://keybridge.example.org",
-                                                    "http://localhost:3000",
-                                                    "https://renku.example.org:8443"};
+  static const std::vector<std::string> kOrigins = {
+      "https://keybridge.example.org", "http://localhost:3000", "https://renku.example.org:8443"};
   return kOrigins;
 }
 
@@ -69,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto host = Part(curl.get(), CURLUPART_HOST, 0);
   const auto port = Part(curl.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   const auto user = Part(curl.get(), CURLUPART_USER, 0);
-  FUZZ_CHECK(scheme && host && port && !user);
+  // ParseUrl reads "https://@host" as no user info; curl as an empty one. Either way no name.
+  FUZZ_CHECK(scheme && host && port && (!user || user->empty()));
   const std::string origin = AsciiLower(*scheme) + "://" + AsciiLower(*host);
   bool same = false;
   for (const std::string& allowed : AllowedOrigins()) {

@@ -69,8 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       FUZZ_CHECK(lookup.outcome != RepositoryLookupOutcome::kUnauthorized
                  || response.status == 401);
-      FUZZ_CHECK(lookup.outcome != RepositoryLookupOutcome::kNotModified
-                 || response.status == 304);
+      FUZZ_CHECK(lookup.outcome != RepositoryLookupOutcome::kNotModified || response.status == 304);
       break;
     }
   }

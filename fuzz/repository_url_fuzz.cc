@@ -28,10 +28,12 @@ Provider GitLab(std::string id, std::string url) {
 }
 
 const std::vector<Provider>& Providers() {
-  static const std::vector<Provider> kProviders = {
-      GitLab("root", "https://git.example.org"),   GitLab("team", "https://git.example.org/Team"),
-      GitLab("team2", "https://git.example.org/team/"), GitLab("deep", "https://git.example.org/a/b/c"),
-      GitLab("port", "http://git.example.org:8080/x"), GitLab("v6", "https://[::1]/gl")};
+  static const std::vector<Provider> kProviders = {GitLab("root", "https://git.example.org"),
+                                                   GitLab("team", "https://git.example.org/Team"),
+                                                   GitLab("team2", "https://git.example.org/team/"),
+                                                   GitLab("deep", "https://git.example.org/a/b/c"),
+                                                   GitLab("port", "http://git.example.org:8080/x"),
+                                                   GitLab("v6", "https://[::1]/gl")};
   return kProviders;
 }
 

@@ -21,7 +21,9 @@ using keybridge::http::Router;
 const Router& TheRouter() {
   static const Router kRouter = [] {
     Router router;
-    const auto ok = [](Request&) { return Response::NoContent(); };
+    const auto ok = [](Request&) {
+      return Response::NoContent();
+    };
     router.Add("GET", "/api/data/oauth2/providers", ok);
     router.Add("GET", "/api/data/oauth2/providers/{provider_id}", ok);
     router.Add("PATCH", "/api/data/oauth2/providers/{provider_id}", ok);
@@ -82,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   again.method = request.method;
   again.path = Fill(request.route_pattern, request.path_params);
   const auto refound = TheRouter().Find(again);
-  FUZZ_CHECK(refound.index() == 0 && std::get<std::size_t>(refound) == std::get<std::size_t>(found));
+  FUZZ_CHECK(refound.index() == 0
+             && std::get<std::size_t>(refound) == std::get<std::size_t>(found));
   FUZZ_CHECK(again.path_params == request.path_params);
   return 0;
 }

@@ -33,10 +33,11 @@ bool IsUtf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2
-                                         : lead >= 0xE0 && lead <= 0xEF ? 3
-                                         : lead >= 0xF0 && lead <= 0xF4 ? 4
-                                                                        : 0;
+    std::size_t length = lead < 0x80                    ? 1
+                         : lead >= 0xC2 && lead <= 0xDF ? 2
+                         : lead >= 0xE0 && lead <= 0xEF ? 3
+                         : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                        : 0;
     if (length == 0 || text.size() - i < length) {
       return false;
     }
@@ -64,7 +65,8 @@ std::string SecretIn(std::string_view body, std::string_view name) {
   }
   const auto start = at + key.size();
   const auto end = body.find('"', start);
-  return end == std::string_view::npos ? std::string() : std::string(body.substr(start, end - start));
+  return end == std::string_view::npos ? std::string()
+                                       : std::string(body.substr(start, end - start));
 }
 
 }  // namespace
@@ -73,12 +75,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) {
     return 0;
   }
-  static constexpr std::string_view kTypes[] = {"application/json", "",
-                                                "application/x-www-form-urlencoded",
-                                                "text/html; charset=utf-8"};
+  static constexpr std::string_view kTypes[] = {
+      "application/json", "", "application/x-www-form-urlencoded", "text/html; charset=utf-8"};
   static constexpr int kStatuses[] = {200, 400, 401, 503};
   const auto kind = (data[0] & 1U) == 0 ? keybridge::oauth::GrantKind::kCode
-                                         : keybridge::oauth::GrantKind::kRefresh;
+                                        : keybridge::oauth::GrantKind::kRefresh;
   keybridge::core::HttpResponse response;
   response.status = kStatuses[(data[0] >> 1U) % 4];
   if (const std::string_view type = kTypes[(data[0] >> 3U) % 4]; !type.empty()) {
@@ -99,9 +100,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const auto& error = tokens.error();
-  FUZZ_CHECK(error.code == ErrorCode::kUnavailable
-             || error.code == ErrorCode::kReauthorizationRequired
-             || error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kUpstreamFailed);
+  FUZZ_CHECK(
+      error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kReauthorizationRequired
+      || error.code == ErrorCode::kInvalidArgument || error.code == ErrorCode::kUpstreamFailed);
   FUZZ_CHECK(!keybridge::fuzz::HasControlBytes(error.message));
   FUZZ_CHECK(!keybridge::fuzz::HasControlBytes(error.detail));
   for (const char* secret_field : {"access_token", "refresh_token"}) {

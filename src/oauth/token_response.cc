@@ -140,18 +140,24 @@ std::string Sanitize(std::string_view text, std::size_t max_length) {
   return out;
 }
 
-// Only `error` and `error_description` of a response may reach a message, and a description is
-// dropped if it quotes any credential of the same response or looks like it carries a token.
-std::string SafeDescription(const FieldMap& fields) {
-  const std::string* description = Find(fields, "error_description");
-  if (description == nullptr) {
-    return {};
-  }
+// Whether `text` quotes a credential of the same response.
+bool QuotesCredential(const FieldMap& fields, std::string_view text) {
   for (const char* secret_field : {"access_token", "refresh_token", "id_token", "code"}) {
     const std::string* secret = Find(fields, secret_field);
-    if (secret != nullptr && !secret->empty() && description->find(*secret) != std::string::npos) {
-      return {};
+    if (secret != nullptr && !secret->empty() && text.find(*secret) != std::string_view::npos) {
+      return true;
     }
+  }
+  return false;
+}
+
+// Only `error`, `error_description` and a short token_type of a response may reach a message, and
+// a description is dropped if it quotes any credential of the same response or looks like it
+// carries a token.
+std::string SafeDescription(const FieldMap& fields) {
+  const std::string* description = Find(fields, "error_description");
+  if (description == nullptr || QuotesCredential(fields, *description)) {
+    return {};
   }
   for (std::string_view prefix :
        {"ghu_", "ghr_", "gho_", "ghs_", "ghp_", "github_pat_", "glpat-"}) {
@@ -188,7 +194,10 @@ bool IsOneOf(std::string_view value, std::initializer_list<std::string_view> opt
 
 core::Error MapOAuthError(const std::string& raw_error, const FieldMap& fields, GrantKind kind,
                           const core::HttpResponse& response) {
-  const std::string error = Sanitize(raw_error, 64);
+  // Found by fuzzing: an `error` (or token_type, below) that quotes the response's own token
+  // carried it into the message and the logged detail.
+  const std::string error =
+      QuotesCredential(fields, raw_error) ? "unknown_error" : Sanitize(raw_error, 64);
   if (kind == GrantKind::kRefresh
       && IsOneOf(error, {"invalid_grant", "bad_refresh_token", "unauthorized_client"})) {
     // RFC 9700 §4.14: after rotation an invalid_grant may mean a lost response or theft. Never
@@ -316,9 +325,12 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
   // RFC 6749 §7.1: a client must not use a token type it does not understand; everything here
   // sends "Authorization: Bearer".
   if (core::AsciiLower(*token_type) != "bearer") {
-    return Upstream("the provider issued a token of type \"" + Sanitize(*token_type, 30)
-                        + "\"; keybridge supports only bearer tokens",
-                    "unsupported_token_type");
+    const std::string named = QuotesCredential(fields, *token_type)
+                                  ? "an unsupported type"
+                                  : "type \"" + Sanitize(*token_type, 30) + "\"";
+    return Upstream(
+        "the provider issued a token of " + named + "; keybridge supports only bearer tokens",
+        "unsupported_token_type");
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(const auto expires_in, Lifetime(fields, "expires_in"));
   KEYBRIDGE_ASSIGN_OR_RETURN(const auto refresh_expires_in,

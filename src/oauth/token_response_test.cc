@@ -162,6 +162,26 @@ TEST(ParseTokenResponse, RefusesAScopeThatIsNotUtf8TextAndKeepsAValidOneByteExac
   EXPECT_EQ(tokens->scope, "repo,gist \xC3\xA9\xF0\x9F\x94\x91");
 }
 
+// Found by fuzzing: token_type and `error` were quoted even when they carried the response's own
+// access token, which then reached the message and the logged detail.
+TEST(ParseTokenResponse, NeverQuotesATokenThroughTokenTypeOrError) {
+  const std::string token = "abcdefghijklmnop";
+  const auto type_error = ErrorOf(
+      Json(200, R"({"access_token":")" + token + R"(","token_type":"mac )" + token + R"("})"),
+      GrantKind::kCode);
+  EXPECT_EQ(type_error.detail, "unsupported_token_type");
+  EXPECT_EQ(type_error.message.find(token), std::string::npos) << type_error.message;
+
+  const auto oauth_error =
+      ErrorOf(Json(400, R"({"error":")" + token + R"(","refresh_token":")" + token + R"("})"));
+  EXPECT_EQ(oauth_error.code, core::ErrorCode::kUpstreamFailed);
+  EXPECT_EQ(oauth_error.message.find(token), std::string::npos) << oauth_error.message;
+  EXPECT_EQ(oauth_error.detail.find(token), std::string::npos) << oauth_error.detail;
+
+  const auto plain = ErrorOf(Json(200, R"({"access_token":"a-b-c-d-e","token_type":"mac"})"));
+  EXPECT_NE(plain.message.find("type \"mac\""), std::string::npos) << plain.message;
+}
+
 TEST(ParseTokenResponse, ClampsAbsurdLifetimesInsteadOfOverflowing) {
   const auto tokens = ParseTokenResponse(
       Json(200, R"({"access_token":"a","token_type":"bearer","expires_in":"99999999999999999999",)"
