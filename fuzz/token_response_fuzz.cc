@@ -5,6 +5,7 @@
 //   scope is UTF-8 text without control bytes, expiries are not before obtained_at;
 // - failure: one of the documented codes, and a message and detail without control bytes (they
 //   reach logs and, for admins, answers) that never quote the response's access or refresh token.
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/clock.h"
@@ -51,22 +52,20 @@ bool IsUtf8(std::string_view text) {
   return true;
 }
 
-// The value of a member of a JSON or form body, found crudely: enough to know what not to quote.
+// The credential `name` of the response as keybridge reads it: a member of a JSON object body,
+// else a field of a form body; "" when there is none.
 std::string SecretIn(std::string_view body, std::string_view name) {
+  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_discarded()) {
+    const auto it = json.is_object() ? json.find(name) : json.end();
+    return json.is_object() && it != json.end() && it->is_string() ? it->get<std::string>() : "";
+  }
   if (const auto fields = keybridge::oauth::FormDecode(body)) {
     if (const std::string* value = keybridge::oauth::FindField(*fields, name)) {
       return *value;
     }
   }
-  const std::string key = "\"" + std::string(name) + "\":\"";
-  const auto at = body.find(key);
-  if (at == std::string_view::npos) {
-    return {};
-  }
-  const auto start = at + key.size();
-  const auto end = body.find('"', start);
-  return end == std::string_view::npos ? std::string()
-                                       : std::string(body.substr(start, end - start));
+  return {};
 }
 
 }  // namespace

@@ -140,11 +140,15 @@ std::string Sanitize(std::string_view text, std::size_t max_length) {
   return out;
 }
 
-// Whether `text` quotes a credential of the same response.
+// Whether `text` quotes a credential of the same response, also once Sanitize has dropped the
+// bytes between its parts (found by fuzzing: "tok<NUL>en" quoted "token"), before any truncation.
 bool QuotesCredential(const FieldMap& fields, std::string_view text) {
+  const std::string cleaned = Sanitize(text, std::string::npos);
   for (const char* secret_field : {"access_token", "refresh_token", "id_token", "code"}) {
     const std::string* secret = Find(fields, secret_field);
-    if (secret != nullptr && !secret->empty() && text.find(*secret) != std::string_view::npos) {
+    if (secret != nullptr && !secret->empty()
+        && (text.find(*secret) != std::string_view::npos
+            || cleaned.find(Sanitize(*secret, std::string::npos)) != std::string::npos)) {
       return true;
     }
   }

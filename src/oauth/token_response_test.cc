@@ -178,6 +178,16 @@ TEST(ParseTokenResponse, NeverQuotesATokenThroughTokenTypeOrError) {
   EXPECT_EQ(oauth_error.message.find(token), std::string::npos) << oauth_error.message;
   EXPECT_EQ(oauth_error.detail.find(token), std::string::npos) << oauth_error.detail;
 
+  const auto spliced = ErrorOf(
+      Json(200, R"({"access_token":")" + token + R"(","token_type":"abcdefgh\u0000ijklmnop"})"),
+      GrantKind::kCode);
+  EXPECT_EQ(spliced.message.find(token), std::string::npos) << spliced.message;
+  const auto described =
+      ErrorOf(Json(400, R"({"error":"x","error_description":"abcd\u0001efghijklmnop",)"
+                        R"("refresh_token":")"
+                            + token + R"("})"));
+  EXPECT_EQ(described.message.find(token), std::string::npos) << described.message;
+
   const auto plain = ErrorOf(Json(200, R"({"access_token":"a-b-c-d-e","token_type":"mac"})"));
   EXPECT_NE(plain.message.find("type \"mac\""), std::string::npos) << plain.message;
 }
