@@ -57,6 +57,16 @@ TEST(ValidateProvider, AllowsPlainHttpForLoopback) {
   EXPECT_TRUE(ValidateProvider(p).ok());
 }
 
+TEST(ValidateProvider, RejectsPlainHttpForDnsNamesThatStartWith127) {
+  Provider p = ValidGitLab();
+  p.url = "http://127.attacker.example/gitlab";
+
+  auto status = ValidateProvider(p);
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("url must use https"), std::string::npos);
+}
+
 TEST(ValidateProvider, RejectsCredentialsQueryAndFragmentInUrls) {
   for (const char* url : {"https://user:pw@gitlab.example.org", "https://gitlab.example.org/?a=b",
                           "https://gitlab.example.org/#x", "gitlab.example.org", "https://"}) {

@@ -41,8 +41,22 @@ std::string_view HostOf(std::string_view authority) {
   return authority.substr(0, authority.rfind(':'));
 }
 
-// Empty, "." and ".." segments (also as %2e) let a path escape the prefix it was matched on once
-// a server or curl normalises it (RFC 3986 §5.2.4).
+// Whether `decoded` (one decoded path segment) is one a provider path must never contain: empty,
+// "." or ".." let a path escape the prefix it was matched on once a server or curl normalises it
+// (RFC 3986 §5.2.4); an encoded '/' or '\\' becomes a separator only after the provider decodes
+// it, past these checks; control bytes have no business in a repository name.
+bool IsUnsafeSegment(std::string_view decoded) {
+  return decoded.empty() || decoded == "." || decoded == ".."
+         || std::any_of(decoded.begin(), decoded.end(), [](char c) {
+              const auto u = static_cast<unsigned char>(c);
+              return c == '/' || c == '\\' || u < 0x20 || u == 0x7f;
+            });
+}
+
+// Whether a segment of `path` is unsafe (see IsUnsafeSegment), checked after percent-decoding and,
+// for the last segment, also after removing a ".git" suffix the way every consumer does
+// (RepositoryPathKey, oauth/repository, the git proxy): otherwise "owner/...git" passes here and
+// becomes "owner/.." at the provider's API.
 bool HasUnsafeSegment(std::string_view path) {
   if (path.empty()) {
     return false;
@@ -52,11 +66,13 @@ bool HasUnsafeSegment(std::string_view path) {
     const auto slash = path.find('/');
     const std::string_view segment = path.substr(0, slash);
     const auto decoded = PercentDecode(segment, /*plus_is_space=*/false);
-    if (!decoded || decoded->empty() || *decoded == "." || *decoded == "..") {
+    if (!decoded || IsUnsafeSegment(*decoded)) {
       return true;
     }
     if (slash == std::string_view::npos) {
-      return false;
+      const std::string lowered = AsciiLower(*decoded);
+      return lowered.ends_with(".git")
+             && IsUnsafeSegment(std::string_view(lowered).substr(0, lowered.size() - 4));
     }
     path.remove_prefix(slash + 1);
   }
@@ -108,6 +124,9 @@ bool ServesRepositories(const Provider& provider) {
 
 std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& providers,
                                            const Url& repository) {
+  // The repository's path is compared in the one form SameRepository uses, so two URLs that name
+  // the same repository for a session's scope are always served by the same provider.
+  const std::string key = RepositoryPathKey(repository.path);
   std::optional<std::size_t> best;
   std::size_t best_path_length = 0;
   for (std::size_t i = 0; i < providers.size(); ++i) {
@@ -124,10 +143,9 @@ std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& provider
         || base->EffectivePort() != repository.EffectivePort()) {
       continue;
     }
-    const std::string_view prefix = WithoutTrailingSlashes(base->path);
-    const std::string_view path = repository.path;
+    const std::string prefix = AsciiLower(WithoutTrailingSlashes(base->path));
     const bool on_boundary =
-        path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
+        key.starts_with(prefix) && (key.size() == prefix.size() || key[prefix.size()] == '/');
     if (!on_boundary) {
       continue;
     }
@@ -142,7 +160,12 @@ std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& provider
   if (!best) {
     return std::nullopt;
   }
-  std::string_view below = std::string_view(repository.path).substr(best_path_length);
+  // The key only lower-cases and shortens the end of the path, so the prefix has the same length
+  // in the path as sent, whose case and ".git" the provider's API gets.
+  std::string_view below;
+  if (key.size() > best_path_length) {
+    below = std::string_view(repository.path).substr(best_path_length);
+  }
   while (!below.empty() && below.front() == '/') {
     below.remove_prefix(1);
   }
@@ -152,22 +175,18 @@ std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& provider
 }  // namespace keybridge::core
 
 namespace keybridge::core {
-namespace {
 
-std::string RepositoryKey(const Url& url) {
-  std::string_view path = WithoutTrailingSlashes(url.path);
-  if (path.size() >= 4 && path.substr(path.size() - 4) == ".git") {
+std::string RepositoryPathKey(std::string_view path) {
+  path = WithoutTrailingSlashes(path);
+  if (path.ends_with(".git")) {
     path.remove_suffix(4);
   }
-  std::string key = AsciiLower(WithoutTrailingSlashes(path));
-  return key;
+  return AsciiLower(WithoutTrailingSlashes(path));
 }
-
-}  // namespace
 
 bool SameRepository(const Url& a, const Url& b) {
   return a.scheme == b.scheme && a.host == b.host && a.EffectivePort() == b.EffectivePort()
-         && RepositoryKey(a) == RepositoryKey(b);
+         && RepositoryPathKey(a.path) == RepositoryPathKey(b.path);
 }
 
 }  // namespace keybridge::core

@@ -8,8 +8,11 @@
 // provider URL is a prefix when the scheme is the same, the host is the same (case-insensitively),
 // the effective port is the same (443/80 when absent) and the provider URL's path, without trailing
 // slashes, equals the repository path or is followed in it by '/' (segment boundaries: /groupA
-// matches /groupA/x but not /groupAB/x). Equal prefixes (the same URL registered twice) go to the
-// smaller provider id.
+// matches /groupA/x but not /groupAB/x). Paths are compared in the form RepositoryPathKey gives
+// them (case-insensitively, without trailing slashes and one ".git" suffix), the same comparison
+// SameRepository makes for session scopes: two URLs that name the same repository for a session's
+// scope are always served by the same provider. Equal prefixes (the same URL registered twice,
+// also in another case) go to the smaller provider id.
 #pragma once
 
 #include <cstddef>
@@ -40,8 +43,10 @@ struct RepositoryUrl {
 
 // Parses what a caller sent as `url`. Besides the three Renku problems, kInvalid is returned for a
 // URL that does not parse, is longer than kMaxUrlLength, carries credentials (user:pass@), a query
-// or a fragment, or has an empty, "." or ".." path segment (also percent-encoded), since such a
-// path could name another repository than the one a provider path prefix was matched against.
+// or a fragment, or has an empty, "." or ".." path segment (also percent-encoded, and also once a
+// ".git" suffix is removed from the last one: "owner/...git"), a segment with an encoded '/' or
+// '\\' (%2F, %5C) or an encoded control byte, since such a path could name another repository than
+// the one a provider path prefix was matched against.
 std::variant<RepositoryUrl, RepositoryUrlProblem> ParseRepositoryUrl(std::string_view text);
 
 // Whether `provider` can be matched at all: gitlab, or github without an image registry (GitHub
@@ -64,10 +69,15 @@ std::optional<ProviderMatch> MatchProvider(const std::vector<Provider>& provider
 
 namespace keybridge::core {
 
+// The one form in which repository paths are compared, by SameRepository (session scopes) and by
+// MatchProvider (which integration serves a URL): without trailing slashes and one ".git" suffix,
+// ASCII lower-cased (GitLab and GitHub both resolve repository paths without regard to case).
+// Only shortens the end and folds case, so a prefix of the key has the same length in `path`.
+std::string RepositoryPathKey(std::string_view path);
+
 // Whether two repository URLs name the same repository: same scheme, host (case-insensitively)
-// and effective port, and the same path once trailing slashes and one ".git" suffix are removed,
-// compared case-insensitively (GitLab and GitHub both resolve repository paths without regard to
-// case). Used to hold a session token scoped to repository A to exactly A.
+// and effective port, and the same RepositoryPathKey. Used to hold a session token scoped to
+// repository A to exactly A.
 bool SameRepository(const Url& a, const Url& b);
 
 }  // namespace keybridge::core

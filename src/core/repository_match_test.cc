@@ -95,6 +95,28 @@ TEST(ParseRepositoryUrl, RejectsDotAndEmptySegments) {
   }
 }
 
+// Found by fuzzing: ".git" was removed after the segment check, so "owner/...git" reached the
+// provider's API as "owner/..".
+TEST(ParseRepositoryUrl, RejectsDotSegmentsHiddenBehindDotGit) {
+  for (const char* text :
+       {"https://h/owner/...git", "https://h/owner/..git", "https://h/owner/.git",
+        "https://h/owner/%2e%2e.git", "https://h/owner/..%2Egit", "https://h/owner/...GIT/"}) {
+    EXPECT_EQ(ProblemOf(text), RepositoryUrlProblem::kInvalid) << text;
+  }
+  EXPECT_EQ(ProblemOf("https://h/owner/a.git"), std::nullopt);
+  EXPECT_EQ(ProblemOf("https://h/owner/.github"), std::nullopt);
+  EXPECT_EQ(ProblemOf("https://h/owner/a..git"), std::nullopt);
+}
+
+// Found by fuzzing: an encoded '/' inside a segment becomes a separator at the provider.
+TEST(ParseRepositoryUrl, RejectsEncodedSlashesBackslashesAndControlBytesInSegments) {
+  for (const char* text : {"https://h/owner%2Fother/p", "https://h/owner/p%2f..", "https://h/a%5Cb",
+                           "https://h/a/b%00", "https://h/a%0a/b", "https://h/a/b%7F.git"}) {
+    EXPECT_EQ(ProblemOf(text), RepositoryUrlProblem::kInvalid) << text;
+  }
+  EXPECT_EQ(ProblemOf("https://h/owner/my%20project"), std::nullopt);
+}
+
 TEST(ParseRepositoryUrl, RejectsOverlongUrls) {
   EXPECT_EQ(ProblemOf("https://h/" + std::string(kMaxUrlLength, 'a')),
             RepositoryUrlProblem::kInvalid);
@@ -134,8 +156,10 @@ TEST(MatchProvider, ProviderPathMatchesOnSegmentBoundariesOnly) {
   EXPECT_EQ(MatchedId(providers, "https://host/groupA/x"), "a");
   EXPECT_EQ(MatchedId(providers, "https://host/groupA"), "a");
   EXPECT_EQ(MatchedId(providers, "https://host/groupAB/x"), "");
-  EXPECT_EQ(MatchedId(providers, "https://host/groupa/x"), "");
+  EXPECT_EQ(MatchedId(providers, "https://host/groupaB/x"), "");
   EXPECT_EQ(MatchedId(providers, "https://host/x/groupA"), "");
+  // Paths compare as SameRepository compares them (see RepositoryPathKey), so case is ignored.
+  EXPECT_EQ(MatchedId(providers, "https://host/groupa/x"), "a");
 }
 
 TEST(MatchProvider, TwoProvidersOnOneHostEachMatchTheirOwnPrefix) {
@@ -239,6 +263,39 @@ TEST(MatchProvider, ThousandProvidersPickTheDeepestPrefixAndTheRightIndex) {
   EXPECT_EQ(MatchedId(providers, "https://host9.example.org/team998/p"), "");
   EXPECT_EQ(MatchedId(providers, "https://host0.example.org/team0/p"), "") << "p0 is at /team0/sub";
   EXPECT_EQ(MatchedId(providers, "https://host0.example.org/team0/sub/p"), "p0");
+}
+
+// Found by fuzzing: the session scope compared paths ignoring case while matching did not, so
+// with two integrations on one origin a session scoped to a repository at one could obtain the
+// other's token. Both now use RepositoryPathKey: URLs that are the same repository for the scope
+// are served by the same integration.
+TEST(MatchProvider, UrlsThatAreTheSameRepositoryAreServedByTheSameProvider) {
+  const std::vector<Provider> providers = {
+      GitLab("upper", "https://h.example/Team"), GitLab("lower", "https://h.example/team"),
+      GitLab("repo", "https://h.example/g/p"), GitLab("root", "https://h.example")};
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {"https://h.example/Team/x", "https://h.example/team/x"},
+      {"https://h.example/TEAM/x.git", "https://h.example/team/X"},
+      {"https://h.example/g/p", "https://h.example/g/p.git"},
+      {"https://h.example/G/P.git/", "https://h.example/g/p"}};
+  for (const auto& [a, b] : same) {
+    ASSERT_TRUE(SameRepository(RepoUrl(a), RepoUrl(b))) << a << " " << b;
+    EXPECT_EQ(MatchedId(providers, a), MatchedId(providers, b)) << a << " " << b;
+  }
+  EXPECT_EQ(MatchedId(providers, "https://h.example/Team/x"), "lower") << "smaller id of the two";
+  EXPECT_EQ(MatchedId(providers, "https://h.example/g/p.git"), "repo");
+}
+
+TEST(MatchProvider, KeepsTheRepositoryPathsCaseAndDotGitBelowAProviderInAnotherCase) {
+  const std::vector<Provider> providers = {GitLab("gl", "https://h.example/GitLab/")};
+
+  const auto match = MatchProvider(providers, RepoUrl("https://h.example/gitlab/Group/Proj.git/"));
+
+  ASSERT_TRUE(match);
+  EXPECT_EQ(match->repository_path, "Group/Proj.git");
+  const auto exact = MatchProvider(providers, RepoUrl("https://h.example/gitlab.git"));
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->repository_path, "");
 }
 
 TEST(SameRepository, IgnoresDotGitTrailingSlashesHostAndPathCase) {

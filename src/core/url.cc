@@ -98,8 +98,49 @@ std::string Url::Origin() const {
   return out;
 }
 
+namespace {
+
+// The value of one dotted-quad octet: 1-3 decimal digits, no leading zero, at most 255.
+std::optional<unsigned> Octet(std::string_view text) {
+  if (text.empty() || text.size() > 3 || (text.size() > 1 && text.front() == '0')) {
+    return std::nullopt;
+  }
+  unsigned value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= 255 ? std::optional<unsigned>(value) : std::nullopt;
+}
+
+}  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "::1") {
+    return true;
+  }
+  std::optional<unsigned> first;
+  for (int i = 0; i < 4; ++i) {
+    const auto dot = host.find('.');
+    if ((i < 3) == (dot == std::string_view::npos)) {
+      return false;  // not exactly four parts
+    }
+    const auto octet = Octet(host.substr(0, dot));
+    if (!octet) {
+      return false;
+    }
+    if (i == 0) {
+      first = octet;
+    }
+    host = dot == std::string_view::npos ? std::string_view{} : host.substr(dot + 1);
+  }
+  return first == 127U;
+}
+
 bool Url::IsLoopbackHost() const {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  return core::IsLoopbackHost(host);
 }
 
 Result<Url> ParseUrl(std::string_view text) {

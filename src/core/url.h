@@ -26,9 +26,16 @@ struct Url {
   std::uint16_t EffectivePort() const;
   // scheme://host[:port] with IPv6 brackets and without a default port.
   std::string Origin() const;
-  // True for localhost, 127.0.0.0/8 and ::1.
+  // True for localhost, 127.0.0.0/8 and ::1 (see core::IsLoopbackHost).
   bool IsLoopbackHost() const;
 };
+
+// Whether `host` (lower-cased, IPv6 without brackets, as in Url::host) names the loopback
+// interface: exactly "localhost", "::1", or an IPv4 dotted quad (four decimal octets 0-255
+// without leading zeros) in 127.0.0.0/8. Decided on the parsed address, never on a text prefix:
+// "127.attacker.example" is a DNS name anyone can register, and "0127.0.0.1" or "127.1" are read
+// differently by different resolvers, so neither counts.
+bool IsLoopbackHost(std::string_view host);
 
 // Percent-encodes everything outside the RFC 3986 unreserved set (ALPHA DIGIT - . _ ~).
 std::string PercentEncode(std::string_view text);

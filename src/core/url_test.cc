@@ -29,6 +29,24 @@ TEST(ParseUrl, HandlesIpv6AndDefaultPorts) {
   EXPECT_EQ(ParseUrl("https://h:443").value().Origin(), "https://h");
 }
 
+// Found by fuzzing: "127." was a text prefix, so a DNS name anyone can register passed the "http
+// only on loopback" rule for integration URLs, --oidc-issuer and discovery endpoints.
+TEST(ParseUrl, LoopbackIsDecidedOnTheAddressNotOnATextPrefix) {
+  for (const char* loopback : {"http://127.0.0.1/", "http://127.255.3.4:8080", "http://localhost",
+                               "http://LOCALHOST:1/x", "http://[::1]/"}) {
+    EXPECT_TRUE(ParseUrl(loopback).value().IsLoopbackHost()) << loopback;
+  }
+  for (const char* remote :
+       {"http://127.attacker.example/", "http://127.0.0.1.attacker.example", "http://127.0.0.1.",
+        "http://127.0.0", "http://127.1", "http://0127.0.0.1", "http://127.0.0.256",
+        "http://127.0.0.1a", "http://128.0.0.1", "http://localhost.attacker.example",
+        "http://[::2]", "http://[::ffff:8.8.8.8]"}) {
+    EXPECT_FALSE(ParseUrl(remote).value().IsLoopbackHost()) << remote;
+  }
+  EXPECT_FALSE(IsLoopbackHost("127..0.1"));
+  EXPECT_FALSE(IsLoopbackHost(""));
+}
+
 TEST(ParseUrl, RejectsMalformedUrls) {
   for (const char* bad : {"", "no-scheme", "https://", "https://h:0", "https://h:99999",
                           "https://h:12x", "https://ho st", "https://[::1", "https://h\x01"}) {

@@ -87,6 +87,16 @@ core::Result<ProxyTarget> ParseProxyTarget(std::string_view method, std::string_
     if (!decoded || decoded->empty() || *decoded == "." || *decoded == "..") {
       return Invalid("the request path has an empty, '.' or '..' segment");
     }
+    // Decoded, a segment must still hold nothing git never sends: control bytes (header and log
+    // injection at the provider), '#' and '?' (they would cut the path short once decoded
+    // upstream) and '%' (a second encoding, "%252e%252e", is "%2e%2e" after one decoding and ".."
+    // after the next).
+    if (std::any_of(decoded->begin(), decoded->end(), [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return u < 0x20 || u == 0x7f || c == '#' || c == '?' || c == '%';
+        })) {
+      return Invalid("the request path contains encoded characters git never sends");
+    }
   }
 
   ProxyTarget parsed;
@@ -134,6 +144,15 @@ core::Result<ProxyTarget> ParseProxyTarget(std::string_view method, std::string_
       repository += '/';
     }
     repository += segments[i];
+  }
+  // The ".git" suffix is removed later (RepositoryKey, the provider's API), so what remains of the
+  // last repository segment must be a name too: "...git" would become "..".
+  const auto last_name = core::PercentDecode(segments[segments.size() - endpoint_segments - 1],
+                                             /*plus_is_space=*/false);
+  if (const std::string lowered_name = core::AsciiLower(last_name.value_or(""));
+      lowered_name.ends_with(".git")
+      && (lowered_name.size() == 4 || lowered_name == "..git" || lowered_name == "...git")) {
+    return Invalid("the request path has an empty, '.' or '..' segment");
   }
   parsed.repository_path = std::move(repository);
   return parsed;

@@ -28,8 +28,9 @@ struct ProxyTarget {
 
 // Parses an origin-form request target. kInvalidArgument (a person-readable reason) for
 // absolute-form targets ("http://host/..."), paths that could leave the integration's URL once
-// decoded ("..", ".", empty segments, encoded '/' or '\\', control characters), endpoints other
-// than the three above, a method that does not fit the endpoint, or another query.
+// decoded ("..", ".", empty segments, also once ".git" is removed: "...git"; encoded '/' or '\\';
+// control characters, also percent-encoded; encoded '#' or '?'; double encoding such as "%252e"),
+// endpoints other than the three above, a method that does not fit the endpoint, or another query.
 // kNotFound when the path has no repository part.
 core::Result<ProxyTarget> ParseProxyTarget(std::string_view method, std::string_view target);
 

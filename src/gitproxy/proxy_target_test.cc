@@ -54,6 +54,32 @@ TEST(ParseProxyTarget, RefusesPathsThatCouldLeaveTheIntegrationUrl) {
   }
 }
 
+// Found by fuzzing: the header promised to refuse control characters, but encoded ones, encoded
+// '#' and '?', double-encoded dots and dot segments hidden behind ".git" passed.
+TEST(ParseProxyTarget, RefusesEncodedControlsDelimitersAndDoubleEncoding) {
+  for (const char* target : {
+           "/gitlab/group/p%00.git/git-upload-pack",
+           "/gitlab/group%0d%0aX-Injected:%201/p.git/git-upload-pack",
+           "/gitlab/group/p%7f/git-upload-pack",
+           "/gitlab/group/p%23frag/git-upload-pack",
+           "/gitlab/group/p%3Fq=1/git-upload-pack",
+           "/gitlab/group/%252e%252e/p.git/git-upload-pack",
+           "/gitlab/group/%252fp/git-upload-pack",
+           "/gitlab/group/p%25/git-upload-pack",
+           "/gitlab/group/...git/git-upload-pack",
+           "/gitlab/group/..GIT/git-upload-pack",
+           "/gitlab/group/.git/git-upload-pack",
+           "/gitlab/group/%2e%2e.git/info/refs?service=git-upload-pack",
+       }) {
+    const auto method = std::string_view(target).ends_with("pack") ? "POST" : "GET";
+    auto parsed = ParseProxyTarget(method, target);
+    ASSERT_FALSE(parsed.ok()) << target;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << target;
+  }
+  EXPECT_TRUE(ParseProxyTarget("POST", "/gitlab/group/my%20project.git/git-upload-pack").ok());
+  EXPECT_TRUE(ParseProxyTarget("POST", "/gitlab/group/a..git/git-upload-pack").ok());
+}
+
 TEST(ParseProxyTarget, MethodMustFitTheEndpoint) {
   EXPECT_FALSE(ParseProxyTarget("POST", "/g/p.git/info/refs?service=git-upload-pack").ok());
   EXPECT_FALSE(ParseProxyTarget("GET", "/g/p.git/git-upload-pack").ok());

@@ -140,18 +140,28 @@ std::string Sanitize(std::string_view text, std::size_t max_length) {
   return out;
 }
 
-// Only `error` and `error_description` of a response may reach a message, and a description is
-// dropped if it quotes any credential of the same response or looks like it carries a token.
-std::string SafeDescription(const FieldMap& fields) {
-  const std::string* description = Find(fields, "error_description");
-  if (description == nullptr) {
-    return {};
-  }
+// Whether `text` quotes a credential of the same response, also once Sanitize has dropped the
+// bytes between its parts (found by fuzzing: "tok<NUL>en" quoted "token"), before any truncation.
+bool QuotesCredential(const FieldMap& fields, std::string_view text) {
+  const std::string cleaned = Sanitize(text, std::string::npos);
   for (const char* secret_field : {"access_token", "refresh_token", "id_token", "code"}) {
     const std::string* secret = Find(fields, secret_field);
-    if (secret != nullptr && !secret->empty() && description->find(*secret) != std::string::npos) {
-      return {};
+    if (secret != nullptr && !secret->empty()
+        && (text.find(*secret) != std::string_view::npos
+            || cleaned.find(Sanitize(*secret, std::string::npos)) != std::string::npos)) {
+      return true;
     }
+  }
+  return false;
+}
+
+// Only `error`, `error_description` and a short token_type of a response may reach a message, and
+// a description is dropped if it quotes any credential of the same response or looks like it
+// carries a token.
+std::string SafeDescription(const FieldMap& fields) {
+  const std::string* description = Find(fields, "error_description");
+  if (description == nullptr || QuotesCredential(fields, *description)) {
+    return {};
   }
   for (std::string_view prefix :
        {"ghu_", "ghr_", "gho_", "ghs_", "ghp_", "github_pat_", "glpat-"}) {
@@ -188,7 +198,10 @@ bool IsOneOf(std::string_view value, std::initializer_list<std::string_view> opt
 
 core::Error MapOAuthError(const std::string& raw_error, const FieldMap& fields, GrantKind kind,
                           const core::HttpResponse& response) {
-  const std::string error = Sanitize(raw_error, 64);
+  // Found by fuzzing: an `error` (or token_type, below) that quotes the response's own token
+  // carried it into the message and the logged detail.
+  const std::string error =
+      QuotesCredential(fields, raw_error) ? "unknown_error" : Sanitize(raw_error, 64);
   if (kind == GrantKind::kRefresh
       && IsOneOf(error, {"invalid_grant", "bad_refresh_token", "unauthorized_client"})) {
     // RFC 9700 §4.14: after rotation an invalid_grant may mean a lost response or theft. Never
@@ -244,6 +257,46 @@ bool IsTokenText(std::string_view token) {
   });
 }
 
+// Whether `text` is well-formed UTF-8 (RFC 3629 §4: no overlong forms, no surrogates, nothing past
+// U+10FFFF).
+bool IsUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      low = lead == 0xE0 ? 0xA0 : 0x80;
+      high = lead == 0xED ? 0x9F : 0xBF;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      low = lead == 0xF0 ? 0x90 : 0x80;
+      high = lead == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) {
+      return false;
+    }
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) {
+        return false;
+      }
+    }
+    i += length;
+  }
+  return true;
+}
+
 // expires_in and refresh_token_expires_in: absent -> nullopt; a non-negative integer (number or
 // numeric string, RFC 6749 §5.1 allows either in practice) -> clamped seconds; else an error.
 core::Result<std::optional<std::int64_t>> Lifetime(const FieldMap& fields, const char* name) {
@@ -276,9 +329,12 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
   // RFC 6749 §7.1: a client must not use a token type it does not understand; everything here
   // sends "Authorization: Bearer".
   if (core::AsciiLower(*token_type) != "bearer") {
-    return Upstream("the provider issued a token of type \"" + Sanitize(*token_type, 30)
-                        + "\"; keybridge supports only bearer tokens",
-                    "unsupported_token_type");
+    const std::string named = QuotesCredential(fields, *token_type)
+                                  ? "an unsupported type"
+                                  : "type \"" + Sanitize(*token_type, 30) + "\"";
+    return Upstream(
+        "the provider issued a token of " + named + "; keybridge supports only bearer tokens",
+        "unsupported_token_type");
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(const auto expires_in, Lifetime(fields, "expires_in"));
   KEYBRIDGE_ASSIGN_OR_RETURN(const auto refresh_expires_in,
@@ -296,6 +352,17 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
     tokens.refresh_token = core::Secret(*refresh);
   }
   if (const std::string* scope = Find(fields, "scope"); scope != nullptr) {
+    // The scope is stored and shown as it came; broken UTF-8 or control bytes could only be kept
+    // by rewriting it (JSON output replaces them), so such a response is refused instead. RFC 6749
+    // §3.3 allows printable ASCII only.
+    if (!IsUtf8(*scope) || std::any_of(scope->begin(), scope->end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        })) {
+      return Upstream(
+          "the provider's token response has a scope that is not valid UTF-8 text; keybridge "
+          "refuses it rather than store a rewritten scope",
+          "malformed_scope");
+    }
     tokens.scope = *scope;
   }
   if (expires_in) {

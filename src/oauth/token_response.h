@@ -35,7 +35,8 @@ enum class GrantKind {
 //   tells the admin to check client_id and client_secret), redirect_uri_mismatch, any other
 //   `error`, a non-2xx status without one, an HTML or otherwise unreadable body, a missing or
 //   malformed access_token, token_type (must be "bearer", any case), expires_in or
-//   refresh_token_expires_in.
+//   refresh_token_expires_in, or a scope that is not UTF-8 text without control bytes (detail
+//   "malformed_scope"; never stored rewritten).
 core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& response,
                                                 core::TimePoint now, GrantKind kind);
 

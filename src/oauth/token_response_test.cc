@@ -140,6 +140,58 @@ TEST(ParseTokenResponse, RejectsMalformedLifetimes) {
   }
 }
 
+// Found by fuzzing: a form-encoded scope that decodes to broken UTF-8 was stored and later
+// rewritten (U+FFFD) on its way out; now the response is refused and a valid scope is kept as is.
+TEST(ParseTokenResponse, RefusesAScopeThatIsNotUtf8TextAndKeepsAValidOneByteExact) {
+  for (const char* scope :
+       {"repo%FF", "repo%C3", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "a%0Ab", "a%00", "a%7F"}) {
+    const auto error =
+        ErrorOf(Response(200, "application/x-www-form-urlencoded",
+                         std::string("access_token=a&token_type=bearer&scope=") + scope),
+                GrantKind::kCode);
+
+    EXPECT_EQ(error.code, core::ErrorCode::kUpstreamFailed) << scope;
+    EXPECT_EQ(error.detail, "malformed_scope") << scope;
+    EXPECT_NE(error.message.find("scope"), std::string::npos) << scope;
+  }
+  const auto tokens = ParseTokenResponse(
+      Response(200, "application/x-www-form-urlencoded",
+               "access_token=a&token_type=bearer&scope=repo%2Cgist+%C3%A9%F0%9F%94%91"),
+      kNow, GrantKind::kCode);
+  ASSERT_TRUE(tokens.ok()) << tokens.error().message;
+  EXPECT_EQ(tokens->scope, "repo,gist \xC3\xA9\xF0\x9F\x94\x91");
+}
+
+// Found by fuzzing: token_type and `error` were quoted even when they carried the response's own
+// access token, which then reached the message and the logged detail.
+TEST(ParseTokenResponse, NeverQuotesATokenThroughTokenTypeOrError) {
+  const std::string token = "abcdefghijklmnop";
+  const auto type_error = ErrorOf(
+      Json(200, R"({"access_token":")" + token + R"(","token_type":"mac )" + token + R"("})"),
+      GrantKind::kCode);
+  EXPECT_EQ(type_error.detail, "unsupported_token_type");
+  EXPECT_EQ(type_error.message.find(token), std::string::npos) << type_error.message;
+
+  const auto oauth_error =
+      ErrorOf(Json(400, R"({"error":")" + token + R"(","refresh_token":")" + token + R"("})"));
+  EXPECT_EQ(oauth_error.code, core::ErrorCode::kUpstreamFailed);
+  EXPECT_EQ(oauth_error.message.find(token), std::string::npos) << oauth_error.message;
+  EXPECT_EQ(oauth_error.detail.find(token), std::string::npos) << oauth_error.detail;
+
+  const auto spliced = ErrorOf(
+      Json(200, R"({"access_token":")" + token + R"(","token_type":"abcdefgh\u0000ijklmnop"})"),
+      GrantKind::kCode);
+  EXPECT_EQ(spliced.message.find(token), std::string::npos) << spliced.message;
+  const auto described =
+      ErrorOf(Json(400, R"({"error":"x","error_description":"abcd\u0001efghijklmnop",)"
+                        R"("refresh_token":")"
+                            + token + R"("})"));
+  EXPECT_EQ(described.message.find(token), std::string::npos) << described.message;
+
+  const auto plain = ErrorOf(Json(200, R"({"access_token":"a-b-c-d-e","token_type":"mac"})"));
+  EXPECT_NE(plain.message.find("type \"mac\""), std::string::npos) << plain.message;
+}
+
 TEST(ParseTokenResponse, ClampsAbsurdLifetimesInsteadOfOverflowing) {
   const auto tokens = ParseTokenResponse(
       Json(200, R"({"access_token":"a","token_type":"bearer","expires_in":"99999999999999999999",)"
