@@ -36,7 +36,7 @@ core::Result<core::Seconds> ParseDuration(const std::string& text) {
 }
 
 bool ListenAddress::IsLoopback() const {
-  return host == "::1" || host == "localhost" || host.starts_with("127.");
+  return core::IsLoopbackHost(host);  // the parsed address, never a text prefix
 }
 
 core::Result<ListenAddress> ParseListen(const std::string& text, const std::string& flag) {
