@@ -161,7 +161,7 @@ class SlowProviderTest : public ::testing::Test {
   }
 
   testing::KeybridgeHarness kb_{[](app::ServeConfig& config) {
-    config.provider_concurrency = 1;  // 1 calling + 8 queued
+    config.provider_concurrency = 1;  // 1 calling + 32 queued
     config.background_refresh_interval = "0";
   }};
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
@@ -174,14 +174,14 @@ class SlowProviderTest : public ::testing::Test {
 
 TEST_F(SlowProviderTest, RefreshesWaitInTheProviderCompartmentWhileFreshReadsAndHealthAnswer) {
   gitlab_.HoldTokenRequests();
-  std::vector<int> statuses(9, 0);
+  std::vector<int> statuses(33, 0);
   std::vector<std::thread> readers;
   for (int& status : statuses) {
     readers.emplace_back([&] { status = kb_.Call("GET", alice_path_, alice_).status; });
   }
   const bool held = gitlab_.WaitForHeldRequests(1);
   const bool full = WaitForCompartments(kb_, [](const json& c) {
-    return c["provider"]["in_flight"] == 1 && c["provider"]["queued"] == 8;
+    return c["provider"]["in_flight"] == 1 && c["provider"]["queued"] == 32;
   });
 
   const auto fresh = kb_.Call("GET", bob_path_, bob_);
@@ -193,7 +193,7 @@ TEST_F(SlowProviderTest, RefreshesWaitInTheProviderCompartmentWhileFreshReadsAnd
   }
 
   ASSERT_TRUE(held) << "the refresh never reached the provider";
-  ASSERT_TRUE(full) << "nine refreshing reads never filled the provider compartment";
+  ASSERT_TRUE(full) << "33 refreshing reads never filled the provider compartment";
   EXPECT_EQ(fresh.status, 200) << "a fresh read never waits on the provider: " << fresh.body;
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(one_too_many.status, 503) << one_too_many.body;
