@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -93,6 +94,14 @@ core::Result<FileSnapshot> ReadKeyFile(const std::string& path) {
   if (!S_ISREG(st.st_mode) || st.st_size < 0
       || static_cast<std::size_t>(st.st_size) > kMaxKeyFileSize) {
     return KeyFileError(path, "is not a regular file of sensible size");
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    // Whoever can read the keys can open every stored secret: refuse rather than use them.
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return core::MakeError(core::ErrorCode::kInvalidArgument,
+                           "the key file " + path + " may be read or written by other users (mode "
+                               + mode + "); restrict it with: chmod 600 " + path);
   }
   FileSnapshot snapshot;
   FillStamp(st, snapshot);

@@ -56,6 +56,8 @@ std::string ReadFile(const fs::path& path) {
 
 void WriteFile(const fs::path& path, const std::string& content) {
   std::ofstream(path) << content;
+  // As an operator writing a key file by hand must: only its owner may read it.
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 }
 
 std::unique_ptr<KeyRing> Load(const fs::path& path, core::Random& random) {
@@ -83,6 +85,23 @@ TEST(KeyRing, CreatesPrivateKeyFileAndDirectory) {
   const std::string content = ReadFile(path);
   EXPECT_EQ(content.rfind(ring->ActiveKeyId() + " ", 0), 0U);
   EXPECT_EQ(std::count(content.begin(), content.end(), '\n'), 1);
+}
+
+TEST(KeyRing, RefusesAKeyFileOthersMayRead) {
+  TempDir dir;
+  SystemRandom random;
+  const fs::path path = dir.path() / "keys";
+  ASSERT_NE(Load(path, random), nullptr);
+  fs::permissions(path, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+
+  auto refused = KeyRing::LoadOrCreate(path.string(), random);
+
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("chmod 600 " + path.string()), std::string::npos)
+      << refused.error().message;
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  EXPECT_NE(Load(path, random), nullptr) << "usable again once restricted";
 }
 
 TEST(KeyRing, SealedValueNamesKeyAndHidesPlaintext) {
