@@ -104,6 +104,18 @@ async function render() {
 // Query parameters on "/" come from redirects: the one-time admin link (?signin=once#token) and
 // the end of a connect flow (?view=integrations[&error=...]). They are read once and removed from
 // the address bar, so a token never stays in the history.
+// OAuth 2.0 authorization error codes (RFC 6749 section 4.1.2.1), as the end of a connect flow
+// reports them.
+const CONNECT_ERRORS = {
+  access_denied: 'the authorization was declined at the provider.',
+  invalid_scope: 'the provider refused the requested scopes; ask an administrator to check the integration.',
+  invalid_request: 'the provider refused the request; ask an administrator to check the integration.',
+  unauthorized_client: 'the provider does not allow this integration to connect; ask an administrator to check it.',
+  unsupported_response_type: 'the provider refused the request; ask an administrator to check the integration.',
+  server_error: 'the provider had a problem; try again.',
+  temporarily_unavailable: 'the provider is temporarily unavailable; try again in a moment.',
+};
+
 async function consumeRedirectParameters() {
   const params = new URLSearchParams(location.search);
   if (!location.search) return;
@@ -116,10 +128,11 @@ async function consumeRedirectParameters() {
   const view = params.get('view');
   const error = params.get('error');
   if (error) {
-    const description = params.get('error_description');
+    // Anyone can send a link with ?error=...: only known codes are shown, in our own words, and
+    // error_description (free text) never reaches the page.
     ctx.flash = {
       kind: 'error',
-      message: `The connection was not completed: ${error}${description ? ` (${description})` : ''}.`,
+      message: `The connection was not completed: ${CONNECT_ERRORS[error] || 'the provider reported an error.'}`,
     };
   }
   history.replaceState(null, '', `/#/${ROUTES[view] ? view : 'integrations'}`);

@@ -241,6 +241,16 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await waitForText(user, '#status-github', /Not connected/);
   await shot(user, 'integrations-not-connected');
 
+  // A link anyone could send: only a known error code is shown, in our words; the free-text
+  // description never reaches the page.
+  await user.goto(`${keybridge.url}/?view=integrations&error=access_denied&error_description=${encodeURIComponent('Call +1 555 0100 to restore your account')}`);
+  await waitForText(user, '.banner.error', /authorization was declined at the provider/);
+  assert.ok(!(await user.textContent('main')).includes('555 0100'));
+  await user.goto(`${keybridge.url}/?view=integrations&error=${encodeURIComponent('Your account is locked, visit evil.example')}`);
+  await waitForText(user, '.banner.error', /the provider reported an error/);
+  assert.ok(!(await user.textContent('main')).includes('evil.example'));
+  await user.waitForSelector('#page-integrations');
+
   // --- Connect both in the same tab; the page comes back showing Connected as @alice.
   await user.click('#connect-gitlab');
   await user.waitForSelector('#account-gitlab');
