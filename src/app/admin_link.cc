@@ -28,7 +28,7 @@ core::Status WriteAdminSignInLink(const std::string& path, const std::string& li
   const std::string text = link + "\n";
   const bool ok = ::fchmod(fd, 0600) == 0
                   && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const core::Status status = ok ? core::OkStatus() : failed("write");
+  core::Status status = ok ? core::OkStatus() : failed("write");
   ::close(fd);
   return status;
 }

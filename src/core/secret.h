@@ -4,8 +4,7 @@
 // destroyed (so a cache evicting a token set leaves no plaintext behind in freed memory).
 #pragma once
 
-#include <string.h>  // explicit_bzero (glibc)
-
+#include <cstring>  // explicit_bzero (glibc, in the global namespace)
 #include <string>
 #include <string_view>
 #include <utility>
