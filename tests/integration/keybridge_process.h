@@ -35,4 +35,8 @@ class KeybridgeProcess {
   std::string base_url_;
 };
 
+// A loopback port nobody listens on now (the kernel's choice for port 0); 0 if none was given.
+// Another process may take it before the caller binds it.
+int FreeLoopbackPort();
+
 }  // namespace keybridge::testing

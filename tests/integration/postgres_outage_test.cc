@@ -29,6 +29,7 @@
 
 #include "fakes/fake_gitlab.h"
 #include "integration/harness.h"
+#include "integration/keybridge_process.h"
 #include "metrics/exposition_parser.h"
 #include "net/curl_http_client.h"
 #include "support/fake_clock.h"
@@ -59,20 +60,6 @@ CommandResult Run(const std::string& command) {
   }
   result.ok = ::pclose(pipe) == 0;
   return result;
-}
-
-// A loopback port nobody listens on now (the kernel's choice for port 0).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-  auto* generic = reinterpret_cast<sockaddr*>(&address);
-  socklen_t length = sizeof address;
-  const bool bound = ::bind(fd, generic, length) == 0 && ::getsockname(fd, generic, &length) == 0;
-  ::close(fd);
-  return bound ? ntohs(address.sin_port) : 0;
 }
 
 // A PostgreSQL cluster of its own in a temporary directory, on a loopback port that stays the
@@ -115,10 +102,10 @@ class ThrowawayPostgres {
     if (!initdb.ok) {
       return "initdb failed: " + initdb.output;
     }
-    // Another process may take the port between FreePort() and the server's bind: try a few.
+    // Another process may take the port between choosing it and the server's bind: try a few.
     std::string problem;
     for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = FreePort();
+      port_ = testing::FreeLoopbackPort();
       problem = Start();
       if (problem.empty()) {
         return "";

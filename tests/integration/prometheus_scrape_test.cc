@@ -35,20 +35,6 @@ using nlohmann::json;
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
 
-// A loopback port nobody listens on now (the kernel's choice for port 0).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-  auto* generic = reinterpret_cast<sockaddr*>(&address);
-  socklen_t length = sizeof address;
-  const bool bound = ::bind(fd, generic, length) == 0 && ::getsockname(fd, generic, &length) == 0;
-  ::close(fd);
-  return bound ? ntohs(address.sin_port) : 0;
-}
-
 // A child process with stdout and stderr in `log_path`; SIGTERM and reaped on destruction.
 class Child {
  public:
@@ -175,7 +161,8 @@ TEST_F(PrometheusScrapeTest, PrometheusScrapesMetricsWithAnAdminApiToken) {
            "      - targets: ['"
         << target << "']\n";
   }
-  const std::string prometheus_url = "http://127.0.0.1:" + std::to_string(FreePort());
+  const std::string prometheus_url =
+      "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   const auto start = Clock::now();
   Child prometheus({kPrometheus, "--config.file=" + config.string(),
                     "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
