@@ -6,20 +6,24 @@
 # version, so a second run only re-checks what changed. Best run after building (./dev test does):
 # then the header lists come from ninja for free.
 #
-#   tools/tidy.sh [--preset dev] [--jobs 2] [--no-cache] [FILE...]   (FILE: limit to these .cc files)
+#   tools/tidy.sh [--preset dev] [--jobs 2] [--no-cache] [--shipped] [FILE...]
+#     FILE: limit to these .cc files; --shipped: only the code that ships in the binary (not the
+#     tests, test support or benchmarks: what ./dev test checks, to keep a cold CI run short)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 preset=dev
 jobs=2
 use_cache=1
+shipped=0
 only=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --preset) preset=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --no-cache) use_cache=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --shipped) shipped=1; shift ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) only+=("$(realpath "$1")"); shift ;;
   esac
 done
@@ -41,14 +45,15 @@ trap 'rm -rf "$work"' EXIT
 
 # "file<TAB>object<TAB>command" for project sources: src/, tests/, bench/ (not the generated
 # sources in build/, not src/asio/, which only compiles Boost's own implementation files).
-awk -v root="$root/" '
+awk -v root="$root/" -v shipped="$shipped" '
   /"command":/ { command = $0; sub(/^ *"command": *"/, "", command); sub(/",? *$/, "", command) }
   /"file":/ {
     file = $0; sub(/^ *"file": *"/, "", file); sub(/",? *$/, "", file)
     object = command; sub(/.* -o /, "", object); sub(/ .*/, "", object)
     rel = substr(file, length(root) + 1)
-    if (index(file, root) == 1 && rel ~ /^(src|tests|bench)\// && rel !~ /^src\/asio\//)
-      print file "\t" object "\t" command
+    if (index(file, root) != 1 || rel !~ /^(src|tests|bench)\// || rel ~ /^src\/asio\//) next
+    if (shipped && (rel ~ /^(tests|bench)\// || rel ~ /_test\.cc$/)) next
+    print file "\t" object "\t" command
   }' "$db" | sort > "$work/units"
 if [ ${#only[@]} -gt 0 ]; then
   printf '%s\n' "${only[@]}" | sort > "$work/only"
