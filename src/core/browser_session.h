@@ -3,6 +3,7 @@
 // lifetime) or after an idle period without requests (BrowserSessionService decides).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -18,6 +19,11 @@ struct BrowserSession {
   TimePoint created_at{};
   TimePoint last_seen_at{};
   TimePoint expires_at{};
+  // The hex SHA-256 of the local `kb_` token the session was signed in with ("" otherwise): the
+  // session re-checks it on every use and ends when the token is revoked or expires.
+  std::string source_token_hash;
+  // OIDC sessions: when the identity provider must be asked again (roles can change there).
+  std::optional<TimePoint> identity_recheck_at;
 };
 
 // A pending OIDC browser sign-in: state and browser binding are stored hashed; the PKCE verifier

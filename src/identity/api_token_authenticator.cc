@@ -41,15 +41,22 @@ core::Result<core::Caller> ApiTokenAuthenticator::Authenticate(std::string_view 
   if (token.size() > kMaxTokenSize || token.substr(0, kApiTokenPrefix.size()) != kApiTokenPrefix) {
     return Reject("unknown token");
   }
-  const std::string hash = HashApiToken(token);
-  auto found = tokens_.FindByHash(hash);
+  KEYBRIDGE_ASSIGN_OR_RETURN(const core::ApiToken stored, CheckHash(HashApiToken(token)));
+  core::Caller caller;
+  caller.user_id = stored.user_id;
+  caller.is_admin = stored.is_admin;
+  return caller;
+}
+
+core::Result<core::ApiToken> ApiTokenAuthenticator::CheckHash(std::string_view hash) {
+  auto found = tokens_.FindByHash(std::string(hash));
   if (!found.ok()) {
     if (found.error().code == core::ErrorCode::kNotFound) {
       return Reject("unknown token");
     }
     return std::move(found).TakeError();
   }
-  const core::ApiToken& stored = *found;
+  core::ApiToken& stored = *found;
   // Defence in depth: the repository matched on the hash, but never trust a lookup (collation,
   // prefix matching) to have compared all of it.
   if (!crypto::ConstantTimeEquals(stored.token_hash, hash)) {
@@ -61,13 +68,10 @@ core::Result<core::Caller> ApiTokenAuthenticator::Authenticate(std::string_view 
   if (stored.expires_at && clock_.Now() >= *stored.expires_at) {
     return Reject("token expired");
   }
-  core::Caller caller;
-  caller.user_id = stored.user_id;
-  caller.is_admin = stored.is_admin;
-  if (caller.user_id.empty()) {
+  if (stored.user_id.empty()) {
     return Reject("unknown token");
   }
-  return caller;
+  return std::move(stored);
 }
 
 SessionTokenAuthenticator::SessionTokenAuthenticator(core::SessionTokenRepository& tokens,

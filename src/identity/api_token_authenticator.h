@@ -40,6 +40,9 @@ class ApiTokenAuthenticator {
   // kUnauthenticated ("unknown token", "token revoked", "token expired") for a token that is not
   // usable; repository failures are returned unchanged. Thread-safe if the repository is.
   core::Result<core::Caller> Authenticate(std::string_view token);
+  // The same checks for a token known by its hash (HashApiToken): the stored token if it is
+  // usable now. A browser session signed in with a local token re-checks it this way on every use.
+  core::Result<core::ApiToken> CheckHash(std::string_view hash);
 
  private:
   core::ApiTokenRepository& tokens_;

@@ -163,9 +163,11 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                                                          std::move(patch), invalidator));
                return JsonResponse(200, ProviderToJson(updated, true));
              });
-  routes.Add("DELETE", kItem, Access::kAdmin, Compartment::kDatabase,
-             [&service](http::Request& request) -> core::Result<http::Response> {
-               KEYBRIDGE_RETURN_IF_ERROR(service.Delete(request.caller, PathProviderId(request)));
+  // On the provider compartment too: deleting revokes the integration's grants at its provider.
+  routes.Add("DELETE", kItem, Access::kAdmin, Compartment::kProvider,
+             [&service, invalidator](http::Request& request) -> core::Result<http::Response> {
+               KEYBRIDGE_RETURN_IF_ERROR(
+                   service.Delete(request.caller, PathProviderId(request), invalidator));
                return http::Response::NoContent();
              });
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "crypto/base64.h"
@@ -78,7 +79,7 @@ core::Result<SignedIn> BrowserSessionService::SignInWithLink(std::string_view li
     return SignInAgain("This sign-in link has expired. Restart keybridge serve for a new one.");
   }
   spdlog::info("administrator signed in with the one-time link");
-  return Create(core::Caller::User(core::UserId(kLinkAdminUser), true), "Administrator");
+  return Create(core::Caller::User(core::UserId(kLinkAdminUser), true), "Administrator", {});
 }
 
 core::Result<SignedIn> BrowserSessionService::SignInWithApiToken(std::string_view local_token) {
@@ -87,25 +88,33 @@ core::Result<SignedIn> BrowserSessionService::SignInWithApiToken(std::string_vie
         "That is not a keybridge token: paste a token from `keybridge tokens create` (it starts "
         "with kb_).");
   }
-  auto caller = api_tokens_.Authenticate(local_token);
-  if (!caller.ok()) {
-    if (caller.error().code == ErrorCode::kUnauthenticated) {
-      return SignInAgain("The token was not accepted: " + caller.error().message + ".");
+  const std::string token_hash = identity::HashApiToken(local_token);
+  auto token = api_tokens_.CheckHash(token_hash);
+  if (!token.ok()) {
+    if (token.error().code == ErrorCode::kUnauthenticated) {
+      return SignInAgain("The token was not accepted: " + token.error().message + ".");
     }
-    return std::move(caller).TakeError();
+    return std::move(token).TakeError();
   }
-  const std::string name = caller->user_id.value();
-  return Create(*caller, name);
+  const std::string name = token->user_id.value();
+  Source source;
+  source.token_hash = token_hash;
+  source.token_expires_at = token->expires_at;
+  return Create(core::Caller::User(token->user_id, token->is_admin), name, std::move(source));
 }
 
 core::Result<SignedIn> BrowserSessionService::SignIn(const core::Caller& caller) {
   if (!caller.IsAuthenticated() || caller.IsSessionToken()) {
     return SignInAgain("Sign-in was not completed.");
   }
-  return Create(caller, caller.name.empty() ? caller.user_id.value() : caller.name);
+  Source source;
+  source.identity_recheck = true;
+  return Create(caller, caller.name.empty() ? caller.user_id.value() : caller.name,
+                std::move(source));
 }
 
-core::Result<SignedIn> BrowserSessionService::Create(const core::Caller& caller, std::string name) {
+core::Result<SignedIn> BrowserSessionService::Create(const core::Caller& caller, std::string name,
+                                                     Source source) {
   const core::TimePoint now = clock_.Now();
   // Housekeeping on sign-in, the rare write path: expired rows would otherwise pile up.
   if (auto swept = sessions_.DeleteExpired(now); !swept.ok()) {
@@ -120,6 +129,13 @@ core::Result<SignedIn> BrowserSessionService::Create(const core::Caller& caller,
   session.created_at = now;
   session.last_seen_at = now;
   session.expires_at = now + options_.absolute_lifetime;
+  if (source.token_expires_at) {
+    session.expires_at = std::min(session.expires_at, *source.token_expires_at);
+  }
+  session.source_token_hash = std::move(source.token_hash);
+  if (source.identity_recheck) {
+    session.identity_recheck_at = now + options_.identity_recheck_interval;
+  }
   KEYBRIDGE_RETURN_IF_ERROR(sessions_.Insert(session));
   SignedIn out{std::move(cookie), caller, ""};
   out.csrf_token = CsrfToken(out.cookie_value.Reveal());
@@ -142,15 +158,39 @@ core::Result<core::Caller> BrowserSessionService::VerifySession(std::string_view
     static_cast<void>(sessions_.Delete(hash));
     return SignInAgain("Your session has expired; sign in again.");
   }
+  KEYBRIDGE_ASSIGN_OR_RETURN(const bool is_admin, RecheckSource(*found, now));
   if (now - found->last_seen_at >= options_.touch_interval) {
     if (auto touched = sessions_.Touch(hash, now); !touched.ok()) {
       spdlog::warn("could not record browser session activity: {}", touched.error().message);
     }
   }
-  core::Caller caller = core::Caller::User(found->user_id, found->is_admin);
+  core::Caller caller = core::Caller::User(found->user_id, is_admin);
   caller.name = found->name;
   caller.browser_session = true;
   return caller;
+}
+
+core::Result<bool> BrowserSessionService::RecheckSource(const core::BrowserSession& session,
+                                                        core::TimePoint now) {
+  if (session.identity_recheck_at && now >= *session.identity_recheck_at) {
+    static_cast<void>(sessions_.Delete(session.id_hash));
+    return SignInAgain(
+        "Keybridge asks your identity provider every hour whether you may still sign in, and as "
+        "what; sign in again.");
+  }
+  if (session.source_token_hash.empty()) {
+    return session.is_admin;
+  }
+  auto token = api_tokens_.CheckHash(session.source_token_hash);
+  if (!token.ok()) {
+    if (token.error().code != ErrorCode::kUnauthenticated) {
+      return std::move(token).TakeError();  // e.g. the database is unavailable: not a sign-out
+    }
+    static_cast<void>(sessions_.Delete(session.id_hash));
+    return SignInAgain("The token this session was signed in with is no longer valid ("
+                       + token.error().message + "); sign in again.");
+  }
+  return session.is_admin && token->is_admin;
 }
 
 core::Status BrowserSessionService::SignOut(std::string_view cookie_value) {

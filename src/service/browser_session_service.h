@@ -30,6 +30,9 @@ struct BrowserSessionOptions {
   core::Seconds link_lifetime{3600};  // one-time administrator link
   // last_seen_at is written at most this often, so reads do not each cost a write.
   core::Seconds touch_interval{60};
+  // An OIDC session asks the identity provider again this often (a new sign-in, one click while
+  // the provider's own session lasts), so a role or user removed there stops counting here.
+  core::Seconds identity_recheck_interval{3600};
 };
 
 struct SignedIn {
@@ -54,9 +57,12 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
   // kUnauthenticated for an unknown, used or expired link. The session is an administrator's.
   core::Result<SignedIn> SignInWithLink(std::string_view link_token);
   // A `kb_` token from `keybridge tokens create`: a session with that token's user and admin
-  // flag. kUnauthenticated for session tokens and unknown, revoked or expired tokens.
+  // flag, ending no later than the token and re-checking it on every use (revoked or expired:
+  // the session ends). kUnauthenticated for session tokens and unknown, revoked or expired
+  // tokens.
   core::Result<SignedIn> SignInWithApiToken(std::string_view local_token);
-  // A session for a caller some other check already verified (OIDC sign-in).
+  // A session for a caller some other check already verified (OIDC sign-in); it ends at its
+  // identity re-check (options.identity_recheck_interval) and the user signs in again.
   core::Result<SignedIn> SignIn(const core::Caller& caller);
 
   core::Result<core::Caller> VerifySession(std::string_view cookie_value) override;
@@ -71,7 +77,16 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
   core::Seconds absolute_lifetime() const { return options_.absolute_lifetime; }
 
  private:
-  core::Result<SignedIn> Create(const core::Caller& caller, std::string name);
+  // What a new session rests on besides its own lifetime (core::BrowserSession).
+  struct Source {
+    std::string token_hash;                           // local token sessions
+    std::optional<core::TimePoint> token_expires_at;  // caps the session
+    bool identity_recheck = false;                    // OIDC sessions
+  };
+  core::Result<SignedIn> Create(const core::Caller& caller, std::string name, Source source);
+  // Whether what the session rests on still holds; kUnauthenticated (and the session deleted)
+  // if not. Returns the session's admin flag as it holds now.
+  core::Result<bool> RecheckSource(const core::BrowserSession& session, core::TimePoint now);
 
   core::BrowserSessionRepository& sessions_;
   identity::ApiTokenAuthenticator& api_tokens_;

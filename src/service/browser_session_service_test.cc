@@ -1,9 +1,14 @@
 // BrowserSessionService: sessions end after the idle limit or the absolute lifetime (whichever
 // comes first) and on sign-out; only hashes are stored; the CSRF token differs per session; the
-// administrator link exists only while no administrator has a session, works once and expires.
+// administrator link exists only while no administrator has a session, works once and expires; a
+// session never outlives what created it (the local token's expiry and revocation, the identity
+// provider's hourly re-check).
 #include "service/browser_session_service.h"
 
 #include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
 
 #include "crypto/hash.h"
 #include "crypto/system_random.h"
@@ -24,6 +29,7 @@ class BrowserSessionServiceTest : public ::testing::Test {
     options.absolute_lifetime = core::Seconds(4 * 3600);
     options.link_lifetime = core::Seconds(600);
     options.touch_interval = core::Seconds(60);
+    options.identity_recheck_interval = core::Seconds(24 * 3600);  // beyond the lifetime here
     return options;
   }
 
@@ -31,6 +37,21 @@ class BrowserSessionServiceTest : public ::testing::Test {
     auto signed_in = service_.SignIn(core::Caller::User(core::UserId(id), admin));
     EXPECT_TRUE(signed_in.ok());
     return std::move(signed_in).value();
+  }
+
+  // A local token as `keybridge tokens create` stores it; returns the token's plaintext.
+  std::string CreateLocalToken(const std::string& user, bool admin,
+                               std::optional<core::TimePoint> expires_at) {
+    const std::string token = "kb_" + user + "-token";
+    core::ApiToken stored;
+    stored.id = user + "-id";
+    stored.user_id = core::UserId(user);
+    stored.is_admin = admin;
+    stored.token_hash = identity::HashApiToken(token);
+    stored.created_at = clock_.Now();
+    stored.expires_at = expires_at;
+    EXPECT_TRUE(api_tokens_.Insert(stored).ok());
+    return token;
   }
 
   testing::FakeClock clock_;
@@ -113,6 +134,61 @@ TEST_F(BrowserSessionServiceTest, OnlyApiTokensSignIn) {
             core::ErrorCode::kUnauthenticated);
   EXPECT_EQ(service_.SignInWithApiToken("kb_unknown").error().code,
             core::ErrorCode::kUnauthenticated);
+}
+
+TEST_F(BrowserSessionServiceTest, LocalTokenSessionEndsWhenTheTokenExpires) {
+  const std::string token = CreateLocalToken("root", true, clock_.Now() + core::Seconds(1800));
+  auto session = service_.SignInWithApiToken(token);
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  const std::string cookie(session->cookie_value.Reveal());
+  auto stored = repo_.FindByHash(crypto::Sha256Hex(cookie));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->expires_at, clock_.Now() + core::Seconds(1800)) << "capped at the token's";
+  clock_.Advance(core::Seconds(1799));
+  auto admin = service_.VerifySession(cookie);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_TRUE(admin->is_admin);
+
+  clock_.Advance(core::Seconds(1));
+
+  EXPECT_EQ(service_.VerifySession(cookie).error().code, core::ErrorCode::kUnauthenticated);
+}
+
+TEST_F(BrowserSessionServiceTest, LocalTokenSessionEndsWhenTheTokenIsRevoked) {
+  const std::string token = CreateLocalToken("root", true, std::nullopt);
+  auto session = service_.SignInWithApiToken(token);
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  const std::string cookie(session->cookie_value.Reveal());
+  ASSERT_TRUE(service_.VerifySession(cookie).ok());
+
+  ASSERT_TRUE(api_tokens_.Revoke("root-id", clock_.Now()).ok());
+
+  auto ended = service_.VerifySession(cookie);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().code, core::ErrorCode::kUnauthenticated);
+  EXPECT_NE(ended.error().message.find("token revoked"), std::string::npos)
+      << ended.error().message;
+  EXPECT_FALSE(repo_.FindByHash(crypto::Sha256Hex(cookie)).ok()) << "the session is gone";
+}
+
+TEST_F(BrowserSessionServiceTest, IdentityProviderSessionIsRecheckedWithinTheHour) {
+  BrowserSessionOptions options = Options();
+  options.identity_recheck_interval = core::Seconds(3600);
+  BrowserSessionService hourly(repo_, local_, random_, clock_, options);
+  auto session = hourly.SignIn(core::Caller::User(core::UserId("alice"), true));
+  ASSERT_TRUE(session.ok());
+  const std::string cookie(session->cookie_value.Reveal());
+  clock_.Advance(core::Seconds(3599));
+  auto admin = hourly.VerifySession(cookie);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_TRUE(admin->is_admin);
+
+  clock_.Advance(core::Seconds(1));
+
+  auto recheck = hourly.VerifySession(cookie);
+  ASSERT_FALSE(recheck.ok());
+  EXPECT_EQ(recheck.error().code, core::ErrorCode::kUnauthenticated);
+  EXPECT_NE(recheck.error().message.find("identity provider"), std::string::npos);
 }
 
 }  // namespace

@@ -305,9 +305,9 @@ core::Result<std::int64_t> ConnectionService::InvalidateConnections(const core::
     }
   }
   spdlog::info(
-      "integration {} changed destination: {} connections invalidated, {} revocations at the old "
-      "provider attempted ({} failed), {} dropped without revocation",
-      before.id.value(), dropped.size(), attempted, failed, skipped);
+      "integration {}: {} connections invalidated ({}), {} revocations at {} attempted ({} "
+      "failed), {} dropped without revocation",
+      before.id.value(), dropped.size(), reason, attempted, before.url, failed, skipped);
   return static_cast<std::int64_t>(dropped.size());
 }
 

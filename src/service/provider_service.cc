@@ -265,9 +265,28 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
   return p;
 }
 
-core::Status ProviderService::Delete(const core::Caller& caller, const core::ProviderId& id) {
+core::Status ProviderService::Delete(const core::Caller& caller, const core::ProviderId& id,
+                                     ConnectionInvalidator* invalidator) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
+  auto before = providers_.Find(id);
+  if (!before.ok()) {
+    if (before.error().code == ErrorCode::kNotFound) {
+      return core::OkStatus();  // idempotent, like Renku
+    }
+    return std::move(before).TakeError();
+  }
+  if (invalidator == nullptr) {
+    return MakeError(ErrorCode::kInternal, "The integration cannot be deleted.",
+                     "ProviderService::Delete without a ConnectionInvalidator");
+  }
+  // The rows would go with the integration (ON DELETE CASCADE), but the grants would stay live
+  // at the provider: revoke them there first, while the integration still says where.
+  KEYBRIDGE_ASSIGN_OR_RETURN(
+      const std::int64_t invalidated,
+      invalidator->InvalidateConnections(*before, "The integration was deleted."));
   KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] bool deleted, providers_.Delete(id));
+  spdlog::warn("audit: admin {} deleted integration {} ({}); {} connections revoked and removed",
+               caller.user_id.value(), id.value(), before->url, invalidated);
   return core::OkStatus();
 }
 

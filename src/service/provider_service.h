@@ -52,8 +52,9 @@ class ConnectionInvalidator {
  public:
   virtual ~ConnectionInvalidator() = default;
   // Drops the token set of every connection to `before.id` and marks it for reconnect with
-  // `reason`, then revokes the dropped tokens at `before` (the old destination), best effort and
-  // bounded in time. Returns how many connections were invalidated.
+  // `reason`, then revokes the dropped tokens at `before` (the old destination, or the
+  // integration about to be deleted), best effort and bounded in time. Returns how many
+  // connections were invalidated.
   virtual core::Result<std::int64_t> InvalidateConnections(const core::Provider& before,
                                                            const std::string& reason) = 0;
 };
@@ -83,8 +84,12 @@ class ProviderService {
   core::Result<core::Provider> Update(const core::Caller& caller, const core::ProviderId& id,
                                       ProviderPatch patch,
                                       ConnectionInvalidator* invalidator = nullptr);
-  // Idempotent like Renku: succeeds whether or not the provider existed.
-  core::Status Delete(const core::Caller& caller, const core::ProviderId& id);
+  // Idempotent like Renku: succeeds whether or not the provider existed. Before the integration
+  // and its connections are removed, `invalidator` drops their tokens and revokes them at the
+  // provider (best effort, bounded), so deleting an integration does not leave users' grants
+  // live there; kInternal without one while the integration exists.
+  core::Status Delete(const core::Caller& caller, const core::ProviderId& id,
+                      ConnectionInvalidator* invalidator = nullptr);
 
  private:
   core::ProviderRepository& providers_;

@@ -147,9 +147,31 @@ TEST_F(ProviderServiceTest, DeleteIsIdempotentButAdminOnly) {
   ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
   EXPECT_EQ(service_.Delete(User(), core::ProviderId("x")).error().code,
             core::ErrorCode::kPermissionDenied);
-  EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x")).ok());
-  EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x")).ok());
+  EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x"), &invalidator_).ok());
+  EXPECT_TRUE(service_.Delete(Admin(), core::ProviderId("x"), &invalidator_).ok());
   EXPECT_FALSE(repo_.Find(core::ProviderId("x")).ok());
+}
+
+TEST_F(ProviderServiceTest, DeleteRevokesTheConnectionsAtTheProviderFirst) {
+  ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
+  const core::ConnectionId alice = Connect("x", "alice");
+
+  ASSERT_TRUE(service_.Delete(Admin(), core::ProviderId("x"), &invalidator_).ok());
+
+  ASSERT_EQ(invalidator_.calls.size(), 1U);
+  EXPECT_EQ(invalidator_.calls[0].before.url, "https://gitlab.example.org")
+      << "revoked where the integration pointed";
+  EXPECT_EQ(invalidator_.calls[0].reason, "The integration was deleted.");
+  EXPECT_FALSE(connections_.Find(alice)->token.has_value()) << "tokens dropped";
+  EXPECT_FALSE(repo_.Find(core::ProviderId("x")).ok());
+}
+
+TEST_F(ProviderServiceTest, DeleteWithoutAnInvalidatorFailsClosed) {
+  ASSERT_TRUE(service_.Create(Admin(), GitLabRequest("x")).ok());
+
+  EXPECT_EQ(service_.Delete(Admin(), core::ProviderId("x")).error().code,
+            core::ErrorCode::kInternal);
+  EXPECT_TRUE(repo_.Find(core::ProviderId("x")).ok()) << "nothing deleted";
 }
 
 // Issue #12, defect 1: a retarget must not carry the stored secret or the users' grants along.

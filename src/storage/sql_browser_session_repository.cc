@@ -23,10 +23,15 @@ core::Status SqlBrowserSessionRepository::Insert(const core::BrowserSession& ses
     KEYBRIDGE_RETURN_IF_ERROR(WithConflictMessage(
         tx.Execute(
             "INSERT INTO browser_sessions (id_hash, user_id, name, is_admin, created_at, "
-            "last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "last_seen_at, expires_at, source_token_hash, identity_recheck_at) VALUES ($1, $2, "
+            "$3, $4, $5, $6, $7, $8, $9)",
             {session.id_hash, session.user_id.value(), session.name,
              std::int64_t{session.is_admin ? 1 : 0}, core::ToUnixSeconds(session.created_at),
-             core::ToUnixSeconds(session.last_seen_at), core::ToUnixSeconds(session.expires_at)}),
+             core::ToUnixSeconds(session.last_seen_at), core::ToUnixSeconds(session.expires_at),
+             session.source_token_hash.empty() ? SqlValue() : SqlValue(session.source_token_hash),
+             session.identity_recheck_at
+                 ? SqlValue(core::ToUnixSeconds(*session.identity_recheck_at))
+                 : SqlValue()}),
         "A browser session with the same id already exists."));
     if (session.is_admin) {
       KEYBRIDGE_ASSIGN_OR_RETURN(
@@ -44,7 +49,8 @@ core::Result<core::BrowserSession> SqlBrowserSessionRepository::FindByHash(
   KEYBRIDGE_ASSIGN_OR_RETURN(
       std::vector<Row> rows,
       database_.Query("SELECT id_hash, user_id, name, is_admin, created_at, last_seen_at, "
-                      "expires_at FROM browser_sessions WHERE id_hash = $1",
+                      "expires_at, source_token_hash, identity_recheck_at FROM browser_sessions "
+                      "WHERE id_hash = $1",
                       {id_hash}));
   if (rows.empty()) {
     return core::MakeError(core::ErrorCode::kNotFound, "Unknown browser session.");
@@ -58,6 +64,10 @@ core::Result<core::BrowserSession> SqlBrowserSessionRepository::FindByHash(
   session.created_at = core::FromUnixSeconds(reader.Int(4));
   session.last_seen_at = core::FromUnixSeconds(reader.Int(5));
   session.expires_at = core::FromUnixSeconds(reader.Int(6));
+  session.source_token_hash = reader.OptionalText(7).value_or("");
+  if (const std::optional<std::int64_t> recheck_at = reader.OptionalInt(8)) {
+    session.identity_recheck_at = core::FromUnixSeconds(*recheck_at);
+  }
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
   return session;
 }

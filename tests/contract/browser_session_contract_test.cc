@@ -52,7 +52,27 @@ TYPED_TEST(BrowserSessionContract, InsertedSessionIsFoundByHashWithEveryField) {
   EXPECT_EQ(found->created_at, session.created_at);
   EXPECT_EQ(found->last_seen_at, session.last_seen_at);
   EXPECT_EQ(found->expires_at, session.expires_at);
+  EXPECT_EQ(found->source_token_hash, "");
+  EXPECT_FALSE(found->identity_recheck_at.has_value());
   EXPECT_EQ(this->sessions().FindByHash("h2").error().code, ErrorCode::kNotFound);
+}
+
+TYPED_TEST(BrowserSessionContract, WhatTheSessionRestsOnIsStored) {
+  core::BrowserSession from_token = MakeSession("h1", true, 1'700'000'000);
+  from_token.source_token_hash = std::string(64, 'a');
+  core::BrowserSession from_oidc = MakeSession("h2", false, 1'700'000'000);
+  from_oidc.identity_recheck_at = core::FromUnixSeconds(1'700'003'600);
+  ASSERT_TRUE(this->sessions().Insert(from_token).ok());
+  ASSERT_TRUE(this->sessions().Insert(from_oidc).ok());
+
+  auto token_session = this->sessions().FindByHash("h1");
+  auto oidc_session = this->sessions().FindByHash("h2");
+
+  ASSERT_TRUE(token_session.ok() && oidc_session.ok());
+  EXPECT_EQ(token_session->source_token_hash, std::string(64, 'a'));
+  EXPECT_FALSE(token_session->identity_recheck_at.has_value());
+  EXPECT_EQ(oidc_session->source_token_hash, "");
+  EXPECT_EQ(oidc_session->identity_recheck_at, core::FromUnixSeconds(1'700'003'600));
 }
 
 TYPED_TEST(BrowserSessionContract, DuplicateHashIsAConflict) {

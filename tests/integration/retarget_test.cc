@@ -143,5 +143,26 @@ TEST_F(RetargetTest, NothingOfTheOldRegistrationReachesTheNewHost) {
   }
 }
 
+// Defect 10: deleting an integration removes its connections with it; their grants must not stay
+// live at the provider.
+TEST_F(RetargetTest, DeletingAnIntegrationRevokesItsGrantsAtTheProvider) {
+  ASSERT_EQ(kb_.Connect(alice_, "gitlab").status, 200);
+  ASSERT_EQ(kb_.Connect(bob_, "gitlab").status, 200);
+  const std::string alice_access = AccessToken(alice_, kb_.ConnectionId(alice_, "gitlab"));
+  const std::string bob_access = AccessToken(bob_, kb_.ConnectionId(bob_, "gitlab"));
+  ASSERT_TRUE(old_.IsAccessTokenLive(alice_access));
+  ASSERT_TRUE(old_.IsAccessTokenLive(bob_access));
+
+  auto deleted = kb_.Call("DELETE", "/api/data/oauth2/providers/gitlab", admin_);
+
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  EXPECT_EQ(old_.RevocationCount(), 2);
+  EXPECT_FALSE(old_.IsAccessTokenLive(alice_access));
+  EXPECT_FALSE(old_.IsAccessTokenLive(bob_access));
+  auto listed = kb_.Call("GET", "/api/data/oauth2/connections", alice_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(json::parse(listed.body, nullptr, false), json::array()) << "gone with the integration";
+}
+
 }  // namespace
 }  // namespace keybridge
