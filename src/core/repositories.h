@@ -90,8 +90,10 @@ class ConnectionRepository {
   virtual Result<Connection> WithRefreshLock(
       const ConnectionId& id,
       const std::function<Result<RefreshOutcome>(const Connection&)>& refresh) = 0;
-  // Returns whether a row was deleted.
-  virtual Result<bool> Delete(const ConnectionId& id) = 0;
+  // Deletes the row and returns it as it was when deleted (the token set to revoke: one a
+  // refresh stored a moment before is in it), or nullopt if there was none. A token set that
+  // cannot be opened is returned as no token; the row is deleted all the same.
+  virtual Result<std::optional<Connection>> Delete(const ConnectionId& id) = 0;
   // Background refresh: atomically claims up to `limit` connected connections whose refresh is
   // due (core::RefreshDueAt of the stored token <= now), pushing their due time to
   // `now + claim_for` so other replicas skip them; returns the claimed ids, most overdue first.

@@ -261,10 +261,15 @@ core::Result<core::Connection> ConnectionService::Get(const core::Caller& caller
 }
 
 core::Status ConnectionService::Delete(const core::Caller& caller, const core::ConnectionId& id) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection connection, Get(caller, id));
-  if (connection.token) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(const core::Connection connection, Get(caller, id));
+  // Removed first, revoked after, and what is revoked is what the row held when it went: a
+  // refresh that stored a new pair a moment before is revoked with it, and one that finishes
+  // after finds no row and revokes its own pair (TokenService::RefreshUnderLock).
+  KEYBRIDGE_ASSIGN_OR_RETURN(const std::optional<core::Connection> deleted,
+                             connections_.Delete(id));
+  if (deleted && deleted->token) {
     auto provider = providers_.Find(connection.provider_id);
-    auto revoked = provider.ok() ? gateway_.Revoke(*provider, *connection.token)
+    auto revoked = provider.ok() ? gateway_.Revoke(*provider, *deleted->token)
                                  : core::Status(provider.error());
     if (!revoked.ok()) {
       // RFC 7009 is best effort for us: a failed revocation must not keep the local copy.
@@ -272,7 +277,6 @@ core::Status ConnectionService::Delete(const core::Caller& caller, const core::C
                    connection.provider_id.value(), revoked.error().message);
     }
   }
-  KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] bool deleted, connections_.Delete(id));
   spdlog::info("user {} disconnected connection {} (provider {})", caller.user_id.value(),
                id.value(), connection.provider_id.value());
   return core::OkStatus();

@@ -258,12 +258,36 @@ core::Result<core::Connection> TokenService::SharedRefresh(const core::Connectio
   return future.get();
 }
 
+void TokenService::RevokeIfOrphaned(const core::Provider& provider,
+                                    const core::ConnectionId& connection_id,
+                                    const core::TokenSet& issued,
+                                    const core::Result<core::Connection>& stored) {
+  // The connection was disconnected (row gone) or invalidated (token dropped) while the provider
+  // answered: whoever ended it revoked the pair the row held, which is not this one. Nobody else
+  // knows this pair, so it is revoked here or it stays live at the provider until it expires.
+  // (A row that holds another live token set means another replica won the refresh; then this
+  // pair is left alone, because revoking it may end the grant that replica's pair belongs to.)
+  const bool gone = stored.ok()
+                        ? (stored->status != core::ConnectionStatus::kConnected || !stored->token)
+                        : stored.error().code == ErrorCode::kNotFound;
+  if (!gone) {
+    return;
+  }
+  const core::Status revoked = gateway_.Revoke(provider, issued);
+  spdlog::warn("connection {} ended while its token was being refreshed; the newly issued token {}",
+               connection_id.value(),
+               revoked.ok() ? "was revoked at the provider"
+                            : "could not be revoked at the provider: " + revoked.error().message);
+}
+
 core::Result<core::Connection> TokenService::RefreshUnderLock(
     const core::ConnectionId& connection_id, core::Seconds min_valid, bool force,
     const std::string& only_if_sha256) {
   // Set inside the callback when the provider call failed transiently: nothing is persisted and
   // the caller gets a 503, never invalid_credentials.
   std::optional<core::Error> transient;
+  // The token set the provider issued, if it did: revoked below when it could not be stored.
+  std::optional<core::TokenSet> issued;
   // Everything the callback needs is loaded before the lock: it runs inside a database
   // transaction, and a second pool connection taken there could deadlock a busy pool.
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Connection before, connections_.Find(connection_id));
@@ -315,6 +339,7 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(
           }
           spdlog::info("refreshed token of connection {} (provider {})", current.id.value(),
                        current.provider_id.value());
+          issued = next;
           return core::RefreshOutcome(core::RefreshNewToken{std::move(next)});
         }
         const core::Error& error = refreshed.error();
@@ -345,6 +370,9 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(
                  connection_id.value(), transient->message, window.count());
     return RetryLater("The provider is temporarily unavailable; the token could not be refreshed.",
                       window);
+  }
+  if (issued) {
+    RevokeIfOrphaned(provider, connection_id, *issued, stored);
   }
   if (!stored.ok()) {
     return stored;

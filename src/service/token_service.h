@@ -115,6 +115,10 @@ class TokenService {
   core::Result<core::Connection> SharedRefresh(const core::ConnectionId& connection_id,
                                                core::Seconds min_valid, bool force,
                                                const std::string& only_if_sha256 = "");
+  // Revokes `issued` (a refresh's new token set) if the connection ended while it was being
+  // obtained, so that it cannot outlive a disconnect; `stored` is what the refresh persisted.
+  void RevokeIfOrphaned(const core::Provider& provider, const core::ConnectionId& connection_id,
+                        const core::TokenSet& issued, const core::Result<core::Connection>& stored);
   core::Result<core::Connection> RefreshUnderLock(const core::ConnectionId& connection_id,
                                                   core::Seconds min_valid, bool force,
                                                   const std::string& only_if_sha256);

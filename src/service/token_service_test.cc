@@ -76,6 +76,37 @@ TEST_F(TokenServiceTest, FreshTokenIsServedWithoutCallingTheProvider) {
   EXPECT_TRUE(http_.Requests().empty());
 }
 
+// Security issue, defect 10: a disconnect racing a refresh revoked the old token at the
+// provider but left the pair the refresh obtained live there.
+TEST_F(TokenServiceTest, ARefreshWhoseConnectionWasDeletedMeanwhileRevokesItsNewPair) {
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  http_.Always("POST", "https://gitlab.example.org/oauth/revoke", testing::JsonResponse(200, "{}"));
+  http_.BeforeAnswer([this](const core::HttpRequest& request) {
+    if (request.url == kTokenUrl) {
+      static_cast<void>(connections_.Delete(id_));  // the user disconnects meanwhile
+    }
+  });
+  clock_.Advance(core::Seconds(7200 - 100));
+
+  auto refreshed = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+
+  EXPECT_FALSE(refreshed.ok());
+  ASSERT_EQ(http_.CountRequests("https://gitlab.example.org/oauth/revoke"), 1U);
+  const std::string revocation = http_.Requests().back().body;
+  EXPECT_NE(revocation.find("new-"), std::string::npos) << revocation;
+}
+
+TEST_F(TokenServiceTest, ARefreshThatStoredItsPairRevokesNothing) {
+  http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
+  clock_.Advance(core::Seconds(7200 - 100));
+
+  auto refreshed = tokens_.FreshConnection(Alice(), id_, core::Seconds(0));
+
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  EXPECT_EQ(refreshed->token->access_token.Reveal(), "new-a");
+  EXPECT_EQ(http_.CountRequests("https://gitlab.example.org/oauth/revoke"), 0U);
+}
+
 TEST_F(TokenServiceTest, ExpiringTokenIsRefreshedAndPersistedBeforeItIsReturned) {
   http_.Enqueue("POST", kTokenUrl, testing::JsonResponse(200, RefreshBody("new-a", "new-r")));
   clock_.Advance(core::Seconds(7200 - 100));
@@ -413,7 +444,9 @@ class RefreshedMeanwhileRepository final : public core::ConnectionRepository {
     static_cast<void>(rows_.StoreToken(id, next_, now_));  // the other replica won
     return rows_.WithRefreshLock(id, refresh);
   }
-  core::Result<bool> Delete(const core::ConnectionId& id) override { return rows_.Delete(id); }
+  core::Result<std::optional<core::Connection>> Delete(const core::ConnectionId& id) override {
+    return rows_.Delete(id);
+  }
   core::Result<std::vector<core::ConnectionId>> ClaimDueRefreshes(core::TimePoint now,
                                                                   core::Seconds claim_for,
                                                                   std::size_t limit) override {

@@ -81,8 +81,9 @@ core::Result<core::Connection> CachedConnectionRepository::WithRefreshLock(
   return connection;
 }
 
-core::Result<bool> CachedConnectionRepository::Delete(const core::ConnectionId& id) {
-  core::Result<bool> deleted = inner_->Delete(id);
+core::Result<std::optional<core::Connection>> CachedConnectionRepository::Delete(
+    const core::ConnectionId& id) {
+  core::Result<std::optional<core::Connection>> deleted = inner_->Delete(id);
   cache_.Invalidate(id.value());
   by_user_.Clear();  // whose it was is not known here; deletions are rare
   return deleted;

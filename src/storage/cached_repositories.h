@@ -43,7 +43,7 @@ class CachedConnectionRepository final : public core::ConnectionRepository {
       const core::ConnectionId& id,
       const std::function<core::Result<core::RefreshOutcome>(const core::Connection&)>& refresh)
       override;
-  core::Result<bool> Delete(const core::ConnectionId& id) override;
+  core::Result<std::optional<core::Connection>> Delete(const core::ConnectionId& id) override;
   core::Result<std::vector<core::ConnectionId>> ClaimDueRefreshes(core::TimePoint now,
                                                                   core::Seconds claim_for,
                                                                   std::size_t limit) override;

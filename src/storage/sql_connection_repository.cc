@@ -317,11 +317,36 @@ core::Result<core::Connection> SqlConnectionRepository::WithRefreshLock(
   return Find(id);
 }
 
-core::Result<bool> SqlConnectionRepository::Delete(const core::ConnectionId& id) {
-  KEYBRIDGE_ASSIGN_OR_RETURN(
-      auto affected,
-      database_.Execute("DELETE FROM oauth2_connections WHERE id = $1", {id.value()}));
-  return affected > 0;
+core::Result<std::optional<core::Connection>> SqlConnectionRepository::Delete(
+    const core::ConnectionId& id) {
+  // Read, then delete only that version: a refresh that stored a new token set in between moves
+  // token_version, and the next attempt reads (and returns, to be revoked) that one.
+  constexpr int kMaxAttempts = 5;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(auto rows, database_.Query(Select("WHERE id = $1"), {id.value()}));
+    if (rows.empty()) {
+      return std::optional<core::Connection>();
+    }
+    RowReader reader(rows.front(), kConnectionToken.table);
+    const std::int64_t version = reader.Int(6);
+    KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+    auto connection = FromRow(rows.front());
+    if (!connection.ok()) {
+      // A token set that cannot be opened cannot be revoked; the row goes all the same.
+      core::Connection bare;
+      bare.id = id;
+      connection = std::move(bare);
+    }
+    KEYBRIDGE_ASSIGN_OR_RETURN(
+        auto affected,
+        database_.Execute("DELETE FROM oauth2_connections WHERE id = $1 AND token_version = $2",
+                          {id.value(), version}));
+    if (affected > 0) {
+      return std::optional<core::Connection>(*std::move(connection));
+    }
+  }
+  return core::MakeError(core::ErrorCode::kUnavailable,
+                         "The connection kept changing while it was being removed; try again.");
 }
 
 core::Result<std::vector<core::ConnectionId>> SqlConnectionRepository::ClaimDueRefreshes(

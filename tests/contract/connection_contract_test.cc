@@ -207,7 +207,7 @@ TYPED_TEST(ConnectionContract, StoreTokenReconnectsAConnectionWithInvalidCredent
 
 TYPED_TEST(ConnectionContract, StoreTokenOnADeletedConnectionIsNotFound) {
   this->Pending(ConnectionId(1));
-  ASSERT_TRUE(this->connections().Delete(ConnectionId(1)).value());
+  ASSERT_TRUE(this->connections().Delete(ConnectionId(1)).value().has_value());
 
   auto stored = this->connections().StoreToken(ConnectionId(1), MakeTokenSet("one", kNow), kNow);
 
@@ -219,7 +219,7 @@ TYPED_TEST(ConnectionContract, StoreTokenOnADeletedConnectionIsNotFound) {
 
 // Delete and CountForProvider.
 
-TYPED_TEST(ConnectionContract, DeleteReportsWhetherARowWasDeleted) {
+TYPED_TEST(ConnectionContract, DeleteReturnsTheRowAsItWasDeleted) {
   this->Connected(ConnectionId(1), MakeTokenSet("one", kNow));
   this->Pending(ConnectionId(2), "user-2");
 
@@ -227,8 +227,10 @@ TYPED_TEST(ConnectionContract, DeleteReportsWhetherARowWasDeleted) {
   auto second = this->connections().Delete(ConnectionId(1));
 
   ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_TRUE(*first);
-  EXPECT_FALSE(*second);
+  ASSERT_TRUE(first->has_value());
+  ASSERT_TRUE((*first)->token.has_value()) << "the token set to revoke";
+  EXPECT_EQ((*first)->token->access_token.Reveal(), "access-one");
+  EXPECT_FALSE(second->has_value());
   EXPECT_EQ(this->connections().Find(ConnectionId(1)).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(this->connections().Find(ConnectionId(2)).ok());
 }

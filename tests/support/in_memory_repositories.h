@@ -201,11 +201,14 @@ class InMemoryConnectionRepository final : public core::ConnectionRepository {
     }
     return it->second;
   }
-  core::Result<bool> Delete(const core::ConnectionId& id) override {
-    bool deleted = false;
+  core::Result<std::optional<core::Connection>> Delete(const core::ConnectionId& id) override {
+    std::optional<core::Connection> deleted;
     {
       std::lock_guard lock(mu_);
-      deleted = rows_.erase(id) > 0;
+      if (auto it = rows_.find(id); it != rows_.end()) {
+        deleted = std::move(it->second);
+        rows_.erase(it);
+      }
     }
     if (deleted && on_delete_) {
       on_delete_(id);

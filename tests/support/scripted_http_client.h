@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,7 +27,22 @@ class ScriptedHttpClient final : public core::HttpClient {
     queued_[{std::move(method), std::move(url)}].push_back(std::move(response));
   }
 
+  // Runs `hook` on every request before it is answered (outside the client's lock), e.g. to let
+  // something happen while the "provider" is thinking.
+  void BeforeAnswer(std::function<void(const core::HttpRequest&)> hook) {
+    std::lock_guard lock(mu_);
+    before_answer_ = std::move(hook);
+  }
+
   core::Result<core::HttpResponse> Send(const core::HttpRequest& request) override {
+    std::function<void(const core::HttpRequest&)> hook;
+    {
+      std::lock_guard lock(mu_);
+      hook = before_answer_;
+    }
+    if (hook) {
+      hook(request);
+    }
     std::lock_guard lock(mu_);
     requests_.push_back(request);
     const auto key = std::make_pair(request.method, request.url);
@@ -61,6 +77,7 @@ class ScriptedHttpClient final : public core::HttpClient {
   std::map<std::pair<std::string, std::string>, std::deque<core::Result<core::HttpResponse>>>
       queued_;
   std::vector<core::HttpRequest> requests_;
+  std::function<void(const core::HttpRequest&)> before_answer_;
 };
 
 inline core::HttpResponse JsonResponse(int status, std::string body) {
