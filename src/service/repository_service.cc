@@ -182,7 +182,10 @@ core::Result<RepositoryCheck> RepositoryService::Check(const core::Caller& calle
       const auto it = std::find_if(mine.begin(), mine.end(), [&](const core::Connection& c) {
         return c.provider_id == provider.id;
       });
-      if (it != mine.end()) {
+      // A session token learns about its owner's connection (id, status) only within its
+      // scope: outside it, the check answers as it would for an anonymous caller.
+      if (it != mine.end()
+          && SessionScopePolicy::CheckRepository(caller, repository.url, it->id).ok()) {
         check.connection = *it;
         check.connection->token.reset();
       }

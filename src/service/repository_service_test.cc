@@ -516,6 +516,22 @@ TEST_F(RepositoryServiceTest, ASessionUsesItsOwnersTokenOnlyWithinItsScope) {
   EXPECT_EQ(HeaderOf(requests[3], "Authorization"), "Bearer gl-access");
 }
 
+// Security issue, defect 10: outside its scope a session token learns nothing of its owner's
+// connection (not its id, not its status), as an anonymous caller would not.
+TEST_F(RepositoryServiceTest, ASessionSeesItsOwnersConnectionOnlyWithinItsScope) {
+  Connect(kGitLabConnection, "gitlab", "gl-access");
+  http_.Always("GET", kGitLabProject, testing::JsonResponse(200, GitLabBody("internal", 30)));
+  const std::string url = "https://git.example.org/gitlab/group/project";
+
+  const RepositoryCheck outside = Check(Session({}, {"https://github.com/octo/repo"}), url);
+  const RepositoryCheck inside = Check(Session({kGitLabConnection}, {}), url);
+
+  EXPECT_FALSE(outside.connection.has_value()) << "out of scope: no connection id or status";
+  EXPECT_TRUE(outside.provider.has_value()) << "which integration serves it is public";
+  ASSERT_TRUE(inside.connection.has_value());
+  EXPECT_EQ(inside.connection->id, kGitLabConnection);
+}
+
 TEST_F(RepositoryServiceTest, ToStringCoversEveryCode) {
   EXPECT_EQ(ToString(RepositoryErrorCode::kNoUrlScheme), "no_url_scheme");
   EXPECT_EQ(ToString(RepositoryErrorCode::kNoUrlHost), "no_url_host");
