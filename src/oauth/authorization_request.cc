@@ -43,4 +43,29 @@ std::string BuildAuthorizationUrl(const core::Provider& provider,
   return url;
 }
 
+core::Status CheckAuthorizationResponseIssuer(const ProviderEndpoints& endpoints,
+                                              const std::optional<std::string>& iss) {
+  if (endpoints.issuer.empty()) {
+    return core::OkStatus();
+  }
+  if (!iss) {
+    if (!endpoints.issuer_in_authorization_response) {
+      return core::OkStatus();
+    }
+    return core::MakeError(core::ErrorCode::kBadRequest,
+                           "The authorization response did not name its issuer, although "
+                               + endpoints.issuer
+                               + " says it always does (RFC 9207); start again, and tell an "
+                                 "administrator if it happens again.");
+  }
+  if (*iss != endpoints.issuer) {
+    return core::MakeError(core::ErrorCode::kBadRequest,
+                           "The authorization response came from another issuer than "
+                               + endpoints.issuer
+                               + " (RFC 9207); its code was not used. Start again, and tell an "
+                                 "administrator if it happens again.");
+  }
+  return core::OkStatus();
+}
+
 }  // namespace keybridge::oauth

@@ -2,10 +2,12 @@
 // redirects the browser to when a user connects a provider.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/provider.h"
+#include "core/result.h"
 #include "oauth/provider_profile.h"
 
 namespace keybridge::oauth {
@@ -18,5 +20,14 @@ namespace keybridge::oauth {
 std::string BuildAuthorizationUrl(const core::Provider& provider,
                                   const ProviderEndpoints& endpoints, std::string_view redirect_uri,
                                   std::string_view state, const std::string* code_challenge);
+
+// The authorization response's `iss` (RFC 9207 §2.4), against the issuer the flow was started
+// with: an issuer that advertises it (authorization_response_iss_parameter_supported) must send
+// it, and whenever it is sent it must equal the discovered issuer exactly; otherwise the response
+// may come from another authorization server the browser was sent to (a mix-up attack), and its
+// code must not be redeemed. kBadRequest with a message a person can act on. Providers without
+// discovered metadata (GitLab, GitHub: endpoints.issuer empty) are not checked.
+core::Status CheckAuthorizationResponseIssuer(const ProviderEndpoints& endpoints,
+                                              const std::optional<std::string>& iss);
 
 }  // namespace keybridge::oauth

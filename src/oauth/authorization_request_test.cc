@@ -90,5 +90,26 @@ TEST(BuildAuthorizationUrl, KeepsAQueryAlreadyInTheAuthorizeUrl) {
             "&redirect_uri=https%3A%2F%2Fr&state=s");
 }
 
+TEST(CheckAuthorizationResponseIssuer, EnforcesRfc9207WhereTheIssuerIsKnown) {
+  ProviderEndpoints advertised;
+  advertised.issuer = "https://id.example.org/realms/r";
+  advertised.issuer_in_authorization_response = true;
+  ProviderEndpoints silent = advertised;
+  silent.issuer_in_authorization_response = false;
+  const ProviderEndpoints gitlab;  // no discovered metadata
+
+  EXPECT_TRUE(CheckAuthorizationResponseIssuer(advertised, "https://id.example.org/realms/r").ok());
+  EXPECT_EQ(CheckAuthorizationResponseIssuer(advertised, std::nullopt).error().code,
+            core::ErrorCode::kBadRequest);
+  EXPECT_EQ(
+      CheckAuthorizationResponseIssuer(advertised, "https://id.example.org/realms/r/").error().code,
+      core::ErrorCode::kBadRequest)
+      << "compared exactly (RFC 9207 2.4: simple string comparison)";
+  EXPECT_TRUE(CheckAuthorizationResponseIssuer(silent, std::nullopt).ok());
+  EXPECT_FALSE(CheckAuthorizationResponseIssuer(silent, "https://evil.example").ok())
+      << "sent without being advertised: still compared";
+  EXPECT_TRUE(CheckAuthorizationResponseIssuer(gitlab, std::nullopt).ok());
+}
+
 }  // namespace
 }  // namespace keybridge::oauth

@@ -82,6 +82,9 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
       endpoints.api_base = base;
       endpoints.revoke_url = discovered->revocation_endpoint;
       endpoints.userinfo_url = discovered->userinfo_endpoint;
+      endpoints.issuer = discovered->issuer;
+      endpoints.issuer_in_authorization_response =
+          discovered->authorization_response_iss_parameter_supported;
       // OIDC Discovery §3: an absent list means client_secret_basic. Prefer the body when the
       // issuer offers it, which sidesteps the RFC 6749 §2.3.1 Basic-encoding pitfall.
       endpoints.token_auth =

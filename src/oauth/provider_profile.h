@@ -28,6 +28,10 @@ struct ProviderEndpoints {
   std::string revoke_url;    // "" when the provider has no revocation endpoint
   std::string userinfo_url;  // account lookup: <api_base>/user, or the OIDC userinfo ("" if none)
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretPost;
+  // generic_oidc: the discovered issuer, and whether it puts `iss` into its authorization
+  // responses (RFC 9207 metadata). "" for GitLab and GitHub, which publish no such metadata.
+  std::string issuer;
+  bool issuer_in_authorization_response = false;
 };
 
 // Endpoints of `provider`:

@@ -175,6 +175,7 @@ void AddAuthRoutes(RouteTable& routes, service::BrowserSessionService& sessions,
                }
                callback.error = request.Query("error");
                callback.error_description = request.Query("error_description");
+               callback.iss = request.Query("iss");
                std::string flow_cookie;
                if (callback.state) {
                  flow_cookie = service::BrowserLoginService::CookieName(*callback.state);

@@ -122,6 +122,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
                }
                params.error = request.Query("error");
                params.error_description = request.Query("error_description");
+               params.iss = request.Query("iss");
                params.caller = request.caller;
                std::string cookie_name;
                if (params.state) {

@@ -120,6 +120,9 @@ core::Result<CompletedLogin> BrowserLoginService::Complete(const LoginCallback& 
     return MakeError(ErrorCode::kPermissionDenied,
                      "This sign-in was started in another browser; sign in again here.");
   }
+  KEYBRIDGE_ASSIGN_OR_RETURN(const oauth::ProviderEndpoints endpoints,
+                             gateway_.Endpoints(IssuerAsProvider()));
+  KEYBRIDGE_RETURN_IF_ERROR(oauth::CheckAuthorizationResponseIssuer(endpoints, callback.iss));
   if (callback.error) {
     return MakeError(
         ErrorCode::kBadRequest,

@@ -43,6 +43,7 @@ struct LoginCallback {
   std::optional<core::Secret> code;
   std::optional<std::string> error;
   std::optional<std::string> error_description;
+  std::optional<std::string> iss;  // RFC 9207, if the identity provider sent it
   std::optional<core::Secret> browser_binding;
 };
 

@@ -217,7 +217,16 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider provider, providers_.Find(flow.provider_id));
   // The code goes only to the token endpoint of the provider the flow was started with (mix-up
-  // defence, RFC 9700 4.4).
+  // defence, RFC 9700 4.4), and only if the response names that provider's issuer where it can
+  // (RFC 9207).
+  KEYBRIDGE_ASSIGN_OR_RETURN(const oauth::ProviderEndpoints endpoints,
+                             gateway_.Endpoints(provider));
+  if (core::Status issuer = oauth::CheckAuthorizationResponseIssuer(endpoints, params.iss);
+      !issuer.ok()) {
+    spdlog::warn("callback for connection {}: {}", flow.connection_id.value(),
+                 issuer.error().message);
+    return Fail(flow, "invalid_request", issuer.error().message);
+  }
   auto token = gateway_.ExchangeCode(provider, CallbackUrl(), *params.code,
                                      flow.code_verifier ? &*flow.code_verifier : nullptr);
   if (!token.ok()) {

@@ -45,6 +45,7 @@ struct CallbackParameters {
   std::optional<core::Secret> code;
   std::optional<std::string> error;
   std::optional<std::string> error_description;
+  std::optional<std::string> iss;               // RFC 9207, if the provider sent it
   std::optional<core::Secret> browser_binding;  // the flow cookie, if the browser sent it
   core::Caller caller;  // if the gateway identified the browser's user, it must be the starter
 };

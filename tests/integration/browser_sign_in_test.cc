@@ -261,6 +261,34 @@ TEST_F(OidcSignInTest, CodeFlowWithPkceCreatesASessionForTheIssuersUser) {
   EXPECT_EQ(replay.status, 400);
 }
 
+// Security issue, defect 10 (RFC 9207): the issuer advertises `iss` in its authorization
+// responses, so a response naming another issuer, or none, is not redeemed.
+TEST_F(OidcSignInTest, AResponseNamingAnotherIssuerOrNoneIsNotRedeemed) {
+  const auto sign_in = [this]() {
+    auto login = kb_->Call("GET", "/api/data/auth/login");
+    EXPECT_EQ(login.status, 302);
+    auto at_issuer = kb_->Call("GET", HeaderOf(login, "location"));
+    EXPECT_EQ(at_issuer.status, 302);
+    return kb_->Call("GET", HeaderOf(at_issuer, "location"), "", "",
+                     {{"Cookie", testing::CookiePair(login)}});
+  };
+  kb_->issuer().SetAuthorizationResponseIssuer("https://attacker.example/realms/test");
+  auto other = sign_in();
+  kb_->issuer().SetAuthorizationResponseIssuer(std::nullopt);
+  auto none = sign_in();
+  kb_->issuer().SetAuthorizationResponseIssuer(kb_->issuer().IssuerUrl());
+  auto own = sign_in();
+
+  EXPECT_EQ(other.status, 400);
+  EXPECT_NE(other.body.find("came from another issuer"), std::string::npos) << other.body;
+  EXPECT_EQ(none.status, 400);
+  EXPECT_NE(none.body.find("did not name its issuer"), std::string::npos) << none.body;
+  for (const auto& refused : {other, none}) {
+    EXPECT_EQ(HeaderOf(refused, "set-cookie").find("kb_session="), std::string::npos);
+  }
+  EXPECT_EQ(own.status, 303) << own.body;
+}
+
 TEST_F(OidcSignInTest, CallbackFromAnotherBrowserAndForeignNextAreRefused) {
   auto login = kb_->Call("GET", "/api/data/auth/login");
   ASSERT_EQ(login.status, 302);

@@ -50,6 +50,11 @@ void TestIssuerServer::SetBrowserUser(std::string sub, std::vector<std::string> 
   browser_roles_ = std::move(roles);
 }
 
+void TestIssuerServer::SetAuthorizationResponseIssuer(std::optional<std::string> iss) {
+  std::lock_guard lock(mu_);
+  response_issuer_ = std::move(iss);
+}
+
 int TestIssuerServer::RefusedTokenRequests() const {
   std::lock_guard lock(mu_);
   return refused_;
@@ -66,8 +71,10 @@ http::Response TestIssuerServer::Authorize(const http::Request& request) {
   const std::string code = "code-" + std::to_string(++next_code_);
   codes_[code] =
       PendingCode{*request.Query("code_challenge"), redirect_uri, browser_sub_, browser_roles_};
+  const std::optional<std::string> iss = response_issuer_ ? *response_issuer_ : IssuerUrl();
   return http::Response::Redirect(redirect_uri + "?code=" + code
-                                  + "&state=" + core::PercentEncode(*request.Query("state")));
+                                  + "&state=" + core::PercentEncode(*request.Query("state"))
+                                  + (iss ? "&iss=" + core::PercentEncode(*iss) : ""));
 }
 
 http::Response TestIssuerServer::Token(const http::Request& request) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class TestIssuerServer {
   static constexpr const char* kClientId = "keybridge-ui";
   static constexpr const char* kClientSecret = "test-ui-secret";
   void SetBrowserUser(std::string sub, std::vector<std::string> roles = {});
+  // The `iss` its authorization responses carry (RFC 9207, as Keycloak sends it): its own issuer
+  // URL unless set; nullopt leaves the parameter out (a mix-up or a misbehaving server).
+  void SetAuthorizationResponseIssuer(std::optional<std::string> iss);
   // How many token requests were refused (wrong client, code or verifier).
   int RefusedTokenRequests() const;
 
@@ -54,6 +58,7 @@ class TestIssuerServer {
   mutable std::mutex mu_;
   std::string browser_sub_ = "user-1";
   std::vector<std::string> browser_roles_;
+  std::optional<std::optional<std::string>> response_issuer_;  // unset: IssuerUrl()
   std::map<std::string, PendingCode> codes_;
   int next_code_ = 0;
   int refused_ = 0;

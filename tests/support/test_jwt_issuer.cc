@@ -146,6 +146,8 @@ std::string TestJwtIssuer::DiscoveryJson(std::string jwks_uri) const {
       {"authorization_endpoint", issuer_url_ + "/protocol/openid-connect/auth"},
       {"token_endpoint", issuer_url_ + "/protocol/openid-connect/token"},
       {"id_token_signing_alg_values_supported", {"RS256", "ES256"}},
+      // As Keycloak (since version 19): `iss` in every authorization response (RFC 9207).
+      {"authorization_response_iss_parameter_supported", true},
   }
       .dump();
 }
