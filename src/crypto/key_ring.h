@@ -61,8 +61,9 @@ class KeyRing {
   std::string ActiveKeyId();
   // Every key id in the ring, oldest first (the last is active).
   std::vector<std::string> KeyIds();
-  // Seals with the active key (after the changed-file check above). `associated_data` binds the ciphertext to where it is stored
-  // (e.g. "oauth2_clients/github.com/client_secret"): a ciphertext copied to another row fails.
+  // Seals with the active key (after the changed-file check above). `associated_data` binds the
+  // ciphertext to where it is stored (e.g. "oauth2_clients/github.com/client_secret"): a ciphertext
+  // copied to another row fails.
   core::Result<std::string> Seal(std::string_view plaintext, std::string_view associated_data);
   // kDecryptionFailed if the key is unknown (after re-reading the key file once), the format is
   // wrong, the tag does not verify or the associated data differs.

@@ -319,10 +319,9 @@ TEST(KeyRing, AVanishedKeyFileKeepsTheLoadedKeysAndWarnsOnce) {
   testing::FakeClock clock;
   std::vector<std::string> warnings;
   const fs::path path = dir.path() / "keys";
-  auto ring = Load(path, random,
-                   {.clock = &clock, .warn = [&warnings](const std::string& warning) {
-                      warnings.push_back(warning);
-                    }});
+  auto ring = Load(path, random, {.clock = &clock, .warn = [&warnings](const std::string& warning) {
+                                    warnings.push_back(warning);
+                                  }});
   ASSERT_NE(ring, nullptr);
   const std::string id = ring->ActiveKeyId();
   const std::string content = ReadFile(path);

@@ -209,8 +209,7 @@ core::Result<std::vector<SealedCount>> CountSealedValues(Database& database) {
     KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows, database.Query(select, {}));
     for (const Row& row : rows) {
       RowReader reader(row, c.table);
-      SealedCount count{reader.Text(0), std::string(c.table), std::string(c.column),
-                        reader.Int(1)};
+      SealedCount count{reader.Text(0), std::string(c.table), std::string(c.column), reader.Int(1)};
       KEYBRIDGE_RETURN_IF_ERROR(reader.status());
       counts.push_back(std::move(count));
     }

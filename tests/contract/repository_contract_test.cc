@@ -139,7 +139,8 @@ struct StaleServer {
 
 ReencryptOptions WithoutWaiting() {
   ReencryptOptions options;
-  options.wait_for_servers = [](std::chrono::nanoseconds /*remaining*/) {};
+  options.wait_for_servers = [](std::chrono::nanoseconds /*remaining*/) {
+  };
   return options;
 }
 
@@ -631,7 +632,8 @@ TYPED_TEST(RepositoryStorageContract, ReencryptSecretsNeverOverwritesAConcurrent
             this->keys().ActiveKeyId());
 }
 
-TYPED_TEST(RepositoryStorageContract, ReencryptSecretsPassesAgainOverValuesAServerWroteUnderTheOldKey) {
+TYPED_TEST(RepositoryStorageContract,
+           ReencryptSecretsPassesAgainOverValuesAServerWroteUnderTheOldKey) {
   ASSERT_TRUE(this->providers().Insert(MakeProvider("a.example")).ok());
   ASSERT_TRUE(this->providers().Insert(MakeProvider("b.example")).ok());
   StaleServer server(this->key_file(), this->url());

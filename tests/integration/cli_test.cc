@@ -268,9 +268,12 @@ TEST_F(CliTest, KeysRetireRefusesAKeyStoredSecretsStillNeed) {
     testing::KeybridgeProcess server({"--database", database_, "--key-file", key_file_},
                                      (dir_ / "server.log").string());
     ASSERT_FALSE(server.base_url().empty());
-    nlohmann::json provider = {{"id", "gl"},          {"kind", "gitlab"},
-                               {"client_id", "c"},    {"client_secret", "s"},
-                               {"display_name", "G"}, {"scope", "api"},
+    nlohmann::json provider = {{"id", "gl"},
+                               {"kind", "gitlab"},
+                               {"client_id", "c"},
+                               {"client_secret", "s"},
+                               {"display_name", "G"},
+                               {"scope", "api"},
                                {"url", "https://gitlab.example.org"}};
     ASSERT_EQ(testing::HttpCaller(server.base_url())
                   .Call("POST", "/api/data/oauth2/providers", token, provider.dump())

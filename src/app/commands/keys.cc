@@ -33,7 +33,8 @@ int Rotate(const StoreOptions& options) {
   }
   std::cerr << "active key is now " << *new_key << "; re-encrypted " << report->reencrypted
             << " secrets (" << report->already_current << " were already current) in "
-            << report->passes << " passes; older keys can be removed with `keybridge keys retire`\n";
+            << report->passes
+            << " passes; older keys can be removed with `keybridge keys retire`\n";
   return 0;
 }
 
@@ -44,8 +45,8 @@ int Retire(const KeysState& state) {
     std::cerr << "error: " << retired.error().message << "\n";
     return 1;
   }
-  std::cerr << "key " << state.key_id << " retired; active key is "
-            << opened->keys->ActiveKeyId() << "\n";
+  std::cerr << "key " << state.key_id << " retired; active key is " << opened->keys->ActiveKeyId()
+            << "\n";
   return 0;
 }
 
