@@ -185,6 +185,16 @@ T OrThrow(core::Result<T> result, const std::string& what) {
   return std::move(result).value();
 }
 
+// The running server follows the key file (another process rotates or retires keys); when it
+// cannot read the file it keeps its keys and says so.
+crypto::KeyRing::Options KeyRingOptions() {
+  crypto::KeyRing::Options options;
+  options.warn = [](const std::string& warning) {
+    spdlog::warn("{}", warning);
+  };
+  return options;
+}
+
 }  // namespace
 
 class Application::Impl {
@@ -196,7 +206,7 @@ class Application::Impl {
         server_(Bind(config_, metrics_, http::OffloadingHandler{[this](http::Request& request) {
                        return Handle(request);
                      }})),
-        keys_(OrThrow(crypto::KeyRing::LoadOrCreate(config_.key_file, random_),
+        keys_(OrThrow(crypto::KeyRing::LoadOrCreate(config_.key_file, random_, KeyRingOptions()),
                       "cannot open the key file " + config_.key_file)),
         store_(OrThrow(storage::OpenStore(config_.database, *keys_, StoreOptionsOf(config_)),
                        "cannot open the database")),

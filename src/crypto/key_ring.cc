@@ -292,11 +292,16 @@ core::Error CannotOpen(std::string detail) {
 
 }  // namespace
 
-KeyRing::KeyRing(std::string path, std::vector<Key> keys, core::Random& random)
-    : path_(std::move(path)), random_(random), keys_(std::move(keys)) {}
+KeyRing::KeyRing(std::string path, std::vector<Key> keys, core::Random& random, Options options)
+    : path_(std::move(path)),
+      random_(random),
+      options_(std::move(options)),
+      keys_(std::move(keys)),
+      last_check_ns_(NowNanos()) {}
 
 core::Result<std::unique_ptr<KeyRing>> KeyRing::LoadOrCreate(const std::string& path,
-                                                             core::Random& random) {
+                                                             core::Random& random,
+                                                             Options options) {
   auto snapshot = ReadKeyFile(path);
   if (!snapshot.ok() && snapshot.error().code == core::ErrorCode::kNotFound) {
     const std::string dir = ParentDirectory(path);
@@ -318,7 +323,7 @@ core::Result<std::unique_ptr<KeyRing>> KeyRing::LoadOrCreate(const std::string& 
     return std::move(snapshot).TakeError();
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(auto keys, ParseKeyFile(snapshot->content, path));
-  std::unique_ptr<KeyRing> ring(new KeyRing(path, std::move(keys), random));
+  std::unique_ptr<KeyRing> ring(new KeyRing(path, std::move(keys), random, std::move(options)));
   ring->SetStampLocked(FileStamp{snapshot->mtime_ns, snapshot->inode, snapshot->size});
   return ring;
 }
@@ -329,12 +334,24 @@ std::unique_ptr<KeyRing> KeyRing::FromKeys(std::vector<Key> keys, core::Random& 
     KEYBRIDGE_CHECK(IsKeyId(key.id) && key.bytes.size() == kAeadKeySize,
                     "KeyRing::FromKeys: key ids are 8 hex chars, keys 32 bytes");
   }
-  return std::unique_ptr<KeyRing>(new KeyRing(std::string(), std::move(keys), random));
+  return std::unique_ptr<KeyRing>(new KeyRing(std::string(), std::move(keys), random, Options{}));
 }
 
-std::string KeyRing::ActiveKeyId() const {
+std::string KeyRing::ActiveKeyId() {
   std::lock_guard lock(mu_);
+  ReloadIfDueLocked();
   return keys_.back().id;
+}
+
+std::vector<std::string> KeyRing::KeyIds() {
+  std::lock_guard lock(mu_);
+  ReloadIfDueLocked();
+  std::vector<std::string> ids;
+  ids.reserve(keys_.size());
+  for (const auto& key : keys_) {
+    ids.push_back(key.id);
+  }
+  return ids;
 }
 
 core::Result<std::string> KeyRing::Seal(std::string_view plaintext,
@@ -344,6 +361,9 @@ core::Result<std::string> KeyRing::Seal(std::string_view plaintext,
   std::string nonce;
   {
     std::lock_guard lock(mu_);
+    // Another process may have rotated: a running server must not go on sealing with the old key
+    // (the rotation's final check waits kReloadInterval for every server to have looked).
+    ReloadIfDueLocked();
     key_id = keys_.back().id;
     key_bytes = keys_.back().bytes;
     nonce = random_.Bytes(kAeadNonceSize);
@@ -405,6 +425,39 @@ core::Result<std::string> KeyRing::Rotate() {
   KEYBRIDGE_ASSIGN_OR_RETURN(auto snapshot, ReadKeyFile(path_));
   KEYBRIDGE_ASSIGN_OR_RETURN(auto keys, ParseKeyFile(snapshot.content, path_));
   keys.push_back(NewKey(random_, keys));
+  KEYBRIDGE_RETURN_IF_ERROR(ReplaceFileLocked(std::move(keys)));
+  return keys_.back().id;
+}
+
+core::Status KeyRing::Retire(std::string_view id) {
+  if (path_.empty()) {
+    return core::MakeError(core::ErrorCode::kInternal, "an in-memory key ring cannot retire keys");
+  }
+  std::lock_guard lock(mu_);
+  RotationLock file_lock(path_);
+  if (!file_lock.locked()) {
+    return KeyFileError(path_, "cannot be locked for retiring a key", errno);
+  }
+  // Decide on what is on disk now, as Rotate() does.
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto snapshot, ReadKeyFile(path_));
+  KEYBRIDGE_ASSIGN_OR_RETURN(auto keys, ParseKeyFile(snapshot.content, path_));
+  std::size_t at = 0;
+  while (at < keys.size() && keys[at].id != id) {
+    ++at;
+  }
+  if (at == keys.size()) {
+    return core::MakeError(core::ErrorCode::kNotFound,
+                           "key " + std::string(id) + " is not in the key file " + path_);
+  }
+  if (at + 1 == keys.size()) {
+    return core::MakeError(core::ErrorCode::kConflict,
+                           "key " + std::string(id) + " is the active key of " + path_);
+  }
+  keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(at));
+  return ReplaceFileLocked(std::move(keys));
+}
+
+core::Status KeyRing::ReplaceFileLocked(std::vector<Key> keys) {
   KEYBRIDGE_ASSIGN_OR_RETURN(const std::string tmp,
                              WriteTemporary(path_, SerializeKeys(keys), random_));
   if (::rename(tmp.c_str(), path_.c_str()) != 0) {
@@ -416,7 +469,8 @@ core::Result<std::string> KeyRing::Rotate() {
   KEYBRIDGE_ASSIGN_OR_RETURN(auto written, ReadKeyFile(path_));
   SetStampLocked(FileStamp{written.mtime_ns, written.inode, written.size});
   keys_ = std::move(keys);
-  return keys_.back().id;
+  last_check_ns_ = NowNanos();
+  return core::OkStatus();
 }
 
 core::Status KeyRing::ReloadIfChanged() {
@@ -424,6 +478,44 @@ core::Status KeyRing::ReloadIfChanged() {
     return core::OkStatus();
   }
   std::lock_guard lock(mu_);
+  last_check_ns_ = NowNanos();
+  return ReloadIfChangedLocked();
+}
+
+void KeyRing::ReloadIfDueLocked() {
+  if (path_.empty()) {
+    return;
+  }
+  const std::int64_t now = NowNanos();
+  constexpr std::int64_t kInterval =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(kReloadInterval).count();
+  // An injected wall clock may step back; that counts as due rather than never again.
+  if (now >= last_check_ns_ && now - last_check_ns_ < kInterval) {
+    return;
+  }
+  last_check_ns_ = now;
+  const core::Status reloaded = ReloadIfChangedLocked();
+  if (reloaded.ok()) {
+    reload_warned_ = false;
+    return;
+  }
+  // Keep sealing with the keys we have (a vanished or half-edited file must not stop the
+  // service), and say so once rather than on every seal.
+  if (!reload_warned_ && options_.warn) {
+    options_.warn("keeping the loaded encryption keys: " + reloaded.error().message
+                  + (reloaded.error().detail.empty() ? "" : " (" + reloaded.error().detail + ")"));
+  }
+  reload_warned_ = true;
+}
+
+std::int64_t KeyRing::NowNanos() const {
+  const auto since_epoch = options_.clock != nullptr
+                               ? options_.clock->Now().time_since_epoch()
+                               : std::chrono::steady_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count();
+}
+
+core::Status KeyRing::ReloadIfChangedLocked() {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     return KeyFileError(path_, "cannot be inspected", errno);

@@ -6,20 +6,35 @@
 // is the active key. Sealed format: "kb1.<key id>.<base64url(12-byte nonce | ciphertext | tag)>".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/random.h"
 #include "core/result.h"
 
 namespace keybridge::crypto {
 
-// Thread-safe. Several processes may share one key file: rotations are serialised with an
-// exclusive lock on "<path>.lock", and Open() picks up keys another process added.
+struct KeyRingOptions {
+  // Times the reload interval (KeyRing::kReloadInterval); null: a steady clock. Tests inject a
+  // fake one.
+  const core::Clock* clock = nullptr;
+  // Told (once per run of failures) when a changed-file check fails and the ring keeps the keys it
+  // has; the text names the path and the failure, never key bytes. Null: not reported.
+  std::function<void(const std::string&)> warn;
+};
+
+// Thread-safe. Several processes may share one key file: rotations and retirements are serialised
+// with an exclusive lock on "<path>.lock". A running process follows the file: Seal() and
+// ActiveKeyId() look for a changed file at most once per kReloadInterval, and Open() re-reads it
+// when it meets an unknown key id, so a key another process rotated in is sealed with within
+// kReloadInterval.
 class KeyRing {
  public:
   struct Key {
@@ -27,16 +42,28 @@ class KeyRing {
     std::string bytes;  // 32 raw bytes
   };
 
+  // How stale a running ring's view of the key file may be: Seal() and ActiveKeyId() stat the file
+  // at most this often (a burst of seals costs one stat). `keybridge keys rotate` waits this long
+  // (and a margin) before its final check that nothing is still sealed with an older key.
+  static constexpr std::chrono::seconds kReloadInterval{1};
+
+  using Options = KeyRingOptions;
+
   // Loads the key file; if it does not exist, creates it (and its directory) with one fresh key
   // and mode 0600. kInternal if the file is unreadable or malformed (path named, no key bytes).
   static core::Result<std::unique_ptr<KeyRing>> LoadOrCreate(const std::string& path,
-                                                             core::Random& random);
+                                                             core::Random& random,
+                                                             Options options = {});
   // In-memory ring (tests, tools); the last key is active. Rotate() is unsupported (kInternal).
   static std::unique_ptr<KeyRing> FromKeys(std::vector<Key> keys, core::Random& random);
 
-  std::string ActiveKeyId() const;
-  // Seals with the active key. `associated_data` binds the ciphertext to where it is stored
-  // (e.g. "oauth2_clients/github.com/client_secret"): a ciphertext copied to another row fails.
+  // The active key's id, after the changed-file check above.
+  std::string ActiveKeyId();
+  // Every key id in the ring, oldest first (the last is active).
+  std::vector<std::string> KeyIds();
+  // Seals with the active key (after the changed-file check above). `associated_data` binds the
+  // ciphertext to where it is stored (e.g. "oauth2_clients/github.com/client_secret"): a ciphertext
+  // copied to another row fails.
   core::Result<std::string> Seal(std::string_view plaintext, std::string_view associated_data);
   // kDecryptionFailed if the key is unknown (after re-reading the key file once), the format is
   // wrong, the tag does not verify or the associated data differs.
@@ -47,7 +74,13 @@ class KeyRing {
   // Appends a fresh key to the key file (atomically: write temp + rename) and makes it active.
   // Returns the new key id.
   core::Result<std::string> Rotate();
+  // Removes key `id` from the key file (same lock, temp file and rename as Rotate()), so no
+  // process can open what it sealed any more. kNotFound if the file does not hold it, kConflict if
+  // it is the active key. The caller checks that nothing stored still needs it
+  // (storage::RetireKey).
+  core::Status Retire(std::string_view id);
   // Re-reads the key file if it changed on disk (another process rotated); cheap when unchanged.
+  // On failure the ring keeps the keys it has.
   core::Status ReloadIfChanged();
 
  private:
@@ -59,17 +92,26 @@ class KeyRing {
     friend bool operator==(const FileStamp&, const FileStamp&) = default;
   };
 
-  KeyRing(std::string path, std::vector<Key> keys, core::Random& random);
+  KeyRing(std::string path, std::vector<Key> keys, core::Random& random, Options options);
   const Key* FindKeyLocked(std::string_view id) const;
   void SetStampLocked(const FileStamp& stamp);
+  core::Status ReloadIfChangedLocked();
+  // The rate-limited changed-file check of Seal() and ActiveKeyId().
+  void ReloadIfDueLocked();
+  std::int64_t NowNanos() const;
+  // Writes `keys` as the new key file (temp + rename); the caller holds the rotation lock.
+  core::Status ReplaceFileLocked(std::vector<Key> keys);
 
   std::string path_;  // empty for FromKeys rings
   core::Random& random_;
-  mutable std::mutex mu_;  // guards keys_, the file stamp and random_
+  Options options_;
+  mutable std::mutex mu_;  // guards keys_, the file stamp, the reload state and random_
   std::vector<Key> keys_;
   std::int64_t file_mtime_ns_ = 0;
   std::uint64_t file_inode_ = 0;
   std::int64_t file_size_ = -1;
+  std::int64_t last_check_ns_ = 0;  // NowNanos() of the last changed-file check
+  bool reload_warned_ = false;      // the current run of failed checks was reported
 };
 
 }  // namespace keybridge::crypto

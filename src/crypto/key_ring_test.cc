@@ -15,6 +15,7 @@
 #include "core/check.h"
 #include "crypto/base64.h"
 #include "crypto/system_random.h"
+#include "support/fake_clock.h"
 
 namespace keybridge::crypto {
 namespace {
@@ -60,10 +61,17 @@ void WriteFile(const fs::path& path, const std::string& content) {
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 }
 
-std::unique_ptr<KeyRing> Load(const fs::path& path, core::Random& random) {
-  auto ring = KeyRing::LoadOrCreate(path.string(), random);
+std::unique_ptr<KeyRing> Load(const fs::path& path, core::Random& random,
+                              KeyRing::Options options = {}) {
+  auto ring = KeyRing::LoadOrCreate(path.string(), random, std::move(options));
   EXPECT_TRUE(ring.ok()) << (ring.ok() ? "" : ring.error().message);
   return ring.ok() ? std::move(ring).value() : nullptr;
+}
+
+KeyRing::Options WithClock(const core::Clock& clock) {
+  KeyRing::Options options;
+  options.clock = &clock;
+  return options;
 }
 
 bool IsLowerHexId(const std::string& id) {
@@ -259,6 +267,112 @@ TEST(KeyRing, RotationStartsFromKeysOnDisk) {
   EXPECT_TRUE(b->Open(*sealed_by_a, "aad").ok());
   const std::string content = ReadFile(dir.path() / "keys");
   EXPECT_EQ(std::count(content.begin(), content.end(), '\n'), 3);
+}
+
+TEST(KeyRing, SealsWithAKeyAnotherProcessRotatedInOnceTheReloadIntervalPassed) {
+  TempDir dir;
+  SystemRandom random;
+  testing::FakeClock clock;
+  const core::TimePoint loaded_at = clock.Now();
+  auto server = Load(dir.path() / "keys", random, WithClock(clock));
+  auto rotator = Load(dir.path() / "keys", random);
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(rotator, nullptr);
+  const std::string old_id = server->ActiveKeyId();
+  const auto new_id = rotator->Rotate();
+  ASSERT_TRUE(new_id.ok());
+
+  // Within the interval the file is not looked at again, however many seals come.
+  clock.Set(loaded_at + std::chrono::milliseconds(999));
+  const auto early = server->Seal("burst", "aad");
+  const std::string early_active = server->ActiveKeyId();
+  clock.Set(loaded_at + KeyRing::kReloadInterval);
+  const auto late = server->Seal("after the interval", "aad");
+
+  ASSERT_TRUE(early.ok() && late.ok());
+  EXPECT_EQ(KeyRing::KeyIdOf(*early), old_id);
+  EXPECT_EQ(early_active, old_id);
+  EXPECT_EQ(KeyRing::KeyIdOf(*late), *new_id);
+  EXPECT_EQ(server->ActiveKeyId(), *new_id);
+  EXPECT_EQ(*rotator->Open(*late, "aad"), "after the interval");
+}
+
+TEST(KeyRing, ActiveKeyIdFollowsTheKeyFileWithoutASeal) {
+  TempDir dir;
+  SystemRandom random;
+  testing::FakeClock clock;
+  auto server = Load(dir.path() / "keys", random, WithClock(clock));
+  auto rotator = Load(dir.path() / "keys", random);
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(rotator, nullptr);
+  const auto new_id = rotator->Rotate();
+  ASSERT_TRUE(new_id.ok());
+
+  clock.Advance(KeyRing::kReloadInterval);
+
+  EXPECT_EQ(server->ActiveKeyId(), *new_id);
+}
+
+TEST(KeyRing, AVanishedKeyFileKeepsTheLoadedKeysAndWarnsOnce) {
+  TempDir dir;
+  SystemRandom random;
+  testing::FakeClock clock;
+  std::vector<std::string> warnings;
+  const fs::path path = dir.path() / "keys";
+  auto ring = Load(path, random, {.clock = &clock, .warn = [&warnings](const std::string& warning) {
+                                    warnings.push_back(warning);
+                                  }});
+  ASSERT_NE(ring, nullptr);
+  const std::string id = ring->ActiveKeyId();
+  const std::string content = ReadFile(path);
+  const std::string key_b64 = content.substr(9, content.find('\n') - 9);
+  const auto sealed = ring->Seal("value", "aad");
+  ASSERT_TRUE(sealed.ok());
+  fs::remove(path);
+
+  clock.Advance(KeyRing::kReloadInterval);
+  const auto first = ring->Seal("first", "aad");
+  clock.Advance(KeyRing::kReloadInterval);
+  const auto second = ring->Seal("second", "aad");
+
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(KeyRing::KeyIdOf(*first), id);
+  EXPECT_EQ(KeyRing::KeyIdOf(*second), id);
+  EXPECT_EQ(*ring->Open(*sealed, "aad"), "value");
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_NE(warnings[0].find(path.string()), std::string::npos) << warnings[0];
+  EXPECT_EQ(warnings[0].find(key_b64), std::string::npos);
+}
+
+TEST(KeyRing, RetireRemovesAnOldKeyButNeverTheActiveOrAnUnknownOne) {
+  TempDir dir;
+  SystemRandom random;
+  testing::FakeClock clock;
+  const fs::path path = dir.path() / "keys";
+  auto ring = Load(path, random);
+  auto other = Load(path, random, WithClock(clock));
+  ASSERT_NE(ring, nullptr);
+  ASSERT_NE(other, nullptr);
+  const std::string old_id = ring->ActiveKeyId();
+  const auto new_id = ring->Rotate();
+  ASSERT_TRUE(new_id.ok());
+
+  const core::Status active = ring->Retire(*new_id);
+  const core::Status unknown = ring->Retire("0badc0de");
+  const core::Status retired = ring->Retire(old_id);
+
+  ASSERT_FALSE(active.ok());
+  EXPECT_EQ(active.error().code, core::ErrorCode::kConflict);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, core::ErrorCode::kNotFound);
+  ASSERT_TRUE(retired.ok()) << retired.error().message;
+  EXPECT_EQ(ring->KeyIds(), std::vector<std::string>{*new_id});
+  EXPECT_EQ(Mode(path), 0600U);
+  const std::string content = ReadFile(path);
+  EXPECT_EQ(content.rfind(*new_id + " ", 0), 0U);
+  EXPECT_EQ(std::count(content.begin(), content.end(), '\n'), 1);
+  clock.Advance(KeyRing::kReloadInterval);
+  EXPECT_EQ(other->KeyIds(), std::vector<std::string>{*new_id}) << "a running ring forgets it";
 }
 
 TEST(KeyRing, ReloadIfChangedIsNoOpWhenUnchanged) {

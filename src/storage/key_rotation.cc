@@ -1,7 +1,11 @@
 #include "storage/key_rotation.h"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <utility>
 
 #include "storage/log.h"
@@ -99,36 +103,160 @@ core::Result<Outcome> ReencryptRow(Database& database, crypto::KeyRing& keys, co
                              + " kept changing during re-encryption; run the rotation again");
 }
 
-}  // namespace
+// The rows of one pass: every value on the first, else those under another key than the active
+// one.
+struct PassResult {
+  std::int64_t found = 0;
+  std::string last_found;  // "<table> row '<id>'" of the last value found
+};
 
-core::Result<RotationReport> ReencryptSecrets(Database& database, crypto::KeyRing& keys) {
-  RotationReport report;
+core::Result<PassResult> RunPass(Database& database, crypto::KeyRing& keys, bool first,
+                                 RotationReport& report) {
+  PassResult result;
   for (const SealedColumn& c : kSealedColumns) {
-    const std::string select = "SELECT " + std::string(c.id_column) + ", " + std::string(c.column)
-                               + " FROM " + std::string(c.table) + " WHERE " + std::string(c.column)
-                               + " IS NOT NULL ORDER BY " + std::string(c.id_column);
-    KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows, database.Query(select, {}));
+    std::string select = "SELECT " + std::string(c.id_column) + ", " + std::string(c.column)
+                         + " FROM " + std::string(c.table) + " WHERE " + std::string(c.column)
+                         + " IS NOT NULL";
+    Params params;
+    if (!first) {
+      // Key ids are lower-case hex, so LIKE (case-blind on SQLite) matches only the active key.
+      select += " AND " + std::string(c.column) + " NOT LIKE $1";
+      params.emplace_back("kb1." + keys.ActiveKeyId() + ".%");
+    }
+    select += " ORDER BY " + std::string(c.id_column);
+    KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows, database.Query(select, params));
     for (const Row& row : rows) {
       RowReader reader(row, c.table);
       std::string id = reader.Text(0);
       std::string sealed = reader.Text(1);
       KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+      ++result.found;
+      result.last_found = std::string(c.table) + " row '" + id + "'";
       KEYBRIDGE_ASSIGN_OR_RETURN(Outcome outcome,
                                  ReencryptRow(database, keys, c, id, std::move(sealed)));
       if (outcome == Outcome::kReencrypted) {
         ++report.reencrypted;
-      } else if (outcome == Outcome::kAlreadyCurrent) {
+      } else if (outcome == Outcome::kAlreadyCurrent && first) {
         ++report.already_current;
       }
     }
   }
-  Log()->info("re-encrypted {} secrets; {} were already sealed with key {}", report.reencrypted,
-              report.already_current, keys.ActiveKeyId());
-  return report;
+  return result;
 }
 
-core::Result<RotationReport> ReencryptSecrets(Store& store, crypto::KeyRing& keys) {
-  return ReencryptSecrets(*store.database, keys);
+void SleepFor(std::chrono::nanoseconds remaining) {
+  if (remaining > std::chrono::nanoseconds::zero()) {
+    std::this_thread::sleep_for(remaining);
+  }
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& part : parts) {
+    out += out.empty() ? "" : ", ";
+    out += part;
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<RotationReport> ReencryptSecrets(Database& database, crypto::KeyRing& keys,
+                                              const ReencryptOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  RotationReport report;
+  std::string last_found;
+  for (int pass = 1; pass <= options.max_passes; ++pass) {
+    if (pass == 2) {
+      // A server that has not yet looked at the key file may still seal with the old key: the
+      // pass that may end the rotation comes only after every server has looked.
+      const auto remaining = std::max<std::chrono::nanoseconds>(
+          options.settle - (std::chrono::steady_clock::now() - started),
+          std::chrono::nanoseconds::zero());
+      (options.wait_for_servers ? options.wait_for_servers : SleepFor)(remaining);
+    }
+    KEYBRIDGE_ASSIGN_OR_RETURN(const PassResult found, RunPass(database, keys, pass == 1, report));
+    report.passes = pass;
+    if (pass > 1 && found.found == 0) {
+      Log()->info("re-encrypted {} secrets in {} passes; {} were already sealed with key {}",
+                  report.reencrypted, report.passes, report.already_current, keys.ActiveKeyId());
+      return report;
+    }
+    last_found = found.last_found;
+  }
+  return core::MakeError(core::ErrorCode::kUnavailable,
+                         "values kept being written under an old key after "
+                             + std::to_string(options.max_passes) + " passes (the last: "
+                             + (last_found.empty() ? std::string("none") : last_found)
+                             + "); check that every server reads the same key file, then run the "
+                               "rotation again",
+                         "re-encrypted " + std::to_string(report.reencrypted) + " values");
+}
+
+core::Result<RotationReport> ReencryptSecrets(Store& store, crypto::KeyRing& keys,
+                                              const ReencryptOptions& options) {
+  return ReencryptSecrets(*store.database, keys, options);
+}
+
+core::Result<std::vector<SealedCount>> CountSealedValues(Database& database) {
+  std::vector<SealedCount> counts;
+  for (const SealedColumn& c : kSealedColumns) {
+    // "kb1." then 8 characters of key id: substr(…, 5, 8) in both SQLite and PostgreSQL.
+    const std::string select = "SELECT substr(" + std::string(c.column) + ", 5, 8), COUNT(*) FROM "
+                               + std::string(c.table) + " WHERE " + std::string(c.column)
+                               + " LIKE 'kb1.%' GROUP BY substr(" + std::string(c.column)
+                               + ", 5, 8)";
+    KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<Row> rows, database.Query(select, {}));
+    for (const Row& row : rows) {
+      RowReader reader(row, c.table);
+      SealedCount count{reader.Text(0), std::string(c.table), std::string(c.column), reader.Int(1)};
+      KEYBRIDGE_RETURN_IF_ERROR(reader.status());
+      counts.push_back(std::move(count));
+    }
+  }
+  std::sort(counts.begin(), counts.end(), [](const SealedCount& a, const SealedCount& b) {
+    return std::tie(a.key_id, a.table, a.column) < std::tie(b.key_id, b.table, b.column);
+  });
+  return counts;
+}
+
+core::Status RetireKey(Database& database, crypto::KeyRing& keys, std::string_view key_id) {
+  KEYBRIDGE_RETURN_IF_ERROR(keys.ReloadIfChanged());
+  const std::vector<std::string> ids = keys.KeyIds();
+  if (std::find(ids.begin(), ids.end(), key_id) == ids.end()) {
+    return core::MakeError(core::ErrorCode::kNotFound,
+                           "key " + std::string(key_id)
+                               + " is not in the key file; `keybridge keys list` shows its keys");
+  }
+  if (ids.back() == key_id) {
+    return core::MakeError(core::ErrorCode::kConflict,
+                           "key " + std::string(key_id)
+                               + " is the active key; run `keybridge keys rotate` to make a new "
+                                 "key active and re-encrypt everything under it, then retire "
+                               + std::string(key_id));
+  }
+  KEYBRIDGE_ASSIGN_OR_RETURN(const std::vector<SealedCount> counts, CountSealedValues(database));
+  std::int64_t total = 0;
+  std::vector<std::string> where;
+  for (const SealedCount& count : counts) {
+    if (count.key_id == key_id) {
+      total += count.values;
+      where.push_back(std::to_string(count.values) + " in " + count.table + "." + count.column);
+    }
+  }
+  if (total > 0) {
+    return core::MakeError(core::ErrorCode::kConflict,
+                           "key " + std::string(key_id) + " still seals " + std::to_string(total)
+                               + " stored value" + (total == 1 ? "" : "s") + " (" + Join(where)
+                               + "); run `keybridge keys rotate` to re-encrypt them, then retire "
+                               + std::string(key_id) + " again");
+  }
+  // Retire() checks again, under the key file's lock, that the key is there and not active.
+  return keys.Retire(key_id);
+}
+
+core::Status RetireKey(Store& store, crypto::KeyRing& keys, std::string_view key_id) {
+  return RetireKey(*store.database, keys, key_id);
 }
 
 }  // namespace keybridge::storage

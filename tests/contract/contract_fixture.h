@@ -130,12 +130,13 @@ class SqlBackend {
   Store& store() { return *store_; }
   crypto::KeyRing& keys() { return *keys_; }
   const std::string& url() const { return url_; }
+  std::string key_file() const { return (dir_.path() / "keys").string(); }
   void Close() { store_.reset(); }
 
  protected:
   void OpenAt(std::string url) {
     url_ = std::move(url);
-    auto keys = crypto::KeyRing::LoadOrCreate((dir_.path() / "keys").string(), random_);
+    auto keys = crypto::KeyRing::LoadOrCreate(key_file(), random_);
     ASSERT_TRUE(keys.ok()) << keys.error().message;
     keys_ = std::move(keys).value();
     auto store = OpenStore(url_, *keys_);
@@ -300,6 +301,7 @@ class StoreContract : public Contract<Backend> {
   Store& store() { return this->backend_.store(); }
   crypto::KeyRing& keys() { return this->backend_.keys(); }
   const std::string& url() const { return this->backend_.url(); }
+  std::string key_file() const { return this->backend_.key_file(); }
   std::string RawBytesAtRest() { return this->backend_.RawBytesAtRest(); }
 
   // The stored text of a nullable text column of one row, "<NULL>" for NULL; aborts if the row

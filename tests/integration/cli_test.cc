@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "crypto/key_ring.h"
+#include "crypto/system_random.h"
 #include "integration/harness.h"
 #include "integration/keybridge_process.h"
 #include "storage/store.h"
@@ -189,6 +190,118 @@ TEST_F(CliTest, KeysRotateReencryptsWhileAServerRuns) {
   ASSERT_TRUE(reread.ok());
   EXPECT_EQ(crypto::KeyRing::KeyIdOf(std::get<std::string>(reread->at(0).at(0))), key_ids[1])
       << "a server that saw the rotation seals with the new key";
+}
+
+TEST_F(CliTest, ARunningServerSealsWithTheRotatedKeyAndTheOldOneCanBeRetired) {
+  auto admin = Run("tokens create --user root --admin");
+  ASSERT_EQ(admin.exit_code, 0) << admin.err;
+  const std::string token = admin.out.substr(0, admin.out.find('\n'));
+  testing::KeybridgeProcess server({"--database", database_, "--key-file", key_file_},
+                                   (dir_ / "server.log").string());
+  ASSERT_FALSE(server.base_url().empty());
+  testing::HttpCaller call(server.base_url());
+  const auto provider = [](const std::string& id) {
+    return nlohmann::json{{"id", id},
+                          {"kind", "gitlab"},
+                          {"client_id", "c"},
+                          {"client_secret", "secret-of-" + id},
+                          {"display_name", id},
+                          {"scope", "api"},
+                          {"url", "https://" + id + ".example.org"}}
+        .dump();
+  };
+  ASSERT_EQ(call.Call("POST", "/api/data/oauth2/providers", token, provider("before")).status, 201);
+  const auto key_ids = [this] {
+    std::ifstream keys(key_file_);
+    std::vector<std::string> ids;
+    for (std::string line; std::getline(keys, line);) {
+      ids.push_back(line.substr(0, line.find(' ')));
+    }
+    return ids;
+  };
+  auto db = storage::OpenDatabase(database_);
+  ASSERT_TRUE(db.ok());
+  const auto key_of = [&db](const std::string& id) {
+    auto rows = (*db)->Query("SELECT client_secret FROM oauth2_clients WHERE id = $1", {id});
+    return rows.ok() && rows->size() == 1
+               ? crypto::KeyRing::KeyIdOf(std::get<std::string>(rows->at(0).at(0)))
+               : std::string("<no row>");
+  };
+
+  auto rotated = Run("keys rotate");
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const std::vector<std::string> ids = key_ids();
+  ASSERT_EQ(ids.size(), 2U);
+  const std::string& old_key = ids[0];
+  const std::string& new_key = ids[1];
+  // The rotation has waited out the server's reload interval: the next secret the server seals,
+  // without ever having met a value under the new key, is sealed with it.
+  ASSERT_EQ(call.Call("POST", "/api/data/oauth2/providers", token, provider("after")).status, 201);
+
+  EXPECT_EQ(key_of("after"), new_key) << "the running server still sealed with the old key";
+  EXPECT_EQ(key_of("before"), new_key);
+  auto listed = Run("keys list");
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find(old_key + "\tno\t0\n"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(new_key + "\tyes\t2\n"), std::string::npos) << listed.out;
+  auto retire_active = Run("keys retire " + new_key);
+  EXPECT_EQ(retire_active.exit_code, 1);
+  EXPECT_NE(retire_active.err.find("is the active key"), std::string::npos) << retire_active.err;
+  auto retired = Run("keys retire " + old_key);
+  ASSERT_EQ(retired.exit_code, 0) << retired.err;
+  EXPECT_EQ(key_ids(), std::vector<std::string>{new_key});
+  // The server still opens every secret: a write makes it read the integrations again.
+  auto patched = call.Call("PATCH", "/api/data/oauth2/providers/before", token,
+                           R"({"display_name":"renamed after the retirement"})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(call.Call("GET", "/api/data/oauth2/providers/before", token).status, 200);
+  EXPECT_EQ(call.Call("GET", "/api/data/oauth2/providers/after", token).status, 200);
+  auto all = call.Call("GET", "/api/data/oauth2/providers", token);
+  EXPECT_EQ(all.status, 200) << all.body;
+}
+
+TEST_F(CliTest, KeysRetireRefusesAKeyStoredSecretsStillNeed) {
+  auto admin = Run("tokens create --user root --admin");
+  ASSERT_EQ(admin.exit_code, 0) << admin.err;
+  const std::string token = admin.out.substr(0, admin.out.find('\n'));
+  {
+    testing::KeybridgeProcess server({"--database", database_, "--key-file", key_file_},
+                                     (dir_ / "server.log").string());
+    ASSERT_FALSE(server.base_url().empty());
+    nlohmann::json provider = {{"id", "gl"},
+                               {"kind", "gitlab"},
+                               {"client_id", "c"},
+                               {"client_secret", "s"},
+                               {"display_name", "G"},
+                               {"scope", "api"},
+                               {"url", "https://gitlab.example.org"}};
+    ASSERT_EQ(testing::HttpCaller(server.base_url())
+                  .Call("POST", "/api/data/oauth2/providers", token, provider.dump())
+                  .status,
+              201);
+  }
+  std::ifstream keys(key_file_);
+  std::string line;
+  ASSERT_TRUE(std::getline(keys, line));
+  const std::string old_key = line.substr(0, line.find(' '));
+  // A new active key without re-encryption: what a rotation that stopped half-way leaves.
+  crypto::SystemRandom random;
+  auto ring = crypto::KeyRing::LoadOrCreate(key_file_, random);
+  ASSERT_TRUE(ring.ok());
+  ASSERT_TRUE((*ring)->Rotate().ok());
+
+  auto refused = Run("keys retire " + old_key);
+  auto unknown = Run("keys retire 0badc0de");
+
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("1 stored value (1 in oauth2_clients.client_secret)"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("keybridge keys rotate"), std::string::npos) << refused.err;
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("not in the key file"), std::string::npos) << unknown.err;
+  auto list = Run("keys list");
+  EXPECT_NE(list.out.find(old_key + "\tno\t1\n"), std::string::npos) << list.out;
 }
 
 }  // namespace
