@@ -289,6 +289,25 @@ TEST_F(OidcSignInTest, AResponseNamingAnotherIssuerOrNoneIsNotRedeemed) {
   EXPECT_EQ(own.status, 303) << own.body;
 }
 
+// Security issue, defect 6: anonymous sign-in starts are rationed per client address (a burst of
+// 10, then 30 a minute), besides the cap on pending flows.
+TEST_F(OidcSignInTest, SignInStartsAreRationedPerClient) {
+  int started = 0;
+  core::HttpResponse refused;
+  for (int i = 0; i < 25 && refused.status == 0; ++i) {
+    auto login = kb_->Call("GET", "/api/data/auth/login");
+    if (login.status == 302) {
+      ++started;
+    } else {
+      refused = login;
+    }
+  }
+
+  EXPECT_GE(started, 10) << "the burst is allowed";
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_FALSE(HeaderOf(refused, "retry-after").empty());
+}
+
 TEST_F(OidcSignInTest, CallbackFromAnotherBrowserAndForeignNextAreRefused) {
   auto login = kb_->Call("GET", "/api/data/auth/login");
   ASSERT_EQ(login.status, 302);
