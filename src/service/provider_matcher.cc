@@ -3,6 +3,8 @@
 #include <utility>
 #include <variant>
 
+#include "core/image_reference.h"
+
 namespace keybridge::service {
 
 core::Result<core::RepositoryUrl> RequireRepositoryUrl(std::string_view text) {
@@ -26,7 +28,30 @@ std::optional<ServedRepository> ProviderSnapshot::Match(const core::Url& reposit
   return ServedRepository{providers_[match->index], std::move(match->repository_path)};
 }
 
+std::optional<core::Provider> ProviderSnapshot::MatchRegistry(std::string_view registry) const {
+  const core::Provider* best = nullptr;
+  for (const core::Provider& provider : providers_) {
+    if (!provider.image_registry_url
+        || (provider.kind != core::ProviderKind::kGitLab
+            && provider.kind != core::ProviderKind::kGitHub)) {
+      continue;
+    }
+    auto host = core::RegistryHostOf(*provider.image_registry_url);
+    if (host.ok() && *host == registry
+        && (best == nullptr || provider.id.value() < best->id.value())) {
+      best = &provider;
+    }
+  }
+  return best == nullptr ? std::nullopt : std::optional<core::Provider>(*best);
+}
+
 ProviderMatcher::ProviderMatcher(core::ProviderRepository& providers) : providers_(providers) {}
+
+core::Result<std::optional<core::Provider>> ProviderMatcher::MatchRegistry(
+    std::string_view registry) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(ProviderSnapshot snapshot, Snapshot());
+  return snapshot.MatchRegistry(registry);
+}
 
 core::Result<ProviderSnapshot> ProviderMatcher::Snapshot() {
   KEYBRIDGE_ASSIGN_OR_RETURN(std::vector<core::Provider> all, providers_.List());

@@ -35,6 +35,11 @@ class ProviderSnapshot {
   explicit ProviderSnapshot(std::vector<core::Provider> providers);
 
   std::optional<ServedRepository> Match(const core::Url& repository) const;
+  // The gitlab or github integration whose image_registry_url names `registry` (host[:port] as
+  // core::ParseImageReference / RegistryHostOf give it; host compared case-insensitively, port
+  // exactly), nullopt if none; the lowest id when several do, so the answer never depends on
+  // storage order.
+  std::optional<core::Provider> MatchRegistry(std::string_view registry) const;
 
  private:
   std::vector<core::Provider> providers_;
@@ -53,6 +58,8 @@ class ProviderMatcher {
   // (without reading providers) if the URL is not a usable http(s) repository URL
   // (RequireRepositoryUrl). One List.
   core::Result<std::optional<core::Provider>> ProviderServing(std::string_view repository_url);
+  // ProviderSnapshot::MatchRegistry over one List.
+  core::Result<std::optional<core::Provider>> MatchRegistry(std::string_view registry);
 
  private:
   core::ProviderRepository& providers_;

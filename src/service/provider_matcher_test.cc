@@ -47,6 +47,28 @@ class ProviderMatcherTest : public ::testing::Test {
   ProviderMatcher matcher_{providers_};
 };
 
+TEST(ProviderSnapshot, MatchRegistryByTheRegistryUrlsHostAndPortOnly) {
+  core::Provider registry_b = GitLab("b-gitlab", "https://gitlab.example.org");
+  registry_b.image_registry_url = "https://Registry.Example.org:5050";
+  core::Provider registry_a = GitLab("a-gitlab", "https://gitlab2.example.org");
+  registry_a.image_registry_url = "https://registry.example.org:5050";
+  core::Provider ghcr = GitLab("ghcr", "https://github.com");
+  ghcr.kind = core::ProviderKind::kGitHub;
+  ghcr.image_registry_url = "https://ghcr.io";
+  core::Provider oidc = GitLab("oidc", "https://id.example.org");
+  oidc.kind = core::ProviderKind::kGenericOidc;
+  oidc.image_registry_url = "https://images.example.org";
+  const ProviderSnapshot snapshot(
+      {registry_b, registry_a, ghcr, oidc, GitLab("plain", "https://x.org")});
+
+  EXPECT_EQ(snapshot.MatchRegistry("registry.example.org:5050")->id.value(), "a-gitlab")
+      << "the lowest id of several, whatever the storage order";
+  EXPECT_EQ(snapshot.MatchRegistry("ghcr.io")->id.value(), "ghcr");
+  EXPECT_FALSE(snapshot.MatchRegistry("registry.example.org")) << "another port";
+  EXPECT_FALSE(snapshot.MatchRegistry("images.example.org")) << "only gitlab and github kinds";
+  EXPECT_FALSE(snapshot.MatchRegistry("x.org"));
+}
+
 TEST_F(ProviderMatcherTest, ProviderServingPicksTheLongestPrefix) {
   auto deep = matcher_.ProviderServing("https://gitlab.example.org/gitlab/group/a.git");
   auto root = matcher_.ProviderServing("https://gitlab.example.org/other/x.git");
