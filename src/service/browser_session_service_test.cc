@@ -42,7 +42,7 @@ class BrowserSessionServiceTest : public ::testing::Test {
   // A local token as `keybridge tokens create` stores it; returns the token's plaintext.
   std::string CreateLocalToken(const std::string& user, bool admin,
                                std::optional<core::TimePoint> expires_at) {
-    const std::string token = "kb_" + user + "-token";
+    std::string token = "kb_" + user + "-token";
     core::ApiToken stored;
     stored.id = user + "-id";
     stored.user_id = core::UserId(user);
