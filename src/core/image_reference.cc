@@ -14,9 +14,15 @@ Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
-bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsLowerAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool IsAlnum(char c) {
+  return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z');
+}
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)*
 bool IsPathComponent(std::string_view s) {
@@ -77,7 +83,8 @@ bool IsRegistryHost(std::string_view s) {
 std::string LowerHost(std::string_view host_port) {
   std::string out(host_port);
   const std::size_t colon = out.find(':');
-  std::transform(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(colon, out.size())),
+  std::transform(out.begin(),
+                 out.begin() + static_cast<std::ptrdiff_t>(std::min(colon, out.size())),
                  out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
@@ -140,15 +147,17 @@ std::string ImageReference::ToString() const {
 
 Result<ImageReference> ParseImageReference(std::string_view text) {
   if (text.empty()) {
-    return Invalid("The image reference is empty; give one like registry.example.org/group/app:1.0");
+    return Invalid(
+        "The image reference is empty; give one like registry.example.org/group/app:1.0");
   }
   if (text.size() > kMaxImageReferenceLength) {
     return Invalid("The image reference is longer than " + std::to_string(kMaxImageReferenceLength)
                    + " characters");
   }
   if (text.find("://") != std::string_view::npos) {
-    return Invalid("An image reference has no scheme: write registry.example.org/group/app:1.0, "
-                   "not https://...");
+    return Invalid(
+        "An image reference has no scheme: write registry.example.org/group/app:1.0, "
+        "not https://...");
   }
   ImageReference image;
   std::string_view rest = text;

@@ -126,7 +126,7 @@ Result<ProviderKind> ParseProviderKind(std::string_view text) {
 }
 
 bool IsGitHubApp(const Provider& provider) {
-  return provider.kind == ProviderKind::kGitHub
+  return provider.kind == ProviderKind::kGitHub && !provider.app_slug.empty()
          && (!provider.image_registry_url || provider.image_registry_url->empty());
 }
 
@@ -235,10 +235,16 @@ Status ValidateProvider(const Provider& p) {
   } else if (p.oidc_issuer_url) {
     return Invalid("oidc_issuer_url is only allowed for kind generic_oidc");
   }
-  if (IsGitHubApp(p) && p.app_slug.empty()) {
+  // GitHub App client ids start with "Iv" (Iv1., Iv23); OAuth Apps' with "Ov23" or are 20 hex
+  // digits. Without a slug a GitHub App would be taken for an OAuth App and its users would never
+  // be sent to install it.
+  if (p.kind == ProviderKind::kGitHub && p.app_slug.empty()
+      && (!p.image_registry_url || p.image_registry_url->empty())
+      && p.client_id.starts_with("Iv")) {
     return Invalid(
-        "app_slug is required for a GitHub App: it is the last part of the App's "
-        "public page URL, https://github.com/apps/<slug>");
+        "app_slug is required for a GitHub App (client_id " + p.client_id.substr(0, 40)
+        + " is a GitHub App's): it is the last part of the App's public page URL, "
+          "https://github.com/apps/<slug>. For a GitHub OAuth App use that app's client id.");
   }
   return OkStatus();
 }

@@ -55,8 +55,11 @@ Result<ProviderId> SlugifyProviderId(std::string_view raw);
 // names the field and says what is wrong, so an administrator can fix it without reading code.
 Status ValidateProvider(const Provider& provider);
 
-// A `github` provider without an image registry is a GitHub App (user-to-server tokens, needs
-// app_slug); with one it is an OAuth App used for ghcr.io only (as Renku infers it).
+// A `github` provider with an app_slug and without an image registry is a GitHub App
+// (user-to-server tokens, installations). Without an app_slug it is a GitHub OAuth App (scopes
+// such as `repo read:packages`, no installations), which serves repositories too; with an image
+// registry URL it is the OAuth App for that registry (ghcr.io accepts no GitHub App token) and
+// serves images only, as Renku infers it.
 bool IsGitHubApp(const Provider& provider);
 
 }  // namespace keybridge::core

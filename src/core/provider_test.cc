@@ -90,6 +90,7 @@ TEST(ValidateProvider, RequiresAppSlugForGitHubApps) {
   Provider p = ValidGitLab();
   p.kind = ProviderKind::kGitHub;
   p.url = "https://github.com";
+  p.client_id = "Iv23liAbCdEf";  // a GitHub App's client id
 
   auto status = ValidateProvider(p);
 
@@ -97,6 +98,20 @@ TEST(ValidateProvider, RequiresAppSlugForGitHubApps) {
   EXPECT_NE(status.error().message.find("app_slug is required"), std::string::npos);
   p.image_registry_url = "https://ghcr.io";
   EXPECT_TRUE(ValidateProvider(p).ok()) << "an OAuth App for ghcr.io needs no slug";
+}
+
+TEST(IsGitHubApp, AnAppSlugMakesAGitHubAppWithoutOneItIsAnOAuthApp) {
+  Provider p = ValidGitLab();
+  p.kind = ProviderKind::kGitHub;
+  p.url = "https://github.com";
+  p.client_id = "Ov23liAbCdEf";  // a GitHub OAuth App's client id
+  p.scope = "repo read:packages";
+  EXPECT_TRUE(ValidateProvider(p).ok()) << "an OAuth App needs no slug";
+  EXPECT_FALSE(IsGitHubApp(p));
+  p.app_slug = "renku-app";
+  EXPECT_TRUE(IsGitHubApp(p));
+  p.image_registry_url = "https://ghcr.io";
+  EXPECT_FALSE(IsGitHubApp(p)) << "a registry integration is an OAuth App, as Renku infers it";
 }
 
 TEST(ValidateProvider, RequiresIssuerOnlyForGenericOidc) {

@@ -115,7 +115,8 @@ bool ServesRepositories(const Provider& provider) {
     case ProviderKind::kGitLab:
       return true;
     case ProviderKind::kGitHub:
-      return IsGitHubApp(provider);
+      // GitHub Apps and OAuth Apps alike; an OAuth App for a registry serves images only.
+      return !provider.image_registry_url || provider.image_registry_url->empty();
     case ProviderKind::kGenericOidc:
       return false;
   }

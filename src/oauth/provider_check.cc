@@ -501,17 +501,24 @@ std::optional<CheckResult> AppSlugConfigCheck(const core::Provider& provider) {
   if (provider.kind != core::ProviderKind::kGitHub) {
     return SkippedCheck(kCheckAppSlug, "only GitHub App integrations have an App slug");
   }
-  if (!core::IsGitHubApp(provider)) {
+  if (provider.image_registry_url && !provider.image_registry_url->empty()) {
     return SkippedCheck(kCheckAppSlug,
                         "this GitHub integration has an Image Registry URL, so it is an OAuth App "
                         "for the registry and needs no App slug");
   }
   if (provider.app_slug.empty()) {
-    return MakeCheck(kCheckAppSlug, CheckStatus::kFail,
-                     "Application slug is empty; users cannot be sent to install the GitHub App",
-                     "Set Application slug to the last path segment of the App's public page ("
-                         + AppPageExample(provider)
-                         + "; GitHub shows it in the App's settings as \"Public link\").");
+    // GitHub App client ids start with "Iv"; an OAuth App's ("Ov23", or 20 hex digits) do not.
+    if (provider.client_id.starts_with("Iv")) {
+      return MakeCheck(kCheckAppSlug, CheckStatus::kFail,
+                       "Application slug is empty, but the client id is a GitHub App's; users "
+                       "cannot be sent to install the GitHub App",
+                       "Set Application slug to the last path segment of the App's public page ("
+                           + AppPageExample(provider)
+                           + "; GitHub shows it in the App's settings as \"Public link\").");
+    }
+    return SkippedCheck(kCheckAppSlug,
+                        "no App slug: this is a GitHub OAuth App (scopes such as `repo "
+                        "read:packages`), which has no installations");
   }
   return std::nullopt;
 }
