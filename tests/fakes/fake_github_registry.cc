@@ -95,9 +95,9 @@ http::Response FakeGitHub::RegistryToken(const http::Request& request) {
       if (!scope || scope->type != "repository") {
         continue;
       }
-      const bool is_public = std::find(public_packages_.begin(), public_packages_.end(),
-                                       core::AsciiLower(scope->name))
-                             != public_packages_.end();
+      const bool is_public =
+          std::find(public_packages_.begin(), public_packages_.end(), core::AsciiLower(scope->name))
+          != public_packages_.end();
       RegistryAccess access;
       access.name = scope->name;
       for (const std::string& action : scope->actions) {
@@ -114,9 +114,9 @@ http::Response FakeGitHub::RegistryToken(const http::Request& request) {
   http::Response response;
   response.status = 200;
   response.headers.push_back({"Content-Type", "application/json"});
-  response.body = Json{{"token", registry_issuer_->Sign(subject, service, granted, now, 300,
-                                                        RandomHex(32))}}
-                      .dump();
+  response.body =
+      Json{{"token", registry_issuer_->Sign(subject, service, granted, now, 300, RandomHex(32))}}
+          .dump();
   return response;
 }
 

@@ -28,8 +28,7 @@ const GitLabProject* FakeGitLab::FindProjectOfImageLocked(std::string_view image
   const std::string wanted = core::AsciiLower(image_path);
   for (const auto& project : projects_) {
     const std::string path = core::AsciiLower(project.path_with_namespace);
-    const bool within =
-        wanted == path || (wanted.starts_with(path) && wanted[path.size()] == '/');
+    const bool within = wanted == path || (wanted.starts_with(path) && wanted[path.size()] == '/');
     if (within && (best == nullptr || path.size() > best->path_with_namespace.size())) {
       best = &project;
     }
@@ -45,8 +44,8 @@ http::Response FakeGitLab::RegistryToken(const http::Request& request) {
   const auto denied = [this] {
     const std::string message =
         std::string(kGitAccessDenied) + BaseUrl() + std::string(kGitAccessDeniedHelp);
-    return JsonResponse(401, Json{{"errors", Json::array({Json{{"code", "UNAUTHORIZED"},
-                                                                {"message", message}}})}});
+    return JsonResponse(
+        401, Json{{"errors", Json::array({Json{{"code", "UNAUTHORIZED"}, {"message", message}}})}});
   };
   std::vector<RegistryAccess> granted;
   std::string subject;
@@ -107,11 +106,10 @@ http::Response FakeGitLab::RegistryToken(const http::Request& request) {
     }
   }
   const std::int64_t now = core::ToUnixSeconds(Now());
-  const std::string token = registry_issuer_->Sign(subject, std::string(kRegistryService),
-                                                   granted, now, lifetime.count(), RandomHex(32));
-  return JsonResponse(200, Json{{"token", token},
-                                {"expires_in", lifetime.count()},
-                                {"issued_at", IsoTime(Now())}});
+  const std::string token = registry_issuer_->Sign(subject, std::string(kRegistryService), granted,
+                                                   now, lifetime.count(), RandomHex(32));
+  return JsonResponse(
+      200, Json{{"token", token}, {"expires_in", lifetime.count()}, {"issued_at", IsoTime(Now())}});
 }
 
 }  // namespace keybridge::fakes

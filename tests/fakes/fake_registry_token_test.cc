@@ -94,8 +94,7 @@ class FakeGitLabRegistryTest : public ::testing::Test {
                        headers);
   }
 
-  std::vector<std::string> ActionsFor(const core::HttpResponse& response,
-                                      const std::string& name) {
+  std::vector<std::string> ActionsFor(const core::HttpResponse& response, const std::string& name) {
     EXPECT_EQ(response.status, 200) << response.body;
     const Json body = Json::parse(response.body);
     EXPECT_EQ(body["expires_in"], 300);
@@ -126,7 +125,8 @@ TEST_F(FakeGitLabRegistryTest, RefusesOAuthTokensUnlessSwitchedOn) {
   EXPECT_EQ(refused.status, 401);
   const Json body = Json::parse(refused.body);
   EXPECT_EQ(body["errors"][0]["code"], "UNAUTHORIZED");
-  EXPECT_TRUE(body["errors"][0]["message"].get<std::string>().starts_with("HTTP Basic: Access denied"));
+  EXPECT_TRUE(
+      body["errors"][0]["message"].get<std::string>().starts_with("HTTP Basic: Access denied"));
 
   gitlab_.SetRegistryAcceptsOAuthTokens(true);
   EXPECT_EQ(ActionsFor(Auth("scope=repository:group/project/app:pull,push", pair.access_token),

@@ -169,20 +169,15 @@ std::string RegistryTokenIssuer::Sign(const std::string& subject, const std::str
     access_json.push_back({{"type", entry.type}, {"name", entry.name}, {"actions", entry.actions}});
   }
   // Distribution 2.x reads `aud` as one string, not a list.
-  const nlohmann::ordered_json claims = {{"iss", issuer_},
-                                         {"sub", subject},
-                                         {"aud", audience},
-                                         {"iat", issued_at},
-                                         {"nbf", issued_at - 5},
-                                         {"exp", issued_at + lifetime_seconds},
-                                         {"jti", jti},
-                                         {"access", access_json}};
-  const std::string signing_input = crypto::Base64UrlEncode(header.dump()) + "."
-                                    + crypto::Base64UrlEncode(claims.dump());
+  const nlohmann::ordered_json claims = {
+      {"iss", issuer_},   {"sub", subject},       {"aud", audience},
+      {"iat", issued_at}, {"nbf", issued_at - 5}, {"exp", issued_at + lifetime_seconds},
+      {"jti", jti},       {"access", access_json}};
+  const std::string signing_input =
+      crypto::Base64UrlEncode(header.dump()) + "." + crypto::Base64UrlEncode(claims.dump());
   const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   std::size_t size = 0;
-  if (!ctx
-      || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, keys.key.get()) != 1
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, keys.key.get()) != 1
       || EVP_DigestSign(ctx.get(), nullptr, &size,
                         reinterpret_cast<const unsigned char*>(signing_input.data()),
                         signing_input.size())
