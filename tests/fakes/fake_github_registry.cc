@@ -4,6 +4,7 @@
 // "Working with the Container registry" (authenticating needs a personal access token (classic)
 // with read:packages). Anonymous callers get a token for public packages only.
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -110,7 +111,8 @@ http::Response FakeGitHub::RegistryToken(const http::Request& request) {
       }
     }
   }
-  const std::int64_t now = core::ToUnixSeconds(Now());
+  // A real registry checks nbf/exp against its own clock, not the test's provider clock.
+  const std::int64_t now = core::ToUnixSeconds(std::chrono::system_clock::now());
   http::Response response;
   response.status = 200;
   response.headers.push_back({"Content-Type", "application/json"});

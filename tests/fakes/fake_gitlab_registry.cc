@@ -2,6 +2,7 @@
 // ContainerRegistryAuthenticationService): HTTP Basic with a token as the password, one JWT for
 // the requested `scope`s, and actions the token or the user may not have silently left out.
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -105,11 +106,13 @@ http::Response FakeGitLab::RegistryToken(const http::Request& request) {
       }
     }
   }
-  const std::int64_t now = core::ToUnixSeconds(Now());
+  // A real registry checks nbf/exp against its own clock, not the test's provider clock.
+  const std::int64_t now = core::ToUnixSeconds(std::chrono::system_clock::now());
   const std::string token = registry_issuer_->Sign(subject, std::string(kRegistryService), granted,
                                                    now, lifetime.count(), RandomHex(32));
-  return JsonResponse(
-      200, Json{{"token", token}, {"expires_in", lifetime.count()}, {"issued_at", IsoTime(Now())}});
+  return JsonResponse(200, Json{{"token", token},
+                                {"expires_in", lifetime.count()},
+                                {"issued_at", IsoTime(std::chrono::system_clock::now())}});
 }
 
 }  // namespace keybridge::fakes
