@@ -32,7 +32,7 @@ int RunCli(int argc, char** argv) {
   const std::array commands = {AddServeCommand(cli),     AddMigrateCommand(cli),
                                AddTokensCommand(cli),    AddKeysCommand(cli),
                                AddAdminLinkCommand(cli), AddGitCredentialCommand(cli),
-                               AddGitProxyCommand(cli)};
+                               AddGitProxyCommand(cli),  AddDockerCredentialCommand(cli)};
 
   CLI11_PARSE(cli, argc, argv);
   for (const Command& command : commands) {

@@ -9,7 +9,6 @@
 #include <array>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -21,6 +20,7 @@
 #include "core/url.h"
 #include "crypto/hash.h"
 #include "gitcredential/access_hint.h"
+#include "gitcredential/server_access.h"
 
 namespace keybridge::gitcredential {
 namespace {
@@ -43,10 +43,6 @@ std::string_view TrimWhitespace(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
-}
-
-core::Error Invalid(std::string message) {
-  return core::MakeError(core::ErrorCode::kInvalidArgument, std::move(message));
 }
 
 // "90 s", "10 min": for the wait messages.
@@ -223,13 +219,7 @@ Outcome Interpret(const core::HttpResponse& response) {
     outcome.line = "keybridge: the server answered without a usable user name and token";
     return outcome;
   }
-  std::string message;
-  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    message = StringField(body["error"], "message");
-  }
-  if (message.empty()) {
-    message = "the server answered HTTP " + std::to_string(response.status);
-  }
+  const std::string message = ServerErrorMessage(response.status, response.body);
   const std::string connect_url = body.is_object() ? StringField(body, "connect_url") : "";
   std::string provider = body.is_object() ? StringField(body, "provider_name") : "";
   if (provider.empty() && body.is_object()) {
@@ -354,40 +344,16 @@ int Get(const GitCredentialOptions& options, GitCredentialIo& io, const std::str
 
 core::Status LoadGitCredentialEnvironment(const std::function<const char*(const char*)>& getenv,
                                           GitCredentialOptions& options) {
+  ServerAccess access;
+  if (auto loaded = LoadServerAccess(getenv, access); !loaded.ok()) {
+    return loaded;
+  }
+  options.keybridge_url = std::move(access.keybridge_url);
+  options.token = std::move(access.token);
   auto value = [&](const char* name) {
     const char* raw = getenv(name);
     return std::string(TrimWhitespace(raw == nullptr ? "" : raw));
   };
-  options.keybridge_url = value("KEYBRIDGE_URL");
-  while (!options.keybridge_url.empty() && options.keybridge_url.back() == '/') {
-    options.keybridge_url.pop_back();
-  }
-  if (options.keybridge_url.empty()) {
-    return Invalid("set KEYBRIDGE_URL to the keybridge server's URL");
-  }
-  if (auto url = core::ParseUrl(options.keybridge_url);
-      !url.ok() || (url->scheme != "https" && url->scheme != "http")) {
-    return Invalid("KEYBRIDGE_URL must be an http(s) URL");
-  }
-  options.token = value("KEYBRIDGE_TOKEN");
-  if (options.token.empty()) {
-    const std::string file = value("KEYBRIDGE_TOKEN_FILE");
-    if (file.empty()) {
-      return Invalid("set KEYBRIDGE_TOKEN or KEYBRIDGE_TOKEN_FILE (a session token)");
-    }
-    std::ifstream in(file);
-    std::string line;
-    if (!in || !std::getline(in, line)) {
-      return Invalid("KEYBRIDGE_TOKEN_FILE " + file + " cannot be read");
-    }
-    options.token = std::string(TrimWhitespace(line));
-    if (options.token.empty()) {
-      return Invalid("KEYBRIDGE_TOKEN_FILE " + file + " is empty");
-    }
-  }
-  if (options.token.find_first_of("\r\n") != std::string::npos) {
-    return Invalid("KEYBRIDGE_TOKEN must be a single line");
-  }
   if (const std::string runtime = value("XDG_RUNTIME_DIR"); !runtime.empty()) {
     options.state_file = (std::filesystem::path(runtime) / "keybridge" / kStateFileName).string();
   } else if (const std::string home = value("HOME"); !home.empty()) {

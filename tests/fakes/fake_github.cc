@@ -39,7 +39,10 @@ FakeGitHub::FakeGitHub(const core::Clock& clock, const Options& options)
       app_slug_(options.app_slug),
       app_name_(options.app_name),
       app_owner_(options.app_owner),
+      registry_issuer_(std::make_unique<RegistryTokenIssuer>("ghcr-fake")),
       git_(std::make_unique<GitHttpBackend>()) {
+  web_router_.Add("GET", "/token",
+                  [this](http::Request& request) { return RegistryToken(request); });
   web_router_.Add("GET", "/login/oauth/authorize",
                   [this](http::Request& request) { return Authorize(request.QueryParams(), ""); });
   web_router_.Add("POST", "/login/oauth/authorize", [this](http::Request& request) {

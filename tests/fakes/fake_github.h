@@ -17,6 +17,7 @@
 
 #include "fakes/fake_oauth_provider.h"
 #include "fakes/git_http_backend.h"
+#include "fakes/registry_token.h"
 #include "http/router.h"
 
 namespace keybridge::fakes {
@@ -124,6 +125,17 @@ class FakeGitHub final : public FakeOAuthProvider {
   GitHttpBackend& Git() { return *git_; }
 
   TokenPair IssueTokenPair(const FakeUser& user, const std::string& scope) override;
+  // A token as an OAuth App (not a GitHub App) issues it: "gho_…", no expiry, no refresh token,
+  // with classic scopes such as "read:packages". The API and git accept it like any user token.
+  std::string IssueOAuthAppToken(const FakeUser& user, const std::string& scope);
+
+  // --- ghcr.io-like registry token service (GET /token on the web host) ---
+  // BaseUrl() + "/token": the `auth.token.realm` of a registry that trusts this fake.
+  std::string RegistryTokenUrl() const;
+  std::string RegistryIssuer() const;     // "ghcr-fake"
+  std::string RegistryCertificatePath();  // PEM of the certificate in the tokens' `x5c`
+  // Packages ("owner/image") anyone may pull; everything else needs a token with read:packages.
+  void SetPublicPackages(std::vector<std::string> packages);
 
  private:
   http::Response HandleWeb(http::Request& request);
@@ -150,6 +162,7 @@ class FakeGitHub final : public FakeOAuthProvider {
   const GitHubRepository* FindRepositoryLocked(std::string_view full_name) const;
   // The REST representation of the App (GET /apps/{app_slug}), serialised.
   std::string AppJsonLocked() const;
+  http::Response RegistryToken(const http::Request& request);
 
   std::string NewAccessToken() override;
   std::string NewRefreshToken() override;
@@ -182,6 +195,8 @@ class FakeGitHub final : public FakeOAuthProvider {
   std::int64_t rate_window_ = 0;  // hour of the current rate-limit window
   int rate_used_ = 0;
   std::vector<std::string> git_usernames_;
+  std::vector<std::string> public_packages_;
+  std::unique_ptr<RegistryTokenIssuer> registry_issuer_;  // thread-safe on its own
   // Declared last: created before the servers start, destroyed after they stopped.
   std::unique_ptr<GitHttpBackend> git_;
 };

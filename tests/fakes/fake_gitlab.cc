@@ -34,6 +34,8 @@ FakeGitLab::FakeGitLab(const core::Clock& clock, Options options)
       default_scope_(std::move(options.default_scope)),
       grace_(options.refresh_grace_until_first_use),
       require_oauth2_username_(options.require_oauth2_username),
+      registry_accepts_oauth_tokens_(options.registry_accepts_oauth_tokens),
+      registry_issuer_(std::make_unique<RegistryTokenIssuer>(options.registry_issuer)),
       git_(std::make_unique<GitHttpBackend>()) {
   const std::string& p = prefix_;
   router_.Add("GET", p + "/oauth/authorize", [this](http::Request& request) {
@@ -59,6 +61,8 @@ FakeGitLab::FakeGitLab(const core::Clock& clock, Options options)
   router_.Add("GET", p + "/oauth/token/info",
               [this](http::Request& request) { return TokenInfo(request); });
   router_.Add("GET", p + "/api/v4/user", [this](http::Request& request) { return User(request); });
+  router_.Add("GET", p + "/jwt/auth",
+              [this](http::Request& request) { return RegistryToken(request); });
   port_ = AddServer([this](http::Request& request) { return Handle(request); });
   StartServers();
 }
@@ -98,6 +102,26 @@ void FakeGitLab::SetRateLimited(bool limited, core::Seconds retry_after) {
   const std::lock_guard lock(mutex_);
   rate_limited_ = limited;
   retry_after_ = retry_after;
+}
+
+std::string FakeGitLab::RegistryTokenUrl() const {
+  return BaseUrl() + "/jwt/auth";
+}
+std::string FakeGitLab::RegistryIssuer() const {
+  return registry_issuer_->Issuer();
+}
+std::string FakeGitLab::RegistryCertificatePath() {
+  return registry_issuer_->CertificatePemPath();
+}
+
+void FakeGitLab::SetRegistryAcceptsOAuthTokens(bool accept) {
+  const std::lock_guard lock(mutex_);
+  registry_accepts_oauth_tokens_ = accept;
+}
+
+void FakeGitLab::SetRegistryTokenLifetime(core::Seconds lifetime) {
+  const std::lock_guard lock(mutex_);
+  registry_token_lifetime_ = lifetime;
 }
 
 void FakeGitLab::SetRequireOauth2Username(bool require) {

@@ -15,6 +15,7 @@
 
 #include "fakes/fake_oauth_provider.h"
 #include "fakes/git_http_backend.h"
+#include "fakes/registry_token.h"
 #include "http/router.h"
 
 namespace keybridge::fakes {
@@ -62,6 +63,12 @@ class FakeGitLab final : public FakeOAuthProvider {
     // Git over HTTP: true is the older GitLab that only takes an OAuth token with the Basic
     // username "oauth2"; false accepts any username (GitLab 14+).
     bool require_oauth2_username = true;
+    // Container registry token service (GET /jwt/auth): the `iss` of its JWTs, which the
+    // registry's `auth.token.issuer` must name.
+    std::string registry_issuer = "gitlab-issuer";
+    // Whether /jwt/auth takes an OAuth access token as the Basic password. GitLab versions
+    // differ; off answers 401 as for a bad password (personal access tokens are not modelled).
+    bool registry_accepts_oauth_tokens = false;
   };
 
   // `clock` must outlive the fake. Starts serving on 127.0.0.1 before returning.
@@ -79,6 +86,16 @@ class FakeGitLab final : public FakeOAuthProvider {
   // While set, every /api/v4 call answers 429 "Retry later" (text/plain) with Retry-After.
   void SetRateLimited(bool limited, core::Seconds retry_after = core::Seconds(60));
   void SetRequireOauth2Username(bool require);
+  // --- Container registry token service (GET /jwt/auth) ---
+  // BaseUrl() + "/jwt/auth": the `auth.token.realm` of a registry that trusts this fake.
+  std::string RegistryTokenUrl() const;
+  std::string RegistryIssuer() const;
+  // A PEM file with the certificate the registry tokens carry in `x5c` (`rootcertbundle`).
+  std::string RegistryCertificatePath();
+  void SetRegistryAcceptsOAuthTokens(bool accept);
+  // Seconds a registry token lives (`expires_in`); GitLab's default is 300.
+  void SetRegistryTokenLifetime(core::Seconds lifetime);
+
   // Registers (or replaces, by path) a project; returns its id. Also creates its bare repository
   // (empty, HEAD -> default_branch) unless it exists, so it can be cloned and pushed to at once.
   // Throws std::runtime_error if git fails.
@@ -119,6 +136,9 @@ class FakeGitLab final : public FakeOAuthProvider {
   // Smart HTTP: GitLab's git authentication and access checks, then git http-backend.
   http::Response GitRequest(const http::Request& request, const GitRoute& route);
   const GitLabProject* FindProjectLocked(std::string_view path_with_namespace) const;
+  // The project an image path belongs to: the project itself or a path below it.
+  const GitLabProject* FindProjectOfImageLocked(std::string_view image_path) const;
+  http::Response RegistryToken(const http::Request& request);
 
   std::string NewAccessToken() override;
   std::string NewRefreshToken() override;
@@ -139,6 +159,9 @@ class FakeGitLab final : public FakeOAuthProvider {
   std::int64_t api_window_ = 0;  // minute of the current rate-limit window
   int api_calls_in_window_ = 0;
   bool require_oauth2_username_ = true;
+  bool registry_accepts_oauth_tokens_ = false;
+  core::Seconds registry_token_lifetime_{300};
+  std::unique_ptr<RegistryTokenIssuer> registry_issuer_;  // thread-safe on its own
   // Declared last: created before the servers start, destroyed after they stopped.
   std::unique_ptr<GitHttpBackend> git_;
 };

@@ -59,6 +59,8 @@ struct Flags {
   std::string stats_file;
   std::vector<std::string> gitlab_empty_projects;
   std::size_t max_body_mb = 64;
+  std::string registry_issuer = "gitlab-issuer";
+  bool registry_accepts_oauth_tokens = false;
 };
 
 bool StdinIsPipeOrSocket() {
@@ -123,6 +125,8 @@ int Run(const Flags& flags) {
   gitlab_options.max_body_bytes = flags.max_body_mb * 1024 * 1024;
   // Any Basic user name with an OAuth token, as GitLab 14+ (keybridge sends "oauth2" anyway).
   gitlab_options.require_oauth2_username = false;
+  gitlab_options.registry_issuer = flags.registry_issuer;
+  gitlab_options.registry_accepts_oauth_tokens = flags.registry_accepts_oauth_tokens;
 
   FakeGitHub::Options github_options;
   github_options.client_id = flags.github_client_id;
@@ -202,17 +206,24 @@ int Run(const Flags& flags) {
   const std::string install_url = github->BaseUrl()
                                   + (flags.github_enterprise ? "/github-apps/" : "/apps/")
                                   + flags.github_app_slug + "/installations/new";
-  const nlohmann::ordered_json ready = {{"gitlab",
-                                         {{"url", gitlab->BaseUrl()},
-                                          {"client_id", flags.gitlab_client_id},
-                                          {"client_secret", flags.gitlab_client_secret}}},
-                                        {"github",
-                                         {{"url", github->BaseUrl()},
-                                          {"api_url", github->ApiBaseUrl()},
-                                          {"client_id", flags.github_client_id},
-                                          {"client_secret", flags.github_client_secret},
-                                          {"app_slug", flags.github_app_slug},
-                                          {"install_url", install_url}}}};
+  const nlohmann::ordered_json ready = {
+      {"gitlab",
+       {{"url", gitlab->BaseUrl()},
+        {"client_id", flags.gitlab_client_id},
+        {"client_secret", flags.gitlab_client_secret},
+        {"registry_realm", gitlab->RegistryTokenUrl()},
+        {"registry_issuer", gitlab->RegistryIssuer()},
+        {"registry_certificate", gitlab->RegistryCertificatePath()}}},
+      {"github",
+       {{"url", github->BaseUrl()},
+        {"api_url", github->ApiBaseUrl()},
+        {"client_id", flags.github_client_id},
+        {"client_secret", flags.github_client_secret},
+        {"app_slug", flags.github_app_slug},
+        {"install_url", install_url},
+        {"registry_realm", github->RegistryTokenUrl()},
+        {"registry_issuer", github->RegistryIssuer()},
+        {"registry_certificate", github->RegistryCertificatePath()}}}};
   std::cout << ready.dump() << std::endl;  // endl flushes: the parent is waiting for this line
 
   if (StdinIsPipeOrSocket()) {
@@ -288,6 +299,11 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see abo
                    ? std::string("expected owner/name")
                    : std::string();
       });
+  app.add_option("--registry-issuer", flags.registry_issuer,
+                 "`iss` of the GitLab registry tokens (the registry's auth.token.issuer)")
+      ->capture_default_str();
+  app.add_flag("--registry-accepts-oauth-tokens", flags.registry_accepts_oauth_tokens,
+               "GitLab's /jwt/auth takes OAuth access tokens (GitLab versions differ)");
   app.add_flag("--github-enterprise", flags.github_enterprise,
                "GitHub Enterprise Server layout (API under /api/v3 on the same host)");
   app.add_option("--seed-bytes", flags.seed_bytes,

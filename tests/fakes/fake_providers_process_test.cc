@@ -124,6 +124,19 @@ TEST(FakeProvidersProcess, PrintsOneJsonLineAndServesBothProvidersUntilStdinClos
   EXPECT_EQ(ready["github"]["app_slug"], "my-app");
   EXPECT_EQ(ready["github"]["api_url"], github + "/api/v3");
   EXPECT_EQ(ready["github"]["install_url"], github + "/github-apps/my-app/installations/new");
+  // The registry token services and the certificate a registry must trust for them.
+  EXPECT_EQ(ready["gitlab"]["registry_realm"], gitlab + "/jwt/auth");
+  EXPECT_EQ(ready["gitlab"]["registry_issuer"], "gitlab-issuer");
+  EXPECT_EQ(ready["github"]["registry_realm"], github + "/token");
+  for (const char* fake : {"gitlab", "github"}) {
+    std::ifstream pem(ready[fake]["registry_certificate"].get<std::string>());
+    const std::string first_line = [&] {
+      std::string line;
+      std::getline(pem, line);
+      return line;
+    }();
+    EXPECT_EQ(first_line, "-----BEGIN CERTIFICATE-----") << fake;
+  }
   TestClient client;
   // Both apps accept the configured callback and auto-approve for the signed-in user.
   auto gl_authorize = client.Get(gitlab + "/oauth/authorize?client_id=gl-id&response_type=code"

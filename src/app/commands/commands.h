@@ -17,12 +17,13 @@ struct Command {
   bool silent = false;
 };
 
-Command AddServeCommand(CLI::App& cli);          // serve.cc
-Command AddMigrateCommand(CLI::App& cli);        // migrate.cc
-Command AddTokensCommand(CLI::App& cli);         // tokens.cc
-Command AddKeysCommand(CLI::App& cli);           // keys.cc
-Command AddAdminLinkCommand(CLI::App& cli);      // admin_link.cc
-Command AddGitCredentialCommand(CLI::App& cli);  // git_credential.cc
-Command AddGitProxyCommand(CLI::App& cli);       // git_proxy.cc
+Command AddServeCommand(CLI::App& cli);             // serve.cc
+Command AddMigrateCommand(CLI::App& cli);           // migrate.cc
+Command AddTokensCommand(CLI::App& cli);            // tokens.cc
+Command AddKeysCommand(CLI::App& cli);              // keys.cc
+Command AddAdminLinkCommand(CLI::App& cli);         // admin_link.cc
+Command AddGitCredentialCommand(CLI::App& cli);     // git_credential.cc
+Command AddGitProxyCommand(CLI::App& cli);          // git_proxy.cc
+Command AddDockerCredentialCommand(CLI::App& cli);  // docker_credential.cc
 
 }  // namespace keybridge::app
