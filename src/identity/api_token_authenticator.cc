@@ -106,7 +106,8 @@ core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_v
   core::Caller caller = core::Caller::User(std::move(stored.user_id));
   caller.session_scope =
       core::SessionScope{std::move(stored.id), std::move(stored.session_name),
-                         std::move(stored.connection_ids), std::move(stored.repository_urls)};
+                         std::move(stored.connection_ids), std::move(stored.repository_urls),
+                         std::move(stored.image_repositories)};
   return caller;
 }
 
