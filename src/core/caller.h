@@ -22,7 +22,7 @@ struct SessionScope {
   std::vector<std::string> repository_urls;
   // Container images it may check and obtain registry credentials for:
   // "registry-host[:port][/path-prefix]" (core::ImageWithin).
-  std::vector<std::string> image_repositories;
+  std::vector<std::string> image_repositories{};
 };
 
 struct Caller {

@@ -25,7 +25,7 @@ struct SessionToken {
   std::vector<std::string> repository_urls;
   // Container images ("registry-host[:port][/path-prefix]") it may check and obtain registry
   // credentials for; a token without any gets neither.
-  std::vector<std::string> image_repositories;
+  std::vector<std::string> image_repositories{};
   TimePoint created_at{};
   TimePoint expires_at{};  // session tokens always expire
   std::optional<TimePoint> revoked_at;
