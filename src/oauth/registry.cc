@@ -188,13 +188,12 @@ std::string RegistryApiBase(std::string_view registry) {
   return "https://" + std::string(registry);
 }
 
-core::HttpRequest BuildManifestRequest(std::string_view api_base,
-                                       const core::ImageReference& image,
+core::HttpRequest BuildManifestRequest(std::string_view api_base, const core::ImageReference& image,
                                        RegistryAuthorization authorization) {
   core::HttpRequest request;
   request.method = "GET";
-  request.url = std::string(api_base) + "/v2/" + image.repository + "/manifests/"
-                + image.ManifestReference();
+  request.url =
+      std::string(api_base) + "/v2/" + image.repository + "/manifests/" + image.ManifestReference();
   request.headers = {{"Accept", std::string(kManifestAccept)}};
   if (authorization.bearer != nullptr) {
     request.headers.push_back({"Authorization", "Bearer " + authorization.bearer->Reveal()});

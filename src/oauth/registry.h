@@ -74,8 +74,7 @@ struct RegistryAuthorization {
 };
 
 // GET <api_base>/v2/<repository>/manifests/<tag or digest>.
-core::HttpRequest BuildManifestRequest(std::string_view api_base,
-                                       const core::ImageReference& image,
+core::HttpRequest BuildManifestRequest(std::string_view api_base, const core::ImageReference& image,
                                        RegistryAuthorization authorization = {});
 
 struct ImagePlatform {
@@ -86,12 +85,12 @@ struct ImagePlatform {
 };
 
 enum class ManifestOutcome {
-  kFound,          // 200 with a manifest or index
-  kUnauthorized,   // 401: credentials needed (or refused); `challenge` set when parsable
-  kDenied,         // 403, or an error body saying DENIED
-  kNotFound,       // 404 (MANIFEST_UNKNOWN, NAME_UNKNOWN)
-  kInvalidBody,    // 200 that is not a manifest
-  kFailed,         // any other status
+  kFound,         // 200 with a manifest or index
+  kUnauthorized,  // 401: credentials needed (or refused); `challenge` set when parsable
+  kDenied,        // 403, or an error body saying DENIED
+  kNotFound,      // 404 (MANIFEST_UNKNOWN, NAME_UNKNOWN)
+  kInvalidBody,   // 200 that is not a manifest
+  kFailed,        // any other status
 };
 
 struct ManifestLookup {

@@ -69,9 +69,10 @@ TEST(BuildRegistryTokenRequest, AsksForPullOfTheRepositoryWithBasicCredentials) 
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->method, "GET");
   // The scope is keybridge's own (pull of this repository), never the challenge's.
-  EXPECT_EQ(request->url,
-            "https://gitlab.example.com/jwt/auth?service=container_registry&scope=repository%3Agroup"
-            "%2Fapp%3Apull");
+  EXPECT_EQ(
+      request->url,
+      "https://gitlab.example.com/jwt/auth?service=container_registry&scope=repository%3Agroup"
+      "%2Fapp%3Apull");
   EXPECT_EQ(HeaderOf(*request, "Authorization"),
             "Basic " + crypto::Base64Encode("oauth2:glpat-secret"));
 }
@@ -80,7 +81,8 @@ TEST(BuildRegistryTokenRequest, AnonymousKeepsTheRealmsQueryAndSendsNoAuthorizat
   RegistryChallenge challenge{"bearer", "https://auth.example/token?x=1", "", ""};
   const auto request = BuildRegistryTokenRequest(challenge, "library/debian", nullptr);
   ASSERT_TRUE(request.ok());
-  EXPECT_EQ(request->url, "https://auth.example/token?x=1&scope=repository%3Alibrary%2Fdebian%3Apull");
+  EXPECT_EQ(request->url,
+            "https://auth.example/token?x=1&scope=repository%3Alibrary%2Fdebian%3Apull");
   EXPECT_EQ(HeaderOf(*request, "Authorization"), "");
 }
 
@@ -151,8 +153,8 @@ TEST(ParseManifestResponse, AnIndexListsItsPlatformsWithoutAttestations) {
 }
 
 TEST(ParseManifestResponse, ASingleManifestIsFoundWithoutPlatforms) {
-  const auto lookup = ParseManifestResponse(Answer(
-      200, R"({"schemaVersion":2,"config":{"digest":"sha256:c"},"layers":[]})"));
+  const auto lookup = ParseManifestResponse(
+      Answer(200, R"({"schemaVersion":2,"config":{"digest":"sha256:c"},"layers":[]})"));
   EXPECT_EQ(lookup.outcome, ManifestOutcome::kFound);
   EXPECT_TRUE(lookup.platforms.empty());
   EXPECT_EQ(ParseManifestResponse(Answer(200, R"({"hello":1})")).outcome,

@@ -105,48 +105,48 @@ json ExpiresAt(const service::RegistryCredential& credential) {
 
 void AddImageRoutes(RouteTable& routes, service::ImageService& images,
                     core::RateLimiter* per_client) {
-  routes.Add("GET", kImageCheckPath, Access::kAnonymousOrSession, Compartment::kProbe,
-             [&images](http::Request& request) -> core::Result<http::Response> {
-               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string image_url,
-                                          ParseQuery(request, "image_url", nullptr));
-               KEYBRIDGE_ASSIGN_OR_RETURN(const service::ImageCheck check,
-                                          images.Check(request.caller, image_url));
-               // The answer depends on who asks (their token, their connection).
-               return std::move(JsonResponse(200, CheckToJson(check))
-                                    .WithHeader("Cache-Control", "private, no-store"));
-             });
+  routes.Add(
+      "GET", kImageCheckPath, Access::kAnonymousOrSession, Compartment::kProbe,
+      [&images](http::Request& request) -> core::Result<http::Response> {
+        KEYBRIDGE_ASSIGN_OR_RETURN(const std::string image_url,
+                                   ParseQuery(request, "image_url", nullptr));
+        KEYBRIDGE_ASSIGN_OR_RETURN(const service::ImageCheck check,
+                                   images.Check(request.caller, image_url));
+        // The answer depends on who asks (their token, their connection).
+        return std::move(
+            JsonResponse(200, CheckToJson(check)).WithHeader("Cache-Control", "private, no-store"));
+      });
   if (per_client != nullptr) {
     routes.LimitPerClient("GET", kImageCheckPath, *per_client);
   }
 
-  routes.Add(
-      "GET", kPullSecretPath, Access::kUserOrSession, Compartment::kMemoryFirst,
-      [&images](http::Request& request) -> core::Result<http::Response> {
-        service::TokenDemand demand;
-        demand.min_valid = core::Seconds(kDefaultMinValidSeconds);
-        KEYBRIDGE_ASSIGN_OR_RETURN(const std::string image_url,
-                                   ParseQuery(request, "image_url", &demand));
-        demand.may_call_provider = request.may_wait_on_providers;
-        KEYBRIDGE_ASSIGN_OR_RETURN(const service::RegistryCredentialLookup lookup,
-                                   images.PullSecret(request.caller, image_url, demand));
-        if (!lookup.credential.ok()) {
-          if (lookup.credential.error().code == core::ErrorCode::kWouldWait) {
-            return lookup.credential.error();  // the route table runs this on the provider
-          }
-          return LookupError(request, lookup, true);
-        }
-        const service::RegistryCredential& credential = *lookup.credential;
-        service::AuditTokenHandedOut(request.caller, credential.connection, "pull-secret");
-        const core::Secret config = oauth::DockerConfigJsonBase64(
-            lookup.registry, oauth::RegistryLogin{credential.username, credential.secret});
-        json out = {{"apiVersion", "v1"},
-                    {"kind", "Secret"},
-                    {"type", "kubernetes.io/dockerconfigjson"},
-                    {"metadata", {{"name", "keybridge-" + lookup.provider.id.value()}}},
-                    {"data", {{".dockerconfigjson", config.Reveal()}}},
-                    {"expires_at", ExpiresAt(credential)}};
-        return std::move(JsonResponse(200, out).WithHeader("Cache-Control", "no-store"));
-      });
+  routes.Add("GET", kPullSecretPath, Access::kUserOrSession, Compartment::kMemoryFirst,
+             [&images](http::Request& request) -> core::Result<http::Response> {
+               service::TokenDemand demand;
+               demand.min_valid = core::Seconds(kDefaultMinValidSeconds);
+               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string image_url,
+                                          ParseQuery(request, "image_url", &demand));
+               demand.may_call_provider = request.may_wait_on_providers;
+               KEYBRIDGE_ASSIGN_OR_RETURN(const service::RegistryCredentialLookup lookup,
+                                          images.PullSecret(request.caller, image_url, demand));
+               if (!lookup.credential.ok()) {
+                 if (lookup.credential.error().code == core::ErrorCode::kWouldWait) {
+                   return lookup.credential.error();  // the route table runs this on the provider
+                 }
+                 return LookupError(request, lookup, true);
+               }
+               const service::RegistryCredential& credential = *lookup.credential;
+               service::AuditTokenHandedOut(request.caller, credential.connection, "pull-secret");
+               const core::Secret config = oauth::DockerConfigJsonBase64(
+                   lookup.registry, oauth::RegistryLogin{credential.username, credential.secret});
+               json out = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"type", "kubernetes.io/dockerconfigjson"},
+                           {"metadata", {{"name", "keybridge-" + lookup.provider.id.value()}}},
+                           {"data", {{".dockerconfigjson", config.Reveal()}}},
+                           {"expires_at", ExpiresAt(credential)}};
+               return std::move(JsonResponse(200, out).WithHeader("Cache-Control", "no-store"));
+             });
 
   routes.Add(
       "GET", kRegistryCredentialsPath, Access::kUserOrSession, Compartment::kMemoryFirst,
@@ -165,8 +165,7 @@ void AddImageRoutes(RouteTable& routes, service::ImageService& images,
           return LookupError(request, lookup, false);
         }
         const service::RegistryCredential& credential = *lookup.credential;
-        service::AuditTokenHandedOut(request.caller, credential.connection,
-                                     "registry-credentials");
+        service::AuditTokenHandedOut(request.caller, credential.connection, "registry-credentials");
         json out = {{"server_url", lookup.registry},
                     {"username", credential.username},
                     {"secret", credential.secret.Reveal()},

@@ -47,8 +47,8 @@ class ImageRoutesTest : public ::testing::Test {
     ASSERT_TRUE(connections_.StoreToken(c.id, token, clock_.Now()).ok());
   }
 
-  http::Response Call(const std::string& method, const std::string& path,
-                      const std::string& query, const std::string& body = "") {
+  http::Response Call(const std::string& method, const std::string& path, const std::string& query,
+                      const std::string& body = "") {
     http::Request request;
     request.method = method;
     request.path = path;
@@ -83,8 +83,9 @@ class ImageRoutesTest : public ::testing::Test {
       clock_,       scope_,     {core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
   service::SessionTokenService sessions_{tokens_, scope_, random_, clock_,
                                          service::SessionTokenServiceOptions{}};
-  service::ImageService images_{matcher_,      connections_, token_service_,
-                                core::PublicUrls("https://kb.example.org"), http_, http_};
+  service::ImageService images_{matcher_,       connections_,
+                                token_service_, core::PublicUrls("https://kb.example.org"),
+                                http_,          http_};
   RequestPolicy policy_{[this](std::string_view, std::string_view) { return caller_; }, {}};
   RouteTable routes_{policy_};
 };
@@ -161,15 +162,17 @@ TEST_F(ImageRoutesTest, ImageCheckAnswersAccessibleAndTheConnectUrl) {
   const json body = json::parse(response.body);
   EXPECT_EQ(body["accessible"], false);
   EXPECT_EQ(body["provider"]["id"], "gitlab");
-  EXPECT_EQ(body["connect_url"], "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize");
+  EXPECT_EQ(body["connect_url"],
+            "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize");
   EXPECT_TRUE(body.contains("message"));
   EXPECT_FALSE(body.contains("platforms"));
   EXPECT_EQ(Call("GET", kImageCheckPath, "image_url=%3A%3A").status, 422);
 }
 
 TEST_F(ImageRoutesTest, SessionTokensStoreAndShowImageRepositories) {
-  auto created = Call("POST", "/api/data/sessions/tokens", "",
-                      R"({"session_name":"s","image_repositories":["Registry.example.org/group/"]})");
+  auto created =
+      Call("POST", "/api/data/sessions/tokens", "",
+           R"({"session_name":"s","image_repositories":["Registry.example.org/group/"]})");
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(json::parse(created.body)["image_repositories"],
             json::array({"registry.example.org/group"}));

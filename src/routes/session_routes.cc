@@ -54,8 +54,8 @@ core::Result<std::optional<core::Seconds>> OptionalSeconds(const json& body, con
 core::Result<service::SessionTokenRequest> ParseCreate(const http::Request& request) {
   KEYBRIDGE_ASSIGN_OR_RETURN(json body, ParseJsonObject(request));
   KEYBRIDGE_RETURN_IF_ERROR(RejectUnknownFields(
-      body, {"session_name", "ttl_seconds", "connection_ids", "repository_urls",
-             "image_repositories"}));
+      body,
+      {"session_name", "ttl_seconds", "connection_ids", "repository_urls", "image_repositories"}));
   service::SessionTokenRequest create;
   KEYBRIDGE_ASSIGN_OR_RETURN(create.session_name, RequiredString(body, "session_name"));
   KEYBRIDGE_ASSIGN_OR_RETURN(create.ttl, OptionalSeconds(body, "ttl_seconds"));

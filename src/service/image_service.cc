@@ -92,8 +92,8 @@ Attempt FetchManifest(core::HttpClient& http, const std::string& api_base,
   }
   auto answer = http.Send(*token_request);
   if (!answer.ok()) {
-    attempt.problem = "The registry's token service could not be reached: "
-                      + answer.error().message;
+    attempt.problem =
+        "The registry's token service could not be reached: " + answer.error().message;
     return attempt;
   }
   auto token = oauth::ParseRegistryTokenResponse(*answer);
@@ -105,8 +105,7 @@ Attempt FetchManifest(core::HttpClient& http, const std::string& api_base,
   return attempt;
 }
 
-std::string MessageFor(const core::ImageReference& image, const Attempt& attempt,
-                       bool with_token) {
+std::string MessageFor(const core::ImageReference& image, const Attempt& attempt, bool with_token) {
   if (!attempt.problem.empty()) {
     return attempt.problem;
   }
@@ -117,8 +116,8 @@ std::string MessageFor(const core::ImageReference& image, const Attempt& attempt
       return with_token ? image.registry + " does not let your account pull " + name
                         : image.registry + " requires signing in to pull " + name;
     case ManifestOutcome::kNotFound:
-      return image.registry + " does not know " + image.ToString()
-             + ", or it is not visible to " + (with_token ? "your account" : "anonymous users");
+      return image.registry + " does not know " + image.ToString() + ", or it is not visible to "
+             + (with_token ? "your account" : "anonymous users");
     case ManifestOutcome::kInvalidBody:
       return image.registry + " answered with something that is not an image manifest";
     case ManifestOutcome::kFound:
@@ -189,8 +188,7 @@ core::Result<ImageCheck> ImageService::Check(const core::Caller& caller,
   if (check.connection && check.connection->status == core::ConnectionStatus::kConnected) {
     if (IsGitHubAppIntegration(*provider)) {
       token_message = std::string(kGitHubAppRefusal);
-    } else if (auto fresh = tokens_.FreshConnection(caller, check.connection->id,
-                                                    core::Seconds(0));
+    } else if (auto fresh = tokens_.FreshConnection(caller, check.connection->id, core::Seconds(0));
                !fresh.ok()) {
       token_message = fresh.error().message;
       // A rejected refresh token marked the connection invalid_credentials: show that.

@@ -37,8 +37,8 @@
 namespace keybridge::service {
 
 struct ImageCheck {
-  core::ImageReference image;  // as parsed
-  bool accessible = false;     // the registry served the image's manifest
+  core::ImageReference image;                   // as parsed
+  bool accessible = false;                      // the registry served the image's manifest
   std::vector<oauth::ImagePlatform> platforms;  // from an index; empty for one manifest
   std::optional<core::Provider> provider;       // the matched integration (no secret)
   std::optional<core::Connection> connection;   // the caller's connection to it (no token)
@@ -94,8 +94,8 @@ class ImageService {
                                                              const TokenDemand& demand);
 
  private:
-  core::Result<RegistryCredentialLookup> LookupFor(const core::Caller& caller,
-                                                   std::string registry, core::Status in_scope,
+  core::Result<RegistryCredentialLookup> LookupFor(const core::Caller& caller, std::string registry,
+                                                   core::Status in_scope,
                                                    const TokenDemand& demand);
 
   ProviderMatcher& matcher_;

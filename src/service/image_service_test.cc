@@ -24,7 +24,8 @@ constexpr const char* kIndex = R"({"schemaVersion":2,"manifests":[
   {"digest":"sha256:a","platform":{"os":"linux","architecture":"amd64"}},
   {"digest":"sha256:b","platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]})";
 
-core::HttpResponse Answer(int status, std::string body, std::vector<core::HttpHeader> headers = {}) {
+core::HttpResponse Answer(int status, std::string body,
+                          std::vector<core::HttpHeader> headers = {}) {
   core::HttpResponse response;
   response.status = status;
   response.body = std::move(body);
@@ -61,15 +62,15 @@ core::Provider MakeProvider(const std::string& id, core::ProviderKind kind, cons
 class ImageServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(providers_
-                    .Insert(MakeProvider("gitlab", core::ProviderKind::kGitLab,
-                                         "https://gitlab.example.org",
-                                         "https://registry.example.org"))
-                    .ok());
+    ASSERT_TRUE(
+        providers_
+            .Insert(MakeProvider("gitlab", core::ProviderKind::kGitLab,
+                                 "https://gitlab.example.org", "https://registry.example.org"))
+            .ok());
   }
 
-  void Connect(const core::ConnectionId& id, const std::string& provider,
-               const std::string& access, core::Seconds valid = core::Seconds(7200)) {
+  void Connect(const core::ConnectionId& id, const std::string& provider, const std::string& access,
+               core::Seconds valid = core::Seconds(7200)) {
     core::Connection c;
     c.id = id;
     c.user_id = core::UserId("alice");
@@ -89,8 +90,8 @@ class ImageServiceTest : public ::testing::Test {
   static core::Caller Session(std::vector<core::ConnectionId> connection_ids,
                               std::vector<std::string> images) {
     core::Caller caller = Alice();
-    caller.session_scope = core::SessionScope{"st_0123456789ab", "jupyter",
-                                              std::move(connection_ids), {}, std::move(images)};
+    caller.session_scope = core::SessionScope{
+        "st_0123456789ab", "jupyter", std::move(connection_ids), {}, std::move(images)};
     return caller;
   }
 
@@ -110,7 +111,7 @@ class ImageServiceTest : public ::testing::Test {
       scope_,
       TokenServiceOptions{core::Seconds(300), core::PublicUrls("https://kb.example.org")}};
   ImageService images_{matcher_, connections_, tokens_, core::PublicUrls("https://kb.example.org"),
-                       http_, probe_};
+                       http_,    probe_};
 };
 
 TEST_F(ImageServiceTest, AGitLabImageIsCheckedWithTheUsersTokenThroughTheRegistryTokenFlow) {
@@ -141,12 +142,14 @@ TEST_F(ImageServiceTest, AGitLabImageIsCheckedWithTheUsersTokenThroughTheRegistr
 }
 
 TEST_F(ImageServiceTest, APublicImageOfAnUnservedRegistryIsCheckedAnonymouslyThroughTheProbe) {
-  probe_.Enqueue("GET", "https://registry-1.docker.io/v2/library/debian/manifests/12",
-                 Challenge(R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io")"));
-  probe_.Enqueue("GET",
-                 "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary"
-                 "%2Fdebian%3Apull",
-                 Answer(200, R"({"access_token":"anon"})"));
+  probe_.Enqueue(
+      "GET", "https://registry-1.docker.io/v2/library/debian/manifests/12",
+      Challenge(R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io")"));
+  probe_.Enqueue(
+      "GET",
+      "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary"
+      "%2Fdebian%3Apull",
+      Answer(200, R"({"access_token":"anon"})"));
   probe_.Enqueue("GET", "https://registry-1.docker.io/v2/library/debian/manifests/12",
                  Answer(200, R"({"schemaVersion":2,"config":{},"layers":[]})"));
 
@@ -185,7 +188,8 @@ TEST_F(ImageServiceTest, NotConnectedGetsTheConnectUrlAndTheAnonymousAnswer) {
   ASSERT_TRUE(check.ok());
   EXPECT_FALSE(check->accessible);
   EXPECT_FALSE(check->connection);
-  EXPECT_EQ(check->connect_url, "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize");
+  EXPECT_EQ(check->connect_url,
+            "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize");
   EXPECT_NE(check->message.find("requires signing in"), std::string::npos) << check->message;
   EXPECT_EQ(HeaderOf(http_.Requests()[1], "Authorization"), "") << "anonymous token request";
 }
@@ -261,8 +265,8 @@ TEST_F(ImageServiceTest, ASessionOutsideItsImageScopeIsCheckedAsAnonymous) {
   http_.Enqueue("GET", kManifestUrl, Challenge(kChallenge));
   http_.Enqueue("GET", kTokenUrl, Answer(200, R"({"token":"registry-jwt"})"));
   http_.Enqueue("GET", kManifestUrl, Answer(200, kIndex));
-  auto inside = images_.Check(Session({}, {"registry.example.org/group"}),
-                              "registry.example.org/group/app");
+  auto inside =
+      images_.Check(Session({}, {"registry.example.org/group"}), "registry.example.org/group/app");
   ASSERT_TRUE(inside.ok());
   EXPECT_TRUE(inside->accessible) << inside->message;
   ASSERT_TRUE(inside->connection);
@@ -328,8 +332,8 @@ TEST_F(ImageServiceTest, NoIntegrationOrNoConnectionAreNamed) {
 }
 
 TEST_F(ImageServiceTest, AGitHubAppIntegrationNeverHandsOutRegistryCredentials) {
-  core::Provider app = MakeProvider("github-app", core::ProviderKind::kGitHub,
-                                    "https://github.com", "https://ghcr.io");
+  core::Provider app = MakeProvider("github-app", core::ProviderKind::kGitHub, "https://github.com",
+                                    "https://ghcr.io");
   app.app_slug = "keybridge";
   ASSERT_TRUE(providers_.Insert(app).ok());
   Connect(core::ConnectionId("01HBBBBBBBBBBBBBBBBBBBBBBB"), "github-app", "ghu_token");
@@ -339,8 +343,9 @@ TEST_F(ImageServiceTest, AGitHubAppIntegrationNeverHandsOutRegistryCredentials) 
   ASSERT_TRUE(lookup.ok());
   ASSERT_FALSE(lookup->credential.ok());
   EXPECT_EQ(lookup->credential.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(lookup->credential.error().message.find("GitHub App tokens are not accepted by ghcr.io"),
-            std::string::npos);
+  EXPECT_NE(
+      lookup->credential.error().message.find("GitHub App tokens are not accepted by ghcr.io"),
+      std::string::npos);
 }
 
 TEST_F(ImageServiceTest, SessionTokensGetRegistryCredentialsOnlyWithinTheirImageScope) {
@@ -365,10 +370,11 @@ TEST_F(ImageServiceTest, SessionTokensGetRegistryCredentialsOnlyWithinTheirImage
                                        "registry.example.org/group-other/app", {});
   ASSERT_TRUE(other_path.ok());
   EXPECT_EQ(other_path->credential.error().code, ErrorCode::kPermissionDenied);
-  auto in_path = images_.PullSecret(Session({}, {"registry.example.org/group"}),
-                                    "registry.example.org/group/sub/app@sha256:"
-                                    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                                    {});
+  auto in_path =
+      images_.PullSecret(Session({}, {"registry.example.org/group"}),
+                         "registry.example.org/group/sub/app@sha256:"
+                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                         {});
   ASSERT_TRUE(in_path.ok());
   EXPECT_TRUE(in_path->credential.ok()) << in_path->credential.error().message;
 }
@@ -378,7 +384,8 @@ TEST_F(ImageServiceTest, SessionScopesValidateImageRepositories) {
   std::vector<std::string> urls;
   std::vector<std::string> images = {"Registry.example.org/group/", "registry.example.org"};
   ASSERT_TRUE(scope_.CheckRequest(Alice(), connections, urls, images).ok());
-  EXPECT_EQ(images, (std::vector<std::string>{"registry.example.org/group", "registry.example.org"}));
+  EXPECT_EQ(images,
+            (std::vector<std::string>{"registry.example.org/group", "registry.example.org"}));
 
   for (std::string bad : {"https://registry.example.org/group", "ghcr.io/alice",
                           "registry.example.org/Group", "registry.example.org/group:tag", ""}) {

@@ -233,9 +233,9 @@ core::Status SessionScopePolicy::CheckImage(const core::Caller& caller,
       return core::OkStatus();
     }
   }
-  return MakeError(ErrorCode::kPermissionDenied,
-                   "This session token is not scoped to the image " + image.registry + "/"
-                       + image.repository.substr(0, 200) + ".");
+  return MakeError(ErrorCode::kPermissionDenied, "This session token is not scoped to the image "
+                                                     + image.registry + "/"
+                                                     + image.repository.substr(0, 200) + ".");
 }
 
 core::Status SessionScopePolicy::CheckRegistry(const core::Caller& caller,

@@ -96,9 +96,8 @@ core::Result<IssuedSessionToken> SessionTokenService::Create(const core::Caller&
                    + " and " + std::to_string(options_.max_ttl.count()));
   }
   SessionTokenRequest scoped = request;
-  KEYBRIDGE_RETURN_IF_ERROR(
-      scope_.CheckRequest(caller, scoped.connection_ids, scoped.repository_urls,
-                          scoped.image_repositories));
+  KEYBRIDGE_RETURN_IF_ERROR(scope_.CheckRequest(caller, scoped.connection_ids,
+                                                scoped.repository_urls, scoped.image_repositories));
 
   IssuedSessionToken issued;
   issued.token = identity::GenerateBearerToken(identity::kSessionTokenPrefix, random_);
