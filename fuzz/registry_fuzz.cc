@@ -26,9 +26,8 @@ std::string Quoted(const std::string& value) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = keybridge::fuzz::AsText(data, size);
   if (const auto challenge = keybridge::oauth::ParseRegistryChallenge(text)) {
-    const std::string again = challenge->scheme + " realm=" + Quoted(challenge->realm)
-                              + ",service=" + Quoted(challenge->service)
-                              + ",scope=" + Quoted(challenge->scope);
+    const std::string again = challenge->scheme + " realm=" + Quoted(challenge->realm) + ",service="
+                              + Quoted(challenge->service) + ",scope=" + Quoted(challenge->scope);
     const auto reparsed = keybridge::oauth::ParseRegistryChallenge(again);
     FUZZ_CHECK(reparsed && reparsed->scheme == challenge->scheme
                && reparsed->realm == challenge->realm && reparsed->service == challenge->service
