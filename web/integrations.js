@@ -1,5 +1,5 @@
 // The Integrations page: every integration with the user's connection status, Connect /
-// Reconnect / Disconnect, GitHub App installations, and the repository check.
+// Reconnect / Disconnect, GitHub App installations, and the repository and image checks.
 import { api, enc } from './api.js';
 import { h, banner, busy, confirmAction, notify, kindLabel } from './ui.js';
 
@@ -145,6 +145,58 @@ function repositoryCheck() {
   return section;
 }
 
+function imageCheck() {
+  const section = h('section', { class: 'card', 'aria-labelledby': 'image-check-title', id: 'image-check' });
+  const input = h('input', { id: 'image-url', type: 'text', name: 'image_url', required: true, spellcheck: 'false', placeholder: 'registry.gitlab.example.org/group/project/image:tag', 'aria-describedby': 'image-url-help' });
+  const submit = h('button', { type: 'submit', class: 'primary', id: 'image-check-submit' }, 'Check');
+  const result = h('div', { id: 'image-result', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack' },
+    h('label', { for: 'image-url' }, 'Image'),
+    h('div', { class: 'inline' }, input, submit),
+    h('p', { class: 'help', id: 'image-url-help' }, 'An image as you would pull it. Keybridge shows whether you can pull it, for which platforms, and which integration serves its registry.'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const image = input.value.trim();
+    result.replaceChildren();
+    if (!image) {
+      result.append(banner('error', 'Enter an image first.'));
+      input.focus();
+      return;
+    }
+    busy(submit, async () => {
+      try {
+        const data = await api('GET', `/api/data/sessions/images?image_url=${enc(image)}`);
+        result.append(imageResult(data));
+      } catch (error) {
+        result.append(banner('error', error.message));
+      }
+    });
+  });
+  section.append(h('h2', { id: 'image-check-title' }, 'Check an image'), form, result);
+  return section;
+}
+
+function imageResult(data) {
+  const box = h('div', { class: `repo-result ${data.accessible ? 'valid' : 'invalid'}` });
+  const rows = [];
+  if (data.provider) rows.push(['Integration', `${data.provider.name} (${data.provider.id})`]);
+  if (data.connection) rows.push(['Your connection', data.connection.status.replace('_', ' ')]);
+  if (data.platforms && data.platforms.length) {
+    rows.push(['Platforms', data.platforms.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/')).join(', ')]);
+  }
+  box.append(h('p', { class: 'headline', id: 'image-headline' },
+    data.accessible ? 'You can pull this image.' : 'Keybridge cannot pull this image for you yet.'));
+  if (rows.length) {
+    box.append(h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', { dataset: { fact: k } }, v)])));
+  }
+  if (data.message) box.append(h('p', { id: 'image-message' }, data.message));
+  if (data.connect_url) {
+    box.append(h('div', { class: 'actions' },
+      h('a', { class: 'button primary small', href: data.connect_url }, `Connect ${data.provider ? data.provider.name : 'the integration'}`)));
+  }
+  return box;
+}
+
 function yesNo(value) {
   if (value === undefined) return 'unknown';
   return value ? 'yes' : 'no';
@@ -197,5 +249,5 @@ export async function renderIntegrations(section, ctx) {
     const cards = await Promise.all(providers.map((p) => providerCard(p, byProvider.get(p.id), ctx)));
     list.append(...cards);
   }
-  section.append(repositoryCheck());
+  section.append(repositoryCheck(), imageCheck());
 }

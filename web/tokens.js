@@ -1,4 +1,4 @@
-// Session tokens: list, create (name, lifetime, connections and repositories), revoke; and the
+// Session tokens: list, create (name, lifetime, connections, repositories, images), revoke; and the
 // git lines a session runs to use them.
 import { api, enc } from './api.js';
 import { h, banner, busy, codeLine, confirmAction, notify, formatTime } from './ui.js';
@@ -41,6 +41,7 @@ function createForm(connections, providers, onCreated) {
     h('input', { type: 'checkbox', name: 'connection', value: c.id, id: `token-conn-${c.provider_id}` }),
     ` ${names.get(c.provider_id) || c.provider_id}`));
   const repos = h('textarea', { id: 'token-repos', rows: 3, placeholder: 'https://gitlab.example.org/group/project', 'aria-describedby': 'token-repos-help' });
+  const images = h('textarea', { id: 'token-images', rows: 2, spellcheck: 'false', placeholder: 'registry.gitlab.example.org/group', 'aria-describedby': 'token-images-help' });
   const submit = h('button', { type: 'submit', class: 'primary', id: 'token-create' }, 'Create token');
   const form = h('form', { class: 'stack', id: 'token-form' },
     h('label', { for: 'token-name' }, 'Session name'), name,
@@ -49,6 +50,8 @@ function createForm(connections, providers, onCreated) {
       boxes.length ? boxes : h('p', { class: 'muted' }, 'You have no working connections yet; connect an integration first, or list repositories below.')),
     h('label', { for: 'token-repos' }, 'Repositories (one URL per line)'), repos,
     h('p', { class: 'help', id: 'token-repos-help' }, 'The session may use the connection of the integration that serves each repository. Give connections, repositories or both.'),
+    h('label', { for: 'token-images' }, 'Container images (one registry or registry/path per line)'), images,
+    h('p', { class: 'help', id: 'token-images-help' }, 'The session may check these images and get pull credentials for them, with your connection to the integration that serves the registry.'),
     error, h('div', { class: 'actions' }, submit));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -58,14 +61,15 @@ function createForm(connections, providers, onCreated) {
       ttl_seconds: Number(ttl.value),
       connection_ids: [...form.querySelectorAll('input[name=connection]:checked')].map((b) => b.value),
       repository_urls: repos.value.split('\n').map((s) => s.trim()).filter(Boolean),
+      image_repositories: images.value.split('\n').map((s) => s.trim()).filter(Boolean),
     };
     if (!body.session_name) {
       error.append(banner('error', 'Give the session a name.'));
       name.focus();
       return;
     }
-    if (!body.connection_ids.length && !body.repository_urls.length) {
-      error.append(banner('error', 'Choose at least one connection or repository.'));
+    if (!body.connection_ids.length && !body.repository_urls.length && !body.image_repositories.length) {
+      error.append(banner('error', 'Choose at least one connection, repository or image.'));
       return;
     }
     busy(submit, async () => {
@@ -94,7 +98,7 @@ function tokenTable(tokens, names, ctx) {
     return h('div', { class: 'empty', id: 'tokens-empty' }, h('p', {}, 'You have no session tokens yet.'));
   }
   const rows = tokens.slice().reverse().map((t) => {
-    const scope = [...t.connection_ids.map((id) => names.get(id) || id), ...t.repository_urls];
+    const scope = [...t.connection_ids.map((id) => names.get(id) || id), ...t.repository_urls, ...(t.image_repositories || [])];
     let action = null;
     if (t.status === 'active') {
       action = h('button', { type: 'button', class: 'secondary small danger-text', id: `revoke-${t.id}` }, 'Revoke');

@@ -230,6 +230,8 @@ class Application::Impl {
                                                        config_.allowed_redirect_origins}),
         repositories_(provider_matcher_, *store_->connections, tokens_,
                       core::PublicUrls(config_.public_url), http_client_, probe_client_),
+        images_(provider_matcher_, *store_->connections, tokens_,
+                core::PublicUrls(config_.public_url), http_client_, probe_client_),
         // The integration check contacts only administrator-configured provider URLs, so it
         // uses the ordinary client (private addresses allowed, like the OAuth flows).
         provider_checks_(
@@ -245,6 +247,13 @@ class Application::Impl {
                            .per_minute = static_cast<double>(config_.probe_rate),
                            .burst = std::max(1.0, static_cast<double>(config_.probe_rate) / 3),
                        }),
+        image_check_limiter_(
+            clock_,
+            core::RateLimiterOptions{
+                .what = "image checks",
+                .per_minute = static_cast<double>(config_.probe_rate),
+                .burst = std::max(1.0, static_cast<double>(config_.probe_rate) / 3),
+            }),
         sign_in_limiter_(
             clock_,
             core::RateLimiterOptions{.what = "sign-in starts", .per_minute = 30, .burst = 10}),
@@ -283,11 +292,13 @@ class Application::Impl {
         .repositories = repositories_,
         .sessions = sessions_,
         .git_credentials = git_credentials_,
+        .images = images_,
         .browser_sessions = browser_sessions_,
         .provider_checks = provider_checks_,
         .readiness = [this] { return Readiness(); },
         .metrics = [this] { return metrics_.Render(); },
         .repository_check_limiter = &probe_limiter_,
+        .image_check_limiter = &image_check_limiter_,
         .sign_in_limiter = &sign_in_limiter_,
         .connection_options = routes::ConnectionRouteOptions{secure_cookies},
         .auth_options = routes::AuthRouteOptions{secure_cookies, config_.public_url},
@@ -467,12 +478,14 @@ class Application::Impl {
   service::GitCredentialService git_credentials_;
   service::ConnectionService connections_;
   service::RepositoryService repositories_;
+  service::ImageService images_;
   service::ProviderCheckService provider_checks_;
   service::BackgroundRefresher refresher_;
   service::BrowserSessionService browser_sessions_;
   std::unique_ptr<service::BrowserLoginService> browser_login_;
   service::ReadinessMonitor readiness_;
   core::RateLimiter probe_limiter_;
+  core::RateLimiter image_check_limiter_;
   core::RateLimiter sign_in_limiter_;
   core::BoundedExecutor database_compartment_;
   core::BoundedExecutor provider_compartment_;

@@ -20,6 +20,9 @@ struct SessionScope {
   std::string session_name;  // e.g. the session/server name it was minted for
   std::vector<ConnectionId> connection_ids;
   std::vector<std::string> repository_urls;
+  // Container images it may check and obtain registry credentials for:
+  // "registry-host[:port][/path-prefix]" (core::ImageWithin).
+  std::vector<std::string> image_repositories{};
 };
 
 struct Caller {

@@ -20,9 +20,12 @@ struct SessionToken {
   std::string session_name;
   std::string token_hash;  // hex SHA-256 of the full token string
   // Scope: connections it may obtain tokens for, and repositories whose provider's connection it
-  // may use. Either may be empty, not both.
+  // may use. Any of the three lists may be empty, not all.
   std::vector<ConnectionId> connection_ids;
   std::vector<std::string> repository_urls;
+  // Container images ("registry-host[:port][/path-prefix]") it may check and obtain registry
+  // credentials for; a token without any gets neither.
+  std::vector<std::string> image_repositories{};
   TimePoint created_at{};
   TimePoint expires_at{};  // session tokens always expire
   std::optional<TimePoint> revoked_at;

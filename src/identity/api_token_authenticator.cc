@@ -104,9 +104,9 @@ core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_v
   }
   // Never an administrator, whoever minted it: a session only reads tokens within its scope.
   core::Caller caller = core::Caller::User(std::move(stored.user_id));
-  caller.session_scope =
-      core::SessionScope{std::move(stored.id), std::move(stored.session_name),
-                         std::move(stored.connection_ids), std::move(stored.repository_urls)};
+  caller.session_scope = core::SessionScope{
+      std::move(stored.id), std::move(stored.session_name), std::move(stored.connection_ids),
+      std::move(stored.repository_urls), std::move(stored.image_repositories)};
   return caller;
 }
 

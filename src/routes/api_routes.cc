@@ -2,6 +2,7 @@
 
 #include "routes/git_credentials_routes.h"
 #include "routes/health_routes.h"
+#include "routes/image_routes.h"
 #include "routes/provider_routes.h"
 #include "routes/repository_routes.h"
 #include "routes/session_routes.h"
@@ -23,6 +24,7 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
     routes.LimitPerClient("GET", "/api/data/auth/login", *services.sign_in_limiter);
   }
   AddGitCredentialsRoutes(routes, services.git_credentials);
+  AddImageRoutes(routes, services.images, services.image_check_limiter);
 }
 
 }  // namespace keybridge::routes

@@ -16,6 +16,7 @@
 #include "service/browser_session_service.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
+#include "service/image_service.h"
 #include "service/provider_check_service.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
@@ -31,11 +32,13 @@ struct ApiServices {
   service::RepositoryService& repositories;
   service::SessionTokenService& sessions;
   service::GitCredentialService& git_credentials;
+  service::ImageService& images;
   service::BrowserSessionService& browser_sessions;
   service::ProviderCheckService& provider_checks;
   Readiness readiness;
   std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics
   core::RateLimiter* repository_check_limiter = nullptr;  // per client address; null: none
+  core::RateLimiter* image_check_limiter = nullptr;       // per client address; null: none
   // Rations anonymous OIDC sign-in starts (each stores a pending flow) per client address.
   core::RateLimiter* sign_in_limiter = nullptr;
   // Absent unless OIDC sign-in is configured; its routes then answer 404.

@@ -56,6 +56,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   testing::InMemorySessionTokenRepository session_repo;
   service::SessionTokenService sessions(session_repo, scope, random, clock, {});
   service::GitCredentialService git_credentials(repo, connection_repo, matcher, tokens, {});
+  service::ImageService images(matcher, connection_repo, tokens, {}, http, http);
   service::ProviderCheckService provider_checks(repo, http, clock, {});
   testing::InMemoryApiTokenRepository api_token_repo;
   identity::ApiTokenAuthenticator local_tokens(api_token_repo, clock);
@@ -70,6 +71,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
                           .repositories = repositories,
                           .sessions = sessions,
                           .git_credentials = git_credentials,
+                          .images = images,
                           .browser_sessions = browser_sessions,
                           .provider_checks = provider_checks,
                           .readiness =

@@ -54,7 +54,8 @@ core::Result<std::optional<core::Seconds>> OptionalSeconds(const json& body, con
 core::Result<service::SessionTokenRequest> ParseCreate(const http::Request& request) {
   KEYBRIDGE_ASSIGN_OR_RETURN(json body, ParseJsonObject(request));
   KEYBRIDGE_RETURN_IF_ERROR(RejectUnknownFields(
-      body, {"session_name", "ttl_seconds", "connection_ids", "repository_urls"}));
+      body,
+      {"session_name", "ttl_seconds", "connection_ids", "repository_urls", "image_repositories"}));
   service::SessionTokenRequest create;
   KEYBRIDGE_ASSIGN_OR_RETURN(create.session_name, RequiredString(body, "session_name"));
   KEYBRIDGE_ASSIGN_OR_RETURN(create.ttl, OptionalSeconds(body, "ttl_seconds"));
@@ -64,6 +65,7 @@ core::Result<service::SessionTokenRequest> ParseCreate(const http::Request& requ
     create.connection_ids.emplace_back(std::move(id));
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(create.repository_urls, StringList(body, "repository_urls"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(create.image_repositories, StringList(body, "image_repositories"));
   return create;
 }
 
@@ -81,6 +83,7 @@ json SessionTokenToJson(const core::SessionToken& t) {
               {"session_name", t.session_name},
               {"connection_ids", ConnectionIdsToJson(t.connection_ids)},
               {"repository_urls", t.repository_urls},
+              {"image_repositories", t.image_repositories},
               {"created_at", core::FormatIso8601(t.created_at)},
               {"expires_at", core::FormatIso8601(t.expires_at)}};
   if (t.revoked_at) {
@@ -98,9 +101,10 @@ void AddSessionRoutes(RouteTable& routes, service::SessionTokenService& sessions
                KEYBRIDGE_ASSIGN_OR_RETURN(auto issued, sessions.Create(request.caller, create));
                spdlog::info(
                    "session token created: id={} user={} session={} connections={} "
-                   "repositories={}",
+                   "repositories={} images={}",
                    issued.record.id, issued.record.user_id.value(), issued.record.session_name,
-                   issued.record.connection_ids.size(), issued.record.repository_urls.size());
+                   issued.record.connection_ids.size(), issued.record.repository_urls.size(),
+                   issued.record.image_repositories.size());
                json out = SessionTokenToJson(issued.record);
                out["status"] = "active";
                out["token"] = issued.token.Reveal();

@@ -53,6 +53,38 @@ core::Status CheckRepositoryUrl(const std::string& url) {
   return core::OkStatus();
 }
 
+// "registry-host[:port][/path-prefix]" in one spelling: the host as RegistryHostOf gives it, the
+// path as an image path (core::ParseImageReference), without a trailing '/'.
+core::Result<std::string> NormaliseImageScope(const std::string& entry) {
+  const auto refuse = [&entry] {
+    return Invalid("image_repositories entry " + Quoted(entry)
+                   + " must be registry-host[:port] or registry-host[:port]/path-prefix (e.g. "
+                     "registry.gitlab.example.org/group), without a scheme, tag or digest");
+  };
+  if (entry.size() > core::kMaxUrlLength || entry.find("://") != std::string::npos) {
+    return refuse();
+  }
+  std::string_view text = entry;
+  while (!text.empty() && text.back() == '/') {
+    text.remove_suffix(1);
+  }
+  const std::size_t slash = text.find('/');
+  auto registry = core::RegistryHostOf(text.substr(0, slash));
+  if (!registry.ok()) {
+    return refuse();
+  }
+  if (slash == std::string_view::npos) {
+    return std::move(registry).value();
+  }
+  // The path must read as an image path below this same registry.
+  const auto image = core::ParseImageReference(std::string(text));
+  if (!image.ok() || image->registry != *registry || !image->tag.empty() || !image->digest.empty()
+      || image->repository != text.substr(slash + 1)) {
+    return refuse();
+  }
+  return *registry + "/" + image->repository;
+}
+
 template <typename T>
 bool Contains(const std::vector<T>& items, const T& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
@@ -67,17 +99,30 @@ SessionScopePolicy::SessionScopePolicy(core::ConnectionRepository& connections,
 core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
                                               std::vector<core::ConnectionId>& connection_ids,
                                               std::vector<std::string>& repository_urls) {
+  std::vector<std::string> no_images;
+  return CheckRequest(caller, connection_ids, repository_urls, no_images);
+}
+
+core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
+                                              std::vector<core::ConnectionId>& connection_ids,
+                                              std::vector<std::string>& repository_urls,
+                                              std::vector<std::string>& image_repositories) {
   Deduplicate(connection_ids);
   Deduplicate(repository_urls);
-  if (connection_ids.empty() && repository_urls.empty()) {
+  for (std::string& entry : image_repositories) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(entry, NormaliseImageScope(entry));
+  }
+  Deduplicate(image_repositories);
+  if (connection_ids.empty() && repository_urls.empty() && image_repositories.empty()) {
     // Default deny: a token without a scope could obtain nothing, so it is a mistake.
     return Invalid(
-        "give connection_ids or repository_urls: a session token may only obtain tokens for the "
-        "connections and repositories it is scoped to");
+        "give connection_ids, repository_urls or image_repositories: a session token may only "
+        "obtain tokens for the connections, repositories and images it is scoped to");
   }
   if (connection_ids.size() > core::kMaxSessionScopeEntries
-      || repository_urls.size() > core::kMaxSessionScopeEntries) {
-    return Invalid("connection_ids and repository_urls may have at most "
+      || repository_urls.size() > core::kMaxSessionScopeEntries
+      || image_repositories.size() > core::kMaxSessionScopeEntries) {
+    return Invalid("connection_ids, repository_urls and image_repositories may have at most "
                    + std::to_string(core::kMaxSessionScopeEntries) + " entries each");
   }
   for (const core::ConnectionId& id : connection_ids) {
@@ -100,6 +145,16 @@ core::Status SessionScopePolicy::CheckRequest(const core::Caller& caller,
     }
     if (!providers->Match(repository.url)) {
       return Invalid("repository_urls entry " + Quoted(url) + " is not served by any integration");
+    }
+  }
+  for (const std::string& entry : image_repositories) {
+    if (!providers) {
+      KEYBRIDGE_ASSIGN_OR_RETURN(providers, providers_.Snapshot());
+    }
+    if (!providers->MatchRegistry(entry.substr(0, entry.find('/')))) {
+      return Invalid("image_repositories entry " + Quoted(entry)
+                     + " names a registry no integration serves (an integration's "
+                       "image_registry_url)");
     }
   }
   return core::OkStatus();
@@ -132,6 +187,15 @@ core::Status SessionScopePolicy::CheckConnection(const core::Caller& caller,
       return core::OkStatus();
     }
   }
+  for (const std::string& entry : scope.image_repositories) {
+    if (!providers) {
+      KEYBRIDGE_ASSIGN_OR_RETURN(providers, providers_.Snapshot());
+    }
+    if (const auto served = providers->MatchRegistry(entry.substr(0, entry.find('/')));
+        served && served->id == provider_id) {
+      return core::OkStatus();
+    }
+  }
   return MakeError(ErrorCode::kPermissionDenied,
                    "This session token may not obtain tokens for this connection: it is scoped "
                    "to other connections and repositories.");
@@ -157,6 +221,35 @@ core::Status SessionScopePolicy::CheckRepository(const core::Caller& caller,
   return MakeError(ErrorCode::kPermissionDenied,
                    "This session token may not obtain tokens for this repository: it is scoped to "
                    "other repositories and connections.");
+}
+
+core::Status SessionScopePolicy::CheckImage(const core::Caller& caller,
+                                            const core::ImageReference& image) {
+  if (!caller.session_scope) {
+    return core::OkStatus();
+  }
+  for (const std::string& scoped : caller.session_scope->image_repositories) {
+    if (core::ImageWithin(image, scoped)) {
+      return core::OkStatus();
+    }
+  }
+  return MakeError(ErrorCode::kPermissionDenied, "This session token is not scoped to the image "
+                                                     + image.registry + "/"
+                                                     + image.repository.substr(0, 200) + ".");
+}
+
+core::Status SessionScopePolicy::CheckRegistry(const core::Caller& caller,
+                                               std::string_view registry) {
+  if (!caller.session_scope) {
+    return core::OkStatus();
+  }
+  for (const std::string& scoped : caller.session_scope->image_repositories) {
+    if (std::string_view(scoped).substr(0, scoped.find('/')) == registry) {
+      return core::OkStatus();
+    }
+  }
+  return MakeError(ErrorCode::kPermissionDenied,
+                   "This session token is not scoped to registry " + std::string(registry) + ".");
 }
 
 }  // namespace keybridge::service

@@ -8,6 +8,11 @@
 //    check): the connection is in its scope, or the repository is one of its scoped ones
 //    (core::SameRepository), so a session scoped to repository A gets no token for B on the same
 //    provider.
+//  - Container images (image_repositories, "registry-host[:port][/path-prefix]"): CheckImage
+//    (the image check, pull secrets) needs an entry covering the image (core::ImageWithin),
+//    CheckRegistry (registry credentials, which docker asks per registry) an entry on that
+//    registry. A token without image_repositories gets neither, whatever else it may reach; an
+//    entry lets FreshConnection hand out the token of the registry's integration.
 // Callers that are not sessions always pass; ownership is checked elsewhere. Which routes a
 // session may call at all is the routes' access table, not this policy.
 #pragma once
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "core/caller.h"
+#include "core/image_reference.h"
 #include "core/repositories.h"
 #include "core/result.h"
 #include "core/url.h"
@@ -35,6 +41,13 @@ class SessionScopePolicy {
   core::Status CheckRequest(const core::Caller& caller,
                             std::vector<core::ConnectionId>& connection_ids,
                             std::vector<std::string>& repository_urls);
+  // The same with container image scopes: each image_repositories entry must be
+  // "registry-host[:port][/path-prefix]" naming a registry an integration serves
+  // (ProviderSnapshot::MatchRegistry); entries are normalised (lower-case host, no trailing '/').
+  core::Status CheckRequest(const core::Caller& caller,
+                            std::vector<core::ConnectionId>& connection_ids,
+                            std::vector<std::string>& repository_urls,
+                            std::vector<std::string>& image_repositories);
   // OK unless `caller` is a session whose scope covers neither `connection_id` nor a repository
   // that `provider_id` serves; then kPermissionDenied. Providers are read at most once, however
   // many repositories the scope names.
@@ -45,6 +58,12 @@ class SessionScopePolicy {
   // kPermissionDenied. Reads nothing.
   static core::Status CheckRepository(const core::Caller& caller, const core::Url& repository,
                                       const core::ConnectionId& connection_id);
+  // OK unless `caller` is a session none of whose image_repositories covers `image`; then
+  // kPermissionDenied. Reads nothing.
+  static core::Status CheckImage(const core::Caller& caller, const core::ImageReference& image);
+  // OK unless `caller` is a session none of whose image_repositories is on `registry`
+  // (host[:port]); then kPermissionDenied naming the registry. Reads nothing.
+  static core::Status CheckRegistry(const core::Caller& caller, std::string_view registry);
 
  private:
   core::ConnectionRepository& connections_;

@@ -96,8 +96,8 @@ core::Result<IssuedSessionToken> SessionTokenService::Create(const core::Caller&
                    + " and " + std::to_string(options_.max_ttl.count()));
   }
   SessionTokenRequest scoped = request;
-  KEYBRIDGE_RETURN_IF_ERROR(
-      scope_.CheckRequest(caller, scoped.connection_ids, scoped.repository_urls));
+  KEYBRIDGE_RETURN_IF_ERROR(scope_.CheckRequest(caller, scoped.connection_ids,
+                                                scoped.repository_urls, scoped.image_repositories));
 
   IssuedSessionToken issued;
   issued.token = identity::GenerateBearerToken(identity::kSessionTokenPrefix, random_);
@@ -107,6 +107,7 @@ core::Result<IssuedSessionToken> SessionTokenService::Create(const core::Caller&
   issued.record.token_hash = identity::HashBearerToken(issued.token.Reveal());
   issued.record.connection_ids = std::move(scoped.connection_ids);
   issued.record.repository_urls = std::move(scoped.repository_urls);
+  issued.record.image_repositories = std::move(scoped.image_repositories);
   // Whole seconds, as stored, so the response and later reads agree.
   issued.record.created_at = core::FromUnixSeconds(core::ToUnixSeconds(clock_.Now()));
   issued.record.expires_at = issued.record.created_at + ttl;

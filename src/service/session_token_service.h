@@ -30,6 +30,7 @@ struct SessionTokenRequest {
   std::optional<core::Seconds> ttl;
   std::vector<core::ConnectionId> connection_ids;
   std::vector<std::string> repository_urls;
+  std::vector<std::string> image_repositories{};  // "registry-host[:port][/path-prefix]"
 };
 
 enum class SessionTokenState { kActive, kExpired, kRevoked };

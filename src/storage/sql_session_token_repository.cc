@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::string_view kSelect =
     "SELECT id, user_id, session_name, token_hash, connection_ids, repository_urls, created_at, "
-    "expires_at, revoked_at FROM session_tokens";
+    "expires_at, revoked_at, image_repositories FROM session_tokens";
 
 std::string EncodeList(const std::vector<std::string>& items) {
   return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -54,10 +54,12 @@ core::Result<core::SessionToken> FromRow(const Row& row) {
   if (auto revoked = reader.OptionalInt(8)) {
     token.revoked_at = core::FromUnixSeconds(*revoked);
   }
+  const std::string image_repositories = reader.Text(9);
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
   auto connections = DecodeList(connection_ids);
   auto repositories = DecodeList(repository_urls);
-  if (!connections || !repositories) {
+  auto images = DecodeList(image_repositories);
+  if (!connections || !repositories || !images) {
     // A scope that cannot be read must never widen into "no restriction": refuse the row.
     return core::MakeError(core::ErrorCode::kInternal, "stored session token scope is malformed",
                            "session_tokens row " + token.id);
@@ -66,6 +68,7 @@ core::Result<core::SessionToken> FromRow(const Row& row) {
     token.connection_ids.emplace_back(std::move(id));
   }
   token.repository_urls = std::move(*repositories);
+  token.image_repositories = std::move(*images);
   return token;
 }
 
@@ -76,11 +79,12 @@ core::Status SqlSessionTokenRepository::Insert(const core::SessionToken& token) 
       token.revoked_at ? SqlValue(core::ToUnixSeconds(*token.revoked_at)) : SqlValue();
   core::Result<std::int64_t> inserted = database_.Execute(
       "INSERT INTO session_tokens (id, user_id, session_name, token_hash, connection_ids, "
-      "repository_urls, created_at, expires_at, revoked_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      "repository_urls, created_at, expires_at, revoked_at, image_repositories) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
       {token.id, token.user_id.value(), token.session_name, token.token_hash,
        EncodeList(token.connection_ids), EncodeList(token.repository_urls),
-       core::ToUnixSeconds(token.created_at), core::ToUnixSeconds(token.expires_at), revoked_at});
+       core::ToUnixSeconds(token.created_at), core::ToUnixSeconds(token.expires_at), revoked_at,
+       EncodeList(token.image_repositories)});
   if (!inserted.ok()) {
     core::Error error = std::move(inserted).TakeError();
     if (error.code == core::ErrorCode::kConflict) {

@@ -271,6 +271,18 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   assert.match(await text(user, '#repo-result'), /GitLab/);
   await shot(user, 'repository-check');
 
+  // --- Check an image: an unparsable reference gets the parser's sentence; a registry on a
+  // loopback address that no integration serves is not probed.
+  await user.fill('#image-url', 'Not/An/Image');
+  await user.click('#image-check-submit');
+  await user.waitForSelector('#image-result .banner');
+  assert.match(await text(user, '#image-result'), /lower-case/);
+  await user.fill('#image-url', '127.0.0.1:9/app:1');
+  await user.click('#image-check-submit');
+  await user.waitForSelector('#image-headline');
+  assert.match(await text(user, '#image-headline'), /cannot pull this image/);
+  assert.match(await text(user, '#image-message'), /public addresses/);
+
   // --- Session tokens: create one for the GitLab connection; the token and git lines show once.
   await user.goto(`${keybridge.url}/#/tokens`);
   await user.waitForSelector('#token-form');

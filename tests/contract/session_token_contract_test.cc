@@ -53,6 +53,7 @@ TYPED_TEST(SessionTokenContract, InsertedTokenIsFoundByHashWithEveryField) {
   core::SessionToken token = MakeSessionToken("st_000000000001", "alice", 1'700'000'000);
   token.session_name = "naïve 'quoted' \"session\" \\ ; DROP TABLE session_tokens; --";
   token.repository_urls.push_back("https://h.example/a b/\"c\".git");
+  token.image_repositories = {"registry.example.org/group", "registry.example.org:5000"};
   token.revoked_at = core::FromUnixSeconds(1'700'000'500);
   ASSERT_TRUE(this->sessions().Insert(token).ok());
 
@@ -65,6 +66,7 @@ TYPED_TEST(SessionTokenContract, InsertedTokenIsFoundByHashWithEveryField) {
   EXPECT_EQ(found->token_hash, token.token_hash);
   EXPECT_EQ(found->connection_ids, token.connection_ids);
   EXPECT_EQ(found->repository_urls, token.repository_urls);
+  EXPECT_EQ(found->image_repositories, token.image_repositories);
   EXPECT_EQ(found->created_at, token.created_at);
   EXPECT_EQ(found->expires_at, token.expires_at);
   EXPECT_EQ(found->revoked_at, token.revoked_at);
