@@ -491,15 +491,6 @@ class RegistryThroughKeybridgeTest : public RegistryTestBase {
       return;
     }
     gitlab_.SetRedirectUris({kb_.BaseUrl() + "/api/data/oauth2/callback"});
-    // Skipped, not failed, only while the server lacks the route entirely (the router's own
-    // 404 "Not found"): the route is built on another branch. Any answer of the route itself,
-    // including its 404 "No integration serves registry …", runs the tests.
-    const auto probe =
-        kb_.Call("GET", "/api/data/sessions/registry-credentials?server_url=" + registry_->Host(),
-                 kb_.issuer().TokenFor("alice"));
-    if (probe.status == 404 && probe.body.find("\"Not found\"") != std::string::npos) {
-      GTEST_SKIP() << "GET /api/data/sessions/registry-credentials is not served by this build";
-    }
   }
 
   // The integration for the fake GitLab and its registry, with `scope` for connections.
