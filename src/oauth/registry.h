@@ -32,7 +32,7 @@ struct RegistryChallenge {
 // The first challenge of a WWW-Authenticate value; nullopt when it does not parse (no scheme, an
 // unterminated quoted string, a parameter without '='). Commas inside quoted values belong to
 // the value (scope="repository:a:pull,push").
-std::optional<RegistryChallenge> ParseRegistryChallenge(std::string_view www_authenticate);
+std::optional<RegistryChallenge> ParseRegistryChallenge(std::string_view value);
 
 // Basic credentials for the token endpoint or a Basic registry: user name and access token.
 struct RegistryLogin {
