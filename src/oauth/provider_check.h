@@ -42,6 +42,7 @@ inline constexpr std::string_view kCheckEndpoints = "endpoints";
 inline constexpr std::string_view kCheckClientCredentials = "client_credentials";
 inline constexpr std::string_view kCheckRedirectUri = "redirect_uri";
 inline constexpr std::string_view kCheckAppSlug = "app_slug";
+inline constexpr std::string_view kCheckImageRegistry = "image_registry";
 
 // A check of `id` with its title and the given status, detail and fix.
 CheckResult MakeCheck(std::string_view id, CheckStatus status, std::string detail,
@@ -134,5 +135,18 @@ std::optional<CheckResult> AppSlugConfigCheck(const core::Provider& provider);
 // Pass when the App exists and its client_id equals the configured one.
 CheckResult AppSlugCheck(const core::Provider& provider,
                          const core::Result<core::HttpResponse>& answer);
+
+// --- 6. image_registry ---
+// GET <image_registry_url>/v2/ without credentials (the Docker Registry v2 API's base endpoint).
+// nullopt when the integration has no image registry URL.
+std::optional<core::HttpRequest> BuildRegistryProbe(const core::Provider& provider);
+// Pass when the registry answers the v2 API: 200 (anonymous access), or 401 with a Bearer
+// challenge whose realm is on one of the integration's own origins (its URL or its registry's),
+// the only places keybridge sends a user's token to; fail for a realm elsewhere, a transport
+// error, or an answer that is not the v2 API (e.g. the GitLab web URL instead of its registry);
+// warn for a Basic challenge (keybridge speaks token authentication). Skipped without a
+// registry URL.
+CheckResult ImageRegistryCheck(const core::Provider& provider,
+                               const std::optional<core::Result<core::HttpResponse>>& answer);
 
 }  // namespace keybridge::oauth

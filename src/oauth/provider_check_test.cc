@@ -333,5 +333,36 @@ TEST(AppSlugCheck, TheAppMustExistAndHaveTheConfiguredClientId) {
             CheckStatus::kWarn);
 }
 
+TEST(ImageRegistryCheck, ProbesV2AndTrustsOnlyARealmOfTheIntegration) {
+  core::Provider gitlab = GitLabProvider();
+  EXPECT_FALSE(BuildRegistryProbe(gitlab).has_value());
+  EXPECT_EQ(ImageRegistryCheck(gitlab, std::nullopt).status, CheckStatus::kSkip);
+  gitlab.image_registry_url = "https://registry.gitlab.example.com";
+  ASSERT_TRUE(BuildRegistryProbe(gitlab).has_value());
+  EXPECT_EQ(BuildRegistryProbe(gitlab)->url, "https://registry.gitlab.example.com/v2/");
+  const auto challenge = [](std::string realm) {
+    return core::Result<core::HttpResponse>(Response(
+        401, "application/json", R"({"errors":[{"code":"UNAUTHORIZED"}]})",
+        {{"www-authenticate", "Bearer realm=\"" + realm + "\",service=\"container_registry\""}}));
+  };
+
+  const CheckResult own =
+      ImageRegistryCheck(gitlab, challenge("https://gitlab.example.com/jwt/auth"));
+  const CheckResult foreign =
+      ImageRegistryCheck(gitlab, challenge("https://evil.example/jwt/auth"));
+  const CheckResult open = ImageRegistryCheck(gitlab, Response(200, "application/json", "{}"));
+  const CheckResult web_page = ImageRegistryCheck(gitlab, Response(404, "text/html", "<html>"));
+  const CheckResult basic = ImageRegistryCheck(
+      gitlab, Response(401, "", "", {{"www-authenticate", "Basic realm=\"Registry\""}}));
+
+  EXPECT_EQ(own.status, CheckStatus::kPass) << own.detail;
+  EXPECT_EQ(foreign.status, CheckStatus::kFail);
+  EXPECT_NE(foreign.detail.find("will not send users' tokens there"), std::string::npos);
+  EXPECT_EQ(open.status, CheckStatus::kPass);
+  EXPECT_EQ(web_page.status, CheckStatus::kFail);
+  EXPECT_NE(web_page.fix.find("registry's own address"), std::string::npos);
+  EXPECT_EQ(basic.status, CheckStatus::kWarn);
+}
+
 }  // namespace
 }  // namespace keybridge::oauth

@@ -56,6 +56,14 @@ ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
   report.provider_id = provider.id;
   report.checked_at = clock_.Now();
   auto& checks = report.checks;
+  // The registry is a host of its own: checked whatever the provider URL does, reported last.
+  const auto check_image_registry = [&] {
+    std::optional<core::Result<core::HttpResponse>> answer;
+    if (auto probe = oauth::BuildRegistryProbe(provider)) {
+      answer = http_.Send(*probe);
+    }
+    return oauth::ImageRegistryCheck(provider, answer);
+  };
 
   // A GitHub App without a slug is a configuration fact; report it whatever the network says.
   const std::optional<CheckResult> slug_config = oauth::AppSlugConfigCheck(provider);
@@ -73,6 +81,7 @@ ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
     checks.push_back(oauth::SkippedCheck(oauth::kCheckRedirectUri,
                                          reason + "; the callback URL to register is " + callback));
     finish_app_slug(reason);
+    checks.push_back(check_image_registry());
     report.ok = false;
     return report;
   }
@@ -168,6 +177,7 @@ ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
     }
   }
 
+  checks.push_back(check_image_registry());
   report.ok = true;
   for (const auto& check : checks) {
     report.ok = report.ok && !Failed(check);

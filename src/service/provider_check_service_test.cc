@@ -134,9 +134,9 @@ TEST_F(ProviderCheckServiceTest, ACorrectGitLabPassesAndNamesTheCallbackToRegist
   EXPECT_TRUE(report.ok);
   EXPECT_EQ(report.provider_id, "gitlab");
   EXPECT_EQ(report.checked_at, clock_.Now());
-  EXPECT_EQ(Statuses(report),
-            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                      "redirect_uri=skip", "app_slug=skip"}));
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "redirect_uri").detail.find(kCallback), std::string::npos);
   // The probe is a real code exchange: the configured client and the exact callback.
   const auto token = http_.Requests().at(1);
@@ -179,9 +179,9 @@ TEST_F(ProviderCheckServiceTest, AWrongGitLabPathFailsEndpointsAndSkipsWhatDepen
   const auto report = Run("gitlab");
 
   EXPECT_FALSE(report.ok);
-  EXPECT_EQ(Statuses(report),
-            (std::vector<std::string>{"base_url=pass", "endpoints=fail", "client_credentials=skip",
-                                      "redirect_uri=skip", "app_slug=skip"}));
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=pass", "endpoints=fail", "client_credentials=skip",
+                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "endpoints").fix.find("path prefix"), std::string::npos);
   // The kind probe went to the same host without the client secret.
   const auto kind_probe = http_.Requests().back();
@@ -217,9 +217,9 @@ TEST_F(ProviderCheckServiceTest, AnUnknownHostFailsBaseUrlAndSkipsTheRest) {
   const auto report = Run("gitlab");
 
   EXPECT_FALSE(report.ok);
-  EXPECT_EQ(Statuses(report),
-            (std::vector<std::string>{"base_url=fail", "endpoints=skip", "client_credentials=skip",
-                                      "redirect_uri=skip", "app_slug=skip"}));
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=fail", "endpoints=skip", "client_credentials=skip",
+                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "base_url").detail.find("host not found: check the URL for typos"),
             std::string::npos);
   EXPECT_EQ(http_.Requests().size(), 1U);
@@ -244,9 +244,9 @@ TEST_F(GitHubCheckTest, ACorrectGitHubAppPassesEveryCheck) {
   const auto report = Run("github");
 
   EXPECT_TRUE(report.ok);
-  EXPECT_EQ(Statuses(report),
-            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                      "redirect_uri=pass", "app_slug=pass"}));
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                  "redirect_uri=pass", "app_slug=pass", "image_registry=skip"}));
   for (const auto& c : report.checks) {
     EXPECT_TRUE(c.fix.empty()) << c.id;
   }
@@ -360,9 +360,9 @@ TEST_F(ProviderCheckServiceTest, OidcUsesDiscoveryAndTheDiscoveredTokenEndpoint)
   const auto report = Run("sso");
 
   EXPECT_TRUE(report.ok);
-  EXPECT_EQ(Statuses(report),
-            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                      "redirect_uri=skip", "app_slug=skip"}));
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
 }
 
 }  // namespace

@@ -591,6 +591,29 @@ TEST_F(RegistryThroughKeybridgeTest, PushInspectPullAndPullAgainAfterTheTokenExp
   EXPECT_EQ(later.err.find(session), std::string::npos);
 }
 
+// "Test this integration" asks the real registry's /v2/ and finds its token realm on the
+// integration's own origin (the fake GitLab's /jwt/auth).
+TEST_F(RegistryThroughKeybridgeTest, TheIntegrationCheckFindsTheRegistryAndItsRealm) {
+  CreateGitLab("api");
+
+  auto report =
+      kb_.Call("POST", "/api/data/oauth2/providers/gitlab/check", kb_.issuer().AdminToken(), "{}");
+
+  ASSERT_EQ(report.status, 200) << report.body;
+  bool found = false;
+  const json body = json::parse(report.body);
+  for (const auto& check : body["checks"]) {
+    if (check["id"] == "image_registry") {
+      found = true;
+      EXPECT_EQ(check["status"], "pass") << check.dump();
+      EXPECT_NE(check["detail"].get<std::string>().find(gitlab_.RegistryTokenUrl()),
+                std::string::npos)
+          << check.dump();
+    }
+  }
+  EXPECT_TRUE(found) << report.body;
+}
+
 TEST_F(RegistryThroughKeybridgeTest, AUserWithoutAConnectionIsToldWhereToConnect) {
   CreateGitLab("api");
   // Pushed by someone else, so the image exists.
