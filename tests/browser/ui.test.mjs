@@ -118,7 +118,7 @@ async function waitForText(page, selector, pattern) {
   );
 }
 
-async function fillIntegration(page, { kind, id, name, url, clientId, clientSecret, appSlug }) {
+async function fillIntegration(page, { kind, id, name, url, clientId, clientSecret, appSlug, registry }) {
   await page.click('#add-integration');
   await page.waitForSelector('#integration-form');
   await page.selectOption('#f-kind', kind);
@@ -128,6 +128,7 @@ async function fillIntegration(page, { kind, id, name, url, clientId, clientSecr
   await page.fill('#f-client-id', clientId);
   await page.fill('#f-client-secret', clientSecret);
   if (appSlug) await page.fill('#f-app-slug', appSlug);
+  if (registry) await page.fill('#f-image-registry-url', registry);
 }
 
 before(async () => {
@@ -282,6 +283,26 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await user.waitForSelector('#image-headline');
   assert.match(await text(user, '#image-headline'), /cannot pull this image/);
   assert.match(await text(user, '#image-message'), /public addresses/);
+
+  // --- An integration with an image registry URL: its images are matched to it, and a user who
+  // has not connected it is offered the connect link.
+  const registryHost = new URL(fakes.gitlab.url).host;
+  await admin.goto(`${keybridge.url}/#/admin`);
+  await fillIntegration(admin, {
+    kind: 'gitlab', id: 'gitlab-images', name: 'GitLab images', url: `${fakes.gitlab.url}/images-only`,
+    clientId: fakes.gitlab.client_id, clientSecret: fakes.gitlab.client_secret,
+    registry: `http://${registryHost}`,
+  });
+  await admin.click('#f-save');
+  await admin.waitForSelector('#admin-provider-gitlab-images');
+  await admin.waitForSelector('#checklist-gitlab-images [data-check="image_registry"]');
+  await user.goto(`${keybridge.url}/#/integrations`);
+  await user.waitForSelector('#image-url');
+  await user.fill('#image-url', `${registryHost}/group/project/app:1`);
+  await user.click('#image-check-submit');
+  await user.waitForSelector('#image-headline');
+  assert.match(await text(user, '#image-result'), /GitLab images \(gitlab-images\)/);
+  assert.match(await text(user, '#image-result'), /Connect GitLab images/);
 
   // --- Session tokens: create one for the GitLab connection; the token and git lines show once.
   await user.goto(`${keybridge.url}/#/tokens`);
