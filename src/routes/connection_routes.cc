@@ -32,14 +32,25 @@ json ConnectionToJson(const core::Connection& c) {
 // expires_in is the lifetime the provider announced (Renku compatibility); consumers should use
 // expires_at.
 json TokenToJson(const core::TokenSet& t) {
-  json out = {
-      {"access_token", t.access_token.Reveal()}, {"token_type", t.token_type}, {"scope", t.scope}};
+  json out = {{"access_token", t.access_token.Reveal()}};
+  // Like Renku, token_type and scope only when the provider sent them.
+  if (!t.token_type.empty()) {
+    out["token_type"] = t.token_type;
+  }
+  if (!t.scope.empty()) {
+    out["scope"] = t.scope;
+  }
   if (t.expires_in) {
     out["expires_in"] = *t.expires_in;
   }
   if (t.expires_at) {
     out["expires_at"] = core::ToUnixSeconds(*t.expires_at);
-    out["expires_at_iso"] = core::FormatIso8601(*t.expires_at);
+    // Python's isoformat(), as Renku writes it: "+00:00", not "Z".
+    std::string iso = core::FormatIso8601(*t.expires_at);
+    if (iso.ends_with('Z')) {
+      iso.replace(iso.size() - 1, 1, "+00:00");
+    }
+    out["expires_at_iso"] = iso;
   }
   if (t.id_token) {
     out["id_token"] = t.id_token->Reveal();
@@ -123,6 +134,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
                params.error = request.Query("error");
                params.error_description = request.Query("error_description");
                params.iss = request.Query("iss");
+               params.error_uri = request.Query("error_uri");
                params.caller = request.caller;
                std::string cookie_name;
                if (params.state) {
@@ -136,8 +148,9 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
                    !completed.ok() ? ErrorAnswer(request, completed.error())
                    : completed->redirect_url.empty()
                        ? JsonResponse(200, {{"status", "OK"}})
-                       // 303 to a clean URL without the code (RFC 9700 4.2.4)
-                       : http::Response::Redirect(completed->redirect_url, 303);
+                       // 302 to a clean URL without the code, as Renku answers (the callback
+                       // is a GET, so 302 and 303 mean the same to a browser)
+                       : http::Response::Redirect(completed->redirect_url, 302);
                if (!cookie_name.empty()) {
                  response.WithHeader("Set-Cookie",
                                      http::SetCookieHeader(cookie_name, "", clear_flow_cookie));

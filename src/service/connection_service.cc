@@ -24,7 +24,8 @@ core::Error ConnectionNotFound() {
 // Appends error parameters to next_url, keeping its own query (Renku PR #1254), but never the
 // code or state (RFC 9700 4.2.4: don't echo authorization responses to other pages).
 std::string WithError(const std::string& next_url, const std::string& error,
-                      const std::string& description) {
+                      const std::string& description,
+                      const std::vector<std::pair<std::string, std::string>>& extra) {
   std::string fragment;
   std::string base = next_url;
   if (const auto hash = base.find('#'); hash != std::string::npos) {
@@ -35,6 +36,9 @@ std::string WithError(const std::string& next_url, const std::string& error,
   base += "error=" + core::PercentEncode(error);
   if (!description.empty()) {
     base += "&error_description=" + core::PercentEncode(description);
+  }
+  for (const auto& [name, value] : extra) {
+    base += "&" + name + "=" + core::PercentEncode(value);
   }
   return base + fragment;
 }
@@ -155,28 +159,44 @@ core::Result<StartedAuthorization> ConnectionService::StartAuthorization(
   return started;
 }
 
-core::Result<CompletedAuthorization> ConnectionService::Fail(const core::AuthorizationFlow& flow,
-                                                             const std::string& error,
-                                                             const std::string& description) const {
+core::Result<CompletedAuthorization> ConnectionService::Fail(
+    const core::AuthorizationFlow& flow, const std::string& error, const std::string& description,
+    const CallbackParameters* provider_sent) const {
   if (flow.next_url.empty()) {
     return MakeError(ErrorCode::kBadRequest,
                      "The connection was not completed: " + error
                          + (description.empty() ? "" : " (" + description + ")"));
   }
-  return CompletedAuthorization{WithError(flow.next_url, error, description)};
+  std::vector<std::pair<std::string, std::string>> extra;
+  if (provider_sent != nullptr) {
+    // Only an http(s) URL is passed on as error_uri (it lands in a page's address), and only
+    // bounded values.
+    if (provider_sent->error_uri && provider_sent->error_uri->size() <= 500) {
+      auto uri = core::ParseUrl(*provider_sent->error_uri);
+      if (uri.ok() && (uri->scheme == "https" || uri->scheme == "http")) {
+        extra.emplace_back("error_uri", *provider_sent->error_uri);
+      }
+    }
+    if (provider_sent->iss && provider_sent->iss->size() <= 500) {
+      extra.emplace_back("iss", *provider_sent->iss);
+    }
+  }
+  return CompletedAuthorization{WithError(flow.next_url, error, description, extra)};
 }
 
 core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
     const CallbackParameters& params) {
+  // Renku answers 403 for a missing, unknown or used state: nothing proves this browser started
+  // the flow.
   if (!params.state || params.state->empty()) {
-    return MakeError(ErrorCode::kBadRequest,
+    return MakeError(ErrorCode::kPermissionDenied,
                      "The callback has no state parameter. Start connecting again from the "
                      "integrations page.");
   }
   auto taken = flows_.Take(crypto::Sha256Hex(*params.state));
   if (!taken.ok()) {
     if (taken.error().code == ErrorCode::kNotFound) {
-      return MakeError(ErrorCode::kBadRequest,
+      return MakeError(ErrorCode::kPermissionDenied,
                        "This authorization is unknown or was already used. Start connecting "
                        "again from the integrations page.");
     }
@@ -210,7 +230,7 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
                  flow.provider_id.value(), flow.connection_id.value(),
                  SanitizeErrorCode(*params.error));
     return Fail(flow, SanitizeErrorCode(*params.error),
-                core::TruncateUtf8(params.error_description.value_or(""), 300));
+                core::TruncateUtf8(params.error_description.value_or(""), 300), &params);
   }
   if (!params.code || params.code->empty()) {
     return Fail(flow, "invalid_request", "The provider sent neither a code nor an error.");
@@ -238,7 +258,7 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
     }
     const std::string error =
         token.error().code == ErrorCode::kUnavailable ? "temporarily_unavailable" : "server_error";
-    return CompletedAuthorization{WithError(flow.next_url, error, token.error().message)};
+    return CompletedAuthorization{WithError(flow.next_url, error, token.error().message, {})};
   }
   KEYBRIDGE_RETURN_IF_ERROR(connections_.StoreToken(flow.connection_id, *token, clock_.Now()));
   spdlog::info("connection {} to provider {} is connected", flow.connection_id.value(),

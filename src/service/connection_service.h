@@ -45,6 +45,7 @@ struct CallbackParameters {
   std::optional<core::Secret> code;
   std::optional<std::string> error;
   std::optional<std::string> error_description;
+  std::optional<std::string> error_uri;         // RFC 6749 4.1.2.1, passed on as Renku does
   std::optional<std::string> iss;               // RFC 9207, if the provider sent it
   std::optional<core::Secret> browser_binding;  // the flow cookie, if the browser sent it
   core::Caller caller;  // if the gateway identified the browser's user, it must be the starter
@@ -101,9 +102,11 @@ class ConnectionService final : public ConnectionInvalidator {
 
  private:
   core::Status CheckNextUrl(const std::string& next_url) const;
-  core::Result<CompletedAuthorization> Fail(const core::AuthorizationFlow& flow,
-                                            const std::string& error,
-                                            const std::string& description) const;
+  // The provider's (or our) error for the flow: an error redirect to its next_url when it has
+  // one (carrying error_uri and iss when the provider sent them, as Renku does), else 400.
+  core::Result<CompletedAuthorization> Fail(
+      const core::AuthorizationFlow& flow, const std::string& error, const std::string& description,
+      const CallbackParameters* provider_sent = nullptr) const;
 
   core::ConnectionRepository& connections_;
   core::ProviderRepository& providers_;

@@ -67,6 +67,18 @@ class ConnectionServiceTest : public ::testing::Test {
     return p;
   }
 
+  // A flow to https://kb.example.org/done that the provider ends with invalid_scope and this
+  // error_uri.
+  core::Result<CompletedAuthorization> StartAndFail(const std::string& error_uri) {
+    auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"),
+                                               "https://kb.example.org/done");
+    EXPECT_TRUE(started.ok());
+    auto params = CallbackFor(*started, "unused");
+    params.error = "invalid_scope";
+    params.error_uri = error_uri;
+    return service_.CompleteAuthorization(params);
+  }
+
   void ScriptGitLabToken(const std::string& access) {
     http_.Enqueue("POST", kGitLabToken,
                   testing::JsonResponse(200, R"({"access_token":")" + access
@@ -149,7 +161,7 @@ TEST_F(ConnectionServiceTest, StateIsSingleUse) {
   auto replay = service_.CompleteAuthorization(CallbackFor(*started, "code1"));
 
   ASSERT_FALSE(replay.ok());
-  EXPECT_EQ(replay.error().code, core::ErrorCode::kBadRequest);
+  EXPECT_EQ(replay.error().code, core::ErrorCode::kPermissionDenied);
   EXPECT_EQ(http_.CountRequests(kGitLabToken), 1U);
 }
 
@@ -169,9 +181,10 @@ TEST_F(ConnectionServiceTest, UnknownAndMissingStatesAreRejected) {
   CallbackParameters unknown;
   unknown.state = "made-up";
   unknown.code = core::Secret("c");
-  EXPECT_EQ(service_.CompleteAuthorization(unknown).error().code, core::ErrorCode::kBadRequest);
+  EXPECT_EQ(service_.CompleteAuthorization(unknown).error().code,
+            core::ErrorCode::kPermissionDenied);
   EXPECT_EQ(service_.CompleteAuthorization(CallbackParameters{}).error().code,
-            core::ErrorCode::kBadRequest);
+            core::ErrorCode::kPermissionDenied);
 }
 
 TEST_F(ConnectionServiceTest, CallbackFromAnotherBrowserIsRefused) {
@@ -293,6 +306,29 @@ TEST_F(ConnectionServiceTest, ProviderErrorRedirectsWithoutCodeAndKeepsTheOldTok
   auto c = service_.List(User("alice"))->at(0);
   EXPECT_EQ(c.status, core::ConnectionStatus::kConnected);
   EXPECT_EQ(c.token->access_token.Reveal(), "old");
+}
+
+// Renku parity: the error redirect carries the provider's error_uri and iss, and only an
+// http(s) error_uri.
+TEST_F(ConnectionServiceTest, ProviderErrorRedirectCarriesErrorUriAndIssAsRenkuDoes) {
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("gitlab"),
+                                             "https://kb.example.org/done");
+  auto params = CallbackFor(*started, "unused");
+  params.error = "invalid_scope";
+  params.error_uri = "https://gitlab.example.org/help/oauth";
+  params.iss = "https://gitlab.example.org";
+  auto script = StartAndFail("javascript:alert(1)");
+
+  auto result = service_.CompleteAuthorization(params);
+
+  ASSERT_TRUE(result.ok());
+  EXPECT_NE(result->redirect_url.find(
+                "&error_uri=https%3A%2F%2Fgitlab.example.org%2Fhelp%2Foauth&iss=https%3A%2F%2F"
+                "gitlab.example.org"),
+            std::string::npos)
+      << result->redirect_url;
+  ASSERT_TRUE(script.ok());
+  EXPECT_EQ(script->redirect_url.find("error_uri"), std::string::npos) << script->redirect_url;
 }
 
 TEST_F(ConnectionServiceTest, ConcurrentAuthorizeCallsShareOneConnection) {
