@@ -10,13 +10,11 @@
 #include "core/url.h"
 #include "oauth/form.h"
 #include "oauth/json_fields.h"
-#include "oauth/registry.h"
+#include "oauth/provider_check_text.h"
 #include "oauth/token_request.h"
 
 namespace keybridge::oauth {
 namespace {
-
-constexpr auto kProbeTimeout = std::chrono::seconds(10);
 
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
@@ -31,16 +29,6 @@ std::string SanitiseErrorCode(std::string_view text) {
     if (std::isalnum(u) != 0 || c == '_' || c == '-' || c == '.') {
       out += c;
     }
-  }
-  return out;
-}
-
-// Text a provider or an administrator controls, quoted in a sentence: printable ASCII, bounded.
-std::string Printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += u >= 0x20 && u < 0x7f ? c : '?';
   }
   return out;
 }
@@ -186,6 +174,16 @@ std::string AppPageExample(const core::Provider& provider) {
 }
 
 }  // namespace
+
+// Text a provider or an administrator controls, quoted in a sentence: printable ASCII, bounded.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 200)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += u >= 0x20 && u < 0x7f ? c : '?';
+  }
+  return out;
+}
 
 std::string_view ToString(CheckStatus status) {
   switch (status) {
@@ -576,75 +574,6 @@ CheckResult AppSlugCheck(const core::Provider& provider,
   }
   return MakeCheck(kCheckAppSlug, CheckStatus::kPass,
                    "slug \"" + slug + "\" is " + app + ", whose Client ID is the configured one");
-}
-
-std::optional<core::HttpRequest> BuildRegistryProbe(const core::Provider& provider) {
-  if (!provider.image_registry_url || provider.image_registry_url->empty()) {
-    return std::nullopt;
-  }
-  auto parsed = core::ParseUrl(*provider.image_registry_url);
-  if (!parsed.ok()) {
-    return std::nullopt;
-  }
-  core::HttpRequest request;
-  request.method = "GET";
-  request.url = parsed->Origin() + "/v2/";
-  request.headers = {{"Accept", "application/json"}, {"User-Agent", UserAgent()}};
-  request.timeout = kProbeTimeout;
-  return request;
-}
-
-CheckResult ImageRegistryCheck(const core::Provider& provider,
-                               const std::optional<core::Result<core::HttpResponse>>& answer) {
-  if (!answer) {
-    return SkippedCheck(kCheckImageRegistry,
-                        "no Image Registry URL: this integration serves no container images");
-  }
-  const std::string registry = Printable(provider.image_registry_url.value_or(""));
-  const std::string fix_url =
-      "Set Image Registry URL to the registry's own address (GitLab: its registry host, e.g. "
-      "https://registry.gitlab.example.org; GitHub: https://ghcr.io), not the web URL.";
-  if (!answer->ok()) {
-    TransportProblem problem = DescribeTransportError(answer->error(), "Image Registry URL");
-    return MakeCheck(kCheckImageRegistry, CheckStatus::kFail,
-                     "GET " + registry + "/v2/: " + problem.detail, std::move(problem.fix));
-  }
-  const core::HttpResponse& response = **answer;
-  if (response.status == 200) {
-    return MakeCheck(kCheckImageRegistry, CheckStatus::kPass,
-                     registry + " answers the Docker Registry API without credentials");
-  }
-  const std::optional<RegistryChallenge> challenge =
-      response.status == 401 ? ParseRegistryChallenge(response.Header("www-authenticate"))
-                             : std::nullopt;
-  if (!challenge) {
-    return MakeCheck(kCheckImageRegistry, CheckStatus::kFail,
-                     "GET " + registry + "/v2/ answered HTTP " + std::to_string(response.status)
-                         + ", not the Docker Registry API (401 with a WWW-Authenticate challenge)",
-                     fix_url);
-  }
-  if (challenge->scheme != "bearer") {
-    return MakeCheck(kCheckImageRegistry, CheckStatus::kWarn,
-                     registry + " asks for " + Printable(challenge->scheme)
-                         + " authentication; keybridge speaks the registry token flow (Bearer)",
-                     "Check that this is the registry of " + Printable(provider.url) + ".");
-  }
-  auto realm = core::ParseUrl(challenge->realm);
-  auto registry_url = core::ParseUrl(provider.image_registry_url.value_or(""));
-  auto provider_url = core::ParseUrl(provider.url);
-  const bool own = realm.ok()
-                   && ((registry_url.ok() && realm->Origin() == registry_url->Origin())
-                       || (provider_url.ok() && realm->Origin() == provider_url->Origin()));
-  if (!own) {
-    return MakeCheck(kCheckImageRegistry, CheckStatus::kFail,
-                     registry + " sends clients for tokens to " + Printable(challenge->realm)
-                         + ", which is neither this integration's URL nor its registry: keybridge "
-                           "will not send users' tokens there",
-                     "Use the registry that belongs to " + Printable(provider.url) + ". " + fix_url);
-  }
-  return MakeCheck(kCheckImageRegistry, CheckStatus::kPass,
-                   registry + " answers the Docker Registry API; tokens come from "
-                       + Printable(challenge->realm));
 }
 
 }  // namespace keybridge::oauth
