@@ -114,4 +114,34 @@ int FreeLoopbackPort() {
   return bound ? ntohs(address.sin_port) : 0;
 }
 
+ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& log_path) {
+  std::vector<char*> raw;
+  for (auto& arg : argv) {
+    raw.push_back(arg.data());
+  }
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) {
+    pid_ = -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+bool ChildProcess::Running() {
+  int status = 0;
+  return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
+}
+
 }  // namespace keybridge::testing

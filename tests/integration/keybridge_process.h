@@ -35,6 +35,24 @@ class KeybridgeProcess {
   std::string base_url_;
 };
 
+// A child process (`argv[0]` an absolute path) with stdout and stderr appended to `log_path`;
+// SIGTERM and reaped on destruction. For the real third-party servers the tests drive
+// (Prometheus, docker-registry).
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  // False once the process has exited (e.g. refused its configuration).
+  bool Running();
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // A loopback port nobody listens on now (the kernel's choice for port 0); 0 if none was given.
 // Another process may take it before the caller binds it.
 int FreeLoopbackPort();

@@ -7,13 +7,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,46 +31,6 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
-
-// A child process with stdout and stderr in `log_path`; SIGTERM and reaped on destruction.
-class Child {
- public:
-  Child(std::vector<std::string> argv, const std::string& log_path) {
-    std::vector<char*> raw;
-    for (auto& arg : argv) {
-      raw.push_back(arg.data());
-    }
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  // False once the process has exited (e.g. refused its configuration).
-  bool Running() {
-    int status = 0;
-    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // The token `keybridge tokens create --admin` prints on its first stdout line ("" on failure).
 std::string CreateAdminToken(const std::string& database, const std::string& key_file) {
@@ -164,10 +121,11 @@ TEST_F(PrometheusScrapeTest, PrometheusScrapesMetricsWithAnAdminApiToken) {
   const std::string prometheus_url =
       "http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   const auto start = Clock::now();
-  Child prometheus({kPrometheus, "--config.file=" + config.string(),
-                    "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
-                    "--web.listen-address=" + prometheus_url.substr(std::string("http://").size())},
-                   (dir_ / "prometheus.log").string());
+  testing::ChildProcess prometheus(
+      {kPrometheus, "--config.file=" + config.string(),
+       "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
+       "--web.listen-address=" + prometheus_url.substr(std::string("http://").size())},
+      (dir_ / "prometheus.log").string());
   ASSERT_TRUE(prometheus.started());
 
   // Polls Prometheus's API until both hold; the pause between polls only spares the CPU.

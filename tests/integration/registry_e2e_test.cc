@@ -3,15 +3,11 @@
 // image with `docker-credential-keybridge` as its credential helper, configured as README.md
 // tells users to ({"credHelpers": {"<registry>": "keybridge"}}). The first test needs no
 // keybridge: it proves the registry trusts the fake's tokens.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -221,31 +217,9 @@ class Registry {
                              "auth:\n  token:\n    realm: "
                           << realm << "\n    service: container_registry\n    issuer: " << issuer
                           << "\n    rootcertbundle: " << certificate << "\n";
-    std::vector<std::string> argv = {kRegistryBinary, "serve", config.string()};
-    std::vector<char*> raw;
-    for (auto& arg : argv) {
-      raw.push_back(arg.data());
-    }
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
+    process_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{kRegistryBinary, "serve", config.string()}, log_.string());
   }
-  ~Registry() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  Registry(const Registry&) = delete;
-  Registry& operator=(const Registry&) = delete;
 
   // Polls GET /v2/ until the registry answers 401 (token auth is on) or the deadline passes.
   bool WaitUntilServing() {
@@ -256,8 +230,7 @@ class Registry {
     request.timeout = std::chrono::seconds(2);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (pid_ <= 0 || ::waitpid(pid_, &status, WNOHANG) != 0) {
+      if (!process_->Running()) {
         return false;  // it exited (refused its configuration)
       }
       if (auto response = client.Send(request); response.ok() && response->status == 401) {
@@ -275,7 +248,7 @@ class Registry {
  private:
   int port_;
   fs::path log_;
-  pid_t pid_ = -1;
+  std::unique_ptr<testing::ChildProcess> process_;
 };
 
 class RegistryTestBase : public ::testing::Test {
