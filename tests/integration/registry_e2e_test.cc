@@ -137,7 +137,7 @@ std::string WriteOciLayout(const fs::path& dir, const std::string& content) {
   const fs::path blobs = dir / "blobs" / "sha256";
   fs::create_directories(blobs);
   const auto put_blob = [&](const std::string& bytes) {
-    const std::string digest = Digest(bytes);
+    std::string digest = Digest(bytes);
     WriteFile(blobs / digest.substr(7), bytes);
     return digest;
   };
@@ -161,7 +161,7 @@ std::string WriteOciLayout(const fs::path& dir, const std::string& content) {
        {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
          {"digest", layer_digest},
          {"size", layer.size()}}}}}.dump();
-  const std::string manifest_digest = put_blob(manifest);
+  std::string manifest_digest = put_blob(manifest);
   WriteFile(dir / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
   WriteFile(dir / "index.json",
             json{{"schemaVersion", 2},
