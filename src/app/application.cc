@@ -16,6 +16,7 @@
 #include "identity/api_token_authenticator.h"
 #include "identity/authenticator.h"
 #include "identity/jwt_verifier.h"
+#include "identity/refresh_handle.h"
 #include "metrics/serving_metrics.h"
 #include "net/curl_http_client.h"
 #include "net/probe_client.h"
@@ -35,6 +36,7 @@
 #include "service/repository_service.h"
 #include "service/session_scope.h"
 #include "service/session_token_service.h"
+#include "service/token_endpoint_service.h"
 #include "service/token_service.h"
 #include "storage/store.h"
 #include "web/web_routes.h"
@@ -237,6 +239,9 @@ class Application::Impl {
         provider_checks_(
             *store_->providers, http_client_, clock_,
             service::ProviderCheckServiceOptions{core::PublicUrls(config_.public_url)}),
+        refresh_handles_(*keys_, session_tokens_, clock_),
+        token_endpoint_(tokens_, *store_->providers, refresh_handles_,
+                        core::PublicUrls(config_.public_url), clock_),
         refresher_(*store_->connections, tokens_, clock_, random_,
                    service::BackgroundRefresherOptions{config_.background_refresh_seconds}),
         browser_sessions_(*store_->browser_sessions, api_tokens_, random_, clock_),
@@ -295,6 +300,7 @@ class Application::Impl {
         .images = images_,
         .browser_sessions = browser_sessions_,
         .provider_checks = provider_checks_,
+        .token_endpoint = token_endpoint_,
         .readiness = [this] { return Readiness(); },
         .metrics = [this] { return metrics_.Render(); },
         .repository_check_limiter = &probe_limiter_,
@@ -480,6 +486,8 @@ class Application::Impl {
   service::RepositoryService repositories_;
   service::ImageService images_;
   service::ProviderCheckService provider_checks_;
+  identity::RefreshHandles refresh_handles_;
+  service::TokenEndpointService token_endpoint_;
   service::BackgroundRefresher refresher_;
   service::BrowserSessionService browser_sessions_;
   std::unique_ptr<service::BrowserLoginService> browser_login_;

@@ -29,10 +29,10 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "json", "text"}));
 
   // In the order --help lists them.
-  const std::array commands = {AddServeCommand(cli),     AddMigrateCommand(cli),
-                               AddTokensCommand(cli),    AddKeysCommand(cli),
-                               AddAdminLinkCommand(cli), AddGitCredentialCommand(cli),
-                               AddGitProxyCommand(cli),  AddDockerCredentialCommand(cli)};
+  const std::array commands = {
+      AddServeCommand(cli),    AddMigrateCommand(cli),          AddTokensCommand(cli),
+      AddKeysCommand(cli),     AddAdminLinkCommand(cli),        AddGitCredentialCommand(cli),
+      AddGitProxyCommand(cli), AddDockerCredentialCommand(cli), AddRcloneConfigCommand(cli)};
 
   CLI11_PARSE(cli, argc, argv);
   for (const Command& command : commands) {

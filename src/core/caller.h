@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/ids.h"
 
 namespace keybridge::core {
@@ -23,6 +24,10 @@ struct SessionScope {
   // Container images it may check and obtain registry credentials for:
   // "registry-host[:port][/path-prefix]" (core::ImageWithin).
   std::vector<std::string> image_repositories{};
+  // The token's SHA-256 (its stored lookup key, never the token) and its expiry: a refresh handle
+  // issued to the session is bound to both (identity/refresh_handle.h).
+  std::string token_hash{};
+  TimePoint expires_at{};
 };
 
 struct Caller {

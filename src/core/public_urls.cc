@@ -18,15 +18,28 @@ std::string PublicUrls::SignInCallback() const {
   return base_ + kBrowserSignInCallbackPath;
 }
 
-std::string PublicUrls::Authorize(const ProviderId& provider_id) const {
-  constexpr std::string_view kTemplate = kProviderAuthorizePathTemplate;
-  constexpr std::string_view kParameter = "{provider_id}";
-  const auto at = kTemplate.find(kParameter);
-  std::string url = base_;
-  url.append(kTemplate.substr(0, at));
-  url.append(provider_id.value());
-  url.append(kTemplate.substr(at + kParameter.size()));
+namespace {
+
+// `path_template` with its one "{parameter}" replaced by `value`, after `base`.
+std::string Expand(const std::string& base, std::string_view path_template,
+                   std::string_view parameter, std::string_view value) {
+  const auto at = path_template.find(parameter);
+  std::string url = base;
+  url.append(path_template.substr(0, at));
+  url.append(value);
+  url.append(path_template.substr(at + parameter.size()));
   return url;
+}
+
+}  // namespace
+
+std::string PublicUrls::Authorize(const ProviderId& provider_id) const {
+  return Expand(base_, kProviderAuthorizePathTemplate, "{provider_id}", provider_id.value());
+}
+
+std::string PublicUrls::TokenEndpoint(const ConnectionId& connection_id) const {
+  return Expand(base_, kConnectionTokenEndpointPathTemplate, "{connection_id}",
+                connection_id.value());
 }
 
 std::string PublicUrls::SignInLink(std::string_view token) const {

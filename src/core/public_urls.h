@@ -19,6 +19,10 @@ inline constexpr char kBrowserSignInCallbackPath[] = "/api/data/auth/callback";
 // Starts connecting a user to an integration; {provider_id} is the router's path parameter.
 inline constexpr char kProviderAuthorizePathTemplate[] =
     "/api/data/oauth2/providers/{provider_id}/authorize";
+// The OAuth token endpoint of one connection for standard clients such as rclone (RFC 6749 §6):
+// they refresh there with a keybridge refresh handle.
+inline constexpr char kConnectionTokenEndpointPathTemplate[] =
+    "/api/data/oauth2/connections/{connection_id}/token_endpoint";
 // The administrator's one-time sign-in link; the token travels in the fragment (#<token>), which
 // browsers never send to a server or a proxy log.
 inline constexpr char kSignInLinkPath[] = "/api/data/auth/once";
@@ -38,6 +42,8 @@ class PublicUrls {
   std::string SignInCallback() const;
   // Where the owner of a connection to `provider_id` connects or reconnects.
   std::string Authorize(const ProviderId& provider_id) const;
+  // <base>/api/data/oauth2/connections/<id>/token_endpoint: an rclone remote's token_url.
+  std::string TokenEndpoint(const ConnectionId& connection_id) const;
   // <base>/api/data/auth/once#<token>. The result contains the token: show it, never log it.
   std::string SignInLink(std::string_view token) const;
 

@@ -14,6 +14,9 @@ TEST(PublicUrls, BuildsEveryLinkFromTheBaseAndTheRoutePaths) {
   EXPECT_EQ(urls.Authorize(ProviderId("gitlab")),
             "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize");
   EXPECT_EQ(urls.SignInLink("kbl_x"), "https://kb.example.org/api/data/auth/once#kbl_x");
+  EXPECT_EQ(urls.TokenEndpoint(ConnectionId("01HZZZZZZZZZZZZZZZZZZZZZZZ")),
+            "https://kb.example.org/api/data/oauth2/connections/01HZZZZZZZZZZZZZZZZZZZZZZZ/"
+            "token_endpoint");
 }
 
 TEST(PublicUrls, KeepsABasePathAndDropsTrailingSlashes) {

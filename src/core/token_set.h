@@ -23,6 +23,10 @@ struct TokenSet {
   std::optional<std::int64_t> expires_in;  // the lifetime the provider announced, in seconds
   std::optional<TimePoint> refresh_token_expires_at;  // GitHub: refresh_token_expires_in
   std::optional<Secret> id_token;                     // OIDC
+  // The other members of the provider's latest token answer (GitLab created_at, GitHub
+  // refresh_token_expires_in, Zenodo user...) as the text of one JSON object, "" if none: handed
+  // on with the token as Renku does, never interpreted. Sealed with the rest of the set.
+  std::string extra_fields_json;
   TimePoint obtained_at{};
 
   // True when the access token expires within `margin` of `now`. Never true for tokens without

@@ -83,8 +83,11 @@ core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_v
       || token.substr(0, kSessionTokenPrefix.size()) != kSessionTokenPrefix) {
     return Reject("unknown session token");
   }
-  const std::string hash = HashBearerToken(token);
-  auto found = tokens_.FindByHash(hash);
+  return AuthenticateHash(HashBearerToken(token));
+}
+
+core::Result<core::Caller> SessionTokenAuthenticator::AuthenticateHash(std::string_view hash) {
+  auto found = tokens_.FindByHash(std::string(hash));
   if (!found.ok()) {
     if (found.error().code == core::ErrorCode::kNotFound) {
       return Reject("unknown session token");
@@ -104,9 +107,13 @@ core::Result<core::Caller> SessionTokenAuthenticator::Authenticate(std::string_v
   }
   // Never an administrator, whoever minted it: a session only reads tokens within its scope.
   core::Caller caller = core::Caller::User(std::move(stored.user_id));
-  caller.session_scope = core::SessionScope{
-      std::move(stored.id), std::move(stored.session_name), std::move(stored.connection_ids),
-      std::move(stored.repository_urls), std::move(stored.image_repositories)};
+  caller.session_scope = core::SessionScope{std::move(stored.id),
+                                            std::move(stored.session_name),
+                                            std::move(stored.connection_ids),
+                                            std::move(stored.repository_urls),
+                                            std::move(stored.image_repositories),
+                                            std::move(stored.token_hash),
+                                            stored.expires_at};
   return caller;
 }
 

@@ -60,6 +60,9 @@ class SessionTokenAuthenticator {
   // for a token that is not usable; repository failures are returned unchanged. Thread-safe if
   // the repository is.
   core::Result<core::Caller> Authenticate(std::string_view token);
+  // The same checks for a token known by its hash (HashBearerToken): a refresh handle bound to a
+  // session (identity/refresh_handle.h) re-checks the session token this way on every use.
+  core::Result<core::Caller> AuthenticateHash(std::string_view hash);
 
  private:
   core::SessionTokenRepository& tokens_;

@@ -379,8 +379,49 @@ core::Result<core::TokenSet> TokenSetFromFields(const FieldMap& fields, core::Ti
     }
     tokens.id_token = core::Secret(*id_token);
   }
-  // created_at (GitLab) is ignored: expiry is computed from our own clock at receipt.
+  // created_at (GitLab) is not used for expiry (computed from our own clock at receipt); it is
+  // kept among the extras.
   return tokens;
+}
+
+// Members keybridge reads itself (or computes, like expires_at); everything else is an extra.
+bool IsInterpretedMember(std::string_view name) {
+  for (std::string_view known :
+       {"access_token", "refresh_token", "token_type", "scope", "expires_in", "expires_at",
+        "id_token", "error", "error_description", "error_uri"}) {
+    if (name == known) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Extras larger than this are dropped whole: they are informational, and a provider (or a
+// man-in-the-middle of a misconfigured one) must not grow every stored token set without bound.
+constexpr std::size_t kMaxExtraFieldsBytes = 4096;
+
+// The response's extra members as one JSON object's text ("" if none): JSON members whatever their
+// type (Zenodo's `user` is an object), form members as strings.
+std::string ExtraFields(const core::HttpResponse& response) {
+  Json extras = Json::object();
+  if (auto json = internal::ParseJsonObject(response.body)) {
+    for (auto& [name, value] : json->items()) {
+      if (!IsInterpretedMember(name)) {
+        extras[name] = std::move(value);
+      }
+    }
+  } else if (auto form = FieldsFromForm(response.body)) {
+    for (auto& [name, field] : *form) {
+      if (!IsInterpretedMember(name)) {
+        extras[name] = std::move(field.text);
+      }
+    }
+  }
+  if (extras.empty()) {
+    return {};
+  }
+  std::string text = extras.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return text.size() > kMaxExtraFieldsBytes ? std::string() : text;
 }
 
 }  // namespace
@@ -422,7 +463,10 @@ core::Result<core::TokenSet> ParseTokenResponse(const core::HttpResponse& respon
         "nor form-encoded (an HTML page?)",
         "unreadable_body");
   }
-  return TokenSetFromFields(*fields, std::chrono::floor<core::Seconds>(now));
+  KEYBRIDGE_ASSIGN_OR_RETURN(core::TokenSet tokens,
+                             TokenSetFromFields(*fields, std::chrono::floor<core::Seconds>(now)));
+  tokens.extra_fields_json = ExtraFields(response);
+  return tokens;
 }
 
 }  // namespace keybridge::oauth

@@ -62,6 +62,28 @@ TEST(ParseTokenResponse, GitLabJsonSuccess) {
   EXPECT_EQ(tokens.expires_at, kNowSeconds + core::Seconds(7200));
   EXPECT_FALSE(tokens.refresh_token_expires_at.has_value());
   EXPECT_FALSE(tokens.id_token.has_value());
+  // Handed on as Renku does; nothing read by keybridge is repeated among the extras.
+  EXPECT_EQ(tokens.extra_fields_json, R"({"created_at":1607635748})");
+}
+
+TEST(ParseTokenResponse, KeepsExtraMembersOfAnyTypeButNeverTheRefreshToken) {
+  const auto response =
+      Json(200, R"({"access_token":"at-1","token_type":"Bearer","expires_in":3600,)"
+                R"("refresh_token":"rt-1","scope":"deposit:write","user":{"id":"42"},)"
+                R"("refresh_token_expires_in":15897600})");
+
+  const auto tokens = ParseTokenResponse(response, kNow, GrantKind::kCode).value();
+
+  EXPECT_EQ(tokens.extra_fields_json,
+            R"({"refresh_token_expires_in":15897600,"user":{"id":"42"}})");
+  EXPECT_EQ(tokens.extra_fields_json.find("rt-1"), std::string::npos);
+}
+
+TEST(ParseTokenResponse, DropsOversizedExtrasWhole) {
+  const auto response = Json(200, R"({"access_token":"at-1","token_type":"bearer","blob":")"
+                                      + std::string(5000, 'x') + R"("})");
+
+  EXPECT_EQ(ParseTokenResponse(response, kNow, GrantKind::kCode).value().extra_fields_json, "");
 }
 
 TEST(ParseTokenResponse, GitHubJsonSuccessWithRefreshTokenExpiry) {
@@ -96,6 +118,7 @@ TEST(ParseTokenResponse, GitHubFormEncodedSuccess) {
     EXPECT_EQ(tokens.expires_at, kNowSeconds + core::Seconds(28800));
     EXPECT_EQ(tokens.refresh_token_expires_at, kNowSeconds + core::Seconds(15897600));
     EXPECT_EQ(tokens.scope, "");
+    EXPECT_EQ(tokens.extra_fields_json, R"({"refresh_token_expires_in":"15897600"})");
   }
 }
 

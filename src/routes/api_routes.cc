@@ -6,6 +6,7 @@
 #include "routes/provider_routes.h"
 #include "routes/repository_routes.h"
 #include "routes/session_routes.h"
+#include "routes/token_endpoint_routes.h"
 
 namespace keybridge::routes {
 
@@ -25,6 +26,7 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
   }
   AddGitCredentialsRoutes(routes, services.git_credentials);
   AddImageRoutes(routes, services.images, services.image_check_limiter);
+  AddTokenEndpointRoutes(routes, services.token_endpoint);
 }
 
 }  // namespace keybridge::routes

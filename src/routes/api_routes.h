@@ -21,6 +21,7 @@
 #include "service/provider_service.h"
 #include "service/repository_service.h"
 #include "service/session_token_service.h"
+#include "service/token_endpoint_service.h"
 #include "service/token_service.h"
 
 namespace keybridge::routes {
@@ -35,6 +36,7 @@ struct ApiServices {
   service::ImageService& images;
   service::BrowserSessionService& browser_sessions;
   service::ProviderCheckService& provider_checks;
+  service::TokenEndpointService& token_endpoint;
   Readiness readiness;
   std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics
   core::RateLimiter* repository_check_limiter = nullptr;  // per client address; null: none

@@ -32,7 +32,17 @@ json ConnectionToJson(const core::Connection& c) {
 // expires_in is the lifetime the provider announced (Renku compatibility); consumers should use
 // expires_at.
 json TokenToJson(const core::TokenSet& t) {
-  json out = {{"access_token", t.access_token.Reveal()}};
+  json out = json::object();
+  // The provider's other fields first (GitLab created_at, GitHub refresh_token_expires_in), as
+  // Renku passes them on; keybridge's own members below win, and a refresh token never leaves.
+  if (!t.extra_fields_json.empty()) {
+    json extras = json::parse(t.extra_fields_json, nullptr, false);
+    if (extras.is_object()) {
+      extras.erase("refresh_token");
+      out = std::move(extras);
+    }
+  }
+  out["access_token"] = t.access_token.Reveal();
   // Like Renku, token_type and scope only when the provider sent them.
   if (!t.token_type.empty()) {
     out["token_type"] = t.token_type;

@@ -26,6 +26,7 @@ nlohmann::json SecurityFor(Access access) {
   switch (access) {
     case Access::kPublic:
     case Access::kAnonymous:
+    case Access::kOAuthClient:  // the credential is the form's refresh_token, not a header
       return nlohmann::json::array();
     case Access::kAnonymousOrSession:
       return {nlohmann::json::object(), session};
@@ -62,6 +63,10 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   identity::ApiTokenAuthenticator local_tokens(api_token_repo, clock);
   testing::InMemoryBrowserSessionRepository browser_repo;
   service::BrowserSessionService browser_sessions(browser_repo, local_tokens, random, clock);
+  identity::SessionTokenAuthenticator session_authenticator(session_repo, clock);
+  auto keys = crypto::KeyRing::FromKeys({{"0123abcd", std::string(32, 'k')}}, random);
+  identity::RefreshHandles handles(*keys, session_authenticator, clock);
+  service::TokenEndpointService token_endpoint(tokens, repo, handles, core::PublicUrls(), clock);
   RequestPolicy policy([](std::string_view, std::string_view) { return core::Caller(); }, {});
   RouteTable routes(policy);
   AddApiRoutes(
@@ -74,6 +79,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
                           .images = images,
                           .browser_sessions = browser_sessions,
                           .provider_checks = provider_checks,
+                          .token_endpoint = token_endpoint,
                           .readiness =
                               [] { return core::Result<nlohmann::json>(nlohmann::json::object()); },
                           .metrics =

@@ -76,6 +76,8 @@ std::string_view ToString(Access access) {
       return "user-or-session-token";
     case Access::kAdmin:
       return "admin";
+    case Access::kOAuthClient:
+      return "oauth-client";
   }
   return "admin";  // unreachable for valid enumerators; -Wswitch flags unnamed ones
 }
@@ -99,7 +101,7 @@ RequestPolicy::RequestPolicy(Authenticate authenticate, const RequestPolicyOptio
       session_cookie_name_(SessionCookieName(options.secure_cookies)) {}
 
 core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& route) const {
-  if (route.access == Access::kPublic) {
+  if (route.access == Access::kPublic || route.access == Access::kOAuthClient) {
     return core::OkStatus();  // nobody is authenticated: the caller stays anonymous
   }
   // A present Authorization header always wins, so bearer clients are never affected by cookies.
@@ -125,6 +127,7 @@ core::Status RequestPolicy::Admit(http::Request& request, const RoutePolicy& rou
     case Access::kPublic:
     case Access::kAnonymous:
     case Access::kAnonymousOrSession:
+    case Access::kOAuthClient:
       return core::OkStatus();
     case Access::kUser:
     case Access::kUserOrSession:

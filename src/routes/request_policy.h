@@ -29,9 +29,15 @@ enum class Access {
   kUser,                // a signed-in user (401 otherwise)
   kUserOrSession,       // a signed-in user or a session token acting for one
   kAdmin,               // an administrator (401 anonymous, 403 other users)
+  // A standard OAuth client at a token endpoint (RFC 6749 §3.2): its credential is a keybridge
+  // refresh handle in the form body, which the handler checks. Neither the Authorization header
+  // (clients send their own client_id/secret there, which mean nothing to keybridge) nor a cookie
+  // is looked at, so the caller stays anonymous and no CSRF check applies.
+  kOAuthClient,
 };
 
-// "public", "anonymous", "anonymous-or-session-token", "user", "user-or-session-token", "admin".
+// "public", "anonymous", "anonymous-or-session-token", "user", "user-or-session-token", "admin",
+// "oauth-client".
 std::string_view ToString(Access access);
 bool AdmitsSessionTokens(Access access);
 

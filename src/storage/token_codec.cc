@@ -48,6 +48,12 @@ std::string EncodeTokenSet(const core::TokenSet& token) {
   }
   PutTime(out, "expires_at", token.expires_at);
   PutTime(out, "refresh_token_expires_at", token.refresh_token_expires_at);
+  if (!token.extra_fields_json.empty()) {
+    json extras = json::parse(token.extra_fields_json, nullptr, false);
+    if (extras.is_object()) {
+      out["extra"] = std::move(extras);
+    }
+  }
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -69,6 +75,9 @@ core::Result<core::TokenSet> DecodeTokenSet(std::string_view text) {
   token.expires_at = GetTime(in, "expires_at");
   token.refresh_token_expires_at = GetTime(in, "refresh_token_expires_at");
   token.obtained_at = GetTime(in, "obtained_at").value_or(core::TimePoint{});
+  if (auto it = in.find("extra"); it != in.end() && it->is_object()) {
+    token.extra_fields_json = it->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
   return token;
 }
 

@@ -16,6 +16,7 @@ TEST(TokenCodec, RoundTripsEveryField) {
   t.refresh_token_expires_at = core::FromUnixSeconds(1715897600);
   t.id_token = core::Secret("eyJ");
   t.obtained_at = core::FromUnixSeconds(1700000000);
+  t.extra_fields_json = R"({"created_at":1607635748,"user":{"id":"42"}})";
 
   auto back = DecodeTokenSet(EncodeTokenSet(t));
 
@@ -29,6 +30,7 @@ TEST(TokenCodec, RoundTripsEveryField) {
   EXPECT_EQ(back->refresh_token_expires_at, t.refresh_token_expires_at);
   EXPECT_EQ(back->id_token, t.id_token);
   EXPECT_EQ(back->obtained_at, t.obtained_at);
+  EXPECT_EQ(back->extra_fields_json, t.extra_fields_json);
 }
 
 TEST(TokenCodec, KeepsAbsentOptionalsAbsent) {

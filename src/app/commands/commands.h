@@ -25,5 +25,6 @@ Command AddAdminLinkCommand(CLI::App& cli);         // admin_link.cc
 Command AddGitCredentialCommand(CLI::App& cli);     // git_credential.cc
 Command AddGitProxyCommand(CLI::App& cli);          // git_proxy.cc
 Command AddDockerCredentialCommand(CLI::App& cli);  // docker_credential.cc
+Command AddRcloneConfigCommand(CLI::App& cli);      // rclone_config.cc
 
 }  // namespace keybridge::app
