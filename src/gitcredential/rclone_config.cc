@@ -23,11 +23,9 @@ std::string StringField(const json& object, const char* name) {
 
 // rclone.conf is an INI file: a remote name must not open another section or line.
 bool IsRemoteName(const std::string& name) {
-  return !name.empty() && name.size() <= 100
-         && std::all_of(name.begin(), name.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_'
-                     || c == '.';
-            });
+  return !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
 }
 
 }  // namespace
@@ -47,8 +45,8 @@ int RunRcloneConfig(const std::string& connection_id, const std::string& remote_
   request.timeout = kRequestTimeout;
   auto response = io.http.Send(request);
   if (!response.ok()) {
-    io.err << "keybridge: cannot reach " << access.keybridge_url << ": "
-           << response.error().message << "\n";
+    io.err << "keybridge: cannot reach " << access.keybridge_url << ": " << response.error().message
+           << "\n";
     return 1;
   }
   const json body = json::parse(response->body, nullptr, false);

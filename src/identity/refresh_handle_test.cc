@@ -45,9 +45,8 @@ class RefreshHandlesTest : public ::testing::Test {
 };
 
 TEST_F(RefreshHandlesTest, AUserHandleActsForTheUserOnItsConnectionForADay) {
-  const RefreshHandle handle = handles_.Issue(core::Caller::User(core::UserId("alice"), true),
-                                              kConnection)
-                                   .value();
+  const RefreshHandle handle =
+      handles_.Issue(core::Caller::User(core::UserId("alice"), true), kConnection).value();
   EXPECT_TRUE(handle.value.Reveal().starts_with("kbr_"));
   EXPECT_EQ(handle.expires_at,
             std::chrono::floor<seconds>(clock_.Now()) + RefreshHandles::kUserHandleLifetime);
@@ -104,7 +103,7 @@ TEST_F(RefreshHandlesTest, RefusesAnotherConnectionTamperingAnonymousCallersAndF
   tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
   refused(tampered, kConnection);
   refused("kbr_", kConnection);
-  refused(handle.substr(4), kConnection);  // without the prefix
+  refused(handle.substr(4), kConnection);         // without the prefix
   refused("kbr_kb1.fedcba98.AAAA", kConnection);  // a key this ring never had
   refused(std::string(4096, 'k'), kConnection);
   // A value sealed by the same ring for another purpose (a database column) is no handle.

@@ -163,6 +163,24 @@ TEST_F(RouteTableTest, CookieCountsOnlyWithoutAuthorizationHeader) {
   EXPECT_EQ(seen_authorization_, "Bearer kb_x");
 }
 
+TEST_F(RouteTableTest, AnOAuthClientRouteLooksAtNoCredentialAndRunsAnonymously) {
+  routes_.Add("POST", "/token", Access::kOAuthClient, Compartment::kDatabase, Ok(),
+              Csrf::kNotRequired);
+  caller_ = core::Caller::User(core::UserId("alice"), true);
+
+  // rclone sends its own client id and secret as Basic, which any other route refuses; a foreign
+  // page's cookie and Origin change nothing either.
+  const http::Response answer = Call("POST", "/token",
+                                     {{"authorization", "Basic cmNsb25lOnNlY3JldA=="},
+                                      {"cookie", "__Host-kb_session=" + std::string(kCookie)},
+                                      {"origin", "https://evil.example"}});
+
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.body, R"({"user":""})") << "the handler sees an anonymous caller";
+  EXPECT_EQ(seen_authorization_, "") << "the authenticator was not even asked";
+  EXPECT_EQ(seen_cookie_, "");
+}
+
 TEST_F(RouteTableTest, CookieAuthenticatedChangesNeedTheCsrfTokenAndOurOrigin) {
   caller_ = BrowserCaller();
   const core::HttpHeader cookie{"cookie", "__Host-kb_session=" + std::string(kCookie)};

@@ -18,12 +18,14 @@ using nlohmann::json;
 
 // RFC 6749 §5.1: token answers must not be cached.
 http::Response NoStore(http::Response response) {
-  return std::move(response.WithHeader("Cache-Control", "no-store").WithHeader("Pragma", "no-cache"));
+  return std::move(
+      response.WithHeader("Cache-Control", "no-store").WithHeader("Pragma", "no-cache"));
 }
 
 // An RFC 6749 §5.2 error answer.
 http::Response OAuthError(std::string_view error, std::string description) {
-  return NoStore(JsonResponse(400, {{"error", error}, {"error_description", std::move(description)}}));
+  return NoStore(
+      JsonResponse(400, {{"error", error}, {"error_description", std::move(description)}}));
 }
 
 // RFC 6749 §5.2 for the errors the client (or its user) can act on; anything else stays an Error
@@ -139,13 +141,13 @@ void AddTokenEndpointRoutes(RouteTable& routes, service::TokenEndpointService& s
                if (remote.expiry) {
                  token["expiry"] = core::FormatIso8601(*remote.expiry);
                }
-               return NoStore(JsonResponse(
-                   200, {{"provider_id", remote.provider_id.value()},
-                         {"type", remote.type},
-                         {"token_url", remote.token_url},
-                         {"token", std::move(token)},
-                         {"refresh_token_expires_at",
-                          core::FormatIso8601(remote.refresh_handle.expires_at)}}));
+               return NoStore(
+                   JsonResponse(200, {{"provider_id", remote.provider_id.value()},
+                                      {"type", remote.type},
+                                      {"token_url", remote.token_url},
+                                      {"token", std::move(token)},
+                                      {"refresh_token_expires_at",
+                                       core::FormatIso8601(remote.refresh_handle.expires_at)}}));
              });
 }
 

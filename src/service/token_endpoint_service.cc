@@ -20,8 +20,8 @@ std::string_view RcloneBackendFor(core::ProviderKind kind) {
 
 TokenEndpointService::TokenEndpointService(TokenService& tokens,
                                            core::ProviderRepository& providers,
-                                           identity::RefreshHandles& handles,
-                                           core::PublicUrls urls, const core::Clock& clock)
+                                           identity::RefreshHandles& handles, core::PublicUrls urls,
+                                           const core::Clock& clock)
     : tokens_(tokens),
       providers_(providers),
       handles_(handles),
@@ -44,11 +44,13 @@ core::Result<RcloneRemote> TokenEndpointService::RcloneRemoteFor(
                                + " integration; rclone remotes are available for Dropbox and "
                                  "Google Drive integrations");
   }
-  KEYBRIDGE_ASSIGN_OR_RETURN(identity::RefreshHandle handle,
-                             handles_.Issue(caller, connection_id));
+  KEYBRIDGE_ASSIGN_OR_RETURN(identity::RefreshHandle handle, handles_.Issue(caller, connection_id));
   AuditTokenHandedOut(caller, connection, "rclone-remote");
-  return RcloneRemote{connection.provider_id, std::string(type), urls_.TokenEndpoint(connection_id),
-                      connection.token->access_token, connection.token->expires_at,
+  return RcloneRemote{connection.provider_id,
+                      std::string(type),
+                      urls_.TokenEndpoint(connection_id),
+                      connection.token->access_token,
+                      connection.token->expires_at,
                       std::move(handle)};
 }
 

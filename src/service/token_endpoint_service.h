@@ -28,8 +28,8 @@ namespace keybridge::service {
 // A ready rclone remote for one connection.
 struct RcloneRemote {
   core::ProviderId provider_id;  // the integration: a good name for the remote
-  std::string type;       // the rclone backend: "dropbox", "drive"
-  std::string token_url;  // absolute: the connection's token_endpoint
+  std::string type;              // the rclone backend: "dropbox", "drive"
+  std::string token_url;         // absolute: the connection's token_endpoint
   core::Secret access_token;
   std::optional<core::TimePoint> expiry;  // of the access token; absent: it does not expire
   identity::RefreshHandle refresh_handle;

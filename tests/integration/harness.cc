@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
+#include "core/text.h"
 #include "core/url.h"
 #include "crypto/base64.h"
 #include "http/message.h"
@@ -117,7 +119,10 @@ core::HttpResponse HttpCaller::Call(const std::string& method, const std::string
   request.method = method;
   request.url = path_or_url.rfind("http", 0) == 0 ? path_or_url : base_url_ + path_or_url;
   request.body = body;
-  if (!body.empty()) {
+  const bool typed = std::any_of(extra.begin(), extra.end(), [](const core::HttpHeader& h) {
+    return core::EqualsIgnoreAsciiCase(h.name, "content-type");
+  });
+  if (!body.empty() && !typed) {
     request.headers.push_back({"Content-Type", "application/json"});
   }
   if (!bearer.empty()) {

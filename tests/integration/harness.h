@@ -100,6 +100,7 @@ class KeybridgeHarness {
   // Stops and destroys the application (e.g. to read the database file afterwards).
   void StopApplication();
 
+  // A non-empty body is sent as application/json unless `extra` names another Content-Type.
   core::HttpResponse Call(const std::string& method, const std::string& path,
                           const std::string& bearer = "", const std::string& body = "",
                           std::vector<core::HttpHeader> extra = {}) const;
