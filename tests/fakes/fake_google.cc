@@ -35,8 +35,7 @@ FakeGoogle::FakeGoogle(const core::Clock& clock, Options options)
   router_.Add("POST", "/token", [this](http::Request& request) { return Token(request); });
   router_.Add("POST", "/revoke", [this](http::Request& request) { return Revoke(request); });
   router_.Add("GET", "/v1/userinfo", [this](http::Request& request) { return Userinfo(request); });
-  router_.Add("POST", "/v1/userinfo",
-              [this](http::Request& request) { return Userinfo(request); });
+  router_.Add("POST", "/v1/userinfo", [this](http::Request& request) { return Userinfo(request); });
   port_ = AddServer([this](http::Request& request) {
     Record(request);
     return router_.Dispatch(request);
@@ -78,7 +77,8 @@ http::Response FakeGoogle::Authorize(const http::Request& request) {
   const FormFields params = request.QueryParams();
   const std::lock_guard lock(mutex_);
   // Google shows "Error 401: invalid_client" / "Error 400: redirect_uri_mismatch" pages.
-  if (auto page = CheckClientAndRedirectLocked(params, 401, "Access blocked: Authorization Error")) {
+  if (auto page =
+          CheckClientAndRedirectLocked(params, 401, "Access blocked: Authorization Error")) {
     return std::move(*page);
   }
   const auto state = FindField(params, "state");
@@ -90,8 +90,8 @@ http::Response FakeGoogle::Authorize(const http::Request& request) {
   }
   const std::string access_type = FindField(params, "access_type").value_or("online");
   if (access_type != "online" && access_type != "offline") {
-    return ErrorRedirect(redirect_uri, "invalid_request",
-                         "Invalid access_type: " + access_type, state);
+    return ErrorRedirect(redirect_uri, "invalid_request", "Invalid access_type: " + access_type,
+                         state);
   }
   const std::string prompt = FindField(params, "prompt").value_or("");
   const bool offline = access_type == "offline";
@@ -135,8 +135,7 @@ http::Response FakeGoogle::Token(const http::Request& request) {
   return response;
 }
 
-std::optional<http::Response> FakeGoogle::CheckClientLocked(
-    const ClientCredentials& client) const {
+std::optional<http::Response> FakeGoogle::CheckClientLocked(const ClientCredentials& client) const {
   if (client.id.empty() || client.id != options_.client_id) {
     return GoogleError(401, "invalid_client", "The OAuth client was not found.");
   }

@@ -57,13 +57,13 @@ std::optional<http::Response> FakeOAuthProvider::CheckClientAndRedirectLocked(
   return std::nullopt;
 }
 
-http::Response FakeOAuthProvider::FinishAuthorizeLocked(const FormFields& params,
-                                                        CodeRecord record, bool pkce) {
+http::Response FakeOAuthProvider::FinishAuthorizeLocked(const FormFields& params, CodeRecord record,
+                                                        bool pkce) {
   const std::string redirect_uri = FindField(params, "redirect_uri").value_or("");
   const auto state = FindField(params, "state");
   if (FindField(params, "response_type").value_or("") != "code") {
-    return ErrorRedirect(redirect_uri, "unsupported_response_type",
-                         "response_type must be code", state);
+    return ErrorRedirect(redirect_uri, "unsupported_response_type", "response_type must be code",
+                         state);
   }
   if (pkce) {
     record.code_challenge = FindField(params, "code_challenge").value_or("");

@@ -99,8 +99,7 @@ http::Response FakeZenodo::Authorize(const http::Request& request) {
     const std::size_t end = std::min(scope.find(' ', start), scope.size());
     const std::string one = scope.substr(start, end - start);
     if (!one.empty()) {
-      if (std::find(allowed_scopes_.begin(), allowed_scopes_.end(), one)
-          == allowed_scopes_.end()) {
+      if (std::find(allowed_scopes_.begin(), allowed_scopes_.end(), one) == allowed_scopes_.end()) {
         return ErrorRedirect(FindField(params, "redirect_uri").value_or(""), "invalid_scope",
                              "Invalid scope: " + one, FindField(params, "state"));
       }
@@ -162,17 +161,16 @@ http::Response FakeZenodo::TokenFromCode(const FormFields& params,
   const std::string code = FindField(params, "code").value_or("");
   const std::lock_guard lock(mutex_);
   CodeRecord* grant = FindCodeLocked(code);
-  if (grant == nullptr || grant->used || grant->client_id != client.id
-      || Now() >= grant->expires_at
+  if (grant == nullptr || grant->used || grant->client_id != client.id || Now() >= grant->expires_at
       || FindField(params, "redirect_uri").value_or("") != grant->redirect_uri) {
     return OAuthError(400, "invalid_grant");
   }
   grant->used = true;
   const TokenRecord& issued = IssueTokensLocked(client.id, grant->user, grant->scope, true);
-  return JsonReply(200, TokenJson(issued.access_token, issued.refresh_token,
-                                  options_.access_token_lifetime.count(), issued.scope,
-                                  issued.user.id)
-                            .dump());
+  return JsonReply(200,
+                   TokenJson(issued.access_token, issued.refresh_token,
+                             options_.access_token_lifetime.count(), issued.scope, issued.user.id)
+                       .dump());
 }
 
 http::Response FakeZenodo::TokenFromRefresh(const FormFields& params,
@@ -185,10 +183,10 @@ http::Response FakeZenodo::TokenFromRefresh(const FormFields& params,
     return OAuthError(400, "invalid_grant");
   }
   const TokenRecord& issued = result.issued;
-  return JsonReply(200, TokenJson(issued.access_token, issued.refresh_token,
-                                  options_.access_token_lifetime.count(), issued.scope,
-                                  issued.user.id)
-                            .dump());
+  return JsonReply(200,
+                   TokenJson(issued.access_token, issued.refresh_token,
+                             options_.access_token_lifetime.count(), issued.scope, issued.user.id)
+                       .dump());
 }
 
 http::Response FakeZenodo::Depositions(const http::Request& request) {
@@ -214,8 +212,8 @@ http::Response FakeZenodo::Depositions(const http::Request& request) {
     if (deposition.owner != check.record.user.id || list.size() >= size) {
       continue;
     }
-    const std::string self = BaseUrl() + "/api/deposit/depositions/"
-                             + std::to_string(deposition.id);
+    const std::string self =
+        BaseUrl() + "/api/deposit/depositions/" + std::to_string(deposition.id);
     Json item;
     item["created"] = "2024-01-01T00:00:00.000000+00:00";
     item["modified"] = "2024-01-01T00:00:00.000000+00:00";
@@ -223,8 +221,8 @@ http::Response FakeZenodo::Depositions(const http::Request& request) {
     item["conceptrecid"] = std::to_string(deposition.id - 1);
     item["metadata"] = Json{{"title", deposition.title}, {"upload_type", "dataset"}};
     item["title"] = deposition.title;
-    item["links"] = Json{{"self", self}, {"html", BaseUrl() + "/deposit/"
-                                                      + std::to_string(deposition.id)}};
+    item["links"] =
+        Json{{"self", self}, {"html", BaseUrl() + "/deposit/" + std::to_string(deposition.id)}};
     item["record_id"] = deposition.id;
     item["owner"] = deposition.owner;
     item["files"] = Json::array();
