@@ -52,7 +52,8 @@ class FakeDropboxTest : public ::testing::Test {
     return FindField(RedirectParams(response), "code").value_or("");
   }
 
-  core::HttpResponse Exchange(const std::string& code, std::string verifier = std::string(kVerifier),
+  core::HttpResponse Exchange(const std::string& code,
+                              std::string verifier = std::string(kVerifier),
                               std::string secret = "app-secret") {
     return client_.PostForm(dropbox_.TokenEndpoint(), {{"grant_type", "authorization_code"},
                                                        {"code", code},
@@ -127,7 +128,8 @@ TEST_F(FakeDropboxTest, RefreshDoesNotRotateAndAnswersOnlyTheAccessToken) {
   const std::string refresh_token = tokens["refresh_token"];
 
   const auto first = Refresh(refresh_token);
-  const auto second = Refresh(refresh_token, {{"Authorization", BasicAuth("app-key", "app-secret")}});
+  const auto second =
+      Refresh(refresh_token, {{"Authorization", BasicAuth("app-key", "app-secret")}});
 
   ASSERT_EQ(first.status, 200) << first.body;
   ASSERT_EQ(second.status, 200) << second.body;
@@ -146,18 +148,18 @@ TEST_F(FakeDropboxTest, TokenEndpointErrorsAreDropboxs400Bodies) {
   auto wrong_secret = Exchange(code, std::string(kVerifier), "nope");
   auto wrong_verifier = Exchange(code, "a-verifier-that-does-not-match-the-challenge-xyz");
   auto bad_refresh = Refresh("no-such-token");
-  auto unsupported = client_.PostForm(dropbox_.TokenEndpoint(),
-                                      {{"grant_type", "password"},
-                                       {"client_id", "app-key"},
-                                       {"client_secret", "app-secret"}});
+  auto unsupported = client_.PostForm(
+      dropbox_.TokenEndpoint(),
+      {{"grant_type", "password"}, {"client_id", "app-key"}, {"client_secret", "app-secret"}});
 
   EXPECT_EQ(wrong_secret.status, 400);
   EXPECT_EQ(Json::parse(wrong_secret.body)["error"], "invalid_client");
   EXPECT_EQ(wrong_verifier.status, 400);
   EXPECT_EQ(Json::parse(wrong_verifier.body)["error"], "invalid_grant");
   EXPECT_EQ(bad_refresh.status, 400);
-  EXPECT_EQ(bad_refresh.body,
-            R"({"error":"invalid_grant","error_description":"refresh token is invalid or revoked"})");
+  EXPECT_EQ(
+      bad_refresh.body,
+      R"({"error":"invalid_grant","error_description":"refresh token is invalid or revoked"})");
   EXPECT_EQ(unsupported.status, 400);
   EXPECT_EQ(Json::parse(unsupported.body)["error"], "unsupported_grant_type");
   // The code survived the failed attempts and is single use.
@@ -175,8 +177,8 @@ TEST_F(FakeDropboxTest, AccountTakesAnEmptyBodyWithoutContentTypeOrJsonNull) {
       RawPost("/2/users/get_current_account", access, "application/json", "null");
   const RawResponse empty_json =
       RawPost("/2/users/get_current_account", access, "application/json", "");
-  const RawResponse form = RawPost("/2/users/get_current_account", access,
-                                   "application/x-www-form-urlencoded", "");
+  const RawResponse form =
+      RawPost("/2/users/get_current_account", access, "application/x-www-form-urlencoded", "");
 
   ASSERT_EQ(empty.status, 200) << empty.body;
   EXPECT_EQ(null_json.status, 200) << null_json.body;
@@ -211,8 +213,9 @@ TEST_F(FakeDropboxTest, ExpiredAndUnknownAccessTokensAre401WithTheirTags) {
       RawPost("/2/users/get_current_account", "sl.nope", "application/json", "null");
 
   EXPECT_EQ(expired.status, 401);
-  EXPECT_EQ(expired.body,
-            R"({"error_summary":"expired_access_token/..","error":{".tag":"expired_access_token"}})");
+  EXPECT_EQ(
+      expired.body,
+      R"({"error_summary":"expired_access_token/..","error":{".tag":"expired_access_token"}})");
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(Json::parse(unknown.body)["error"][".tag"], "invalid_access_token");
   // The refresh token outlives the access token.

@@ -104,8 +104,8 @@ TEST_F(FakeGoogleTest, OfflineConsentYieldsRefreshAndIdTokens) {
   EXPECT_EQ(tokens["token_type"], "Bearer");
   EXPECT_EQ(tokens["scope"], kScope);
   const std::string id_token = tokens["id_token"];
-  const std::string payload = id_token.substr(id_token.find('.') + 1,
-                                              id_token.rfind('.') - id_token.find('.') - 1);
+  const std::string payload =
+      id_token.substr(id_token.find('.') + 1, id_token.rfind('.') - id_token.find('.') - 1);
   const Json claims = Json::parse(crypto::Base64UrlDecode(payload).value_or("{}"));
   EXPECT_EQ(claims["sub"], FakeGoogle::Subject(google_.CurrentUser()));
   EXPECT_EQ(claims["aud"], "app.apps.googleusercontent.com");
@@ -159,8 +159,7 @@ TEST_F(FakeGoogleTest, TokenEndpointErrorsAreGooglesBodies) {
   const auto revoked = Refresh("1//nope");
 
   EXPECT_EQ(unknown_client.status, 401);
-  EXPECT_EQ(Json::parse(unknown_client.body),
-            Json::parse(R"({"error":"invalid_client",
+  EXPECT_EQ(Json::parse(unknown_client.body), Json::parse(R"({"error":"invalid_client",
                             "error_description":"The OAuth client was not found."})"));
   EXPECT_EQ(wrong_secret.status, 401);
   EXPECT_EQ(Json::parse(wrong_secret.body)["error_description"], "Unauthorized");
@@ -171,8 +170,7 @@ TEST_F(FakeGoogleTest, TokenEndpointErrorsAreGooglesBodies) {
   EXPECT_EQ(reused.status, 400);
   EXPECT_EQ(Json::parse(reused.body)["error"], "invalid_grant");
   EXPECT_EQ(revoked.status, 400);
-  EXPECT_EQ(Json::parse(revoked.body),
-            Json::parse(R"({"error":"invalid_grant",
+  EXPECT_EQ(Json::parse(revoked.body), Json::parse(R"({"error":"invalid_grant",
                             "error_description":"Token has been expired or revoked."})"));
 }
 
@@ -198,10 +196,10 @@ TEST_F(FakeGoogleTest, UserinfoFollowsTheScopesAndRefusesBadTokens) {
   const Json only_sub = Json::parse(bare.body);
   EXPECT_EQ(only_sub.size(), 1U) << only_sub;
   EXPECT_EQ(expired.status, 401);
-  EXPECT_NE(expired.Header("www-authenticate").find(R"(error="invalid_token")"),
-            std::string::npos);
-  EXPECT_EQ(Json::parse(expired.body),
-            Json::parse(R"({"error":"invalid_request","error_description":"Invalid Credentials"})"));
+  EXPECT_NE(expired.Header("www-authenticate").find(R"(error="invalid_token")"), std::string::npos);
+  EXPECT_EQ(
+      Json::parse(expired.body),
+      Json::parse(R"({"error":"invalid_request","error_description":"Invalid Credentials"})"));
   EXPECT_EQ(Refresh(short_lived["refresh_token"]).status, 200);
 }
 
@@ -226,8 +224,9 @@ TEST_F(FakeGoogleTest, RevokingEitherTokenRevokesTheGrant) {
   EXPECT_FALSE(google_.IsAccessTokenLive(refreshed["access_token"].get<std::string>()));
   EXPECT_EQ(Userinfo(refreshed["access_token"]).status, 401);
   EXPECT_EQ(again.status, 400);
-  EXPECT_EQ(Json::parse(again.body),
-            Json::parse(R"({"error":"invalid_token","error_description":"Token expired or revoked"})"));
+  EXPECT_EQ(
+      Json::parse(again.body),
+      Json::parse(R"({"error":"invalid_token","error_description":"Token expired or revoked"})"));
   EXPECT_EQ(google_.RevocationCount(), 3);
   EXPECT_EQ(google_.RequestsTo("/revoke").at(0).Header("content-type"),
             "application/x-www-form-urlencoded");
