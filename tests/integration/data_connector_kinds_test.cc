@@ -71,9 +71,8 @@ class DataConnectorKindsTest : public ::testing::Test {
     EXPECT_EQ(done.status, 200) << provider_id << ": " << done.body;
     const std::string id = kb_.ConnectionId(alice_, provider_id);
     EXPECT_FALSE(id.empty()) << provider_id;
-    auto connection =
-        json::parse(kb_.Call("GET", "/api/data/oauth2/connections/" + id, alice_).body, nullptr,
-                    false);
+    auto connection = json::parse(
+        kb_.Call("GET", "/api/data/oauth2/connections/" + id, alice_).body, nullptr, false);
     EXPECT_EQ(connection.value("status", ""), "connected") << connection;
     return id;
   }
