@@ -1,7 +1,10 @@
-// FakeOAuthProvider: the shared core of the loopback fake OAuth providers (FakeGitLab, FakeGitHub)
-// that keybridge's connect-flow, refresh-race and git tests run against. It owns the provider's
-// state (registered app, signed-in user, codes, token pairs), the token-endpoint gate and failure
-// injection, counters and the request log; the subclasses own the wire format of each provider.
+// FakeOAuthProvider: the shared core of the loopback fake OAuth providers (FakeGitLab, FakeGitHub,
+// and the data connectors FakeDropbox, FakeGoogle, FakeZenodo) that keybridge's connect-flow,
+// refresh-race and git tests run against. It owns the provider's state (registered app, signed-in
+// user, codes, token grants), the token-endpoint gate and failure injection, counters and the
+// request log; the subclasses own the wire format of each provider. fake_oauth_provider_flow.cc
+// holds what the plain code-flow fakes share (authorize, client credentials, refresh without
+// rotation, grant-wide revocation).
 // Every public method is thread-safe and may be called while requests are in flight.
 //
 //   testing::FakeClock clock;
