@@ -1,6 +1,6 @@
 // Browser test of the web UI: playwright-core drives Debian's Chromium, headless, on
 // loopback only, against the real `keybridge` binary and `keybridge-fake-providers` (a fake
-// GitLab and a fake GitHub Enterprise). Every wait is on DOM state, never a fixed sleep.
+// GitLab, a fake GitHub Enterprise and a fake Dropbox). Every wait is on DOM state, never a fixed sleep.
 //
 //   KEYBRIDGE_BIN=build/dev/src/app/keybridge \
 //   KEYBRIDGE_FAKE_PROVIDERS_BIN=build/dev/tests/fakes/keybridge-fake-providers \
@@ -73,8 +73,8 @@ async function startKeybridge() {
   return { ...value, signInLink, db, key };
 }
 
-function createUserToken(user) {
-  const out = execFileSync(keybridgeBin, ['tokens', 'create', '--user', user, '--database', keybridge.db, '--key-file', keybridge.key], { cwd: workDir }).toString();
+function createUserToken(user, extra = []) {
+  const out = execFileSync(keybridgeBin, ['tokens', 'create', '--user', user, ...extra, '--database', keybridge.db, '--key-file', keybridge.key], { cwd: workDir }).toString();
   const token = out.match(/kb_[A-Za-z0-9_-]+/);
   assert.ok(token, `keybridge tokens create printed no token: ${out}`);
   return token[0];
@@ -366,6 +366,44 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await user.waitForSelector('#signin-token');
   const me = await user.request.get(`${keybridge.url}/api/data/user`, { failOnStatusCode: false });
   assert.equal(me.status(), 401);
+
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(user.errors, []);
+});
+
+// Data connectors: a Dropbox integration on the fake Dropbox (its loopback URL is the local
+// stand-in the server accepts for the dropbox kind), connected through the whole authorization
+// flow. Independent of the test above: its own admin and user tokens.
+test('admin adds a Dropbox integration on the fake Dropbox, a user connects it', async () => {
+  const admin = await newPage();
+  await admin.goto(keybridge.url);
+  await admin.waitForSelector('#signin-token');
+  await admin.fill('#signin-token', createUserToken('dropbox-admin', ['--admin']));
+  await admin.click('#signin-submit');
+  await admin.waitForSelector('#page-integrations, #page-admin');
+  await admin.goto(`${keybridge.url}/#/admin`);
+  await admin.waitForSelector('#page-admin');
+  await fillIntegration(admin, {
+    kind: 'dropbox', id: 'dropbox', name: 'Dropbox', url: fakes.dropbox.url,
+    clientId: fakes.dropbox.client_id, clientSecret: fakes.dropbox.client_secret,
+  });
+  await admin.click('#f-save');
+  await admin.waitForSelector('#admin-provider-dropbox');
+  await shot(admin, 'admin-integration-dropbox');
+
+  const user = await newPage();
+  await user.goto(keybridge.url);
+  await user.waitForSelector('#signin-token');
+  await user.fill('#signin-token', createUserToken('dropbox-user'));
+  await user.click('#signin-submit');
+  await user.waitForSelector('#page-integrations');
+  await waitForText(user, '#status-dropbox', /Not connected/);
+  await user.click('#connect-dropbox');
+  await user.waitForSelector('#account-dropbox');
+  assert.equal(await text(user, '#status-dropbox'), 'Connected');
+  // keybridge's Dropbox account name is the e-mail address of users/get_current_account.
+  assert.match(await text(user, '#account-dropbox'), /alice@example\.com/);
+  await shot(user, 'integrations-dropbox-connected');
 
   assert.deepEqual(admin.errors, []);
   assert.deepEqual(user.errors, []);

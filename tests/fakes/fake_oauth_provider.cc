@@ -378,9 +378,11 @@ FakeOAuthProvider::CodeRecord* FakeOAuthProvider::FindCodeLocked(std::string_vie
 FakeOAuthProvider::TokenRecord& FakeOAuthProvider::IssueTokensLocked(const std::string& client_id,
                                                                      const FakeUser& user,
                                                                      const std::string& scope,
-                                                                     bool with_refresh) {
+                                                                     bool with_refresh,
+                                                                     std::uint64_t grant) {
   const core::TimePoint now = clock_.Now();
   TokenRecord record;
+  record.grant = grant != 0 ? grant : next_grant_++;
   record.access_token = NewAccessToken();
   if (with_refresh) {
     record.refresh_token = NewRefreshToken();

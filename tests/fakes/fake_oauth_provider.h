@@ -1,7 +1,10 @@
-// FakeOAuthProvider: the shared core of the loopback fake OAuth providers (FakeGitLab, FakeGitHub)
-// that keybridge's connect-flow, refresh-race and git tests run against. It owns the provider's
-// state (registered app, signed-in user, codes, token pairs), the token-endpoint gate and failure
-// injection, counters and the request log; the subclasses own the wire format of each provider.
+// FakeOAuthProvider: the shared core of the loopback fake OAuth providers (FakeGitLab, FakeGitHub,
+// and the data connectors FakeDropbox, FakeGoogle, FakeZenodo) that keybridge's connect-flow,
+// refresh-race and git tests run against. It owns the provider's state (registered app, signed-in
+// user, codes, token grants), the token-endpoint gate and failure injection, counters and the
+// request log; the subclasses own the wire format of each provider. fake_oauth_provider_flow.cc
+// holds what the plain code-flow fakes share (authorize, client credentials, refresh without
+// rotation, grant-wide revocation).
 // Every public method is thread-safe and may be called while requests are in flight.
 //
 //   testing::FakeClock clock;
@@ -166,6 +169,7 @@ class FakeOAuthProvider {
     FakeUser user;
     core::TimePoint expires_at;
     bool used = false;
+    bool offline = true;  // the exchange issues a refresh token (Dropbox, Google: on request only)
   };
 
   // One access token with its refresh token (Doorkeeper keeps both in one row, and so does this).
@@ -182,6 +186,9 @@ class FakeOAuthProvider {
     bool used = false;  // the access token was presented at least once
     // Grace mode: this refresh token stays usable until this record's access token is first used.
     std::string previous_refresh_token;
+    // Records minted from one authorization share it when the refresh token is not rotated
+    // (Dropbox, Google): revoking any token of the grant revokes them all (RevokeGrantLocked).
+    std::uint64_t grant = 0;
   };
 
   enum class TokenState { kValid, kExpired, kRevoked, kUnknown };
@@ -231,8 +238,10 @@ class FakeOAuthProvider {
   // Everything below requires mutex_ to be held by the caller.
   std::string IssueCodeLocked(CodeRecord record);
   CodeRecord* FindCodeLocked(std::string_view code);
+  // `grant` 0 starts a new grant.
   TokenRecord& IssueTokensLocked(const std::string& client_id, const FakeUser& user,
-                                 const std::string& scope, bool with_refresh);
+                                 const std::string& scope, bool with_refresh,
+                                 std::uint64_t grant = 0);
   TokenRecord* FindByAccessTokenLocked(std::string_view access_token);
   TokenRecord* FindByRefreshTokenLocked(std::string_view refresh_token);
   TokenState AccessStateLocked(const TokenRecord& record) const;
@@ -243,10 +252,46 @@ class FakeOAuthProvider {
   // the new access token is first used. `scope` (if set) must already be validated as a subset.
   RefreshResult RotateLocked(std::string_view client_id, std::string_view refresh_token,
                              const std::optional<std::string>& scope, bool grace);
+  // Refresh without rotation (Dropbox, Google): a new access token in a record of the same grant
+  // without a refresh token of its own; the presented refresh token stays valid.
+  RefreshResult RefreshKeepingTokenLocked(std::string_view client_id,
+                                          std::string_view refresh_token);
+  // Kills every access and refresh token of the grant.
+  void RevokeGrantLocked(std::uint64_t grant);
   // Revokes the oldest live records of `user_id` beyond `max_live` (GitHub's 10-token limit).
   void EnforceTokenLimitLocked(const std::string& client_id, std::int64_t user_id,
                                std::size_t max_live);
   std::deque<TokenRecord>& TokensLocked();
+
+  // --- Shared by the fakes with a plain authorization-code flow (Dropbox, Google, Zenodo) ---
+  // Authorization request, part one (RFC 6749 §4.1.2.1): an unknown client_id or a redirect_uri
+  // that is not registered byte for byte gets a page with `status` and `title`, never a
+  // redirect. nullopt when both are fine.
+  std::optional<http::Response> CheckClientAndRedirectLocked(const FormFields& params, int status,
+                                                             std::string_view title) const;
+  // Part two, after the provider's own checks: response_type, the PKCE method (when `pkce`; a
+  // provider without PKCE ignores the parameters), the user's decision (DenyConsent), then a
+  // redirect with a code for `record` (the caller fills scope, offline and user; client,
+  // redirect_uri and the challenge are filled here). The fakes using it always auto-approve.
+  http::Response FinishAuthorizeLocked(const FormFields& params, CodeRecord record, bool pkce);
+  // The redirect of an authorization error (RFC 6749 §4.1.2.1), state included when sent.
+  static http::Response ErrorRedirect(const std::string& redirect_uri, std::string_view error,
+                                      std::string_view description,
+                                      const std::optional<std::string>& state);
+  struct ClientCredentials {
+    std::string id;
+    std::string secret;
+    bool basic = false;  // came from HTTP Basic (client_secret_basic)
+  };
+  // RFC 6749 §2.3.1: HTTP Basic first when `accept_basic`, else (or without it) the body.
+  static ClientCredentials ReadClientCredentials(const http::Request& request,
+                                                 const FormFields& body, bool accept_basic);
+  // Whether `credentials` are the registered application's. Requires mutex_.
+  bool ClientMatchesLocked(const ClientCredentials& credentials) const;
+  // A JSON response body as is, with the no-store headers of RFC 6749 §5.1.
+  static http::Response JsonReply(int status, std::string body);
+  // Whether the space-separated `scopes` contains `scope`.
+  static bool ScopeIncludes(std::string_view scopes, std::string_view scope);
 
   static std::string HtmlEscape(std::string_view text);
   // A minimal HTML page with `title` as heading and `message` as paragraph (both escaped).
@@ -274,6 +319,7 @@ class FakeOAuthProvider {
 
   std::deque<CodeRecord> codes_;
   std::deque<TokenRecord> tokens_;  // a deque, so references survive issuing more
+  std::uint64_t next_grant_ = 1;
   std::vector<RecordedRequest> requests_;
   int token_requests_ = 0;
   int refresh_requests_ = 0;

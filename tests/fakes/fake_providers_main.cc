@@ -1,13 +1,15 @@
-// keybridge-fake-providers: FakeGitLab and FakeGitHub as one standalone process, for scripts that
-// drive a real `keybridge serve` (the benchmarks under bench/, browser tests). It prints exactly
-// one JSON line describing both fakes on stdout, then serves on loopback until SIGTERM or SIGINT,
+// keybridge-fake-providers: FakeGitLab, FakeGitHub and the data-connector fakes (FakeDropbox,
+// FakeGoogle, FakeZenodo) as one standalone process, for scripts that drive a real
+// `keybridge serve` (the benchmarks under bench/, browser tests). It prints exactly one JSON line
+// describing the fakes on stdout, then serves on loopback until SIGTERM or SIGINT,
 // or until stdin reaches end of file when stdin is a pipe or socket (so a parent that dies takes
 // the fakes with it), and exits 0. Uses the real clock. Test-only: the fakes are not providers.
 //
 //   build/dev/tests/fakes/keybridge-fake-providers
 //       --redirect-uri http://127.0.0.1:8080/api/data/oauth2/callback
 //       --gitlab-project group/project --github-repo alice/notes --github-enterprise
-//   {"gitlab":{"url":"http://127.0.0.1:41234",...},"github":{...}}
+//   {"gitlab":{"url":"http://127.0.0.1:41234",...},"github":{...},
+//    "dropbox":{"url":...,"client_id":...,"client_secret":...},"google":{...},"zenodo":{...}}
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -30,14 +33,21 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "fakes/fake_dropbox.h"
 #include "fakes/fake_github.h"
 #include "fakes/fake_gitlab.h"
+#include "fakes/fake_google.h"
+#include "fakes/fake_zenodo.h"
 
 namespace {
 
+using keybridge::fakes::FakeDropbox;
 using keybridge::fakes::FakeGitHub;
 using keybridge::fakes::FakeGitLab;
+using keybridge::fakes::FakeGoogle;
+using keybridge::fakes::FakeOAuthProvider;
 using keybridge::fakes::FakeUser;
+using keybridge::fakes::FakeZenodo;
 
 struct Flags {
   std::vector<std::string> redirect_uris;
@@ -46,8 +56,15 @@ struct Flags {
   std::string github_client_id = "fake-github-client-id";
   std::string github_client_secret = "fake-github-client-secret";
   std::string github_app_slug = "keybridge-fake";
+  std::string dropbox_client_id = "fake-dropbox-client-id";
+  std::string dropbox_client_secret = "fake-dropbox-client-secret";
+  std::string google_client_id = "fake-google-client-id";
+  std::string google_client_secret = "fake-google-client-secret";
+  std::string zenodo_client_id = "fake-zenodo-client-id";
+  std::string zenodo_client_secret = "fake-zenodo-client-secret";
   int token_delay_ms = 0;
   std::int64_t access_token_ttl = 7200;
+  bool access_token_ttl_given = false;  // else Dropbox, Google, Zenodo keep their own lifetimes
   std::size_t worker_threads = 64;
   std::string user = "alice";
   std::vector<std::string> gitlab_projects;
@@ -139,10 +156,35 @@ int Run(const Flags& flags) {
   github_options.enterprise = flags.github_enterprise;
   github_options.app_slug = flags.github_app_slug;
 
+  // The data-connector fakes: the shared switches, each provider's own token lifetime unless
+  // --access-token-ttl is given.
+  const auto shared = [&](FakeOAuthProvider::Options& options, const std::string& client_id,
+                          const std::string& client_secret) {
+    options.client_id = client_id;
+    options.client_secret = client_secret;
+    options.redirect_uris = flags.redirect_uris;
+    if (flags.access_token_ttl_given) {
+      options.access_token_lifetime = keybridge::core::Seconds(flags.access_token_ttl);
+    }
+    options.token_delay = std::chrono::milliseconds(flags.token_delay_ms);
+    options.worker_threads = flags.worker_threads;
+  };
+  FakeDropbox::Options dropbox_options;
+  shared(dropbox_options, flags.dropbox_client_id, flags.dropbox_client_secret);
+  FakeGoogle::Options google_options;
+  shared(google_options, flags.google_client_id, flags.google_client_secret);
+  FakeZenodo::Options zenodo_options;
+  shared(zenodo_options, flags.zenodo_client_id, flags.zenodo_client_secret);
+
   auto gitlab = std::make_unique<FakeGitLab>(clock, gitlab_options);
   auto github = std::make_unique<FakeGitHub>(clock, github_options);
-  gitlab->SetCurrentUser(user);
-  github->SetCurrentUser(user);
+  auto dropbox = std::make_unique<FakeDropbox>(clock, dropbox_options);
+  auto google = std::make_unique<FakeGoogle>(clock, google_options);
+  auto zenodo = std::make_unique<FakeZenodo>(clock, zenodo_options);
+  for (FakeOAuthProvider* fake : std::initializer_list<FakeOAuthProvider*>{
+           gitlab.get(), github.get(), dropbox.get(), google.get(), zenodo.get()}) {
+    fake->SetCurrentUser(user);
+  }
 
   for (const auto& path : flags.gitlab_projects) {
     keybridge::fakes::GitLabProject project;
@@ -223,7 +265,19 @@ int Run(const Flags& flags) {
         {"install_url", install_url},
         {"registry_realm", github->RegistryTokenUrl()},
         {"registry_issuer", github->RegistryIssuer()},
-        {"registry_certificate", github->RegistryCertificatePath()}}}};
+        {"registry_certificate", github->RegistryCertificatePath()}}},
+      {"dropbox",
+       {{"url", dropbox->BaseUrl()},
+        {"client_id", flags.dropbox_client_id},
+        {"client_secret", flags.dropbox_client_secret}}},
+      {"google",
+       {{"url", google->BaseUrl()},
+        {"client_id", flags.google_client_id},
+        {"client_secret", flags.google_client_secret}}},
+      {"zenodo",
+       {{"url", zenodo->BaseUrl()},
+        {"client_id", flags.zenodo_client_id},
+        {"client_secret", flags.zenodo_client_secret}}}};
   std::cout << ready.dump() << std::endl;  // endl flushes: the parent is waiting for this line
 
   if (StdinIsPipeOrSocket()) {
@@ -248,9 +302,15 @@ int Run(const Flags& flags) {
     };
     std::ofstream(flags.stats_file, std::ios::trunc) << nlohmann::ordered_json{
         {"gitlab", counters(*gitlab)},
-        {"github", counters(*github)}}.dump() << "\n";
+        {"github", counters(*github)},
+        {"dropbox", counters(*dropbox)},
+        {"google", counters(*google)},
+        {"zenodo", counters(*zenodo)}}.dump() << "\n";
   }
   // Destructors stop the servers and remove the repositories' temporary directory.
+  zenodo.reset();
+  google.reset();
+  dropbox.reset();
   github.reset();
   gitlab.reset();
   return 0;
@@ -262,7 +322,9 @@ int Run(const Flags& flags) {
 // name, a programming error): std::terminate is the right end for that.
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see above
   Flags flags;
-  CLI::App app{"Loopback fake GitLab and GitHub for scripts (benchmarks, browser tests)."};
+  CLI::App app{
+      "Loopback fake GitLab, GitHub, Dropbox, Google and Zenodo for scripts (benchmarks, browser "
+      "tests)."};
   app.add_option("--redirect-uri", flags.redirect_uris,
                  "keybridge callback URL the fake apps accept (repeatable)");
   app.add_option("--gitlab-client-id", flags.gitlab_client_id)->capture_default_str();
@@ -270,17 +332,25 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see abo
   app.add_option("--github-client-id", flags.github_client_id)->capture_default_str();
   app.add_option("--github-client-secret", flags.github_client_secret)->capture_default_str();
   app.add_option("--github-app-slug", flags.github_app_slug)->capture_default_str();
+  app.add_option("--dropbox-client-id", flags.dropbox_client_id)->capture_default_str();
+  app.add_option("--dropbox-client-secret", flags.dropbox_client_secret)->capture_default_str();
+  app.add_option("--google-client-id", flags.google_client_id)->capture_default_str();
+  app.add_option("--google-client-secret", flags.google_client_secret)->capture_default_str();
+  app.add_option("--zenodo-client-id", flags.zenodo_client_id)->capture_default_str();
+  app.add_option("--zenodo-client-secret", flags.zenodo_client_secret)->capture_default_str();
   app.add_option("--token-delay-ms", flags.token_delay_ms,
                  "every token-endpoint request waits this long first (a slow provider)")
       ->check(CLI::Range(0, 600000));
-  app.add_option("--access-token-ttl", flags.access_token_ttl, "access token lifetime, seconds")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{31536000}))
-      ->capture_default_str();
+  auto* ttl = app.add_option("--access-token-ttl", flags.access_token_ttl,
+                             "access token lifetime, seconds (Dropbox, Google and Zenodo keep "
+                             "their own unless given)")
+                  ->check(CLI::Range(std::int64_t{1}, std::int64_t{31536000}))
+                  ->capture_default_str();
   app.add_option("--worker-threads", flags.worker_threads,
                  "handler threads per server (a delayed token request occupies one)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{4096}))
       ->capture_default_str();
-  app.add_option("--user", flags.user, "login of the user signed in at both providers")
+  app.add_option("--user", flags.user, "login of the user signed in at every provider")
       ->capture_default_str();
   app.add_option("--gitlab-project", flags.gitlab_projects,
                  "group/project to create and seed; the user is Developer (repeatable)");
@@ -315,6 +385,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape): see abo
   app.add_option("--stats-file", flags.stats_file,
                  "on exit, write the providers' request counters here as one JSON line");
   CLI11_PARSE(app, argc, argv);
+  flags.access_token_ttl_given = ttl->count() > 0;
   if (flags.issue_tokens > 0 && flags.issue_tokens_file.empty()) {
     std::cerr << "--issue-tokens needs --issue-tokens-file\n";
     return 2;

@@ -1,5 +1,5 @@
 // Runs the keybridge-fake-providers executable the way scripts do: read its one JSON line, talk
-// to both fakes, then stop it by closing stdin or with SIGTERM and expect exit status 0.
+// to the fakes, then stop it by closing stdin or with SIGTERM and expect exit status 0.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
@@ -153,6 +153,65 @@ TEST(FakeProvidersProcess, PrintsOneJsonLineAndServesBothProvidersUntilStdinClos
 
   EXPECT_EQ(process.Wait(), 0);
   EXPECT_EQ(process.ReadRest(), "");
+}
+
+// Dropbox, Google and Zenodo: the contract's JSON keys and flag defaults, each fake's own paths
+// with the shared --redirect-uri and --user, and their counters in the stats file.
+TEST(FakeProvidersProcess, ServesDropboxGoogleAndZenodo) {
+  const std::string stats_file = ::testing::TempDir() + "fake-providers-data-stats.json";
+  FakeProvidersProcess process({"--redirect-uri", kCallback, "--user", "carol",
+                                "--dropbox-client-id", "dbx-id", "--google-client-secret",
+                                "g-secret", "--stats-file", stats_file});
+  ASSERT_TRUE(process.started());
+  const json ready = json::parse(process.ReadLine());
+  EXPECT_EQ(ready["dropbox"]["client_id"], "dbx-id");
+  EXPECT_EQ(ready["dropbox"]["client_secret"], "fake-dropbox-client-secret");
+  EXPECT_EQ(ready["google"]["client_id"], "fake-google-client-id");
+  EXPECT_EQ(ready["google"]["client_secret"], "g-secret");
+  EXPECT_EQ(ready["zenodo"]["client_id"], "fake-zenodo-client-id");
+  EXPECT_EQ(ready["zenodo"]["client_secret"], "fake-zenodo-client-secret");
+  TestClient client;
+  const std::string dropbox = ready["dropbox"]["url"];
+  const std::string google = ready["google"]["url"];
+  const std::string zenodo = ready["zenodo"]["url"];
+
+  auto dbx_authorize = client.Get(dropbox + "/oauth2/authorize?client_id=dbx-id&response_type=code"
+                                  + "&token_access_type=offline&redirect_uri=" + kCallback);
+  auto dbx_tokens =
+      client.PostForm(dropbox + "/oauth2/token",
+                      {{"grant_type", "authorization_code"},
+                       {"code", FindField(RedirectParams(dbx_authorize), "code").value_or("")},
+                       {"redirect_uri", kCallback},
+                       {"client_id", "dbx-id"},
+                       {"client_secret", "fake-dropbox-client-secret"}});
+  const std::string access = json::parse(dbx_tokens.body).value("access_token", "");
+  auto account = client.Send(
+      "POST", dropbox + "/2/users/get_current_account",
+      {{"Authorization", "Bearer " + access}, {"Content-Type", "application/json"}}, "null");
+  auto google_authorize = client.Get(
+      google + "/o/oauth2/v2/auth?client_id=fake-google-client-id&response_type=code"
+      + "&scope=openid+email&access_type=offline&prompt=consent&redirect_uri=" + kCallback);
+  auto zenodo_authorize =
+      client.Get(zenodo + "/oauth/authorize?client_id=fake-zenodo-client-id&response_type=code"
+                 + "&scope=deposit:write&redirect_uri=" + kCallback);
+
+  EXPECT_EQ(dbx_tokens.status, 200) << dbx_tokens.body;
+  EXPECT_TRUE(json::parse(dbx_tokens.body).contains("refresh_token"));
+  EXPECT_EQ(json::parse(dbx_tokens.body)["expires_in"], 14400) << "Dropbox's own lifetime";
+  EXPECT_EQ(account.status, 200) << account.body;
+  EXPECT_EQ(json::parse(account.body)["email"], "carol@example.com");
+  EXPECT_EQ(google_authorize.status, 302) << google_authorize.body;
+  EXPECT_EQ(RedirectTarget(google_authorize), kCallback);
+  EXPECT_TRUE(FindField(RedirectParams(google_authorize), "code").has_value());
+  EXPECT_EQ(zenodo_authorize.status, 302) << zenodo_authorize.body;
+  EXPECT_TRUE(FindField(RedirectParams(zenodo_authorize), "code").has_value());
+  process.Signal(SIGTERM);
+  EXPECT_EQ(process.Wait(), 0);
+  std::ifstream stats_in(stats_file);
+  const json stats = json::parse(stats_in);
+  EXPECT_EQ(stats["dropbox"]["code_exchanges"], 1);
+  EXPECT_EQ(stats["google"]["token_requests"], 0);
+  EXPECT_EQ(stats["zenodo"]["token_requests"], 0);
 }
 
 TEST(FakeProvidersProcess, ExitsZeroOnSigterm) {
