@@ -42,13 +42,15 @@ struct ProviderEndpoints {
 //   any other host is GitHub Enterprise Server with the API at <url>/api/v3. Revocation is
 //   DELETE <api>/applications/{client_id}/token.
 // - generic_oidc: from `discovered` (required; see oidc_discovery.h); API base = <url>.
+// - dropbox, google, zenodo: DataConnectorEndpoints (data_connectors.h): fixed hosts for
+//   Dropbox and Google (or a loopback stand-in), <url>/oauth/... for Zenodo.
 // kInvalidArgument if the provider URL does not parse; kInternal if a generic_oidc provider is
 // passed without discovered metadata (a caller bug).
 core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
                                              const OidcMetadata* discovered);
 
 // The HTTP Basic user name git needs next to an access token: "oauth2" (GitLab and default) or
-// "x-access-token" (GitHub).
+// "x-access-token" (GitHub). Data connector kinds serve no repositories and get the default.
 std::string GitUsername(core::ProviderKind kind);
 
 // Which GitHub a github provider is, as EndpointsFor decides it: "github.com" when its URL's host
