@@ -376,7 +376,7 @@ export async function renderAdmin(section, ctx) {
     h('h1', {}, 'Admin · Integrations'),
     h('section', { class: 'card', 'aria-labelledby': 'callback-title' },
       h('h2', { id: 'callback-title' }, 'Callback URL'),
-      h('p', {}, 'Register this exact URL at every provider (GitLab: Redirect URI; GitHub App: Callback URL):'),
+      h('p', {}, 'Register this exact URL at every provider (GitLab, Dropbox, Zenodo: Redirect URI; GitHub App: Callback URL; Google: Authorized redirect URI):'),
       codeLine(callback, { id: 'callback-url' })),
     h('div', { class: 'toolbar' }, add),
     formSlot);

@@ -227,6 +227,12 @@ CheckResult BaseUrlCheck(const core::Provider& provider,
                          const core::Result<core::HttpResponse>& answer) {
   if (!answer.ok()) {
     TransportProblem problem = DescribeTransportError(answer.error(), "URL");
+    if (provider.url == core::CanonicalProviderUrl(provider.kind)) {
+      // Dropbox's and Google's URL is fixed: nothing in the integration to correct.
+      problem.fix = "The URL is " + KindName(provider.kind)
+                    + "'s own and cannot be wrong: let this server reach it (DNS, firewall, "
+                      "outbound proxy), then run the check again.";
+    }
     return MakeCheck(kCheckBaseUrl, CheckStatus::kFail,
                      "GET " + provider.url + ": " + problem.detail, std::move(problem.fix));
   }

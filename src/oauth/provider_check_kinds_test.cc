@@ -162,6 +162,18 @@ TEST(DataConnectorCheck, AnUnreachableFixedEndpointSaysTheUrlIsFixed) {
   EXPECT_TRUE(Mentions(check.fix, "https://www.dropbox.com")) << check.fix;
 }
 
+TEST(DataConnectorCheck, AnUnreachableCanonicalUrlPointsAtTheNetworkNotTheUrl) {
+  const core::Result<core::HttpResponse> unreachable = core::MakeError(
+      core::ErrorCode::kUnavailable, "cannot reach www.dropbox.com: Couldn't resolve host name");
+  const auto check = BaseUrlCheck(DropboxProvider(), unreachable);
+  EXPECT_EQ(check.status, CheckStatus::kFail);
+  EXPECT_TRUE(Mentions(check.fix, "let this server reach it")) << check.fix;
+  const auto stand_in = BaseUrlCheck(DropboxProvider("http://127.0.0.1:9"), unreachable);
+  EXPECT_FALSE(Mentions(stand_in.fix, "let this server reach it")) << stand_in.fix;
+  const auto zenodo = BaseUrlCheck(ZenodoProvider(), unreachable);
+  EXPECT_FALSE(Mentions(zenodo.fix, "let this server reach it")) << zenodo.fix;
+}
+
 TEST(KindOfWellKnownHost, NamesPublicHostsOnly) {
   EXPECT_EQ(KindOfWellKnownHost("https://www.dropbox.com"), core::ProviderKind::kDropbox);
   EXPECT_EQ(KindOfWellKnownHost("https://accounts.google.com"), core::ProviderKind::kGoogle);
