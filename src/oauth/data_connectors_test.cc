@@ -264,6 +264,25 @@ TEST(DataConnectorTokens, ZenodoRotatesAndIgnoresItsUserObject) {
       "invalid_client");
 }
 
+TEST(DataConnectorTokens, ADescriptionQuotingAGoogleOrDropboxTokenIsDropped) {
+  // A description is quoted in the message only when it carries nothing token-like.
+  for (const std::string token : {"ya29.a0AfH6SM", "1//0gLsecret", "sl.BFoo-secret"}) {
+    auto refused =
+        ParseTokenResponse(Json(400, R"({"error":"invalid_request","error_description":"token )"
+                                         + token + R"( is not valid here"})"),
+                           Now(), GrantKind::kRefresh);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message.find("is not valid here"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(refused.error().message.find(token), std::string::npos);
+  }
+  auto plain = ParseTokenResponse(
+      Json(400, R"({"error":"invalid_request","error_description":"grant type is not supported"})"),
+      Now(), GrantKind::kRefresh);
+  EXPECT_NE(plain.error().message.find("grant type is not supported"), std::string::npos)
+      << plain.error().message;
+}
+
 // --- revocation ---
 
 TEST(DataConnectorRevocation, DropboxPostsTheAccessTokenAsBearerWithoutABody) {
