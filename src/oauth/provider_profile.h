@@ -24,9 +24,11 @@ enum class ClientAuthMethod {
 struct ProviderEndpoints {
   std::string authorize_url;
   std::string token_url;
-  std::string api_base;      // REST API root, no trailing slash
-  std::string revoke_url;    // "" when the provider has no revocation endpoint
-  std::string userinfo_url;  // account lookup: <api_base>/user, or the OIDC userinfo ("" if none)
+  std::string api_base;    // REST API root, no trailing slash
+  std::string revoke_url;  // "" when the provider has no revocation endpoint
+  // Account lookup: <api_base>/user, the OIDC userinfo ("" if none), or a data connector's
+  // (data_connectors.h).
+  std::string userinfo_url;
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretPost;
   // generic_oidc: the discovered issuer, and whether it puts `iss` into its authorization
   // responses (RFC 9207 metadata). "" for GitLab and GitHub, which publish no such metadata.
