@@ -26,8 +26,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   static constexpr int kStatuses[] = {200, 200, 200, 401, 404, 304, 403, 503};
-  static constexpr ProviderKind kKinds[] = {ProviderKind::kGitLab, ProviderKind::kGitHub,
-                                            ProviderKind::kGenericOidc};
   keybridge::core::HttpResponse response;
   response.status = kStatuses[(data[0] >> 2U) % 8];
   response.headers.push_back({"content-type", "application/json"});
@@ -36,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         {"link", "<https://api.github.com/user/installations?page=2>; rel=\"next\""});
   }
   response.body = std::string(keybridge::fuzz::AsText(data + 1, size - 1));
-  const ProviderKind kind = kKinds[(data[0] >> 6U) % 3];
+  const auto& kinds = keybridge::core::kAllProviderKinds;
+  const ProviderKind kind = kinds[(data[0] >> 5U) % kinds.size()];
   switch (data[0] & 3U) {
     case 0: {
       auto account = keybridge::oauth::ParseAccount(kind, response);
@@ -61,6 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto lookup = keybridge::oauth::ParseRepositoryResponse(kind, response);
       if (lookup.outcome == RepositoryLookupOutcome::kFound) {
         FUZZ_CHECK(response.status == 200);
+        FUZZ_CHECK(kind == ProviderKind::kGitLab || kind == ProviderKind::kGitHub);
         FUZZ_CHECK(!lookup.metadata.git_url.empty());
         if (kind == ProviderKind::kGitLab) {
           FUZZ_CHECK(!lookup.metadata.push_permission.value_or(false)

@@ -4,6 +4,9 @@ import { api, ApiError, enc } from './api.js';
 import { h, banner, busy, clear, codeLine, confirmAction, notify, kindLabel, isGitHubEnterprise } from './ui.js';
 
 const GITLAB_SCOPES = 'read_api read_repository write_repository read_registry';
+const DROPBOX_SCOPES = 'account_info.read files.metadata.read files.content.read files.content.write';
+const GOOGLE_SCOPES = 'openid email https://www.googleapis.com/auth/drive';
+const ZENODO_SCOPES = 'deposit:write deposit:actions';
 
 // UI kinds: GitHub Enterprise is the GitHub kind with the server's URL.
 const KINDS = {
@@ -42,7 +45,42 @@ const KINDS = {
       'Issuer URL: the provider\'s issuer (its /.well-known/openid-configuration must answer).',
     ],
   },
+  // Data connectors: sessions mount data or publish with these tokens; no repositories, no images.
+  dropbox: {
+    label: 'Dropbox', apiKind: 'dropbox', url: 'https://www.dropbox.com', scope: DROPBOX_SCOPES, pkce: true, fixedUrl: true, data: true,
+    help: [
+      'In the Dropbox App Console (https://www.dropbox.com/developers/apps), create an app with scoped access.',
+      'Settings → OAuth 2 → Redirect URIs: add the callback URL shown above, exactly.',
+      `Permissions: tick ${DROPBOX_SCOPES} and submit; the same scopes are prefilled below.`,
+      'Copy the App key into Client ID and the App secret into Client secret.',
+      'URL stays https://www.dropbox.com: Dropbox\'s endpoints are fixed.',
+    ],
+  },
+  google: {
+    label: 'Google Drive', apiKind: 'google', url: 'https://accounts.google.com', scope: GOOGLE_SCOPES, pkce: true, fixedUrl: true, data: true,
+    help: [
+      'In the Google Cloud Console, enable the Google Drive API and set up the OAuth consent screen.',
+      'APIs & Services → Credentials → Create credentials → OAuth client ID, application type "Web application".',
+      'Authorized redirect URIs: add the callback URL shown above, exactly.',
+      `Scopes: ${GOOGLE_SCOPES} (prefilled below).`,
+      'Copy the Client ID and the Client secret. URL stays https://accounts.google.com: Google\'s endpoints are fixed.',
+    ],
+  },
+  zenodo: {
+    label: 'Zenodo', apiKind: 'zenodo', url: 'https://zenodo.org', scope: ZENODO_SCOPES, pkce: false, data: true,
+    help: [
+      'In Zenodo, open your account\'s Applications → Developer applications → New application.',
+      'Redirect URIs: the callback URL shown above, exactly. Client type: Confidential.',
+      `Scopes: ${ZENODO_SCOPES} (prefilled below).`,
+      'URL: https://zenodo.org, https://sandbox.zenodo.org for the sandbox, or the address of your InvenioRDM.',
+      'Copy the Client ID and the Client Secret.',
+    ],
+  },
 };
+
+const URL_HELP = 'The provider\'s base URL: https, no query or fragment.';
+const FIXED_URL_HELP = (k) => `Only ${k.url} is accepted (leave it as it is), or a local stand-in `
+  + 'for tests on http://127.0.0.1:PORT or http://localhost:PORT.';
 
 function uiKind(provider) {
   return isGitHubEnterprise(provider) ? 'github_enterprise' : provider.kind;
@@ -78,6 +116,9 @@ function integrationForm(existing, ctx, onDone) {
   const helpBox = h('div', { class: 'kind-help', id: 'kind-help', 'aria-live': 'polite' });
   const slugField = field('f-app-slug', 'Application slug', slug, 'From https://github.com/apps/<slug> (GitHub Apps).');
   const issuerField = field('f-oidc-issuer-url', 'Issuer URL', issuer, 'Required for OpenID Connect.');
+  const urlField = field('f-url', 'URL', url, URL_HELP);
+  const registryField = field('f-image-registry-url', 'Image registry URL (optional)', registry,
+    'Lets sessions pull private container images with the user\'s token. GitLab: its container registry\'s host, e.g. https://registry.gitlab.com (add read_registry to the scope). GitHub: ghcr.io needs a GitHub OAuth App integration (no app slug) with https://ghcr.io here and the scope read:packages (plus repo for code); GitHub App tokens are not accepted by ghcr.io.');
   const error = h('div', { id: 'form-error' });
   // Issue #12: changing where the secret and the users' tokens go needs a new secret and makes
   // every user reconnect; the server enforces it (422), the form says so before the admin saves.
@@ -102,7 +143,7 @@ function integrationForm(existing, ctx, onDone) {
     if (url.value.trim() !== was('url')) changed.push('URL');
     if (clientId.value.trim() !== was('client_id')) changed.push('Client ID');
     if ((k.apiKind === 'generic_oidc' ? issuer.value.trim() : '') !== was('oidc_issuer_url')) changed.push('Issuer URL');
-    if (registry.value.trim() !== was('image_registry_url')) changed.push('Image registry URL');
+    if ((k.data ? '' : registry.value.trim()) !== was('image_registry_url')) changed.push('Image registry URL');
     return changed;
   }
   async function showRetarget() {
@@ -125,6 +166,8 @@ function integrationForm(existing, ctx, onDone) {
     clear(helpBox).append(h('h3', {}, `Setting up ${k.label}`), h('ol', {}, k.help.map((line) => h('li', {}, line))));
     slugField.hidden = k.apiKind !== 'github';
     issuerField.hidden = k.apiKind !== 'generic_oidc';
+    registryField.hidden = !!k.data;
+    urlField.querySelector('.help').textContent = k.fixedUrl ? FIXED_URL_HELP(k) : URL_HELP;
     if (prefill) {
       // Only replace values the admin has not changed from the previous kind's defaults.
       if (!url.value || url.value === previous.url) url.value = k.url;
@@ -150,7 +193,7 @@ function integrationForm(existing, ctx, onDone) {
     helpBox,
     field('f-id', 'Id', id, editing ? 'The id cannot change (connections and links use it).' : 'Short and stable, e.g. gitlab or github-enterprise; lower-case letters, digits and dashes.'),
     field('f-display-name', 'Display name', name),
-    field('f-url', 'URL', url, 'The provider\'s base URL: https, no query or fragment.'),
+    urlField,
     field('f-client-id', 'Client ID', clientId),
     h('div', { class: 'field', id: 'field-f-client-secret' },
       h('label', { for: 'f-client-secret' }, 'Client secret ', h('span', { class: `badge ${secretSet ? 'ok' : 'neutral'}`, id: 'secret-state' }, secretSet ? 'set' : 'not set')),
@@ -160,9 +203,8 @@ function integrationForm(existing, ctx, onDone) {
     field('f-scope', 'Scope', scope, 'Space-separated scopes. GitLab: read_api read_repository write_repository read_registry. GitHub Apps: empty.'),
     slugField,
     issuerField,
-    field('f-image-registry-url', 'Image registry URL (optional)', registry,
-      'Lets sessions pull private container images with the user\'s token. GitLab: its container registry\'s host, e.g. https://registry.gitlab.com (add read_registry to the scope). GitHub: ghcr.io needs a GitHub OAuth App integration (no app slug) with https://ghcr.io here and the scope read:packages (plus repo for code); GitHub App tokens are not accepted by ghcr.io.'),
-    h('label', { class: 'check' }, pkce, ' Use PKCE (recommended for GitLab and OpenID Connect)'),
+    registryField,
+    h('label', { class: 'check' }, pkce, ' Use PKCE (recommended for GitLab, OpenID Connect, Dropbox and Google)'),
     retargetNote,
     error,
     h('div', { class: 'actions' }, cancel, submit));
@@ -179,7 +221,7 @@ function integrationForm(existing, ctx, onDone) {
       scope: scope.value.trim().replace(/\s+/g, ' '),
       use_pkce: pkce.checked,
       app_slug: k.apiKind === 'github' ? slug.value.trim() : '',
-      image_registry_url: registry.value.trim(),
+      image_registry_url: k.data ? '' : registry.value.trim(),
     };
     if (k.apiKind === 'generic_oidc') body.oidc_issuer_url = issuer.value.trim();
     else if (editing && existing.oidc_issuer_url) body.oidc_issuer_url = '';
@@ -334,7 +376,7 @@ export async function renderAdmin(section, ctx) {
     h('h1', {}, 'Admin · Integrations'),
     h('section', { class: 'card', 'aria-labelledby': 'callback-title' },
       h('h2', { id: 'callback-title' }, 'Callback URL'),
-      h('p', {}, 'Register this exact URL at every provider (GitLab: Redirect URI; GitHub App: Callback URL):'),
+      h('p', {}, 'Register this exact URL at every provider (GitLab, Dropbox, Zenodo: Redirect URI; GitHub App: Callback URL; Google: Authorized redirect URI):'),
       codeLine(callback, { id: 'callback-url' })),
     h('div', { class: 'toolbar' }, add),
     formSlot);

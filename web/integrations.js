@@ -1,7 +1,7 @@
 // The Integrations page: every integration with the user's connection status, Connect /
 // Reconnect / Disconnect, GitHub App installations, and the repository and image checks.
 import { api, enc } from './api.js';
-import { h, banner, busy, confirmAction, notify, kindLabel } from './ui.js';
+import { h, banner, busy, confirmAction, notify, kindLabel, isDataConnector } from './ui.js';
 
 function isGitHubApp(provider) {
   return provider.kind === 'github' && !!provider.app_slug;
@@ -50,7 +50,8 @@ async function providerCard(provider, connection, ctx) {
   const header = h('div', { class: 'card-head' },
     h('div', {},
       h('h3', { id: `title-${provider.id}` }, provider.display_name),
-      h('p', { class: 'muted small' }, `${kindLabel(provider)} · `, h('span', { class: 'url' }, provider.url))));
+      h('p', { class: 'muted small' }, `${kindLabel(provider)}${isDataConnector(provider) ? ' (data connector)' : ''} · `,
+        h('span', { class: 'url' }, provider.url))));
   card.append(header);
 
   const statusLine = h('div', { class: 'status-line' });
@@ -70,7 +71,10 @@ async function providerCard(provider, connection, ctx) {
       statusLine.append(banner('error', `The account could not be read: ${error.message}`));
     }
     statusLine.prepend(statusBadge('Connected', 'ok', statusId));
-    if (account) {
+    if (account && isDataConnector(provider)) {
+      // An e-mail address or Zenodo's "Zenodo user ID: 42", not a handle.
+      statusLine.append(' as ', h('span', { id: `account-${provider.id}` }, account.username));
+    } else if (account) {
       statusLine.append(' as ', account.web_url
         ? h('a', { href: account.web_url, target: '_blank', rel: 'noopener', id: `account-${provider.id}` }, `@${account.username}`)
         : h('span', { id: `account-${provider.id}` }, `@${account.username}`));
@@ -91,8 +95,11 @@ async function providerCard(provider, connection, ctx) {
   if (connection) {
     const disconnect = h('button', { type: 'button', class: 'secondary danger-text', id: `disconnect-${provider.id}` }, 'Disconnect');
     disconnect.addEventListener('click', async () => {
+      const what = provider.kind === 'zenodo'
+        ? 'Keybridge forgets its token (Zenodo offers no way to revoke it; remove the grant under Applications in your Zenodo account to end it there too).'
+        : 'Keybridge revokes its token at the provider and forgets it.';
       const ok = await confirmAction(`Disconnect ${provider.display_name}?`,
-        'Keybridge revokes its token at the provider and forgets it. Sessions using this connection lose access until you connect again.',
+        `${what} Sessions using this connection lose access until you connect again.`,
         'Disconnect');
       if (!ok) return;
       await busy(disconnect, async () => {

@@ -14,7 +14,8 @@ function proxyLine(provider) {
 }
 
 function gitSetup(providers) {
-  const gitProviders = providers.filter((p) => p.kind !== 'generic_oidc');
+  // Only GitLab and GitHub serve repositories; OpenID Connect and data connectors never do.
+  const gitProviders = providers.filter((p) => p.kind === 'gitlab' || p.kind === 'github');
   return h('section', { class: 'card', 'aria-labelledby': 'git-setup-title', id: 'git-setup' },
     h('h2', { id: 'git-setup-title' }, 'Use a token in a session'),
     h('p', {}, 'Set ', h('code', {}, 'KEYBRIDGE_TOKEN'), ' to the session token and ', h('code', {}, 'KEYBRIDGE_URL'),

@@ -97,8 +97,21 @@ export function isGitHubEnterprise(provider) {
   return provider.kind === 'github' && provider.github_flavor === 'enterprise';
 }
 
+const KIND_LABELS = {
+  gitlab: 'GitLab',
+  generic_oidc: 'OpenID Connect',
+  dropbox: 'Dropbox',
+  google: 'Google Drive',
+  zenodo: 'Zenodo',
+};
+
 export function kindLabel(provider) {
-  if (provider.kind === 'gitlab') return 'GitLab';
   if (provider.kind === 'github') return isGitHubEnterprise(provider) ? 'GitHub Enterprise' : 'GitHub';
-  return 'OpenID Connect';
+  return KIND_LABELS[provider.kind] || provider.kind;
+}
+
+// Data connectors (Renku's name): sessions mount data or publish with their tokens; they serve no
+// git repositories and no container images.
+export function isDataConnector(provider) {
+  return ['dropbox', 'google', 'zenodo'].includes(provider.kind);
 }

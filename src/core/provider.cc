@@ -97,6 +97,39 @@ Status CheckScope(std::string_view scope) {
   return OkStatus();
 }
 
+constexpr std::string_view kDropboxUrl = "https://www.dropbox.com";
+constexpr std::string_view kGoogleUrl = "https://accounts.google.com";
+
+// The hosts an administrator may name for a fixed-endpoint kind: the canonical one and the bare
+// domain, which redirects there.
+bool IsOwnHost(ProviderKind kind, std::string_view text) {
+  std::string url(text);
+  if (url.find("://") == std::string::npos) {
+    url = "https://" + url;  // "www.dropbox.com" typed without a scheme
+  }
+  auto parsed = ParseUrl(url);
+  if (!parsed.ok() || parsed->scheme != "https" || !parsed->userinfo.empty() || parsed->has_query
+      || parsed->has_fragment || parsed->EffectivePort() != 443
+      || (!parsed->path.empty() && parsed->path != "/")) {
+    return false;
+  }
+  if (kind == ProviderKind::kDropbox) {
+    return parsed->host == "www.dropbox.com" || parsed->host == "dropbox.com";
+  }
+  return kind == ProviderKind::kGoogle
+         && (parsed->host == "accounts.google.com" || parsed->host == "google.com");
+}
+
+// What a dropbox/google url may be, for the 422 message.
+std::string FixedUrlRule(ProviderKind kind) {
+  const std::string name = kind == ProviderKind::kDropbox ? "Dropbox" : "Google";
+  const std::string canonical(kind == ProviderKind::kDropbox ? kDropboxUrl : kGoogleUrl);
+  return "url of a " + std::string(ToString(kind)) + " integration must be empty or " + canonical
+         + " (" + name
+         + "'s endpoints are fixed), or an http(s) URL on localhost, 127.0.0.1 or [::1] for a "
+           "local stand-in";
+}
+
 }  // namespace
 
 std::string_view ToString(ProviderKind kind) {
@@ -107,22 +140,60 @@ std::string_view ToString(ProviderKind kind) {
       return "github";
     case ProviderKind::kGenericOidc:
       return "generic_oidc";
+    case ProviderKind::kDropbox:
+      return "dropbox";
+    case ProviderKind::kGoogle:
+      return "google";
+    case ProviderKind::kZenodo:
+      return "zenodo";
   }
   return "gitlab";
 }
 
 Result<ProviderKind> ParseProviderKind(std::string_view text) {
-  if (text == "gitlab") {
-    return ProviderKind::kGitLab;
+  for (const ProviderKind kind : kAllProviderKinds) {
+    if (text == ToString(kind)) {
+      return kind;
+    }
   }
-  if (text == "github") {
-    return ProviderKind::kGitHub;
-  }
-  if (text == "generic_oidc") {
-    return ProviderKind::kGenericOidc;
-  }
-  return Invalid("kind must be one of gitlab, github, generic_oidc (got \""
+  return Invalid("kind must be one of gitlab, github, generic_oidc, dropbox, google, zenodo (got \""
                  + std::string(text.substr(0, 50)) + "\")");
+}
+
+bool IsDataConnectorKind(ProviderKind kind) {
+  return kind == ProviderKind::kDropbox || kind == ProviderKind::kGoogle
+         || kind == ProviderKind::kZenodo;
+}
+
+std::string_view CanonicalProviderUrl(ProviderKind kind) {
+  switch (kind) {
+    case ProviderKind::kDropbox:
+      return kDropboxUrl;
+    case ProviderKind::kGoogle:
+      return kGoogleUrl;
+    default:
+      return "";
+  }
+}
+
+bool IsLocalStandInUrl(std::string_view url) {
+  auto parsed = ParseUrl(url);
+  return parsed.ok() && (parsed->scheme == "http" || parsed->scheme == "https")
+         && parsed->IsLoopbackHost();
+}
+
+Result<std::string> NormalizeProviderUrl(ProviderKind kind, std::string_view url) {
+  const std::string_view canonical = CanonicalProviderUrl(kind);
+  if (canonical.empty()) {
+    return std::string(url);
+  }
+  if (url.empty() || IsOwnHost(kind, url)) {
+    return std::string(canonical);
+  }
+  if (IsLocalStandInUrl(url)) {
+    return std::string(url);
+  }
+  return Invalid(FixedUrlRule(kind) + " (got \"" + std::string(url.substr(0, 100)) + "\")");
 }
 
 bool IsGitHubApp(const Provider& provider) {
@@ -216,6 +287,22 @@ Status ValidateProvider(const Provider& p) {
   }
   KEYBRIDGE_RETURN_IF_ERROR(CheckScope(p.scope));
   KEYBRIDGE_RETURN_IF_ERROR(CheckServiceUrl("url", p.url));
+  if (const std::string_view canonical = CanonicalProviderUrl(p.kind);
+      !canonical.empty() && p.url != canonical && !IsLocalStandInUrl(p.url)) {
+    return Invalid(FixedUrlRule(p.kind) + " (got \"" + p.url.substr(0, 100) + "\")");
+  }
+  if (IsDataConnectorKind(p.kind)) {
+    // Both only mean something for GitHub/GitLab; accepting them would suggest the integration
+    // installs an App or serves container images.
+    const std::string kind(ToString(p.kind));
+    if (!p.app_slug.empty()) {
+      return Invalid("app_slug is only for GitHub Apps; leave it empty for kind " + kind);
+    }
+    if (p.image_registry_url) {
+      return Invalid("image_registry_url is only for GitLab and GitHub; a " + kind
+                     + " integration serves no container images, leave it empty");
+    }
+  }
   KEYBRIDGE_RETURN_IF_ERROR(CheckLength("app_slug", p.app_slug, kMaxAppSlugLength));
   if (!std::all_of(p.app_slug.begin(), p.app_slug.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';

@@ -1,7 +1,9 @@
 // Provider: an OAuth2 client registration that an administrator made at GitLab, GitHub, GitHub
-// Enterprise or an OIDC platform (Renku calls it an "OAuth2 client" or "integration").
+// Enterprise, an OIDC platform, or a data service (Dropbox, Google Drive, Zenodo) (Renku calls it
+// an "OAuth2 client" or "integration").
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,11 +15,39 @@
 
 namespace keybridge::core {
 
-enum class ProviderKind { kGitLab, kGitHub, kGenericOidc };
+// dropbox, google and zenodo are Renku's data connectors: sessions mount data or publish with
+// their tokens; they serve no repositories and no container images.
+enum class ProviderKind { kGitLab, kGitHub, kGenericOidc, kDropbox, kGoogle, kZenodo };
+
+// Every kind, in the order the API documents them (api/openapi.json).
+inline constexpr std::array<ProviderKind, 6> kAllProviderKinds = {
+    ProviderKind::kGitLab,  ProviderKind::kGitHub, ProviderKind::kGenericOidc,
+    ProviderKind::kDropbox, ProviderKind::kGoogle, ProviderKind::kZenodo};
 
 std::string_view ToString(ProviderKind kind);
-// Parses the API/database spelling ("gitlab", "github", "generic_oidc"); kInvalidArgument else.
+// Parses the API/database spelling ("gitlab", "github", "generic_oidc", "dropbox", "google",
+// "zenodo"); kInvalidArgument else.
 Result<ProviderKind> ParseProviderKind(std::string_view text);
+
+// dropbox, google and zenodo: the data connector kinds.
+bool IsDataConnectorKind(ProviderKind kind);
+
+// The one production URL a dropbox ("https://www.dropbox.com") or google
+// ("https://accounts.google.com") integration may have; "" for other kinds, whose URL is the
+// administrator's choice.
+std::string_view CanonicalProviderUrl(ProviderKind kind);
+
+// The URL to store for `kind` given what the administrator typed. dropbox and google have fixed
+// endpoints, so their URL only says "production" or "local stand-in": "" or the provider's own
+// host (www.dropbox.com / dropbox.com; accounts.google.com / google.com, with or without
+// https:// and a trailing slash) becomes CanonicalProviderUrl(kind); an http(s) URL whose host
+// is loopback (a local stand-in for tests) is kept; anything else is kInvalidArgument naming what
+// is accepted, so no configuration can send a Dropbox or Google token anywhere but to them or
+// to this machine. Other kinds get `url` back unchanged (ValidateProvider checks it).
+Result<std::string> NormalizeProviderUrl(ProviderKind kind, std::string_view url);
+
+// Whether `url` is an http(s) URL on a loopback host (core::IsLoopbackHost).
+bool IsLocalStandInUrl(std::string_view url);
 
 struct Provider {
   ProviderId id;  // slug, primary key

@@ -134,10 +134,150 @@ TEST(ValidateProvider, BoundsLengthsBeforeTheDatabaseDoes) {
 }
 
 TEST(ProviderKind, RoundTripsAndRejectsUnknown) {
-  for (auto kind : {ProviderKind::kGitLab, ProviderKind::kGitHub, ProviderKind::kGenericOidc}) {
+  for (auto kind : kAllProviderKinds) {
     EXPECT_EQ(ParseProviderKind(ToString(kind)).value(), kind);
   }
-  EXPECT_FALSE(ParseProviderKind("dropbox").ok());
+  EXPECT_EQ(ToString(ProviderKind::kDropbox), "dropbox");
+  EXPECT_EQ(ToString(ProviderKind::kGoogle), "google");
+  EXPECT_EQ(ToString(ProviderKind::kZenodo), "zenodo");
+  const auto unknown = ParseProviderKind("onedrive");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("dropbox, google, zenodo"), std::string::npos)
+      << unknown.error().message;
+  EXPECT_FALSE(ParseProviderKind("Dropbox").ok());
+}
+
+TEST(ProviderKind, OnlyDropboxGoogleAndZenodoAreDataConnectors) {
+  EXPECT_TRUE(IsDataConnectorKind(ProviderKind::kDropbox));
+  EXPECT_TRUE(IsDataConnectorKind(ProviderKind::kGoogle));
+  EXPECT_TRUE(IsDataConnectorKind(ProviderKind::kZenodo));
+  EXPECT_FALSE(IsDataConnectorKind(ProviderKind::kGitLab));
+  EXPECT_FALSE(IsDataConnectorKind(ProviderKind::kGitHub));
+  EXPECT_FALSE(IsDataConnectorKind(ProviderKind::kGenericOidc));
+}
+
+TEST(NormalizeProviderUrl, DropboxAndGoogleAcceptTheirOwnHostsAsTheCanonicalUrl) {
+  for (const std::string_view typed :
+       {"", "https://www.dropbox.com", "https://www.dropbox.com/", "https://dropbox.com",
+        "www.dropbox.com", "dropbox.com", "https://WWW.Dropbox.com:443/"}) {
+    EXPECT_EQ(NormalizeProviderUrl(ProviderKind::kDropbox, typed).value(),
+              "https://www.dropbox.com")
+        << typed;
+  }
+  for (const std::string_view typed : {"", "https://accounts.google.com", "accounts.google.com/",
+                                       "https://google.com", "google.com"}) {
+    EXPECT_EQ(NormalizeProviderUrl(ProviderKind::kGoogle, typed).value(),
+              "https://accounts.google.com")
+        << typed;
+  }
+  EXPECT_EQ(CanonicalProviderUrl(ProviderKind::kDropbox), "https://www.dropbox.com");
+  EXPECT_EQ(CanonicalProviderUrl(ProviderKind::kGoogle), "https://accounts.google.com");
+  EXPECT_EQ(CanonicalProviderUrl(ProviderKind::kZenodo), "");
+}
+
+TEST(NormalizeProviderUrl, LoopbackIsALocalStandInAndKeptAsTyped) {
+  for (const std::string_view typed : {"http://127.0.0.1:8123", "http://localhost:9000/",
+                                       "http://[::1]:7000", "https://127.0.0.2"}) {
+    EXPECT_EQ(NormalizeProviderUrl(ProviderKind::kDropbox, typed).value(), typed);
+    EXPECT_EQ(NormalizeProviderUrl(ProviderKind::kGoogle, typed).value(), typed);
+  }
+}
+
+TEST(NormalizeProviderUrl, AnyOtherHostIsRefusedNamingWhatIsAccepted) {
+  for (const std::string_view typed :
+       {"https://dropbox.example.org", "https://www.dropbox.com.evil.example",
+        "https://www.dropbox.com/oauth2", "http://www.dropbox.com", "https://www.dropbox.com:8443",
+        "https://user@www.dropbox.com", "https://api.dropboxapi.com", "https://accounts.google.com",
+        "http://127.attacker.example"}) {
+    const auto normalized = NormalizeProviderUrl(ProviderKind::kDropbox, typed);
+    ASSERT_FALSE(normalized.ok()) << typed;
+    EXPECT_EQ(normalized.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(normalized.error().message.find("must be empty or https://www.dropbox.com"),
+              std::string::npos)
+        << normalized.error().message;
+    EXPECT_NE(normalized.error().message.find("localhost"), std::string::npos);
+  }
+  const auto google = NormalizeProviderUrl(ProviderKind::kGoogle, "https://oauth2.googleapis.com");
+  ASSERT_FALSE(google.ok());
+  EXPECT_NE(google.error().message.find("https://accounts.google.com"), std::string::npos);
+  EXPECT_FALSE(NormalizeProviderUrl(ProviderKind::kGoogle, "https://www.dropbox.com").ok());
+}
+
+TEST(NormalizeProviderUrl, OtherKindsKeepTheirUrl) {
+  for (auto kind : {ProviderKind::kGitLab, ProviderKind::kGitHub, ProviderKind::kGenericOidc,
+                    ProviderKind::kZenodo}) {
+    EXPECT_EQ(NormalizeProviderUrl(kind, "https://example.org/x/").value(),
+              "https://example.org/x/");
+    EXPECT_EQ(NormalizeProviderUrl(kind, "").value(), "");
+  }
+}
+
+Provider ValidDataConnector(ProviderKind kind, std::string url) {
+  Provider p = ValidGitLab();
+  p.kind = kind;
+  p.url = std::move(url);
+  p.scope = "files.content.read";
+  return p;
+}
+
+TEST(ValidateProvider, DropboxAndGoogleNeedTheCanonicalUrlOrALocalStandIn) {
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kDropbox, "https://www.dropbox.com")).ok());
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kDropbox, "http://127.0.0.1:4000")).ok());
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kGoogle, "https://accounts.google.com"))
+          .ok());
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kGoogle, "http://localhost:4000")).ok());
+  // Not normalized: the service stores the canonical spelling, validation insists on it.
+  const auto dropbox =
+      ValidateProvider(ValidDataConnector(ProviderKind::kDropbox, "https://dropbox.com"));
+  ASSERT_FALSE(dropbox.ok());
+  EXPECT_NE(dropbox.error().message.find("https://www.dropbox.com"), std::string::npos);
+  EXPECT_FALSE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kGoogle, "https://gitlab.example.org"))
+          .ok());
+  EXPECT_FALSE(ValidateProvider(ValidDataConnector(ProviderKind::kGoogle, "")).ok());
+}
+
+TEST(ValidateProvider, ZenodoTakesAnyHttpsUrl) {
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kZenodo, "https://zenodo.org")).ok());
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kZenodo, "https://sandbox.zenodo.org/"))
+          .ok());
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kZenodo, "https://rdm.example.org")).ok());
+  EXPECT_TRUE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kZenodo, "http://127.0.0.1:5000")).ok());
+  EXPECT_FALSE(
+      ValidateProvider(ValidDataConnector(ProviderKind::kZenodo, "http://zenodo.org")).ok());
+  EXPECT_FALSE(ValidateProvider(ValidDataConnector(ProviderKind::kZenodo, "")).ok());
+}
+
+TEST(ValidateProvider, DataConnectorsRefuseAppSlugImageRegistryAndIssuer) {
+  for (auto kind : {ProviderKind::kDropbox, ProviderKind::kGoogle, ProviderKind::kZenodo}) {
+    Provider p = ValidDataConnector(kind, "http://127.0.0.1:4000");
+    p.app_slug = "my-app";
+    auto status = ValidateProvider(p);
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.error().message.find("app_slug is only for GitHub Apps"), std::string::npos);
+    EXPECT_NE(status.error().message.find(std::string(ToString(kind))), std::string::npos);
+
+    p = ValidDataConnector(kind, "http://127.0.0.1:4000");
+    p.image_registry_url = "https://registry.example.org";
+    status = ValidateProvider(p);
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.error().message.find("image_registry_url is only for GitLab and GitHub"),
+              std::string::npos);
+
+    p = ValidDataConnector(kind, "http://127.0.0.1:4000");
+    p.oidc_issuer_url = "https://id.example.org";
+    status = ValidateProvider(p);
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.error().message.find("only allowed for kind generic_oidc"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -118,6 +118,10 @@ bool ServesRepositories(const Provider& provider) {
       // GitHub Apps and OAuth Apps alike; an OAuth App for a registry serves images only.
       return !provider.image_registry_url || provider.image_registry_url->empty();
     case ProviderKind::kGenericOidc:
+    case ProviderKind::kDropbox:
+    case ProviderKind::kGoogle:
+    case ProviderKind::kZenodo:
+      // Sign-in and data connectors: their tokens open no repository.
       return false;
   }
   return false;

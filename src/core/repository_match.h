@@ -50,7 +50,8 @@ struct RepositoryUrl {
 std::variant<RepositoryUrl, RepositoryUrlProblem> ParseRepositoryUrl(std::string_view text);
 
 // Whether `provider` can be matched at all: gitlab, or github without an image registry (GitHub
-// OAuth Apps registered for ghcr.io never serve repositories). generic_oidc has no repository API.
+// OAuth Apps registered for ghcr.io never serve repositories). generic_oidc has no repository API,
+// and the data connectors (dropbox, google, zenodo) serve data, not repositories.
 bool ServesRepositories(const Provider& provider);
 
 struct ProviderMatch {

@@ -130,6 +130,10 @@ TEST(ServesRepositories, GitLabAndGitHubAppsOnly) {
   EXPECT_TRUE(ServesRepositories(Make("gh", ProviderKind::kGitHub, "https://github.com")));
   EXPECT_FALSE(ServesRepositories(oauth_app));
   EXPECT_FALSE(ServesRepositories(Make("sso", ProviderKind::kGenericOidc, "https://sso.org")));
+  EXPECT_FALSE(ServesRepositories(Make("db", ProviderKind::kDropbox, "https://www.dropbox.com")));
+  EXPECT_FALSE(
+      ServesRepositories(Make("gd", ProviderKind::kGoogle, "https://accounts.google.com")));
+  EXPECT_FALSE(ServesRepositories(Make("zen", ProviderKind::kZenodo, "https://zenodo.org")));
 }
 
 TEST(MatchProvider, MatchesSameSchemeHostAndPort) {
@@ -202,6 +206,19 @@ TEST(MatchProvider, SkipsProvidersWithoutARepositoryApi) {
       oauth_app, Make("sso", ProviderKind::kGenericOidc, "https://github.com/deep/path")};
 
   EXPECT_EQ(MatchedId(providers, "https://github.com/deep/path/x"), "");
+}
+
+TEST(MatchProvider, NeverPicksADataConnectorEvenOnTheRepositoryHost) {
+  // A Zenodo (any https URL) or a local stand-in on the same origin as a git server must not
+  // receive the git server's repositories, whatever its path prefix.
+  const std::vector<Provider> providers = {
+      Make("zen", ProviderKind::kZenodo, "https://git.example.org/group"),
+      Make("db", ProviderKind::kDropbox, "http://127.0.0.1:8080"),
+      Make("gd", ProviderKind::kGoogle, "http://127.0.0.1:8080/repos"),
+      GitLab("gl", "https://git.example.org")};
+
+  EXPECT_EQ(MatchedId(providers, "https://git.example.org/group/project"), "gl");
+  EXPECT_EQ(MatchedId(providers, "http://127.0.0.1:8080/repos/x/y"), "");
 }
 
 TEST(MatchProvider, GitHubAppWithAnEmptyRegistryStillMatches) {

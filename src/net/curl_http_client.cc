@@ -228,6 +228,17 @@ core::Result<core::HttpResponse> CurlHttpClient::Send(const core::HttpRequest& r
   Transfer transfer;
   transfer.max_bytes = options_.max_response_bytes;
   KEYBRIDGE_ASSIGN_OR_RETURN(transfer.headers, BuildHeaderList(request.headers, url->host));
+  if (request.method == "POST" && request.body.empty()
+      && std::none_of(request.headers.begin(), request.headers.end(), [](const auto& header) {
+           return core::AsciiLower(header.name) == "content-type";
+         })) {
+    // curl labels every POST application/x-www-form-urlencoded; an empty one carries no form,
+    // and Dropbox refuses the label on its endpoints without arguments (auth/token/revoke).
+    // "Name:" without a value removes a header curl would add.
+    if (curl_slist_append(transfer.headers.get(), "Content-Type:") == nullptr) {
+      return MakeError(ErrorCode::kInternal, "out of memory building request headers");
+    }
+  }
 
   CURL* handle = AcquireHandle();
   if (handle == nullptr) {

@@ -106,6 +106,32 @@ TEST_F(CurlHttpClientTest, PostSendsFormBody) {
   EXPECT_FALSE(body["headers"].contains("expect"));
 }
 
+TEST_F(CurlHttpClientTest, PostWithoutBodyCarriesNoContentType) {
+  HttpRequest request = Get("/2/auth/token/revoke");
+  request.method = "POST";
+  request.headers = {{"Authorization", "Bearer token"}};
+
+  auto response = client_.Send(request);
+
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  const auto body = nlohmann::json::parse(response->body);
+  EXPECT_EQ(body["method"], "POST");
+  EXPECT_EQ(body["body"], "");
+  EXPECT_FALSE(body["headers"].contains("content-type")) << body["headers"].dump();
+  EXPECT_EQ(body["headers"]["content-length"], "0");
+}
+
+TEST_F(CurlHttpClientTest, PostWithoutBodyKeepsAnExplicitContentType) {
+  HttpRequest request = Get("/empty");
+  request.method = "POST";
+  request.headers = {{"content-type", "application/json"}};
+
+  auto response = client_.Send(request);
+
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(nlohmann::json::parse(response->body)["headers"]["content-type"], "application/json");
+}
+
 TEST_F(CurlHttpClientTest, LargePostBodyIsSentWithoutExpectContinue) {
   HttpRequest request = Get("/upload");
   request.method = "POST";

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "oauth/api_status.h"
+#include "oauth/data_connectors.h"
 #include "oauth/json_fields.h"
 
 namespace keybridge::oauth {
@@ -36,6 +37,9 @@ std::string FirstNonEmpty(const Json& json, std::initializer_list<const char*> k
 core::HttpRequest BuildAccountRequest(const core::Provider& provider,
                                       const ProviderEndpoints& endpoints,
                                       const core::Secret& access_token) {
+  if (core::IsDataConnectorKind(provider.kind)) {
+    return BuildDataConnectorAccountRequest(provider, endpoints, access_token);
+  }
   core::HttpRequest request;
   request.method = "GET";
   request.url = endpoints.userinfo_url;
@@ -47,6 +51,9 @@ core::HttpRequest BuildAccountRequest(const core::Provider& provider,
 }
 
 core::Result<Account> ParseAccount(core::ProviderKind kind, const core::HttpResponse& response) {
+  if (core::IsDataConnectorKind(kind)) {
+    return ParseDataConnectorAccount(kind, response);
+  }
   KEYBRIDGE_RETURN_IF_ERROR(CheckApiStatus(response, "the account lookup"));
   const auto json = internal::ParseJsonObject(response.body);
   if (!json) {
@@ -70,6 +77,10 @@ core::Result<Account> ParseAccount(core::ProviderKind kind, const core::HttpResp
       account.username = FirstNonEmpty(*json, {"preferred_username", "name", "sub"});
       account.id = internal::StringMemberOr(*json, "sub");
       break;
+    case core::ProviderKind::kDropbox:
+    case core::ProviderKind::kGoogle:
+    case core::ProviderKind::kZenodo:
+      break;  // ParseDataConnectorAccount, above
   }
   if (account.username.empty()) {
     return core::MakeError(core::ErrorCode::kUpstreamFailed,

@@ -1,4 +1,5 @@
-// The provider account behind a connection (GitLab /user, GitHub /user, OIDC userinfo): service/
+// The provider account behind a connection (GitLab /user, GitHub /user, OIDC userinfo, and the
+// data connectors' lookups in data_connectors.h): service/
 // shows it on the connection and uses it to check that a reconnect did not switch accounts.
 #pragma once
 
@@ -21,16 +22,17 @@ struct Account {
   std::string id;
 };
 
-// GET endpoints.userinfo_url with Authorization: Bearer <token> and ApiHeaders(kind). For a
-// generic_oidc provider whose issuer publishes no userinfo_endpoint, userinfo_url is "": check
-// before calling.
+// GET endpoints.userinfo_url with Authorization: Bearer <token> and ApiHeaders(kind) (dropbox,
+// google, zenodo: BuildDataConnectorAccountRequest). For a generic_oidc provider whose issuer
+// publishes no userinfo_endpoint, userinfo_url is "": check before calling.
 core::HttpRequest BuildAccountRequest(const core::Provider& provider,
                                       const ProviderEndpoints& endpoints,
                                       const core::Secret& access_token);
 
 // Errors as CheckApiStatus (api_status.h): 401 -> kReauthorizationRequired ("api_401"), rate
 // limits and 5xx -> kUnavailable, others -> kUpstreamFailed; a 200 body that is not a JSON object
-// or lacks the username field -> kUpstreamFailed.
+// or lacks the username field -> kUpstreamFailed. dropbox, google, zenodo:
+// ParseDataConnectorAccount.
 core::Result<Account> ParseAccount(core::ProviderKind kind, const core::HttpResponse& response);
 
 }  // namespace keybridge::oauth

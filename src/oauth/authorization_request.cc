@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/url.h"
+#include "oauth/data_connectors.h"
 #include "oauth/form.h"
 
 namespace keybridge::oauth {
@@ -23,6 +24,9 @@ std::string BuildAuthorizationUrl(const core::Provider& provider,
   if (code_challenge != nullptr) {
     params.emplace_back("code_challenge", *code_challenge);
     params.emplace_back("code_challenge_method", "S256");
+  }
+  for (const auto& extra : AuthorizationExtras(provider.kind)) {
+    params.push_back(extra);
   }
 
   std::string url = endpoints.authorize_url;

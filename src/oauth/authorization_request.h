@@ -14,7 +14,9 @@ namespace keybridge::oauth {
 
 // endpoints.authorize_url plus the query response_type=code, client_id, redirect_uri, state,
 // scope (only when provider.scope is non-empty; spaces as %20), and, when `code_challenge` is
-// not nullptr, code_challenge + code_challenge_method=S256. Values are percent-encoded (RFC 3986
+// not nullptr, code_challenge + code_challenge_method=S256, then the kind's AuthorizationExtras
+// (data_connectors.h: Dropbox and Google only issue refresh tokens when asked). Values are
+// percent-encoded (RFC 3986
 // unreserved characters kept). A query already present in the authorize URL (OIDC discovery may
 // publish one) is kept and extended with '&'.
 std::string BuildAuthorizationUrl(const core::Provider& provider,

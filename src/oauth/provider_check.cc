@@ -55,18 +55,6 @@ std::string Title(std::string_view id) {
   return std::string(id);
 }
 
-std::string KindName(core::ProviderKind kind) {
-  switch (kind) {
-    case core::ProviderKind::kGitLab:
-      return "GitLab";
-    case core::ProviderKind::kGitHub:
-      return "GitHub";
-    case core::ProviderKind::kGenericOidc:
-      return "OpenID Connect";
-  }
-  return "OAuth";
-}
-
 bool IsHtml(const core::HttpResponse& response) {
   if (Contains(core::AsciiLower(response.Header("content-type")), "html")) {
     return true;
@@ -118,45 +106,6 @@ std::string Seen(const core::HttpResponse& response, const std::string& error) {
     return seen + " (an empty body)";
   }
   return seen + " (no OAuth error in the body)";
-}
-
-std::string UrlAdvice(const core::Provider& provider) {
-  switch (provider.kind) {
-    case core::ProviderKind::kGitLab:
-      return "Set URL to the GitLab address your users open in the browser, including the path "
-             "prefix if GitLab is served under one (https://host/gitlab), without /users/sign_in, "
-             "/-/... or a group or project path; keybridge appends /oauth/token to it.";
-    case core::ProviderKind::kGitHub:
-      return "Set URL to https://github.com for github.com, or to the root address of your GitHub "
-             "Enterprise Server (https://HOST), without /api/v3, /login or any other path.";
-    case core::ProviderKind::kGenericOidc:
-      return "Set OpenID Connect Issuer URL to the issuer exactly as the provider spells it.";
-  }
-  return {};
-}
-
-std::string CredentialsAdvice(const core::Provider& provider) {
-  const bool has_secret = provider.client_secret.has_value() && !provider.client_secret->empty();
-  std::string prefix =
-      has_secret ? ""
-                 : "No Client Secret is set for this integration, and the provider wants one. ";
-  switch (provider.kind) {
-    case core::ProviderKind::kGitLab:
-      return prefix
-             + "Open the application in GitLab (Admin Area > Applications, or User Settings > "
-               "Applications), copy its Application ID into Client ID and its Secret into Client "
-               "Secret (renew the secret there if it is lost), and save the integration.";
-    case core::ProviderKind::kGitHub:
-      return prefix
-             + "Open the GitHub App's settings (Developer settings > GitHub Apps > the App), copy "
-               "its Client ID (it starts with Iv; not the numeric App ID) into Client ID, generate "
-               "a new client secret and paste it into Client Secret, and save the integration.";
-    case core::ProviderKind::kGenericOidc:
-      return prefix
-             + "Copy the client id and client secret from the client's settings at the identity "
-               "provider into Client ID and Client Secret, and save the integration.";
-  }
-  return prefix;
 }
 
 // The App's public page: https://github.com/apps/<slug>, or <url>/github-apps/<slug> on GitHub
@@ -278,6 +227,12 @@ CheckResult BaseUrlCheck(const core::Provider& provider,
                          const core::Result<core::HttpResponse>& answer) {
   if (!answer.ok()) {
     TransportProblem problem = DescribeTransportError(answer.error(), "URL");
+    if (provider.url == core::CanonicalProviderUrl(provider.kind)) {
+      // Dropbox's and Google's URL is fixed: nothing in the integration to correct.
+      problem.fix = "The URL is " + KindName(provider.kind)
+                    + "'s own and cannot be wrong: let this server reach it (DNS, firewall, "
+                      "outbound proxy), then run the check again.";
+    }
     return MakeCheck(kCheckBaseUrl, CheckStatus::kFail,
                      "GET " + provider.url + ": " + problem.detail, std::move(problem.fix));
   }
@@ -388,6 +343,14 @@ CheckResult EndpointsCheck(const core::Provider& provider, const ProviderEndpoin
                        "Set Kind to GitLab, or correct URL if this integration is for a GitHub.");
     }
   }
+  // A well-known public host of another kind (a zenodo integration at https://github.com, a
+  // gitlab one at https://www.dropbox.com) needs no probe to tell.
+  if (const auto known = KindOfWellKnownHost(provider.url); known && *known != provider.kind) {
+    return MakeCheck(kCheckEndpoints, CheckStatus::kFail,
+                     detail + "; the URL is " + KindName(*known) + "'s",
+                     "Set Kind to " + KindName(*known) + ", or correct URL if this integration is "
+                         + "for " + KindName(provider.kind) + ".");
+  }
   return MakeCheck(kCheckEndpoints, CheckStatus::kFail, detail, UrlAdvice(provider));
 }
 
@@ -457,11 +420,10 @@ CheckResult RedirectUriCheck(const core::Provider& provider, const TokenProbe& p
                              std::string_view callback_url) {
   const std::string callback(callback_url);
   if (provider.kind != core::ProviderKind::kGitHub) {
-    // Doorkeeper (GitLab) and most OIDC servers compare redirect_uri only with the one the code
-    // was issued for (RFC 6749 §4.1.3), so an invalid code reveals nothing about it.
-    const std::string where = provider.kind == core::ProviderKind::kGitLab
-                                  ? "the GitLab application's Redirect URI"
-                                  : "a redirect URI of the client at the identity provider";
+    // Doorkeeper (GitLab), most OIDC servers, Dropbox, Google and Invenio (Zenodo) compare
+    // redirect_uri only with the one the code was issued for (RFC 6749 §4.1.3), so an invalid
+    // code reveals nothing about it.
+    const std::string where = RedirectUriPlace(provider.kind);
     return MakeCheck(kCheckRedirectUri, CheckStatus::kSkip,
                      KindName(provider.kind)
                          + " does not reveal its registered redirect URIs to this check; the "

@@ -104,8 +104,11 @@ struct TokenProbe {
 
 TokenProbe ClassifyTokenProbe(const core::HttpResponse& response);
 
-// Check 2 for gitlab/github. `answer` is the token probe's answer; `kind_probe` the answer of
-// BuildKindProbe for the other kind, sent only when the token probe was kNotOAuth.
+// Check 2 for every kind but generic_oidc. `answer` is the token probe's answer; `kind_probe` the
+// answer of BuildKindProbe for the other kind (gitlab and github only), sent only when the token
+// probe was kNotOAuth. Without an OAuth answer, a URL on a well-known host of another kind
+// (github.com, gitlab.com, www.dropbox.com, accounts.google.com, zenodo.org) fails naming the
+// kind to set.
 CheckResult EndpointsCheck(const core::Provider& provider, const ProviderEndpoints& endpoints,
                            const core::Result<core::HttpResponse>& answer,
                            const std::optional<core::Result<core::HttpResponse>>& kind_probe);
@@ -120,8 +123,9 @@ CheckResult OidcEndpointsCheck(const core::Provider& provider,
 CheckResult ClientCredentialsCheck(const core::Provider& provider, const TokenProbe& probe);
 
 // Check 4 from the token probe. GitHub (both kinds) compares a sent redirect_uri with the App's
-// callback URLs at the token endpoint; GitLab and OIDC servers compare it with the code's only,
-// so they cannot tell: skip, naming the exact URL to register.
+// callback URLs at the token endpoint; GitLab, OIDC servers, Dropbox, Google and Zenodo compare
+// it with the code's only, so they cannot tell: skip, naming the exact URL to register and
+// where.
 CheckResult RedirectUriCheck(const core::Provider& provider, const TokenProbe& probe,
                              std::string_view callback_url);
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/url.h"
+#include "oauth/data_connectors.h"
 #include "oauth/form.h"
 
 namespace keybridge::oauth {
@@ -92,6 +93,10 @@ core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
               ? ClientAuthMethod::kClientSecretPost
               : ClientAuthMethod::kClientSecretBasic;
       return endpoints;
+    case core::ProviderKind::kDropbox:
+    case core::ProviderKind::kGoogle:
+    case core::ProviderKind::kZenodo:
+      return DataConnectorEndpoints(provider, base);
   }
   return core::MakeError(core::ErrorCode::kInternal, "unknown provider kind");
 }
@@ -102,6 +107,10 @@ std::string GitUsername(core::ProviderKind kind) {
       return "x-access-token";
     case core::ProviderKind::kGitLab:
     case core::ProviderKind::kGenericOidc:
+    case core::ProviderKind::kDropbox:
+    case core::ProviderKind::kGoogle:
+    case core::ProviderKind::kZenodo:
+      // Data connectors serve no repositories (core::ServesRepositories); the default is moot.
       return "oauth2";
   }
   return "oauth2";

@@ -24,9 +24,11 @@ enum class ClientAuthMethod {
 struct ProviderEndpoints {
   std::string authorize_url;
   std::string token_url;
-  std::string api_base;      // REST API root, no trailing slash
-  std::string revoke_url;    // "" when the provider has no revocation endpoint
-  std::string userinfo_url;  // account lookup: <api_base>/user, or the OIDC userinfo ("" if none)
+  std::string api_base;    // REST API root, no trailing slash
+  std::string revoke_url;  // "" when the provider has no revocation endpoint
+  // Account lookup: <api_base>/user, the OIDC userinfo ("" if none), or a data connector's
+  // (data_connectors.h).
+  std::string userinfo_url;
   ClientAuthMethod token_auth = ClientAuthMethod::kClientSecretPost;
   // generic_oidc: the discovered issuer, and whether it puts `iss` into its authorization
   // responses (RFC 9207 metadata). "" for GitLab and GitHub, which publish no such metadata.
@@ -42,13 +44,15 @@ struct ProviderEndpoints {
 //   any other host is GitHub Enterprise Server with the API at <url>/api/v3. Revocation is
 //   DELETE <api>/applications/{client_id}/token.
 // - generic_oidc: from `discovered` (required; see oidc_discovery.h); API base = <url>.
+// - dropbox, google, zenodo: DataConnectorEndpoints (data_connectors.h): fixed hosts for
+//   Dropbox and Google (or a loopback stand-in), <url>/oauth/... for Zenodo.
 // kInvalidArgument if the provider URL does not parse; kInternal if a generic_oidc provider is
 // passed without discovered metadata (a caller bug).
 core::Result<ProviderEndpoints> EndpointsFor(const core::Provider& provider,
                                              const OidcMetadata* discovered);
 
 // The HTTP Basic user name git needs next to an access token: "oauth2" (GitLab and default) or
-// "x-access-token" (GitHub).
+// "x-access-token" (GitHub). Data connector kinds serve no repositories and get the default.
 std::string GitUsername(core::ProviderKind kind);
 
 // Which GitHub a github provider is, as EndpointsFor decides it: "github.com" when its URL's host

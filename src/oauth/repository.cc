@@ -135,6 +135,11 @@ core::Result<core::HttpRequest> BuildRepositoryRequest(const core::Provider& pro
       break;
     case core::ProviderKind::kGenericOidc:
       return BadPath("OpenID Connect integrations have no repository API");
+    case core::ProviderKind::kDropbox:
+    case core::ProviderKind::kGoogle:
+    case core::ProviderKind::kZenodo:
+      return BadPath(
+          "data connector integrations (Dropbox, Google, Zenodo) have no repository API");
   }
   core::HttpRequest request;
   request.method = "GET";
@@ -184,6 +189,9 @@ RepositoryLookup ParseRepositoryResponse(core::ProviderKind kind,
       lookup.metadata = ReadGitHub(*body);
       break;
     case core::ProviderKind::kGenericOidc:
+    case core::ProviderKind::kDropbox:
+    case core::ProviderKind::kGoogle:
+    case core::ProviderKind::kZenodo:
       lookup.outcome = RepositoryLookupOutcome::kInvalidBody;
       return lookup;
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "crypto/base64.h"
+#include "oauth/data_connectors.h"
 #include "oauth/form.h"
 #include "oauth/json_fields.h"
 #include "oauth/token_request.h"
@@ -65,6 +66,9 @@ std::optional<core::HttpRequest> BuildRevocation(const core::Provider& provider,
   if (endpoints.revoke_url.empty()) {
     return std::nullopt;
   }
+  if (core::IsDataConnectorKind(provider.kind)) {
+    return BuildDataConnectorRevocation(provider, endpoints, tokens);
+  }
   if (provider.kind == core::ProviderKind::kGitHub) {
     if (tokens.access_token.empty()) {
       return std::nullopt;
@@ -80,6 +84,19 @@ std::optional<core::HttpRequest> BuildRevocation(const core::Provider& provider,
 
 bool IsRevocationSuccess(const core::HttpResponse& response) {
   return response.status == 200 || response.status == 204 || response.status == 404;
+}
+
+bool IsRevocationSuccess(core::ProviderKind kind, const core::HttpResponse& response) {
+  if (IsRevocationSuccess(response)) {
+    return true;
+  }
+  // Google answers 400 invalid_token for a token it no longer knows (RFC 7009 §2.2 would answer
+  // 200): the grant is gone either way.
+  if (kind == core::ProviderKind::kGoogle && response.status == 400) {
+    const auto json = internal::ParseJsonObject(response.body);
+    return json && internal::StringMemberOr(*json, "error") == "invalid_token";
+  }
+  return false;
 }
 
 }  // namespace keybridge::oauth

@@ -49,6 +49,42 @@ inline core::Provider OidcProvider() {
   return p;
 }
 
+inline core::Provider DropboxProvider(std::string url = "https://www.dropbox.com") {
+  core::Provider p;
+  p.id = core::ProviderId("dropbox");
+  p.kind = core::ProviderKind::kDropbox;
+  p.client_id = "db-app-key";
+  p.client_secret = core::Secret("db-app-secret");
+  p.display_name = "Dropbox";
+  p.scope = "account_info.read files.content.read";
+  p.url = std::move(url);
+  return p;
+}
+
+inline core::Provider GoogleProvider(std::string url = "https://accounts.google.com") {
+  core::Provider p;
+  p.id = core::ProviderId("google");
+  p.kind = core::ProviderKind::kGoogle;
+  p.client_id = "123-abc.apps.googleusercontent.com";
+  p.client_secret = core::Secret("GOCSPX-secret");
+  p.display_name = "Google Drive";
+  p.scope = "openid email https://www.googleapis.com/auth/drive";
+  p.url = std::move(url);
+  return p;
+}
+
+inline core::Provider ZenodoProvider(std::string url = "https://zenodo.org") {
+  core::Provider p;
+  p.id = core::ProviderId("zenodo");
+  p.kind = core::ProviderKind::kZenodo;
+  p.client_id = "zen-client";
+  p.client_secret = core::Secret("zen-secret");
+  p.display_name = "Zenodo";
+  p.scope = "deposit:write deposit:actions";
+  p.url = std::move(url);
+  return p;
+}
+
 inline OidcMetadata SsoMetadata() {
   OidcMetadata m;
   m.issuer = "https://sso.example.org/realms/main";

@@ -163,8 +163,10 @@ std::string SafeDescription(const FieldMap& fields) {
   if (description == nullptr || QuotesCredential(fields, *description)) {
     return {};
   }
+  // GitHub and GitLab token prefixes, Google's access ("ya29.") and refresh ("1//") tokens and
+  // Dropbox's short-lived access tokens ("sl.").
   for (std::string_view prefix :
-       {"ghu_", "ghr_", "gho_", "ghs_", "ghp_", "github_pat_", "glpat-"}) {
+       {"ghu_", "ghr_", "gho_", "ghs_", "ghp_", "github_pat_", "glpat-", "ya29.", "1//", "sl."}) {
     if (description->find(prefix) != std::string::npos) {
       return {};
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/provider.h"
 #include "core/text.h"
 #include "crypto/system_random.h"
 #include "routes/api_routes.h"
@@ -112,6 +113,19 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
     }
   }
   EXPECT_GE(registered.size(), 30U);
+}
+
+TEST(OpenApiConformance, TheProviderKindEnumIsEveryKindTheServerParses) {
+  const auto spec = nlohmann::json::parse(OpenApiDocument());
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const core::ProviderKind kind : core::kAllProviderKinds) {
+    kinds.push_back(std::string(core::ToString(kind)));
+  }
+  EXPECT_EQ(kinds,
+            nlohmann::json({"gitlab", "github", "generic_oidc", "dropbox", "google", "zenodo"}));
+  for (const char* schema : {"Provider", "ProviderPost", "ProviderPatch"}) {
+    EXPECT_EQ(spec["components"]["schemas"][schema]["properties"]["kind"]["enum"], kinds) << schema;
+  }
 }
 
 }  // namespace

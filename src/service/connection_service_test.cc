@@ -389,5 +389,86 @@ TEST_F(ConnectionServiceTest, InvalidatingForARetargetDropsTokensThenRevokesAtTh
   EXPECT_EQ(http_.CountRequests(kGitLabToken), 2U);
 }
 
+// --- data connectors: connect, account and disconnect take dropbox, google and zenodo ---
+
+core::Provider DataConnector(core::ProviderKind kind, std::string url) {
+  core::Provider p = Provider(std::string(core::ToString(kind)), kind, std::move(url));
+  p.app_slug.clear();
+  p.use_pkce = kind != core::ProviderKind::kZenodo;
+  return p;
+}
+
+TEST_F(ConnectionServiceTest, DropboxConnectsOfflineReadsTheAccountAndRevokesOnDisconnect) {
+  ASSERT_TRUE(
+      providers_.Insert(DataConnector(core::ProviderKind::kDropbox, "https://www.dropbox.com"))
+          .ok());
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("dropbox"), "");
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  EXPECT_EQ(started->redirect_url.rfind("https://www.dropbox.com/oauth2/authorize?", 0), 0U);
+  EXPECT_EQ(QueryValue(started->redirect_url, "token_access_type"), "offline");
+  EXPECT_EQ(QueryValue(started->redirect_url, "code_challenge_method"), "S256");
+  http_.Enqueue("POST", "https://api.dropboxapi.com/oauth2/token",
+                testing::JsonResponse(200, R"({"access_token":"sl.a","token_type":"bearer",)"
+                                           R"("expires_in":14400,"refresh_token":"r1",)"
+                                           R"("uid":"7","account_id":"dbid:7"})"));
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "code")).ok());
+  const core::ConnectionId id = service_.List(User("alice"))->at(0).id;
+  EXPECT_NE(http_.Requests().back().body.find("client_secret=csecret"), std::string::npos);
+  http_.Always(
+      "POST", "https://api.dropboxapi.com/2/users/get_current_account",
+      testing::JsonResponse(200, R"({"account_id":"dbid:7","email":"alice@example.com"})"));
+  http_.Always("POST", "https://api.dropboxapi.com/2/auth/token/revoke",
+               testing::JsonResponse(200, "null"));
+
+  auto account = service_.Account(User("alice"), id);
+  ASSERT_TRUE(service_.Delete(User("alice"), id).ok());
+
+  ASSERT_TRUE(account.ok()) << account.error().message;
+  EXPECT_EQ(account->username, "alice@example.com");
+  const core::HttpRequest revoke = http_.Requests().back();
+  EXPECT_EQ(revoke.url, "https://api.dropboxapi.com/2/auth/token/revoke");
+  EXPECT_EQ(revoke.body, "");
+  EXPECT_TRUE(service_.List(User("alice"))->empty());
+}
+
+TEST_F(ConnectionServiceTest, GoogleAsksForConsentAndRevokesTheRefreshToken) {
+  ASSERT_TRUE(
+      providers_.Insert(DataConnector(core::ProviderKind::kGoogle, "https://accounts.google.com"))
+          .ok());
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("google"), "");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(QueryValue(started->redirect_url, "access_type"), "offline");
+  EXPECT_EQ(QueryValue(started->redirect_url, "prompt"), "consent");
+  http_.Enqueue("POST", "https://oauth2.googleapis.com/token",
+                testing::JsonResponse(200, R"({"access_token":"ya29.a","expires_in":3599,)"
+                                           R"("refresh_token":"1//r","token_type":"Bearer"})"));
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "code")).ok());
+  http_.Always("POST", "https://oauth2.googleapis.com/revoke", testing::JsonResponse(200, "{}"));
+
+  ASSERT_TRUE(service_.Delete(User("alice"), service_.List(User("alice"))->at(0).id).ok());
+
+  EXPECT_EQ(http_.Requests().back().body, "token=1%2F%2Fr");
+}
+
+TEST_F(ConnectionServiceTest, ZenodoDisconnectsLocallyOnly) {
+  ASSERT_TRUE(
+      providers_.Insert(DataConnector(core::ProviderKind::kZenodo, "https://zenodo.org")).ok());
+  auto started = service_.StartAuthorization(User("alice"), core::ProviderId("zenodo"), "");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(started->redirect_url.rfind("https://zenodo.org/oauth/authorize?", 0), 0U);
+  EXPECT_EQ(QueryValue(started->redirect_url, "code_challenge"), "");
+  http_.Enqueue("POST", "https://zenodo.org/oauth/token",
+                testing::JsonResponse(200, R"({"access_token":"z","token_type":"Bearer",)"
+                                           R"("expires_in":3600,"refresh_token":"zr",)"
+                                           R"("scope":"deposit:write","user":{"id":"5"}})"));
+  ASSERT_TRUE(service_.CompleteAuthorization(CallbackFor(*started, "code")).ok());
+  const std::size_t sent = http_.Requests().size();
+
+  ASSERT_TRUE(service_.Delete(User("alice"), service_.List(User("alice"))->at(0).id).ok());
+
+  EXPECT_EQ(http_.Requests().size(), sent);
+  EXPECT_TRUE(service_.List(User("alice"))->empty());
+}
+
 }  // namespace
 }  // namespace keybridge::service

@@ -323,5 +323,28 @@ TEST_F(GitCredentialServiceTest, ARefusedCredentialIsUnauthenticatedRatherThanHi
             ErrorCode::kNotFound);
 }
 
+TEST_F(GitCredentialServiceTest, ADataConnectorsTokenNeverBecomesAGitCredential) {
+  // A Zenodo on the git server's host, and a connected Dropbox: neither is asked for git.
+  ASSERT_TRUE(providers_
+                  .Insert(MakeProvider("zenodo", core::ProviderKind::kZenodo,
+                                       "https://gitlab.example.org/gitlab/group"))
+                  .ok());
+  ASSERT_TRUE(
+      providers_
+          .Insert(MakeProvider("dropbox", core::ProviderKind::kDropbox, "https://www.dropbox.com"))
+          .ok());
+  Connect(core::ConnectionId("01HCCCCCCCCCCCCCCCCCCCCCCC"), "dropbox", "sl.dropbox-access");
+
+  auto by_url = Lookup(Alice(), kRepoA);
+  auto by_id = credentials_.LookupAt(Alice(), core::ProviderId("dropbox"), "a/b.git", {});
+
+  ASSERT_TRUE(by_url.ok());
+  EXPECT_EQ(by_url->provider.id, "gitlab");
+  EXPECT_EQ(by_url->credential->password.Reveal(), "gitlab-access");
+  ASSERT_FALSE(by_id.ok());
+  EXPECT_EQ(by_id.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Lookup(Alice(), "https://www.dropbox.com/a/b.git").error().code, ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace keybridge::service

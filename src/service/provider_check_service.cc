@@ -86,7 +86,8 @@ ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
     return report;
   }
 
-  // 2. endpoints; for gitlab/github the token probe's answer doubles as the endpoint check.
+  // 2. endpoints; for every kind but generic_oidc the token probe's answer doubles as the
+  // endpoint check.
   std::optional<oauth::TokenProbe> probe;
   std::optional<CheckResult> credentials;  // set early when the OIDC token endpoint fails
   oauth::ProviderEndpoints endpoints;
@@ -121,7 +122,11 @@ ProviderCheckReport ProviderCheckService::Run(const core::Provider& provider) {
       endpoints = std::move(resolved).value();
       const auto answer = http_.Send(oauth::BuildTokenProbe(provider, endpoints, callback));
       std::optional<core::Result<core::HttpResponse>> kind_probe;
-      if (answer.ok()
+      // GitLab and GitHub are told apart by probing the other one's token endpoint at the same
+      // URL; a data connector's URL is fixed (Dropbox, Google) or names its kind by its host
+      // (EndpointsCheck), and its client id is sent to no endpoint the admin did not choose.
+      const bool git_kind = github || provider.kind == core::ProviderKind::kGitLab;
+      if (git_kind && answer.ok()
           && oauth::ClassifyTokenProbe(*answer).verdict == oauth::TokenProbeVerdict::kNotOAuth) {
         // Nothing OAuth-like there: ask the same URL whether it is the other kind.
         const auto other = github ? core::ProviderKind::kGitLab : core::ProviderKind::kGitHub;

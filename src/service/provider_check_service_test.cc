@@ -365,5 +365,82 @@ TEST_F(ProviderCheckServiceTest, OidcUsesDiscoveryAndTheDiscoveredTokenEndpoint)
                                   "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
 }
 
+// --- data connectors: recorded answers to a code that was never issued ---
+
+core::Provider DataConnector(core::ProviderKind kind, std::string url) {
+  core::Provider p = GitLab();
+  p.id = core::ProviderId(std::string(core::ToString(kind)));
+  p.kind = kind;
+  p.url = std::move(url);
+  p.scope = "data";
+  return p;
+}
+
+TEST_F(ProviderCheckServiceTest, ACorrectDropboxPassesAtItsFixedTokenEndpoint) {
+  Add(DataConnector(core::ProviderKind::kDropbox, "https://www.dropbox.com"));
+  http_.Always("GET", "https://www.dropbox.com", Html(200));
+  http_.Always(
+      "POST", "https://api.dropboxapi.com/oauth2/token",
+      JsonResponse(
+          400,
+          R"({"error":"invalid_grant","error_description":"code doesn't exist or has expired"})"));
+
+  const auto report = Run("dropbox");
+
+  EXPECT_TRUE(report.ok);
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_NE(CheckOf(report, "redirect_uri").fix.find("Dropbox App Console"), std::string::npos);
+  EXPECT_EQ(http_.Requests().size(), 2U) << "no kind probe, no App lookup";
+  ExpectNoSecrets(report);
+}
+
+TEST_F(ProviderCheckServiceTest, AWrongGoogleSecretFailsClientCredentials) {
+  Add(DataConnector(core::ProviderKind::kGoogle, "https://accounts.google.com"));
+  http_.Always("GET", "https://accounts.google.com", Html(302));
+  http_.Always(
+      "POST", "https://oauth2.googleapis.com/token",
+      JsonResponse(401, R"({"error":"invalid_client","error_description":"Unauthorized"})"));
+
+  const auto report = Run("google");
+
+  EXPECT_FALSE(report.ok);
+  const auto& creds = CheckOf(report, "client_credentials");
+  EXPECT_EQ(creds.status, CheckStatus::kFail);
+  EXPECT_NE(creds.fix.find("Google Cloud Console"), std::string::npos) << creds.fix;
+  ExpectNoSecrets(report);
+}
+
+TEST_F(ProviderCheckServiceTest, AZenodoWithoutAnOAuthServerSendsNoKindProbe) {
+  Add(DataConnector(core::ProviderKind::kZenodo, "https://data.example.org"));
+  http_.Always("GET", "https://data.example.org", Html(200));
+  http_.Always("POST", "https://data.example.org/oauth/token", Html(404));
+
+  const auto report = Run("zenodo");
+
+  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
+                                  "base_url=pass", "endpoints=fail", "client_credentials=skip",
+                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_NE(CheckOf(report, "endpoints").fix.find("https://zenodo.org"), std::string::npos);
+  EXPECT_EQ(http_.Requests().size(), 2U);
+  for (const auto& request : http_.Requests()) {
+    EXPECT_EQ(request.url.find("/login/oauth/access_token"), std::string::npos);
+  }
+}
+
+TEST_F(ProviderCheckServiceTest, ALocalGoogleStandInIsProbedOnItsOwnPaths) {
+  Add(DataConnector(core::ProviderKind::kGoogle, "http://127.0.0.1:4711"));
+  http_.Always("GET", "http://127.0.0.1:4711", Html(404));
+  http_.Always(
+      "POST", "http://127.0.0.1:4711/token",
+      JsonResponse(400, R"({"error":"invalid_grant","error_description":"Malformed auth code."})"));
+
+  const auto report = Run("google");
+
+  EXPECT_TRUE(report.ok);
+  EXPECT_EQ(CheckOf(report, "client_credentials").status, CheckStatus::kPass);
+}
+
 }  // namespace
 }  // namespace keybridge::service

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "oauth/data_connectors.h"
 #include "oauth/revocation.h"
 #include "oauth/token_request.h"
 #include "oauth/token_response.h"
@@ -87,12 +88,27 @@ core::Result<oauth::InstallationsPage> ProviderGateway::Installations(
 
 core::Status ProviderGateway::Revoke(const core::Provider& provider, const core::TokenSet& token) {
   KEYBRIDGE_ASSIGN_OR_RETURN(auto endpoints, Endpoints(provider));
-  auto request = oauth::BuildRevocation(provider, endpoints, token);
+  std::optional<core::TokenSet> refreshed;
+  if (oauth::RevocationNeedsLiveAccessToken(provider.kind)
+      && token.IsExpiring(clock_.Now(), core::Seconds(30)) && token.refresh_token
+      && !token.refresh_token->empty()) {
+    // Dropbox revokes with the access token, and refuses an expired one; a fresh access token of
+    // the same grant revokes the whole grant, refresh token included.
+    auto fresh = Refresh(provider, *token.refresh_token);
+    if (!fresh.ok()) {
+      if (fresh.error().code == core::ErrorCode::kReauthorizationRequired) {
+        return core::OkStatus();  // the provider no longer honours the grant: nothing to revoke
+      }
+      return std::move(fresh).TakeError();
+    }
+    refreshed = std::move(fresh).value();
+  }
+  auto request = oauth::BuildRevocation(provider, endpoints, refreshed ? *refreshed : token);
   if (!request) {
     return core::OkStatus();
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(auto response, Send(*request));
-  if (!oauth::IsRevocationSuccess(response)) {
+  if (!oauth::IsRevocationSuccess(provider.kind, response)) {
     return core::MakeError(
         core::ErrorCode::kUpstreamFailed,
         "the provider refused the revocation (HTTP " + std::to_string(response.status) + ")");

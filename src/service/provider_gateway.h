@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -40,8 +41,10 @@ class ProviderGateway {
   core::Result<oauth::InstallationsPage> Installations(const core::Provider& provider,
                                                        const core::Secret& access_token, int page,
                                                        int per_page);
-  // Best effort (RFC 7009 / GitHub token API); kUnavailable/kUpstreamFailed on failure, OK when
-  // the provider has no revocation endpoint.
+  // Best effort (RFC 7009 / GitHub token API / Dropbox / Google); kUnavailable/kUpstreamFailed
+  // on failure, OK when the provider has no revocation endpoint (Zenodo). A Dropbox token set
+  // whose access token has expired is refreshed first (Dropbox revokes with the access token);
+  // OK when that refresh says the grant is already gone.
   core::Status Revoke(const core::Provider& provider, const core::TokenSet& token);
 
  private:

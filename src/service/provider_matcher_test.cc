@@ -58,14 +58,19 @@ TEST(ProviderSnapshot, MatchRegistryByTheRegistryUrlsHostAndPortOnly) {
   core::Provider oidc = GitLab("oidc", "https://id.example.org");
   oidc.kind = core::ProviderKind::kGenericOidc;
   oidc.image_registry_url = "https://images.example.org";
+  // Validation refuses a registry on a data connector; a stored one is still never matched.
+  core::Provider zenodo = GitLab("zenodo", "https://zenodo.org");
+  zenodo.kind = core::ProviderKind::kZenodo;
+  zenodo.image_registry_url = "https://zenodo-images.example.org";
   const ProviderSnapshot snapshot(
-      {registry_b, registry_a, ghcr, oidc, GitLab("plain", "https://x.org")});
+      {registry_b, registry_a, ghcr, oidc, zenodo, GitLab("plain", "https://x.org")});
 
   EXPECT_EQ(snapshot.MatchRegistry("registry.example.org:5050")->id.value(), "a-gitlab")
       << "the lowest id of several, whatever the storage order";
   EXPECT_EQ(snapshot.MatchRegistry("ghcr.io")->id.value(), "ghcr");
   EXPECT_FALSE(snapshot.MatchRegistry("registry.example.org")) << "another port";
   EXPECT_FALSE(snapshot.MatchRegistry("images.example.org")) << "only gitlab and github kinds";
+  EXPECT_FALSE(snapshot.MatchRegistry("zenodo-images.example.org")) << "no data connector";
   EXPECT_FALSE(snapshot.MatchRegistry("x.org"));
 }
 

@@ -24,9 +24,12 @@ void ApplyOptionalUrl(std::optional<std::string>& field, const std::optional<std
 }
 
 bool DefaultPkce(core::ProviderKind kind) {
-  // GitLab and OIDC servers support S256; GitHub only since 2025-07 and GHES depends on its
-  // version (GitHub docs: "Authorizing OAuth apps", PKCE), so GitHub stays opt-in.
-  return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc;
+  // GitLab, OIDC servers, Dropbox and Google support S256 (Dropbox OAuth Guide, "PKCE"; Google
+  // "OAuth 2.0 for Mobile & Desktop Apps"); GitHub only since 2025-07 and GHES depends on its
+  // version (GitHub docs: "Authorizing OAuth apps", PKCE), so GitHub stays opt-in, and so does
+  // Zenodo, whose Invenio OAuth2 server documents the plain code flow only.
+  return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc
+         || kind == core::ProviderKind::kDropbox || kind == core::ProviderKind::kGoogle;
 }
 
 std::string Quoted(const std::optional<std::string>& value) {
@@ -145,7 +148,7 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
   }
   p.display_name = std::move(request.display_name);
   p.scope = std::move(request.scope);
-  p.url = std::move(request.url);
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.url, core::NormalizeProviderUrl(p.kind, request.url));
   p.use_pkce = request.use_pkce.value_or(DefaultPkce(p.kind));
   // Renku rejects "" for image_registry_url on POST; we treat "" as absent, which is what the
   // Renku UI means when it sends an empty field.
@@ -182,6 +185,16 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
       return MakeError(ErrorCode::kInvalidArgument,
                        "oidc_issuer_url is required when changing kind to generic_oidc");
     }
+    if (core::IsDataConnectorKind(*patch.kind) && p.kind != *patch.kind) {
+      // Like oidc_issuer_url below: what only meant something for the old kind goes, unless the
+      // patch names it (then validation says why it is refused).
+      if (!patch.app_slug) {
+        p.app_slug.clear();
+      }
+      if (!patch.image_registry_url) {
+        p.image_registry_url.reset();
+      }
+    }
     p.kind = *patch.kind;
   }
   if (patch.app_slug) {
@@ -214,6 +227,7 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
   if (p.kind != core::ProviderKind::kGenericOidc) {
     p.oidc_issuer_url.reset();
   }
+  KEYBRIDGE_ASSIGN_OR_RETURN(p.url, core::NormalizeProviderUrl(p.kind, p.url));
   p.updated_at = clock_.Now();
   KEYBRIDGE_RETURN_IF_ERROR(core::ValidateProvider(p));
   const std::vector<std::string> retargeted = ChangedDestinationFields(before, p);

@@ -284,5 +284,107 @@ TEST_F(ProviderServiceTest, ARetargetWithoutAnInvalidatorFailsClosed) {
   EXPECT_EQ(repo_.Find(core::ProviderId("x"))->url, "https://gitlab.example.org");
 }
 
+ProviderCreate DataRequest(core::ProviderKind kind, std::string url) {
+  ProviderCreate r = GitLabRequest(std::string(core::ToString(kind)));
+  r.kind = kind;
+  r.url = std::move(url);
+  r.scope = "files.content.read";
+  return r;
+}
+
+TEST_F(ProviderServiceTest, DropboxAndGoogleStoreTheCanonicalUrlForEmptyOrTheirOwnHost) {
+  auto dropbox = service_.Create(Admin(), DataRequest(core::ProviderKind::kDropbox, ""));
+  ASSERT_TRUE(dropbox.ok()) << dropbox.error().message;
+  EXPECT_EQ(repo_.Find(core::ProviderId("dropbox"))->url, "https://www.dropbox.com");
+  EXPECT_TRUE(dropbox->use_pkce);
+  auto google =
+      service_.Create(Admin(), DataRequest(core::ProviderKind::kGoogle, "https://google.com/"));
+  ASSERT_TRUE(google.ok()) << google.error().message;
+  EXPECT_EQ(repo_.Find(core::ProviderId("google"))->url, "https://accounts.google.com");
+  EXPECT_TRUE(google->use_pkce);
+  auto zenodo =
+      service_.Create(Admin(), DataRequest(core::ProviderKind::kZenodo, "https://zenodo.org/"));
+  ASSERT_TRUE(zenodo.ok()) << zenodo.error().message;
+  EXPECT_EQ(repo_.Find(core::ProviderId("zenodo"))->url, "https://zenodo.org/");
+  EXPECT_FALSE(zenodo->use_pkce);
+}
+
+TEST_F(ProviderServiceTest, DropboxAndGoogleKeepALoopbackStandInAndRefuseOtherHosts) {
+  ASSERT_TRUE(
+      service_.Create(Admin(), DataRequest(core::ProviderKind::kDropbox, "http://127.0.0.1:4567"))
+          .ok());
+  EXPECT_EQ(repo_.Find(core::ProviderId("dropbox"))->url, "http://127.0.0.1:4567");
+
+  auto refused = service_.Create(
+      Admin(), DataRequest(core::ProviderKind::kGoogle, "https://oauth.example.org"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("must be empty or https://accounts.google.com"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(repo_.Find(core::ProviderId("google")).ok());
+
+  ProviderPatch patch;
+  patch.url = "https://dropbox.example.org";
+  patch.client_secret = core::Secret("new");
+  auto patched = service_.Update(Admin(), core::ProviderId("dropbox"), patch, &invalidator_);
+  ASSERT_FALSE(patched.ok());
+  EXPECT_EQ(patched.error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(invalidator_.calls.empty());
+  EXPECT_EQ(repo_.Find(core::ProviderId("dropbox"))->url, "http://127.0.0.1:4567");
+}
+
+TEST_F(ProviderServiceTest, ACanonicalSpellingOfTheStoredUrlIsNoRetarget) {
+  ASSERT_TRUE(service_.Create(Admin(), DataRequest(core::ProviderKind::kDropbox, "")).ok());
+  const core::ConnectionId alice = Connect("dropbox", "alice");
+  ProviderPatch patch;
+  patch.url = "dropbox.com";
+
+  ASSERT_TRUE(service_.Update(Admin(), core::ProviderId("dropbox"), patch).ok());
+
+  EXPECT_TRUE(invalidator_.calls.empty());
+  EXPECT_TRUE(connections_.Find(alice)->token.has_value());
+  EXPECT_EQ(repo_.Find(core::ProviderId("dropbox"))->url, "https://www.dropbox.com");
+}
+
+TEST_F(ProviderServiceTest, DataConnectorsRefuseAppSlugAndImageRegistry) {
+  ProviderCreate request = DataRequest(core::ProviderKind::kZenodo, "https://zenodo.org");
+  request.app_slug = "an-app";
+  auto created = service_.Create(Admin(), request);
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.error().message.find("app_slug"), std::string::npos);
+  request = DataRequest(core::ProviderKind::kDropbox, "");
+  request.image_registry_url = "https://ghcr.io";
+  created = service_.Create(Admin(), request);
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.error().message.find("image_registry_url"), std::string::npos);
+}
+
+TEST_F(ProviderServiceTest, PatchingAGitHubIntoADropboxDropsItsSlugAndRegistry) {
+  ProviderCreate github = GitLabRequest("g");
+  github.kind = core::ProviderKind::kGitHub;
+  github.url = "https://github.com";
+  github.app_slug = "my-app";
+  ASSERT_TRUE(service_.Create(Admin(), github).ok());
+  ProviderPatch patch;
+  patch.kind = core::ProviderKind::kDropbox;
+  patch.url = "";
+  patch.client_secret = core::Secret("dropbox-secret");
+
+  auto updated = service_.Update(Admin(), core::ProviderId("g"), patch, &invalidator_);
+
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  EXPECT_EQ(updated->kind, core::ProviderKind::kDropbox);
+  EXPECT_EQ(updated->url, "https://www.dropbox.com");
+  EXPECT_TRUE(updated->app_slug.empty());
+  ASSERT_EQ(invalidator_.calls.size(), 1U);
+  EXPECT_EQ(invalidator_.calls[0].before.url, "https://github.com");
+
+  // Named in the patch, the slug is refused rather than dropped.
+  ProviderPatch named;
+  named.app_slug = "still-an-app";
+  EXPECT_FALSE(service_.Update(Admin(), core::ProviderId("g"), named).ok());
+}
+
 }  // namespace
 }  // namespace keybridge::service

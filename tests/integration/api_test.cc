@@ -134,7 +134,8 @@ TEST_F(ApiTest, ValidationErrorsName422TheField) {
       {"url", "http://gitlab.example.org", "url must use https"},
       {"url", "https://u:p@gitlab.example.org", "user name or password"},
       {"url", "https://gitlab.example.org/#frag", "fragment"},
-      {"kind", "dropbox", "kind must be one of"},
+      {"kind", "onedrive", "kind must be one of"},
+      {"kind", "dropbox", "must be empty or https://www.dropbox.com"},
       {"scope", "a  b", "scope"},
       {"display_name", std::string(120, 'x'), "display_name is too long"},
       {"client_id", 42, "'client_id' must be a string"},
@@ -182,6 +183,34 @@ TEST_F(ApiTest, GitHubAppNeedsSlugAndGenericOidcNeedsIssuer) {
   auto created = Call("POST", "/api/data/oauth2/providers", AdminToken(), oidc.dump());
   EXPECT_EQ(created.status, 201);
   EXPECT_EQ(json::parse(created.body)["oidc_issuer_url"], "https://id.example.org/realms/hpc");
+}
+
+TEST_F(ApiTest, DataConnectorsAreCreatedWithTheirCanonicalUrl) {
+  json dropbox = {{"id", "dropbox"},
+                  {"kind", "dropbox"},
+                  {"client_id", "app-key"},
+                  {"client_secret", kSecret},
+                  {"display_name", "Dropbox"},
+                  {"scope", "files.content.read"},
+                  {"url", ""}};
+  auto created = Call("POST", "/api/data/oauth2/providers", AdminToken(), dropbox.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(json::parse(created.body)["kind"], "dropbox");
+  EXPECT_EQ(json::parse(created.body)["url"], "https://www.dropbox.com");
+  EXPECT_EQ(json::parse(created.body)["use_pkce"], true);
+
+  json zenodo = dropbox;
+  zenodo["id"] = "zenodo";
+  zenodo["kind"] = "zenodo";
+  zenodo["url"] = "https://sandbox.zenodo.org";
+  zenodo["app_slug"] = "an-app";
+  auto refused = Call("POST", "/api/data/oauth2/providers", AdminToken(), zenodo.dump());
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("app_slug is only for GitHub Apps"), std::string::npos);
+  zenodo.erase("app_slug");
+  auto zen = Call("POST", "/api/data/oauth2/providers", AdminToken(), zenodo.dump());
+  ASSERT_EQ(zen.status, 201) << zen.body;
+  EXPECT_EQ(json::parse(zen.body)["use_pkce"], false);
 }
 
 TEST_F(ApiTest, PatchFollowsRenkuSemantics) {
