@@ -8,12 +8,16 @@
 namespace keybridge::service {
 
 std::string_view RcloneBackendFor(core::ProviderKind kind) {
-  const std::string_view name = core::ToString(kind);
-  if (name == "dropbox") {
-    return "dropbox";
-  }
-  if (name == "google") {
-    return "drive";
+  switch (kind) {
+    case core::ProviderKind::kDropbox:
+      return "dropbox";
+    case core::ProviderKind::kGoogle:
+      return "drive";
+    case core::ProviderKind::kGitLab:
+    case core::ProviderKind::kGitHub:
+    case core::ProviderKind::kGenericOidc:
+    case core::ProviderKind::kZenodo:
+      return {};
   }
   return {};
 }
