@@ -100,8 +100,9 @@ Status CheckScope(std::string_view scope) {
 constexpr std::string_view kDropboxUrl = "https://www.dropbox.com";
 constexpr std::string_view kGoogleUrl = "https://accounts.google.com";
 
-// The hosts an administrator may name for a fixed-endpoint kind: the canonical one and the bare
-// domain, which redirects there.
+// The hosts an administrator may name for a fixed-endpoint kind: the web host, the bare domain
+// and the API hosts, with any path (Renku ignores this URL, so its admins typed all of these; the
+// endpoints are fixed whatever it says, and the canonical URL is what is stored).
 bool IsOwnHost(ProviderKind kind, std::string_view text) {
   std::string url(text);
   if (url.find("://") == std::string::npos) {
@@ -109,15 +110,18 @@ bool IsOwnHost(ProviderKind kind, std::string_view text) {
   }
   auto parsed = ParseUrl(url);
   if (!parsed.ok() || parsed->scheme != "https" || !parsed->userinfo.empty() || parsed->has_query
-      || parsed->has_fragment || parsed->EffectivePort() != 443
-      || (!parsed->path.empty() && parsed->path != "/")) {
+      || parsed->has_fragment || parsed->EffectivePort() != 443) {
     return false;
   }
+  const std::string& host = parsed->host;
   if (kind == ProviderKind::kDropbox) {
-    return parsed->host == "www.dropbox.com" || parsed->host == "dropbox.com";
+    return host == "www.dropbox.com" || host == "dropbox.com" || host == "api.dropboxapi.com"
+           || host == "api.dropbox.com";
   }
   return kind == ProviderKind::kGoogle
-         && (parsed->host == "accounts.google.com" || parsed->host == "google.com");
+         && (host == "accounts.google.com" || host == "google.com" || host == "www.google.com"
+             || host == "drive.google.com" || host == "oauth2.googleapis.com"
+             || host == "www.googleapis.com");
 }
 
 // What a dropbox/google url may be, for the 422 message.

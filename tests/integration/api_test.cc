@@ -347,5 +347,64 @@ TEST_F(ApiTest, SecretsNeverReachResponsesLogsOrTheDatabaseFile) {
   EXPECT_EQ(file_bytes.find(kSecret), std::string::npos) << "client secret stored in plaintext";
 }
 
+// What Renku's admin panel sends: every field of its "Add Integration" form (an empty application
+// slug for kinds that have none), then its edit form, prefilled from the answer, with the issuer
+// cleared as "" for every kind but generic_oidc and the redacted secret left out.
+TEST_F(ApiTest, RenkusAdminFormIsAcceptedForEveryKindWithTheSameMeaning) {
+  struct Case {
+    const char* kind;
+    const char* url;
+    const char* app_slug;
+    const char* client_id;
+    const char* stored_url;
+  };
+  const std::vector<Case> cases = {
+      {"gitlab", "https://gitlab.example.org", "", "gl-app", "https://gitlab.example.org"},
+      {"github", "https://github.com", "renku-app", "Iv23liExample", "https://github.com"},
+      // Without a slug: a GitHub OAuth App.
+      {"github", "https://github.com", "", "Ov23liExample", "https://github.com"},
+      {"generic_oidc", "https://hpc.example.org", "", "hpc", "https://hpc.example.org"},
+      {"dropbox", "https://www.dropbox.com", "", "app-key", "https://www.dropbox.com"},
+      {"google", "https://www.googleapis.com/oauth2/v2/", "", "x.apps.googleusercontent.com",
+       "https://accounts.google.com"},
+      {"zenodo", "https://zenodo.org", "", "zen-client", "https://zenodo.org"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string id = std::string(c.kind) + "-" + std::to_string(n++);
+    json form = {{"id", id},
+                 {"kind", c.kind},
+                 {"app_slug", c.app_slug},
+                 {"display_name", id},
+                 {"url", c.url},
+                 {"use_pkce", false},
+                 {"client_id", c.client_id},
+                 {"client_secret", kSecret},
+                 {"scope", "read"}};
+    if (std::string(c.kind) == "generic_oidc") {
+      form["oidc_issuer_url"] = "https://id.example.org/realms/hpc";
+    }
+    auto created = Call("POST", "/api/data/oauth2/providers", AdminToken(), form.dump());
+    ASSERT_EQ(created.status, 201) << c.kind << ": " << created.body;
+    json stored = json::parse(created.body);
+    EXPECT_EQ(stored["kind"], c.kind);
+    EXPECT_EQ(stored["url"], c.stored_url) << c.kind;
+    EXPECT_EQ(stored["app_slug"], c.app_slug);
+    EXPECT_EQ(stored["use_pkce"], false) << "an explicit false is kept";
+
+    json edit = {{"kind", stored["kind"]},    {"app_slug", stored["app_slug"]},
+                 {"display_name", "Renamed"}, {"url", stored["url"]},
+                 {"use_pkce", true},          {"client_id", stored["client_id"]},
+                 {"scope", stored["scope"]}};
+    edit["oidc_issuer_url"] =
+        std::string(c.kind) == "generic_oidc" ? stored.value("oidc_issuer_url", "") : std::string();
+    auto edited = Call("PATCH", "/api/data/oauth2/providers/" + id, AdminToken(), edit.dump());
+    ASSERT_EQ(edited.status, 200) << c.kind << ": " << edited.body;
+    EXPECT_EQ(json::parse(edited.body)["display_name"], "Renamed");
+    EXPECT_EQ(json::parse(edited.body)["use_pkce"], true);
+    EXPECT_EQ(json::parse(edited.body)["url"], c.stored_url);
+  }
+}
+
 }  // namespace
 }  // namespace keybridge

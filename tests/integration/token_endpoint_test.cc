@@ -50,8 +50,9 @@ class StorageApiStandIn {
     };
     router_.Add("GET", "/2.1/meta", root);
     router_.Add("GET", "/2.1/dir", root);
-    server_ = std::make_unique<http::Server>(
-        http::ServerOptions{}, [this](http::Request& request) { return router_.Dispatch(request); });
+    server_ = std::make_unique<http::Server>(http::ServerOptions{}, [this](http::Request& request) {
+      return router_.Dispatch(request);
+    });
     server_->Start();
   }
   ~StorageApiStandIn() { server_->Stop(); }
@@ -114,19 +115,19 @@ class TokenEndpointTest : public ::testing::Test {
 
   // A session token for alice scoped to the Dropbox connection.
   std::string SessionToken() {
-    auto minted = kb_.Call("POST", "/api/data/sessions/tokens", alice_,
-                           json{{"session_name", "jupyter-1"},
-                                {"ttl_seconds", 3600},
-                                {"connection_ids", {dropbox_id_}}}
-                               .dump());
+    auto minted = kb_.Call(
+        "POST", "/api/data/sessions/tokens", alice_,
+        json{
+            {"session_name", "jupyter-1"}, {"ttl_seconds", 3600}, {"connection_ids", {dropbox_id_}}}
+            .dump());
     EXPECT_EQ(minted.status, 201) << minted.body;
     session_id_ = json::parse(minted.body).value("id", "");
     return json::parse(minted.body).value("token", "");
   }
 
   json RcloneConfig(const std::string& bearer, const std::string& connection_id) {
-    auto r = kb_.Call("GET", "/api/data/oauth2/connections/" + connection_id + "/rclone_config",
-                      bearer);
+    auto r =
+        kb_.Call("GET", "/api/data/oauth2/connections/" + connection_id + "/rclone_config", bearer);
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.Header("cache-control"), "no-store");
     return json::parse(r.body, nullptr, false);
@@ -138,17 +139,17 @@ class TokenEndpointTest : public ::testing::Test {
                              bool credentials_in_header = true,
                              const std::string& grant_type = "refresh_token") {
     std::string body;
-    std::vector<core::HttpHeader> headers = {
-        {"Content-Type", "application/x-www-form-urlencoded"}};
+    std::vector<core::HttpHeader> headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
     if (credentials_in_header) {
-      headers.push_back({"Authorization", "Basic " + crypto::Base64Encode(std::string(kClientId)
-                                                                          + ":" + kClientSecret)});
+      headers.push_back(
+          {"Authorization",
+           "Basic " + crypto::Base64Encode(std::string(kClientId) + ":" + kClientSecret)});
     } else {
       body = std::string("client_id=") + kClientId + "&client_secret=" + kClientSecret + "&";
     }
     body += "grant_type=" + grant_type + "&refresh_token=" + core::PercentEncode(handle);
-    return kb_.Call("POST", "/api/data/oauth2/connections/" + connection_id + "/token_endpoint",
-                    "", body, headers);
+    return kb_.Call("POST", "/api/data/oauth2/connections/" + connection_id + "/token_endpoint", "",
+                    body, headers);
   }
 
   static std::string OAuthError(const core::HttpResponse& response) {
@@ -184,8 +185,8 @@ TEST_F(TokenEndpointTest, ASessionGetsAnRcloneRemoteWhoseRefreshTokenIsAKeybridg
 
   // The same for a user, but not for a GitLab connection: rclone has no backend for it.
   EXPECT_EQ(RcloneConfig(alice_, dropbox_id_).value("type", ""), "dropbox");
-  auto gitlab = kb_.Call("GET", "/api/data/oauth2/connections/" + gitlab_id_ + "/rclone_config",
-                         alice_);
+  auto gitlab =
+      kb_.Call("GET", "/api/data/oauth2/connections/" + gitlab_id_ + "/rclone_config", alice_);
   EXPECT_EQ(gitlab.status, 422) << gitlab.body;
   EXPECT_NE(gitlab.body.find("rclone has no backend"), std::string::npos) << gitlab.body;
   // A session token scoped to Dropbox gets nothing for GitLab.
@@ -228,10 +229,10 @@ TEST_F(TokenEndpointTest, AnswersRfc6749ErrorsAClientUnderstands) {
   EXPECT_EQ(OAuthError(Refresh(gitlab_id_, handle)), "invalid_grant");
   EXPECT_EQ(OAuthError(Refresh(dropbox_id_, handle, true, "authorization_code")),
             "unsupported_grant_type");
-  auto json_body = kb_.Call(
-      "POST", "/api/data/oauth2/connections/" + dropbox_id_ + "/token_endpoint", "",
-      json{{"grant_type", "refresh_token"}, {"refresh_token", handle}}.dump(),
-      {{"Content-Type", "application/json"}});
+  auto json_body =
+      kb_.Call("POST", "/api/data/oauth2/connections/" + dropbox_id_ + "/token_endpoint", "",
+               json{{"grant_type", "refresh_token"}, {"refresh_token", handle}}.dump(),
+               {{"Content-Type", "application/json"}});
   EXPECT_EQ(OAuthError(json_body), "invalid_request");
   auto repeated = kb_.Call(
       "POST", "/api/data/oauth2/connections/" + dropbox_id_ + "/token_endpoint", "",
@@ -239,9 +240,9 @@ TEST_F(TokenEndpointTest, AnswersRfc6749ErrorsAClientUnderstands) {
       {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(OAuthError(repeated), "invalid_request");
   // Not a keybridge credential anywhere else.
-  EXPECT_EQ(kb_.Call("GET", "/api/data/oauth2/connections/" + dropbox_id_ + "/token", handle)
-                .status,
-            401);
+  EXPECT_EQ(
+      kb_.Call("GET", "/api/data/oauth2/connections/" + dropbox_id_ + "/token", handle).status,
+      401);
 
   // The handle ends with the session token it was issued to...
   ASSERT_EQ(kb_.Call("DELETE", "/api/data/sessions/tokens/" + session_id_, alice_).status, 204);
@@ -282,15 +283,15 @@ TEST_F(TokenEndpointTest, RealRcloneRefreshesThroughKeybridgeAndUsesTheFreshToke
   const fs::path config = dir_ / "rclone.conf";
   {
     std::ofstream out(config);
-    out << "[data]\ntype = hidrive\nendpoint = " << storage.Endpoint() << "\nclient_id = "
-        << kClientId << "\nclient_secret = " << kClientSecret << "\n"
+    out << "[data]\ntype = hidrive\nendpoint = " << storage.Endpoint()
+        << "\nclient_id = " << kClientId << "\nclient_secret = " << kClientSecret << "\n"
         << printed.out.substr(printed.out.find("token_url = "),
                               token_line - printed.out.find("token_url = "))
         << "token = " << token.dump() << "\n";
   }
   const fakes::ProcessResult listed = fakes::RunProcess(
-      {kRclone, "--config", config.string(), "--low-level-retries", "1", "--retries", "1",
-       "lsjson", "data:"},
+      {kRclone, "--config", config.string(), "--low-level-retries", "1", "--retries", "1", "lsjson",
+       "data:"},
       {"HOME=" + (dir_ / "home").string(), "PATH=/usr/bin:/bin"}, {}, std::chrono::seconds(60));
 
   ASSERT_TRUE(listed.ok()) << listed.err;
