@@ -150,7 +150,7 @@ http::Response FakeDropbox::Token(const http::Request& request) {
     response = TokenFromRefresh(params, client);
   } else {
     response = TokenError("unsupported_grant_type",
-                          "\"grant_type\" must be \"authorization_code\" or \"refresh_token\"");
+                          R"("grant_type" must be "authorization_code" or "refresh_token")");
   }
   LeaveTokenEndpoint();
   return response;
@@ -233,7 +233,7 @@ std::optional<http::Response> FakeDropbox::CheckNoArgumentBody(const http::Reque
   if (content_type != "application/json" && content_type != "application/json; charset=utf-8"
       && content_type != "text/plain; charset=dropbox-cors-hack") {
     return PlainText(400, "Error in call to API function \"" + std::string(function)
-                              + "\": Bad HTTP \"Content-Type\" header: \"" + content_type
+                              + R"(": Bad HTTP "Content-Type" header: ")" + content_type
                               + "\".  Expecting one of \"application/json\", \"application/json; "
                                 "charset=utf-8\", \"text/plain; charset=dropbox-cors-hack\".");
   }

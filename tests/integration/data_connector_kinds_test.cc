@@ -69,7 +69,7 @@ class DataConnectorKindsTest : public ::testing::Test {
   std::string Connect(const std::string& provider_id) {
     auto done = kb_.Connect(alice_, provider_id);
     EXPECT_EQ(done.status, 200) << provider_id << ": " << done.body;
-    const std::string id = kb_.ConnectionId(alice_, provider_id);
+    std::string id = kb_.ConnectionId(alice_, provider_id);
     EXPECT_FALSE(id.empty()) << provider_id;
     auto connection = json::parse(
         kb_.Call("GET", "/api/data/oauth2/connections/" + id, alice_).body, nullptr, false);
