@@ -363,8 +363,14 @@ std::string ClosestScope(core::ProviderKind kind, std::string_view scope,
                ? name.substr(kGooglePrefix.size())
                : name;
   };
-  // An abbreviation (the shortest known name it starts), then a case slip.
+  // A case slip, or a Google short name for its URL.
+  for (const auto& candidate : candidates) {
+    if (core::AsciiLower(candidate) == lower || core::AsciiLower(short_name(candidate)) == lower) {
+      return candidate;
+    }
+  }
   std::string best;
+  // An abbreviation: the shortest known name it starts.
   for (const auto& candidate : candidates) {
     const std::string_view name = short_name(candidate);
     if (wanted.size() >= 3 && name.size() > wanted.size() && name.substr(0, wanted.size()) == wanted
@@ -374,11 +380,6 @@ std::string ClosestScope(core::ProviderKind kind, std::string_view scope,
   }
   if (!best.empty()) {
     return best;
-  }
-  for (const auto& candidate : candidates) {
-    if (core::AsciiLower(candidate) == lower || core::AsciiLower(short_name(candidate)) == lower) {
-      return candidate;
-    }
   }
   std::size_t best_distance = 0;
   for (const auto& candidate : candidates) {

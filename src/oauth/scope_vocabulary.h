@@ -29,9 +29,11 @@ std::vector<std::string> SplitScopes(std::string_view scope);
 // Levenshtein distance (insertions, deletions, substitutions; ASCII case-sensitive).
 std::size_t EditDistance(std::string_view a, std::string_view b);
 
-// The known name an unknown `scope` most likely meant, or "" when none is close: a known name
-// that starts with `scope` (an abbreviation: `read_repo`), one equal but for case, else the one
-// at the smallest edit distance if it is at most max(2, a third of the longer name).
+// The known name an unknown `scope` most likely meant, or "" when none is close: one equal but
+// for case (or a Google Drive short name: `drive` for its URL), the shortest known name that
+// starts with `scope` (an abbreviation: `read_repo`), else the one at the smallest edit distance
+// if it is at most max(2, a third of the longer name). Plain edit distance alone would pick
+// `read_api` for `read_repo`.
 // `extra` are further known names (an OIDC issuer's scopes_supported).
 std::string ClosestScope(core::ProviderKind kind, std::string_view scope,
                          const std::vector<std::string>& extra = {});

@@ -41,6 +41,7 @@ TEST(ScopeVocabularyTest, ClosestScopePrefersAbbreviationsThenCaseThenDistance) 
   EXPECT_EQ(ClosestScope(ProviderKind::kGitHub, "read_packages"), "read:packages");
   EXPECT_EQ(ClosestScope(ProviderKind::kDropbox, "files.content.raed"), "files.content.read");
   EXPECT_EQ(ClosestScope(ProviderKind::kZenodo, "deposit:wirte"), "deposit:write");
+  EXPECT_EQ(ClosestScope(ProviderKind::kGoogle, "drive"), "https://www.googleapis.com/auth/drive");
   EXPECT_EQ(ClosestScope(ProviderKind::kGoogle, "drive.readonly"),
             "https://www.googleapis.com/auth/drive.readonly");
   EXPECT_EQ(ClosestScope(ProviderKind::kGoogle, "https://www.googleapis.com/auth/drive.redonly"),
