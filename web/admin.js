@@ -206,9 +206,9 @@ function integrationForm(existing, ctx, onDone) {
     return body;
   }
   function checkBody(body) {
-    // Without client_secret the server uses the stored one (editing); an explicit "" removes it.
+    // Without client_secret the server checks with the stored one (editing); "" (Remove the
+    // stored secret) checks without any.
     const draft = { ...body, id: editing ? existing.id : id.value.trim() };
-    if (draft.client_secret === '') delete draft.client_secret;
     if (!draft.id) delete draft.id;
     return draft;
   }

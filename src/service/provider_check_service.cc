@@ -79,7 +79,9 @@ core::Result<ProviderCheckReport> ProviderCheckService::CheckDraft(const core::C
     return std::move(url).TakeError();
   }
   p.url = url.ok() ? std::move(url).value() : std::move(draft.url);
-  if (draft.client_secret && !draft.client_secret->empty()) {
+  // Absent: the stored secret when editing (below); "": none (the form's "Remove the secret").
+  const bool secret_given = draft.client_secret.has_value();
+  if (secret_given && !draft.client_secret->empty()) {
     p.client_secret = std::move(draft.client_secret);
   }
   if (!draft.id.empty()) {
@@ -90,7 +92,7 @@ core::Result<ProviderCheckReport> ProviderCheckService::CheckDraft(const core::C
     p.id = id.ok() ? std::move(id).value() : core::ProviderId(draft.id);
   }
   if (all) {
-    if (!p.id.value().empty() && !p.client_secret) {
+    if (!p.id.value().empty() && !secret_given) {
       // Editing: the stored secret stands in for the one the form never shows, but only towards
       // the destination it was stored for (the rule of ProviderService::Update).
       auto stored = providers_.Find(p.id);

@@ -58,10 +58,11 @@ class ProviderCheckService {
 
   // The same checks for an integration that is not (or not yet so) stored: the admin form checks
   // its fields before saving. `draft.id` may be empty (a new integration); when it names a stored
-  // integration and the draft has no client secret, the stored secret is used (editing), unless
-  // the draft changes where the secret goes (ChangedDestinationFields): kInvalidArgument then,
-  // as ProviderService::Update. With kAll the draft must be valid (kInvalidArgument naming the
-  // field, as Create); with kScopes only the kind matters. Nothing is stored.
+  // integration and the draft has no client secret (absent; "" means none), the stored secret is
+  // used (editing), unless the draft changes where the secret goes (ChangedDestinationFields):
+  // kInvalidArgument then, as ProviderService::Update. With kAll the draft must be valid
+  // (kInvalidArgument naming the field, as Create); with kScopes only the kind matters. Nothing
+  // is stored.
   core::Result<ProviderCheckReport> CheckDraft(const core::Caller& caller, ProviderCreate draft,
                                                CheckItems items = CheckItems::kAll);
 

@@ -507,12 +507,18 @@ TEST_F(ProviderCheckServiceTest, ADraftEditUsesTheStoredSecretOnlyTowardsTheStor
             std::string::npos)
       << "the stored secret was sent to the stored token endpoint";
 
+  // "" is the form's "Remove the stored secret": checked without one.
+  edit.client_secret = core::Secret("");
+  ASSERT_TRUE(service_.CheckDraft(admin_, edit).ok());
+  EXPECT_EQ(http_.Requests().at(3).body.find("gl-very-secret-value"), std::string::npos);
+
+  edit.client_secret.reset();
   edit.url = "https://elsewhere.example.org";
   auto moved = service_.CheckDraft(admin_, edit);
   ASSERT_FALSE(moved.ok());
   EXPECT_EQ(moved.error().code, core::ErrorCode::kInvalidArgument);
   EXPECT_NE(moved.error().message.find("url"), std::string::npos);
-  EXPECT_EQ(http_.Requests().size(), 2U) << "nothing was sent to the new URL";
+  EXPECT_EQ(http_.Requests().size(), 4U) << "nothing was sent to the new URL";
 }
 
 TEST_F(ProviderCheckServiceTest, AScopesOnlyDraftSendsNothingAndNeedsOnlyTheKind) {
