@@ -1,5 +1,6 @@
 // The admin panel: integrations (list, create, edit, delete), per-kind help, the callback URL to
-// register at the provider, the write-only client secret, and "Test this integration".
+// register at the provider, the write-only client secret, "Test this integration", and the form's
+// own checks: the scopes as they are typed, and every check before saving.
 import { api, ApiError, enc } from './api.js';
 import { h, banner, busy, clear, codeLine, confirmAction, notify, kindLabel, isGitHubEnterprise } from './ui.js';
 
@@ -78,6 +79,10 @@ const KINDS = {
   },
 };
 
+// How long the scope field waits after the last keystroke before asking the server.
+const SCOPE_CHECK_DELAY_MS = 400;
+const DRAFT_CHECK = '/api/data/oauth2/providers/check';
+
 const URL_HELP = 'The provider\'s base URL: https, no query or fragment.';
 const FIXED_URL_HELP = (k) => `Only ${k.url} is accepted (leave it as it is), or a local stand-in `
   + 'for tests on http://127.0.0.1:PORT or http://localhost:PORT.';
@@ -107,7 +112,10 @@ function integrationForm(existing, ctx, onDone) {
   const secret = h('input', { id: 'f-client-secret', name: 'client_secret', type: 'password', autocomplete: 'new-password', spellcheck: 'false',
     placeholder: secretSet ? 'A secret is set — type a new one to replace it' : '', 'aria-describedby': 'f-client-secret-help' });
   const removeSecret = h('input', { type: 'checkbox', id: 'f-remove-secret' });
-  const scope = h('input', { id: 'f-scope', name: 'scope', value: value('scope', KINDS[kind].scope), spellcheck: 'false', 'aria-describedby': 'f-scope-help' });
+  const scope = h('input', { id: 'f-scope', name: 'scope', value: value('scope', KINDS[kind].scope), spellcheck: 'false', 'aria-describedby': 'f-scope-help f-scope-check' });
+  // The server's "scopes" finding for what is typed (POST .../check?only=scopes): a misspelled
+  // scope is otherwise only reported by the provider to the first user who connects.
+  const scopeCheck = h('div', { id: 'f-scope-check', class: 'scope-check', role: 'status', 'aria-live': 'polite' });
   const slug = h('input', { id: 'f-app-slug', name: 'app_slug', value: value('app_slug'), spellcheck: 'false', 'aria-describedby': 'f-app-slug-help' });
   const pkce = h('input', { type: 'checkbox', id: 'f-use-pkce', checked: value('use_pkce', KINDS[kind].pkce) });
   const registry = h('input', { id: 'f-image-registry-url', type: 'url', value: value('image_registry_url'), spellcheck: 'false' });
@@ -120,6 +128,8 @@ function integrationForm(existing, ctx, onDone) {
   const registryField = field('f-image-registry-url', 'Image registry URL (optional)', registry,
     'Lets sessions pull private container images with the user\'s token. GitLab: its container registry\'s host, e.g. https://registry.gitlab.com (add read_registry to the scope). GitHub: ghcr.io needs a GitHub OAuth App integration (no app slug) with https://ghcr.io here and the scope read:packages (plus repo for code); GitHub App tokens are not accepted by ghcr.io.');
   const error = h('div', { id: 'form-error' });
+  // What the check before saving found, with "Save anyway" and "Fix it".
+  const problems = h('div', { id: 'save-problems' });
   // Issue #12: changing where the secret and the users' tokens go needs a new secret and makes
   // every user reconnect; the server enforces it (422), the form says so before the admin saves.
   const retargetNote = h('div', { id: 'retarget-warning', 'aria-live': 'polite' });
@@ -176,8 +186,67 @@ function integrationForm(existing, ctx, onDone) {
       pkce.checked = k.pkce;
     }
   }
-  kindSelect.addEventListener('change', () => applyKind(kindSelect.value, true));
+  // The integration as the form holds it: the body of POST/PATCH, plus the id for the check.
+  function draftBody() {
+    const k = KINDS[kind];
+    const body = {
+      kind: k.apiKind,
+      display_name: name.value.trim(),
+      url: url.value.trim(),
+      client_id: clientId.value.trim(),
+      scope: scope.value.trim().replace(/\s+/g, ' '),
+      use_pkce: pkce.checked,
+      app_slug: k.apiKind === 'github' ? slug.value.trim() : '',
+      image_registry_url: k.data ? '' : registry.value.trim(),
+    };
+    if (k.apiKind === 'generic_oidc') body.oidc_issuer_url = issuer.value.trim();
+    else if (editing && existing.oidc_issuer_url) body.oidc_issuer_url = '';
+    if (secret.value) body.client_secret = secret.value;
+    else if (editing && removeSecret.checked) body.client_secret = '';
+    return body;
+  }
+  function checkBody(body) {
+    // Without client_secret the server checks with the stored one (editing); "" (Remove the
+    // stored secret) checks without any.
+    const draft = { ...body, id: editing ? existing.id : id.value.trim() };
+    if (!draft.id) delete draft.id;
+    return draft;
+  }
+
+  let scopeTimer = 0;
+  let scopeAsked = 0;  // answers to older keystrokes are dropped
+  async function checkScopes() {
+    const asked = ++scopeAsked;
+    let item;
+    try {
+      const result = await api('POST', `${DRAFT_CHECK}?only=scopes`, checkBody(draftBody()));
+      item = result.checks.find((c) => c.id === 'scopes');
+    } catch {
+      item = null;  // the scope check is a help; saving reports real errors
+    }
+    if (asked !== scopeAsked) return;
+    if (!item || (item.status === 'pass' && !scope.value.trim())) {
+      scopeCheck.replaceChildren();
+      return;
+    }
+    scopeCheck.className = `scope-check ${item.status}`;
+    scopeCheck.dataset.status = item.status;
+    scopeCheck.replaceChildren(
+      h('p', { class: 'detail' }, h('span', { 'aria-hidden': 'true' }, `${STATUS_ICON[item.status] || ''} `), item.detail),
+      item.fix && item.status !== 'pass' ? h('p', { class: 'fix' }, h('strong', {}, 'How to fix: '), item.fix) : null);
+  }
+  function scheduleScopeCheck() {
+    clearTimeout(scopeTimer);
+    scopeTimer = setTimeout(checkScopes, SCOPE_CHECK_DELAY_MS);
+  }
+  for (const input of [scope, registry, issuer, slug]) input.addEventListener('input', scheduleScopeCheck);
+
+  kindSelect.addEventListener('change', () => {
+    applyKind(kindSelect.value, true);
+    scheduleScopeCheck();
+  });
   applyKind(kind, false);
+  if (scope.value.trim()) scheduleScopeCheck();
   if (editing) {
     kindSelect.addEventListener('change', showRetarget);
     for (const input of [url, clientId, issuer, registry]) input.addEventListener('input', showRetarget);
@@ -200,33 +269,73 @@ function integrationForm(existing, ctx, onDone) {
       secret,
       h('p', { class: 'help', id: 'f-client-secret-help' }, 'Write-only: Keybridge encrypts it and never shows it again.'),
       secretSet ? h('label', { class: 'check' }, removeSecret, ' Remove the stored secret') : null),
-    field('f-scope', 'Scope', scope, 'Space-separated scopes. GitLab: read_api read_repository write_repository read_registry. GitHub Apps: empty.'),
+    h('div', { class: 'field', id: 'field-f-scope' },
+      h('label', { for: 'f-scope' }, 'Scope'), scope,
+      h('p', { class: 'help', id: 'f-scope-help' }, 'Space-separated scopes. GitLab: read_api read_repository write_repository read_registry. GitHub Apps: empty.'),
+      scopeCheck),
     slugField,
     issuerField,
     registryField,
     h('label', { class: 'check' }, pkce, ' Use PKCE (recommended for GitLab, OpenID Connect, Dropbox and Google)'),
     retargetNote,
     error,
+    problems,
     h('div', { class: 'actions' }, cancel, submit));
+
+  // The input to fix for each failed check, for "Fix it".
+  const FIELD_OF = {
+    base_url: () => url, endpoints: () => (KINDS[kind].apiKind === 'generic_oidc' ? issuer : url),
+    client_credentials: () => (secret.value ? secret : clientId), scopes: () => scope,
+    app_slug: () => slug, image_registry: () => registry,
+  };
+  async function save(body) {
+    try {
+      const saved = editing
+        ? await api('PATCH', `/api/data/oauth2/providers/${enc(existing.id)}`, body)
+        : await api('POST', '/api/data/oauth2/providers', body);
+      onDone(saved, !editing);
+    } catch (e) {
+      error.append(banner('error', e.message));
+      error.scrollIntoView({ block: 'nearest' });
+    }
+  }
+  // Every check runs on the draft first; a failure is shown with its fix and saving stays
+  // possible ("Save anyway"), so a broken integration is never saved without the admin seeing why.
+  async function checkThenSave(body) {
+    let result = null;
+    try {
+      result = await api('POST', DRAFT_CHECK, checkBody(body));
+    } catch {
+      result = null;  // an invalid draft or an unreachable check: saving reports the error itself
+    }
+    const failed = result ? result.checks.filter((c) => c.status === 'fail') : [];
+    if (!failed.length) {
+      await save(body);
+      return;
+    }
+    const anyway = h('button', { type: 'button', class: 'secondary', id: 'f-save-anyway' }, 'Save anyway');
+    const fix = h('button', { type: 'button', class: 'primary', id: 'f-fix' }, 'Fix it');
+    anyway.addEventListener('click', () => busy(anyway, async () => {
+      problems.replaceChildren();
+      await save(body);
+    }));
+    fix.addEventListener('click', () => {
+      problems.replaceChildren();
+      (FIELD_OF[failed[0].id] || (() => scope))().focus();
+    });
+    problems.replaceChildren(
+      banner('error', `The check before saving found ${failed.length} problem${failed.length === 1 ? '' : 's'}. Users who connect now would meet them.`),
+      checklist({ ...result, provider_id: 'draft', checks: failed, checked_at: null }),
+      h('div', { class: 'actions' }, anyway, fix));
+    problems.scrollIntoView({ block: 'nearest' });
+    fix.focus();
+  }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     error.replaceChildren();
-    const k = KINDS[kind];
-    const body = {
-      kind: k.apiKind,
-      display_name: name.value.trim(),
-      url: url.value.trim(),
-      client_id: clientId.value.trim(),
-      scope: scope.value.trim().replace(/\s+/g, ' '),
-      use_pkce: pkce.checked,
-      app_slug: k.apiKind === 'github' ? slug.value.trim() : '',
-      image_registry_url: k.data ? '' : registry.value.trim(),
-    };
-    if (k.apiKind === 'generic_oidc') body.oidc_issuer_url = issuer.value.trim();
-    else if (editing && existing.oidc_issuer_url) body.oidc_issuer_url = '';
-    if (secret.value) body.client_secret = secret.value;
-    else if (editing && removeSecret.checked) body.client_secret = '';
+    problems.replaceChildren();
+    const body = draftBody();
     if (!editing) {
       body.id = id.value.trim();
       if (!body.image_registry_url) delete body.image_registry_url;
@@ -251,15 +360,7 @@ function integrationForm(existing, ctx, onDone) {
           'Change and disconnect users');
         if (!ok) return;
       }
-      try {
-        const saved = editing
-          ? await api('PATCH', `/api/data/oauth2/providers/${enc(existing.id)}`, body)
-          : await api('POST', '/api/data/oauth2/providers', body);
-        onDone(saved, !editing);
-      } catch (e) {
-        error.append(banner('error', e.message));
-        error.scrollIntoView({ block: 'nearest' });
-      }
+      await checkThenSave(body);
     });
   });
   return form;

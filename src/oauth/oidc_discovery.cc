@@ -124,6 +124,7 @@ core::Result<OidcMetadata> ParseDiscovery(const core::HttpResponse& response,
       StringArray(*json, "code_challenge_methods_supported");
   metadata.token_endpoint_auth_methods_supported =
       StringArray(*json, "token_endpoint_auth_methods_supported");
+  metadata.scopes_supported = StringArray(*json, "scopes_supported");
   const auto iss_supported = json->find("authorization_response_iss_parameter_supported");
   metadata.authorization_response_iss_parameter_supported =
       iss_supported != json->end() && iss_supported->is_boolean() && iss_supported->get<bool>();

@@ -23,6 +23,9 @@ struct OidcMetadata {
   // Empty when absent; the OIDC default is then client_secret_basic.
   std::vector<std::string> token_endpoint_auth_methods_supported;
   bool authorization_response_iss_parameter_supported = false;  // RFC 9207
+  // Empty when the issuer publishes none (it is RECOMMENDED, OIDC Discovery 1.0 §3); the
+  // integration check's "scopes" item then only warns about scopes it does not know.
+  std::vector<std::string> scopes_supported;
 };
 
 // GET <issuer without trailing '/'>/.well-known/openid-configuration, Accept: application/json.

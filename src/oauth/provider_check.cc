@@ -46,6 +46,9 @@ std::string Title(std::string_view id) {
   if (id == kCheckRedirectUri) {
     return "Callback URL is registered";
   }
+  if (id == kCheckScopes) {
+    return "Scopes are ones the provider knows";
+  }
   if (id == kCheckAppSlug) {
     return "GitHub App slug";
   }

@@ -41,6 +41,7 @@ inline constexpr std::string_view kCheckBaseUrl = "base_url";
 inline constexpr std::string_view kCheckEndpoints = "endpoints";
 inline constexpr std::string_view kCheckClientCredentials = "client_credentials";
 inline constexpr std::string_view kCheckRedirectUri = "redirect_uri";
+inline constexpr std::string_view kCheckScopes = "scopes";  // oauth/scope_vocabulary.h
 inline constexpr std::string_view kCheckAppSlug = "app_slug";
 inline constexpr std::string_view kCheckImageRegistry = "image_registry";
 

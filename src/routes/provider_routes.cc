@@ -13,6 +13,8 @@ using nlohmann::json;
 constexpr const char* kCollection = "/api/data/oauth2/providers";
 constexpr const char* kItem = "/api/data/oauth2/providers/{provider_id}";
 constexpr const char* kCheck = "/api/data/oauth2/providers/{provider_id}/check";
+// No integration can be POSTed to kItem, so this literal path never shadows one named "check".
+constexpr const char* kCheckDraft = "/api/data/oauth2/providers/check";
 
 // Renku's Provider schema. Non-admins see client_id as ""; admins see "redacted" when a secret is
 // set. The secret itself never leaves the server. Null optionals are omitted (exclude none).
@@ -68,6 +70,30 @@ core::Result<service::ProviderCreate> ParseCreate(const http::Request& request) 
   KEYBRIDGE_ASSIGN_OR_RETURN(c.url, RequiredString(body, "url"));
   KEYBRIDGE_ASSIGN_OR_RETURN(auto app_slug, OptionalString(body, "app_slug"));
   c.app_slug = app_slug.value_or("");
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.client_secret, OptionalSecret(body, "client_secret"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.use_pkce, OptionalBool(body, "use_pkce"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.image_registry_url, OptionalString(body, "image_registry_url"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.oidc_issuer_url, OptionalString(body, "oidc_issuer_url"));
+  return c;
+}
+
+// The create body of an integration the admin form has not saved yet; only `kind` is required
+// (the form checks its scopes while other fields are still empty).
+core::Result<service::ProviderCreate> ParseDraft(const http::Request& request) {
+  KEYBRIDGE_ASSIGN_OR_RETURN(json body, ParseJsonObject(request));
+  KEYBRIDGE_RETURN_IF_ERROR(RejectUnknownFields(
+      body, {"id", "kind", "app_slug", "client_id", "client_secret", "display_name", "scope", "url",
+             "use_pkce", "image_registry_url", "oidc_issuer_url"}));
+  service::ProviderCreate c;
+  KEYBRIDGE_ASSIGN_OR_RETURN(std::string kind, RequiredString(body, "kind"));
+  KEYBRIDGE_ASSIGN_OR_RETURN(c.kind, core::ParseProviderKind(kind));
+  for (auto [field, target] :
+       {std::pair{"id", &c.id}, std::pair{"client_id", &c.client_id},
+        std::pair{"display_name", &c.display_name}, std::pair{"scope", &c.scope},
+        std::pair{"url", &c.url}, std::pair{"app_slug", &c.app_slug}}) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(auto value, OptionalString(body, field));
+    *target = value.value_or("");
+  }
   KEYBRIDGE_ASSIGN_OR_RETURN(c.client_secret, OptionalSecret(body, "client_secret"));
   KEYBRIDGE_ASSIGN_OR_RETURN(c.use_pkce, OptionalBool(body, "use_pkce"));
   KEYBRIDGE_ASSIGN_OR_RETURN(c.image_registry_url, OptionalString(body, "image_registry_url"));
@@ -178,6 +204,22 @@ void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& ch
                // 200 also when checks fail: the check ran, and its report is the answer.
                KEYBRIDGE_ASSIGN_OR_RETURN(const auto report,
                                           checks.Check(request.caller, PathProviderId(request)));
+               return JsonResponse(200, ReportToJson(report));
+             });
+  // The admin form's check before saving (or, with ?only=scopes, as the admin types). Nothing
+  // is stored.
+  routes.Add("POST", kCheckDraft, Access::kAdmin, Compartment::kIntegrationCheck,
+             [&checks](http::Request& request) -> core::Result<http::Response> {
+               const auto only = request.Query("only");
+               if (only && *only != "scopes") {
+                 return core::MakeError(core::ErrorCode::kInvalidArgument,
+                                        "only: the one value accepted is 'scopes'");
+               }
+               KEYBRIDGE_ASSIGN_OR_RETURN(auto draft, ParseDraft(request));
+               KEYBRIDGE_ASSIGN_OR_RETURN(const auto report,
+                                          checks.CheckDraft(request.caller, std::move(draft),
+                                                            only ? service::CheckItems::kScopes
+                                                                 : service::CheckItems::kAll));
                return JsonResponse(200, ReportToJson(report));
              });
 }

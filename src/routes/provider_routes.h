@@ -23,7 +23,8 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                        ConnectionCounter count = {},
                        service::ConnectionInvalidator* invalidator = nullptr);
 
-// POST /api/data/oauth2/providers/{provider_id}/check: "Test this integration" (admin only).
+// POST /api/data/oauth2/providers/{provider_id}/check: "Test this integration" (admin only), and
+// POST /api/data/oauth2/providers/check: the same for a draft in the body (`?only=scopes`).
 // `checks` must outlive the route table.
 void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks);
 

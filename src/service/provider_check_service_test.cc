@@ -134,9 +134,10 @@ TEST_F(ProviderCheckServiceTest, ACorrectGitLabPassesAndNamesTheCallbackToRegist
   EXPECT_TRUE(report.ok);
   EXPECT_EQ(report.provider_id, "gitlab");
   EXPECT_EQ(report.checked_at, clock_.Now());
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "redirect_uri").detail.find(kCallback), std::string::npos);
   // The probe is a real code exchange: the configured client and the exact callback.
   const auto token = http_.Requests().at(1);
@@ -179,9 +180,10 @@ TEST_F(ProviderCheckServiceTest, AWrongGitLabPathFailsEndpointsAndSkipsWhatDepen
   const auto report = Run("gitlab");
 
   EXPECT_FALSE(report.ok);
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=fail", "client_credentials=skip",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=fail", "client_credentials=skip",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "endpoints").fix.find("path prefix"), std::string::npos);
   // The kind probe went to the same host without the client secret.
   const auto kind_probe = http_.Requests().back();
@@ -217,9 +219,10 @@ TEST_F(ProviderCheckServiceTest, AnUnknownHostFailsBaseUrlAndSkipsTheRest) {
   const auto report = Run("gitlab");
 
   EXPECT_FALSE(report.ok);
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=fail", "endpoints=skip", "client_credentials=skip",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=fail", "endpoints=skip", "client_credentials=skip",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "base_url").detail.find("host not found: check the URL for typos"),
             std::string::npos);
   EXPECT_EQ(http_.Requests().size(), 1U);
@@ -244,9 +247,10 @@ TEST_F(GitHubCheckTest, ACorrectGitHubAppPassesEveryCheck) {
   const auto report = Run("github");
 
   EXPECT_TRUE(report.ok);
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                  "redirect_uri=pass", "app_slug=pass", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=pass", "scopes=skip", "app_slug=pass",
+                                      "image_registry=skip"}));
   for (const auto& c : report.checks) {
     EXPECT_TRUE(c.fix.empty()) << c.id;
   }
@@ -346,6 +350,7 @@ TEST_F(ProviderCheckServiceTest, OidcUsesDiscoveryAndTheDiscoveredTokenEndpoint)
   p.client_id = "kb";
   p.client_secret = core::Secret("oidc-secret");
   p.display_name = "SSO";
+  p.scope = "openid";
   p.url = "https://sso.example.org";
   p.oidc_issuer_url = "https://sso.example.org/realms/main";
   Add(p);
@@ -360,9 +365,10 @@ TEST_F(ProviderCheckServiceTest, OidcUsesDiscoveryAndTheDiscoveredTokenEndpoint)
   const auto report = Run("sso");
 
   EXPECT_TRUE(report.ok);
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
 }
 
 // --- data connectors: recorded answers to a code that was never issued ---
@@ -372,7 +378,10 @@ core::Provider DataConnector(core::ProviderKind kind, std::string url) {
   p.id = core::ProviderId(std::string(core::ToString(kind)));
   p.kind = kind;
   p.url = std::move(url);
-  p.scope = "data";
+  // A scope each kind documents and that lets sessions read files (oauth/scope_vocabulary.h).
+  p.scope = kind == core::ProviderKind::kDropbox  ? "files.content.read"
+            : kind == core::ProviderKind::kGoogle ? "https://www.googleapis.com/auth/drive"
+                                                  : "deposit:write";
   return p;
 }
 
@@ -388,9 +397,10 @@ TEST_F(ProviderCheckServiceTest, ACorrectDropboxPassesAtItsFixedTokenEndpoint) {
   const auto report = Run("dropbox");
 
   EXPECT_TRUE(report.ok);
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "redirect_uri").fix.find("Dropbox App Console"), std::string::npos);
   EXPECT_EQ(http_.Requests().size(), 2U) << "no kind probe, no App lookup";
   ExpectNoSecrets(report);
@@ -419,9 +429,10 @@ TEST_F(ProviderCheckServiceTest, AZenodoWithoutAnOAuthServerSendsNoKindProbe) {
 
   const auto report = Run("zenodo");
 
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=fail", "client_credentials=skip",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=fail", "client_credentials=skip",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "endpoints").fix.find("https://zenodo.org"), std::string::npos);
   EXPECT_EQ(http_.Requests().size(), 2U);
   for (const auto& request : http_.Requests()) {
@@ -440,6 +451,115 @@ TEST_F(ProviderCheckServiceTest, ALocalGoogleStandInIsProbedOnItsOwnPaths) {
 
   EXPECT_TRUE(report.ok);
   EXPECT_EQ(CheckOf(report, "client_credentials").status, CheckStatus::kPass);
+}
+
+// --- drafts: the admin form's check before saving ---
+
+ProviderCreate DraftOf(const core::Provider& p) {
+  ProviderCreate d;
+  d.id = p.id.value();
+  d.kind = p.kind;
+  d.client_id = p.client_id;
+  d.client_secret = p.client_secret;
+  d.display_name = p.display_name;
+  d.scope = p.scope;
+  d.url = p.url;
+  d.app_slug = p.app_slug;
+  return d;
+}
+
+TEST_F(ProviderCheckServiceTest, ADraftIsCheckedWithoutBeingStored) {
+  http_.Always("GET", "https://gitlab.example.org/gitlab", Html(302));
+  http_.Always("POST", "https://gitlab.example.org/gitlab/oauth/token",
+               JsonResponse(400, R"({"error":"invalid_grant","error_description":"x"})"));
+  ProviderCreate draft = DraftOf(GitLab());
+  draft.id.clear();
+  draft.scope = "read_api read_repo write_repository";
+
+  auto report = service_.CheckDraft(admin_, draft);
+
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(Statuses(*report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=skip", "scopes=fail", "app_slug=skip",
+                                      "image_registry=skip"}));
+  EXPECT_NE(CheckOf(*report, "scopes").detail.find("did you mean `read_repository`?"),
+            std::string::npos);
+  EXPECT_EQ(report->provider_id.value(), "");
+  EXPECT_TRUE(repo_.List()->empty());
+  ExpectNoSecrets(*report);
+}
+
+TEST_F(ProviderCheckServiceTest, ADraftEditUsesTheStoredSecretOnlyTowardsTheStoredDestination) {
+  Add(GitLab());
+  http_.Always("GET", "https://gitlab.example.org/gitlab", Html(302));
+  http_.Always("POST", "https://gitlab.example.org/gitlab/oauth/token",
+               JsonResponse(400, R"({"error":"invalid_grant","error_description":"x"})"));
+  ProviderCreate edit = DraftOf(GitLab());
+  edit.client_secret.reset();
+
+  auto report = service_.CheckDraft(admin_, edit);
+
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_TRUE(report->ok);
+  EXPECT_NE(http_.Requests().at(1).body.find("client_secret=gl-very-secret-value"),
+            std::string::npos)
+      << "the stored secret was sent to the stored token endpoint";
+
+  // "" is the form's "Remove the stored secret": checked without one.
+  edit.client_secret = core::Secret("");
+  ASSERT_TRUE(service_.CheckDraft(admin_, edit).ok());
+  EXPECT_EQ(http_.Requests().at(3).body.find("gl-very-secret-value"), std::string::npos);
+
+  edit.client_secret.reset();
+  edit.url = "https://elsewhere.example.org";
+  auto moved = service_.CheckDraft(admin_, edit);
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.error().code, core::ErrorCode::kInvalidArgument);
+  EXPECT_NE(moved.error().message.find("url"), std::string::npos);
+  EXPECT_EQ(http_.Requests().size(), 4U) << "nothing was sent to the new URL";
+}
+
+TEST_F(ProviderCheckServiceTest, AScopesOnlyDraftSendsNothingAndNeedsOnlyTheKind) {
+  ProviderCreate draft;
+  draft.kind = core::ProviderKind::kGitLab;
+  draft.scope = "read_repo";
+
+  auto report = service_.CheckDraft(admin_, draft, CheckItems::kScopes);
+
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(Statuses(*report), (std::vector<std::string>{"scopes=fail"}));
+  EXPECT_TRUE(http_.Requests().empty());
+  auto invalid_full = service_.CheckDraft(admin_, draft);
+  ASSERT_FALSE(invalid_full.ok()) << "a full check needs a valid draft";
+  EXPECT_EQ(invalid_full.error().code, core::ErrorCode::kInvalidArgument);
+  auto user =
+      service_.CheckDraft(core::Caller::User(core::UserId("alice")), draft, CheckItems::kScopes);
+  ASSERT_FALSE(user.ok());
+  EXPECT_EQ(user.error().code, core::ErrorCode::kPermissionDenied);
+}
+
+TEST_F(ProviderCheckServiceTest, OidcScopesAreCheckedAgainstTheIssuersScopesSupportedCached) {
+  http_.Always("GET", "https://sso.example.org/realms/main/.well-known/openid-configuration",
+               JsonResponse(200, R"({"issuer":"https://sso.example.org/realms/main",)"
+                                 R"("authorization_endpoint":"https://sso.example.org/a",)"
+                                 R"("token_endpoint":"https://sso.example.org/t",)"
+                                 R"("scopes_supported":["openid","profile","groups"]})"));
+  ProviderCreate draft;
+  draft.kind = core::ProviderKind::kGenericOidc;
+  draft.oidc_issuer_url = "https://sso.example.org/realms/main";
+  draft.scope = "openid groups";
+
+  auto known = service_.CheckDraft(admin_, draft, CheckItems::kScopes);
+  draft.scope = "openid group";
+  auto typo = service_.CheckDraft(admin_, draft, CheckItems::kScopes);
+
+  ASSERT_TRUE(known.ok() && typo.ok());
+  EXPECT_EQ(Statuses(*known), (std::vector<std::string>{"scopes=pass"}));
+  EXPECT_EQ(Statuses(*typo), (std::vector<std::string>{"scopes=fail"}));
+  EXPECT_NE(CheckOf(*typo, "scopes").detail.find("did you mean `groups`?"), std::string::npos);
+  EXPECT_EQ(http_.Requests().size(), 1U) << "discovery is cached between keystrokes";
 }
 
 }  // namespace

@@ -23,15 +23,6 @@ void ApplyOptionalUrl(std::optional<std::string>& field, const std::optional<std
   field = patch->empty() ? std::nullopt : patch;
 }
 
-bool DefaultPkce(core::ProviderKind kind) {
-  // GitLab, OIDC servers, Dropbox and Google support S256 (Dropbox OAuth Guide, "PKCE"; Google
-  // "OAuth 2.0 for Mobile & Desktop Apps"); GitHub only since 2025-07 and GHES depends on its
-  // version (GitHub docs: "Authorizing OAuth apps", PKCE), so GitHub stays opt-in, and so does
-  // Zenodo, whose Invenio OAuth2 server documents the plain code flow only.
-  return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc
-         || kind == core::ProviderKind::kDropbox || kind == core::ProviderKind::kGoogle;
-}
-
 std::string Quoted(const std::optional<std::string>& value) {
   return value ? "'" + *value + "'" : std::string("(none)");
 }
@@ -68,6 +59,15 @@ std::string JoinFields(const std::vector<std::string>& fields) {
 }
 
 }  // namespace
+
+bool DefaultPkce(core::ProviderKind kind) {
+  // GitLab, OIDC servers, Dropbox and Google support S256 (Dropbox OAuth Guide, "PKCE"; Google
+  // "OAuth 2.0 for Mobile & Desktop Apps"); GitHub only since 2025-07 and GHES depends on its
+  // version (GitHub docs: "Authorizing OAuth apps", PKCE), so GitHub stays opt-in, and so does
+  // Zenodo, whose Invenio OAuth2 server documents the plain code flow only.
+  return kind == core::ProviderKind::kGitLab || kind == core::ProviderKind::kGenericOidc
+         || kind == core::ProviderKind::kDropbox || kind == core::ProviderKind::kGoogle;
+}
 
 std::vector<std::string> ChangedDestinationFields(const core::Provider& before,
                                                   const core::Provider& after) {

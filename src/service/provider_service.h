@@ -64,6 +64,9 @@ class ConnectionInvalidator {
 std::vector<std::string> ChangedDestinationFields(const core::Provider& before,
                                                   const core::Provider& after);
 
+// use_pkce when the create body has none.
+bool DefaultPkce(core::ProviderKind kind);
+
 class ProviderService {
  public:
   // `providers` and `clock` must outlive the service. Thread-safe.

@@ -214,6 +214,9 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   assert.equal(await admin.inputValue('#f-client-secret'), '', 'the secret is write-only');
   await admin.fill('#f-client-secret', `${fakes.gitlab.client_secret}x`);
   await admin.click('#f-save');
+  // The check before saving catches it first; saving stays possible.
+  await admin.waitForSelector('#save-problems [data-check="client_credentials"][data-status="fail"] .fix');
+  await admin.click('#f-save-anyway');
   await admin.waitForSelector('#admin-provider-gitlab');
   await admin.click('#test-gitlab');
   await admin.waitForSelector('#checklist-gitlab [data-check="client_credentials"][data-status="fail"] .fix');
@@ -225,6 +228,31 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
   await admin.waitForSelector('#admin-provider-gitlab');
   await admin.click('#test-gitlab');
   await waitForText(admin, '#check-summary-gitlab', /passed|Works/);
+
+  // --- A misspelled scope is named as it is typed, with the scope it most likely meant.
+  await admin.click('#edit-gitlab');
+  await admin.waitForSelector('#integration-form');
+  assert.match(await admin.getAttribute('#f-scope', 'aria-describedby'), /\bf-scope-check\b/);
+  assert.equal(await admin.getAttribute('#f-scope-check', 'role'), 'status');
+  await admin.fill('#f-scope', 'read_api read_repo write_repository');
+  await waitForText(admin, '#f-scope-check', /`read_repo` is not a GitLab scope; did you mean `read_repository`\?/);
+  assert.equal(await admin.getAttribute('#f-scope-check', 'data-status'), 'fail');
+  await shot(admin, 'admin-scope-typo');
+  // Saving shows the failure with its fix, and offers "Save anyway" or "Fix it".
+  await admin.click('#f-save');
+  await admin.waitForSelector('#save-problems [data-check="scopes"][data-status="fail"] .fix');
+  assert.match(await text(admin, '#save-problems'), /did you mean `read_repository`/);
+  assert.ok(await admin.isVisible('#f-save-anyway'));
+  await admin.click('#f-fix');
+  assert.equal(await admin.evaluate(() => document.activeElement.id), 'f-scope');
+  assert.equal(await admin.locator('#save-problems').textContent(), '');
+  await admin.fill('#f-scope', 'read_api read_repository write_repository');
+  await waitForText(admin, '#f-scope-check', /every scope is one GitLab documents/);
+  await admin.click('#f-save');
+  await admin.waitForSelector('#integration-form', { state: 'detached' });
+  // Nothing broken was saved on the way.
+  const saved = await admin.evaluate(async () => (await fetch('/api/data/oauth2/providers/gitlab')).json());
+  assert.equal(saved.scope, 'read_api read_repository write_repository');
 
   // --- A researcher signs in with a local token.
   const user = await newPage();
@@ -294,6 +322,9 @@ test('admin sets up integrations, a user connects, checks a repository, disconne
     registry: `http://${registryHost}`,
   });
   await admin.click('#f-save');
+  // Its URL has no OAuth server (a registry-only stand-in): the check before saving says so, and
+  // the admin saves anyway.
+  await admin.click('#f-save-anyway');
   await admin.waitForSelector('#admin-provider-gitlab-images');
   await admin.waitForSelector('#checklist-gitlab-images [data-check="image_registry"]');
   await user.goto(`${keybridge.url}/#/integrations`);

@@ -103,15 +103,17 @@ TEST_F(ProviderCheckTest, CorrectGitLabAndGitHubEnterpriseIntegrationsAreOk) {
   EXPECT_EQ(gitlab["ok"], true) << gitlab.dump(2);
   EXPECT_EQ(gitlab["provider_id"], "gitlab");
   EXPECT_FALSE(gitlab["checked_at"].get<std::string>().empty());
-  EXPECT_EQ(Statuses(gitlab), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=pass", "client_credentials=pass",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(gitlab),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(gitlab, "redirect_uri")["detail"].get<std::string>().find(callback_),
             std::string::npos);
   EXPECT_EQ(ghe["ok"], true) << ghe.dump(2);
-  EXPECT_EQ(Statuses(ghe), (std::vector<std::string>{"base_url=pass", "endpoints=pass",
-                                                     "client_credentials=pass", "redirect_uri=pass",
-                                                     "app_slug=pass", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(ghe),
+            (std::vector<std::string>{"base_url=pass", "endpoints=pass", "client_credentials=pass",
+                                      "redirect_uri=pass", "scopes=skip", "app_slug=pass",
+                                      "image_registry=skip"}));
   for (const auto& c : ghe["checks"]) {
     EXPECT_FALSE(c.contains("fix")) << c.dump();
   }
@@ -205,9 +207,10 @@ TEST_F(ProviderCheckTest, AWrongUrlPathFailsEndpoints) {
   const json report = Check("gitlab");
 
   EXPECT_EQ(report["ok"], false);
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=pass", "endpoints=fail", "client_credentials=skip",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=pass", "endpoints=fail", "client_credentials=skip",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_NE(CheckOf(report, "endpoints")["fix"].get<std::string>().find("path prefix"),
             std::string::npos);
 }
@@ -232,9 +235,10 @@ TEST_F(ProviderCheckTest, AnUnreachableUrlFailsBaseUrlAndSkipsTheRest) {
 
   const json report = Check("gitlab");
 
-  EXPECT_EQ(Statuses(report), (std::vector<std::string>{
-                                  "base_url=fail", "endpoints=skip", "client_credentials=skip",
-                                  "redirect_uri=skip", "app_slug=skip", "image_registry=skip"}));
+  EXPECT_EQ(Statuses(report),
+            (std::vector<std::string>{"base_url=fail", "endpoints=skip", "client_credentials=skip",
+                                      "redirect_uri=skip", "scopes=pass", "app_slug=skip",
+                                      "image_registry=skip"}));
   EXPECT_FALSE(CheckOf(report, "base_url")["fix"].get<std::string>().empty());
 }
 
