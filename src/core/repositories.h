@@ -5,9 +5,9 @@
 
 #include <cstddef>
 #include <functional>
-#include <utility>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 

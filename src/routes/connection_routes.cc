@@ -117,29 +117,30 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
   clear_flow_cookie.max_age = 0;
 
   service::IntegrationTrialService* trials = options.trials;
-  routes.Add("GET", core::kProviderAuthorizePathTemplate, Access::kUser, Compartment::kDatabase,
-             [&connections, trials,
-              flow_cookie](http::Request& request) -> core::Result<http::Response> {
-               const core::ProviderId provider_id(request.PathParam("provider_id"));
-               const auto trial = request.Query("trial");
-               if (trial && trials != nullptr) {
-                 KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"trial"}));
-               } else {
-                 KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
-               }
-               KEYBRIDGE_ASSIGN_OR_RETURN(
-                   const auto started,
-                   trial ? trials->StartAuthorization(request.caller, provider_id, *trial)
-                         : connections.StartAuthorization(request.caller, provider_id,
-                                                          request.Query("next_url").value_or("")));
-               return std::move(
-                   http::Response::Redirect(started.redirect_url)
-                       .WithHeader("Set-Cookie", http::SetCookieHeader(
-                                                     started.cookie_name,
-                                                     started.browser_binding.Reveal(), flow_cookie))
-                       .WithHeader("Cache-Control", "no-store")
-                       .WithHeader("Referrer-Policy", "no-referrer"));
-             });
+  routes.Add(
+      "GET", core::kProviderAuthorizePathTemplate, Access::kUser, Compartment::kDatabase,
+      [&connections, trials, flow_cookie](http::Request& request) -> core::Result<http::Response> {
+        const core::ProviderId provider_id(request.PathParam("provider_id"));
+        const auto trial = request.Query("trial");
+        if (trial && trials != nullptr) {
+          KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"trial"}));
+        } else {
+          KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
+        }
+        KEYBRIDGE_ASSIGN_OR_RETURN(
+            const auto started,
+            trial&& trials != nullptr
+                ? trials->StartAuthorization(request.caller, provider_id, *trial)
+                : connections.StartAuthorization(request.caller, provider_id,
+                                                 request.Query("next_url").value_or("")));
+        return std::move(
+            http::Response::Redirect(started.redirect_url)
+                .WithHeader("Set-Cookie",
+                            http::SetCookieHeader(started.cookie_name,
+                                                  started.browser_binding.Reveal(), flow_cookie))
+                .WithHeader("Cache-Control", "no-store")
+                .WithHeader("Referrer-Policy", "no-referrer"));
+      });
 
   // The provider sends the browser here, signed in or not: the flow decides.
   routes.Add("GET", kCallbackPath, Access::kAnonymous, Compartment::kProvider,

@@ -28,8 +28,7 @@ constexpr std::string_view kSkip = "skip";
 
 core::TrialStage Stage(std::string_view id, std::string_view status, std::string detail,
                        std::string fix = {}) {
-  return core::TrialStage{std::string(id), std::string(status), std::move(detail),
-                          std::move(fix)};
+  return core::TrialStage{std::string(id), std::string(status), std::move(detail), std::move(fix)};
 }
 
 std::string TitleOf(std::string_view id) {
@@ -49,8 +48,8 @@ std::string TitleOf(std::string_view id) {
 }
 
 oauth::CheckStatus StatusOf(std::string_view text) {
-  for (const auto status : {oauth::CheckStatus::kPass, oauth::CheckStatus::kFail,
-                            oauth::CheckStatus::kWarn}) {
+  for (const auto status :
+       {oauth::CheckStatus::kPass, oauth::CheckStatus::kFail, oauth::CheckStatus::kWarn}) {
     if (oauth::ToString(status) == text) {
       return status;
     }
@@ -171,8 +170,7 @@ core::Result<CreatedTrial> IntegrationTrialService::Create(const core::Caller& c
   KEYBRIDGE_RETURN_IF_ERROR(trials_.Insert(trial));
   spdlog::info("administrator {} created trial {} of integration {} (keep: {})",
                caller.user_id.value(), trial.id, provider.id.value(), keep);
-  return CreatedTrial{trial.id,
-                      options_.public_urls.Authorize(provider.id) + "?trial=" + trial.id};
+  return CreatedTrial{trial.id, options_.public_urls.Authorize(provider.id) + "?trial=" + trial.id};
 }
 
 core::Result<core::IntegrationTrial> IntegrationTrialService::OwnTrial(
@@ -268,13 +266,15 @@ std::optional<core::Result<CompletedAuthorization>> IntegrationTrialService::Com
       || !crypto::ConstantTimeEquals(crypto::Sha256Hex(params.browser_binding->Reveal()),
                                      flow.browser_binding_hash)) {
     spdlog::warn("callback of trial {} came from another browser; refused", trial.id);
-    return refused("The browser that came back is not the one that opened the link (or it "
-                   "blocks cookies).",
-                   "Open the link and complete the sign-in in the same browser.");
+    return refused(
+        "The browser that came back is not the one that opened the link (or it "
+        "blocks cookies).",
+        "Open the link and complete the sign-in in the same browser.");
   }
   if (params.caller.IsAuthenticated() && params.caller.user_id != trial.user_id) {
-    return refused("Another user completed this trial.", "Complete it as the administrator "
-                                                         "who started it.");
+    return refused("Another user completed this trial.",
+                   "Complete it as the administrator "
+                   "who started it.");
   }
   auto provider = providers_.Find(trial.provider_id);
   if (!provider.ok()) {
@@ -312,7 +312,8 @@ std::optional<core::Result<CompletedAuthorization>> IntegrationTrialService::Com
     spdlog::warn("trial {}: code exchange with provider {} failed: {}", trial.id,
                  provider->id.value(), token.error().message);
     stages.push_back(Stage(
-        kTrialCodeExchange, kFail, ProviderName(*provider) + " refused the code: " + token.error().message,
+        kTrialCodeExchange, kFail,
+        ProviderName(*provider) + " refused the code: " + token.error().message,
         token.error().code == ErrorCode::kUnavailable
             ? "The provider did not answer; try again later."
             : "Check client_id and client_secret (\"Test this integration\" checks them) and that "
@@ -443,8 +444,8 @@ core::TrialStage IntegrationTrialService::Keep(const core::IntegrationTrial& tri
   if (connection.ok()) {
     auto stored = connections_.StoreToken(connection->id, token, clock_.Now());
     if (stored.ok()) {
-      spdlog::info("trial {} kept connection {} to provider {}", trial.id,
-                   connection->id.value(), provider.id.value());
+      spdlog::info("trial {} kept connection {} to provider {}", trial.id, connection->id.value(),
+                   provider.id.value());
       return Stage(kTrialKept, kPass,
                    "Your connection to " + ProviderName(provider) + " is stored (connection "
                        + connection->id.value() + ").");

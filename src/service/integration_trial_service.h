@@ -53,7 +53,7 @@ struct CreatedTrial {
 
 struct TrialReport {
   std::string id;
-  bool done = false;                       // the callback recorded its outcome
+  bool done = false;                          // the callback recorded its outcome
   std::optional<core::TimePoint> started_at;  // when the browser was sent to the provider
   // reached_provider, came_back, code_exchange, account, repository, kept: always, in order.
   std::vector<oauth::CheckResult> checks;

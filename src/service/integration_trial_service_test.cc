@@ -102,17 +102,24 @@ class IntegrationTrialServiceTest : public ::testing::Test {
   testing::ScriptedHttpClient http_;
   ProviderGateway gateway_{http_, clock_};
   IntegrationTrialService service_{
-      store_.trials, store_.providers, store_.connections, gateway_, http_, random_, clock_,
+      store_.trials,
+      store_.providers,
+      store_.connections,
+      gateway_,
+      http_,
+      random_,
+      clock_,
       IntegrationTrialOptions{core::PublicUrls("https://kb.example.org")}};
   std::string trial_id_;
 };
 
 TEST_F(IntegrationTrialServiceTest, OnlyAdminsCreateAndTheLinkNamesTheTrial) {
-  EXPECT_EQ(service_.Create(core::Caller::User(core::UserId("bob")), core::ProviderId("gitlab"),
-                            "", false)
-                .error()
-                .code,
-            core::ErrorCode::kPermissionDenied);
+  EXPECT_EQ(
+      service_
+          .Create(core::Caller::User(core::UserId("bob")), core::ProviderId("gitlab"), "", false)
+          .error()
+          .code,
+      core::ErrorCode::kPermissionDenied);
   EXPECT_EQ(service_.Create(Admin(), core::ProviderId("nope"), "", false).error().code,
             core::ErrorCode::kNotFound);
   EXPECT_EQ(service_.Create(Admin(), core::ProviderId("gitlab"), "https://github.com/a/b", false)
@@ -123,9 +130,9 @@ TEST_F(IntegrationTrialServiceTest, OnlyAdminsCreateAndTheLinkNamesTheTrial) {
   auto created = service_.Create(Admin(), core::ProviderId("gitlab"), "", false);
 
   ASSERT_TRUE(created.ok());
-  EXPECT_EQ(created->authorize_url,
-            "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize?trial="
-                + created->id);
+  EXPECT_EQ(
+      created->authorize_url,
+      "https://kb.example.org/api/data/oauth2/providers/gitlab/authorize?trial=" + created->id);
 }
 
 TEST_F(IntegrationTrialServiceTest, StartSendsTheBrowserToTheProviderOnceWithStateAndPkce) {
@@ -136,10 +143,9 @@ TEST_F(IntegrationTrialServiceTest, StartSendsTheBrowserToTheProviderOnceWithSta
   EXPECT_EQ(QueryValue(started.redirect_url, "code_challenge_method"), "S256");
   EXPECT_EQ(started.cookie_name,
             ConnectionService::FlowCookieName(QueryValue(started.redirect_url, "state")));
-  EXPECT_EQ(service_.StartAuthorization(Admin(), core::ProviderId("gitlab"), trial_id_)
-                .error()
-                .code,
-            core::ErrorCode::kBadRequest);
+  EXPECT_EQ(
+      service_.StartAuthorization(Admin(), core::ProviderId("gitlab"), trial_id_).error().code,
+      core::ErrorCode::kBadRequest);
   const TrialReport report = Report();
   EXPECT_FALSE(report.done);
   EXPECT_EQ(Find(report, kTrialReachedProvider).status, oauth::CheckStatus::kPass);
@@ -165,18 +171,19 @@ TEST_F(IntegrationTrialServiceTest, AnExpiredTrialCannotStart) {
   ASSERT_TRUE(created.ok());
   clock_.Advance(core::Seconds(601));
 
-  EXPECT_EQ(service_.StartAuthorization(Admin(), core::ProviderId("gitlab"), created->id)
-                .error()
-                .code,
-            core::ErrorCode::kBadRequest);
+  EXPECT_EQ(
+      service_.StartAuthorization(Admin(), core::ProviderId("gitlab"), created->id).error().code,
+      core::ErrorCode::kBadRequest);
   trial_id_ = created->id;
   EXPECT_EQ(Find(Report(), kTrialReachedProvider).status, oauth::CheckStatus::kFail);
 }
 
 TEST_F(IntegrationTrialServiceTest, EveryStagePassesThenTheTokensAreRevokedAndNothingStored) {
-  http_.Always("GET", kProject,
-               testing::JsonResponse(200, R"({"id":1,"http_url_to_repo":"https://gitlab.example.org/group/project.git",)"
-                                          R"("visibility":"private","permissions":{"project_access":{"access_level":30}}})"));
+  http_.Always(
+      "GET", kProject,
+      testing::JsonResponse(
+          200, R"({"id":1,"http_url_to_repo":"https://gitlab.example.org/group/project.git",)"
+               R"("visibility":"private","permissions":{"project_access":{"access_level":30}}})"));
   ScriptProvider();
   const StartedAuthorization started = Start("https://gitlab.example.org/group/project");
 
@@ -251,9 +258,10 @@ TEST_F(IntegrationTrialServiceTest, ADeclinedConsentSaysTheAdministratorDeclined
 }
 
 TEST_F(IntegrationTrialServiceTest, AFailedExchangeIsRecordedAndNothingIsStored) {
-  http_.Enqueue("POST", kToken,
-                testing::JsonResponse(401, R"({"error":"invalid_client",)"
-                                           R"("error_description":"Client authentication failed"})"));
+  http_.Enqueue(
+      "POST", kToken,
+      testing::JsonResponse(401, R"({"error":"invalid_client",)"
+                                 R"("error_description":"Client authentication failed"})"));
   const StartedAuthorization started = Start("", true);
 
   ASSERT_TRUE(service_.CompleteAuthorization(Back(started)).has_value());

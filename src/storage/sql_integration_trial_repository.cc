@@ -20,10 +20,8 @@ core::Error NotFound() {
 std::string EncodeStages(const std::vector<core::TrialStage>& stages) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& stage : stages) {
-    out.push_back({{"id", stage.id},
-                   {"status", stage.status},
-                   {"detail", stage.detail},
-                   {"fix", stage.fix}});
+    out.push_back(
+        {{"id", stage.id}, {"status", stage.status}, {"detail", stage.detail}, {"fix", stage.fix}});
   }
   return out.dump();
 }
@@ -104,8 +102,8 @@ core::Result<core::IntegrationTrial> SqlIntegrationTrialRepository::Find(const s
 }
 
 core::Result<bool> SqlIntegrationTrialRepository::Start(const std::string& id,
-                                                         const core::TrialFlow& flow,
-                                                         core::TimePoint now) {
+                                                        const core::TrialFlow& flow,
+                                                        core::TimePoint now) {
   SqlValue verifier;
   if (flow.code_verifier) {
     KEYBRIDGE_ASSIGN_OR_RETURN(
@@ -153,9 +151,8 @@ core::Status SqlIntegrationTrialRepository::Finish(const std::string& id,
                                                    core::TimePoint now) {
   KEYBRIDGE_ASSIGN_OR_RETURN(
       const std::int64_t affected,
-      database_.Execute(
-          "UPDATE integration_trials SET stages = $2, finished_at = $3 WHERE id = $1",
-          {id, EncodeStages(stages), core::ToUnixSeconds(now)}));
+      database_.Execute("UPDATE integration_trials SET stages = $2, finished_at = $3 WHERE id = $1",
+                        {id, EncodeStages(stages), core::ToUnixSeconds(now)}));
   if (affected != 1) {
     return NotFound();
   }

@@ -65,7 +65,8 @@ TYPED_TEST_SUITE(IntegrationTrialContract, AllBackends, BackendNames);
 TYPED_TEST_SUITE(IntegrationTrialStoreContract, SqlBackends, BackendNames);
 
 TYPED_TEST(IntegrationTrialContract, InsertedTrialIsFoundWithEveryFieldAndNotStarted) {
-  const core::IntegrationTrial trial = MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
+  const core::IntegrationTrial trial =
+      MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
   ASSERT_TRUE(this->trials().Insert(trial).ok());
 
   auto found = this->trials().Find(trial.id);
@@ -85,7 +86,8 @@ TYPED_TEST(IntegrationTrialContract, InsertedTrialIsFoundWithEveryFieldAndNotSta
 }
 
 TYPED_TEST(IntegrationTrialContract, StartsOnceAndItsFlowIsTakenOnce) {
-  const core::IntegrationTrial trial = MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
+  const core::IntegrationTrial trial =
+      MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
   ASSERT_TRUE(this->trials().Insert(trial).ok());
 
   auto first = this->trials().Start(trial.id, MakeFlow("state-1"), core::FromUnixSeconds(kT0 + 5));
@@ -113,7 +115,8 @@ TYPED_TEST(IntegrationTrialContract, StartsOnceAndItsFlowIsTakenOnce) {
 }
 
 TYPED_TEST(IntegrationTrialContract, FinishStoresTheStages) {
-  const core::IntegrationTrial trial = MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
+  const core::IntegrationTrial trial =
+      MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
   ASSERT_TRUE(this->trials().Insert(trial).ok());
   const std::vector<core::TrialStage> stages = {
       {"came_back", "pass", "GitLab sent the browser back with a code.", ""},
@@ -155,12 +158,12 @@ TYPED_TEST(IntegrationTrialContract, OldTrialsAndTheIntegrationsTrialsAreDeleted
 }
 
 TYPED_TEST(IntegrationTrialStoreContract, TheVerifierIsSealedAtRest) {
-  const core::IntegrationTrial trial = MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
+  const core::IntegrationTrial trial =
+      MakeTrial("01HTRIAL00000000000000000A", "gitlab.example.org");
   ASSERT_TRUE(this->trials().Insert(trial).ok());
   ASSERT_TRUE(this->trials().Start(trial.id, MakeFlow("state-1"), core::FromUnixSeconds(kT0)).ok());
 
-  const std::string stored =
-      this->RawColumn("integration_trials", "code_verifier", "id", trial.id);
+  const std::string stored = this->RawColumn("integration_trials", "code_verifier", "id", trial.id);
 
   EXPECT_TRUE(stored.starts_with("kb1.")) << stored;
   EXPECT_EQ(this->RawBytesAtRest().find("must-not-appear-in-plaintext"), std::string::npos);

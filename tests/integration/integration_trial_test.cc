@@ -75,25 +75,28 @@ class IntegrationTrialTest : public ::testing::Test {
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
   fakes::FakeGitLab gitlab_{provider_clock_};
   // The 3 minutes after which a waiting trial names GitLab's error pages: 0, so no test sleeps.
-  testing::KeybridgeHarness kb_{
-      [](app::ServeConfig& config) { config.trial_waiting_advice_after = core::Seconds(0); }};
+  testing::KeybridgeHarness kb_{[](app::ServeConfig& config) {
+    config.trial_waiting_advice_after = core::Seconds(0);
+  }};
   std::string callback_;
   std::string admin_;
 };
 
 TEST_F(IntegrationTrialTest, ACorrectIntegrationPassesEveryStageAndTheTokensAreRevoked) {
   const json trial = CreateTrial({{"repository_url", gitlab_.BaseUrl() + "/group/project"}});
-  ASSERT_EQ(trial["authorize_url"],
-            kb_.BaseUrl() + "/api/data/oauth2/providers/gitlab/authorize?trial="
-                + trial["id"].get<std::string>());
+  ASSERT_EQ(trial["authorize_url"], kb_.BaseUrl()
+                                        + "/api/data/oauth2/providers/gitlab/authorize?trial="
+                                        + trial["id"].get<std::string>());
 
   auto back = RunBrowser(trial);
 
   ASSERT_EQ(back.status, 302) << back.body;
-  EXPECT_EQ(back.Header("location"), kb_.BaseUrl() + "/#/admin?trial=" + trial["id"].get<std::string>());
+  EXPECT_EQ(back.Header("location"),
+            kb_.BaseUrl() + "/#/admin?trial=" + trial["id"].get<std::string>());
   const json report = Report(trial["id"]);
   EXPECT_EQ(report["state"], "done");
-  for (const char* id : {"reached_provider", "came_back", "code_exchange", "account", "repository"}) {
+  for (const char* id :
+       {"reached_provider", "came_back", "code_exchange", "account", "repository"}) {
     EXPECT_EQ(CheckOf(report, id)["status"], "pass") << id << ": " << CheckOf(report, id).dump();
   }
   EXPECT_EQ(CheckOf(report, "kept")["status"], "skip");
@@ -161,11 +164,11 @@ TEST_F(IntegrationTrialTest, OnlyAdministratorsCreateTrialsAndOnlyTheirOwnRun) {
   const std::string other_admin = kb_.issuer().TokenFor("admin-2", {"renku-admin"});
 
   EXPECT_EQ(kb_.Call("GET", trial["authorize_url"].get<std::string>(), other_admin).status, 403);
-  EXPECT_EQ(kb_.Call("GET",
-                     "/api/data/oauth2/providers/gitlab/trial/" + trial["id"].get<std::string>(),
-                     other_admin)
-                .status,
-            403);
+  EXPECT_EQ(
+      kb_.Call("GET", "/api/data/oauth2/providers/gitlab/trial/" + trial["id"].get<std::string>(),
+               other_admin)
+          .status,
+      403);
 }
 
 }  // namespace

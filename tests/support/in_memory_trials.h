@@ -82,7 +82,8 @@ class InMemoryIntegrationTrialRepository final : public core::IntegrationTrialRe
   // ON DELETE CASCADE from the trial's provider.
   void DeleteForProvider(const core::ProviderId& provider_id) {
     std::lock_guard lock(mu_);
-    std::erase_if(rows_, [&](const auto& kv) { return kv.second.trial.provider_id == provider_id; });
+    std::erase_if(rows_,
+                  [&](const auto& kv) { return kv.second.trial.provider_id == provider_id; });
   }
 
  private:
