@@ -129,7 +129,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
         }
         KEYBRIDGE_ASSIGN_OR_RETURN(
             const auto started,
-            trial&& trials != nullptr
+            trial.has_value() && trials != nullptr
                 ? trials->StartAuthorization(request.caller, provider_id, *trial)
                 : connections.StartAuthorization(request.caller, provider_id,
                                                  request.Query("next_url").value_or("")));

@@ -245,7 +245,9 @@ std::optional<core::Result<CompletedAuthorization>> IntegrationTrialService::Com
     }
     return core::Result<CompletedAuthorization>(std::move(taken).TakeError());
   }
-  const auto [trial, flow] = std::move(taken).value();
+  // Named copies, not a structured binding: lambdas below capture them (clang 14).
+  const core::IntegrationTrial trial = std::move(taken->first);
+  const core::TrialFlow flow = std::move(taken->second);
   const CompletedAuthorization back{options_.public_urls.base() + "/#/admin?trial=" + trial.id};
   std::vector<core::TrialStage> stages;
   const auto finish = [&]() -> core::Result<CompletedAuthorization> {
