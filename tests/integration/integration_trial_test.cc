@@ -157,6 +157,34 @@ TEST_F(IntegrationTrialTest, KeepLeavesAWorkingConnection) {
   EXPECT_TRUE(gitlab_.IsAccessTokenLive(access));
 }
 
+// Trials live in the database: a second replica (same database, keys, issuer and public URL)
+// receives the callback of a trial the first one started, and completes it.
+TEST_F(IntegrationTrialTest, TheCallbackMayReachAnotherReplica) {
+  testing::KeybridgeHarness replica_b{[this](app::ServeConfig& config) {
+    config.database = "sqlite://" + (kb_.dir() / "keybridge.db").string();
+    config.key_file = (kb_.dir() / "keybridge.key").string();
+    config.oidc_issuer = kb_.issuer().IssuerUrl();
+    config.public_url = kb_.BaseUrl();
+  }};
+  const json trial = CreateTrial(json::object());
+  auto authorize = kb_.Call("GET", trial["authorize_url"].get<std::string>(), admin_);
+  ASSERT_EQ(authorize.status, 302) << authorize.body;
+  auto at_gitlab = kb_.Call("GET", authorize.Header("location"));
+  ASSERT_EQ(at_gitlab.status, 302) << at_gitlab.body;
+  std::string callback = at_gitlab.Header("location");
+  ASSERT_TRUE(callback.starts_with(kb_.BaseUrl())) << callback;
+  callback.replace(0, kb_.BaseUrl().size(), replica_b.BaseUrl());
+
+  auto back =
+      replica_b.Call("GET", callback, admin_, "", {{"Cookie", testing::CookiePair(authorize)}});
+
+  ASSERT_EQ(back.status, 302) << back.body;
+  const json report = Report(trial["id"]);
+  EXPECT_EQ(report["state"], "done");
+  EXPECT_EQ(CheckOf(report, "account")["status"], "pass") << report.dump();
+  EXPECT_EQ(gitlab_.RevocationCount(), 1);
+}
+
 TEST_F(IntegrationTrialTest, OnlyAdministratorsCreateTrialsAndOnlyTheirOwnRun) {
   const std::string user = kb_.issuer().TokenFor("bob");
   EXPECT_EQ(kb_.Call("POST", "/api/data/oauth2/providers/gitlab/trial", user, "{}").status, 403);
