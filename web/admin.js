@@ -3,6 +3,7 @@
 // own checks: the scopes as they are typed, and every check before saving.
 import { api, ApiError, enc } from './api.js';
 import { h, banner, busy, clear, codeLine, confirmAction, notify, kindLabel, isGitHubEnterprise } from './ui.js';
+import { roundTrip } from './round_trip.js';
 
 const GITLAB_SCOPES = 'read_api read_repository write_repository read_registry';
 const DROPBOX_SCOPES = 'account_info.read files.metadata.read files.content.read files.content.write';
@@ -438,7 +439,7 @@ function providerRow(provider, ctx, state) {
           h('span', { class: `badge ${provider.client_secret === 'redacted' ? 'ok' : 'warn'}` }, provider.client_secret === 'redacted' ? 'set' : 'not set'),
           provider.install_url ? [' · ', h('a', { href: provider.install_url, target: '_blank', rel: 'noopener' }, 'App install page')] : null)),
       h('div', { class: 'actions' }, test, edit, del)),
-    checkSlot);
+    checkSlot, roundTrip(provider));
   if (state.autoCheck === provider.id) {
     state.autoCheck = null;
     runCheck(provider, checkSlot, test);

@@ -28,6 +28,7 @@
 #include "service/browser_session_service.h"
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
+#include "service/integration_trial_service.h"
 #include "service/provider_check_service.h"
 #include "service/provider_gateway.h"
 #include "service/provider_matcher.h"
@@ -239,6 +240,11 @@ class Application::Impl {
         provider_checks_(
             *store_->providers, http_client_, clock_,
             service::ProviderCheckServiceOptions{core::PublicUrls(config_.public_url)}),
+        trials_(*store_->trials, *store_->providers, *store_->connections, gateway_, http_client_,
+                random_, clock_,
+                service::IntegrationTrialOptions{
+                    .public_urls = core::PublicUrls(config_.public_url),
+                    .waiting_advice_after = config_.trial_waiting_advice_after}),
         refresh_handles_(*keys_, session_tokens_, clock_),
         token_endpoint_(tokens_, *store_->providers, refresh_handles_,
                         core::PublicUrls(config_.public_url), clock_),
@@ -300,6 +306,7 @@ class Application::Impl {
         .images = images_,
         .browser_sessions = browser_sessions_,
         .provider_checks = provider_checks_,
+        .trials = trials_,
         .token_endpoint = token_endpoint_,
         .readiness = [this] { return Readiness(); },
         .metrics = [this] { return metrics_.Render(); },
@@ -486,6 +493,7 @@ class Application::Impl {
   service::RepositoryService repositories_;
   service::ImageService images_;
   service::ProviderCheckService provider_checks_;
+  service::IntegrationTrialService trials_;
   identity::RefreshHandles refresh_handles_;
   service::TokenEndpointService token_endpoint_;
   service::BackgroundRefresher refresher_;

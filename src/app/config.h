@@ -48,6 +48,9 @@ struct ServeConfig {
   // The repository check's git probe may reach loopback, private and link-local addresses (git
   // servers on an internal network). Off: only public addresses, checked after DNS and redirects.
   bool allow_private_probe = false;
+  // "Try connecting": a trial whose browser has not come back after this names the provider's
+  // likely error pages (service::IntegrationTrialOptions). Not a flag; tests set it to 0.
+  core::Seconds trial_waiting_advice_after{180};
 
   // Derived by Validate().
   std::string listen_host;

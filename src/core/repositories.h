@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "core/browser_session.h"
 #include "core/connection.h"
 #include "core/ids.h"
+#include "core/integration_trial.h"
 #include "core/provider.h"
 #include "core/result.h"
 #include "core/session_token.h"
@@ -173,6 +175,29 @@ class BrowserSessionRepository {
   virtual Status InsertLoginFlow(const BrowserLoginFlow& flow, std::size_t max_pending) = 0;
   // Deletes the flow and returns it, atomically (single use). kNotFound if absent.
   virtual Result<BrowserLoginFlow> TakeLoginFlow(const std::string& state_hash) = 0;
+};
+
+// "Try connecting" round trips (service::IntegrationTrialService).
+class IntegrationTrialRepository {
+ public:
+  virtual ~IntegrationTrialRepository() = default;
+  // kConflict if the id is taken. Stages, start and finish are not stored by Insert.
+  virtual Status Insert(const IntegrationTrial& trial) = 0;
+  // kNotFound if absent.
+  virtual Result<IntegrationTrial> Find(const std::string& id) = 0;
+  // Records that authorize sent the browser to the provider with `flow`, only if the trial has
+  // not started yet; returns false if it had (a trial runs once).
+  virtual Result<bool> Start(const std::string& id, const TrialFlow& flow, TimePoint now) = 0;
+  // Takes the pending flow whose state hash is `state_hash` (it is cleared: of two concurrent
+  // calls exactly one succeeds) and returns it with its trial. kNotFound if no trial has it
+  // (unknown, already used, or a connect's state).
+  virtual Result<std::pair<IntegrationTrial, TrialFlow>> TakeFlow(
+      const std::string& state_hash) = 0;
+  // Stores the stages the callback recorded and finished_at = now. kNotFound if absent.
+  virtual Status Finish(const std::string& id, const std::vector<TrialStage>& stages,
+                        TimePoint now) = 0;
+  // Removes trials created before `before`; returns how many.
+  virtual Result<std::int64_t> DeleteCreatedBefore(TimePoint before) = 0;
 };
 
 }  // namespace keybridge::core

@@ -3,6 +3,7 @@
 #include "routes/git_credentials_routes.h"
 #include "routes/health_routes.h"
 #include "routes/image_routes.h"
+#include "routes/integration_trial_routes.h"
 #include "routes/provider_routes.h"
 #include "routes/repository_routes.h"
 #include "routes/session_routes.h"
@@ -17,7 +18,10 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
   AddProviderRoutes(routes, services.providers, services.provider_connection_count,
                     &services.connections);
   AddProviderCheckRoute(routes, services.provider_checks);
-  AddConnectionRoutes(routes, services.connections, services.tokens, services.connection_options);
+  AddIntegrationTrialRoutes(routes, services.trials);
+  ConnectionRouteOptions connection_options = services.connection_options;
+  connection_options.trials = &services.trials;
+  AddConnectionRoutes(routes, services.connections, services.tokens, connection_options);
   AddRepositoryRoutes(routes, services.repositories, services.repository_check_limiter);
   AddSessionRoutes(routes, services.sessions);
   AddAuthRoutes(routes, services.browser_sessions, services.browser_login, services.auth_options);

@@ -17,6 +17,7 @@
 #include "service/connection_service.h"
 #include "service/git_credential_service.h"
 #include "service/image_service.h"
+#include "service/integration_trial_service.h"
 #include "service/provider_check_service.h"
 #include "service/provider_service.h"
 #include "service/repository_service.h"
@@ -36,6 +37,7 @@ struct ApiServices {
   service::ImageService& images;
   service::BrowserSessionService& browser_sessions;
   service::ProviderCheckService& provider_checks;
+  service::IntegrationTrialService& trials;  // "Try connecting"
   service::TokenEndpointService& token_endpoint;
   Readiness readiness;
   std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics

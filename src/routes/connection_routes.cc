@@ -116,26 +116,35 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
   http::CookieAttributes clear_flow_cookie = flow_cookie;
   clear_flow_cookie.max_age = 0;
 
-  routes.Add("GET", core::kProviderAuthorizePathTemplate, Access::kUser, Compartment::kDatabase,
-             [&connections, flow_cookie](http::Request& request) -> core::Result<http::Response> {
-               KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
-               KEYBRIDGE_ASSIGN_OR_RETURN(
-                   const auto started,
-                   connections.StartAuthorization(
-                       request.caller, core::ProviderId(request.PathParam("provider_id")),
-                       request.Query("next_url").value_or("")));
-               return std::move(
-                   http::Response::Redirect(started.redirect_url)
-                       .WithHeader("Set-Cookie", http::SetCookieHeader(
-                                                     started.cookie_name,
-                                                     started.browser_binding.Reveal(), flow_cookie))
-                       .WithHeader("Cache-Control", "no-store")
-                       .WithHeader("Referrer-Policy", "no-referrer"));
-             });
+  service::IntegrationTrialService* trials = options.trials;
+  routes.Add(
+      "GET", core::kProviderAuthorizePathTemplate, Access::kUser, Compartment::kDatabase,
+      [&connections, trials, flow_cookie](http::Request& request) -> core::Result<http::Response> {
+        const core::ProviderId provider_id(request.PathParam("provider_id"));
+        const auto trial = request.Query("trial");
+        if (trial && trials != nullptr) {
+          KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"trial"}));
+        } else {
+          KEYBRIDGE_RETURN_IF_ERROR(OnlyQueryKeys(request, {"next_url"}));
+        }
+        KEYBRIDGE_ASSIGN_OR_RETURN(
+            const auto started,
+            trial.has_value() && trials != nullptr
+                ? trials->StartAuthorization(request.caller, provider_id, *trial)
+                : connections.StartAuthorization(request.caller, provider_id,
+                                                 request.Query("next_url").value_or("")));
+        return std::move(
+            http::Response::Redirect(started.redirect_url)
+                .WithHeader("Set-Cookie",
+                            http::SetCookieHeader(started.cookie_name,
+                                                  started.browser_binding.Reveal(), flow_cookie))
+                .WithHeader("Cache-Control", "no-store")
+                .WithHeader("Referrer-Policy", "no-referrer"));
+      });
 
   // The provider sends the browser here, signed in or not: the flow decides.
   routes.Add("GET", kCallbackPath, Access::kAnonymous, Compartment::kProvider,
-             [&connections, clear_flow_cookie](http::Request& request) {
+             [&connections, trials, clear_flow_cookie](http::Request& request) {
                service::CallbackParameters params;
                params.state = request.Query("state");
                if (auto code = request.Query("code")) {
@@ -153,7 +162,13 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
                    params.browser_binding = core::Secret(std::move(*value));
                  }
                }
-               auto completed = connections.CompleteAuthorization(params);
+               // A trial's state completes the trial; any other is a connect's.
+               std::optional<core::Result<service::CompletedAuthorization>> trial_completed;
+               if (trials != nullptr) {
+                 trial_completed = trials->CompleteAuthorization(params);
+               }
+               auto completed = trial_completed ? std::move(*trial_completed)
+                                                : connections.CompleteAuthorization(params);
                http::Response response =
                    !completed.ok() ? ErrorAnswer(request, completed.error())
                    : completed->redirect_url.empty()

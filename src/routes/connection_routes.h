@@ -4,12 +4,16 @@
 
 #include "routes/route_table.h"
 #include "service/connection_service.h"
+#include "service/integration_trial_service.h"
 #include "service/token_service.h"
 
 namespace keybridge::routes {
 
 struct ConnectionRouteOptions {
   bool secure_cookies = false;  // set when the public URL is https
+  // "Try connecting": authorize?trial=<id> starts a trial, and the callback of a trial's state
+  // completes it. Null: no trials (authorize refuses the parameter).
+  service::IntegrationTrialService* trials = nullptr;
 };
 
 // The services must outlive the route table.

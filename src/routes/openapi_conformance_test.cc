@@ -60,6 +60,9 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   service::GitCredentialService git_credentials(repo, connection_repo, matcher, tokens, {});
   service::ImageService images(matcher, connection_repo, tokens, {}, http, http);
   service::ProviderCheckService provider_checks(repo, http, clock, {});
+  testing::InMemoryIntegrationTrialRepository trial_repo;
+  service::IntegrationTrialService trials(trial_repo, repo, connection_repo, gateway, http, random,
+                                          clock, {});
   testing::InMemoryApiTokenRepository api_token_repo;
   identity::ApiTokenAuthenticator local_tokens(api_token_repo, clock);
   testing::InMemoryBrowserSessionRepository browser_repo;
@@ -80,6 +83,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
                           .images = images,
                           .browser_sessions = browser_sessions,
                           .provider_checks = provider_checks,
+                          .trials = trials,
                           .token_endpoint = token_endpoint,
                           .readiness =
                               [] { return core::Result<nlohmann::json>(nlohmann::json::object()); },

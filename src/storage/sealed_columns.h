@@ -38,8 +38,12 @@ inline constexpr SealedColumn kConnectionToken{"oauth2_connections", "id", "toke
 inline constexpr SealedColumn kFlowCodeVerifier{"oauth2_flows", "state_hash", "code_verifier",
                                                 "oauth2_flows/{id}/code_verifier"};
 
+// The PKCE verifier of a started "Try connecting" round trip (integration_trials, migration 0011).
+inline constexpr SealedColumn kTrialCodeVerifier{"integration_trials", "id", "code_verifier",
+                                                 "integration_trials/{id}/code_verifier"};
+
 inline constexpr std::array kSealedColumns{kProviderClientSecret, kConnectionToken,
-                                           kFlowCodeVerifier};
+                                           kFlowCodeVerifier, kTrialCodeVerifier};
 
 // A connection's token set is also bound to where its provider sends it: the provider's kind and
 // the origins of its URL and OIDC issuer. A token set sealed while the integration pointed at

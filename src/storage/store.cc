@@ -10,6 +10,7 @@
 #include "storage/sql_api_token_repository.h"
 #include "storage/sql_browser_session_repository.h"
 #include "storage/sql_connection_repository.h"
+#include "storage/sql_integration_trial_repository.h"
 #include "storage/sql_provider_repository.h"
 #include "storage/sql_session_token_repository.h"
 #include "storage/sqlite_database.h"
@@ -173,6 +174,7 @@ core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
   store->api_tokens = std::make_unique<SqlApiTokenRepository>(*store->database);
   store->connections = std::make_unique<SqlConnectionRepository>(*store->database, keys);
   store->flows = std::make_unique<SqlAuthorizationFlowRepository>(*store->database, keys);
+  store->trials = std::make_unique<SqlIntegrationTrialRepository>(*store->database, keys);
   store->session_tokens = std::make_unique<SqlSessionTokenRepository>(*store->database);
   store->browser_sessions = std::make_unique<SqlBrowserSessionRepository>(*store->database);
   if (options.cache_entries > 0) {

@@ -24,6 +24,7 @@ struct Store {
   std::unique_ptr<core::ApiTokenRepository> api_tokens;
   std::unique_ptr<core::ConnectionRepository> connections;
   std::unique_ptr<core::AuthorizationFlowRepository> flows;
+  std::unique_ptr<core::IntegrationTrialRepository> trials;
   std::unique_ptr<core::SessionTokenRepository> session_tokens;
   std::unique_ptr<core::BrowserSessionRepository> browser_sessions;
   // Set when the store caches (StoreOptions::cache_entries > 0). Declared after the repositories

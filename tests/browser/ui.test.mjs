@@ -439,3 +439,33 @@ test('admin adds a Dropbox integration on the fake Dropbox, a user connects it',
   assert.deepEqual(admin.errors, []);
   assert.deepEqual(user.errors, []);
 });
+
+// "Try connecting": the real authorize → fake GitLab → callback round trip from the admin's
+// checklist, back on #/admin?trial=<id> with every stage passed. Its own admin and integration.
+test('admin clicks "Try connecting" on a GitLab integration and sees the passed round trip', async () => {
+  const admin = await newPage();
+  await admin.goto(keybridge.url);
+  await admin.waitForSelector('#signin-token');
+  await admin.fill('#signin-token', createUserToken('round-trip-admin', ['--admin']));
+  await admin.click('#signin-submit');
+  await admin.waitForSelector('#page-integrations, #page-admin');
+  await admin.goto(`${keybridge.url}/#/admin`);
+  await admin.waitForSelector('#page-admin');
+  await fillIntegration(admin, {
+    kind: 'gitlab', id: 'gitlab-rt', name: 'GitLab round trip', url: fakes.gitlab.url,
+    clientId: fakes.gitlab.client_id, clientSecret: fakes.gitlab.client_secret,
+  });
+  await admin.click('#f-save');
+  await admin.waitForSelector('#try-gitlab-rt');
+  await admin.fill('#trial-repository-gitlab-rt', `${fakes.gitlab.url}/group/project`);
+  await admin.click('#try-gitlab-rt');
+  // The browser went to the fake GitLab and came back to the admin page with the trial.
+  await admin.waitForURL(/#\/admin\?trial=[0-9A-Z]{26}$/);
+  await waitForText(admin, '#trial-summary-gitlab-rt', /Round trip passed/);
+  for (const id of ['reached_provider', 'came_back', 'code_exchange', 'account', 'repository']) {
+    await admin.waitForSelector(`#trial-gitlab-rt [data-check="${id}"][data-status="pass"]`);
+  }
+  await admin.waitForSelector('#trial-gitlab-rt [data-check="kept"][data-status="skip"]');
+  await shot(admin, 'admin-round-trip');
+  assert.deepEqual(admin.errors, []);
+});

@@ -110,6 +110,7 @@ class InMemoryBackend {
   core::ApiTokenRepository& api_tokens() { return store_.api_tokens; }
   core::ConnectionRepository& connections() { return store_.connections; }
   core::AuthorizationFlowRepository& flows() { return store_.flows; }
+  core::IntegrationTrialRepository& trials() { return store_.trials; }
   core::SessionTokenRepository& session_tokens() { return store_.session_tokens; }
   core::BrowserSessionRepository& browser_sessions() { return store_.browser_sessions; }
 
@@ -124,6 +125,7 @@ class SqlBackend {
   core::ApiTokenRepository& api_tokens() { return *store_->api_tokens; }
   core::ConnectionRepository& connections() { return *store_->connections; }
   core::AuthorizationFlowRepository& flows() { return *store_->flows; }
+  core::IntegrationTrialRepository& trials() { return *store_->trials; }
   core::SessionTokenRepository& session_tokens() { return *store_->session_tokens; }
   core::BrowserSessionRepository& browser_sessions() { return *store_->browser_sessions; }
 
@@ -287,6 +289,7 @@ class Contract : public ::testing::Test {
   core::ApiTokenRepository& tokens() { return backend_.api_tokens(); }
   core::ConnectionRepository& connections() { return backend_.connections(); }
   core::AuthorizationFlowRepository& flows() { return backend_.flows(); }
+  core::IntegrationTrialRepository& trials() { return backend_.trials(); }
   core::SessionTokenRepository& session_tokens() { return backend_.session_tokens(); }
   core::BrowserSessionRepository& browser_sessions() { return backend_.browser_sessions(); }
 

@@ -16,6 +16,7 @@
 
 #include "core/repositories.h"
 #include "core/text.h"
+#include "support/in_memory_trials.h"
 
 namespace keybridge::testing {
 
@@ -534,6 +535,7 @@ class InMemoryBrowserSessionRepository final : public core::BrowserSessionReposi
 // flows, a connection's delete its flows. Declared in dependency order (flows first).
 struct InMemoryStore {
   InMemoryAuthorizationFlowRepository flows;
+  InMemoryIntegrationTrialRepository trials;
   InMemoryConnectionRepository connections{
       [this](const core::ConnectionId& id) { flows.DeleteForConnection(id); },
       [this](const core::ProviderId& id) {
@@ -542,6 +544,7 @@ struct InMemoryStore {
   InMemoryProviderRepository providers{[this](const core::ProviderId& id) {
     connections.DeleteForProvider(id);
     flows.DeleteForProvider(id);
+    trials.DeleteForProvider(id);
   }};
   InMemoryApiTokenRepository api_tokens;
   InMemorySessionTokenRepository session_tokens;
