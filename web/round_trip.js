@@ -10,6 +10,9 @@ const STATUS_ICON = { pass: '✓', fail: '✗', warn: '!', skip: '–' };
 const POLL_MS = 3000;
 // Which integration a trial belongs to, so the page it returns to asks only that one.
 const STORAGE_PREFIX = 'kb-trial-';
+// The last trial started per integration: an administrator who comes back by hand from the
+// provider's error page (which never sends the browser back) sees that trial and its fixes.
+const LAST_PREFIX = 'kb-last-trial-';
 
 function trialFromHash() {
   const query = location.hash.split('?')[1] || '';
@@ -53,7 +56,10 @@ async function start(provider, repository, keep, button, slot) {
       const body = { keep: keep.checked };
       if (repository.value.trim()) body.repository_url = repository.value.trim();
       const trial = await api('POST', `/api/data/oauth2/providers/${enc(provider.id)}/trial`, body);
-      try { sessionStorage.setItem(STORAGE_PREFIX + trial.id, provider.id); } catch { /* private mode */ }
+      try {
+        sessionStorage.setItem(STORAGE_PREFIX + trial.id, provider.id);
+        sessionStorage.setItem(LAST_PREFIX + provider.id, trial.id);
+      } catch { /* private mode */ }
       location.assign(trial.authorize_url);
     } catch (e) {
       slot.replaceChildren(banner('error', e.message));
@@ -83,6 +89,10 @@ export function roundTrip(provider) {
     if (owner === null || owner === provider.id) {
       showTrial(provider, id, slot, owner === null);
     }
+  } else {
+    let last = null;
+    try { last = sessionStorage.getItem(LAST_PREFIX + provider.id); } catch { last = null; }
+    if (last) showTrial(provider, last, slot, true);
   }
   return h('div', { class: 'round-trip-wrap' }, box, slot);
 }

@@ -507,12 +507,17 @@ core::Result<TrialReport> IntegrationTrialService::Get(const core::Caller& calle
 oauth::CheckResult IntegrationTrialService::Waiting(const core::IntegrationTrial& trial,
                                                     const core::Provider* provider) {
   const std::string name = provider != nullptr ? ProviderName(*provider) : "the provider";
-  if (!trial.started_at || clock_.Now() - *trial.started_at < options_.waiting_advice_after) {
-    return Check(kTrialCameBack, oauth::CheckStatus::kSkip,
-                 "Waiting for " + name + " to send the browser back.");
-  }
   const std::string callback = options_.public_urls.OAuthCallback();
   core::Provider fallback;
+  if (!trial.started_at || clock_.Now() - *trial.started_at < options_.waiting_advice_after) {
+    // An administrator who came back by hand from the provider's error page needs the fix now,
+    // not in three minutes: until then it is a warning, since the round trip may still finish.
+    return Check(kTrialCameBack, oauth::CheckStatus::kWarn,
+                 "Waiting for " + name
+                     + " to send the browser back. If it showed an error page instead, its "
+                       "application does not match the integration.",
+                 WaitingFix(provider != nullptr ? *provider : fallback, callback));
+  }
   return Check(kTrialCameBack, oauth::CheckStatus::kFail,
                "The browser has not come back from " + name + " for more than "
                    + std::to_string(options_.waiting_advice_after.count() / 60)

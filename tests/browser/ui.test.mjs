@@ -469,3 +469,39 @@ test('admin clicks "Try connecting" on a GitLab integration and sees the passed 
   await shot(admin, 'admin-round-trip');
   assert.deepEqual(admin.errors, []);
 });
+
+// A GitLab application whose redirect URI is not keybridge's callback: GitLab shows its error page
+// and never sends the browser back. The administrator returns to the admin page by hand and the
+// trial already names the fix: the exact callback URL to register.
+test('"Try connecting" names the callback URL when GitLab refuses the redirect URI', async () => {
+  const other = await startProcess(fakesBin,
+    ['--redirect-uri', 'https://elsewhere.example.org/callback', '--user', 'alice'],
+    (line) => (line.startsWith('{') ? JSON.parse(line) : null), 'keybridge-fake-providers (wrong redirect URI)');
+  const gitlab = other.value.gitlab;
+  const admin = await newPage();
+  await admin.goto(keybridge.url);
+  await admin.waitForSelector('#signin-token');
+  await admin.fill('#signin-token', createUserToken('redirect-admin', ['--admin']));
+  await admin.click('#signin-submit');
+  await admin.waitForSelector('#page-integrations, #page-admin');
+  await admin.goto(`${keybridge.url}/#/admin`);
+  await admin.waitForSelector('#page-admin');
+  await fillIntegration(admin, {
+    kind: 'gitlab', id: 'gitlab-wrong-redirect', name: 'GitLab with another redirect URI', url: gitlab.url,
+    clientId: gitlab.client_id, clientSecret: gitlab.client_secret,
+  });
+  await admin.click('#f-save');
+  await admin.waitForSelector('#try-gitlab-wrong-redirect');
+  await admin.click('#try-gitlab-wrong-redirect');
+  // GitLab's own error page, on GitLab's host: keybridge never hears back.
+  await admin.waitForURL((url) => url.toString().startsWith(gitlab.url));
+  await admin.waitForSelector('text=The redirect URI included is not valid.');
+  await admin.goto(`${keybridge.url}/#/admin`);
+  await admin.waitForSelector('#trial-gitlab-wrong-redirect [data-check="reached_provider"][data-status="pass"]');
+  await admin.waitForSelector('#trial-gitlab-wrong-redirect [data-check="came_back"][data-status="warn"]');
+  const fix = await text(admin, '#trial-gitlab-wrong-redirect [data-check="came_back"] .fix');
+  assert.match(fix, /The redirect URI included is not valid\./);
+  assert.ok(fix.includes(`exactly ${keybridge.url}/api/data/oauth2/callback`), fix);
+  await shot(admin, 'admin-round-trip-wrong-redirect');
+  assert.deepEqual(admin.errors, []);
+});
