@@ -437,8 +437,11 @@ function providerRow(provider, ctx, state) {
         h('p', { class: 'muted small' }, `${kindLabel(provider)} · `, h('span', { class: 'url' }, provider.url)),
         h('p', { class: 'small' }, 'Client secret: ',
           h('span', { class: `badge ${provider.client_secret === 'redacted' ? 'ok' : 'warn'}` }, provider.client_secret === 'redacted' ? 'set' : 'not set'),
-          provider.install_url ? [' · ', h('a', { href: provider.install_url, target: '_blank', rel: 'noopener' }, 'App install page')] : null)),
-      h('div', { class: 'actions' }, test, edit, del)),
+          provider.install_url ? [' · ', h('a', { href: provider.install_url, target: '_blank', rel: 'noopener' }, 'App install page')] : null),
+        // The server refuses to edit or delete what an integrations file manages (409).
+        provider.managed_by_file ? h('p', { class: 'muted small', id: `managed-${provider.id}` },
+          'Managed by the integrations file: change it there and run keybridge integrations apply.') : null),
+      h('div', { class: 'actions' }, test, provider.managed_by_file ? null : [edit, del])),
     checkSlot, roundTrip(provider));
   if (state.autoCheck === provider.id) {
     state.autoCheck = null;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/admin_link.h"
+#include "app/integrations_file.h"
 #include "core/bounded_executor.h"
 #include "core/rate_limiter.h"
 #include "core/startup_error.h"
@@ -347,6 +348,30 @@ class Application::Impl {
     http::Router web_pages;
     web::AddWebRoutes(web_pages);
     routes_->AddAll(web_pages);
+    ApplyIntegrationsFile();
+  }
+
+  // --integrations-file: before serving, so no request sees the integrations half applied.
+  void ApplyIntegrationsFile() {
+    if (config_.integrations_file.empty()) {
+      return;
+    }
+    auto plan =
+        PlanIntegrationsFile(config_.integrations_file, config_.integrations_prune, providers_);
+    if (!plan.ok()) {
+      throw StartupError("--integrations-file: " + plan.error().message);
+    }
+    const core::Status applied =
+        service::ApplyPlan(*plan, providers_, IntegrationsFileCaller(), connections_);
+    if (!applied.ok()) {
+      throw StartupError("--integrations-file " + config_.integrations_file + ": "
+                         + applied.error().message);
+    }
+    std::string summary = service::DescribePlan(*plan);
+    if (summary.ends_with('\n')) {
+      summary.pop_back();
+    }
+    spdlog::info("integrations file {} applied: {}", config_.integrations_file, summary);
   }
 
   // Stop serving before any member a handler uses is destroyed.

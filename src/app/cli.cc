@@ -30,9 +30,10 @@ int RunCli(int argc, char** argv) {
 
   // In the order --help lists them.
   const std::array commands = {
-      AddServeCommand(cli),    AddMigrateCommand(cli),          AddTokensCommand(cli),
-      AddKeysCommand(cli),     AddAdminLinkCommand(cli),        AddGitCredentialCommand(cli),
-      AddGitProxyCommand(cli), AddDockerCredentialCommand(cli), AddRcloneConfigCommand(cli)};
+      AddServeCommand(cli),         AddMigrateCommand(cli),      AddTokensCommand(cli),
+      AddKeysCommand(cli),          AddIntegrationsCommand(cli), AddAdminLinkCommand(cli),
+      AddGitCredentialCommand(cli), AddGitProxyCommand(cli),     AddDockerCredentialCommand(cli),
+      AddRcloneConfigCommand(cli)};
 
   CLI11_PARSE(cli, argc, argv);
   for (const Command& command : commands) {

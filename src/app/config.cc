@@ -166,6 +166,9 @@ core::Status Validate(ServeConfig& config) {
   if (config.cache_entries > 10000000) {
     problems.push_back("--cache-entries must be at most 10000000 (0 turns the caches off)");
   }
+  if (config.integrations_prune && config.integrations_file.empty()) {
+    problems.push_back("--integrations-prune needs --integrations-file");
+  }
   if (problems.empty()) {
     return core::OkStatus();
   }

@@ -51,6 +51,10 @@ struct ServeConfig {
   // "Try connecting": a trial whose browser has not come back after this names the provider's
   // likely error pages (service::IntegrationTrialOptions). Not a flag; tests set it to 0.
   core::Seconds trial_waiting_advice_after{180};
+  // An integrations file (service/integration_file.h) applied at start; with
+  // integrations_prune, integrations it does not list are deleted.
+  std::string integrations_file;
+  bool integrations_prune = false;
 
   // Derived by Validate().
   std::string listen_host;

@@ -49,6 +49,17 @@ Result<std::string> NormalizeProviderUrl(ProviderKind kind, std::string_view url
 // Whether `url` is an http(s) URL on a loopback host (core::IsLoopbackHost).
 bool IsLocalStandInUrl(std::string_view url);
 
+// Where an integrations file (`keybridge integrations apply`) says the client secret is: the file
+// never holds the secret itself.
+struct SecretReference {
+  enum class Source { kFile, kEnv };
+  Source source = Source::kFile;
+  // kFile: the path as written in the integrations file (relative to that file's directory
+  // unless absolute); kEnv: the environment variable's name.
+  std::string value;
+  bool operator==(const SecretReference&) const = default;
+};
+
 struct Provider {
   ProviderId id;  // slug, primary key
   ProviderKind kind = ProviderKind::kGitLab;
@@ -64,6 +75,11 @@ struct Provider {
   UserId created_by;  // the creating admin
   TimePoint created_at{};
   TimePoint updated_at{};
+  // Applied from an integrations file: the API and the web UI refuse to edit or delete it
+  // (ProviderService), so the file stays the one source of truth.
+  bool managed_by_file = false;
+  // Where the file said the secret is (only with managed_by_file; absent: no secret).
+  std::optional<SecretReference> secret_reference;
 };
 
 // Bounds shared by validation and the schema (Renku's DB limits, enforced before the database).

@@ -29,6 +29,9 @@ json ProviderToJson(const core::Provider& p, bool admin) {
       {"scope", p.scope},
       {"url", p.url},
       {"use_pkce", p.use_pkce},
+      // Not in Renku's schema: applied from an integrations file, so the API refuses to edit or
+      // delete it (409) and the UI hides Edit and Delete.
+      {"managed_by_file", p.managed_by_file},
   };
   if (p.image_registry_url) {
     out["image_registry_url"] = *p.image_registry_url;

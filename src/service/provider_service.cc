@@ -60,6 +60,21 @@ std::string JoinFields(const std::vector<std::string>& fields) {
 
 }  // namespace
 
+core::Error ManagedByFileError(const core::ProviderId& id) {
+  return MakeError(ErrorCode::kConflict,
+                   "Integration '" + id.value()
+                       + "' is managed by the integrations file; change it there and run "
+                         "`keybridge integrations apply`.");
+}
+
+// What the integrations file marks on an integration it creates or changes.
+static void MarkFromFile(core::Provider& p, const std::optional<FromIntegrationsFile>& from_file) {
+  if (from_file) {
+    p.managed_by_file = true;
+    p.secret_reference = from_file->secret_reference;
+  }
+}
+
 bool DefaultPkce(core::ProviderKind kind) {
   // GitLab, OIDC servers, Dropbox and Google support S256 (Dropbox OAuth Guide, "PKCE"; Google
   // "OAuth 2.0 for Mobile & Desktop Apps"); GitHub only since 2025-07 and GHES depends on its
@@ -154,6 +169,7 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
   // Renku UI means when it sends an empty field.
   ApplyOptionalUrl(p.image_registry_url, request.image_registry_url);
   ApplyOptionalUrl(p.oidc_issuer_url, request.oidc_issuer_url);
+  MarkFromFile(p, request.from_file);
   p.created_by = caller.user_id;
   p.created_at = clock_.Now();
   p.updated_at = p.created_at;
@@ -175,6 +191,10 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
                                                      ConnectionInvalidator* invalidator) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
   KEYBRIDGE_ASSIGN_OR_RETURN(core::Provider p, Get(id));
+  if (p.managed_by_file && !patch.from_file) {
+    return ManagedByFileError(id);
+  }
+  MarkFromFile(p, patch.from_file);
   const core::Provider before = p;
   const bool new_secret = patch.client_secret && !patch.client_secret->empty();
   if (patch.kind) {
@@ -280,7 +300,7 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
 }
 
 core::Status ProviderService::Delete(const core::Caller& caller, const core::ProviderId& id,
-                                     ConnectionInvalidator* invalidator) {
+                                     ConnectionInvalidator* invalidator, ChangeOrigin origin) {
   KEYBRIDGE_RETURN_IF_ERROR(RequireAdmin(caller));
   auto before = providers_.Find(id);
   if (!before.ok()) {
@@ -288,6 +308,9 @@ core::Status ProviderService::Delete(const core::Caller& caller, const core::Pro
       return core::OkStatus();  // idempotent, like Renku
     }
     return std::move(before).TakeError();
+  }
+  if (before->managed_by_file && origin != ChangeOrigin::kIntegrationsFile) {
+    return ManagedByFileError(id);
   }
   if (invalidator == nullptr) {
     return MakeError(ErrorCode::kInternal, "The integration cannot be deleted.",

@@ -16,6 +16,12 @@
 
 namespace keybridge::service {
 
+// Set only by the integrations file (service/integration_file.h), never by the API: the
+// integration becomes file-managed (core::Provider::managed_by_file) with this secret reference.
+struct FromIntegrationsFile {
+  std::optional<core::SecretReference> secret_reference;
+};
+
 // Fields of Renku's ProviderPost. Required ones are plain values; the codec enforces presence.
 struct ProviderCreate {
   std::string id;
@@ -29,6 +35,7 @@ struct ProviderCreate {
   std::optional<bool> use_pkce;  // absent: on for gitlab and generic_oidc (RFC 9700 2.1.1)
   std::optional<std::string> image_registry_url;
   std::optional<std::string> oidc_issuer_url;
+  std::optional<FromIntegrationsFile> from_file;
 };
 
 // Fields of Renku's ProviderPatch: absent leaves a field unchanged. For client_secret,
@@ -44,7 +51,16 @@ struct ProviderPatch {
   std::optional<bool> use_pkce;
   std::optional<std::string> image_registry_url;
   std::optional<std::string> oidc_issuer_url;
+  // Only the integrations file sets it; a patch without it may not change a file-managed
+  // integration (kConflict).
+  std::optional<FromIntegrationsFile> from_file;
 };
+
+// Who deletes an integration: the API may not delete one an integrations file manages.
+enum class ChangeOrigin { kApi, kIntegrationsFile };
+
+// The kConflict answer to an API edit or delete of a file-managed integration.
+core::Error ManagedByFileError(const core::ProviderId& id);
 
 // What an integration's change of destination does to its connections (ConnectionService
 // implements it). Called before the changed integration is stored.
@@ -91,8 +107,10 @@ class ProviderService {
   // and its connections are removed, `invalidator` drops their tokens and revokes them at the
   // provider (best effort, bounded), so deleting an integration does not leave users' grants
   // live there; kInternal without one while the integration exists.
+  // kConflict (ManagedByFileError) for a file-managed integration unless `origin` is the file.
   core::Status Delete(const core::Caller& caller, const core::ProviderId& id,
-                      ConnectionInvalidator* invalidator = nullptr);
+                      ConnectionInvalidator* invalidator = nullptr,
+                      ChangeOrigin origin = ChangeOrigin::kApi);
 
  private:
   core::ProviderRepository& providers_;

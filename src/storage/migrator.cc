@@ -128,6 +128,14 @@ core::Status MigrateTo(Database& database, std::int64_t version) {
   return core::OkStatus();
 }
 
+std::vector<std::int64_t> SchemaVersions(Dialect dialect) {
+  std::vector<std::int64_t> versions;
+  for (const Migration& migration : MigrationsFor(dialect)) {
+    versions.push_back(migration.version);
+  }
+  return versions;
+}
+
 std::int64_t LatestSchemaVersion(Dialect dialect) {
   const std::vector<Migration> migrations = MigrationsFor(dialect);
   return migrations.empty() ? 0 : migrations.back().version;

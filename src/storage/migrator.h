@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "storage/database.h"
 
@@ -23,5 +24,9 @@ core::Status MigrateTo(Database& database, std::int64_t version);
 
 // The highest migration version embedded for `dialect`.
 std::int64_t LatestSchemaVersion(Dialect dialect);
+
+// Every migration version embedded for `dialect`, ascending. Versions may have gaps (a number
+// reserved by work merged later); both dialects have the same list.
+std::vector<std::int64_t> SchemaVersions(Dialect dialect);
 
 }  // namespace keybridge::storage

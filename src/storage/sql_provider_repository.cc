@@ -10,20 +10,31 @@ namespace {
 // Column order shared by every statement below, ToParams() and FromRow().
 constexpr std::string_view kSelect =
     "SELECT id, kind, app_slug, client_id, client_secret, display_name, scope, url, use_pkce, "
-    "image_registry_url, oidc_issuer_url, created_by_id, creation_date, updated_at "
+    "image_registry_url, oidc_issuer_url, created_by_id, creation_date, updated_at, "
+    "managed_by_file, client_secret_file, client_secret_env "
     "FROM oauth2_clients";
 constexpr std::string_view kInsert =
     "INSERT INTO oauth2_clients (id, kind, app_slug, client_id, client_secret, display_name, "
     "scope, url, use_pkce, image_registry_url, oidc_issuer_url, created_by_id, creation_date, "
-    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    "updated_at, managed_by_file, client_secret_file, client_secret_env) VALUES ($1, $2, $3, $4, "
+    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 constexpr std::string_view kUpdate =
     "UPDATE oauth2_clients SET kind = $2, app_slug = $3, client_id = $4, client_secret = $5, "
     "display_name = $6, scope = $7, url = $8, use_pkce = $9, image_registry_url = $10, "
-    "oidc_issuer_url = $11, created_by_id = $12, creation_date = $13, updated_at = $14 "
-    "WHERE id = $1";
+    "oidc_issuer_url = $11, created_by_id = $12, creation_date = $13, updated_at = $14, "
+    "managed_by_file = $15, client_secret_file = $16, client_secret_env = $17 WHERE id = $1";
 
 SqlValue Nullable(const std::optional<std::string>& value) {
   return value ? SqlValue(*value) : SqlValue();
+}
+
+// The secret reference of the integrations file, one column per source.
+std::optional<std::string> ReferenceOf(const core::Provider& provider,
+                                       core::SecretReference::Source source) {
+  if (!provider.secret_reference || provider.secret_reference->source != source) {
+    return std::nullopt;
+  }
+  return provider.secret_reference->value;
 }
 
 core::Error NotFound(const core::ProviderId& id) {
@@ -54,7 +65,10 @@ core::Result<Params> SqlProviderRepository::ToParams(const core::Provider& provi
                 Nullable(provider.oidc_issuer_url),
                 provider.created_by.value(),
                 core::ToUnixSeconds(provider.created_at),
-                core::ToUnixSeconds(provider.updated_at)};
+                core::ToUnixSeconds(provider.updated_at),
+                std::int64_t{provider.managed_by_file ? 1 : 0},
+                Nullable(ReferenceOf(provider, core::SecretReference::Source::kFile)),
+                Nullable(ReferenceOf(provider, core::SecretReference::Source::kEnv))};
 }
 
 core::Result<core::Provider> SqlProviderRepository::FromRow(const Row& row) {
@@ -74,6 +88,12 @@ core::Result<core::Provider> SqlProviderRepository::FromRow(const Row& row) {
   provider.created_by = core::UserId(reader.Text(11));
   provider.created_at = core::FromUnixSeconds(reader.Int(12));
   provider.updated_at = core::FromUnixSeconds(reader.Int(13));
+  provider.managed_by_file = reader.Bool(14);
+  if (auto file = reader.OptionalText(15)) {
+    provider.secret_reference = core::SecretReference{core::SecretReference::Source::kFile, *file};
+  } else if (auto env = reader.OptionalText(16)) {
+    provider.secret_reference = core::SecretReference{core::SecretReference::Source::kEnv, *env};
+  }
   KEYBRIDGE_RETURN_IF_ERROR(reader.status());
 
   core::Result<core::ProviderKind> parsed_kind = core::ParseProviderKind(kind);

@@ -50,6 +50,8 @@ void ExpectSameProvider(const core::Provider& actual, const core::Provider& expe
   EXPECT_EQ(actual.created_by, expected.created_by);
   EXPECT_EQ(actual.created_at, expected.created_at);
   EXPECT_EQ(actual.updated_at, expected.updated_at);
+  EXPECT_EQ(actual.managed_by_file, expected.managed_by_file);
+  EXPECT_EQ(actual.secret_reference, expected.secret_reference);
 }
 
 core::ApiToken MakeToken(const std::string& id, std::int64_t created_at) {
@@ -156,11 +158,16 @@ class RepositoryStorageContract : public StoreContract<Backend> {
     return this->RawColumn("oauth2_clients", "client_secret", "id", id);
   }
 
-  std::int64_t AppliedMigrations(Database& database) {
-    auto rows = database.Query("SELECT COUNT(*) FROM schema_migrations", {});
-    KEYBRIDGE_CHECK(rows.ok() && rows->size() == 1, "schema_migrations unreadable");
-    RowReader reader(rows->front(), "schema_migrations");
-    return reader.Int(0);
+  // The versions recorded in schema_migrations, ascending.
+  std::vector<std::int64_t> AppliedMigrations(Database& database) {
+    auto rows = database.Query("SELECT version FROM schema_migrations ORDER BY version", {});
+    KEYBRIDGE_CHECK(rows.ok(), "schema_migrations unreadable");
+    std::vector<std::int64_t> versions;
+    for (const Row& row : *rows) {
+      RowReader reader(row, "schema_migrations");
+      versions.push_back(reader.Int(0));
+    }
+    return versions;
   }
 };
 
@@ -269,6 +276,32 @@ TYPED_TEST(RepositoryContract, AbsentOptionalsRoundTripAbsent) {
 
   ASSERT_TRUE(found.ok()) << found.error().message;
   ExpectSameProvider(*found, provider);
+}
+
+// Migration 0013: an integration applied from an integrations file keeps that mark and the
+// reference its secret came from, whichever source, across inserts and updates.
+TYPED_TEST(RepositoryContract, IntegrationsFileMarkAndSecretReferenceRoundTrip) {
+  core::Provider provider = MakeProvider("gitlab.example");
+  provider.managed_by_file = true;
+  provider.secret_reference =
+      core::SecretReference{core::SecretReference::Source::kFile, "secrets/gitlab.txt"};
+  ASSERT_TRUE(this->providers().Insert(provider).ok());
+  auto inserted = this->providers().Find(provider.id);
+  core::Provider by_env = provider;
+  by_env.secret_reference = core::SecretReference{core::SecretReference::Source::kEnv, "GL_SECRET"};
+  ASSERT_TRUE(this->providers().Update(by_env).ok());
+  auto updated = this->providers().Find(provider.id);
+  core::Provider released = provider;
+  released.managed_by_file = false;
+  released.secret_reference = std::nullopt;
+  ASSERT_TRUE(this->providers().Update(released).ok());
+  auto unmanaged = this->providers().Find(provider.id);
+
+  ASSERT_TRUE(inserted.ok() && updated.ok() && unmanaged.ok());
+  ExpectSameProvider(*inserted, provider);
+  ExpectSameProvider(*updated, by_env);
+  ExpectSameProvider(*unmanaged, released);
+  EXPECT_FALSE(MakeProvider("x").managed_by_file) << "integrations are not file-managed by default";
 }
 
 TYPED_TEST(RepositoryStorageContract, AbsentClientSecretIsStoredAsNull) {
@@ -493,7 +526,7 @@ TYPED_TEST(RepositoryStorageContract, MigrateIsIdempotent) {
 
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_TRUE(second.ok()) << second.error().message;
-  EXPECT_EQ(this->AppliedMigrations(this->db()), LatestSchemaVersion(this->db().dialect()));
+  EXPECT_EQ(this->AppliedMigrations(this->db()), SchemaVersions(this->db().dialect()));
   EXPECT_TRUE(this->providers().Find(core::ProviderId("gitlab.example")).ok());
 }
 
@@ -518,7 +551,12 @@ TYPED_TEST(RepositoryStorageContract, ConcurrentMigrationsApplyEachVersionOnce) 
   for (const core::Status& result : results) {
     EXPECT_TRUE(result.ok()) << result.error().message << " / " << result.error().detail;
   }
-  EXPECT_EQ(this->AppliedMigrations(*databases[0]), LatestSchemaVersion(databases[0]->dialect()));
+  EXPECT_EQ(this->AppliedMigrations(*databases[0]), SchemaVersions(databases[0]->dialect()));
+}
+
+TYPED_TEST(RepositoryStorageContract, BothDialectsHaveTheSameMigrationVersions) {
+  EXPECT_EQ(SchemaVersions(Dialect::kSqlite), SchemaVersions(Dialect::kPostgres));
+  EXPECT_EQ(SchemaVersions(this->db().dialect()).back(), LatestSchemaVersion(this->db().dialect()));
 }
 
 TYPED_TEST(RepositoryStorageContract, RefusesADatabaseWithANewerSchema) {

@@ -21,6 +21,7 @@ Command AddServeCommand(CLI::App& cli);             // serve.cc
 Command AddMigrateCommand(CLI::App& cli);           // migrate.cc
 Command AddTokensCommand(CLI::App& cli);            // tokens.cc
 Command AddKeysCommand(CLI::App& cli);              // keys.cc
+Command AddIntegrationsCommand(CLI::App& cli);      // integrations.cc
 Command AddAdminLinkCommand(CLI::App& cli);         // admin_link.cc
 Command AddGitCredentialCommand(CLI::App& cli);     // git_credential.cc
 Command AddGitProxyCommand(CLI::App& cli);          // git_proxy.cc

@@ -168,6 +168,15 @@ Command AddServeCommand(CLI::App& cli) {
       ->add_flag("--allow-any-probe-port", state->config.allow_any_probe_port,
                  "Let the repository check probe ports other than 80 and 443 (off by default)")
       ->envname("KEYBRIDGE_ALLOW_ANY_PROBE_PORT");
+  serve
+      ->add_option("--integrations-file", state->config.integrations_file,
+                   "Integrations file (JSON, as for `keybridge integrations apply`) applied at "
+                   "start; the API and the web UI cannot edit or delete what it manages")
+      ->envname("KEYBRIDGE_INTEGRATIONS_FILE");
+  serve
+      ->add_flag("--integrations-prune", state->config.integrations_prune,
+                 "With --integrations-file: delete integrations the file does not list")
+      ->envname("KEYBRIDGE_INTEGRATIONS_PRUNE");
   return {serve, [state] {
             if (!state->audiences.empty()) {
               state->config.oidc_audiences = {state->audiences};
