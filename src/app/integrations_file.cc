@@ -12,8 +12,7 @@ namespace {
 core::Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           "cannot read " + path.string());
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "cannot read " + path.string());
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -35,8 +34,7 @@ core::Result<service::IntegrationPlan> PlanIntegrationsFile(const std::string& p
   }
   auto file = service::ParseIntegrationFile(*text);
   if (!file.ok()) {
-    return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           path + ": " + file.error().message);
+    return core::MakeError(core::ErrorCode::kInvalidArgument, path + ": " + file.error().message);
   }
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   const service::SecretResolver resolve =
@@ -44,15 +42,15 @@ core::Result<service::IntegrationPlan> PlanIntegrationsFile(const std::string& p
     if (ref.source == core::SecretReference::Source::kEnv) {
       const char* value = std::getenv(ref.value.c_str());
       if (value == nullptr) {
-        return core::MakeError(core::ErrorCode::kInvalidArgument,
-                               "client_secret_env: the environment variable " + ref.value
-                                   + " is not set");
+        return core::MakeError(
+            core::ErrorCode::kInvalidArgument,
+            "client_secret_env: the environment variable " + ref.value + " is not set");
       }
       return core::Secret(value);
     }
-    const std::filesystem::path secret_path =
-        std::filesystem::path(ref.value).is_absolute() ? std::filesystem::path(ref.value)
-                                                       : base / ref.value;
+    const std::filesystem::path secret_path = std::filesystem::path(ref.value).is_absolute()
+                                                  ? std::filesystem::path(ref.value)
+                                                  : base / ref.value;
     auto secret = ReadWholeFile(secret_path);
     if (!secret.ok()) {
       return core::MakeError(core::ErrorCode::kInvalidArgument,
@@ -71,8 +69,7 @@ core::Result<service::IntegrationPlan> PlanIntegrationsFile(const std::string& p
   KEYBRIDGE_ASSIGN_OR_RETURN(const auto stored, providers.List());
   auto plan = service::PlanIntegrations(*file, stored, resolve, prune);
   if (!plan.ok()) {
-    return core::MakeError(core::ErrorCode::kInvalidArgument,
-                           path + ": " + plan.error().message);
+    return core::MakeError(core::ErrorCode::kInvalidArgument, path + ": " + plan.error().message);
   }
   return plan;
 }

@@ -19,10 +19,18 @@ constexpr std::string_view kEnvField = "client_secret_env";
 
 // Every field an entry may have: the API's create fields without the secret, plus the reference.
 const std::set<std::string, std::less<>>& KnownFields() {
-  static const std::set<std::string, std::less<>> fields = {
-      "id",        "kind",     "display_name", "url",
-      "client_id", "scope",    "app_slug",     "use_pkce",
-      "image_registry_url",    "oidc_issuer_url", std::string(kFileField), std::string(kEnvField)};
+  static const std::set<std::string, std::less<>> fields = {"id",
+                                                            "kind",
+                                                            "display_name",
+                                                            "url",
+                                                            "client_id",
+                                                            "scope",
+                                                            "app_slug",
+                                                            "use_pkce",
+                                                            "image_registry_url",
+                                                            "oidc_issuer_url",
+                                                            std::string(kFileField),
+                                                            std::string(kEnvField)};
   return fields;
 }
 
@@ -161,9 +169,8 @@ std::vector<FieldChange> Differences(const core::Provider& before, const core::P
     changes.push_back({"managed_by_file", "false", "true"});
   }
   if (before.secret_reference != after.secret_reference) {
-    changes.push_back(
-        {"secret_reference", ReferenceText(before.secret_reference),
-         ReferenceText(after.secret_reference)});
+    changes.push_back({"secret_reference", ReferenceText(before.secret_reference),
+                       ReferenceText(after.secret_reference)});
   }
   return changes;
 }
@@ -205,8 +212,8 @@ core::Result<IntegrationFile> ParseIntegrationFile(std::string_view text) {
     if (item.is_object() && item.contains("id") && item["id"].is_string()) {
       id = item["id"].get<std::string>();
     } else {
-      return EntryError(i, "", item.is_object() ? "id is required and must be a string"
-                                                : "must be an object");
+      return EntryError(
+          i, "", item.is_object() ? "id is required and must be a string" : "must be an object");
     }
     auto entry = ParseEntry(item);
     if (!entry.ok()) {

@@ -128,9 +128,9 @@ TEST(IntegrationFileTest, PlanShowsChangedFieldsAndPrunesOnlyWhenAsked) {
   NoInvalidation invalidator;
   const auto admin = core::Caller::User(core::UserId("ops"), true);
   auto file = ParseIntegrationFile(kOneGitLab);
-  ASSERT_TRUE(ApplyPlan(*PlanIntegrations(*file, {}, Fixed("s"), false), providers, admin,
-                        invalidator)
-                  .ok());
+  ASSERT_TRUE(
+      ApplyPlan(*PlanIntegrations(*file, {}, Fixed("s"), false), providers, admin, invalidator)
+          .ok());
   ProviderCreate other;
   other.id = "old";
   other.kind = core::ProviderKind::kZenodo;
@@ -176,8 +176,7 @@ TEST(IntegrationFileTest, ARetargetWithoutASecretIsRefused) {
   auto plan = PlanIntegrations(*file, *providers.List(), Fixed("unused"), false);
 
   ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.error().message.find("changing url"), std::string::npos)
-      << plan.error().message;
+  EXPECT_NE(plan.error().message.find("changing url"), std::string::npos) << plan.error().message;
 }
 
 TEST(IntegrationFileTest, FormatPrintsReferencesAndPlaceholders) {

@@ -68,7 +68,15 @@ TYPED_TEST(Upgrade, ConnectionsAndFlowsWrittenBeforeTheProviderIdRenameStayReada
   std::unique_ptr<Database> db = this->DatabaseAt(kBeforeProviderIdColumns);
   ASSERT_FALSE(this->HasFailure());
   SqlProviderRepository providers(*db, this->keys());
-  ASSERT_TRUE(providers.Insert(MakeProvider("gitlab")).ok());
+  // The provider as that release wrote it (the repository now writes columns of later
+  // migrations, such as 0013's managed_by_file).
+  ASSERT_TRUE(db->Execute("INSERT INTO oauth2_clients (id, kind, app_slug, client_id, "
+                          "client_secret, display_name, scope, url, use_pkce, image_registry_url, "
+                          "oidc_issuer_url, created_by_id, creation_date, updated_at) VALUES "
+                          "('gitlab', 'gitlab', '', 'client-gitlab', NULL, 'GitLab', 'api', "
+                          "'https://gitlab/', 1, NULL, NULL, 'admin-1', $1, $1)",
+                          {kCreated})
+                  .ok());
   core::TokenSet token;
   token.access_token = core::Secret("access-before-upgrade");
   token.refresh_token = core::Secret("refresh-before-upgrade");
@@ -131,6 +139,11 @@ TYPED_TEST(Upgrade, ConnectionsAndFlowsWrittenBeforeTheProviderIdRenameStayReada
             indexes.end());
   EXPECT_EQ(std::find(indexes.begin(), indexes.end(), "ix_oauth2_connections_client_id"),
             indexes.end());
+  // 0013: an integration from before is not managed by an integrations file.
+  auto provider = providers.Find(core::ProviderId("gitlab"));
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  EXPECT_FALSE(provider->managed_by_file);
+  EXPECT_FALSE(provider->secret_reference.has_value());
   // The foreign key to the provider still cascades.
   ASSERT_TRUE(providers.Delete(core::ProviderId("gitlab")).ok());
   auto gone = connections.Find(kConnectionId);

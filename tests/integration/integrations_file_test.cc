@@ -229,9 +229,12 @@ TEST_F(IntegrationsFileTest, ServeAppliesTheFileAndTheApiRefusesToChangeWhatItMa
       (dir_ / "server.log").string());
   ASSERT_FALSE(server.base_url().empty());
   testing::HttpCaller call(server.base_url());
-  nlohmann::json by_hand = {{"id", "by-hand"},     {"kind", "gitlab"},
-                            {"client_id", "c"},    {"client_secret", "s"},
-                            {"display_name", "H"}, {"scope", "api"},
+  nlohmann::json by_hand = {{"id", "by-hand"},
+                            {"kind", "gitlab"},
+                            {"client_id", "c"},
+                            {"client_secret", "s"},
+                            {"display_name", "H"},
+                            {"scope", "api"},
                             {"url", "https://gitlab.example.org"}};
   ASSERT_EQ(call.Call("POST", "/api/data/oauth2/providers", token, by_hand.dump()).status, 201);
 
@@ -252,8 +255,7 @@ TEST_F(IntegrationsFileTest, ServeAppliesTheFileAndTheApiRefusesToChangeWhatItMa
   EXPECT_EQ(deleted.status, 409) << deleted.body;
   EXPECT_EQ(other.status, 200) << "integrations made by hand stay editable";
   auto listed = Run("integrations list --format file");
-  EXPECT_NE(listed.err.find("by-hand was not applied from an integrations file"),
-            std::string::npos)
+  EXPECT_NE(listed.err.find("by-hand was not applied from an integrations file"), std::string::npos)
       << listed.err;
   EXPECT_NE(listed.out.find(R"("client_secret_env": "KEYBRIDGE_SECRET_BY_HAND")"),
             std::string::npos)

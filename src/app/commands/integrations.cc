@@ -48,8 +48,8 @@ struct Services {
         scope(*opened->store->connections, matcher),
         tokens(*opened->store->connections, *opened->store->providers, gateway, clock, scope,
                service::TokenServiceOptions{.public_urls = core::PublicUrls(state.public_url)}),
-        connections(*opened->store->connections, *opened->store->providers,
-                    *opened->store->flows, gateway, tokens, opened->random, clock,
+        connections(*opened->store->connections, *opened->store->providers, *opened->store->flows,
+                    gateway, tokens, opened->random, clock,
                     service::ConnectionServiceOptions{core::PublicUrls(state.public_url), {}}),
         checks(*opened->store->providers, http, clock,
                service::ProviderCheckServiceOptions{core::PublicUrls(state.public_url)}) {}
@@ -79,8 +79,8 @@ int Apply(Services& services, const IntegrationsState& state) {
     }
     return 0;
   }
-  const core::Status applied = service::ApplyPlan(*plan, services.providers,
-                                                  IntegrationsFileCaller(), services.connections);
+  const core::Status applied =
+      service::ApplyPlan(*plan, services.providers, IntegrationsFileCaller(), services.connections);
   if (!applied.ok()) {
     std::cerr << "error: " << applied.error().message << "\n";
     return 1;
@@ -176,8 +176,8 @@ int Check(Services& services, const IntegrationsState& state) {
   } else {
     std::cout << "CHECK\tSTATUS\tDETAIL\tFIX\n";
     for (const auto& check : report->checks) {
-      std::cout << check.id << "\t" << oauth::ToString(check.status) << "\t" << check.detail
-                << "\t" << check.fix << "\n";
+      std::cout << check.id << "\t" << oauth::ToString(check.status) << "\t" << check.detail << "\t"
+                << check.fix << "\n";
     }
   }
   return report->ok ? 0 : 1;
