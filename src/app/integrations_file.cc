@@ -40,7 +40,8 @@ core::Result<service::IntegrationPlan> PlanIntegrationsFile(const std::string& p
   const service::SecretResolver resolve =
       [&base](const core::SecretReference& ref) -> core::Result<core::Secret> {
     if (ref.source == core::SecretReference::Source::kEnv) {
-      const char* value = std::getenv(ref.value.c_str());
+      // Nothing in keybridge sets environment variables, so reading them from any thread is safe.
+      const char* value = std::getenv(ref.value.c_str());  // NOLINT(concurrency-mt-unsafe)
       if (value == nullptr) {
         return core::MakeError(
             core::ErrorCode::kInvalidArgument,
