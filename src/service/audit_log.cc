@@ -236,6 +236,9 @@ core::Result<core::AuditPage> AuditLog::List(const core::Caller& caller,
     return core::MakeError(core::ErrorCode::kPermissionDenied,
                            "Only administrators can read the audit trail.");
   }
+  // This replica's queue first, so a reader sees what it just did (other replicas' events follow
+  // within their writer's second).
+  Flush();
   return repository_.List(query);
 }
 
@@ -249,6 +252,7 @@ core::Result<core::AuditPage> AuditLog::ListOwn(const core::Caller& caller,
                            "A session token cannot read the audit trail.");
   }
   query.user = caller.user_id;
+  Flush();
   return repository_.List(query);
 }
 

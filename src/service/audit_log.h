@@ -74,8 +74,8 @@ class AuditLog {
   // Deletes events older than the retention (nothing when it is zero); returns how many.
   core::Result<std::int64_t> Prune();
 
-  // Reading the trail (from the database; not the hot path). kPermissionDenied unless the caller
-  // is an administrator.
+  // Reading the trail (from the database, after writing this replica's queue; not the hot path).
+  // kPermissionDenied unless the caller is an administrator.
   core::Result<core::AuditPage> List(const core::Caller& caller, const core::AuditQuery& query);
   // The caller's own events (query.user is replaced by the caller); kPermissionDenied for a
   // session token, kUnauthenticated for anonymous callers.
