@@ -132,10 +132,14 @@ void AuditLog::Stop() {
 }
 
 void AuditLog::Record(core::AuditEvent event) {
+  LogLine(event);
+  Enqueue(std::move(event));
+}
+
+void AuditLog::Enqueue(core::AuditEvent event) {
   if (event.time == core::TimePoint{}) {
     event.time = clock_.Now();
   }
-  LogLine(event);
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= options_.capacity) {
@@ -166,7 +170,15 @@ void AuditLog::TokenHandedOut(const core::Caller& caller, const core::Connection
   if (connection.token) {
     event.token_fingerprint = TokenFingerprint(connection.token->access_token.Reveal());
   }
-  Record(std::move(event));
+  // The hand-out line keeps the shape support already searches for ("token handed out: …"),
+  // with the session's name, which the stored event does not carry.
+  spdlog::info(
+      "token handed out: connection={} provider={} user={} session_token={} session={} via={} "
+      "caller={} target={} token_fingerprint={}",
+      event.connection_id, event.provider_id, event.actor.value(), event.session_token_id,
+      caller.session_scope ? caller.session_scope->session_name : "", event.consumer,
+      event.caller_kind, event.target, event.token_fingerprint);
+  Enqueue(std::move(event));
 }
 
 void AuditLog::Changed(core::AuditKind kind, const core::Caller& caller, std::string provider_id,

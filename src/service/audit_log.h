@@ -86,6 +86,8 @@ class AuditLog {
   std::size_t queued() const;
 
  private:
+  // Queues without a log line (Record and TokenHandedOut write their own).
+  void Enqueue(core::AuditEvent event);
   void Run();
 
   core::AuditRepository& repository_;

@@ -22,7 +22,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string Fingerprint(const std::string& token) { return crypto::Sha256Hex(token).substr(0, 12); }
+std::string Fingerprint(const std::string& token) {
+  return crypto::Sha256Hex(token).substr(0, 12);
+}
 
 class AuditTest : public ::testing::Test {
  protected:
@@ -111,14 +113,14 @@ TEST_F(AuditTest, EveryHandOutAndChangeIsReadBackWithoutTheToken) {
   ASSERT_EQ(token.status, 200) << token.body;
   const std::string gitlab_token = json::parse(token.body).value("access_token", "");
   tokens.insert(gitlab_token);
-  auto helper = kb_.Call("GET",
-                         "/api/data/git/credentials?url="
-                             + core::PercentEncode(gitlab_.GitUrl("group/project")),
-                         session);
+  auto helper = kb_.Call(
+      "GET",
+      "/api/data/git/credentials?url=" + core::PercentEncode(gitlab_.GitUrl("group/project")),
+      session);
   ASSERT_EQ(helper.status, 200) << helper.body;
   tokens.insert(json::parse(helper.body).value("password", ""));
-  auto proxy =
-      kb_.Call("GET", "/api/data/git/credentials?provider_id=gitlab&path=group/project.git", session);
+  auto proxy = kb_.Call(
+      "GET", "/api/data/git/credentials?provider_id=gitlab&path=group/project.git", session);
   ASSERT_EQ(proxy.status, 200) << proxy.body;
   auto rclone =
       kb_.Call("GET", "/api/data/oauth2/connections/" + dropbox_id_ + "/rclone_config", session);
@@ -126,11 +128,11 @@ TEST_F(AuditTest, EveryHandOutAndChangeIsReadBackWithoutTheToken) {
   const json remote = json::parse(rclone.body);
   const std::string dropbox_token = remote["token"].value("access_token", "");
   tokens.insert(dropbox_token);
-  auto refreshed = kb_.Call(
-      "POST", "/api/data/oauth2/connections/" + dropbox_id_ + "/token_endpoint", "",
-      "grant_type=refresh_token&refresh_token="
-          + core::PercentEncode(remote["token"].value("refresh_token", "")),
-      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  auto refreshed =
+      kb_.Call("POST", "/api/data/oauth2/connections/" + dropbox_id_ + "/token_endpoint", "",
+               "grant_type=refresh_token&refresh_token="
+                   + core::PercentEncode(remote["token"].value("refresh_token", "")),
+               {{"Content-Type", "application/x-www-form-urlencoded"}});
   ASSERT_EQ(refreshed.status, 200) << refreshed.body;
   const std::string endpoint_token = json::parse(refreshed.body).value("access_token", "");
   tokens.insert(endpoint_token);
@@ -214,7 +216,8 @@ TEST_F(AuditTest, UsersReadOnlyTheirOwnEventsAndOnlyAdministratorsTheTrail) {
   ASSERT_EQ(kb_.Connect(bob, "gitlab").status, 200);
   const std::string bob_connection = kb_.ConnectionId(bob, "gitlab");
   ASSERT_EQ(
-      kb_.Call("GET", "/api/data/oauth2/connections/" + bob_connection + "/token", bob).status, 200);
+      kb_.Call("GET", "/api/data/oauth2/connections/" + bob_connection + "/token", bob).status,
+      200);
 
   auto own = kb_.Call("GET", "/api/data/user/audit", bob);
   ASSERT_EQ(own.status, 200) << own.body;
