@@ -6,6 +6,7 @@ import { renderSignIn, signInWithOnceLink } from './signin.js';
 import { renderIntegrations } from './integrations.js';
 import { renderTokens } from './tokens.js';
 import { renderAdmin } from './admin.js';
+import { renderAudit } from './audit.js';
 
 const ctx = {
   user: null,
@@ -19,6 +20,7 @@ const ROUTES = {
   integrations: { title: 'Integrations', render: renderIntegrations },
   tokens: { title: 'Session tokens', render: renderTokens },
   admin: { title: 'Admin', render: renderAdmin, admin: true },
+  audit: { title: 'Audit', render: renderAudit, admin: true },
 };
 
 function setUser(user) {
@@ -37,6 +39,7 @@ function renderHeader() {
   const who = clear(document.getElementById('who'));
   nav.hidden = !ctx.user;
   document.getElementById('nav-admin').hidden = !(ctx.user && ctx.user.is_admin);
+  document.getElementById('nav-audit').hidden = !(ctx.user && ctx.user.is_admin);
   if (!ctx.user) return;
   const route = currentRoute();
   for (const link of nav.querySelectorAll('a')) {

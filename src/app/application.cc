@@ -24,6 +24,7 @@
 #include "routes/api_routes.h"
 #include "routes/request_policy.h"
 #include "routes/route_table.h"
+#include "service/audit_log.h"
 #include "service/background_refresher.h"
 #include "service/browser_login_service.h"
 #include "service/browser_session_service.h"
@@ -218,12 +219,14 @@ class Application::Impl {
         probe_client_(ProbeOptions(config_)),
         api_tokens_(*store_->api_tokens, clock_),
         session_tokens_(*store_->session_tokens, clock_),
+        audit_(*store_->audit, clock_,
+               service::AuditLogOptions{.retention = config_.audit_retention_seconds}),
         providers_(*store_->providers, clock_),
         gateway_(http_client_, clock_),
         provider_matcher_(*store_->providers),
         session_scope_(*store_->connections, provider_matcher_),
         tokens_(*store_->connections, *store_->providers, gateway_, clock_, session_scope_,
-                TokenOptions(config_, metrics_)),
+                TokenOptions(config_, metrics_, audit_)),
         sessions_(*store_->session_tokens, session_scope_, random_, clock_,
                   SessionOptions(config_)),
         git_credentials_(*store_->providers, *store_->connections, provider_matcher_, tokens_,
@@ -274,6 +277,9 @@ class Application::Impl {
         probe_compartment_(ProbeCompartment(config_)),
         integration_check_compartment_(IntegrationCheckCompartment()) {
     const bool secure_cookies = config_.public_url.starts_with("https://");
+    providers_.SetAuditLog(&audit_);
+    sessions_.SetAuditLog(&audit_);
+    browser_sessions_.SetAuditLog(&audit_);
     if (!config_.oidc_issuer.empty()) {
       identity::JwtVerifier::Options options;
       options.issuer = config_.oidc_issuer;
@@ -309,6 +315,7 @@ class Application::Impl {
         .provider_checks = provider_checks_,
         .trials = trials_,
         .token_endpoint = token_endpoint_,
+        .audit = audit_,
         .readiness = [this] { return Readiness(); },
         .metrics = [this] { return metrics_.Render(); },
         .repository_check_limiter = &probe_limiter_,
@@ -338,6 +345,12 @@ class Application::Impl {
       metrics_.WatchCompartment(*compartment);
     }
     AddCacheMetrics(metrics_.registry(), *store_);
+    metrics_.registry().AddCallback(
+        "keybridge_audit_events_dropped_total",
+        "Audit events not stored because the queue was full (their log lines were written).",
+        metrics::MetricType::kCounter, {}, [this] {
+          return std::vector<metrics::Sample>{{{}, static_cast<double>(audit_.dropped())}};
+        });
     metrics_.WatchDatabasePool([this] {
       const storage::PoolStats pool = store_->database->Stats();
       return metrics::DatabasePoolSnapshot{
@@ -409,9 +422,11 @@ class Application::Impl {
   }
 
   static service::TokenServiceOptions TokenOptions(const ServeConfig& config,
-                                                   metrics::ServingMetrics& metrics) {
+                                                   metrics::ServingMetrics& metrics,
+                                                   service::AuditLog& audit) {
     service::TokenServiceOptions options{config.refresh_margin_seconds,
                                          core::PublicUrls(config.public_url)};
+    options.audit = &audit;
     options.on_provider_refresh = [&metrics](const core::ProviderId& provider,
                                              std::string_view outcome) {
       metrics.RecordRefresh(provider.value(), outcome);
@@ -444,6 +459,7 @@ class Application::Impl {
 
   void Start() {
     readiness_.Start();
+    audit_.Start();
     server_->Start();
     if (config_.background_refresh_seconds.count() > 0) {
       refresher_.Start();
@@ -489,6 +505,7 @@ class Application::Impl {
     refresher_.Stop();
     server_->Stop();
     readiness_.Stop();
+    audit_.Stop();  // after the server: writes what the last requests recorded
   }
   std::uint16_t port() const { return server_->port(); }
   const ServeConfig& config() const { return config_; }
@@ -507,6 +524,7 @@ class Application::Impl {
   identity::ApiTokenAuthenticator api_tokens_;
   identity::SessionTokenAuthenticator session_tokens_;
   std::unique_ptr<identity::Authenticator> authenticator_;
+  service::AuditLog audit_;  // before every service that records into it
   service::ProviderService providers_;
   service::ProviderGateway gateway_;
   service::ProviderMatcher provider_matcher_;

@@ -138,6 +138,13 @@ core::Status Validate(ServeConfig& config) {
   } else {
     problems.push_back("--background-refresh-interval: " + interval.error().message);
   }
+  if (config.audit_retention == "0") {
+    config.audit_retention_seconds = core::Seconds(0);
+  } else if (auto retention = ParseDuration(config.audit_retention); retention.ok()) {
+    config.audit_retention_seconds = *retention;
+  } else {
+    problems.push_back("--audit-retention: " + retention.error().message);
+  }
   if (auto ttl = ParseDuration(config.max_session_token_ttl); !ttl.ok()) {
     problems.push_back("--max-session-token-ttl: " + ttl.error().message);
   } else if (*ttl < core::Seconds(60)) {

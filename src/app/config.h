@@ -45,6 +45,7 @@ struct ServeConfig {
   std::string refresh_margin = "5m";                // tokens expiring sooner are refreshed on read
   std::string background_refresh_interval = "60s";  // "0" disables the background refresher
   std::string max_session_token_ttl = "7d";         // longest lifetime of a session token
+  std::string audit_retention = "90d";              // "0" keeps audit events forever
   // The repository check's git probe may reach loopback, private and link-local addresses (git
   // servers on an internal network). Off: only public addresses, checked after DNS and redirects.
   bool allow_private_probe = false;
@@ -63,6 +64,7 @@ struct ServeConfig {
   core::Seconds refresh_margin_seconds{300};
   core::Seconds background_refresh_seconds{60};
   core::Seconds max_session_token_ttl_seconds{7 * 86400};
+  core::Seconds audit_retention_seconds{90 * 86400};  // 0: forever
 };
 
 struct ListenAddress {

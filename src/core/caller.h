@@ -44,6 +44,9 @@ struct Caller {
   // Set when the credential was the browser session cookie: state-changing requests
   // must then carry the session's CSRF token (checked by routes/request_policy.cc).
   bool browser_session = false;
+  // Which bearer credential authenticated the caller, for the audit trail: "jwt" or
+  // "api-token" ("" otherwise; session tokens and the browser cookie are told by the fields above).
+  std::string credential;
 
   bool IsAuthenticated() const { return !user_id.empty(); }
   bool IsSessionToken() const { return session_scope.has_value(); }

@@ -45,6 +45,7 @@ core::Result<core::Caller> ApiTokenAuthenticator::Authenticate(std::string_view 
   core::Caller caller;
   caller.user_id = stored.user_id;
   caller.is_admin = stored.is_admin;
+  caller.credential = "api-token";
   return caller;
 }
 

@@ -247,6 +247,7 @@ core::Result<core::Caller> JwtVerifier::CheckClaims(const std::string& payload_j
   if (caller.user_id.empty()) {
     return Reject("token has no subject");
   }
+  caller.credential = "jwt";
   caller.email = StringMember(*claims, "email");
   caller.name = StringMember(*claims, "name");
   // Keycloak puts realm roles in {"realm_access": {"roles": [...]}}.

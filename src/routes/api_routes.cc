@@ -31,6 +31,7 @@ void AddApiRoutes(RouteTable& routes, const ApiServices& services) {
   AddGitCredentialsRoutes(routes, services.git_credentials);
   AddImageRoutes(routes, services.images, services.image_check_limiter);
   AddTokenEndpointRoutes(routes, services.token_endpoint);
+  AddAuditRoutes(routes, services.audit);
 }
 
 }  // namespace keybridge::routes

@@ -7,6 +7,7 @@
 
 #include "core/rate_limiter.h"
 #include "core/result.h"
+#include "routes/audit_routes.h"
 #include "routes/auth_routes.h"
 #include "routes/connection_routes.h"
 #include "routes/health_routes.h"
@@ -39,6 +40,7 @@ struct ApiServices {
   service::ProviderCheckService& provider_checks;
   service::IntegrationTrialService& trials;  // "Try connecting"
   service::TokenEndpointService& token_endpoint;
+  service::AuditLog& audit;  // GET /api/data/audit and /api/data/user/audit
   Readiness readiness;
   std::function<std::string()> metrics;  // the Prometheus exposition for GET /metrics
   core::RateLimiter* repository_check_limiter = nullptr;  // per client address; null: none

@@ -226,7 +226,7 @@ void AddConnectionRoutes(RouteTable& routes, service::ConnectionService& connect
                KEYBRIDGE_ASSIGN_OR_RETURN(const core::Connection connection,
                                           tokens.FreshConnection(request.caller, id, demand));
                // Audit: who (and which session token) obtained which connection's token.
-               service::AuditTokenHandedOut(request.caller, connection, "connection-token");
+               service::AuditTokenHandedOut(tokens.audit(), request.caller, connection, "api");
                return JsonResponse(200, TokenToJson(*connection.token));
              });
 

@@ -112,7 +112,11 @@ void AddGitCredentialsRoutes(RouteTable& routes, service::GitCredentialService& 
           return std::move(response.WithHeader("Cache-Control", "no-store"));
         }
         const service::GitCredential& credential = *lookup.credential;
-        service::AuditTokenHandedOut(request.caller, credential.connection, "git-credentials");
+        // The credential helper names the remote's URL; keybridge git-proxy the integration and
+        // path.
+        service::AuditTokenHandedOut(credentials.audit(), request.caller, credential.connection,
+                                     by_url ? "git-credential" : "git-proxy",
+                                     lookup.repository_url);
         json out = {{"username", credential.username},
                     {"password", credential.password.Reveal()},
                     {"provider_id", lookup.provider.id.value()},

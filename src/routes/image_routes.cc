@@ -136,7 +136,8 @@ void AddImageRoutes(RouteTable& routes, service::ImageService& images,
                  return LookupError(request, lookup, true);
                }
                const service::RegistryCredential& credential = *lookup.credential;
-               service::AuditTokenHandedOut(request.caller, credential.connection, "pull-secret");
+               service::AuditTokenHandedOut(images.audit(), request.caller, credential.connection,
+                                            "pull-secret", image_url);
                const core::Secret config = oauth::DockerConfigJsonBase64(
                    lookup.registry, oauth::RegistryLogin{credential.username, credential.secret});
                json out = {{"apiVersion", "v1"},
@@ -148,32 +149,33 @@ void AddImageRoutes(RouteTable& routes, service::ImageService& images,
                return std::move(JsonResponse(200, out).WithHeader("Cache-Control", "no-store"));
              });
 
-  routes.Add(
-      "GET", kRegistryCredentialsPath, Access::kUserOrSession, Compartment::kMemoryFirst,
-      [&images](http::Request& request) -> core::Result<http::Response> {
-        service::TokenDemand demand;
-        demand.min_valid = core::Seconds(kDefaultMinValidSeconds);
-        KEYBRIDGE_ASSIGN_OR_RETURN(const std::string server_url,
-                                   ParseQuery(request, "server_url", &demand));
-        demand.may_call_provider = request.may_wait_on_providers;
-        KEYBRIDGE_ASSIGN_OR_RETURN(const service::RegistryCredentialLookup lookup,
-                                   images.RegistryCredentials(request.caller, server_url, demand));
-        if (!lookup.credential.ok()) {
-          if (lookup.credential.error().code == core::ErrorCode::kWouldWait) {
-            return lookup.credential.error();
-          }
-          return LookupError(request, lookup, false);
-        }
-        const service::RegistryCredential& credential = *lookup.credential;
-        service::AuditTokenHandedOut(request.caller, credential.connection, "registry-credentials");
-        json out = {{"server_url", lookup.registry},
-                    {"username", credential.username},
-                    {"secret", credential.secret.Reveal()},
-                    {"expires_at", ExpiresAt(credential)},
-                    {"provider_id", lookup.provider.id.value()},
-                    {"connection_id", credential.connection.id.value()}};
-        return std::move(JsonResponse(200, out).WithHeader("Cache-Control", "no-store"));
-      });
+  routes.Add("GET", kRegistryCredentialsPath, Access::kUserOrSession, Compartment::kMemoryFirst,
+             [&images](http::Request& request) -> core::Result<http::Response> {
+               service::TokenDemand demand;
+               demand.min_valid = core::Seconds(kDefaultMinValidSeconds);
+               KEYBRIDGE_ASSIGN_OR_RETURN(const std::string server_url,
+                                          ParseQuery(request, "server_url", &demand));
+               demand.may_call_provider = request.may_wait_on_providers;
+               KEYBRIDGE_ASSIGN_OR_RETURN(
+                   const service::RegistryCredentialLookup lookup,
+                   images.RegistryCredentials(request.caller, server_url, demand));
+               if (!lookup.credential.ok()) {
+                 if (lookup.credential.error().code == core::ErrorCode::kWouldWait) {
+                   return lookup.credential.error();
+                 }
+                 return LookupError(request, lookup, false);
+               }
+               const service::RegistryCredential& credential = *lookup.credential;
+               service::AuditTokenHandedOut(images.audit(), request.caller, credential.connection,
+                                            "docker-helper", server_url);
+               json out = {{"server_url", lookup.registry},
+                           {"username", credential.username},
+                           {"secret", credential.secret.Reveal()},
+                           {"expires_at", ExpiresAt(credential)},
+                           {"provider_id", lookup.provider.id.value()},
+                           {"connection_id", credential.connection.id.value()}};
+               return std::move(JsonResponse(200, out).WithHeader("Cache-Control", "no-store"));
+             });
 }
 
 }  // namespace keybridge::routes

@@ -71,6 +71,8 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
   auto keys = crypto::KeyRing::FromKeys({{"0123abcd", std::string(32, 'k')}}, random);
   identity::RefreshHandles handles(*keys, session_authenticator, clock);
   service::TokenEndpointService token_endpoint(tokens, repo, handles, core::PublicUrls(), clock);
+  testing::InMemoryAuditRepository audit_repo;
+  service::AuditLog audit(audit_repo, clock);
   RequestPolicy policy([](std::string_view, std::string_view) { return core::Caller(); }, {});
   RouteTable routes(policy);
   AddApiRoutes(
@@ -85,6 +87,7 @@ TEST(OpenApiConformance, EveryRegisteredRouteIsDocumentedAndViceVersa) {
                           .provider_checks = provider_checks,
                           .trials = trials,
                           .token_endpoint = token_endpoint,
+                          .audit = audit,
                           .readiness =
                               [] { return core::Result<nlohmann::json>(nlohmann::json::object()); },
                           .metrics =

@@ -137,6 +137,13 @@ core::Result<SignedIn> BrowserSessionService::Create(const core::Caller& caller,
     session.identity_recheck_at = now + options_.identity_recheck_interval;
   }
   KEYBRIDGE_RETURN_IF_ERROR(sessions_.Insert(session));
+  if (audit_ != nullptr) {
+    core::AuditEvent event;
+    event.kind = core::AuditKind::kSignedIn;
+    event.actor = caller.user_id;
+    event.caller_kind = "browser";
+    audit_->Record(std::move(event));
+  }
   SignedIn out{std::move(cookie), caller, ""};
   out.csrf_token = CsrfToken(out.cookie_value.Reveal());
   out.caller.name = session.name;

@@ -21,6 +21,7 @@
 #include "core/secret.h"
 #include "identity/api_token_authenticator.h"
 #include "identity/authenticator.h"
+#include "service/audit_log.h"
 
 namespace keybridge::service {
 
@@ -76,6 +77,9 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
   static bool IsCsrfTokenOf(std::string_view cookie_value, std::string_view presented);
   core::Seconds absolute_lifetime() const { return options_.absolute_lifetime; }
 
+  // Where sign-ins are recorded (null: none). Set before use.
+  void SetAuditLog(AuditLog* audit) { audit_ = audit; }
+
  private:
   // What a new session rests on besides its own lifetime (core::BrowserSession).
   struct Source {
@@ -93,6 +97,7 @@ class BrowserSessionService final : public identity::BrowserSessionVerifier {
   core::Random& random_;
   const core::Clock& clock_;
   const BrowserSessionOptions options_;
+  AuditLog* audit_ = nullptr;
 };
 
 }  // namespace keybridge::service

@@ -263,6 +263,13 @@ core::Result<CompletedAuthorization> ConnectionService::CompleteAuthorization(
   KEYBRIDGE_RETURN_IF_ERROR(connections_.StoreToken(flow.connection_id, *token, clock_.Now()));
   spdlog::info("connection {} to provider {} is connected", flow.connection_id.value(),
                provider.id.value());
+  if (AuditLog* audit = tokens_.audit()) {
+    // The flow's user is the actor: the callback may come without a credential of its own.
+    core::Caller actor = params.caller;
+    actor.user_id = flow.user_id;
+    audit->Changed(core::AuditKind::kConnected, actor, provider.id.value(),
+                   flow.connection_id.value());
+  }
   return CompletedAuthorization{flow.next_url};
 }
 
@@ -308,6 +315,10 @@ core::Status ConnectionService::Delete(const core::Caller& caller, const core::C
   }
   spdlog::info("user {} disconnected connection {} (provider {})", caller.user_id.value(),
                id.value(), connection.provider_id.value());
+  if (AuditLog* audit = tokens_.audit()) {
+    audit->Changed(core::AuditKind::kDisconnected, caller, connection.provider_id.value(),
+                   id.value());
+  }
   return core::OkStatus();
 }
 

@@ -65,6 +65,9 @@ class GitCredentialService {
                                              std::string_view repository_path,
                                              const TokenDemand& demand);
 
+  // Where the routes record what they hand out (TokenService's audit trail; null: none).
+  AuditLog* audit() const { return tokens_.audit(); }
+
  private:
   core::Result<GitCredentialLookup> LookupFor(const core::Caller& caller, core::Provider provider,
                                               const core::RepositoryUrl& repository,

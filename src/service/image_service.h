@@ -93,6 +93,9 @@ class ImageService {
                                                              std::string_view server_url,
                                                              const TokenDemand& demand);
 
+  // Where the routes record what they hand out (TokenService's audit trail; null: none).
+  AuditLog* audit() const { return tokens_.audit(); }
+
  private:
   core::Result<RegistryCredentialLookup> LookupFor(const core::Caller& caller, std::string registry,
                                                    core::Status in_scope,

@@ -182,6 +182,10 @@ core::Result<core::Provider> ProviderService::Create(const core::Caller& caller,
     }
     return std::move(inserted).TakeError();
   }
+  if (audit_ != nullptr) {
+    audit_->Changed(core::AuditKind::kIntegrationCreated, caller, p.id.value(), {},
+                    ProviderChanges(nullptr, &p));
+  }
   return p;
 }
 
@@ -296,6 +300,10 @@ core::Result<core::Provider> ProviderService::Update(const core::Caller& caller,
         "set; {} connections invalidated",
         caller.user_id.value(), id.value(), changes, invalidated);
   }
+  if (audit_ != nullptr) {
+    audit_->Changed(core::AuditKind::kIntegrationUpdated, caller, id.value(), {},
+                    ProviderChanges(&before, &p));
+  }
   return p;
 }
 
@@ -324,6 +332,10 @@ core::Status ProviderService::Delete(const core::Caller& caller, const core::Pro
   KEYBRIDGE_ASSIGN_OR_RETURN([[maybe_unused]] bool deleted, providers_.Delete(id));
   spdlog::warn("audit: admin {} deleted integration {} ({}); {} connections revoked and removed",
                caller.user_id.value(), id.value(), before->url, invalidated);
+  if (audit_ != nullptr) {
+    audit_->Changed(core::AuditKind::kIntegrationDeleted, caller, id.value(), {},
+                    ProviderChanges(&*before, nullptr));
+  }
   return core::OkStatus();
 }
 

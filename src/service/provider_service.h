@@ -13,6 +13,7 @@
 #include "core/provider.h"
 #include "core/repositories.h"
 #include "core/result.h"
+#include "service/audit_log.h"
 
 namespace keybridge::service {
 
@@ -111,10 +112,13 @@ class ProviderService {
   core::Status Delete(const core::Caller& caller, const core::ProviderId& id,
                       ConnectionInvalidator* invalidator = nullptr,
                       ChangeOrigin origin = ChangeOrigin::kApi);
+  // Where creations, changes and deletions are recorded (null: log lines only). Set before use.
+  void SetAuditLog(AuditLog* audit) { audit_ = audit; }
 
  private:
   core::ProviderRepository& providers_;
   const core::Clock& clock_;
+  AuditLog* audit_ = nullptr;
 };
 
 // kUnauthenticated for anonymous callers, kPermissionDenied for non-admins (Renku 2.1).

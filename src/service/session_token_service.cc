@@ -112,7 +112,21 @@ core::Result<IssuedSessionToken> SessionTokenService::Create(const core::Caller&
   issued.record.created_at = core::FromUnixSeconds(core::ToUnixSeconds(clock_.Now()));
   issued.record.expires_at = issued.record.created_at + ttl;
   KEYBRIDGE_RETURN_IF_ERROR(tokens_.Insert(issued.record));
+  Audit(core::AuditKind::kSessionTokenCreated, caller, issued.record.id);
   return issued;
+}
+
+void SessionTokenService::Audit(core::AuditKind kind, const core::Caller& caller,
+                                const std::string& id) {
+  if (audit_ == nullptr) {
+    return;
+  }
+  core::AuditEvent event;
+  event.kind = kind;
+  event.actor = caller.user_id;
+  event.caller_kind = std::string(core::AuditCallerKind(caller));
+  event.session_token_id = id;  // the token created or revoked (its public id, never the token)
+  audit_->Record(std::move(event));
 }
 
 core::Result<std::vector<ListedSessionToken>> SessionTokenService::List(
@@ -138,6 +152,7 @@ core::Status SessionTokenService::Revoke(const core::Caller& caller, const std::
   if (!found) {
     return MakeError(ErrorCode::kNotFound, "You have no session token with id " + Quoted(id) + ".");
   }
+  Audit(core::AuditKind::kSessionTokenRevoked, caller, id);
   return core::OkStatus();
 }
 

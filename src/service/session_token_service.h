@@ -15,6 +15,7 @@
 #include "core/result.h"
 #include "core/secret.h"
 #include "core/session_token.h"
+#include "service/audit_log.h"
 #include "service/session_scope.h"
 
 namespace keybridge::service {
@@ -62,13 +63,18 @@ class SessionTokenService {
   core::Result<std::vector<ListedSessionToken>> List(const core::Caller& caller);
   // kNotFound if the caller has no token with this id; revoking twice is fine.
   core::Status Revoke(const core::Caller& caller, const std::string& id);
+  // Where creations and revocations are recorded (null: none). Set before use.
+  void SetAuditLog(AuditLog* audit) { audit_ = audit; }
 
  private:
+  void Audit(core::AuditKind kind, const core::Caller& caller, const std::string& id);
+
   core::SessionTokenRepository& tokens_;
   SessionScopePolicy& scope_;
   core::Random& random_;
   const core::Clock& clock_;
   const SessionTokenServiceOptions options_;
+  AuditLog* audit_ = nullptr;
 };
 
 // "st_" + 12 lower-case hex digits.

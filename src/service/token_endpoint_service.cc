@@ -49,7 +49,7 @@ core::Result<RcloneRemote> TokenEndpointService::RcloneRemoteFor(
                                  "Google Drive integrations");
   }
   KEYBRIDGE_ASSIGN_OR_RETURN(identity::RefreshHandle handle, handles_.Issue(caller, connection_id));
-  AuditTokenHandedOut(caller, connection, "rclone-remote");
+  AuditTokenHandedOut(tokens_.audit(), caller, connection, "rclone");
   return RcloneRemote{connection.provider_id,
                       std::string(type),
                       urls_.TokenEndpoint(connection_id),
@@ -67,7 +67,7 @@ core::Result<TokenEndpointAnswer> TokenEndpointService::Refresh(
   demand.may_call_provider = may_call_provider;
   KEYBRIDGE_ASSIGN_OR_RETURN(const core::Connection connection,
                              tokens_.FreshConnection(holder.caller, connection_id, demand));
-  AuditTokenHandedOut(holder.caller, connection, "token-endpoint");
+  AuditTokenHandedOut(tokens_.audit(), holder.caller, connection, "token-endpoint");
   const core::TimePoint now = clock_.Now();
   core::TimePoint until = holder.expires_at;
   if (connection.token->expires_at) {

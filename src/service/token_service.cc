@@ -64,17 +64,22 @@ std::optional<core::Seconds> Lifetime(const core::TokenSet& token) {
 
 }  // namespace
 
-void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& connection,
-                         std::string_view via) {
+void AuditTokenHandedOut(AuditLog* audit, const core::Caller& caller,
+                         const core::Connection& connection, std::string_view consumer,
+                         std::string_view target) {
+  if (audit != nullptr) {
+    audit->TokenHandedOut(caller, connection, consumer, target);
+    return;
+  }
   if (caller.session_scope) {
     spdlog::info(
         "token handed out: connection={} provider={} user={} session_token={} session={} via={}",
         connection.id.value(), connection.provider_id.value(), caller.user_id.value(),
-        caller.session_scope->token_id, caller.session_scope->session_name, via);
+        caller.session_scope->token_id, caller.session_scope->session_name, consumer);
     return;
   }
   spdlog::info("token handed out: connection={} provider={} user={} via={}", connection.id.value(),
-               connection.provider_id.value(), caller.user_id.value(), via);
+               connection.provider_id.value(), caller.user_id.value(), consumer);
 }
 
 TokenService::TokenService(core::ConnectionRepository& connections,
@@ -325,6 +330,16 @@ core::Result<core::Connection> TokenService::RefreshUnderLock(
         const auto record = [&](std::string_view outcome) {
           if (options_.on_provider_refresh) {
             options_.on_provider_refresh(provider.id, outcome);
+          }
+          if (options_.audit != nullptr && outcome != "refreshed") {
+            core::AuditEvent event;
+            event.kind = core::AuditKind::kRefreshFailed;
+            event.actor = current.user_id;  // whose connection: a refresh has no caller of its own
+            event.connection_id = current.id.value();
+            event.provider_id = current.provider_id.value();
+            // One of the fixed outcome words above: no escaping needed.
+            event.changes = R"({"outcome":")" + std::string(outcome) + R"("})";
+            options_.audit->Record(std::move(event));
           }
         };
         if (refreshed.ok()) {

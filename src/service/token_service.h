@@ -39,6 +39,7 @@
 #include "core/public_urls.h"
 #include "core/repositories.h"
 #include "core/result.h"
+#include "service/audit_log.h"
 #include "service/provider_gateway.h"
 #include "service/session_scope.h"
 
@@ -60,6 +61,8 @@ struct TokenServiceOptions {
   // "rejected" (the grant is gone), "unavailable" (transient), "lost_answer" (timed out after
   // sending), "failed" (any other error). For metrics; may be empty. Must not block.
   std::function<void(const core::ProviderId&, std::string_view outcome)> on_provider_refresh{};
+  // Where hand-outs and refresh failures are recorded; null: only a log line.
+  AuditLog* audit = nullptr;
 };
 
 // What a reader needs from FreshConnection.
@@ -107,6 +110,8 @@ class TokenService {
   // Background refresher entry point: refreshes `connection_id` if it has a refresh token,
   // regardless of the access token's expiry (to keep the grant alive). No ownership check.
   core::Status KeepAlive(const core::ConnectionId& connection_id);
+  // The audit trail the services around this one record into (null: none).
+  AuditLog* audit() const { return options_.audit; }
 
  private:
   // Single-flight: concurrent callers for one connection share one RefreshUnderLock.
@@ -146,9 +151,11 @@ class TokenService {
   std::map<core::ConnectionId, core::TimePoint> last_forced_;
 };
 
-// Audit line for every access token handed to a client (who, which session token, which
-// connection, through which route); never the token. Call it right before the response is sent.
-void AuditTokenHandedOut(const core::Caller& caller, const core::Connection& connection,
-                         std::string_view via);
+// Records every access token handed to a client (who, which credential and session token, which
+// connection, through which consumer, for which repository or image): in the audit trail when
+// `audit` is set, else as a log line; never the token. Call it right before the response is sent.
+void AuditTokenHandedOut(AuditLog* audit, const core::Caller& caller,
+                         const core::Connection& connection, std::string_view consumer,
+                         std::string_view target = {});
 
 }  // namespace keybridge::service

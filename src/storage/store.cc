@@ -8,6 +8,7 @@
 #include "storage/migrator.h"
 #include "storage/postgres_database.h"
 #include "storage/sql_api_token_repository.h"
+#include "storage/sql_audit_repository.h"
 #include "storage/sql_browser_session_repository.h"
 #include "storage/sql_connection_repository.h"
 #include "storage/sql_integration_trial_repository.h"
@@ -177,6 +178,7 @@ core::Result<std::unique_ptr<Store>> OpenStore(const std::string& database_url,
   store->trials = std::make_unique<SqlIntegrationTrialRepository>(*store->database, keys);
   store->session_tokens = std::make_unique<SqlSessionTokenRepository>(*store->database);
   store->browser_sessions = std::make_unique<SqlBrowserSessionRepository>(*store->database);
+  store->audit = std::make_unique<SqlAuditRepository>(*store->database);
   if (options.cache_entries > 0) {
     AddCaches(*store, database_url, options);
   }

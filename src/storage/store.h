@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/audit.h"
 #include "core/repositories.h"
 #include "crypto/key_ring.h"
 #include "storage/change_feed.h"
@@ -27,6 +28,7 @@ struct Store {
   std::unique_ptr<core::IntegrationTrialRepository> trials;
   std::unique_ptr<core::SessionTokenRepository> session_tokens;
   std::unique_ptr<core::BrowserSessionRepository> browser_sessions;
+  std::unique_ptr<core::AuditRepository> audit;  // never cached: written in batches, read rarely
   // Set when the store caches (StoreOptions::cache_entries > 0). Declared after the repositories
   // so that it is destroyed first: its thread feeds their caches.
   std::unique_ptr<ChangeFeed> changes;

@@ -11,6 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -504,4 +505,58 @@ test('"Try connecting" names the callback URL when GitLab refuses the redirect U
   assert.ok(fix.includes(`exactly ${keybridge.url}/api/data/oauth2/callback`), fix);
   await shot(admin, 'admin-round-trip-wrong-redirect');
   assert.deepEqual(admin.errors, []);
+});
+
+// The audit trail: a user reads a connection token through the API; the administrator's Audit page
+// shows that hand-out (through "api", by an API token) with the token's fingerprint, never the token.
+test('admin sees the token hand-out of a connection token read on the Audit page', async () => {
+  const admin = await newPage();
+  await admin.goto(keybridge.url);
+  await admin.waitForSelector('#signin-token');
+  await admin.fill('#signin-token', createUserToken('audit-admin', ['--admin']));
+  await admin.click('#signin-submit');
+  await admin.waitForSelector('#page-integrations, #page-admin');
+  await admin.goto(`${keybridge.url}/#/admin`);
+  await admin.waitForSelector('#page-admin');
+  await fillIntegration(admin, {
+    kind: 'dropbox', id: 'dropbox-audit', name: 'Dropbox audit', url: fakes.dropbox.url,
+    clientId: fakes.dropbox.client_id, clientSecret: fakes.dropbox.client_secret,
+  });
+  await admin.click('#f-save');
+  await admin.waitForSelector('#admin-provider-dropbox-audit');
+
+  const userToken = createUserToken('audit-user');
+  const user = await newPage();
+  await user.goto(keybridge.url);
+  await user.waitForSelector('#signin-token');
+  await user.fill('#signin-token', userToken);
+  await user.click('#signin-submit');
+  await user.waitForSelector('#page-integrations');
+  await user.click('#connect-dropbox-audit');
+  await user.waitForSelector('#account-dropbox-audit');
+
+  const headers = { Authorization: `Bearer ${userToken}` };
+  const connections = await (await fetch(`${keybridge.url}/api/data/oauth2/connections`, { headers })).json();
+  const connection = connections.find((c) => c.provider_id === 'dropbox-audit');
+  assert.ok(connection);
+  const answer = await fetch(`${keybridge.url}/api/data/oauth2/connections/${connection.id}/token`, { headers });
+  assert.equal(answer.status, 200);
+  const accessToken = (await answer.json()).access_token;
+  const fingerprint = createHash('sha256').update(accessToken).digest('hex').slice(0, 12);
+
+  await admin.waitForSelector('#nav-audit:not([hidden])');
+  await admin.click('#nav-audit');
+  await admin.waitForSelector('#page-audit #audit-filters');
+  await admin.selectOption('#audit-provider', 'dropbox-audit');
+  await admin.selectOption('#audit-kind', 'token-handout');
+  await admin.click('#audit-apply');
+  await admin.waitForSelector('#audit-table tr[data-kind="token-handout"][data-consumer="api"]');
+  await waitForText(admin, '#audit-table tbody', new RegExp(fingerprint));
+  const table = await text(admin, '#audit-table');
+  assert.match(table, /audit-user/);
+  assert.match(table, /api-token/);
+  assert.ok(!table.includes(accessToken), 'the page never shows the token');
+  await shot(admin, 'admin-audit');
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(user.errors, []);
 });

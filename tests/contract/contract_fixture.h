@@ -113,6 +113,7 @@ class InMemoryBackend {
   core::IntegrationTrialRepository& trials() { return store_.trials; }
   core::SessionTokenRepository& session_tokens() { return store_.session_tokens; }
   core::BrowserSessionRepository& browser_sessions() { return store_.browser_sessions; }
+  core::AuditRepository& audit() { return store_.audit; }
 
  private:
   testing::InMemoryStore store_;
@@ -128,6 +129,7 @@ class SqlBackend {
   core::IntegrationTrialRepository& trials() { return *store_->trials; }
   core::SessionTokenRepository& session_tokens() { return *store_->session_tokens; }
   core::BrowserSessionRepository& browser_sessions() { return *store_->browser_sessions; }
+  core::AuditRepository& audit() { return *store_->audit; }
 
   Store& store() { return *store_; }
   crypto::KeyRing& keys() { return *keys_; }
@@ -292,6 +294,7 @@ class Contract : public ::testing::Test {
   core::IntegrationTrialRepository& trials() { return backend_.trials(); }
   core::SessionTokenRepository& session_tokens() { return backend_.session_tokens(); }
   core::BrowserSessionRepository& browser_sessions() { return backend_.browser_sessions(); }
+  core::AuditRepository& audit() { return backend_.audit(); }
 
   Backend backend_;
 };

@@ -226,7 +226,7 @@ TEST_F(SessionTokenTest, TheGitCredentialsRouteAnswersWithinTheScopeAndAuditsThe
   EXPECT_NE(log.find("token handed out: connection=" + gitlab_id_
                      + " provider=gitlab user=alice "
                        "session_token="
-                     + minted["id"].get<std::string>() + " session=jupyter-42 via=git-credentials"),
+                     + minted["id"].get<std::string>() + " session=jupyter-42 via=git-credential"),
             std::string::npos)
       << log;
   EXPECT_EQ(log.find(password), std::string::npos) << "the token is never logged";

@@ -16,6 +16,7 @@
 
 #include "core/repositories.h"
 #include "core/text.h"
+#include "support/in_memory_audit.h"
 #include "support/in_memory_trials.h"
 
 namespace keybridge::testing {
@@ -549,6 +550,7 @@ struct InMemoryStore {
   InMemoryApiTokenRepository api_tokens;
   InMemorySessionTokenRepository session_tokens;
   InMemoryBrowserSessionRepository browser_sessions;
+  InMemoryAuditRepository audit;
 };
 
 }  // namespace keybridge::testing

@@ -160,6 +160,11 @@ Command AddServeCommand(CLI::App& cli) {
       ->envname("KEYBRIDGE_BACKGROUND_REFRESH_INTERVAL")
       ->capture_default_str();
   serve
+      ->add_option("--audit-retention", state->config.audit_retention,
+                   "How long audit events (GET /api/data/audit) are kept (0 keeps them forever)")
+      ->envname("KEYBRIDGE_AUDIT_RETENTION")
+      ->capture_default_str();
+  serve
       ->add_flag("--allow-private-probe", state->config.allow_private_probe,
                  "Let the repository check probe loopback, private and link-local addresses "
                  "(only for git servers on an internal network; off by default)")
