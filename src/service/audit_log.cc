@@ -214,12 +214,12 @@ std::size_t AuditLog::WriteBatch() {
                  appended.error().message);
     // Back to the front, in order; what no longer fits is dropped (and counted), newest first.
     std::lock_guard lock(mu_);
-    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+    for (std::size_t i = batch.size(); i > 0; --i) {
       if (queue_.size() >= options_.capacity) {
         dropped_.fetch_add(1);
         continue;
       }
-      queue_.push_front(std::move(*it));
+      queue_.push_front(std::move(batch[i - 1]));
     }
     return 0;
   }
