@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "routes/json_body.h"
+#include "routes/provider_routes.h"
 
 namespace keybridge::routes {
 namespace {
@@ -16,24 +17,12 @@ core::ProviderId PathProviderId(const http::Request& request) {
   return core::ProviderId(request.PathParam("provider_id"));
 }
 
-// The checklist's item shape (routes/provider_routes.cc): `fix` is omitted when empty.
 json ReportToJson(const service::TrialReport& report) {
-  json checks = json::array();
-  for (const auto& check : report.checks) {
-    json item = {{"id", check.id},
-                 {"title", check.title},
-                 {"status", std::string(oauth::ToString(check.status))},
-                 {"detail", check.detail}};
-    if (!check.fix.empty()) {
-      item["fix"] = check.fix;
-    }
-    checks.push_back(std::move(item));
-  }
   return {{"id", report.id},
           {"state", report.done ? "done" : "waiting"},
           {"started_at",
            report.started_at ? json(core::FormatIso8601(*report.started_at)) : json(nullptr)},
-          {"checks", std::move(checks)}};
+          {"checks", ChecklistToJson(report.checks)}};
 }
 
 }  // namespace

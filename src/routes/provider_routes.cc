@@ -130,23 +130,11 @@ core::ProviderId PathProviderId(const http::Request& request) {
   return core::ProviderId(request.PathParam("provider_id"));
 }
 
-// The checklist the admin UI renders. `fix` is omitted on pass.
 json ReportToJson(const service::ProviderCheckReport& report) {
-  json checks = json::array();
-  for (const auto& check : report.checks) {
-    json item = {{"id", check.id},
-                 {"title", check.title},
-                 {"status", std::string(oauth::ToString(check.status))},
-                 {"detail", check.detail}};
-    if (!check.fix.empty()) {
-      item["fix"] = check.fix;
-    }
-    checks.push_back(std::move(item));
-  }
   return {{"provider_id", report.provider_id.value()},
           {"ok", report.ok},
           {"checked_at", core::FormatIso8601(report.checked_at)},
-          {"checks", std::move(checks)}};
+          {"checks", ChecklistToJson(report.checks)}};
 }
 
 }  // namespace
@@ -199,6 +187,21 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
                    service.Delete(request.caller, PathProviderId(request), invalidator));
                return http::Response::NoContent();
              });
+}
+
+json ChecklistToJson(const std::vector<oauth::CheckResult>& checks) {
+  json out = json::array();
+  for (const auto& check : checks) {
+    json item = {{"id", check.id},
+                 {"title", check.title},
+                 {"status", std::string(oauth::ToString(check.status))},
+                 {"detail", check.detail}};
+    if (!check.fix.empty()) {
+      item["fix"] = check.fix;
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
 }
 
 void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks) {

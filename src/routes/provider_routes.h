@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "routes/route_table.h"
@@ -27,5 +29,9 @@ void AddProviderRoutes(RouteTable& routes, service::ProviderService& service,
 // POST /api/data/oauth2/providers/check: the same for a draft in the body (`?only=scopes`).
 // `checks` must outlive the route table.
 void AddProviderCheckRoute(RouteTable& routes, service::ProviderCheckService& checks);
+
+// A checklist as the admin UI renders it (also the trial's stages): id, title, status, detail,
+// and `fix` unless empty.
+nlohmann::json ChecklistToJson(const std::vector<oauth::CheckResult>& checks);
 
 }  // namespace keybridge::routes

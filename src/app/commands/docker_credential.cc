@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "app/commands/client_http.h"
 #include "app/commands/commands.h"
 #include "net/curl_http_client.h"
 
@@ -22,13 +23,7 @@ int DockerCredential(const std::string& operation) {
     problem = loaded.error().message;
     access = gitcredential::ServerAccess{};
   }
-  net::CurlHttpClient::Options http_options;
-  // Read before any thread starts, and nothing here sets the environment.
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
-  if (const char* ca_file = ::getenv("KEYBRIDGE_CA_FILE"); ca_file != nullptr) {
-    http_options.ca_file = ca_file;
-  }
-  net::CurlHttpClient http(http_options);
+  net::CurlHttpClient http(ClientHelperHttpOptions());
   gitcredential::DockerCredentialIo io{std::cin, std::cout, std::cerr, http};
   return gitcredential::RunDockerCredential(operation, access, problem, io);
 }

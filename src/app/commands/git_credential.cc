@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "app/commands/client_http.h"
 #include "app/commands/commands.h"
 #include "app/config.h"
 #include "core/clock.h"
@@ -28,13 +29,7 @@ int GitCredential(gitcredential::GitCredentialOptions options, const std::string
     std::cerr << "keybridge: " << loaded.error().message << "\n";
     return 1;
   }
-  net::CurlHttpClient::Options http_options;
-  // Read before any thread starts, and nothing here sets the environment.
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
-  if (const char* ca_file = ::getenv("KEYBRIDGE_CA_FILE"); ca_file != nullptr) {
-    http_options.ca_file = ca_file;
-  }
-  net::CurlHttpClient http(http_options);
+  net::CurlHttpClient http(ClientHelperHttpOptions());
   core::SystemClock clock;
   gitcredential::GitCredentialIo io{
       std::cin, std::cout, std::cerr, http, clock, [](core::Seconds pause) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "app/commands/client_http.h"
 #include "app/commands/commands.h"
 #include "net/curl_http_client.h"
 
@@ -24,13 +25,7 @@ int RcloneConfig(const RcloneConfigFlags& flags) {
     std::cerr << "keybridge: " << loaded.error().message << "\n";
     return 1;
   }
-  net::CurlHttpClient::Options http_options;
-  // Read before any thread starts, and nothing here sets the environment.
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
-  if (const char* ca_file = ::getenv("KEYBRIDGE_CA_FILE"); ca_file != nullptr) {
-    http_options.ca_file = ca_file;
-  }
-  net::CurlHttpClient http(http_options);
+  net::CurlHttpClient http(ClientHelperHttpOptions());
   gitcredential::RcloneConfigIo io{std::cout, std::cerr, http};
   return gitcredential::RunRcloneConfig(flags.connection_id, flags.name, access, io);
 }
