@@ -287,8 +287,8 @@ core::Result<RegistryCredentialLookup> ImageService::LookupFor(const core::Calle
   credential.username = RegistryUsername(lookup.provider);
   credential.secret = fresh->token->access_token;
   credential.expires_at = fresh->token->expires_at;
+  // The connection keeps its token: the route's audit event records its fingerprint.
   credential.connection = std::move(fresh).value();
-  credential.connection.token.reset();
   lookup.credential = std::move(credential);
   return lookup;
 }

@@ -50,7 +50,8 @@ struct RegistryCredential {
   std::string username;  // "oauth2"; ghcr.io accepts any non-empty name
   core::Secret secret;   // the integration's access token
   std::optional<core::TimePoint> expires_at;
-  core::Connection connection;  // the connection the token belongs to (for the audit line)
+  // The connection the token belongs to, with the token: the audit event's fingerprint.
+  core::Connection connection;
 };
 
 struct RegistryCredentialLookup {

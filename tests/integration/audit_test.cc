@@ -1,16 +1,20 @@
 // The audit trail end to end: every hand-out path (connection token, git credentials for the
-// helper and for git-proxy, rclone remote, token endpoint) and every change (integration created,
-// updated, deleted; connected; disconnected; session token created) is read back through
-// GET /api/data/audit with its consumer, caller kind and token fingerprint — and never the token.
-// A user reads only their own events; a non-administrator cannot read the whole trail.
+// helper and for git-proxy, rclone remote, token endpoint, image pull secret, registry
+// credentials for `keybridge docker-credential`) and every change (integration created, updated,
+// deleted; connected; disconnected; refresh failed; signed in; session token created and revoked)
+// is read back through GET /api/data/audit with its consumer, caller kind and token fingerprint —
+// and never the token. A user reads only their own events; a non-administrator cannot read the
+// whole trail.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/url.h"
+#include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "fakes/fake_dropbox.h"
 #include "fakes/fake_gitlab.h"
@@ -26,6 +30,10 @@ std::string Fingerprint(const std::string& token) {
   return crypto::Sha256Hex(token).substr(0, 12);
 }
 
+// The registry the GitLab integration serves images from (nothing listens there: handing out a
+// pull secret or registry credentials asks only the integration, never the registry).
+constexpr const char* kRegistry = "registry.gitlab.example.org";
+
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -38,7 +46,8 @@ class AuditTest : public ::testing::Test {
                         {"client_secret", gitlab_.AppOptions().client_secret},
                         {"display_name", "GitLab"},
                         {"scope", "api"},
-                        {"url", gitlab_.BaseUrl()}});
+                        {"url", gitlab_.BaseUrl()},
+                        {"image_registry_url", std::string("https://") + kRegistry}});
     kb_.CreateProvider({{"id", "dropbox"},
                         {"kind", "dropbox"},
                         {"client_id", dropbox_.AppOptions().client_id},
@@ -61,21 +70,56 @@ class AuditTest : public ::testing::Test {
     return json::parse(r.body, nullptr, false);
   }
 
-  // The newest event matching `kind` and `consumer` ("" any); null if none.
-  static json Find(const json& trail, const std::string& kind, const std::string& consumer = "") {
+  // The newest event matching `kind`, `consumer` and `caller_kind` ("" any); null if none.
+  static json Find(const json& trail, const std::string& kind, const std::string& consumer = "",
+                   const std::string& caller_kind = "") {
     for (const json& event : trail) {
       if (event.value("kind", "") == kind
-          && (consumer.empty() || event.value("consumer", "") == consumer)) {
+          && (consumer.empty() || event.value("consumer", "") == consumer)
+          && (caller_kind.empty() || event.value("caller_kind", "") == caller_kind)) {
         return event;
       }
     }
     return nullptr;
   }
 
+  // A session token of alice's; returns its token and id.
+  std::pair<std::string, std::string> MintSessionToken(const json& scope) {
+    json mint = {{"session_name", "jupyter-1"}, {"ttl_seconds", 3600}};
+    mint.update(scope);
+    auto minted = kb_.Call("POST", "/api/data/sessions/tokens", alice_, mint.dump());
+    EXPECT_EQ(minted.status, 201) << minted.body;
+    const json body = json::parse(minted.body, nullptr, false);
+    return {body.value("token", ""), body.value("id", "")};
+  }
+
+  // Signs `user` in through the browser flow at the test issuer (OIDC code + PKCE); returns the
+  // session cookie pair ("" on failure).
+  std::string SignInBrowser(const std::string& user) {
+    kb_.issuer().SetBrowserUser(user);
+    auto login = kb_.Call("GET", "/api/data/auth/login");
+    EXPECT_EQ(login.status, 302) << login.body;
+    const std::string flow_cookie = testing::CookiePair(login);
+    auto at_issuer = kb_.Call("GET", login.Header("location"));
+    EXPECT_EQ(at_issuer.status, 302) << at_issuer.body;
+    auto done = kb_.Call("GET", at_issuer.Header("location"), "", "", {{"Cookie", flow_cookie}});
+    EXPECT_EQ(done.status, 303) << done.body;
+    for (const auto& header : done.headers) {
+      if (header.value.rfind("kb_session=", 0) == 0) {
+        return header.value.substr(0, header.value.find(';'));
+      }
+    }
+    return "";
+  }
+
   testing::FakeClock provider_clock_{std::chrono::system_clock::now()};
   fakes::FakeGitLab gitlab_{provider_clock_};
   fakes::FakeDropbox dropbox_{provider_clock_};
-  testing::KeybridgeHarness kb_;
+  // With browser sign-in at the test issuer, for the signed-in event.
+  testing::KeybridgeHarness kb_{[](app::ServeConfig& config) {
+    config.oidc_client_id = testing::TestIssuerServer::kClientId;
+    config.oidc_client_secret = testing::TestIssuerServer::kClientSecret;
+  }};
   std::string alice_;
   std::string gitlab_id_;
   std::string dropbox_id_;
@@ -209,6 +253,129 @@ TEST_F(AuditTest, EveryHandOutAndChangeIsReadBackWithoutTheToken) {
   EXPECT_EQ(bodies_.find(session), std::string::npos);
   EXPECT_EQ(bodies_.find("spare-secret-value"), std::string::npos);
   EXPECT_EQ(bodies_.find(gitlab_.AppOptions().client_secret), std::string::npos);
+}
+
+// The image paths: a Kubernetes pull secret and `keybridge docker-credential`'s registry
+// credentials, each obtained with a session token and with the user's own token.
+TEST_F(AuditTest, ImagePullSecretsAndRegistryCredentialsAreReadBackWithoutTheSecret) {
+  const auto [session, session_id] =
+      MintSessionToken({{"image_repositories", {std::string(kRegistry) + "/group/project"}}});
+  ASSERT_FALSE(session.empty());
+  const std::string image = std::string(kRegistry) + "/group/project/app:v1";
+
+  // The registry password inside a pull secret's .dockerconfigjson, and the whole encoded value.
+  std::vector<std::string> secrets;
+  const auto pull_secret = [&](const std::string& bearer) {
+    auto r = kb_.Call(
+        "GET", "/api/data/sessions/pull-secret?image_url=" + core::PercentEncode(image), bearer);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string encoded =
+        json::parse(r.body, nullptr, false)["data"].value(".dockerconfigjson", "");
+    const json config = json::parse(crypto::Base64Decode(encoded).value_or(""), nullptr, false);
+    EXPECT_TRUE(config.is_object()) << r.body;
+    const json login = config.is_object() ? config["auths"][kRegistry] : json::object();
+    secrets.push_back(encoded);
+    secrets.push_back(login.value("auth", ""));
+    return login.value("password", "");
+  };
+  const auto registry_credentials = [&](const std::string& bearer) {
+    auto r = kb_.Call(
+        "GET", std::string("/api/data/sessions/registry-credentials?server_url=") + kRegistry,
+        bearer);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false).value("secret", "");
+  };
+  const std::string session_pull = pull_secret(session);
+  const std::string session_helper = registry_credentials(session);
+  const std::string user_pull = pull_secret(alice_);
+  const std::string user_helper = registry_credentials(alice_);
+  for (const std::string& secret : {session_pull, session_helper, user_pull, user_helper}) {
+    ASSERT_FALSE(secret.empty());
+    secrets.push_back(secret);
+  }
+
+  const json trail = Trail("&kind=token-handout");
+  ASSERT_TRUE(trail.is_array());
+  struct Expected {
+    const char* consumer;
+    const char* caller_kind;
+    std::string session_token_id;
+    std::string target;
+    std::string secret;
+  };
+  const std::vector<Expected> expected = {
+      {"pull-secret", "session-token", session_id, image, session_pull},
+      {"docker-helper", "session-token", session_id, kRegistry, session_helper},
+      {"pull-secret", "jwt", "", image, user_pull},
+      {"docker-helper", "jwt", "", kRegistry, user_helper},
+  };
+  for (const Expected& want : expected) {
+    SCOPED_TRACE(std::string(want.consumer) + " with " + want.caller_kind);
+    const json event = Find(trail, "token-handout", want.consumer, want.caller_kind);
+    ASSERT_TRUE(event.is_object()) << trail.dump(1);
+    EXPECT_EQ(event["user"], "alice");
+    EXPECT_EQ(event["session_token_id"], want.session_token_id);
+    EXPECT_EQ(event["connection_id"], gitlab_id_);
+    EXPECT_EQ(event["provider_id"], "gitlab");
+    EXPECT_EQ(event["target"], want.target);
+    EXPECT_EQ(event["token_fingerprint"], Fingerprint(want.secret));
+  }
+
+  for (const std::string& secret : secrets) {
+    ASSERT_FALSE(secret.empty());
+    EXPECT_EQ(bodies_.find(secret), std::string::npos);
+  }
+  EXPECT_EQ(bodies_.find(session), std::string::npos);
+}
+
+// What happens to a user without a hand-out: a refresh the provider refused, a browser sign-in,
+// a session token revoked.
+TEST_F(AuditTest, RefreshFailuresSignInsAndRevocationsAreReadBack) {
+  auto token = kb_.Call("GET", "/api/data/oauth2/connections/" + gitlab_id_ + "/token", alice_);
+  ASSERT_EQ(token.status, 200) << token.body;
+  const std::string access_token = json::parse(token.body).value("access_token", "");
+  ASSERT_FALSE(access_token.empty());
+  // The user de-authorized keybridge at GitLab: the refresh git's rejection forces is refused.
+  gitlab_.RevokeAllTokens();
+  auto refused = kb_.Call(
+      "GET",
+      "/api/data/git/credentials?url=" + core::PercentEncode(gitlab_.GitUrl("group/project"))
+          + "&force_refresh=1&rejected_sha256=" + crypto::Sha256Hex(access_token),
+      alice_);
+  EXPECT_NE(refused.status, 200) << refused.body;
+  EXPECT_EQ(gitlab_.RefreshRequestCount(), 1);
+
+  const std::string cookie = SignInBrowser("carol");
+  ASSERT_FALSE(cookie.empty());
+
+  const auto [session, session_id] = MintSessionToken({{"connection_ids", {gitlab_id_}}});
+  ASSERT_EQ(kb_.Call("DELETE", "/api/data/sessions/tokens/" + session_id, alice_).status, 204);
+
+  const json trail = Trail();
+  ASSERT_TRUE(trail.is_array());
+
+  const json refresh = Find(trail, "refresh-failed");
+  ASSERT_TRUE(refresh.is_object()) << trail.dump(1);
+  EXPECT_EQ(refresh["user"], "alice");  // whose connection
+  EXPECT_EQ(refresh["connection_id"], gitlab_id_);
+  EXPECT_EQ(refresh["provider_id"], "gitlab");
+  EXPECT_EQ(refresh["changes"]["outcome"], "rejected");
+  EXPECT_EQ(refresh["token_fingerprint"], "");
+
+  const json signed_in = Find(trail, "signed-in");
+  ASSERT_TRUE(signed_in.is_object());
+  EXPECT_EQ(signed_in["user"], "carol");
+  EXPECT_EQ(signed_in["caller_kind"], "browser");
+
+  const json revoked = Find(trail, "session-token-revoked");
+  ASSERT_TRUE(revoked.is_object());
+  EXPECT_EQ(revoked["user"], "alice");
+  EXPECT_EQ(revoked["caller_kind"], "jwt");
+  EXPECT_EQ(revoked["session_token_id"], session_id);
+
+  EXPECT_EQ(bodies_.find(access_token), std::string::npos);
+  EXPECT_EQ(bodies_.find(cookie.substr(cookie.find('=') + 1)), std::string::npos);
+  EXPECT_EQ(bodies_.find(session), std::string::npos);
 }
 
 TEST_F(AuditTest, UsersReadOnlyTheirOwnEventsAndOnlyAdministratorsTheTrail) {
