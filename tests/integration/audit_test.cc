@@ -265,25 +265,27 @@ TEST_F(AuditTest, ImagePullSecretsAndRegistryCredentialsAreReadBackWithoutTheSec
 
   // The registry password inside a pull secret's .dockerconfigjson, and the whole encoded value.
   std::vector<std::string> secrets;
-  const auto pull_secret = [&](const std::string& bearer) {
+  const auto pull_secret = [&](const std::string& bearer) -> std::string {
     auto r = kb_.Call(
         "GET", "/api/data/sessions/pull-secret?image_url=" + core::PercentEncode(image), bearer);
     EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) {
+      return "";
+    }
     const std::string encoded =
-        json::parse(r.body, nullptr, false)["data"].value(".dockerconfigjson", "");
-    const json config = json::parse(crypto::Base64Decode(encoded).value_or(""), nullptr, false);
-    EXPECT_TRUE(config.is_object()) << r.body;
-    const json login = config.is_object() ? config["auths"][kRegistry] : json::object();
+        json::parse(r.body).at("data").at(".dockerconfigjson").get<std::string>();
+    const json config = json::parse(crypto::Base64Decode(encoded).value_or("{}"));
+    const json login = config.at("auths").at(kRegistry);
     secrets.push_back(encoded);
-    secrets.push_back(login.value("auth", ""));
-    return login.value("password", "");
+    secrets.push_back(login.at("auth").get<std::string>());
+    return login.at("password").get<std::string>();
   };
-  const auto registry_credentials = [&](const std::string& bearer) {
+  const auto registry_credentials = [&](const std::string& bearer) -> std::string {
     auto r = kb_.Call(
         "GET", std::string("/api/data/sessions/registry-credentials?server_url=") + kRegistry,
         bearer);
     EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body, nullptr, false).value("secret", "");
+    return r.status == 200 ? json::parse(r.body).value("secret", "") : "";
   };
   const std::string session_pull = pull_secret(session);
   const std::string session_helper = registry_credentials(session);
