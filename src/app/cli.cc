@@ -19,6 +19,8 @@ int RunCli(int argc, char** argv) {
       "Administrators register integrations (OAuth2 clients); users connect once; sessions get "
       "fresh tokens."};
   cli.require_subcommand(1);
+  // The Debian package's version and the man page's header come from here.
+  cli.set_version_flag("--version", std::string("keybridge ") + KEYBRIDGE_VERSION_STRING);
   std::string log_level = "info";
   std::string log_format = "auto";
   cli.add_option("--log-level", log_level, "trace, debug, info, warn or error")

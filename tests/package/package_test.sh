@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The Debian package's life, in a clean Debian 12 root: install, start, upgrade with data kept,
+# remove (data kept), purge (data gone). Needs root (chroot, mount) and Debian's apt mirror.
+#   tests/package/package_test.sh prepare             debootstrap the clean root once (cached
+#                                                     in build/package-test/; ./dev test runs it
+#                                                     beside the build)
+#   tests/package/package_test.sh run BINARY          build the package from BINARY with
+#                                                     deploy/debian/ and walk it through its life
+# systemd cannot run in a chroot, so the test starts what the installed unit says: its ExecStart,
+# as its User and Group, with its EnvironmentFile, in its WorkingDirectory; and checks the unit
+# with `systemd-analyze verify`. ./dev test packs the binary the tests just ran (ASan+UBSan, so
+# Depends then names libasan/libubsan); `./dev package` packs the release build the same way.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT_DIR=$PWD
+CACHE=$ROOT_DIR/build/package-test
+BASE=$CACHE/bookworm-minbase.tar
+
+step() { printf '\033[1m[package-test]\033[0m %s\n' "$*" >&2; }
+fail() { printf '\033[1m[package-test] FAILED:\033[0m %s\n' "$*" >&2; exit 1; }
+
+prepare() {
+  [ -f "$BASE" ] && return 0
+  mkdir -p "$CACHE"
+  local mirror tmp
+  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  tmp=$(mktemp -d "$CACHE/debootstrap.XXXXXX")
+  step "debootstrap --variant=minbase bookworm (once; log in $CACHE/debootstrap.log)"
+  if ! debootstrap --variant=minbase bookworm "$tmp" ${mirror:+"$mirror"} \
+      >"$CACHE/debootstrap.log" 2>&1; then
+    rm -rf "$tmp"
+    fail "debootstrap failed (see $CACHE/debootstrap.log)"
+  fi
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$tmp/etc/apt/sources.list.d/"
+    rm -f "$tmp/etc/apt/sources.list"
+  fi
+  tar -C "$tmp" -cf "$BASE.partial" . && mv "$BASE.partial" "$BASE"
+  rm -rf "$tmp"
+}
+
+ROOT=""
+SERVER_PID=""
+cleanup() {
+  stop_server || true
+  if [ -n "$ROOT" ]; then
+    umount -l "$ROOT/proc" 2>/dev/null || true
+    umount -l "$ROOT/dev" 2>/dev/null || true
+    rm -rf "$ROOT"
+  fi
+}
+
+in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
+
+apt_in_root() {
+  in_root env DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0 "$@" \
+    >>"$CACHE/apt.log" 2>&1 || fail "apt-get $* failed (see $CACHE/apt.log)"
+}
+
+unit_value() { sed -n "s/^$1=//p" "$ROOT/lib/systemd/system/keybridge.service" | head -1; }
+
+# Starts what the unit starts, the way systemd would (minus its sandbox), and waits for /readyz.
+PORT=""
+start_server() {
+  local user group env_file work_dir exec_start
+  user=$(unit_value User)
+  group=$(unit_value Group)
+  env_file=$(unit_value EnvironmentFile)
+  work_dir=$(unit_value WorkingDirectory)
+  exec_start=$(unit_value ExecStart)
+  [ -n "$user" ] && [ -n "$exec_start" ] || fail "the unit names no User or ExecStart"
+  local vars=()
+  mapfile -t vars < <(grep -E '^[A-Z_][A-Z0-9_]*=' "$ROOT$env_file")
+  # The sanitizers' leak check needs ptrace of its own threads, which a chroot may not allow;
+  # ctest runs every leak check already.
+  chroot --userspec="$user:$group" "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin \
+    ASAN_OPTIONS=detect_leaks=0 "${vars[@]}" \
+    /bin/sh -c "cd '$work_dir' && exec $exec_start" >>"$CACHE/server.log" 2>&1 &
+  SERVER_PID=$!
+  curl -fs --retry 30 --retry-connrefused --retry-max-time 60 -o /dev/null \
+    "http://127.0.0.1:$PORT/readyz" || fail "/readyz did not answer 200 (see $CACHE/server.log)"
+}
+
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  local rc=0
+  wait "$SERVER_PID" || rc=$?
+  SERVER_PID=""
+  [ "$rc" = 0 ] || fail "keybridge exited $rc on SIGTERM (systemd would count a failure)"
+}
+
+api() {  # METHOD PATH TOKEN [JSON] -> status in $STATUS, body in $BODY
+  STATUS=$(curl -sS -o "$CACHE/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
+    ${4:+-H 'Content-Type: application/json' --data "$4"} "http://127.0.0.1:$PORT$2")
+  BODY=$(cat "$CACHE/body")
+}
+
+expect_mode() {  # PATH "MODE USER:GROUP"
+  local got
+  got=$(in_root stat -c "%a %U:%G" "$1" 2>/dev/null || echo missing)
+  [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
+}
+
+run() {
+  local bin=${1:?usage: package_test.sh run BINARY}
+  command -v dpkg-deb >/dev/null || fail "dpkg-deb is missing"
+  prepare
+  local version debs
+  version=$("$bin" --version | awk '{print $NF}')
+  debs=$CACHE/debs
+  rm -rf "$debs" && mkdir -p "$debs"
+  step "building the packages ($version~previous and $version) from $bin"
+  local previous current
+  export KEYBRIDGE_DEB_COMPRESSION="-Zgzip -z1"
+  previous=$(deploy/debian/build-package.sh "$bin" "$debs" "$version~previous")
+  current=$(deploy/debian/build-package.sh "$bin" "$debs")
+
+  trap cleanup EXIT
+  ROOT=$(mktemp -d "$CACHE/root.XXXXXX")
+  tar -C "$ROOT" -xf "$BASE"
+  chmod 755 "$ROOT"
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  mount --bind /dev "$ROOT/dev"
+  mount -t proc proc "$ROOT/proc"
+  cp "$previous" "$current" "$ROOT/tmp/"
+  : >"$CACHE/server.log"
+  : >"$CACHE/apt.log"
+
+  step "install $version~previous (apt resolves Depends) and systemd, to check the unit"
+  apt_in_root update
+  apt_in_root install -y --no-install-recommends "/tmp/$(basename "$previous")" systemd
+  # --man=no: the minimal root has no man-db to resolve Documentation=man:keybridge(1).
+  in_root systemd-analyze verify --man=no /lib/systemd/system/keybridge.service \
+    || fail "systemd-analyze verify rejects the unit"
+  [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/keybridge.service" ] \
+    || fail "the unit was not enabled on install"
+  in_root getent passwd keybridge >/dev/null || fail "no keybridge user"
+  expect_mode /etc/keybridge/keybridge.env "640 root:keybridge"
+  expect_mode /var/lib/keybridge "700 keybridge:keybridge"
+  [ -L "$ROOT/usr/bin/docker-credential-keybridge" ] || fail "no docker-credential-keybridge"
+  zcat "$ROOT/usr/share/man/man1/keybridge.1.gz" | grep -q -- '--integrations-file' \
+    || fail "the man page lacks serve's flags"
+
+  # An administrator's edit of the conffile: a free port, which must survive the upgrade.
+  PORT=$(shuf -i 20000-60000 -n 1)
+  while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$(shuf -i 20000-60000 -n 1); done
+  sed -i "s/^KEYBRIDGE_LISTEN=.*/KEYBRIDGE_LISTEN=127.0.0.1:$PORT/" "$ROOT/etc/keybridge/keybridge.env"
+
+  step "start the unit's command line; /readyz; an admin token and an integration"
+  start_server
+  expect_mode /var/lib/keybridge/keybridge.key "600 keybridge:keybridge"
+  local token
+  token=$(in_root keybridgectl tokens create --user admin --admin --name package-test \
+    2>>"$CACHE/server.log")
+  [ -n "$token" ] || fail "keybridgectl tokens create printed no token"
+  api POST /api/data/oauth2/providers "$token" \
+    '{"id":"company-gitlab","kind":"gitlab","client_id":"kb-client","client_secret":"kb-secret",
+      "display_name":"Company GitLab","scope":"read_user read_repository",
+      "url":"https://gitlab.example.org"}'
+  [ "$STATUS" = 201 ] || fail "creating an integration answered $STATUS: $BODY"
+  stop_server
+
+  step "upgrade to $version: configuration and data kept"
+  in_root dpkg -i "/tmp/$(basename "$current")" >/dev/null
+  [ "$(in_root dpkg-query -W -f='${Version}' keybridge)" = "$version" ] || fail "not upgraded"
+  grep -q "^KEYBRIDGE_LISTEN=127.0.0.1:$PORT$" "$ROOT/etc/keybridge/keybridge.env" \
+    || fail "the upgrade replaced the administrator's keybridge.env"
+  expect_mode /etc/keybridge/keybridge.env "640 root:keybridge"
+  start_server
+  api GET /api/data/oauth2/providers/company-gitlab "$token"
+  [ "$STATUS" = 200 ] || fail "after the upgrade the integration answered $STATUS"
+  grep -q '"display_name":"Company GitLab"' <<<"$BODY" || fail "the integration changed: $BODY"
+  stop_server
+
+  step "remove: the program goes, the data and configuration stay"
+  in_root dpkg --remove keybridge >/dev/null
+  [ ! -e "$ROOT/usr/bin/keybridge" ] || fail "/usr/bin/keybridge is still there after remove"
+  [ -f "$ROOT/var/lib/keybridge/keybridge.key" ] || fail "remove deleted the key file"
+  [ -f "$ROOT/var/lib/keybridge/keybridge.db" ] || fail "remove deleted the database"
+  [ -f "$ROOT/etc/keybridge/keybridge.env" ] || fail "remove deleted the configuration"
+
+  step "install again: the same data; then purge: everything goes"
+  in_root dpkg -i "/tmp/$(basename "$current")" >/dev/null
+  start_server
+  api GET /api/data/oauth2/providers/company-gitlab "$token"
+  [ "$STATUS" = 200 ] || fail "after remove and install the integration answered $STATUS"
+  stop_server
+  in_root dpkg --purge keybridge >/dev/null
+  [ ! -e "$ROOT/var/lib/keybridge" ] || fail "purge left /var/lib/keybridge"
+  [ ! -e "$ROOT/etc/keybridge" ] || fail "purge left /etc/keybridge"
+  [ ! -e "$ROOT/etc/systemd/system/multi-user.target.wants/keybridge.service" ] \
+    || fail "purge left the unit enabled"
+  if in_root dpkg-statoverride --list /etc/keybridge/keybridge.env >/dev/null; then
+    fail "purge left the statoverride"
+  fi
+  step "ok: install, start, upgrade, remove, reinstall, purge"
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) shift; run "$@" ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
