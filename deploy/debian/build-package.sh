@@ -39,6 +39,8 @@ depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$stage/usr/bin/keybridge" 2>/d
   | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-package.sh: dpkg-shlibdeps found no libraries" >&2; exit 1; }
 
+# Besides the libraries: ca-certificates (TLS to providers is always verified), passwd (useradd in
+# postinst), util-linux (setpriv in keybridgectl).
 install -d -m 0755 "$stage/DEBIAN"
 install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$stage/DEBIAN/"
 printf '/etc/keybridge/keybridge.env\n' >"$stage/DEBIAN/conffiles"
@@ -48,7 +50,7 @@ Version: $version
 Architecture: $arch
 Maintainer: keybridge maintainers <keybridge@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)
-Depends: $depends, passwd, util-linux
+Depends: $depends, ca-certificates, passwd, util-linux
 Section: net
 Priority: optional
 Description: fresh OAuth2 tokens from GitLab, GitHub and data providers for research sessions

@@ -5,7 +5,9 @@
 #                                                     in build/package-test/; ./dev test runs it
 #                                                     beside the build)
 #   tests/package/package_test.sh run BINARY          build the package from BINARY with
-#                                                     deploy/debian/ and walk it through its life
+#                                                     deploy/debian/ and walk it through its life;
+#                                                     then build deploy/container/Containerfile
+#                                                     on it (buildah) and run the image
 # systemd cannot run in a chroot, so the test starts what the installed unit says: its ExecStart,
 # as its User and Group, with its EnvironmentFile, in its WorkingDirectory; and checks the unit
 # with `systemd-analyze verify`. ./dev test packs the binary the tests just ran (ASan+UBSan, so
@@ -195,10 +197,69 @@ run() {
     fail "purge left the statoverride"
   fi
   step "ok: install, start, upgrade, remove, reinstall, purge"
+  cleanup
+  ROOT=""
+  trap - EXIT
+  image "$current"
+}
+
+# The container image: deploy/container/Containerfile built with buildah on the package, then run
+# as the image says (its USER, WORKDIR and ENTRYPOINT; only the listen address differs, so that the
+# test never takes the host's port 8080) until /readyz answers. Docker Hub is not reachable here:
+# the base `debian:bookworm-slim` is stood in for by the same release's debootstrap minbase, in a
+# buildah store of the test's own (build/package-test/containers), never the machine's.
+IMAGE_STORE=""
+buildah_() {
+  buildah --root "$IMAGE_STORE/root" --runroot "$IMAGE_STORE/run" --storage-driver vfs "$@"
+}
+image() {
+  local deb=$1 context base_ctr mnt ctr
+  IMAGE_STORE=$CACHE/containers
+  trap 'stop_server || true; buildah_ rm --all >/dev/null 2>&1 || true' EXIT
+  step "the container image: build deploy/container/Containerfile, run it, /readyz"
+  if ! buildah_ inspect --type image docker.io/library/debian:bookworm-slim >/dev/null 2>&1; then
+    base_ctr=$(buildah_ from scratch)
+    mnt=$(buildah_ mount "$base_ctr")
+    tar -C "$mnt" -xf "$BASE"
+    buildah_ umount "$base_ctr" >/dev/null
+    buildah_ commit --quiet "$base_ctr" docker.io/library/debian:bookworm-slim >/dev/null
+    buildah_ rm "$base_ctr" >/dev/null
+  fi
+  context=$CACHE/image-context
+  rm -rf "$context" && mkdir -p "$context/build/package" "$context/deploy/container"
+  cp "$deb" "$context/build/package/"
+  cp deploy/container/Containerfile "$context/deploy/container/"
+  cp .dockerignore "$context/"
+  buildah_ bud --quiet --isolation chroot --pull=never -f deploy/container/Containerfile \
+    -t localhost/keybridge:package-test "$context" >>"$CACHE/apt.log" 2>&1 \
+    || fail "buildah could not build the Containerfile (see $CACHE/apt.log)"
+  ctr=$(buildah_ from --pull=never localhost/keybridge:package-test)
+  [ "$(buildah_ run --isolation chroot "$ctr" -- id -u)" = 10001 ] \
+    || fail "the image does not run as uid 10001 (deploy/kubernetes runs it so)"
+  PORT=$(shuf -i 20000-60000 -n 1)
+  while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$(shuf -i 20000-60000 -n 1); done
+  local entrypoint
+  entrypoint=$(buildah_ inspect --type image --format '{{json .OCIv1.Config.Entrypoint}}' \
+    localhost/keybridge:package-test)
+  [ "$entrypoint" = '["/usr/bin/keybridge"]' ] || fail "the image's ENTRYPOINT is $entrypoint"
+  buildah_ run --isolation chroot --env ASAN_OPTIONS=detect_leaks=0 "$ctr" -- \
+    /usr/bin/keybridge serve --listen "127.0.0.1:$PORT" >>"$CACHE/server.log" 2>&1 &
+  SERVER_PID=$!
+  curl -fs --retry 30 --retry-connrefused --retry-max-time 60 -o /dev/null \
+    "http://127.0.0.1:$PORT/readyz" || fail "the image's /readyz did not answer 200"
+  # buildah does not pass SIGTERM on (it kills its child): signal keybridge itself, as a
+  # container runtime would, and expect buildah to report its clean exit.
+  pkill -TERM -f "^/usr/bin/keybridge serve --listen 127.0.0.1:$PORT\$" \
+    || fail "keybridge is not running in the container"
+  local rc=0
+  wait "$SERVER_PID" || rc=$?
+  SERVER_PID=""
+  [ "$rc" = 0 ] || fail "keybridge in the container exited $rc on SIGTERM"
+  step "ok: the image builds, runs as 10001 and is ready"
 }
 
 case "${1:-}" in
   prepare) prepare ;;
   run) shift; run "$@" ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
