@@ -1,0 +1,232 @@
+// deploy/kubernetes/ and deploy/container/Containerfile agree with each other and with the
+// built `keybridge` (deploy_check.h); and every check fails when the field it guards is broken,
+// so the test cannot pass by checking nothing.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "deploy/deploy_check.h"
+
+namespace keybridge::deploy_check {
+namespace {
+
+std::string Output(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (pipe == nullptr) {
+    return out;
+  }
+  std::array<char, 4096> buffer{};
+  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0;) {
+    out.append(buffer.data(), n);
+  }
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& problems) {
+  std::string text;
+  for (const std::string& problem : problems) {
+    text += "\n  " + problem;
+  }
+  return text;
+}
+
+class DeployTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string binary = KEYBRIDGE_BINARY_PATH;
+    help_ = new std::string(Output(binary + " --help") + Output(binary + " serve --help"));
+  }
+  static void TearDownTestSuite() {
+    delete help_;
+    help_ = nullptr;
+  }
+  void SetUp() override { inputs_ = Load(KEYBRIDGE_SOURCE_DIR, *help_); }
+
+  // A copy of the real inputs with one thing broken by `mutate`; expects a problem containing
+  // `expected`.
+  void ExpectProblem(const std::function<void(Inputs&)>& mutate, const std::string& expected) {
+    Inputs broken = Clone(inputs_);
+    mutate(broken);
+    const std::vector<std::string> problems = Check(broken);
+    EXPECT_TRUE(std::any_of(problems.begin(), problems.end(),
+                            [&](const std::string& p) { return p.find(expected) != p.npos; }))
+        << "expected a problem containing \"" << expected << "\"; got:" << Joined(problems);
+    // The real inputs were not touched through shared nodes.
+    EXPECT_TRUE(Check(inputs_).empty());
+  }
+  YAML::Node Deployment(Inputs& in) { return Find(in, "Deployment", "keybridge"); }
+  YAML::Node PodSpec(Inputs& in) { return Deployment(in)["spec"]["template"]["spec"]; }
+  YAML::Node Container(Inputs& in) { return PodSpec(in)["containers"][0]; }
+
+  static std::string* help_;
+  Inputs inputs_;
+};
+
+std::string* DeployTest::help_ = nullptr;
+
+TEST_F(DeployTest, TheHelpTextsWereRead) {
+  EXPECT_TRUE(inputs_.help.flags.contains("--listen")) << *help_;
+  EXPECT_TRUE(inputs_.help.flags.contains("--integrations-file")) << *help_;
+  EXPECT_TRUE(inputs_.help.env.contains("KEYBRIDGE_DATABASE")) << *help_;
+  EXPECT_TRUE(inputs_.help.env.contains("KEYBRIDGE_LOG_LEVEL")) << *help_;  // global option
+  EXPECT_FALSE(inputs_.help.flags.contains("--no-such-flag"));
+  EXPECT_EQ(inputs_.containerfile.user_uid, 10001);
+  EXPECT_EQ(inputs_.containerfile.expose, 8080);
+  EXPECT_FALSE(inputs_.manifests.empty());
+}
+
+TEST_F(DeployTest, ManifestsAndContainerfileAgreeWithTheBinary) {
+  const std::vector<std::string> problems = Check(inputs_);
+  EXPECT_TRUE(problems.empty()) << "deploy/ problems:" << Joined(problems);
+}
+
+// The Deployment replaced by a snippet, as an operator might write it.
+TEST_F(DeployTest, ASnippetWithAnUnknownFlagAndVariableFails) {
+  ExpectProblem(
+      [](Inputs& in) {
+        YAML::Node container = YAML::Load(R"(
+          name: keybridge
+          args: ["serve", "--listen", "0.0.0.0:8080", "--no-such-flag=1"]
+          env: [{name: KEYBRIDGE_NO_SUCH_SETTING, value: "1"}]
+        )");
+        Find(in, "Deployment", "keybridge")["spec"]["template"]["spec"]["containers"][0] =
+            container;
+      },
+      "deployment.yaml: Deployment keybridge: spec.template.spec.containers[keybridge].args: "
+      "flag --no-such-flag is not an option of `keybridge serve`");
+  ExpectProblem(
+      [](Inputs& in) {
+        Find(in, "Deployment", "keybridge")["spec"]["template"]["spec"]["containers"][0]["env"]
+            .push_back(YAML::Load("{name: KEYBRIDGE_NO_SUCH_SETTING, value: '1'}"));
+      },
+      "containers[keybridge].env: KEYBRIDGE_NO_SUCH_SETTING is not an environment variable");
+}
+
+TEST_F(DeployTest, ContainerfileCmdFlagsAreChecked) {
+  ExpectProblem([](Inputs& in) { in.containerfile.cmd.push_back("--no-such-flag"); },
+                "Containerfile: CMD: flag --no-such-flag");
+  ExpectProblem([](Inputs& in) { in.containerfile.entrypoint = {"/bin/sh"}; },
+                "Containerfile: ENTRYPOINT");
+}
+
+TEST_F(DeployTest, ProbesUseHealthzAndReadyzOnPortHttp) {
+  ExpectProblem([&](Inputs& in) { Container(in)["readinessProbe"]["httpGet"]["path"] = "/healthz"; },
+                "containers[keybridge].readinessProbe.httpGet.path: '/healthz', expected /readyz");
+  ExpectProblem([&](Inputs& in) { Container(in)["livenessProbe"]["httpGet"]["port"] = 8080; },
+                "containers[keybridge].livenessProbe.httpGet.port");
+  ExpectProblem([&](Inputs& in) { Container(in).remove("livenessProbe"); },
+                "containers[keybridge].livenessProbe: missing");
+}
+
+TEST_F(DeployTest, PortsAgreeWithListenAndExpose) {
+  ExpectProblem([&](Inputs& in) { Container(in)["ports"][0]["containerPort"] = 9090; },
+                "ports[http].containerPort: 9090 is not the port keybridge listens on");
+  ExpectProblem([](Inputs& in) { in.containerfile.expose = 9090; },
+                "ports[http].containerPort: 8080 differs from the Containerfile's EXPOSE 9090");
+  ExpectProblem([&](Inputs& in) { Container(in)["ports"][0]["name"] = "web"; },
+                "no containerPort named http");
+  ExpectProblem(
+      [](Inputs& in) { Find(in, "Service", "keybridge")["spec"]["ports"][0]["targetPort"] = 8080; },
+      "service.yaml: Service keybridge: spec.ports[http].targetPort: '8080'");
+  ExpectProblem(
+      [](Inputs& in) {
+        Find(in, "NetworkPolicy", "keybridge")["spec"]["ingress"][0]["ports"][0]["port"] = 9090;
+      },
+      "networkpolicy.yaml: NetworkPolicy keybridge: spec.ingress: no rule admits the port");
+}
+
+TEST_F(DeployTest, SelectorsMatchThePodLabels) {
+  ExpectProblem(
+      [](Inputs& in) {
+        Find(in, "Service", "keybridge")["spec"]["selector"]["app.kubernetes.io/name"] = "other";
+      },
+      "service.yaml: Service keybridge: spec.selector: app.kubernetes.io/name=other");
+  ExpectProblem(
+      [](Inputs& in) {
+        Find(in, "PodDisruptionBudget", "keybridge")["spec"]["selector"]["matchLabels"]["tier"] =
+            "web";
+      },
+      "poddisruptionbudget.yaml: PodDisruptionBudget keybridge: spec.selector.matchLabels: "
+      "tier=web");
+  ExpectProblem(
+      [](Inputs& in) { Find(in, "PodDisruptionBudget", "keybridge")["spec"]["minAvailable"] = 0; },
+      "spec.minAvailable: expected 1");
+  ExpectProblem(
+      [&](Inputs& in) {
+        Deployment(in)["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] = 1;
+      },
+      "Deployment keybridge: spec.strategy.rollingUpdate");
+}
+
+TEST_F(DeployTest, SecurityContextMatchesTheImage) {
+  ExpectProblem([&](Inputs& in) { PodSpec(in)["securityContext"]["runAsUser"] = 1000; },
+                "containers[keybridge].securityContext.runAsUser: '1000' is not the "
+                "Containerfile's USER uid 10001");
+  ExpectProblem([](Inputs& in) { in.containerfile.user_gid = 20; },
+                "containers[keybridge].securityContext.runAsGroup");
+  ExpectProblem([](Inputs& in) { in.containerfile.useradd_uid = 1000; },
+                "Containerfile: USER 10001:10001 must be the uid of useradd --uid (1000)");
+  ExpectProblem(
+      [&](Inputs& in) { Container(in)["securityContext"]["readOnlyRootFilesystem"] = false; },
+      "containers[keybridge].securityContext.readOnlyRootFilesystem: must be true");
+  ExpectProblem(
+      [&](Inputs& in) { PodSpec(in)["initContainers"][0]["securityContext"].remove("capabilities"); },
+      "initContainers[key-file].securityContext.capabilities.drop: must contain ALL");
+  ExpectProblem(
+      [&](Inputs& in) { PodSpec(in)["securityContext"]["seccompProfile"]["type"] = "Unconfined"; },
+      "securityContext.seccompProfile.type: must be RuntimeDefault");
+  ExpectProblem([&](Inputs& in) { Container(in)["resources"].remove("limits"); },
+                "containers[keybridge].resources.limits.memory: missing");
+}
+
+TEST_F(DeployTest, FilesKeybridgeReadsLieUnderMounts) {
+  ExpectProblem(
+      [&](Inputs& in) {
+        for (YAML::Node var : Container(in)["env"]) {
+          if (var["name"].as<std::string>() == "KEYBRIDGE_KEY_FILE") {
+            var["value"] = "/etc/elsewhere/keybridge.key";
+          }
+        }
+      },
+      "/etc/elsewhere/keybridge.key is not under any volumeMount");
+  ExpectProblem([&](Inputs& in) { Container(in)["volumeMounts"][0]["name"] = "nosuch"; },
+                "containers[keybridge].volumeMounts: volume 'nosuch' is not in");
+  ExpectProblem(
+      [](Inputs& in) {
+        YAML::Node map = Find(in, "ConfigMap", "keybridge-integrations");
+        std::string text = map["data"]["integrations.json"].as<std::string>();
+        text.replace(text.find("client-secrets/gitlab"), 21, "client-secrets/github");
+        map["data"]["integrations.json"] = text;
+      },
+      "integration gitlab client_secret_file: /etc/keybridge/integrations/client-secrets/github "
+      "is under mount /etc/keybridge/integrations but volume integrations has no item");
+  ExpectProblem(
+      [&](Inputs& in) { Container(in)["env"][0]["valueFrom"]["secretKeyRef"]["key"] = "uri"; },
+      "Secret keybridge-database has no key 'uri'");
+}
+
+TEST_F(DeployTest, KustomizationListsExactlyTheManifests) {
+  ExpectProblem(
+      [](Inputs& in) {
+        YAML::Node kept;
+        for (const YAML::Node& r : in.kustomization["resources"]) {
+          if (r.as<std::string>() != "service.yaml") {
+            kept.push_back(r.as<std::string>());
+          }
+        }
+        in.kustomization["resources"] = kept;
+      },
+      "kustomization.yaml: resources: service.yaml is not listed");
+  ExpectProblem([](Inputs& in) { in.kustomization["resources"].push_back("missing.yaml"); },
+                "kustomization.yaml: resources: missing.yaml does not exist");
+  ExpectProblem([](Inputs& in) { in.kustomization["resources"].push_back("secrets.example.yaml"); },
+                "secrets.example.yaml holds placeholders and must not be applied");
+}
+
+}  // namespace
+}  // namespace keybridge::deploy_check
