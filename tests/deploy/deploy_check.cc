@@ -22,7 +22,9 @@ std::optional<int> Int(std::string_view text) {
   return value;
 }
 
-std::optional<int> Int(const YAML::Node& node) { return Int(Str(node)); }
+std::optional<int> Int(const YAML::Node& node) {
+  return Int(Str(node));
+}
 
 std::string Named(const YAML::Node& doc) {
   return Str(Get(doc, "kind")) + " " + Str(Get(doc, "metadata.name"));
@@ -160,9 +162,9 @@ void DeploymentCheck::CheckPorts() {
                 + ")");
   }
   if (in_.containerfile.expose != *http_port) {
-    Problem(where_ + ".ports[http].containerPort",
-            std::to_string(*http_port) + " differs from the Containerfile's EXPOSE "
-                + std::to_string(in_.containerfile.expose));
+    Problem(where_ + ".ports[http].containerPort", std::to_string(*http_port)
+                                                       + " differs from the Containerfile's EXPOSE "
+                                                       + std::to_string(in_.containerfile.expose));
   }
   const std::map<std::string, std::string> probes{
       {"livenessProbe", "/healthz"}, {"readinessProbe", "/readyz"}, {"startupProbe", "/healthz"}};
@@ -256,8 +258,8 @@ void DeploymentCheck::CheckFiles() {
   }
   const std::optional<std::string> integrations =
       Setting("--integrations-file", "KEYBRIDGE_INTEGRATIONS_FILE");
-  if (!integrations ||
-      !Provided(*integrations, where_ + " --integrations-file/KEYBRIDGE_INTEGRATIONS_FILE")) {
+  if (!integrations
+      || !Provided(*integrations, where_ + " --integrations-file/KEYBRIDGE_INTEGRATIONS_FILE")) {
     return;
   }
   // Each client_secret_file of the integrations ConfigMap must be mounted next to it too, and
@@ -272,8 +274,8 @@ void DeploymentCheck::CheckFiles() {
       }
       const YAML::Node parsed = YAML::Load(text);
       for (const YAML::Node& entry : Seq(Get(parsed, "integrations"))) {
-        const std::string field = m.file + ": " + Named(m.doc) + ": data." + key
-                                  + " integration " + Str(Get(entry, "id"));
+        const std::string field = m.file + ": " + Named(m.doc) + ": data." + key + " integration "
+                                  + Str(Get(entry, "id"));
         const std::string file = Str(Get(entry, "client_secret_file"));
         if (!file.empty()) {
           Provided((fs::path(*integrations).parent_path() / file).string(),
@@ -307,14 +309,14 @@ void DeploymentCheck::CheckSecurity() {
         Problem(at + ".securityContext.runAsNonRoot", "must be true (here or on the pod)");
       }
       if (Int(effective("runAsUser")) != cf.user_uid) {
-        Problem(at + ".securityContext.runAsUser",
-                "'" + effective("runAsUser") + "' is not the Containerfile's USER uid "
-                    + std::to_string(cf.user_uid));
+        Problem(at + ".securityContext.runAsUser", "'" + effective("runAsUser")
+                                                       + "' is not the Containerfile's USER uid "
+                                                       + std::to_string(cf.user_uid));
       }
       if (Int(effective("runAsGroup")) != cf.user_gid) {
-        Problem(at + ".securityContext.runAsGroup",
-                "'" + effective("runAsGroup") + "' is not the Containerfile's USER gid "
-                    + std::to_string(cf.user_gid));
+        Problem(at + ".securityContext.runAsGroup", "'" + effective("runAsGroup")
+                                                        + "' is not the Containerfile's USER gid "
+                                                        + std::to_string(cf.user_gid));
       }
       if (effective("seccompProfile.type") != "RuntimeDefault") {
         Problem(at + ".securityContext.seccompProfile.type", "must be RuntimeDefault");
@@ -361,9 +363,9 @@ void DeploymentCheck::CheckReferences() {
     sources.push_back(volume);
     for (const YAML::Node& source : sources) {
       // (kind, field of the volume source, field naming the object)
-      for (const auto& [kind, field, name_field] : {std::tuple{"Secret", "secret", "secretName"},
-                                                    std::tuple{"Secret", "secret", "name"},
-                                                    std::tuple{"ConfigMap", "configMap", "name"}}) {
+      for (const auto& [kind, field, name_field] :
+           {std::tuple{"Secret", "secret", "secretName"}, std::tuple{"Secret", "secret", "name"},
+            std::tuple{"ConfigMap", "configMap", "name"}}) {
         const std::string name = Str(Get(Get(source, field), name_field));
         if (name.empty()) {
           continue;
@@ -403,7 +405,8 @@ void DeploymentCheck::Run() {
     Problem("spec.template.spec.containers", "no container named keybridge");
     return;
   }
-  const std::map<std::string, std::string> labels = StringMap(Get(doc_, "spec.template.metadata.labels"));
+  const std::map<std::string, std::string> labels =
+      StringMap(Get(doc_, "spec.template.metadata.labels"));
   for (const auto& [key, value] : StringMap(Get(doc_, "spec.selector.matchLabels"))) {
     if (labels.find(key) == labels.end() || labels.at(key) != value) {
       Problem("spec.selector.matchLabels", key + "=" + value + " is not a pod label");
@@ -434,9 +437,8 @@ void CheckSelectors(const Inputs& in, const YAML::Node& deployment,
       {"PodDisruptionBudget", {"spec.selector.matchLabels", ""}},
       {"NetworkPolicy", {"spec.podSelector.matchLabels", "spec.ingress"}}};
   for (const auto& [kind, fields] : selects) {
-    const auto found = std::find_if(in.manifests.begin(), in.manifests.end(), [&](const auto& m) {
-      return Str(Get(m.doc, "kind")) == kind;
-    });
+    const auto found = std::find_if(in.manifests.begin(), in.manifests.end(),
+                                    [&](const auto& m) { return Str(Get(m.doc, "kind")) == kind; });
     if (found == in.manifests.end()) {
       problems.push_back("deploy/kubernetes: no " + kind);
       continue;
@@ -493,7 +495,8 @@ std::vector<std::string> Check(const Inputs& in) {
     }
   }
   for (const std::string& name : in.yaml_files) {
-    if (name != "kustomization.yaml" && !name.ends_with(".example.yaml") && !listed.contains(name)) {
+    if (name != "kustomization.yaml" && !name.ends_with(".example.yaml")
+        && !listed.contains(name)) {
       problems.push_back("kustomization.yaml: resources: " + name + " is not listed");
     }
   }
@@ -505,8 +508,8 @@ std::vector<std::string> Check(const Inputs& in) {
                        + std::to_string(cf.groupadd_gid) + ")");
   }
   const auto deployment = std::find_if(in.manifests.begin(), in.manifests.end(), [](const auto& m) {
-    return Str(Get(m.doc, "kind")) == "Deployment" && Str(Get(m.doc, "metadata.name")) == "keybridge"
-           && !m.file.ends_with(".example.yaml");
+    return Str(Get(m.doc, "kind")) == "Deployment"
+           && Str(Get(m.doc, "metadata.name")) == "keybridge" && !m.file.ends_with(".example.yaml");
   });
   if (deployment == in.manifests.end()) {
     problems.push_back("deploy/kubernetes: no Deployment keybridge");

@@ -22,7 +22,7 @@ HelpText ParseHelp(std::string_view text);
 // What the Containerfile says about the user, the port and the command line (-1 / empty where it
 // says nothing).
 struct Containerfile {
-  int user_uid = -1;      // USER uid:gid
+  int user_uid = -1;  // USER uid:gid
   int user_gid = -1;
   int useradd_uid = -1;   // useradd --uid
   int groupadd_gid = -1;  // groupadd --gid

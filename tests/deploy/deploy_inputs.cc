@@ -46,7 +46,9 @@ YAML::Node Get(const YAML::Node& node, std::string_view path) {
   return dot == std::string_view::npos ? child : Get(child, path.substr(dot + 1));
 }
 
-std::string Str(const YAML::Node& node) { return node.IsScalar() ? node.Scalar() : ""; }
+std::string Str(const YAML::Node& node) {
+  return node.IsScalar() ? node.Scalar() : "";
+}
 
 std::vector<YAML::Node> Seq(const YAML::Node& node) {
   std::vector<YAML::Node> items;

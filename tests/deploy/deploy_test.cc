@@ -115,8 +115,9 @@ TEST_F(DeployTest, ContainerfileCmdFlagsAreChecked) {
 }
 
 TEST_F(DeployTest, ProbesUseHealthzAndReadyzOnPortHttp) {
-  ExpectProblem([&](Inputs& in) { Container(in)["readinessProbe"]["httpGet"]["path"] = "/healthz"; },
-                "containers[keybridge].readinessProbe.httpGet.path: '/healthz', expected /readyz");
+  ExpectProblem(
+      [&](Inputs& in) { Container(in)["readinessProbe"]["httpGet"]["path"] = "/healthz"; },
+      "containers[keybridge].readinessProbe.httpGet.path: '/healthz', expected /readyz");
   ExpectProblem([&](Inputs& in) { Container(in)["livenessProbe"]["httpGet"]["port"] = 8080; },
                 "containers[keybridge].livenessProbe.httpGet.port");
   ExpectProblem([&](Inputs& in) { Container(in).remove("livenessProbe"); },
@@ -175,7 +176,9 @@ TEST_F(DeployTest, SecurityContextMatchesTheImage) {
       [&](Inputs& in) { Container(in)["securityContext"]["readOnlyRootFilesystem"] = false; },
       "containers[keybridge].securityContext.readOnlyRootFilesystem: must be true");
   ExpectProblem(
-      [&](Inputs& in) { PodSpec(in)["initContainers"][0]["securityContext"].remove("capabilities"); },
+      [&](Inputs& in) {
+        PodSpec(in)["initContainers"][0]["securityContext"].remove("capabilities");
+      },
       "initContainers[key-file].securityContext.capabilities.drop: must contain ALL");
   ExpectProblem(
       [&](Inputs& in) { PodSpec(in)["securityContext"]["seccompProfile"]["type"] = "Unconfined"; },
