@@ -50,6 +50,26 @@ bool Under(const std::string& path, const std::string& dir) {
   return p == d || p.starts_with(d + "/");
 }
 
+// A command line after the entrypoint: global options, `serve`, then serve's options.
+std::vector<std::string> CommandLineProblems(const Inputs& in,
+                                             const std::vector<std::string>& argv) {
+  std::vector<std::string> problems;
+  bool serve = false;
+  for (const std::string& arg : argv) {
+    const std::string flag = arg.substr(0, arg.find('='));
+    if (!serve && arg == "serve") {
+      serve = true;
+    } else if (flag.starts_with("--") && !(serve ? in.serve : in.global).flags.contains(flag)) {
+      problems.push_back("flag " + flag + " is not an option of `keybridge"
+                         + (serve ? " serve`" : "` before the subcommand") + " (see its --help)");
+    }
+  }
+  if (!argv.empty() && !serve) {
+    problems.push_back("does not run `keybridge serve`");
+  }
+  return problems;
+}
+
 // The Deployment's keybridge container, its settings and mounts, and where to report problems.
 class DeploymentCheck {
  public:
@@ -84,10 +104,8 @@ class DeploymentCheck {
 std::optional<std::string> DeploymentCheck::Setting(const std::string& flag,
                                                     const std::string& env) const {
   std::vector<std::string> args;
-  for (const char* field : {"command", "args"}) {
-    for (const YAML::Node& arg : Seq(Get(container_, field))) {
-      args.push_back(Str(arg));
-    }
+  for (const YAML::Node& arg : Seq(Get(container_, "args"))) {
+    args.push_back(Str(arg));
   }
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == flag && i + 1 < args.size()) {
@@ -106,28 +124,25 @@ std::optional<std::string> DeploymentCheck::Setting(const std::string& flag,
 }
 
 void DeploymentCheck::CheckCommandLine() {
-  for (const char* field : {"command", "args"}) {
-    for (const YAML::Node& arg : Seq(Get(container_, field))) {
-      const std::string text = Str(arg);
-      const std::string flag = text.substr(0, text.find('='));
-      if (flag.starts_with("--") && !in_.help.flags.contains(flag)) {
-        Problem(where_ + "." + field,
-                "flag " + flag + " is not an option of `keybridge serve` (see its --help)");
-      }
-    }
+  if (Get(container_, "command").IsDefined()) {
+    Problem(where_ + ".command", "replaces the image's ENTRYPOINT; set args only");
+  }
+  std::vector<std::string> args;
+  for (const YAML::Node& arg : Seq(Get(container_, "args"))) {
+    args.push_back(Str(arg));
+  }
+  for (const std::string& problem : CommandLineProblems(in_, args)) {
+    Problem(where_ + ".args", problem);
   }
   for (const YAML::Node& var : Seq(Get(container_, "env"))) {
     const std::string name = Str(Get(var, "name"));
-    if (name.starts_with("KEYBRIDGE_") && !in_.help.env.contains(name)) {
+    if (name.starts_with("KEYBRIDGE_") && !in_.serve.env.contains(name)
+        && !in_.global.env.contains(name)) {
       Problem(where_ + ".env", name + " is not an environment variable of `keybridge serve`");
     }
   }
-  for (const std::string& arg : in_.containerfile.cmd) {
-    const std::string flag = arg.substr(0, arg.find('='));
-    if (flag.starts_with("--") && !in_.help.flags.contains(flag)) {
-      problems_.push_back("Containerfile: CMD: flag " + flag
-                          + " is not an option of `keybridge serve`");
-    }
+  for (const std::string& problem : CommandLineProblems(in_, in_.containerfile.cmd)) {
+    problems_.push_back("Containerfile: CMD: " + problem);
   }
   if (in_.containerfile.entrypoint != std::vector<std::string>{"/usr/bin/keybridge"}) {
     problems_.push_back("Containerfile: ENTRYPOINT must be [\"/usr/bin/keybridge\"]");

@@ -43,12 +43,14 @@ struct Inputs {
   YAML::Node kustomization;
   std::vector<Manifest> manifests;  // every document of every file but kustomization.yaml
   Containerfile containerfile;
-  HelpText help;  // `keybridge --help` and `keybridge serve --help` together
+  HelpText global;  // `keybridge --help`: options before the subcommand
+  HelpText serve;   // `keybridge serve --help`
 };
 
-// Reads deploy/kubernetes/*.yaml and the Containerfile under `source_dir`; `help` is the text of
-// `keybridge --help` followed by `keybridge serve --help`.
-Inputs Load(const std::string& source_dir, std::string_view help);
+// Reads deploy/kubernetes/*.yaml and the Containerfile under `source_dir`, and parses the texts
+// of `keybridge --help` and `keybridge serve --help`.
+Inputs Load(const std::string& source_dir, std::string_view global_help,
+            std::string_view serve_help);
 
 // A deep copy (yaml-cpp nodes are shared handles), for tests that break one field.
 Inputs Clone(const Inputs& inputs);

@@ -118,7 +118,8 @@ Containerfile ParseContainerfile(std::string_view text) {
   return cf;
 }
 
-Inputs Load(const std::string& source_dir, std::string_view help) {
+Inputs Load(const std::string& source_dir, std::string_view global_help,
+            std::string_view serve_help) {
   Inputs in;
   const fs::path dir = fs::path(source_dir) / "deploy" / "kubernetes";
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -139,7 +140,8 @@ Inputs Load(const std::string& source_dir, std::string_view help) {
   }
   in.containerfile =
       ParseContainerfile(Slurp(fs::path(source_dir) / "deploy" / "container" / "Containerfile"));
-  in.help = ParseHelp(help);
+  in.global = ParseHelp(global_help);
+  in.serve = ParseHelp(serve_help);
   return in;
 }
 

@@ -39,13 +39,14 @@ class DeployTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const std::string binary = KEYBRIDGE_BINARY_PATH;
-    help_ = new std::string(Output(binary + " --help") + Output(binary + " serve --help"));
+    global_help_ = new std::string(Output(binary + " --help"));
+    serve_help_ = new std::string(Output(binary + " serve --help"));
   }
   static void TearDownTestSuite() {
-    delete help_;
-    help_ = nullptr;
+    delete global_help_;
+    delete serve_help_;
   }
-  void SetUp() override { inputs_ = Load(KEYBRIDGE_SOURCE_DIR, *help_); }
+  void SetUp() override { inputs_ = Load(KEYBRIDGE_SOURCE_DIR, *global_help_, *serve_help_); }
 
   // A copy of the real inputs with one thing broken by `mutate`; expects a problem containing
   // `expected`.
@@ -63,18 +64,22 @@ class DeployTest : public ::testing::Test {
   YAML::Node PodSpec(Inputs& in) { return Deployment(in)["spec"]["template"]["spec"]; }
   YAML::Node Container(Inputs& in) { return PodSpec(in)["containers"][0]; }
 
-  static std::string* help_;
+  static std::string* global_help_;
+  static std::string* serve_help_;
   Inputs inputs_;
 };
 
-std::string* DeployTest::help_ = nullptr;
+std::string* DeployTest::global_help_ = nullptr;
+std::string* DeployTest::serve_help_ = nullptr;
 
 TEST_F(DeployTest, TheHelpTextsWereRead) {
-  EXPECT_TRUE(inputs_.help.flags.contains("--listen")) << *help_;
-  EXPECT_TRUE(inputs_.help.flags.contains("--integrations-file")) << *help_;
-  EXPECT_TRUE(inputs_.help.env.contains("KEYBRIDGE_DATABASE")) << *help_;
-  EXPECT_TRUE(inputs_.help.env.contains("KEYBRIDGE_LOG_LEVEL")) << *help_;  // global option
-  EXPECT_FALSE(inputs_.help.flags.contains("--no-such-flag"));
+  EXPECT_TRUE(inputs_.serve.flags.contains("--listen")) << *serve_help_;
+  EXPECT_TRUE(inputs_.serve.flags.contains("--integrations-file")) << *serve_help_;
+  EXPECT_TRUE(inputs_.serve.env.contains("KEYBRIDGE_DATABASE")) << *serve_help_;
+  EXPECT_FALSE(inputs_.serve.flags.contains("--no-such-flag"));
+  EXPECT_FALSE(inputs_.serve.flags.contains("--log-level"));  // an option of `keybridge` itself
+  EXPECT_TRUE(inputs_.global.flags.contains("--log-level")) << *global_help_;
+  EXPECT_TRUE(inputs_.global.env.contains("KEYBRIDGE_LOG_LEVEL")) << *global_help_;
   EXPECT_EQ(inputs_.containerfile.user_uid, 10001);
   EXPECT_EQ(inputs_.containerfile.expose, 8080);
   EXPECT_FALSE(inputs_.manifests.empty());
@@ -105,6 +110,22 @@ TEST_F(DeployTest, ASnippetWithAnUnknownFlagAndVariableFails) {
             .push_back(YAML::Load("{name: KEYBRIDGE_NO_SUCH_SETTING, value: '1'}"));
       },
       "containers[keybridge].env: KEYBRIDGE_NO_SUCH_SETTING is not an environment variable");
+}
+
+TEST_F(DeployTest, GlobalOptionsGoBeforeServe) {
+  ExpectProblem(
+      [&](Inputs& in) {
+        Container(in)["args"] = YAML::Load(R"(["serve", "--log-level", "debug"])");
+      },
+      "args: flag --log-level is not an option of `keybridge serve`");
+  ExpectProblem([&](Inputs& in) { Container(in)["args"] = YAML::Load(R"(["--listen", "x:1"])"); },
+                "args: does not run `keybridge serve`");
+  ExpectProblem([&](Inputs& in) { Container(in)["command"].push_back("/bin/sh"); },
+                "containers[keybridge].command: replaces the image's ENTRYPOINT");
+  Inputs fine = Clone(inputs_);
+  Container(fine)["args"] =
+      YAML::Load(R"(["--log-level", "debug", "serve", "--listen", "0.0.0.0:8080"])");
+  EXPECT_TRUE(Check(fine).empty()) << Joined(Check(fine));
 }
 
 TEST_F(DeployTest, ContainerfileCmdFlagsAreChecked) {
