@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -36,6 +37,14 @@ std::map<std::string, std::string> StringMap(const YAML::Node& node) {
     for (const auto& entry : node) {
       out[entry.first.Scalar()] = Str(entry.second);
     }
+  }
+  return out;
+}
+
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (const std::string_view part : parts) {
+    out += part;
   }
   return out;
 }
@@ -254,8 +263,8 @@ bool DeploymentCheck::Provided(const std::string& path, const std::string& field
         }
       }
       if (any_lists && !listed) {
-        Problem(field, path + " is under mount " + dir + " but volume " + Str(Get(volume, "name"))
-                           + " has no item with path " + relative);
+        Problem(field, Cat({path, " is under mount ", dir, " but volume ", Str(Get(volume, "name")),
+                            " has no item with path ", relative}));
       }
     }
     return true;
@@ -301,7 +310,7 @@ void DeploymentCheck::CheckFiles() {
         if (!env.empty() && std::none_of(vars.begin(), vars.end(), [&](const YAML::Node& var) {
               return Str(Get(var, "name")) == env;
             })) {
-          Problem(where_ + ".env", env + " (client_secret_env of " + field + ") is not set");
+          Problem(where_ + ".env", Cat({env, " (client_secret_env of ", field, ") is not set"}));
         }
       }
     }
@@ -403,7 +412,7 @@ void DeploymentCheck::CheckReferences() {
     data.merge(StringMap(Get(found, "stringData")));
     for (const std::string& key : keys) {
       if (!data.contains(key)) {
-        Problem("spec.template.spec", object + " has no key '" + key + "'");
+        Problem("spec.template.spec", Cat({object, " has no key '", key, "'"}));
       }
     }
   }
@@ -424,7 +433,7 @@ void DeploymentCheck::Run() {
       StringMap(Get(doc_, "spec.template.metadata.labels"));
   for (const auto& [key, value] : StringMap(Get(doc_, "spec.selector.matchLabels"))) {
     if (labels.find(key) == labels.end() || labels.at(key) != value) {
-      Problem("spec.selector.matchLabels", key + "=" + value + " is not a pod label");
+      Problem("spec.selector.matchLabels", Cat({key, "=", value, " is not a pod label"}));
     }
   }
   if (Int(Get(doc_, "spec.replicas")) != 2) {
@@ -447,11 +456,14 @@ void CheckSelectors(const Inputs& in, const YAML::Node& deployment,
                     std::vector<std::string>& problems) {
   const std::map<std::string, std::string> labels =
       StringMap(Get(deployment, "spec.template.metadata.labels"));
-  const std::map<std::string, std::pair<std::string, std::string>> selects{
-      {"Service", {"spec.selector", "spec.ports"}},
-      {"PodDisruptionBudget", {"spec.selector.matchLabels", ""}},
-      {"NetworkPolicy", {"spec.podSelector.matchLabels", "spec.ingress"}}};
-  for (const auto& [kind, fields] : selects) {
+  // kind -> the field holding its pod selector
+  const std::map<std::string, std::string> selects{
+      {"Service", "spec.selector"},
+      {"PodDisruptionBudget", "spec.selector.matchLabels"},
+      {"NetworkPolicy", "spec.podSelector.matchLabels"}};
+  for (const auto& select : selects) {
+    const std::string& kind = select.first;
+    const std::string& field = select.second;
     const auto found = std::find_if(in.manifests.begin(), in.manifests.end(),
                                     [&](const auto& m) { return Str(Get(m.doc, "kind")) == kind; });
     if (found == in.manifests.end()) {
@@ -459,14 +471,14 @@ void CheckSelectors(const Inputs& in, const YAML::Node& deployment,
       continue;
     }
     const std::string at = found->file + ": " + Named(found->doc) + ": ";
-    const std::map<std::string, std::string> selector = StringMap(Get(found->doc, fields.first));
+    const std::map<std::string, std::string> selector = StringMap(Get(found->doc, field));
     if (selector.empty()) {
-      problems.push_back(at + fields.first + ": empty");
+      problems.push_back(at + field + ": empty");
     }
     for (const auto& [key, value] : selector) {
       if (labels.find(key) == labels.end() || labels.at(key) != value) {
-        problems.push_back(at + fields.first + ": " + key + "=" + value
-                           + " does not match the Deployment's pod labels");
+        problems.push_back(
+            Cat({at, field, ": ", key, "=", value, " does not match the Deployment's pod labels"}));
       }
     }
     if (kind == "Service") {

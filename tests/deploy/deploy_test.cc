@@ -46,7 +46,8 @@ class DeployTest : public ::testing::Test {
     delete global_help_;
     delete serve_help_;
   }
-  void SetUp() override { inputs_ = Load(KEYBRIDGE_SOURCE_DIR, *global_help_, *serve_help_); }
+  // SetUpTestSuite() has run before any fixture is made.
+  DeployTest() : inputs_(Load(KEYBRIDGE_SOURCE_DIR, *global_help_, *serve_help_)) {}
 
   // A copy of the real inputs with one thing broken by `mutate`; expects a problem containing
   // `expected`.
@@ -223,7 +224,7 @@ TEST_F(DeployTest, FilesKeybridgeReadsLieUnderMounts) {
   ExpectProblem(
       [](Inputs& in) {
         YAML::Node map = Find(in, "ConfigMap", "keybridge-integrations");
-        std::string text = map["data"]["integrations.json"].as<std::string>();
+        auto text = map["data"]["integrations.json"].as<std::string>();
         text.replace(text.find("client-secrets/gitlab"), 21, "client-secrets/github");
         map["data"]["integrations.json"] = text;
       },
