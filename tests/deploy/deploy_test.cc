@@ -5,6 +5,9 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,17 +17,58 @@
 namespace keybridge::deploy_check {
 namespace {
 
-std::string Output(const std::string& command) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+struct RunResult {
+  int status = -1;     // as pclose() returns it
+  std::string output;  // stdout and stderr
+};
+
+RunResult RunCommand(const std::string& command) {
+  RunResult result;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
-    return out;
+    return result;
   }
   std::array<char, 4096> buffer{};
-  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0;) {
-    out.append(buffer.data(), n);
+  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) {
+    result.output.append(buffer.data(), n);
   }
-  return out;
+  result.status = ::pclose(pipe);
+  return result;
+}
+
+std::string Output(const std::string& command) {
+  return RunCommand(command).output;
+}
+
+// The integrations file of the ConfigMap keybridge-integrations, checked by the real
+// `keybridge integrations apply --dry-run` in a scratch directory where every client_secret_file
+// it names holds a placeholder (the secrets are the operator's, not in the repository).
+RunResult DryRunIntegrations(const Inputs& in) {
+  namespace fs = std::filesystem;
+  const YAML::Node data = Get(Find(in, "ConfigMap", "keybridge-integrations"), "data");
+  const YAML::Node json = data.IsMap() ? data["integrations.json"] : YAML::Node();
+  if (!json.IsDefined() || !json.IsScalar()) {
+    return {-1, "no data.integrations.json in ConfigMap keybridge-integrations"};
+  }
+  std::string dir = ::testing::TempDir() + "keybridge-deploy-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) {
+    return {-1, "mkdtemp failed"};
+  }
+  std::ofstream(fs::path(dir) / "integrations.json") << json.Scalar();
+  for (const YAML::Node& entry : Seq(Get(YAML::Load(json.Scalar()), "integrations"))) {
+    const std::string secret_file = Str(Get(entry, "client_secret_file"));
+    if (!secret_file.empty()) {
+      const fs::path path = fs::path(dir) / secret_file;
+      fs::create_directories(path.parent_path());
+      std::ofstream(path) << "placeholder-secret\n";
+    }
+  }
+  RunResult result = RunCommand(std::string(KEYBRIDGE_BINARY_PATH)
+                                + " --log-level error integrations apply --dry-run -f " + dir
+                                + "/integrations.json --database 'sqlite://:memory:' --key-file "
+                                + dir + "/keybridge.key");
+  fs::remove_all(dir);
+  return result;
 }
 
 std::string Joined(const std::vector<std::string>& problems) {
@@ -251,6 +295,21 @@ TEST_F(DeployTest, KustomizationListsExactlyTheManifests) {
                 "kustomization.yaml: resources: missing.yaml does not exist");
   ExpectProblem([](Inputs& in) { in.kustomization["resources"].push_back("secrets.example.yaml"); },
                 "secrets.example.yaml holds placeholders and must not be applied");
+}
+
+TEST_F(DeployTest, TheIntegrationsConfigMapIsAnIntegrationsFileKeybridgeAccepts) {
+  const RunResult ok = DryRunIntegrations(inputs_);
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_NE(ok.output.find("create gitlab"), std::string::npos) << ok.output;
+
+  Inputs broken = Clone(inputs_);
+  YAML::Node map = Find(broken, "ConfigMap", "keybridge-integrations");
+  auto text = map["data"]["integrations.json"].as<std::string>();
+  text.replace(text.find("\"kind\""), 0, "\"no_such_field\": true, ");
+  map["data"]["integrations.json"] = text;
+  const RunResult refused = DryRunIntegrations(broken);
+  EXPECT_NE(refused.status, 0) << refused.output;
+  EXPECT_NE(refused.output.find("no_such_field"), std::string::npos) << refused.output;
 }
 
 }  // namespace
