@@ -239,9 +239,9 @@ image() {
   PORT=$(shuf -i 20000-60000 -n 1)
   while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$(shuf -i 20000-60000 -n 1); done
   local entrypoint
-  entrypoint=$(buildah_ inspect --type image --format '{{json .OCIv1.Config.Entrypoint}}' \
+  entrypoint=$(buildah_ inspect --type image --format '{{.OCIv1.Config.Entrypoint}}' \
     localhost/keybridge:package-test)
-  [ "$entrypoint" = '["/usr/bin/keybridge"]' ] || fail "the image's ENTRYPOINT is $entrypoint"
+  [ "$entrypoint" = '[/usr/bin/keybridge]' ] || fail "the image's ENTRYPOINT is $entrypoint"
   buildah_ run --isolation chroot --env ASAN_OPTIONS=detect_leaks=0 "$ctr" -- \
     /usr/bin/keybridge serve --listen "127.0.0.1:$PORT" >>"$CACHE/server.log" 2>&1 &
   SERVER_PID=$!
