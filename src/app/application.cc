@@ -369,18 +369,22 @@ class Application::Impl {
     if (config_.integrations_file.empty()) {
       return;
     }
-    auto plan =
-        PlanIntegrationsFile(config_.integrations_file, config_.integrations_prune, providers_);
-    if (!plan.ok()) {
-      throw StartupError("--integrations-file: " + plan.error().message);
-    }
-    const core::Status applied =
-        service::ApplyPlan(*plan, providers_, IntegrationsFileCaller(), connections_);
+    // Replicas of one Deployment start together and apply the same file (ApplyConverging).
+    auto applied = service::ApplyConverging(
+        [this] {
+          return PlanIntegrationsFile(config_.integrations_file, config_.integrations_prune,
+                                      providers_);
+        },
+        providers_, IntegrationsFileCaller(), connections_);
     if (!applied.ok()) {
       throw StartupError("--integrations-file " + config_.integrations_file + ": "
                          + applied.error().message);
     }
-    std::string summary = service::DescribePlan(*plan);
+    LogAppliedPlan(*applied);
+  }
+
+  void LogAppliedPlan(const service::IntegrationPlan& plan) const {
+    std::string summary = service::DescribePlan(plan);
     if (summary.ends_with('\n')) {
       summary.pop_back();
     }

@@ -381,6 +381,23 @@ core::Status ApplyPlan(const IntegrationPlan& plan, ProviderService& providers,
   return core::OkStatus();
 }
 
+core::Result<IntegrationPlan> ApplyConverging(
+    const std::function<core::Result<IntegrationPlan>()>& plan, ProviderService& providers,
+    const core::Caller& caller, ConnectionInvalidator& invalidator, int attempts) {
+  for (int attempt = 1;; ++attempt) {
+    KEYBRIDGE_ASSIGN_OR_RETURN(IntegrationPlan planned, plan());
+    const core::Status applied = ApplyPlan(planned, providers, caller, invalidator);
+    if (applied.ok()) {
+      return planned;
+    }
+    const core::ErrorCode code = applied.error().code;
+    const bool raced = code == core::ErrorCode::kConflict || code == core::ErrorCode::kNotFound;
+    if (!raced || attempt >= attempts) {
+      return applied.error();
+    }
+  }
+}
+
 std::string SecretPlaceholder(const core::ProviderId& id) {
   std::string name = "KEYBRIDGE_SECRET_";
   for (const char c : id.value()) {

@@ -86,6 +86,15 @@ std::string DescribePlan(const IntegrationPlan& plan);
 core::Status ApplyPlan(const IntegrationPlan& plan, ProviderService& providers,
                        const core::Caller& caller, ConnectionInvalidator& invalidator);
 
+// Makes a plan with `plan` and carries it out with ApplyPlan. Replicas of one deployment start
+// together and apply the same file: when another one created (kConflict) or deleted (kNotFound)
+// an integration between this plan and its change, the plan is made again against what that
+// replica wrote (which has the change done), at most `attempts` plans in all. Returns the plan
+// carried out; any other error at once.
+core::Result<IntegrationPlan> ApplyConverging(
+    const std::function<core::Result<IntegrationPlan>()>& plan, ProviderService& providers,
+    const core::Caller& caller, ConnectionInvalidator& invalidator, int attempts = 3);
+
 // The stored integrations in the file format (2-space indented JSON). An integration that was
 // never applied from a file but has a secret gets "client_secret_env": "KEYBRIDGE_SECRET_<ID>"
 // (SecretPlaceholder); their ids are appended to `placeholders`.

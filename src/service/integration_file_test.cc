@@ -98,6 +98,63 @@ TEST(IntegrationFileTest, ApplyThenPlanAgainHasNoChangesAndASecretChangeIsOne) {
   EXPECT_TRUE(stored->managed_by_file);
 }
 
+// Two replicas start together with the same file: the other one creates the integration between
+// this one's plan and its change. The create answers 409; the plan made again finds it done.
+TEST(IntegrationFileTest, ApplyingTheFileAfterAnotherReplicaDidConverges) {
+  auto file = ParseIntegrationFile(kOneGitLab);
+  ASSERT_TRUE(file.ok());
+  testing::InMemoryProviderRepository repository;
+  testing::FakeClock clock;
+  ProviderService providers(repository, clock);
+  NoInvalidation invalidator;
+  const auto admin = core::Caller::User(core::UserId("ops"), true);
+  int plans = 0;
+  auto plan = [&]() -> core::Result<IntegrationPlan> {
+    auto planned = PlanIntegrations(*file, *providers.List(), Fixed("s1"), false);
+    if (++plans == 1) {
+      EXPECT_TRUE(ApplyPlan(*planned, providers, admin, invalidator).ok());  // the other replica
+    }
+    return planned;
+  };
+
+  auto applied = ApplyConverging(plan, providers, admin, invalidator);
+
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(plans, 2);
+  EXPECT_EQ(DescribePlan(*applied), "no changes\n");
+  EXPECT_EQ(providers.List()->size(), 1u);
+}
+
+TEST(IntegrationFileTest, ApplyConvergingGivesUpAfterItsAttemptsAndOnOtherErrorsAtOnce) {
+  auto file = ParseIntegrationFile(kOneGitLab);
+  ASSERT_TRUE(file.ok());
+  testing::InMemoryProviderRepository repository;
+  testing::FakeClock clock;
+  ProviderService providers(repository, clock);
+  NoInvalidation invalidator;
+  const auto admin = core::Caller::User(core::UserId("ops"), true);
+  auto stale = PlanIntegrations(*file, *providers.List(), Fixed("s1"), false);
+  ASSERT_TRUE(stale.ok());
+  ASSERT_TRUE(ApplyPlan(*stale, providers, admin, invalidator).ok());
+  int plans = 0;
+  auto always_stale = [&]() -> core::Result<IntegrationPlan> {
+    ++plans;
+    return *stale;
+  };
+  auto raced = ApplyConverging(always_stale, providers, admin, invalidator, 3);
+  EXPECT_FALSE(raced.ok());
+  EXPECT_EQ(raced.error().code, core::ErrorCode::kConflict);
+  EXPECT_EQ(plans, 3);
+
+  plans = 0;
+  auto unreadable = [&]() -> core::Result<IntegrationPlan> {
+    ++plans;
+    return core::MakeError(core::ErrorCode::kInvalidArgument, "client_secret_env: not set");
+  };
+  EXPECT_FALSE(ApplyConverging(unreadable, providers, admin, invalidator).ok());
+  EXPECT_EQ(plans, 1);
+}
+
 TEST(IntegrationFileTest, TheApiMayNotEditOrDeleteAFileManagedIntegration) {
   auto file = ParseIntegrationFile(kOneGitLab);
   ASSERT_TRUE(file.ok());
