@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -412,49 +413,79 @@ std::string KeyRing::KeyIdOf(std::string_view sealed) {
   return parts ? std::string(parts->key_id) : std::string();
 }
 
-core::Result<std::string> KeyRing::Rotate() {
+core::Status KeyRing::EditKeyFile(std::string_view action,
+                                  const std::function<core::Status(std::vector<Key>&)>& edit) {
   if (path_.empty()) {
-    return core::MakeError(core::ErrorCode::kInternal, "an in-memory key ring cannot rotate");
+    return core::MakeError(core::ErrorCode::kInternal,
+                           "an in-memory key ring cannot " + std::string(action));
   }
   std::lock_guard lock(mu_);
   RotationLock file_lock(path_);
   if (!file_lock.locked()) {
-    return KeyFileError(path_, "cannot be locked for rotation", errno);
+    return KeyFileError(path_, "cannot be locked to " + std::string(action), errno);
   }
-  // Start from what is on disk now: another process may have rotated since we loaded.
+  // Start from what is on disk now: another process may have changed it since we loaded.
   KEYBRIDGE_ASSIGN_OR_RETURN(auto snapshot, ReadKeyFile(path_));
   KEYBRIDGE_ASSIGN_OR_RETURN(auto keys, ParseKeyFile(snapshot.content, path_));
-  keys.push_back(NewKey(random_, keys));
-  KEYBRIDGE_RETURN_IF_ERROR(ReplaceFileLocked(std::move(keys)));
-  return keys_.back().id;
+  KEYBRIDGE_RETURN_IF_ERROR(edit(keys));
+  return ReplaceFileLocked(std::move(keys));
 }
 
-core::Status KeyRing::Retire(std::string_view id) {
-  if (path_.empty()) {
-    return core::MakeError(core::ErrorCode::kInternal, "an in-memory key ring cannot retire keys");
-  }
-  std::lock_guard lock(mu_);
-  RotationLock file_lock(path_);
-  if (!file_lock.locked()) {
-    return KeyFileError(path_, "cannot be locked for retiring a key", errno);
-  }
-  // Decide on what is on disk now, as Rotate() does.
-  KEYBRIDGE_ASSIGN_OR_RETURN(auto snapshot, ReadKeyFile(path_));
-  KEYBRIDGE_ASSIGN_OR_RETURN(auto keys, ParseKeyFile(snapshot.content, path_));
+std::size_t KeyRing::IndexOf(const std::vector<Key>& keys, std::string_view id) {
   std::size_t at = 0;
   while (at < keys.size() && keys[at].id != id) {
     ++at;
   }
-  if (at == keys.size()) {
-    return core::MakeError(core::ErrorCode::kNotFound,
-                           "key " + std::string(id) + " is not in the key file " + path_);
-  }
-  if (at + 1 == keys.size()) {
-    return core::MakeError(core::ErrorCode::kConflict,
-                           "key " + std::string(id) + " is the active key of " + path_);
-  }
-  keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(at));
-  return ReplaceFileLocked(std::move(keys));
+  return at;
+}
+
+core::Result<std::string> KeyRing::Rotate() {
+  std::string id;
+  KEYBRIDGE_RETURN_IF_ERROR(EditKeyFile("rotate", [&](std::vector<Key>& keys) {
+    keys.push_back(NewKey(random_, keys));
+    id = keys.back().id;
+    return core::OkStatus();
+  }));
+  return id;
+}
+
+core::Result<std::string> KeyRing::Stage() {
+  std::string id;
+  KEYBRIDGE_RETURN_IF_ERROR(EditKeyFile("stage a key", [&](std::vector<Key>& keys) {
+    keys.insert(keys.begin(), NewKey(random_, keys));
+    id = keys.front().id;
+    return core::OkStatus();
+  }));
+  return id;
+}
+
+core::Status KeyRing::Activate(std::string_view id) {
+  return EditKeyFile("activate a key", [&](std::vector<Key>& keys) -> core::Status {
+    const std::size_t at = IndexOf(keys, id);
+    if (at == keys.size()) {
+      return core::MakeError(core::ErrorCode::kNotFound,
+                             "key " + std::string(id) + " is not in the key file " + path_);
+    }
+    std::rotate(keys.begin() + static_cast<std::ptrdiff_t>(at),
+                keys.begin() + static_cast<std::ptrdiff_t>(at) + 1, keys.end());
+    return core::OkStatus();
+  });
+}
+
+core::Status KeyRing::Retire(std::string_view id) {
+  return EditKeyFile("retire a key", [&](std::vector<Key>& keys) -> core::Status {
+    const std::size_t at = IndexOf(keys, id);
+    if (at == keys.size()) {
+      return core::MakeError(core::ErrorCode::kNotFound,
+                             "key " + std::string(id) + " is not in the key file " + path_);
+    }
+    if (at + 1 == keys.size()) {
+      return core::MakeError(core::ErrorCode::kConflict,
+                             "key " + std::string(id) + " is the active key of " + path_);
+    }
+    keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(at));
+    return core::OkStatus();
+  });
 }
 
 core::Status KeyRing::ReplaceFileLocked(std::vector<Key> keys) {

@@ -74,6 +74,14 @@ class KeyRing {
   // Appends a fresh key to the key file (atomically: write temp + rename) and makes it active.
   // Returns the new key id.
   core::Result<std::string> Rotate();
+  // For replicas that cannot all see one key file at once (Kubernetes copies it from a Secret at
+  // pod start), rotation in stages: Stage() adds a fresh key as the *first* line, known to every
+  // process that loads the file but not active; once every replica has it, Activate(id) makes it
+  // the last line (active), so whatever any replica seals, every replica opens. Same lock, temp
+  // file and rename as Rotate(). Activate: kNotFound if the file does not hold `id`; a no-op for
+  // the active key.
+  core::Result<std::string> Stage();
+  core::Status Activate(std::string_view id);
   // Removes key `id` from the key file (same lock, temp file and rename as Rotate()), so no
   // process can open what it sealed any more. kNotFound if the file does not hold it, kConflict if
   // it is the active key. The caller checks that nothing stored still needs it
@@ -99,6 +107,10 @@ class KeyRing {
   // The rate-limited changed-file check of Seal() and ActiveKeyId().
   void ReloadIfDueLocked();
   std::int64_t NowNanos() const;
+  // Under the rotation lock: reads the key file as it is on disk, applies `edit`, writes it back.
+  core::Status EditKeyFile(std::string_view action,
+                           const std::function<core::Status(std::vector<Key>&)>& edit);
+  static std::size_t IndexOf(const std::vector<Key>& keys, std::string_view id);
   // Writes `keys` as the new key file (temp + rename); the caller holds the rotation lock.
   core::Status ReplaceFileLocked(std::vector<Key> keys);
 

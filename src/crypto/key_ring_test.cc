@@ -217,6 +217,51 @@ TEST(KeyRing, RotateActivatesNewKeyAndKeepsOldOnes) {
   EXPECT_NE(content.find("\n" + *new_id + " "), std::string::npos);  // last line is active
 }
 
+// Replicas that each hold a copy of the key file (Kubernetes copies it from a Secret at start):
+// once every copy has the staged key, whatever one replica seals after activating it, a replica
+// still on the staged copy opens, and the other way round.
+TEST(KeyRing, AStagedKeyOpensEverywhereBeforeAnyoneSealsWithIt) {
+  TempDir dir;
+  SystemRandom random;
+  const fs::path path = dir.path() / "keys";
+  auto ring = Load(path, random);
+  ASSERT_NE(ring, nullptr);
+  const std::string old_id = ring->ActiveKeyId();
+
+  const auto staged = ring->Stage();
+
+  ASSERT_TRUE(staged.ok());
+  EXPECT_NE(*staged, old_id);
+  EXPECT_EQ(ring->ActiveKeyId(), old_id);
+  EXPECT_EQ(KeyRing::KeyIdOf(*ring->Seal("v", "aad")), old_id);
+  EXPECT_EQ(ReadFile(path).rfind(*staged + " ", 0), 0U);  // the first line: not active
+  EXPECT_EQ(Mode(path), 0600U);
+  const fs::path copy = dir.path() / "replica-copy";
+  fs::copy_file(path, copy);
+  fs::permissions(copy, fs::perms::owner_read | fs::perms::owner_write);
+  auto replica = Load(copy, random);
+  ASSERT_NE(replica, nullptr);
+
+  ASSERT_TRUE(ring->Activate(*staged).ok());
+
+  EXPECT_EQ(ring->ActiveKeyId(), *staged);
+  const auto sealed_new = ring->Seal("sealed after activation", "aad");
+  ASSERT_TRUE(sealed_new.ok());
+  EXPECT_EQ(KeyRing::KeyIdOf(*sealed_new), *staged);
+  const auto opened_by_replica = replica->Open(*sealed_new, "aad");
+  ASSERT_TRUE(opened_by_replica.ok());
+  EXPECT_EQ(*opened_by_replica, "sealed after activation");
+  EXPECT_EQ(replica->ActiveKeyId(), old_id);
+  const auto sealed_old = replica->Seal("sealed by the replica", "aad");
+  ASSERT_TRUE(sealed_old.ok());
+  EXPECT_TRUE(ring->Open(*sealed_old, "aad").ok());
+  EXPECT_TRUE(ring->Activate(*staged).ok());  // already active: nothing changes
+  EXPECT_EQ(ring->KeyIds(), (std::vector<std::string>{old_id, *staged}));
+  const core::Status unknown = ring->Activate("0badc0de");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, core::ErrorCode::kNotFound);
+}
+
 TEST(KeyRing, SecondInstanceLoadsExistingKeys) {
   TempDir dir;
   SystemRandom random;

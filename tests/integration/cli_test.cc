@@ -304,5 +304,51 @@ TEST_F(CliTest, KeysRetireRefusesAKeyStoredSecretsStillNeed) {
   EXPECT_NE(list.out.find(old_key + "\tno\t1\n"), std::string::npos) << list.out;
 }
 
+// Rotation in steps (replicas with copies of the key file): stage, activate, re-encrypt, retire,
+// each visible in `keys list`.
+TEST_F(CliTest, AKeyIsStagedActivatedReencryptedUnderAndTheOldOneRetired) {
+  {
+    std::ofstream(dir_ / "gl-secret") << "secret-of-gl\n";
+    std::ofstream(dir_ / "integrations.json")
+        << R"({"integrations": [{"id": "gl", "kind": "gitlab", "display_name": "G",
+             "url": "https://gitlab.example.org", "client_id": "c", "scope": "api",
+             "client_secret_file": "gl-secret"}]})";
+  }
+  auto applied = Run("integrations apply -f '" + (dir_ / "integrations.json").string() + "'");
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  auto before = Run("keys list");
+  const std::string old_key = before.out.substr(before.out.find('\n') + 1, 8);
+
+  auto staged = Run("keys stage");
+  ASSERT_EQ(staged.exit_code, 0) << staged.err;
+  const std::string new_key = staged.out.substr(0, staged.out.find('\n'));
+  auto after_stage = Run("keys list");
+  auto activate_unknown = Run("keys activate 0badc0de");
+  auto activated = Run("keys activate " + new_key);
+  auto after_activate = Run("keys list");
+  auto reencrypted = Run("keys reencrypt");
+  auto after_reencrypt = Run("keys list");
+  auto retired = Run("keys retire " + old_key);
+  auto after_retire = Run("keys list");
+
+  ASSERT_EQ(new_key.size(), 8U) << staged.out;
+  EXPECT_NE(staged.err.find("keybridge keys activate " + new_key), std::string::npos) << staged.err;
+  EXPECT_NE(after_stage.out.find(old_key + "\tyes\t1\n"), std::string::npos) << after_stage.out;
+  EXPECT_NE(after_stage.out.find(new_key + "\tno\t0\n"), std::string::npos) << after_stage.out;
+  EXPECT_EQ(activate_unknown.exit_code, 1);
+  EXPECT_NE(activate_unknown.err.find("not in the key file"), std::string::npos);
+  ASSERT_EQ(activated.exit_code, 0) << activated.err;
+  EXPECT_NE(after_activate.out.find(new_key + "\tyes\t0\n"), std::string::npos)
+      << after_activate.out;
+  EXPECT_NE(after_activate.out.find(old_key + "\tno\t1\n"), std::string::npos)
+      << after_activate.out;
+  ASSERT_EQ(reencrypted.exit_code, 0) << reencrypted.err;
+  EXPECT_NE(reencrypted.err.find("re-encrypted 1 secrets"), std::string::npos) << reencrypted.err;
+  EXPECT_NE(after_reencrypt.out.find(new_key + "\tyes\t1\n"), std::string::npos)
+      << after_reencrypt.out;
+  ASSERT_EQ(retired.exit_code, 0) << retired.err;
+  EXPECT_EQ(after_retire.out, "KEY\tACTIVE\tVALUES\n" + new_key + "\tyes\t1\n");
+}
+
 }  // namespace
 }  // namespace keybridge
