@@ -431,12 +431,15 @@ core::Status KeyRing::EditKeyFile(std::string_view action,
   return ReplaceFileLocked(std::move(keys));
 }
 
-std::size_t KeyRing::IndexOf(const std::vector<Key>& keys, std::string_view id) {
-  std::size_t at = 0;
-  while (at < keys.size() && keys[at].id != id) {
-    ++at;
+core::Result<std::size_t> KeyRing::IndexOf(const std::vector<Key>& keys,
+                                           std::string_view id) const {
+  for (std::size_t at = 0; at < keys.size(); ++at) {
+    if (keys[at].id == id) {
+      return at;
+    }
   }
-  return at;
+  return core::MakeError(core::ErrorCode::kNotFound,
+                         "key " + std::string(id) + " is not in the key file " + path_);
 }
 
 core::Result<std::string> KeyRing::Rotate() {
@@ -461,11 +464,7 @@ core::Result<std::string> KeyRing::Stage() {
 
 core::Status KeyRing::Activate(std::string_view id) {
   return EditKeyFile("activate a key", [&](std::vector<Key>& keys) -> core::Status {
-    const std::size_t at = IndexOf(keys, id);
-    if (at == keys.size()) {
-      return core::MakeError(core::ErrorCode::kNotFound,
-                             "key " + std::string(id) + " is not in the key file " + path_);
-    }
+    KEYBRIDGE_ASSIGN_OR_RETURN(const std::size_t at, IndexOf(keys, id));
     std::rotate(keys.begin() + static_cast<std::ptrdiff_t>(at),
                 keys.begin() + static_cast<std::ptrdiff_t>(at) + 1, keys.end());
     return core::OkStatus();
@@ -474,11 +473,7 @@ core::Status KeyRing::Activate(std::string_view id) {
 
 core::Status KeyRing::Retire(std::string_view id) {
   return EditKeyFile("retire a key", [&](std::vector<Key>& keys) -> core::Status {
-    const std::size_t at = IndexOf(keys, id);
-    if (at == keys.size()) {
-      return core::MakeError(core::ErrorCode::kNotFound,
-                             "key " + std::string(id) + " is not in the key file " + path_);
-    }
+    KEYBRIDGE_ASSIGN_OR_RETURN(const std::size_t at, IndexOf(keys, id));
     if (at + 1 == keys.size()) {
       return core::MakeError(core::ErrorCode::kConflict,
                              "key " + std::string(id) + " is the active key of " + path_);

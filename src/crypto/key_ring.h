@@ -110,7 +110,8 @@ class KeyRing {
   // Under the rotation lock: reads the key file as it is on disk, applies `edit`, writes it back.
   core::Status EditKeyFile(std::string_view action,
                            const std::function<core::Status(std::vector<Key>&)>& edit);
-  static std::size_t IndexOf(const std::vector<Key>& keys, std::string_view id);
+  // Where `id` is in `keys`; kNotFound naming the key file otherwise.
+  core::Result<std::size_t> IndexOf(const std::vector<Key>& keys, std::string_view id) const;
   // Writes `keys` as the new key file (temp + rename); the caller holds the rotation lock.
   core::Status ReplaceFileLocked(std::vector<Key> keys);
 

@@ -28,7 +28,17 @@ class NoInvalidation final : public ConnectionInvalidator {
   int calls = 0;
 };
 
-TEST(IntegrationFileTest, ParsesAnEntryWithItsSecretReference) {
+// A ProviderService on an in-memory store, and the administrator who applies files to it.
+class IntegrationFileTest : public ::testing::Test {
+ protected:
+  testing::InMemoryProviderRepository repository;
+  testing::FakeClock clock;
+  ProviderService providers{repository, clock};
+  NoInvalidation invalidator;
+  const core::Caller admin = core::Caller::User(core::UserId("ops"), true);
+};
+
+TEST_F(IntegrationFileTest, ParsesAnEntryWithItsSecretReference) {
   auto file = ParseIntegrationFile(kOneGitLab);
 
   ASSERT_TRUE(file.ok()) << file.error().message;
@@ -39,7 +49,7 @@ TEST(IntegrationFileTest, ParsesAnEntryWithItsSecretReference) {
   EXPECT_EQ(file->entries[0].secret_reference->value, "GL_SECRET");
 }
 
-TEST(IntegrationFileTest, AnUnknownFieldIsNamedWithItsEntry) {
+TEST_F(IntegrationFileTest, AnUnknownFieldIsNamedWithItsEntry) {
   auto file = ParseIntegrationFile(R"({"integrations": [
     {"id": "gl", "kind": "gitlab", "display_name": "G", "url": "https://gitlab.example.org",
      "client_id": "c", "scope": "api", "client_secret": "plain"}]})");
@@ -51,7 +61,7 @@ TEST(IntegrationFileTest, AnUnknownFieldIsNamedWithItsEntry) {
       << file.error().message;
 }
 
-TEST(IntegrationFileTest, EntriesAreValidatedLikeTheApi) {
+TEST_F(IntegrationFileTest, EntriesAreValidatedLikeTheApi) {
   auto missing = ParseIntegrationFile(R"({"integrations": [
     {"id": "gl", "kind": "gitlab", "display_name": "G", "url": "https://gitlab.example.org",
      "client_id": "c"}]})");
@@ -72,14 +82,9 @@ TEST(IntegrationFileTest, EntriesAreValidatedLikeTheApi) {
   EXPECT_NE(twice.error().message.find("entry 2 (id 'a')"), std::string::npos);
 }
 
-TEST(IntegrationFileTest, ApplyThenPlanAgainHasNoChangesAndASecretChangeIsOne) {
+TEST_F(IntegrationFileTest, ApplyThenPlanAgainHasNoChangesAndASecretChangeIsOne) {
   auto file = ParseIntegrationFile(kOneGitLab);
   ASSERT_TRUE(file.ok());
-  testing::InMemoryProviderRepository repository;
-  testing::FakeClock clock;
-  ProviderService providers(repository, clock);
-  NoInvalidation invalidator;
-  const auto admin = core::Caller::User(core::UserId("ops"), true);
 
   auto first = PlanIntegrations(*file, *providers.List(), Fixed("s1"), false);
   ASSERT_TRUE(first.ok());
@@ -100,14 +105,9 @@ TEST(IntegrationFileTest, ApplyThenPlanAgainHasNoChangesAndASecretChangeIsOne) {
 
 // Two replicas start together with the same file: the other one creates the integration between
 // this one's plan and its change. The create answers 409; the plan made again finds it done.
-TEST(IntegrationFileTest, ApplyingTheFileAfterAnotherReplicaDidConverges) {
+TEST_F(IntegrationFileTest, ApplyingTheFileAfterAnotherReplicaDidConverges) {
   auto file = ParseIntegrationFile(kOneGitLab);
   ASSERT_TRUE(file.ok());
-  testing::InMemoryProviderRepository repository;
-  testing::FakeClock clock;
-  ProviderService providers(repository, clock);
-  NoInvalidation invalidator;
-  const auto admin = core::Caller::User(core::UserId("ops"), true);
   int plans = 0;
   auto plan = [&]() -> core::Result<IntegrationPlan> {
     auto planned = PlanIntegrations(*file, *providers.List(), Fixed("s1"), false);
@@ -125,14 +125,9 @@ TEST(IntegrationFileTest, ApplyingTheFileAfterAnotherReplicaDidConverges) {
   EXPECT_EQ(providers.List()->size(), 1u);
 }
 
-TEST(IntegrationFileTest, ApplyConvergingGivesUpAfterItsAttemptsAndOnOtherErrorsAtOnce) {
+TEST_F(IntegrationFileTest, ApplyConvergingGivesUpAfterItsAttemptsAndOnOtherErrorsAtOnce) {
   auto file = ParseIntegrationFile(kOneGitLab);
   ASSERT_TRUE(file.ok());
-  testing::InMemoryProviderRepository repository;
-  testing::FakeClock clock;
-  ProviderService providers(repository, clock);
-  NoInvalidation invalidator;
-  const auto admin = core::Caller::User(core::UserId("ops"), true);
   auto stale = PlanIntegrations(*file, *providers.List(), Fixed("s1"), false);
   ASSERT_TRUE(stale.ok());
   ASSERT_TRUE(ApplyPlan(*stale, providers, admin, invalidator).ok());
@@ -155,14 +150,9 @@ TEST(IntegrationFileTest, ApplyConvergingGivesUpAfterItsAttemptsAndOnOtherErrors
   EXPECT_EQ(plans, 1);
 }
 
-TEST(IntegrationFileTest, TheApiMayNotEditOrDeleteAFileManagedIntegration) {
+TEST_F(IntegrationFileTest, TheApiMayNotEditOrDeleteAFileManagedIntegration) {
   auto file = ParseIntegrationFile(kOneGitLab);
   ASSERT_TRUE(file.ok());
-  testing::InMemoryProviderRepository repository;
-  testing::FakeClock clock;
-  ProviderService providers(repository, clock);
-  NoInvalidation invalidator;
-  const auto admin = core::Caller::User(core::UserId("ops"), true);
   auto plan = PlanIntegrations(*file, {}, Fixed("s1"), false);
   ASSERT_TRUE(ApplyPlan(*plan, providers, admin, invalidator).ok());
 
@@ -178,12 +168,7 @@ TEST(IntegrationFileTest, TheApiMayNotEditOrDeleteAFileManagedIntegration) {
   EXPECT_EQ(deleted.error().code, core::ErrorCode::kConflict);
 }
 
-TEST(IntegrationFileTest, PlanShowsChangedFieldsAndPrunesOnlyWhenAsked) {
-  testing::InMemoryProviderRepository repository;
-  testing::FakeClock clock;
-  ProviderService providers(repository, clock);
-  NoInvalidation invalidator;
-  const auto admin = core::Caller::User(core::UserId("ops"), true);
+TEST_F(IntegrationFileTest, PlanShowsChangedFieldsAndPrunesOnlyWhenAsked) {
   auto file = ParseIntegrationFile(kOneGitLab);
   ASSERT_TRUE(
       ApplyPlan(*PlanIntegrations(*file, {}, Fixed("s"), false), providers, admin, invalidator)
@@ -213,11 +198,7 @@ TEST(IntegrationFileTest, PlanShowsChangedFieldsAndPrunesOnlyWhenAsked) {
   EXPECT_EQ(invalidator.calls, 1) << "a delete revokes like the API's";
 }
 
-TEST(IntegrationFileTest, ARetargetWithoutASecretIsRefused) {
-  testing::InMemoryProviderRepository repository;
-  testing::FakeClock clock;
-  ProviderService providers(repository, clock);
-  const auto admin = core::Caller::User(core::UserId("ops"), true);
+TEST_F(IntegrationFileTest, ARetargetWithoutASecretIsRefused) {
   ProviderCreate stored;
   stored.id = "gl";
   stored.client_id = "cid";
@@ -236,7 +217,7 @@ TEST(IntegrationFileTest, ARetargetWithoutASecretIsRefused) {
   EXPECT_NE(plan.error().message.find("changing url"), std::string::npos) << plan.error().message;
 }
 
-TEST(IntegrationFileTest, FormatPrintsReferencesAndPlaceholders) {
+TEST_F(IntegrationFileTest, FormatPrintsReferencesAndPlaceholders) {
   core::Provider managed;
   managed.id = core::ProviderId("gl");
   managed.managed_by_file = true;
