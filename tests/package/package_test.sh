@@ -7,7 +7,7 @@
 #   tests/package/package_test.sh run BINARY          build the package from BINARY with
 #                                                     deploy/debian/ and walk it through its life;
 #                                                     then build deploy/container/Containerfile
-#                                                     on it (buildah) and run the image
+#                                                     on it (buildah, in that root) and run it
 # systemd cannot run in a chroot, so the test starts what the installed unit says: its ExecStart,
 # as its User and Group, with its EnvironmentFile, in its WorkingDirectory; and checks the unit
 # with `systemd-analyze verify`. ./dev test packs the binary the tests just ran (ASan+UBSan, so
@@ -48,6 +48,7 @@ cleanup() {
   if [ -n "$ROOT" ]; then
     umount -l "$ROOT/proc" 2>/dev/null || true
     umount -l "$ROOT/dev" 2>/dev/null || true
+    umount -l "$ROOT" 2>/dev/null || true
     rm -rf "$ROOT"
   fi
 }
@@ -123,6 +124,9 @@ run() {
   tar -C "$ROOT" -xf "$BASE"
   chmod 755 "$ROOT"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  # The root a mount point of its own: buildah (the image step) makes "/" private in its mount
+  # namespace, which fails where "/" is a mere directory (as in a chroot, such as fresh-debian's).
+  mount --bind "$ROOT" "$ROOT"
   mount --bind /dev "$ROOT/dev"
   mount -t proc proc "$ROOT/proc"
   cp "$previous" "$current" "$ROOT/tmp/"
@@ -197,51 +201,40 @@ run() {
     fail "purge left the statoverride"
   fi
   step "ok: install, start, upgrade, remove, reinstall, purge"
-  cleanup
-  ROOT=""
-  trap - EXIT
   image "$current"
 }
 
-# The container image: deploy/container/Containerfile built with buildah on the package, then run
-# as the image says (its USER, WORKDIR and ENTRYPOINT; only the listen address differs, so that the
-# test never takes the host's port 8080) until /readyz answers. Docker Hub is not reachable here:
-# the base `debian:bookworm-slim` is stood in for by the same release's debootstrap minbase, in a
-# buildah store of the test's own (build/package-test/containers), never the machine's.
-IMAGE_STORE=""
-buildah_() {
-  buildah --root "$IMAGE_STORE/root" --runroot "$IMAGE_STORE/run" --storage-driver vfs "$@"
-}
+# The container image: deploy/container/Containerfile built with buildah on the package, inside the
+# clean root (buildah installed there, with its own store: never the machine's), then run as the
+# image says (its USER, WORKDIR and ENTRYPOINT; only the listen address differs, so that the test
+# never takes the host's port 8080) until /readyz answers. Docker Hub is not reachable here: the
+# base `debian:bookworm-slim` is stood in for by the same release's debootstrap minbase.
 image() {
-  local deb=$1 context base_ctr mnt ctr
-  IMAGE_STORE=$CACHE/containers
-  trap 'stop_server || true; buildah_ rm --all >/dev/null 2>&1 || true' EXIT
+  local deb=$1 base_ctr ctr
   step "the container image: build deploy/container/Containerfile, run it, /readyz"
-  if ! buildah_ inspect --type image docker.io/library/debian:bookworm-slim >/dev/null 2>&1; then
-    base_ctr=$(buildah_ from scratch)
-    mnt=$(buildah_ mount "$base_ctr")
-    tar -C "$mnt" -xf "$BASE"
-    buildah_ umount "$base_ctr" >/dev/null
-    buildah_ commit --quiet "$base_ctr" docker.io/library/debian:bookworm-slim >/dev/null
-    buildah_ rm "$base_ctr" >/dev/null
-  fi
-  context=$CACHE/image-context
-  rm -rf "$context" && mkdir -p "$context/build/package" "$context/deploy/container"
-  cp "$deb" "$context/build/package/"
-  cp deploy/container/Containerfile "$context/deploy/container/"
-  cp .dockerignore "$context/"
+  apt_in_root install -y --no-install-recommends buildah
+  buildah_() { in_root buildah --storage-driver vfs "$@"; }
+  cp "$BASE" "$ROOT/tmp/bookworm-minbase.tar"
+  base_ctr=$(buildah_ from scratch)
+  buildah_ add --quiet "$base_ctr" /tmp/bookworm-minbase.tar / >/dev/null
+  buildah_ commit --quiet "$base_ctr" docker.io/library/debian:bookworm-slim >/dev/null
+  buildah_ rm "$base_ctr" >/dev/null
+  mkdir -p "$ROOT/tmp/context/build/package" "$ROOT/tmp/context/deploy/container"
+  cp "$deb" "$ROOT/tmp/context/build/package/"
+  cp deploy/container/Containerfile "$ROOT/tmp/context/deploy/container/"
+  cp .dockerignore "$ROOT/tmp/context/"
   buildah_ bud --quiet --isolation chroot --pull=never -f deploy/container/Containerfile \
-    -t localhost/keybridge:package-test "$context" >>"$CACHE/apt.log" 2>&1 \
+    -t localhost/keybridge:package-test /tmp/context >>"$CACHE/apt.log" 2>&1 \
     || fail "buildah could not build the Containerfile (see $CACHE/apt.log)"
+  local entrypoint
+  entrypoint=$(buildah_ inspect --type image --format '{{.OCIv1.Config.Entrypoint}}' \
+    localhost/keybridge:package-test)
+  [ "$entrypoint" = '[/usr/bin/keybridge]' ] || fail "the image's ENTRYPOINT is $entrypoint"
   ctr=$(buildah_ from --pull=never localhost/keybridge:package-test)
   [ "$(buildah_ run --isolation chroot "$ctr" -- id -u)" = 10001 ] \
     || fail "the image does not run as uid 10001 (deploy/kubernetes runs it so)"
   PORT=$(shuf -i 20000-60000 -n 1)
   while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$(shuf -i 20000-60000 -n 1); done
-  local entrypoint
-  entrypoint=$(buildah_ inspect --type image --format '{{.OCIv1.Config.Entrypoint}}' \
-    localhost/keybridge:package-test)
-  [ "$entrypoint" = '[/usr/bin/keybridge]' ] || fail "the image's ENTRYPOINT is $entrypoint"
   buildah_ run --isolation chroot --env ASAN_OPTIONS=detect_leaks=0 "$ctr" -- \
     /usr/bin/keybridge serve --listen "127.0.0.1:$PORT" >>"$CACHE/server.log" 2>&1 &
   SERVER_PID=$!
