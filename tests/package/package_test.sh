@@ -49,7 +49,12 @@ cleanup() {
     umount -l "$ROOT/proc" 2>/dev/null || true
     umount -l "$ROOT/dev" 2>/dev/null || true
     umount -l "$ROOT" 2>/dev/null || true
-    rm -rf "$ROOT"
+    # Never through a bind mount into the machine's /dev.
+    if mountpoint -q "$ROOT/dev" || mountpoint -q "$ROOT/proc"; then
+      echo "package-test: $ROOT is still mounted; left in place" >&2
+    else
+      rm -rf --one-file-system "$ROOT"
+    fi
   fi
 }
 
