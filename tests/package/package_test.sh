@@ -170,6 +170,20 @@ run() {
       "display_name":"Company GitLab","scope":"read_user read_repository",
       "url":"https://gitlab.example.org"}'
   [ "$STATUS" = 201 ] || fail "creating an integration answered $STATUS: $BODY"
+  # An integrations file an administrator keeps in /etc/keybridge, its secret readable by the
+  # service's group only, applied with keybridgectl.
+  printf 'secret-of-file-gitlab\n' >"$ROOT/etc/keybridge/file-gitlab.secret"
+  in_root chown root:keybridge /etc/keybridge/file-gitlab.secret
+  in_root chmod 0640 /etc/keybridge/file-gitlab.secret
+  cat >"$ROOT/etc/keybridge/integrations.json" <<'JSON'
+{"integrations": [{"id": "file-gitlab", "kind": "gitlab", "display_name": "From the file",
+  "url": "https://gitlab.example.org", "client_id": "file-client", "scope": "read_repository",
+  "client_secret_file": "file-gitlab.secret"}]}
+JSON
+  in_root keybridgectl integrations apply -f /etc/keybridge/integrations.json \
+    >>"$CACHE/server.log" 2>&1 || fail "keybridgectl integrations apply failed (see server.log)"
+  api GET /api/data/oauth2/providers/file-gitlab "$token"
+  [ "$STATUS" = 200 ] || fail "the integration applied from the file answered $STATUS"
   stop_server
 
   step "upgrade to $version: configuration and data kept"
@@ -199,7 +213,8 @@ run() {
   stop_server
   in_root dpkg --purge keybridge >/dev/null
   [ ! -e "$ROOT/var/lib/keybridge" ] || fail "purge left /var/lib/keybridge"
-  [ ! -e "$ROOT/etc/keybridge" ] || fail "purge left /etc/keybridge"
+  [ ! -e "$ROOT/etc/keybridge/keybridge.env" ] || fail "purge left keybridge.env"
+  [ -f "$ROOT/etc/keybridge/integrations.json" ] || fail "purge deleted the administrator's file"
   [ ! -e "$ROOT/etc/systemd/system/multi-user.target.wants/keybridge.service" ] \
     || fail "purge left the unit enabled"
   if in_root dpkg-statoverride --list /etc/keybridge/keybridge.env >/dev/null; then
