@@ -25,61 +25,64 @@ namespace {
 
 using core::ErrorCode;
 
-// Forwards to another Database and runs a hook just before the first statement that rewrites a
-// client secret, to stage a concurrent write at the worst moment.
-class InterceptingDatabase final : public Database {
+// Forwards every call to another Database; the decorators below stage concurrent writes by
+// overriding the one call they watch.
+class ForwardingDatabase : public Database {
  public:
-  InterceptingDatabase(Database& inner, std::function<void()> hook)
-      : inner_(inner), hook_(std::move(hook)) {}
+  explicit ForwardingDatabase(Database& inner) : inner_(inner) {}
 
   core::Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
     return inner_.Query(sql, params);
   }
+  core::Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
+    return inner_.Execute(sql, params);
+  }
+  core::Status ExecuteScript(std::string_view sql) override { return inner_.ExecuteScript(sql); }
+  core::Status Transaction(const std::function<core::Status(Database&)>& body) override {
+    return inner_.Transaction(body);
+  }
+  Dialect dialect() const override { return inner_.dialect(); }
+  core::Status Ping() override { return inner_.Ping(); }
+
+ private:
+  Database& inner_;
+};
+
+// Runs a hook just before the first statement that rewrites a client secret, to stage a
+// concurrent write at the worst moment.
+class InterceptingDatabase final : public ForwardingDatabase {
+ public:
+  InterceptingDatabase(Database& inner, std::function<void()> hook)
+      : ForwardingDatabase(inner), hook_(std::move(hook)) {}
+
   core::Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
     if (hook_ && sql.starts_with("UPDATE oauth2_clients SET client_secret")) {
       std::function<void()> hook = std::move(hook_);
       hook_ = nullptr;
       hook();
     }
-    return inner_.Execute(sql, params);
+    return ForwardingDatabase::Execute(sql, params);
   }
-  core::Status ExecuteScript(std::string_view sql) override { return inner_.ExecuteScript(sql); }
-  core::Status Transaction(const std::function<core::Status(Database&)>& body) override {
-    return inner_.Transaction(body);
-  }
-  Dialect dialect() const override { return inner_.dialect(); }
-  core::Status Ping() override { return inner_.Ping(); }
 
  private:
-  Database& inner_;
   std::function<void()> hook_;
 };
 
-// Forwards to another Database and runs a hook before every query of a re-encryption pass after
-// the first (those that look only for values under an old key).
-class BeforeEachCheckDatabase final : public Database {
+// Runs a hook before every query of a re-encryption pass after the first (those that look only
+// for values under an old key).
+class BeforeEachCheckDatabase final : public ForwardingDatabase {
  public:
   BeforeEachCheckDatabase(Database& inner, std::function<void()> hook)
-      : inner_(inner), hook_(std::move(hook)) {}
+      : ForwardingDatabase(inner), hook_(std::move(hook)) {}
 
   core::Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
     if (sql.find("NOT LIKE") != std::string_view::npos) {
       hook_();
     }
-    return inner_.Query(sql, params);
+    return ForwardingDatabase::Query(sql, params);
   }
-  core::Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
-    return inner_.Execute(sql, params);
-  }
-  core::Status ExecuteScript(std::string_view sql) override { return inner_.ExecuteScript(sql); }
-  core::Status Transaction(const std::function<core::Status(Database&)>& body) override {
-    return inner_.Transaction(body);
-  }
-  Dialect dialect() const override { return inner_.dialect(); }
-  core::Status Ping() override { return inner_.Ping(); }
 
  private:
-  Database& inner_;
   std::function<void()> hook_;
 };
 
