@@ -20,11 +20,7 @@
 namespace keybridge {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CommandResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -41,27 +37,10 @@ class CliTest : public ::testing::Test {
 
   // Runs keybridge with `args` plus the test's --database and --key-file.
   CommandResult Run(const std::string& args) {
-    const std::string err_path = (dir_ / "stderr.txt").string();
-    const std::string command = std::string(KEYBRIDGE_BINARY_PATH) + " --log-format json " + args
-                                + " --database '" + database_ + "' --key-file '" + key_file_
-                                + "' 2>'" + err_path + "'";
-    CommandResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-      return result;
-    }
-    std::array<char, 4096> buffer{};
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-      result.out.append(buffer.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_path);
-    std::stringstream text;
-    text << err.rdbuf();
-    result.err = text.str();
-    return result;
+    return testing::RunShellCommand(std::string(KEYBRIDGE_BINARY_PATH) + " --log-format json "
+                                        + args + " --database '" + database_ + "' --key-file '"
+                                        + key_file_ + "'",
+                                    (dir_ / "stderr.txt").string());
   }
 
   std::filesystem::path dir_;

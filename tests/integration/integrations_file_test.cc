@@ -26,11 +26,7 @@ namespace {
 
 using nlohmann::json;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CommandResult;
 
 class IntegrationsFileTest : public ::testing::Test {
  protected:
@@ -47,27 +43,10 @@ class IntegrationsFileTest : public ::testing::Test {
 
   // Runs `env` keybridge `args` with the test's --database and --key-file.
   CommandResult Run(const std::string& args, const std::string& env = "") {
-    const std::string err_path = (dir_ / "stderr.txt").string();
-    const std::string command = env + " " + std::string(KEYBRIDGE_BINARY_PATH)
-                                + " --log-format json " + args + " --database '" + database_
-                                + "' --key-file '" + key_file_ + "' 2>'" + err_path + "'";
-    CommandResult result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-      return result;
-    }
-    std::array<char, 4096> buffer{};
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-      result.out.append(buffer.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_path);
-    std::stringstream text;
-    text << err.rdbuf();
-    result.err = text.str();
-    return result;
+    return testing::RunShellCommand(env + " " + std::string(KEYBRIDGE_BINARY_PATH)
+                                        + " --log-format json " + args + " --database '" + database_
+                                        + "' --key-file '" + key_file_ + "'",
+                                    (dir_ / "stderr.txt").string());
   }
 
   std::string Write(const std::string& name, const std::string& text) {

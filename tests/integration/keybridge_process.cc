@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 namespace keybridge::testing {
@@ -142,6 +145,26 @@ ChildProcess::~ChildProcess() {
 bool ChildProcess::Running() {
   int status = 0;
   return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+CommandResult RunShellCommand(const std::string& command, const std::string& stderr_path) {
+  CommandResult result;
+  FILE* pipe = ::popen((command + " 2>'" + stderr_path + "'").c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.out.append(buffer.data(), n);
+  }
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(stderr_path);
+  std::stringstream text;
+  text << err.rdbuf();
+  result.err = text.str();
+  return result;
 }
 
 }  // namespace keybridge::testing

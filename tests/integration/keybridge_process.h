@@ -57,4 +57,13 @@ class ChildProcess {
 // Another process may take it before the caller binds it.
 int FreeLoopbackPort();
 
+// What a command run through /bin/sh printed and how it ended.
+struct CommandResult {
+  int exit_code = -1;  // -1 if it did not exit normally (or could not start)
+  std::string out;
+  std::string err;
+};
+// Runs `command` with /bin/sh, its standard error sent to `stderr_path` and read back from there.
+CommandResult RunShellCommand(const std::string& command, const std::string& stderr_path);
+
 }  // namespace keybridge::testing
